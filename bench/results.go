@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+// SchemaVersion is the version of the results file this code writes and
+// reads. Readers refuse other versions.
+const SchemaVersion = 1
+
+// Results is the results file: everything one `benchctl run` measured.
+// It is the one interface between measuring and reporting.
+type Results struct {
+	Schema      int          `json:"schema"`
+	Scenario    ScenarioInfo `json:"scenario"`
+	Environment Environment  `json:"environment"`
+	// Seed of the shuffles of the variants within rounds.
+	Seed int64 `json:"seed"`
+	// Complete is false when the run was interrupted or failed; Reason says why.
+	Complete bool      `json:"complete"`
+	Reason   string    `json:"reason,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Variants []Variant `json:"variants"`
+	// Fingerprint counts the syscalls one run of the workload made, by name,
+	// measured in a separate pass with a counting program.
+	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
+	Runs        []Run        `json:"runs"`
+}
+
+// ScenarioInfo identifies the scenario a results file comes from.
+type ScenarioInfo struct {
+	Name     string `json:"name"`
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+	Workload string `json:"workload"` // one-line description, e.g. "redis: -t ping_inline,set -n 100000"
+	// Repetitions is the number of measured rounds asked for, Warmup the
+	// number of warm-up rounds before them.
+	Repetitions int `json:"repetitions"`
+	Warmup      int `json:"warmup"`
+	// Gate holds the thresholds `compare` applies: metric name -> percent.
+	Gate map[string]float64 `json:"gate,omitempty"`
+}
+
+// Environment describes the machine and the tool.
+type Environment struct {
+	Kernel          string    `json:"kernel"`
+	Arch            string    `json:"arch"`
+	CPUModel        string    `json:"cpu_model"`
+	CPUs            int       `json:"cpus"`
+	MemoryBytes     uint64    `json:"memory_bytes"`
+	ClockSource     string    `json:"clock_source"`
+	Hostname        string    `json:"hostname"`
+	BenchctlVersion string    `json:"benchctl_version"`
+	BenchctlCommit  string    `json:"benchctl_commit"`
+	GoVersion       string    `json:"go_version"`
+	StatsMethod     string    `json:"stats_method"` // "BPF_ENABLE_STATS", "sysctl" or "off"
+	Time            time.Time `json:"time"`
+}
+
+// Variant is one cell of the scenario's matrix.
+type Variant struct {
+	Name     string        `json:"name"`
+	Mode     probes.Mode   `json:"mode"`
+	TOCTOU   probes.TOCTOU `json:"toctou,omitempty"`
+	Set      string        `json:"set,omitempty"` // syscall set name
+	Syscalls []string      `json:"syscalls,omitempty"`
+	Stats    bool          `json:"stats"` // program stats enabled during its runs
+	RingSize int           `json:"ring_size,omitempty"`
+	Snaplen  int           `json:"snaplen,omitempty"`
+	Baseline bool          `json:"baseline,omitempty"` // mode none
+}
+
+// Fingerprint is the workload's syscall mix.
+type Fingerprint struct {
+	Total    uint64            `json:"total"`
+	Syscalls map[string]uint64 `json:"syscalls"`
+}
+
+// Run is one measured (or warm-up) execution of one variant.
+type Run struct {
+	Variant string        `json:"variant"`
+	Round   int           `json:"round"` // 0-based; warm-up rounds are negative
+	Warmup  bool          `json:"warmup,omitempty"`
+	Order   int           `json:"order"` // position inside its round
+	Start   time.Time     `json:"start"`
+	Wall    time.Duration `json:"wall_ns"`
+	// Programs are the deltas of each attached program over the run.
+	Programs []probes.ProgramStats `json:"programs,omitempty"`
+	Kernel   probes.Counters       `json:"kernel"`
+	User     probes.ConsumerStats  `json:"userspace"`
+	Workload workloads.Result      `json:"workload"`
+	Derived  Derived               `json:"derived"`
+	Error    string                `json:"error,omitempty"`
+}
+
+// Derived are the per-run figures computed from the raw ones, stored so a
+// reader needs no formulae; Derive recomputes them.
+type Derived struct {
+	// KernelTimeNs is the summed run time of every attached program.
+	KernelTimeNs uint64 `json:"kernel_time_ns"`
+	// Syscalls is the number of syscalls the machine made during the run,
+	// as counted by the sys_exit program's run count (0 without one).
+	Syscalls uint64 `json:"syscalls,omitempty"`
+	// NsPerSyscall is KernelTimeNs / Syscalls.
+	NsPerSyscall float64 `json:"ns_per_syscall,omitempty"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	BytesPerSec  float64 `json:"bytes_per_sec"`
+	AvgEventSize float64 `json:"avg_event_size"`
+	DropRatio    float64 `json:"drop_ratio"`
+	// ThroughputChange is throughput / the same round's baseline throughput - 1
+	// (e.g. -0.17 for 17% slower); nil without a baseline run in the round.
+	ThroughputChange *float64 `json:"throughput_change,omitempty"`
+}
+
+// Write stores r at path atomically (temp file in the same folder, fsync, rename).
+func (r *Results) Write(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding results: %w", err)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".results-*.json")
+	if err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("writing results: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing results: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	return nil
+}
+
+// ErrSchema is returned (wrapped) for a results file of an unknown version.
+var ErrSchema = errors.New("unknown results schema version")
+
+// ReadResults loads a results file and refuses unknown schema versions.
+func ReadResults(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading results: %w", err)
+	}
+	var probe struct {
+		Schema int `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("reading results %s: %w", path, err)
+	}
+	if probe.Schema != SchemaVersion {
+		return nil, fmt.Errorf("reading results %s: %w %d (this benchctl reads %d)", path, ErrSchema, probe.Schema, SchemaVersion)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("reading results %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Measured returns the runs that are not warm-ups and did not fail.
+func (r *Results) Measured() []Run {
+	var out []Run
+	for _, run := range r.Runs {
+		if !run.Warmup && run.Error == "" {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
+// Variant returns the variant named name.
+func (r *Results) Variant(name string) (Variant, bool) {
+	for _, v := range r.Variants {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}

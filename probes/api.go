@@ -1,0 +1,157 @@
+package probes
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Mode selects which programs are attached.
+type Mode string
+
+// The probe modes; see DESIGN.md, "Probe modes".
+const (
+	ModeNone      Mode = "none"       // nothing attached: the baseline
+	ModeFloor     Mode = "floor"      // empty programs on sys_enter and sys_exit
+	ModeEnterExit Mode = "enter_exit" // dispatchers on both, two events per syscall
+	ModeExitOnly  Mode = "exit_only"  // exit dispatcher only, one merged event per syscall
+)
+
+// Modes lists every mode in the order reports show them.
+var Modes = []Mode{ModeNone, ModeFloor, ModeEnterExit, ModeExitOnly}
+
+// ParseMode returns the mode named s, or an error that lists the valid names.
+func ParseMode(s string) (Mode, error) {
+	for _, m := range Modes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown mode %q (valid: %s)", s, joinModes(Modes))
+}
+
+// TOCTOU selects how exit_only obtains the user-memory arguments of the
+// path and address syscalls (open, openat, openat2, creat, connect).
+type TOCTOU string
+
+// The TOCTOU options; see DESIGN.md.
+const (
+	TOCTOUNone       TOCTOU = "none"        // read user memory at exit: racy
+	TOCTOUStash      TOCTOU = "stash"       // copy at sys_enter_<name> into a per-thread map
+	TOCTOUEnterEvent TOCTOU = "enter_event" // send an enter event for those five syscalls
+)
+
+// TOCTOUOptions lists every TOCTOU option.
+var TOCTOUOptions = []TOCTOU{TOCTOUNone, TOCTOUStash, TOCTOUEnterEvent}
+
+// ParseTOCTOU returns the option named s ("" means none).
+func ParseTOCTOU(s string) (TOCTOU, error) {
+	if s == "" {
+		return TOCTOUNone, nil
+	}
+	for _, t := range TOCTOUOptions {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	names := make([]string, len(TOCTOUOptions))
+	for i, t := range TOCTOUOptions {
+		names[i] = string(t)
+	}
+	return "", fmt.Errorf("unknown toctou option %q (valid: %s)", s, strings.Join(names, ", "))
+}
+
+func joinModes(ms []Mode) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultRingSize = 8 << 20 // bytes per CPU, as Falco's modern_bpf driver
+	DefaultSnaplen  = 80      // bytes of data buffers
+	MaxSnaplen      = 4096
+)
+
+// Config describes one set of probes to load.
+type Config struct {
+	Mode     Mode
+	TOCTOU   TOCTOU   // exit_only only; "" is none
+	Syscalls []string // the interesting syscalls, by name (see Lookup)
+	RingSize int      // bytes per CPU ring buffer, a power of two >= page size; 0 = DefaultRingSize
+	Snaplen  int      // bytes of data buffers captured; 0 = DefaultSnaplen
+	// CgroupID, when non-zero, restricts events to tasks in that cgroup v2
+	// (used by `benchctl trace` to follow one process tree). Benchmarks
+	// leave it zero: the check is then removed by the verifier.
+	CgroupID uint64
+}
+
+// ProgramStats is one program's cumulative cost, from BPF_ENABLE_STATS.
+type ProgramStats struct {
+	Name            string `json:"name"`
+	AttachPoint     string `json:"attach_point"`
+	RunCount        uint64 `json:"run_cnt"`
+	RunTimeNs       uint64 `json:"run_time_ns"`
+	RecursionMisses uint64 `json:"recursion_misses"`
+}
+
+// AvgNs is the average run time, 0 when the program never ran.
+func (p ProgramStats) AvgNs() float64 {
+	if p.RunCount == 0 {
+		return 0
+	}
+	return float64(p.RunTimeNs) / float64(p.RunCount)
+}
+
+// Counters are the kernel-side event counters, summed over CPUs.
+type Counters struct {
+	Attempted     uint64 `json:"attempted"`       // events the programs tried to send
+	DropsFull     uint64 `json:"drops_full"`      // ring buffer had no room
+	DropsTooLarge uint64 `json:"drops_too_large"` // event larger than the maximum event size
+}
+
+// Drops is the sum of all drop causes.
+func (c Counters) Drops() uint64 { return c.DropsFull + c.DropsTooLarge }
+
+// Snapshot is the cumulative state of a Probes at one instant; the
+// difference of two snapshots is what happened in between.
+type Snapshot struct {
+	Time     time.Time      `json:"time"`
+	Programs []ProgramStats `json:"programs"`
+	Counters Counters       `json:"counters"`
+}
+
+// Sub returns s - earlier, program by program (matched by name).
+func (s Snapshot) Sub(earlier Snapshot) Snapshot {
+	prev := make(map[string]ProgramStats, len(earlier.Programs))
+	for _, p := range earlier.Programs {
+		prev[p.Name] = p
+	}
+	out := Snapshot{Time: s.Time, Programs: make([]ProgramStats, 0, len(s.Programs))}
+	for _, p := range s.Programs {
+		e := prev[p.Name]
+		p.RunCount -= e.RunCount
+		p.RunTimeNs -= e.RunTimeNs
+		p.RecursionMisses -= e.RecursionMisses
+		out.Programs = append(out.Programs, p)
+	}
+	out.Counters = Counters{
+		Attempted:     s.Counters.Attempted - earlier.Counters.Attempted,
+		DropsFull:     s.Counters.DropsFull - earlier.Counters.DropsFull,
+		DropsTooLarge: s.Counters.DropsTooLarge - earlier.Counters.DropsTooLarge,
+	}
+	return out
+}
+
+// ConsumerStats is what userspace received.
+type ConsumerStats struct {
+	Events     uint64            `json:"events"`
+	Bytes      uint64            `json:"bytes"`
+	PerType    map[string]uint64 `json:"per_type"` // key "<syscall>_<enter|exit>"
+	CPUSeconds float64           `json:"cpu_seconds"`
+	Decoded    uint64            `json:"decoded,omitempty"`
+	BadRecords uint64            `json:"bad_records,omitempty"`
+}
