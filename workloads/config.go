@@ -1,0 +1,44 @@
+package workloads
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrMissingBinary is returned (wrapped, with the install command) when a
+// workload's program is not installed; callers exit 3.
+var ErrMissingBinary = errors.New("workload program not found")
+
+// RedisConfig configures the redis workload: benchctl starts its own
+// redis-server on 127.0.0.1 and drives it with redis-benchmark.
+type RedisConfig struct {
+	Tests     []string // redis-benchmark -t tests; empty = the proposal's eleven
+	Requests  int      // -n per test
+	Clients   int      // -c; 0 = redis-benchmark's default (50)
+	Pipeline  int      // -P; 0 = 1
+	DataSize  int      // -d; 0 = default (3)
+	Keyspace  int      // -r; 0 = off
+	Threads   int      // --threads; 0 = off
+	ServerBin string   // "" = redis-server from PATH
+	BenchBin  string   // "" = redis-benchmark from PATH
+}
+
+// SyscallsConfig configures the built-in syscall generator.
+type SyscallsConfig struct {
+	Mix      string        // one of Mixes()
+	Threads  int           // 0 = 1
+	Count    int64         // operations per thread; 0 = use Duration
+	Duration time.Duration // used when Count is 0
+}
+
+// CommandConfig configures an arbitrary command.
+type CommandConfig struct {
+	Argv  []string
+	Shell bool // run Argv[0] with sh -c
+	Dir   string
+	Env   []string // added to the environment
+	// ThroughputRegex, when set, must have a named group "value"; the last
+	// match in the command's stdout+stderr is its throughput, in Unit.
+	ThroughputRegex string
+	Unit            string
+}
