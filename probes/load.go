@@ -1,0 +1,335 @@
+package probes
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+)
+
+// Probes is a loaded and attached set of programs. Close detaches and
+// unloads everything.
+type Probes struct {
+	cfg      Config
+	syscalls []Syscall
+	coll     *ebpf.Collection
+	links    []link.Link
+	// attached are the programs with their own attachment (the ones whose
+	// stats mean something: a filler's time is counted under its dispatcher).
+	attached []attachedProg
+	rings    []*ebpf.Map
+	ids      []ebpf.ProgramID
+	mu       sync.Mutex
+	closed   bool
+}
+
+type attachedProg struct {
+	name, point string
+	prog        *ebpf.Program
+}
+
+// Config returns the configuration p was loaded with, defaults filled in.
+func (p *Probes) Config() Config { return p.cfg }
+
+// ProgramIDs returns the kernel IDs of every program p loaded, so a test
+// can check that Close left none of them behind.
+func (p *Probes) ProgramIDs() []ebpf.ProgramID { return append([]ebpf.ProgramID(nil), p.ids...) }
+
+func (c *Config) fill() error {
+	if c.Mode == "" {
+		return errors.New("no probe mode given")
+	}
+	if _, err := ParseMode(string(c.Mode)); err != nil {
+		return err
+	}
+	if c.TOCTOU == "" {
+		c.TOCTOU = TOCTOUNone
+	}
+	if _, err := ParseTOCTOU(string(c.TOCTOU)); err != nil {
+		return err
+	}
+	if c.TOCTOU != TOCTOUNone && c.Mode != ModeExitOnly {
+		return fmt.Errorf("toctou option %q applies to mode exit_only only, not %s", c.TOCTOU, c.Mode)
+	}
+	if c.RingSize == 0 {
+		c.RingSize = DefaultRingSize
+	}
+	page := os.Getpagesize()
+	if c.RingSize < page || c.RingSize&(c.RingSize-1) != 0 {
+		return fmt.Errorf("ring buffer size %d must be a power of two of at least %d bytes", c.RingSize, page)
+	}
+	if c.Snaplen == 0 {
+		c.Snaplen = DefaultSnaplen
+	}
+	if c.Snaplen < 0 || c.Snaplen > MaxSnaplen {
+		return fmt.Errorf("snaplen %d out of range 1..%d", c.Snaplen, MaxSnaplen)
+	}
+	return nil
+}
+
+// Load loads and attaches the programs cfg asks for. ModeNone returns a
+// Probes with nothing attached whose snapshots are empty.
+func Load(cfg Config) (*Probes, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	p := &Probes{cfg: cfg}
+	if cfg.Mode == ModeNone {
+		return p, nil
+	}
+	if cfg.Mode == ModeEnterExit || cfg.Mode == ModeExitOnly {
+		set, err := ResolveSet(cfg.Syscalls)
+		if err != nil {
+			return nil, err
+		}
+		p.syscalls = set
+	}
+	if err := CheckEnvironment(); err != nil {
+		return nil, err
+	}
+	if err := p.load(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// CheckEnvironment returns ErrNoBTF or ErrPermission (wrapped, with
+// detail) when this machine cannot load the probes.
+func CheckEnvironment() error {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return ErrNoBTF
+	}
+	if os.Geteuid() != 0 {
+		caps, err := effectiveCaps()
+		if err == nil && (caps&(1<<unix.CAP_BPF) == 0 || caps&(1<<unix.CAP_PERFMON) == 0) && caps&(1<<unix.CAP_SYS_ADMIN) == 0 {
+			return ErrPermission
+		}
+	}
+	return nil
+}
+
+func effectiveCaps() (uint64, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return 0, err
+	}
+	return uint64(data[0].Effective) | uint64(data[1].Effective)<<32, nil
+}
+
+// programs returns the names of the programs a mode needs: the ones to
+// attach, and the fillers to put in the tail-call tables.
+func (p *Probes) programs() (attach []string, fillers []string) {
+	switch p.cfg.Mode {
+	case ModeFloor:
+		return []string{"floor_enter", "floor_exit"}, nil
+	case ModeEnterExit:
+		attach = []string{"sys_enter", "sys_exit"}
+		for _, s := range p.syscalls {
+			fillers = append(fillers, s.Filler+"_e", s.Filler+"_x")
+		}
+	case ModeExitOnly:
+		attach = []string{"sys_exit"}
+		for _, s := range p.syscalls {
+			fillers = append(fillers, s.Filler+"_xm")
+		}
+	}
+	return attach, dedupe(fillers)
+}
+
+func dedupe(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *Probes) load() error {
+	spec, err := loadProbes()
+	if err != nil {
+		return err
+	}
+	attach, fillers := p.programs()
+	keep := map[string]bool{}
+	for _, n := range append(append([]string{}, attach...), fillers...) {
+		if spec.Programs[n] == nil {
+			return fmt.Errorf("loading probes: no program %q in the BPF object", n)
+		}
+		keep[n] = true
+	}
+	for n := range spec.Programs {
+		if !keep[n] {
+			delete(spec.Programs, n)
+		}
+	}
+	if err := spec.Variables["snaplen"].Set(uint32(p.cfg.Snaplen)); err != nil {
+		return fmt.Errorf("setting snaplen: %w", err)
+	}
+	if err := spec.Variables["cgroup_filter"].Set(p.cfg.CgroupID); err != nil {
+		return fmt.Errorf("setting cgroup filter: %w", err)
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("counting CPUs: %w", err)
+	}
+	rings := spec.Maps["rings"]
+	rings.MaxEntries = uint32(ncpu)
+	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
+
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return loadError("loading probes", err)
+	}
+	p.coll = coll
+	for _, prog := range coll.Programs {
+		if info, err := prog.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				p.ids = append(p.ids, id)
+			}
+		}
+	}
+
+	if len(fillers) > 0 {
+		for cpu := 0; cpu < ncpu; cpu++ {
+			rb, err := ebpf.NewMap(rings.InnerMap)
+			if err != nil {
+				return loadError(fmt.Sprintf("creating ring buffer of %d bytes for CPU %d", p.cfg.RingSize, cpu), err)
+			}
+			p.rings = append(p.rings, rb)
+			if err := coll.Maps["rings"].Put(uint32(cpu), rb); err != nil {
+				return fmt.Errorf("installing ring buffer for CPU %d: %w", cpu, err)
+			}
+		}
+		for _, s := range p.syscalls {
+			if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
+				return fmt.Errorf("marking %s interesting: %w", s.Name, err)
+			}
+			tables := []struct{ m, suffix string }{{"exit_fillers", "_x"}}
+			switch p.cfg.Mode {
+			case ModeEnterExit:
+				tables = append(tables, struct{ m, suffix string }{"enter_fillers", "_e"})
+			case ModeExitOnly:
+				tables[0].suffix = "_xm"
+			}
+			for _, t := range tables {
+				prog := coll.Programs[s.Filler+t.suffix]
+				if err := coll.Maps[t.m].Put(uint32(s.Nr), prog); err != nil {
+					return fmt.Errorf("installing filler %s for %s: %w", s.Filler+t.suffix, s.Name, err)
+				}
+			}
+		}
+	}
+
+	for _, name := range attach {
+		prog := coll.Programs[name]
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+		if err != nil {
+			return loadError("attaching "+name, err)
+		}
+		p.links = append(p.links, l)
+		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog})
+	}
+	return nil
+}
+
+// loadError wraps err, turning permission failures into ErrPermission.
+func loadError(what string, err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%s: %w (%v)", what, ErrPermission, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Close detaches and unloads everything; safe to call twice.
+func (p *Probes) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var errs []error
+	for _, l := range p.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("detaching: %w", err))
+		}
+	}
+	p.links = nil
+	if p.coll != nil {
+		p.coll.Close()
+		p.coll = nil
+	}
+	for _, rb := range p.rings {
+		rb.Close()
+	}
+	p.rings = nil
+	return errors.Join(errs...)
+}
+
+// Snapshot reads the cumulative stats of every attached program and the
+// kernel counters.
+func (p *Probes) Snapshot() (Snapshot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Snapshot{Time: now()}
+	if p.closed {
+		return s, errors.New("reading stats: probes are closed")
+	}
+	for _, a := range p.attached {
+		st, err := a.prog.Stats()
+		if err != nil {
+			return s, fmt.Errorf("reading stats of %s: %w", a.name, err)
+		}
+		s.Programs = append(s.Programs, ProgramStats{
+			Name:            a.name,
+			AttachPoint:     a.point,
+			RunCount:        st.RunCount,
+			RunTimeNs:       uint64(st.Runtime.Nanoseconds()),
+			RecursionMisses: st.RecursionMisses,
+		})
+	}
+	if p.coll != nil && len(p.rings) > 0 {
+		var per []probesCounters
+		if err := p.coll.Maps["counters_map"].Lookup(uint32(0), &per); err != nil {
+			return s, fmt.Errorf("reading kernel counters: %w", err)
+		}
+		for _, c := range per {
+			s.Counters.Attempted += c.Attempted
+			s.Counters.DropsFull += c.DropsFull
+			s.Counters.DropsTooLarge += c.DropsTooLarge
+		}
+	}
+	return s, nil
+}
+
+// Detach stops the programs from running while keeping their stats, the
+// counters and the ring buffers readable: detach, snapshot, then drain the
+// consumer, and received + dropped equals attempted exactly.
+func (p *Probes) Detach() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, l := range p.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("detaching: %w", err))
+		}
+	}
+	p.links = nil
+	return errors.Join(errs...)
+}
