@@ -13,6 +13,10 @@ import (
 // u64 ts, u64 tid, u32 len, u16 type, u32 nparams.
 const HeaderLen = 26
 
+// MaxEventSize is the largest event the fillers send (MAX_EVENT_SIZE in
+// probes.bpf.c); larger ones are counted as drops_too_large.
+const MaxEventSize = 8192
+
 // Offsets of the header fields (TestHeaderLayout checks them against the
 // BPF object's BTF).
 const (

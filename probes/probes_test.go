@@ -58,13 +58,21 @@ func capture(t *testing.T, cfg Config, fn func()) captured {
 		t.Fatalf("starting consumer: %v", err)
 	}
 	done := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
 	go func() {
+		// The thread stays locked until the probes are detached, so no
+		// other goroutine's syscalls are attributed to it.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		tid <- unix.Gettid()
 		<-done
-		fn()
-		done <- struct{}{}
+		func() {
+			// Sent even when fn calls t.Fatal (runtime.Goexit).
+			defer func() { done <- struct{}{} }()
+			fn()
+		}()
+		<-release
 	}()
 	mu.Lock()
 	want = <-tid
