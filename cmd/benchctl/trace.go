@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/benchctl/benchctl/probes"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	commands["trace"] = command{
+		summary: "run a command under the probes and print its decoded events",
+		run:     cmdTrace,
+	}
+}
+
+func cmdTrace(args []string) error {
+	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	mode := fs.String("mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
+	toctou := fs.String("toctou", "none", "exit_only TOCTOU mitigation: none, stash or enter_event")
+	syscalls := fs.String("syscalls", "", "comma-separated syscalls to trace (required)")
+	format := fs.String("format", "text", "output format: text or json")
+	jsonOut := fs.Bool("json", false, "same as --format json")
+	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
+	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
+	output := fs.String("o", "", "write events to this file instead of stdout")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...")
+		fmt.Fprintln(os.Stderr, "\nRuns CMD under the probes and prints the events of its process tree, one per line;")
+		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. Flags:")
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil
+		}
+		return usageError("trace: %v", err)
+	}
+	if *jsonOut {
+		*format = "json"
+	}
+	if *format != "json" && *format != "text" {
+		return usageError("trace: unknown format %q (valid: text, json)", *format)
+	}
+	m, err := probes.ParseMode(*mode)
+	if err != nil {
+		return usageError("trace: %v", err)
+	}
+	if m == probes.ModeNone {
+		return usageError("trace: mode none attaches nothing; use floor, enter_exit or exit_only")
+	}
+	t, err := probes.ParseTOCTOU(*toctou)
+	if err != nil {
+		return usageError("trace: %v", err)
+	}
+	if t != probes.TOCTOUNone && m != probes.ModeExitOnly {
+		return usageError("trace: --toctou applies to --mode exit_only only")
+	}
+	names := splitList(*syscalls)
+	if m != probes.ModeFloor {
+		if len(names) == 0 {
+			return usageError("trace: --syscalls is empty; name at least one syscall, e.g. --syscalls openat,read")
+		}
+		if _, err := probes.ResolveSet(names); err != nil {
+			return usageError("trace: %v", err)
+		}
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		return usageError("trace: no command given; usage: benchctl trace --mode M --syscalls a,b -- CMD ARGS...")
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return usageError("trace: %v", err)
+	}
+	out := os.Stdout
+	if *output != "" {
+		f, err := os.Create(*output)
+		if err != nil {
+			return usageError("trace: %v", err)
+		}
+		defer f.Close()
+		out = f
+	}
+	return trace(traceOptions{
+		cfg:    probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen},
+		argv:   argv,
+		json:   *format == "json",
+		out:    out,
+		stderr: os.Stderr,
+	})
+}
+
+type traceOptions struct {
+	cfg    probes.Config
+	argv   []string
+	json   bool
+	out    io.Writer
+	stderr io.Writer
+}
+
+// trace runs argv under the probes. Order matters for a clean exit on any
+// path: the probes are closed by defer, so nothing stays attached whether
+// the command fails, benchctl errors, or the user presses Ctrl-C (which
+// is forwarded to the command, and ends the trace when the command ends).
+func trace(o traceOptions) error {
+	if err := probes.CheckEnvironment(); err != nil {
+		return envError(err)
+	}
+	cg, err := probes.NewCgroup("benchctl-trace")
+	if err != nil {
+		return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
+	}
+	defer cg.Close()
+	o.cfg.CgroupID = cg.ID
+
+	statsOff, method, err := probes.EnableStats()
+	if err != nil {
+		return envError(err)
+	}
+	defer statsOff.Close()
+
+	p, err := probes.Load(o.cfg)
+	if err != nil {
+		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+			return envError(err)
+		}
+		return fmt.Errorf("loading probes: %+v", err)
+	}
+	defer p.Close()
+
+	w := bufio.NewWriterSize(o.out, 1<<16)
+	defer w.Flush()
+	bootToWall := wallOffset()
+	enc := json.NewEncoder(w)
+	var writeErr error
+	c, err := p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+		if writeErr != nil {
+			return
+		}
+		if o.json {
+			writeErr = enc.Encode(eventJSON(ev, bootToWall))
+		} else {
+			_, writeErr = fmt.Fprintln(w, eventText(ev, bootToWall))
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	before, err := p.Snapshot()
+	if err != nil {
+		c.Stop()
+		return err
+	}
+
+	cmd := exec.Command(o.argv[0], o.argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+	if o.out != os.Stdout {
+		cmd.Stdout = os.Stdout
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	start := time.Now()
+	runErr := cmd.Start()
+	if runErr == nil {
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+	wait:
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case runErr = <-waited:
+				break wait
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	if err := p.Detach(); err != nil {
+		return err
+	}
+	after, err := p.Snapshot()
+	if err != nil {
+		return err
+	}
+	user, cerr := c.Stop()
+	w.Flush()
+	printTraceStats(o.stderr, o.cfg, method, elapsed, after.Sub(before), after.Counters, user)
+	if cerr != nil {
+		return cerr
+	}
+	if writeErr != nil {
+		return fmt.Errorf("writing events: %w", writeErr)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(runErr, &exitErr) {
+		return fmt.Errorf("command exited with status %d", exitErr.ExitCode())
+	}
+	if runErr != nil {
+		return fmt.Errorf("running %s: %w", o.argv[0], runErr)
+	}
+	return nil
+}
+
+// wallOffset returns what to add to a bpf_ktime_get_ns timestamp
+// (CLOCK_MONOTONIC) to get Unix nanoseconds.
+func wallOffset() int64 {
+	var mono unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
+	return time.Now().UnixNano() - mono.Nano()
+}
+
+type jsonEvent struct {
+	Ts      int64          `json:"ts"`
+	Tid     uint32         `json:"tid"`
+	Pid     uint32         `json:"pid"`
+	Syscall string         `json:"syscall"`
+	Dir     string         `json:"dir"`
+	Params  map[string]any `json:"params"`
+}
+
+func eventJSON(ev probes.Event, off int64) jsonEvent {
+	params := make(map[string]any, len(ev.Params))
+	for _, v := range ev.Params {
+		params[v.Name] = v.JSON()
+	}
+	return jsonEvent{Ts: int64(ev.Ts) + off, Tid: ev.Tid, Pid: ev.Pid, Syscall: ev.Syscall, Dir: ev.Dir, Params: params}
+}
+
+func eventText(ev probes.Event, off int64) string {
+	var b strings.Builder
+	ts := time.Unix(0, int64(ev.Ts)+off)
+	arrow := ">"
+	if ev.Dir == "exit" {
+		arrow = "<"
+	}
+	fmt.Fprintf(&b, "%s %d/%d %s %s", ts.Format("15:04:05.000000000"), ev.Pid, ev.Tid, arrow, ev.Syscall)
+	for _, v := range ev.Params {
+		fmt.Fprintf(&b, " %s=%s", v.Name, v.Format())
+	}
+	return b.String()
+}
+
+func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time.Duration, delta probes.Snapshot, k probes.Counters, u probes.ConsumerStats) {
+	fmt.Fprintf(w, "\n---------------------------- STATS ----------------------------\n")
+	fmt.Fprintf(w, "mode %s", cfg.Mode)
+	if cfg.Mode == probes.ModeExitOnly {
+		fmt.Fprintf(w, " (toctou %s)", cfg.TOCTOU)
+	}
+	fmt.Fprintf(w, ", %d syscall(s) traced, elapsed %.3f s, stats via %s\n", len(cfg.Syscalls), elapsed.Seconds(), method)
+	fmt.Fprintf(w, "\nprograms (whole machine while the command ran):\n")
+	fmt.Fprintf(w, "  %-18s %14s %16s %10s\n", "program", "run_cnt", "run_time_ns", "avg_ns")
+	var totCnt, totNs uint64
+	for _, ps := range delta.Programs {
+		fmt.Fprintf(w, "  %-18s %14d %16d %10.1f\n", ps.Name, ps.RunCount, ps.RunTimeNs, ps.AvgNs())
+		totCnt += ps.RunCount
+		totNs += ps.RunTimeNs
+	}
+	avg := 0.0
+	if totCnt > 0 {
+		avg = float64(totNs) / float64(totCnt)
+	}
+	fmt.Fprintf(w, "  %-18s %14d %16d %10.1f\n", "total", totCnt, totNs, avg)
+	fmt.Fprintf(w, "\nkernel counters (since attach):\n")
+	fmt.Fprintf(w, "  events attempted   %d\n  drops (full)       %d\n  drops (too large)  %d\n", k.Attempted, k.DropsFull, k.DropsTooLarge)
+	fmt.Fprintf(w, "\nuserspace (events of the command's process tree):\n")
+	fmt.Fprintf(w, "  events received    %d\n  bytes received     %d\n", u.Events, u.Bytes)
+	if u.Events > 0 {
+		fmt.Fprintf(w, "  avg event size     %.1f bytes\n", float64(u.Bytes)/float64(u.Events))
+	}
+	if u.BadRecords > 0 {
+		fmt.Fprintf(w, "  malformed records  %d\n", u.BadRecords)
+	}
+	fmt.Fprintf(w, "  consumer CPU       %.3f s\n", u.CPUSeconds)
+	keys := make([]string, 0, len(u.PerType))
+	for k := range u.PerType {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if u.PerType[keys[i]] != u.PerType[keys[j]] {
+			return u.PerType[keys[i]] > u.PerType[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "  - [%s]: %d\n", k, u.PerType[k])
+	}
+	fmt.Fprintf(w, "---------------------------------------------------------------\n")
+}
