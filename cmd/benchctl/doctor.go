@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/benchctl/benchctl/probes"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	commands["doctor"] = command{
+		summary: "check what this machine can run, and say how to fix what it cannot",
+		run:     cmdDoctor,
+	}
+}
+
+// check is one line of the doctor's checklist.
+type check struct {
+	name string
+	// required checks make `doctor` exit 3 when they fail; the others
+	// only limit what can be run (a workload, regeneration).
+	required bool
+	run      func() (detail string, err error)
+	fix      string
+}
+
+func cmdDoctor(args []string) error {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Println("usage: benchctl doctor\n\nChecks privileges, kernel, BTF, tp_btf attach, BPF stats, tracefs,\ncgroup v2, the workload programs and clang; exits 3 when probes cannot run.")
+			return nil
+		}
+		return usageError("doctor: %v", err)
+	}
+	failed := 0
+	for _, c := range doctorChecks() {
+		detail, err := c.run()
+		status := "ok  "
+		switch {
+		case err != nil && c.required:
+			status = "FAIL"
+			failed++
+		case err != nil:
+			status = "warn"
+		}
+		line := fmt.Sprintf("[%s] %-26s", status, c.name)
+		if err != nil {
+			line += " " + err.Error()
+		} else if detail != "" {
+			line += " " + detail
+		}
+		fmt.Println(strings.TrimRight(line, " "))
+		if err != nil && c.fix != "" {
+			fmt.Printf("       fix: %s\n", c.fix)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 3, err: fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed)}
+	}
+	return nil
+}
+
+func doctorChecks() []check {
+	return []check{
+		{name: "privileges", required: true, run: checkPrivileges,
+			fix: "run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (e.g. sudo setcap cap_bpf,cap_perfmon,cap_sys_admin+ep ./benchctl)"},
+		{name: "architecture", required: true, run: func() (string, error) {
+			var u unix.Utsname
+			unix.Uname(&u)
+			m := unix.ByteSliceToString(u.Machine[:])
+			if m != "x86_64" {
+				return "", fmt.Errorf("%s: the committed BPF objects and syscall fillers are for x86_64", m)
+			}
+			return m, nil
+		}, fix: "run on x86-64 (arm64 has a syscall table but no generated objects yet)"},
+		{name: "kernel version", required: true, run: checkKernel,
+			fix: "use Linux 5.11 or newer (ring buffers 5.8, BPF_ENABLE_STATS 5.8, memcg-charged BPF memory 5.11)"},
+		{name: "BTF", required: true, run: func() (string, error) {
+			if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+				return "", errors.New("/sys/kernel/btf/vmlinux is missing")
+			}
+			return "/sys/kernel/btf/vmlinux", nil
+		}, fix: "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021)"},
+		{name: "tp_btf attach", required: true, run: func() (string, error) {
+			p, err := probes.Load(probes.Config{Mode: probes.ModeFloor})
+			if err != nil {
+				return "", err
+			}
+			defer p.Close()
+			return "floor programs loaded and attached to sys_enter and sys_exit", nil
+		}, fix: "see the privileges, kernel and BTF lines above; a locked-down kernel (lockdown=confidentiality) refuses BPF tracing"},
+		{name: "BPF stats", required: true, run: func() (string, error) {
+			c, method, err := probes.EnableStats()
+			if err != nil {
+				return "", err
+			}
+			c.Close()
+			return "via " + method, nil
+		}, fix: "needs Linux 5.8 for BPF_ENABLE_STATS, or write access to /proc/sys/kernel/bpf_stats_enabled"},
+		{name: "memlock limit", run: func() (string, error) {
+			var r unix.Rlimit
+			if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &r); err != nil {
+				return "", err
+			}
+			lim := "unlimited"
+			if r.Cur != unix.RLIM_INFINITY {
+				lim = strconv.FormatUint(r.Cur/1024, 10) + " KiB"
+			}
+			return lim + " (BPF memory is charged to the cgroup on Linux 5.11+, so this does not limit ring buffers)", nil
+		}},
+		{name: "tracefs syscall events", run: checkTracefs,
+			fix: "mount -t tracefs tracefs /sys/kernel/tracing (needed by exit_only with toctou stash or enter_event)"},
+		{name: "cgroup v2", run: func() (string, error) {
+			m, err := probes.Cgroup2Mount()
+			if err != nil {
+				return "", err
+			}
+			return "mounted at " + m, nil
+		}, fix: "mount -t cgroup2 none /sys/fs/cgroup/unified (benchctl trace follows a process tree with it)"},
+		{name: "redis-server", run: lookBinary("redis-server", "--version"), fix: "apt-get install redis-server (for the redis workload)"},
+		{name: "redis-benchmark", run: lookBinary("redis-benchmark", "--version"), fix: "apt-get install redis-tools (for the redis workload)"},
+		{name: "clang (make generate)", run: lookBinary("clang", "--version"), fix: "apt-get install clang llvm libbpf-dev (only to regenerate the BPF objects)"},
+	}
+}
+
+func checkPrivileges() (string, error) {
+	if os.Geteuid() == 0 {
+		return "root", nil
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		return "", err
+	}
+	return "not root, but CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) are effective", nil
+}
+
+func checkKernel() (string, error) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "", err
+	}
+	rel := unix.ByteSliceToString(u.Release[:])
+	var major, minor int
+	fmt.Sscanf(rel, "%d.%d", &major, &minor)
+	if major < 5 || (major == 5 && minor < 11) {
+		return "", fmt.Errorf("%s is older than 5.11", rel)
+	}
+	return rel, nil
+}
+
+func checkTracefs() (string, error) {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events/syscalls/sys_enter_openat"); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errors.New("syscalls/sys_enter_openat not found under /sys/kernel/tracing (tracefs not mounted, or no CONFIG_FTRACE_SYSCALLS)")
+}
+
+func lookBinary(name string, versionArg string) func() (string, error) {
+	return func() (string, error) {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("%s not found on PATH", name)
+		}
+		out, _ := exec.Command(path, versionArg).CombinedOutput()
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		return path + ": " + first, nil
+	}
+}
