@@ -1,0 +1,128 @@
+package probes
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// These benchmarks give the figures of the probes issue; run them with
+// `make bench` (as root). They report the kernel's own per-program
+// averages (BPF_ENABLE_STATS), not Go's ns/op, which includes the syscall.
+
+func requireBench(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	if err := CheckEnvironment(); err != nil {
+		b.Skip(err)
+	}
+}
+
+// syscallLoad makes getppid calls from every CPU for d.
+func syscallLoad(d time.Duration, threads int) uint64 {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total uint64
+	deadline := time.Now().Add(d)
+	for i := 0; i < threads; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var n uint64
+			for time.Now().Before(deadline) {
+				for j := 0; j < 1000; j++ {
+					unix.Getppid()
+				}
+				n += 1000
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return total
+}
+
+// BenchmarkDispatch: average ns per program run for floor (an empty
+// program), and for the dispatchers when only open_by_handle_at, which
+// nothing calls, is interesting: the pure dispatch cost.
+func BenchmarkDispatch(b *testing.B) {
+	requireBench(b)
+	stats, _, err := EnableStats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"floor", Config{Mode: ModeFloor}},
+		{"enter_exit/open_by_handle_at", Config{Mode: ModeEnterExit, Syscalls: []string{"open_by_handle_at"}}},
+		{"exit_only/open_by_handle_at", Config{Mode: ModeExitOnly, Syscalls: []string{"open_by_handle_at"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p, err := Load(tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			before, _ := p.Snapshot()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				syscallLoad(time.Second, 1)
+			}
+			b.StopTimer()
+			after, _ := p.Snapshot()
+			for _, ps := range after.Sub(before).Programs {
+				b.ReportMetric(ps.AvgNs(), "ns/"+ps.Name)
+			}
+		})
+	}
+}
+
+// BenchmarkDrain: one thread makes getppid calls as fast as it can with
+// both dispatchers tracing getppid (two events per call) while the
+// consumer drains on the other CPU; reports the events per second received
+// and the drops (zero drops means the consumer kept up with the producer).
+func BenchmarkDrain(b *testing.B) {
+	requireBench(b)
+	for _, mode := range []Mode{ModeEnterExit, ModeExitOnly} {
+		b.Run(string(mode), func(b *testing.B) {
+			var events, drops uint64
+			var elapsed time.Duration
+			var cpu float64
+			for i := 0; i < b.N; i++ {
+				p, err := Load(Config{Mode: mode, Syscalls: []string{"getppid"}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				c, err := p.StartConsumer(ConsumerOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				syscallLoad(2*time.Second, max(1, runtime.NumCPU()-1))
+				p.Detach()
+				snap, _ := p.Snapshot()
+				u, _ := c.Stop()
+				elapsed += time.Since(start)
+				events += u.Events
+				drops += snap.Counters.Drops()
+				cpu += u.CPUSeconds
+				p.Close()
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(drops), "drops")
+			b.ReportMetric(cpu/elapsed.Seconds()*100, "consumer-cpu-%")
+		})
+	}
+}
