@@ -13,7 +13,7 @@ var ErrMissingBinary = errors.New("workload program not found")
 // redis-server on 127.0.0.1 and drives it with redis-benchmark.
 type RedisConfig struct {
 	Tests     []string // redis-benchmark -t tests; empty = the proposal's eleven
-	Requests  int      // -n per test
+	Requests  int      // -n per test; 0 = 100000 (redis-benchmark's default)
 	Clients   int      // -c; 0 = redis-benchmark's default (50)
 	Pipeline  int      // -P; 0 = 1
 	DataSize  int      // -d; 0 = default (3)
@@ -21,6 +21,9 @@ type RedisConfig struct {
 	Threads   int      // --threads; 0 = off
 	ServerBin string   // "" = redis-server from PATH
 	BenchBin  string   // "" = redis-benchmark from PATH
+	// StartTimeout bounds how long Prepare waits for the server to
+	// answer PING; 0 = 10 s.
+	StartTimeout time.Duration
 }
 
 // SyscallsConfig configures the built-in syscall generator.

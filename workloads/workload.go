@@ -12,6 +12,9 @@ import (
 type Workload interface {
 	// Name is the workload type: "redis", "syscalls" or "command".
 	Name() string
+	// Describe is a one-line description of the configured workload
+	// for reports, e.g. "redis-benchmark -t ping_inline,set -n 100000 -c 50".
+	Describe() string
 	Prepare(ctx context.Context) error
 	Run(ctx context.Context) (Result, error)
 	Close() error
