@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -138,10 +139,20 @@ func (p *Probes) programs() (attach []string, fillers []string) {
 		attach = []string{"sys_exit"}
 		for _, s := range p.syscalls {
 			fillers = append(fillers, s.Filler+"_xm")
+			if p.cfg.TOCTOU != TOCTOUNone && toctouSyscalls[s.Name] {
+				attach = append(attach, "toctou_"+s.Name)
+			}
 		}
 	}
 	return attach, dedupe(fillers)
 }
+
+// toctouSyscalls read a path or sockaddr from user memory: exit_only's
+// TOCTOU options attach a program to their syscalls/sys_enter_<name>
+// tracepoint when they are traced.
+var toctouSyscalls = map[string]bool{"open": true, "openat": true, "openat2": true, "creat": true, "connect": true}
+
+var toctouModes = map[TOCTOU]uint32{TOCTOUNone: 0, TOCTOUStash: 1, TOCTOUEnterEvent: 2}
 
 func dedupe(names []string) []string {
 	seen := map[string]bool{}
@@ -179,6 +190,9 @@ func (p *Probes) load() error {
 	}
 	if err := spec.Variables["cgroup_filter"].Set(p.cfg.CgroupID); err != nil {
 		return fmt.Errorf("setting cgroup filter: %w", err)
+	}
+	if err := spec.Variables["toctou_mode"].Set(toctouModes[p.cfg.TOCTOU]); err != nil {
+		return fmt.Errorf("setting toctou mode: %w", err)
 	}
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
@@ -234,7 +248,15 @@ func (p *Probes) load() error {
 
 	for _, name := range attach {
 		prog := coll.Programs[name]
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+		var l link.Link
+		if sc, ok := strings.CutPrefix(name, "toctou_"); ok {
+			if err := ensureTracefs(); err != nil {
+				return err
+			}
+			l, err = link.Tracepoint("syscalls", "sys_enter_"+sc, prog, nil)
+		} else {
+			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
+		}
 		if err != nil {
 			return loadError("attaching "+name, err)
 		}
@@ -332,4 +354,18 @@ func (p *Probes) Detach() error {
 	}
 	p.links = nil
 	return errors.Join(errs...)
+}
+
+// ensureTracefs mounts tracefs at /sys/kernel/tracing when no tracefs is
+// mounted: the per-syscall tracepoints are found through it.
+func ensureTracefs() error {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events"); err == nil {
+			return nil
+		}
+	}
+	if err := unix.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
+		return fmt.Errorf("mounting tracefs at /sys/kernel/tracing (needed by the TOCTOU programs): %w", err)
+	}
+	return nil
 }

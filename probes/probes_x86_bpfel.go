@@ -27,6 +27,20 @@ type probesCounters struct {
 	DropsTooLarge uint64
 }
 
+type probesStash struct {
+	_    structs.HostLayout
+	Nr   uint32
+	Len  uint32
+	Args [6]uint64
+	How  struct {
+		_       structs.HostLayout
+		Flags   uint64
+		Mode    uint64
+		Resolve uint64
+	}
+	Data [4096]uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -37,6 +51,8 @@ const (
 	probesMapExitFillers       = "exit_fillers"
 	probesMapInteresting       = "interesting"
 	probesMapRings             = "rings"
+	probesMapStashMap          = "stash_map"
+	probesMapStashScratch      = "stash_scratch"
 	probesMapSyscallCounts     = "syscall_counts"
 	probesProgAccept4E         = "accept4_e"
 	probesProgAccept4X         = "accept4_x"
@@ -106,8 +122,14 @@ const (
 	probesProgSocketXm         = "socket_xm"
 	probesProgSysEnter         = "sys_enter"
 	probesProgSysExit          = "sys_exit"
+	probesProgToctouConnect    = "toctou_connect"
+	probesProgToctouCreat      = "toctou_creat"
+	probesProgToctouOpen       = "toctou_open"
+	probesProgToctouOpenat     = "toctou_openat"
+	probesProgToctouOpenat2    = "toctou_openat2"
 	probesVarCgroupFilter      = "cgroup_filter"
 	probesVarSnaplen           = "snaplen"
+	probesVarToctouMode        = "toctou_mode"
 	probesVarUnusedCounters    = "unused_counters"
 )
 
@@ -221,6 +243,11 @@ type probesProgramSpecs struct {
 	SocketXm         *ebpf.ProgramSpec `ebpf:"socket_xm"`
 	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	ToctouConnect    *ebpf.ProgramSpec `ebpf:"toctou_connect"`
+	ToctouCreat      *ebpf.ProgramSpec `ebpf:"toctou_creat"`
+	ToctouOpen       *ebpf.ProgramSpec `ebpf:"toctou_open"`
+	ToctouOpenat     *ebpf.ProgramSpec `ebpf:"toctou_openat"`
+	ToctouOpenat2    *ebpf.ProgramSpec `ebpf:"toctou_openat2"`
 }
 
 // probesMapSpecs contains maps before they are loaded into the kernel.
@@ -233,6 +260,8 @@ type probesMapSpecs struct {
 	ExitFillers   *ebpf.MapSpec `ebpf:"exit_fillers"`
 	Interesting   *ebpf.MapSpec `ebpf:"interesting"`
 	Rings         *ebpf.MapSpec `ebpf:"rings"`
+	StashMap      *ebpf.MapSpec `ebpf:"stash_map"`
+	StashScratch  *ebpf.MapSpec `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.MapSpec `ebpf:"syscall_counts"`
 }
 
@@ -242,6 +271,7 @@ type probesMapSpecs struct {
 type probesVariableSpecs struct {
 	CgroupFilter   *ebpf.VariableSpec `ebpf:"cgroup_filter"`
 	Snaplen        *ebpf.VariableSpec `ebpf:"snaplen"`
+	ToctouMode     *ebpf.VariableSpec `ebpf:"toctou_mode"`
 	UnusedCounters *ebpf.VariableSpec `ebpf:"unused_counters"`
 }
 
@@ -271,6 +301,8 @@ type probesMaps struct {
 	ExitFillers   *ebpf.Map `ebpf:"exit_fillers"`
 	Interesting   *ebpf.Map `ebpf:"interesting"`
 	Rings         *ebpf.Map `ebpf:"rings"`
+	StashMap      *ebpf.Map `ebpf:"stash_map"`
+	StashScratch  *ebpf.Map `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.Map `ebpf:"syscall_counts"`
 }
 
@@ -282,6 +314,8 @@ func (m *probesMaps) Close() error {
 		m.ExitFillers,
 		m.Interesting,
 		m.Rings,
+		m.StashMap,
+		m.StashScratch,
 		m.SyscallCounts,
 	)
 }
@@ -292,6 +326,7 @@ func (m *probesMaps) Close() error {
 type probesVariables struct {
 	CgroupFilter   *ebpf.Variable `ebpf:"cgroup_filter"`
 	Snaplen        *ebpf.Variable `ebpf:"snaplen"`
+	ToctouMode     *ebpf.Variable `ebpf:"toctou_mode"`
 	UnusedCounters *ebpf.Variable `ebpf:"unused_counters"`
 }
 
@@ -367,6 +402,11 @@ type probesPrograms struct {
 	SocketXm         *ebpf.Program `ebpf:"socket_xm"`
 	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
+	ToctouConnect    *ebpf.Program `ebpf:"toctou_connect"`
+	ToctouCreat      *ebpf.Program `ebpf:"toctou_creat"`
+	ToctouOpen       *ebpf.Program `ebpf:"toctou_open"`
+	ToctouOpenat     *ebpf.Program `ebpf:"toctou_openat"`
+	ToctouOpenat2    *ebpf.Program `ebpf:"toctou_openat2"`
 }
 
 func (p *probesPrograms) Close() error {
@@ -439,6 +479,11 @@ func (p *probesPrograms) Close() error {
 		p.SocketXm,
 		p.SysEnter,
 		p.SysExit,
+		p.ToctouConnect,
+		p.ToctouCreat,
+		p.ToctouOpen,
+		p.ToctouOpenat,
+		p.ToctouOpenat2,
 	)
 }
 

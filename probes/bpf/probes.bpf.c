@@ -39,6 +39,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 // Settings fixed before load (the verifier prunes branches on them).
 volatile const __u32 snaplen = 80;
 volatile const __u64 cgroup_filter = 0;
+// exit_only's TOCTOU mitigation for open, openat, openat2, creat, connect.
+volatile const __u32 toctou_mode = 0;
+
+#define TOCTOU_NONE 0
+#define TOCTOU_STASH 1
+#define TOCTOU_ENTER_EVENT 2
 
 // Kernel-side counters, one copy per CPU.
 struct counters {
@@ -108,6 +114,38 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
+
+// What toctou=stash copies at sys_enter_<syscall> for the exit filler.
+struct stash {
+	__u32 nr;
+	__u32 len;           // bytes of data: the path (NUL included) or the sockaddr
+	__u64 args[6];
+	struct open_how how; // openat2's struct, from user memory too
+	__u8 data[PATH_MAX_LEN];
+};
+
+// Keyed by pid_tgid. A thread that dies inside the syscall never reaches
+// the exit filler that deletes its entry; an LRU hash evicts such stale
+// entries once the map is full, instead of leaking them for ever, without a
+// cleaner. An entry lives only while its thread is inside one of the five
+// syscalls, so 1024 entries (about 4 MiB) fit any machine but one with more
+// than 1024 threads blocked in open at once; should a live entry ever be
+// evicted, the exit filler falls back to reading user memory.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct stash);
+} stash_map SEC(".maps");
+
+// The scratch stash entry, built on the per-CPU array before the update
+// (too large for the BPF stack).
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stash);
+} stash_scratch SEC(".maps");
 
 // Force BTF for the types Go reads through bpf2go -type.
 const struct counters *unused_counters __attribute__((unused));
@@ -417,7 +455,9 @@ int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 //   name_e  the enter event (enter_exit)
 //   name_x  the exit event: res, exit params (enter_exit)
 //   name_xm the merged exit event: res, exit params, enter params (exit_only)
-#define FILLERS(name, n_enter, n_exit)                                              \
+// FILLERS_EX makes the first two only, for syscalls whose merged exit
+// filler is written out (the TOCTOU ones).
+#define FILLERS_EX(name, n_enter, n_exit)                                           \
 	SEC("tp_btf/sys_enter")                                                     \
 	int BPF_PROG(name##_e, struct pt_regs *regs, long id)                       \
 	{                                                                           \
@@ -440,7 +480,10 @@ int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 		name##_exit(a, regs, ret);                                          \
 		aux_submit(a);                                                      \
 		return 0;                                                           \
-	}                                                                           \
+	}
+
+#define FILLERS(name, n_enter, n_exit)                                              \
+	FILLERS_EX(name, n_enter, n_exit)                                           \
 	SEC("tp_btf/sys_exit")                                                      \
 	int BPF_PROG(name##_xm, struct pt_regs *regs, long ret)                     \
 	{                                                                           \
@@ -541,18 +584,6 @@ static __always_inline void socket_enter(struct auxbuf *a, struct pt_regs *regs)
 NO_EXIT_PARAMS(socket)
 FILLERS(socket, 3, 0)
 
-// connect: enter {fd, addr}, exit {res, tuple}
-static __always_inline void connect_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_s64(a, (int)ARG(0));
-	push_user_sockaddr(a, ARG(1), (int)ARG(2));
-}
-static __always_inline void connect_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
-{
-	push_tuple(a, (int)ARG(0), 0);
-}
-FILLERS(connect, 2, 1)
-
 // sendto: enter {fd, size, addr}, exit {res, data}
 static __always_inline void sendto_enter(struct auxbuf *a, struct pt_regs *regs)
 {
@@ -611,50 +642,6 @@ static __always_inline void accept4_enter(struct auxbuf *a, struct pt_regs *regs
 #define accept4_exit accept_exit
 FILLERS(accept4, 2, 1)
 
-// open: enter {name, flags, mode}, exit {res}
-static __always_inline void open_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_user_path(a, ARG(0));
-	push_u32(a, ARG(1));
-	push_u32(a, ARG(2));
-}
-NO_EXIT_PARAMS(open)
-FILLERS(open, 3, 0)
-
-// openat: enter {dirfd, name, flags, mode}, exit {res}
-static __always_inline void openat_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_s64(a, (int)ARG(0));
-	push_user_path(a, ARG(1));
-	push_u32(a, ARG(2));
-	push_u32(a, ARG(3));
-}
-NO_EXIT_PARAMS(openat)
-FILLERS(openat, 4, 0)
-
-// openat2: enter {dirfd, name, flags, mode, resolve}, exit {res}
-static __always_inline void openat2_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	struct open_how how = {};
-	bpf_probe_read_user(&how, sizeof(how), (void *)ARG(2));
-	push_s64(a, (int)ARG(0));
-	push_user_path(a, ARG(1));
-	push_u32(a, how.flags);
-	push_u32(a, how.mode);
-	push_u64(a, how.resolve);
-}
-NO_EXIT_PARAMS(openat2)
-FILLERS(openat2, 5, 0)
-
-// creat: enter {name, mode}, exit {res}
-static __always_inline void creat_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_user_path(a, ARG(0));
-	push_u32(a, ARG(1));
-}
-NO_EXIT_PARAMS(creat)
-FILLERS(creat, 2, 0)
-
 // open_by_handle_at: enter {fd, flags}, exit {res}
 static __always_inline void open_by_handle_at_enter(struct auxbuf *a, struct pt_regs *regs)
 {
@@ -663,3 +650,304 @@ static __always_inline void open_by_handle_at_enter(struct auxbuf *a, struct pt_
 }
 NO_EXIT_PARAMS(open_by_handle_at)
 FILLERS(open_by_handle_at, 2, 0)
+
+/* ------------------------------------------------ the TOCTOU syscalls */
+
+// open, openat, openat2, creat and connect read a path or a sockaddr from
+// user memory, which another thread can rewrite between the kernel's copy
+// and the exit filler's read. Their enter parameters are written from
+// explicit argument values, so the same code serves the tp_btf fillers
+// (args from pt_regs), the per-syscall tracepoints (args from the
+// tracepoint) and the stash (args saved at enter).
+
+static __always_inline void open_params(struct auxbuf *a, __u64 name, __u64 flags, __u64 mode)
+{
+	push_user_path(a, name);
+	push_u32(a, flags);
+	push_u32(a, mode);
+}
+
+static __always_inline void openat_params(struct auxbuf *a, __u64 dirfd, __u64 name, __u64 flags, __u64 mode)
+{
+	push_s64(a, (int)dirfd);
+	push_user_path(a, name);
+	push_u32(a, flags);
+	push_u32(a, mode);
+}
+
+static __always_inline void openat2_params(struct auxbuf *a, __u64 dirfd, __u64 name, __u64 howp)
+{
+	struct open_how how = {};
+	bpf_probe_read_user(&how, sizeof(how), (void *)howp);
+	push_s64(a, (int)dirfd);
+	push_user_path(a, name);
+	push_u32(a, how.flags);
+	push_u32(a, how.mode);
+	push_u64(a, how.resolve);
+}
+
+static __always_inline void creat_params(struct auxbuf *a, __u64 name, __u64 mode)
+{
+	push_user_path(a, name);
+	push_u32(a, mode);
+}
+
+static __always_inline void connect_params(struct auxbuf *a, __u64 fd, __u64 addr, __u64 addrlen)
+{
+	push_s64(a, (int)fd);
+	push_user_sockaddr(a, addr, (int)addrlen);
+}
+
+// open: enter {name, flags, mode}, exit {res}
+static __always_inline void open_enter(struct auxbuf *a, struct pt_regs *regs) { open_params(a, ARG(0), ARG(1), ARG(2)); }
+NO_EXIT_PARAMS(open)
+FILLERS_EX(open, 3, 0)
+
+// openat: enter {dirfd, name, flags, mode}, exit {res}
+static __always_inline void openat_enter(struct auxbuf *a, struct pt_regs *regs) { openat_params(a, ARG(0), ARG(1), ARG(2), ARG(3)); }
+NO_EXIT_PARAMS(openat)
+FILLERS_EX(openat, 4, 0)
+
+// openat2: enter {dirfd, name, flags, mode, resolve}, exit {res}
+static __always_inline void openat2_enter(struct auxbuf *a, struct pt_regs *regs) { openat2_params(a, ARG(0), ARG(1), ARG(2)); }
+NO_EXIT_PARAMS(openat2)
+FILLERS_EX(openat2, 5, 0)
+
+// creat: enter {name, mode}, exit {res}
+static __always_inline void creat_enter(struct auxbuf *a, struct pt_regs *regs) { creat_params(a, ARG(0), ARG(1)); }
+NO_EXIT_PARAMS(creat)
+FILLERS_EX(creat, 2, 0)
+
+// connect: enter {fd, addr}, exit {res, tuple}; the tuple always comes
+// from the kernel socket, so it is what the kernel connected to.
+static __always_inline void connect_enter(struct auxbuf *a, struct pt_regs *regs) { connect_params(a, ARG(0), ARG(1), ARG(2)); }
+static __always_inline void connect_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
+{
+	push_tuple(a, (int)ARG(0), 0);
+}
+FILLERS_EX(connect, 2, 1)
+
+/* stash: copy at enter, use and delete at exit */
+
+// stash_save keeps the arguments and, when ptr is set, up to max bytes of
+// user memory (a string when is_str) for this thread's exit filler.
+static __always_inline void stash_save(struct trace_event_raw_sys_enter *ctx, const int nargs, __u64 ptr, int is_str, __u64 max, __u64 howp)
+{
+	__u32 zero = 0;
+	struct stash *st = bpf_map_lookup_elem(&stash_scratch, &zero);
+	if (!st)
+		return;
+	// ctx fields must be read at constant offsets, and only as many
+	// arguments as the syscall has: a syscall tracepoint's record ends
+	// there, and the kernel refuses to attach a program reading past it.
+	__builtin_memset(st->args, 0, sizeof(st->args));
+	st->nr = ctx->id;
+	st->args[0] = ctx->args[0];
+	if (nargs > 1)
+		st->args[1] = ctx->args[1];
+	if (nargs > 2)
+		st->args[2] = ctx->args[2];
+	if (nargs > 3)
+		st->args[3] = ctx->args[3];
+	st->len = 0;
+	if (is_str) {
+		long n = bpf_probe_read_user_str(st->data, PATH_MAX_LEN, (void *)ptr);
+		st->len = n > 0 ? n : 0;
+	} else if (ptr && max > 0) {
+		__u64 len = max > SOCKADDR_MAX ? SOCKADDR_MAX : max;
+		len = bound(len, 2 * SOCKADDR_MAX - 1);
+		if (!bpf_probe_read_user(st->data, len, (void *)ptr))
+			st->len = len;
+	}
+	__builtin_memset(&st->how, 0, sizeof(st->how));
+	if (howp)
+		bpf_probe_read_user(&st->how, sizeof(st->how), (void *)howp);
+	__u64 key = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&stash_map, &key, st, BPF_ANY);
+}
+
+// stash_take returns this thread's stash for syscall nr, or NULL.
+static __always_inline struct stash *stash_take(__u32 nr)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct stash *st = bpf_map_lookup_elem(&stash_map, &key);
+	if (!st || st->nr != nr)
+		return NULL;
+	return st;
+}
+
+static __always_inline void stash_drop(void)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&stash_map, &key);
+}
+
+// push_stash_data copies the stashed path or sockaddr into the event.
+static __always_inline void push_stash_data(struct auxbuf *a, struct stash *st)
+{
+	__u64 len = st->len;
+	if (len == 0 || len > PATH_MAX_LEN) {
+		push_empty(a);
+		return;
+	}
+	len = bound(len, 2 * PATH_MAX_LEN - 1);
+	if (bpf_probe_read_kernel(&a->data[SAFE(a->payload_pos)], len, st->data)) {
+		push_empty(a);
+		return;
+	}
+	push_len(a, len);
+}
+
+// The merged exit fillers of the five: with toctou=stash they take the
+// enter parameters from the stash (falling back to user memory when there
+// is none); otherwise they read them at exit like every other filler.
+#define TOCTOU_XM(name, n_enter, n_exit, from_stash)                                \
+	SEC("tp_btf/sys_exit")                                                      \
+	int BPF_PROG(name##_xm, struct pt_regs *regs, long ret)                     \
+	{                                                                           \
+		struct auxbuf *a = aux_start();                                     \
+		if (!a)                                                             \
+			return 0;                                                   \
+		__u32 nr = syscall_nr(regs);                                        \
+		aux_begin(a, nr * 4 + KIND_MERGED, 1 + n_exit + n_enter);           \
+		push_s64(a, ret);                                                   \
+		name##_exit(a, regs, ret);                                          \
+		struct stash *st = NULL;                                            \
+		if (toctou_mode == TOCTOU_STASH)                                    \
+			st = stash_take(nr);                                        \
+		if (st) {                                                           \
+			from_stash;                                                 \
+			stash_drop();                                               \
+		} else {                                                            \
+			name##_enter(a, regs);                                      \
+		}                                                                   \
+		aux_submit(a);                                                      \
+		return 0;                                                           \
+	}
+
+TOCTOU_XM(open, 3, 0, ({
+	push_stash_data(a, st);
+	push_u32(a, st->args[1]);
+	push_u32(a, st->args[2]);
+}))
+TOCTOU_XM(openat, 4, 0, ({
+	push_s64(a, (int)st->args[0]);
+	push_stash_data(a, st);
+	push_u32(a, st->args[2]);
+	push_u32(a, st->args[3]);
+}))
+TOCTOU_XM(openat2, 5, 0, ({
+	push_s64(a, (int)st->args[0]);
+	push_stash_data(a, st);
+	push_u32(a, st->how.flags);
+	push_u32(a, st->how.mode);
+	push_u64(a, st->how.resolve);
+}))
+TOCTOU_XM(creat, 2, 0, ({
+	push_stash_data(a, st);
+	push_u32(a, st->args[1]);
+}))
+TOCTOU_XM(connect, 2, 1, ({
+	push_s64(a, (int)st->args[0]);
+	push_stash_data(a, st);
+}))
+
+/* per-syscall tracepoints: stash, or send an enter event */
+
+static __always_inline int toctou_filter(void)
+{
+	return !cgroup_filter || bpf_get_current_cgroup_id() == cgroup_filter;
+}
+
+static __always_inline struct auxbuf *toctou_enter_event(long nr, __u32 nparams)
+{
+	struct auxbuf *a = aux_start();
+	if (a)
+		aux_begin(a, nr * 4 + KIND_ENTER, nparams);
+	return a;
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int toctou_open(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!toctou_filter())
+		return 0;
+	if (toctou_mode == TOCTOU_STASH) {
+		stash_save(ctx, 3, ctx->args[0], 1, 0, 0);
+	} else if (toctou_mode == TOCTOU_ENTER_EVENT) {
+		struct auxbuf *a = toctou_enter_event(ctx->id, 3);
+		if (!a)
+			return 0;
+		open_params(a, ctx->args[0], ctx->args[1], ctx->args[2]);
+		aux_submit(a);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int toctou_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!toctou_filter())
+		return 0;
+	if (toctou_mode == TOCTOU_STASH) {
+		stash_save(ctx, 4, ctx->args[1], 1, 0, 0);
+	} else if (toctou_mode == TOCTOU_ENTER_EVENT) {
+		struct auxbuf *a = toctou_enter_event(ctx->id, 4);
+		if (!a)
+			return 0;
+		openat_params(a, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+		aux_submit(a);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int toctou_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!toctou_filter())
+		return 0;
+	if (toctou_mode == TOCTOU_STASH) {
+		stash_save(ctx, 4, ctx->args[1], 1, 0, ctx->args[2]);
+	} else if (toctou_mode == TOCTOU_ENTER_EVENT) {
+		struct auxbuf *a = toctou_enter_event(ctx->id, 5);
+		if (!a)
+			return 0;
+		openat2_params(a, ctx->args[0], ctx->args[1], ctx->args[2]);
+		aux_submit(a);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int toctou_creat(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!toctou_filter())
+		return 0;
+	if (toctou_mode == TOCTOU_STASH) {
+		stash_save(ctx, 2, ctx->args[0], 1, 0, 0);
+	} else if (toctou_mode == TOCTOU_ENTER_EVENT) {
+		struct auxbuf *a = toctou_enter_event(ctx->id, 2);
+		if (!a)
+			return 0;
+		creat_params(a, ctx->args[0], ctx->args[1]);
+		aux_submit(a);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int toctou_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!toctou_filter())
+		return 0;
+	if (toctou_mode == TOCTOU_STASH) {
+		stash_save(ctx, 3, ctx->args[1], 0, (int)ctx->args[2], 0);
+	} else if (toctou_mode == TOCTOU_ENTER_EVENT) {
+		struct auxbuf *a = toctou_enter_event(ctx->id, 2);
+		if (!a)
+			return 0;
+		connect_params(a, ctx->args[0], ctx->args[1], ctx->args[2]);
+		aux_submit(a);
+	}
+	return 0;
+}
