@@ -126,3 +126,87 @@ func BenchmarkDrain(b *testing.B) {
 		})
 	}
 }
+
+// openLoop opens and closes a file in a loop on one thread for d and
+// returns the number of openat calls made.
+func openLoop(b *testing.B, path string, d time.Duration) uint64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var n uint64
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for j := 0; j < 100; j++ {
+			fd, err := unix.Openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			unix.Close(fd)
+		}
+		n += 100
+	}
+	return n
+}
+
+// BenchmarkTOCTOU: the in-kernel cost of each exit_only TOCTOU option
+// against enter_exit, tracing openat under an open/close loop. Reports per
+// program average ns, the total kernel ns of all programs per openat call,
+// and openat calls per second (which also pays for what BPF stats do not
+// see: the syscall tracepoint machinery the per-syscall programs use).
+func BenchmarkTOCTOU(b *testing.B) {
+	requireBench(b)
+	if err := ensureTracefs(); err != nil {
+		b.Skip(err)
+	}
+	stats, _, err := EnableStats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	path := b.TempDir() + "/file-opened-in-a-loop"
+	os.WriteFile(path, []byte("x"), 0o600)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"none", Config{Mode: ModeNone}},
+		{"enter_exit", Config{Mode: ModeEnterExit, Syscalls: []string{"openat"}}},
+		{"exit_only-none", Config{Mode: ModeExitOnly, Syscalls: []string{"openat"}}},
+		{"exit_only-stash", Config{Mode: ModeExitOnly, TOCTOU: TOCTOUStash, Syscalls: []string{"openat"}}},
+		{"exit_only-enter_event", Config{Mode: ModeExitOnly, TOCTOU: TOCTOUEnterEvent, Syscalls: []string{"openat"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p, err := Load(tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			c, err := p.StartConsumer(ConsumerOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			before, _ := p.Snapshot()
+			start := time.Now()
+			var opens uint64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				opens += openLoop(b, path, time.Second)
+			}
+			b.StopTimer()
+			elapsed := time.Since(start)
+			p.Detach()
+			after, _ := p.Snapshot()
+			u, _ := c.Stop()
+			var total uint64
+			for _, ps := range after.Sub(before).Programs {
+				b.ReportMetric(ps.AvgNs(), "ns/"+ps.Name)
+				total += ps.RunTimeNs
+			}
+			b.ReportMetric(float64(total)/float64(opens), "kernel-ns/openat")
+			b.ReportMetric(float64(opens)/elapsed.Seconds(), "openat/s")
+			if u.Events > 0 {
+				b.ReportMetric(float64(u.Bytes)/float64(u.Events), "bytes/event")
+			}
+			b.ReportMetric(float64(after.Counters.Drops()), "drops")
+		})
+	}
+}
