@@ -1,5 +1,13 @@
 package bench
 
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
 // GateMetrics are the metrics a scenario's gate section and
 // `compare --threshold METRIC=PCT` may name, with what each measures.
 // Each is a relative figure measured inside one run, so results from two
@@ -16,4 +24,71 @@ var GateMetrics = map[string]string{
 var DefaultGate = map[string]float64{
 	"ns_per_syscall": 5,
 	"overhead":       10,
+}
+
+// gateMeasures reads each gate metric from a run. Every one is lower-is-
+// better; the gate's thresholds are percent changes of their medians.
+var gateMeasures = map[string]Measure{
+	"ns_per_syscall": {Key: "ns_per_syscall", Label: "kernel ns/syscall", Kind: KindDuration, Better: -1, Value: nsPerSyscall},
+	"kernel_time":    {Key: "kernel_time", Label: "kernel time", Kind: KindDuration, Better: -1, Value: kernelTime},
+	"overhead":       {Key: "overhead", Label: "throughput overhead", Kind: KindPercent, Better: -1, Value: overhead},
+	"drop_ratio":     {Key: "drop_ratio", Label: "drop ratio", Kind: KindPercent, Better: -1, Value: dropRatio},
+}
+
+// GateMeasure returns how the gate metric named name (a key of
+// GateMetrics) is read from one run: overhead is -ThroughputChange in
+// percent, ns_per_syscall Derived.NsPerSyscall, kernel_time
+// Derived.KernelTimeNs, drop_ratio Derived.DropRatio in percent. Baseline
+// runs have none of them.
+func GateMeasure(name string) (Measure, bool) {
+	m, ok := gateMeasures[name]
+	return m, ok
+}
+
+// GateMetricNames returns the gate metric names, sorted.
+func GateMetricNames() []string {
+	names := make([]string, 0, len(GateMetrics))
+	for n := range GateMetrics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParseThreshold parses "METRIC=PCT" (e.g. "overhead=10" or
+// "ns_per_syscall=2.5%").
+func ParseThreshold(s string) (metric string, pct float64, err error) {
+	name, val, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return "", 0, fmt.Errorf("parsing threshold %q: want METRIC=PCT", s)
+	}
+	if _, known := GateMetrics[name]; !known {
+		return "", 0, fmt.Errorf("parsing threshold %q: unknown metric %q (known: %s)", s, name, strings.Join(GateMetricNames(), ", "))
+	}
+	val = strings.TrimSuffix(strings.TrimSpace(val), "%")
+	pct, err = strconv.ParseFloat(val, 64)
+	if err != nil || pct < 0 || math.IsNaN(pct) || math.IsInf(pct, 0) {
+		return "", 0, fmt.Errorf("parsing threshold %q: want a non-negative percentage", s)
+	}
+	return name, pct, nil
+}
+
+// Thresholds returns the thresholds a comparison applies: the scenario's
+// gate section (DefaultGate when it is empty) with overrides on top. It
+// fails on a metric name that is not in GateMetrics.
+func Thresholds(gate, overrides map[string]float64) (map[string]float64, error) {
+	if len(gate) == 0 {
+		gate = DefaultGate
+	}
+	out := make(map[string]float64, len(gate)+len(overrides))
+	for _, src := range []map[string]float64{gate, overrides} {
+		for name, pct := range src {
+			if _, ok := GateMetrics[name]; !ok {
+				return nil, fmt.Errorf("checking gate: unknown metric %q (known: %s)", name, strings.Join(GateMetricNames(), ", "))
+			}
+			out[name] = pct
+		}
+	}
+	return out, nil
 }

@@ -142,6 +142,11 @@ func (r *Results) Write(path string) error {
 		f.Close()
 		return fmt.Errorf("writing results: %w", err)
 	}
+	// Readable by the user who reads reports when root ran the benchmark.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("writing results: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing results: %w", err)
 	}

@@ -1,0 +1,272 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ErrIncomparable is returned (wrapped, with the reason) when two results
+// files cannot be compared: another scenario, an unknown schema version,
+// variants missing on one side.
+var ErrIncomparable = errors.New("results cannot be compared")
+
+// Verdict is the outcome of one gated metric of one variant.
+type Verdict string
+
+// Verdicts. Every gate metric is lower-is-better.
+const (
+	// VerdictRegression: significant and worse by more than the threshold.
+	VerdictRegression Verdict = "regression"
+	// VerdictImprovement: significant and better by more than the threshold.
+	VerdictImprovement Verdict = "improvement"
+	// VerdictWithin: significant but within the threshold either way.
+	VerdictWithin Verdict = "within threshold"
+	// VerdictSame: no significant change (p > alpha), printed as "~".
+	VerdictSame Verdict = "~"
+)
+
+// CompareOptions tune Compare.
+type CompareOptions struct {
+	// Thresholds override the gate section of the base file's scenario
+	// (bench.DefaultGate when it has none): metric -> percent.
+	Thresholds map[string]float64
+	// Alpha is the significance level; 0 means DefaultAlpha.
+	Alpha float64
+}
+
+// Side describes one of the two compared files.
+type Side struct {
+	Scenario    ScenarioInfo
+	Environment Environment
+	Complete    bool
+	Reason      string
+	// Runs is the number of measured runs in the file.
+	Runs int
+}
+
+// GateRow is one gated metric of one variant.
+type GateRow struct {
+	Variant   string
+	Metric    string // a GateMetrics name
+	Measure   Measure
+	Threshold float64 // percent
+	Delta
+	Verdict Verdict
+}
+
+// Comparison is what `benchctl compare` decides: every gated metric of
+// every variant present in both files, with its verdict.
+type Comparison struct {
+	Scenario   string
+	Alpha      float64
+	Thresholds map[string]float64
+	Base, Head Side
+	Rows       []GateRow
+	// Warnings are things a reader should know that do not stop the
+	// comparison (other kernel, incomplete file, changed variant).
+	Warnings []string
+}
+
+// Metrics returns the gated metric names, sorted.
+func (c *Comparison) Metrics() []string {
+	return slices.Sorted(maps.Keys(c.Thresholds))
+}
+
+// Regressions returns the rows whose verdict is a regression.
+func (c *Comparison) Regressions() []GateRow {
+	var out []GateRow
+	for _, row := range c.Rows {
+		if row.Verdict == VerdictRegression {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Failed tells whether any gated metric regressed.
+func (c *Comparison) Failed() bool { return len(c.Regressions()) > 0 }
+
+func incomparable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrIncomparable, fmt.Sprintf(format, args...))
+}
+
+// Compare gates head against base. Variants are matched by name; each
+// gated metric's samples are compared with a Mann-Whitney U test, and a
+// change is a regression when it is significant and beyond its
+// threshold. It fails, wrapping ErrIncomparable, when the files come from
+// different scenarios or schema versions or their variants differ, and on
+// an unknown metric name in the thresholds.
+func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
+	for _, f := range []struct {
+		side string
+		r    *Results
+	}{{"base", base}, {"head", head}} {
+		if f.r == nil {
+			return nil, incomparable("no %s results", f.side)
+		}
+		if f.r.Schema != SchemaVersion {
+			return nil, fmt.Errorf("%w: %s: %w %d (this benchctl reads %d)", ErrIncomparable, f.side, ErrSchema, f.r.Schema, SchemaVersion)
+		}
+	}
+	if base.Scenario.Name != head.Scenario.Name {
+		return nil, incomparable("base is scenario %q, head is scenario %q", base.Scenario.Name, head.Scenario.Name)
+	}
+	alpha := opts.Alpha
+	if alpha <= 0 {
+		alpha = DefaultAlpha
+	}
+	thresholds, err := Thresholds(base.Scenario.Gate, opts.Thresholds)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIncomparable, err)
+	}
+	c := &Comparison{
+		Scenario:   base.Scenario.Name,
+		Alpha:      alpha,
+		Thresholds: thresholds,
+		Base:       side(base),
+		Head:       side(head),
+	}
+	if missing := missingVariants(base, head); missing != "" {
+		return nil, incomparable("%s", missing)
+	}
+	for _, r := range []struct {
+		side string
+		r    *Results
+	}{{"base", base}, {"head", head}} {
+		for _, v := range r.r.Variants {
+			if len(r.r.RunsOf(v.Name)) == 0 {
+				return nil, incomparable("variant %q has no measured runs in %s", v.Name, r.side)
+			}
+		}
+	}
+	c.Warnings = compareWarnings(base, head)
+
+	metrics := c.Metrics()
+	for _, v := range base.Variants {
+		for _, metric := range metrics {
+			m, _ := GateMeasure(metric)
+			b, _ := base.Sample(v.Name, m)
+			h, _ := head.Sample(v.Name, m)
+			switch {
+			case len(b) == 0 && len(h) == 0:
+				continue // the metric does not apply (e.g. overhead of the baseline)
+			case len(b) == 0 || len(h) == 0:
+				where := "base"
+				if len(h) == 0 {
+					where = "head"
+				}
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s has no %s figures; not gated", v.Name, where, metric))
+				continue
+			}
+			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
+			row.Delta = CompareSamples(b, h, alpha)
+			row.Verdict = verdict(row.Delta, row.Threshold)
+			c.Rows = append(c.Rows, row)
+		}
+	}
+	return c, nil
+}
+
+func verdict(d Delta, threshold float64) Verdict {
+	pct := d.ChangePct()
+	switch {
+	case !d.Significant:
+		return VerdictSame
+	case pct > threshold:
+		return VerdictRegression
+	case pct < -threshold:
+		return VerdictImprovement
+	}
+	return VerdictWithin
+}
+
+func side(r *Results) Side {
+	return Side{
+		Scenario:    r.Scenario,
+		Environment: r.Environment,
+		Complete:    r.Complete,
+		Reason:      r.Reason,
+		Runs:        len(r.Measured()),
+	}
+}
+
+func missingVariants(base, head *Results) string {
+	var msgs []string
+	for _, pair := range []struct {
+		from, to   *Results
+		fromN, toN string
+	}{{base, head, "base", "head"}, {head, base, "head", "base"}} {
+		var names []string
+		for _, v := range pair.from.Variants {
+			if _, ok := pair.to.Variant(v.Name); !ok {
+				names = append(names, v.Name)
+			}
+		}
+		if len(names) > 0 {
+			msgs = append(msgs, fmt.Sprintf("variants in %s missing from %s: %s", pair.fromN, pair.toN, strings.Join(names, ", ")))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func compareWarnings(base, head *Results) []string {
+	var w []string
+	for _, f := range []struct {
+		side string
+		r    *Results
+	}{{"base", base}, {"head", head}} {
+		if !f.r.Complete {
+			reason := f.r.Reason
+			if reason == "" {
+				reason = "no reason recorded"
+			}
+			w = append(w, fmt.Sprintf("%s results are incomplete: %s", f.side, reason))
+		}
+	}
+	be, he := base.Environment, head.Environment
+	diff := func(what, a, b string) {
+		if a != b {
+			w = append(w, fmt.Sprintf("%s differs: base %q, head %q", what, a, b))
+		}
+	}
+	diff("kernel", be.Kernel, he.Kernel)
+	diff("CPU model", be.CPUModel, he.CPUModel)
+	diff("CPU count", fmt.Sprint(be.CPUs), fmt.Sprint(he.CPUs))
+	diff("clock source", be.ClockSource, he.ClockSource)
+	diff("stats method", be.StatsMethod, he.StatsMethod)
+	diff("workload", base.Scenario.Workload, head.Scenario.Workload)
+	if base.Scenario.SHA256 != head.Scenario.SHA256 && base.Scenario.SHA256 != "" && head.Scenario.SHA256 != "" {
+		w = append(w, "scenario files differ (sha256); thresholds are taken from the base file")
+	}
+	for _, v := range base.Variants {
+		hv, _ := head.Variant(v.Name)
+		if d := variantDiff(v, hv); d != "" {
+			w = append(w, fmt.Sprintf("variant %s changed: %s", v.Name, d))
+		}
+	}
+	return w
+}
+
+func variantDiff(a, b Variant) string {
+	var d []string
+	add := func(what string, x, y any) {
+		if fmt.Sprint(x) != fmt.Sprint(y) {
+			d = append(d, fmt.Sprintf("%s %v → %v", what, x, y))
+		}
+	}
+	add("mode", a.Mode, b.Mode)
+	add("toctou", a.TOCTOU, b.TOCTOU)
+	add("set", a.Set, b.Set)
+	as, bs := slices.Clone(a.Syscalls), slices.Clone(b.Syscalls)
+	sort.Strings(as)
+	sort.Strings(bs)
+	add("syscalls", strings.Join(as, ","), strings.Join(bs, ","))
+	add("stats", a.Stats, b.Stats)
+	add("ring size", a.RingSize, b.RingSize)
+	add("snaplen", a.Snaplen, b.Snaplen)
+	return strings.Join(d, ", ")
+}

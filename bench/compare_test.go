@@ -1,0 +1,188 @@
+package bench
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCompareAA(t *testing.T) {
+	// Two runs of the same code (different noise) pass the gate.
+	c, err := Compare(readFixture(t, "base.json"), readFixture(t, "head.json"), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failed() {
+		for _, r := range c.Regressions() {
+			t.Errorf("A/A regression: %s %s %+.1f%% %s", r.Variant, r.Metric, r.ChangePct(), r.Delta)
+		}
+	}
+	if c.Alpha != DefaultAlpha || c.Scenario != "redis" {
+		t.Errorf("alpha %v scenario %q", c.Alpha, c.Scenario)
+	}
+	if got := c.Metrics(); !slices.Equal(got, []string{"ns_per_syscall", "overhead"}) {
+		t.Errorf("metrics = %v, want the scenario's gate", got)
+	}
+	for _, row := range c.Rows {
+		if row.Variant == "baseline" || row.Variant == "baseline_nostats" {
+			t.Errorf("baseline gated: %+v", row)
+		}
+		if row.Variant == "small/exit_only_nostats" && row.Metric == "ns_per_syscall" {
+			t.Error("stats-off variant gated on kernel time")
+		}
+	}
+	// 7 probe variants × overhead, 6 with stats × ns_per_syscall.
+	if len(c.Rows) != 13 {
+		t.Errorf("%d rows, want 13", len(c.Rows))
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("warnings: %q", c.Warnings)
+	}
+}
+
+func TestCompareTenPercentSlower(t *testing.T) {
+	c, err := Compare(readFixture(t, "base.json"), readFixture(t, "head_slow.json"), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Failed() {
+		t.Fatal("10% slower probes pass the gate")
+	}
+	flagged := map[string]bool{}
+	for _, r := range c.Regressions() {
+		flagged[r.Variant+" "+r.Metric] = true
+		if !r.Significant || r.ChangePct() <= r.Threshold {
+			t.Errorf("regression that is not significant or within threshold: %+v", r)
+		}
+	}
+	for _, v := range []string{"floor", "small/enter_exit", "small/exit_only", "big/enter_exit", "big/exit_only", "big/exit_only+stash"} {
+		if !flagged[v+" ns_per_syscall"] {
+			t.Errorf("%s ns_per_syscall not flagged", v)
+		}
+		if !flagged[v+" overhead"] {
+			t.Errorf("%s overhead not flagged", v)
+		}
+	}
+
+	// A looser threshold turns ns_per_syscall from regression into
+	// "within threshold"; overhead keeps its own.
+	c, err = Compare(readFixture(t, "base.json"), readFixture(t, "head_slow.json"),
+		CompareOptions{Thresholds: map[string]float64{"ns_per_syscall": 15}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range c.Rows {
+		if r.Metric == "ns_per_syscall" && r.Verdict != VerdictWithin {
+			t.Errorf("%s ns_per_syscall with 15%% threshold: %s", r.Variant, r.Verdict)
+		}
+		if r.Metric == "overhead" && r.Threshold != 10 {
+			t.Errorf("overhead threshold %v, want the scenario's 10", r.Threshold)
+		}
+	}
+
+	// The other way round it is an improvement.
+	c, err = Compare(readFixture(t, "head_slow.json"), readFixture(t, "base.json"), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failed() {
+		t.Error("faster head fails the gate")
+	}
+	for _, r := range c.Rows {
+		if r.Metric == "ns_per_syscall" && r.Verdict != VerdictImprovement {
+			t.Errorf("%s: %s, want improvement", r.Variant, r.Verdict)
+		}
+	}
+}
+
+// keepRounds drops every measured round from n on.
+func keepRounds(r *Results, n int) *Results {
+	out := *r
+	out.Runs = nil
+	for _, run := range r.Runs {
+		if run.Round < n {
+			out.Runs = append(out.Runs, run)
+		}
+	}
+	return &out
+}
+
+func TestCompareThreeSamplesNotSignificant(t *testing.T) {
+	base := keepRounds(readFixture(t, "base.json"), 3)
+	head := keepRounds(readFixture(t, "head_slow.json"), 3)
+	c, err := Compare(base, head, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failed() {
+		t.Error("a 10% change on 3 samples called a regression")
+	}
+	for _, r := range c.Rows {
+		if r.Variant == "big/exit_only+stash" {
+			continue // 2 base samples (round 2 failed)
+		}
+		if r.Base.N != 3 || r.Head.N != 3 {
+			t.Errorf("%s %s: n=%d+%d", r.Variant, r.Metric, r.Base.N, r.Head.N)
+		}
+		if r.Metric == "ns_per_syscall" && (r.ChangePct() < 6 || r.ChangePct() > 14) {
+			t.Errorf("%s: change %.1f%%, want ~10%%", r.Variant, r.ChangePct())
+		}
+		if r.P < 0.1-1e-9 || r.Verdict != VerdictSame || !slices.Contains(r.Warnings, WarnNoDetect) {
+			t.Errorf("%s %s: p=%v verdict %q warnings %q", r.Variant, r.Metric, r.P, r.Verdict, r.Warnings)
+		}
+	}
+}
+
+func TestCompareIncomparable(t *testing.T) {
+	for name, mutate := range map[string]func(b, h *Results){
+		"scenario": func(b, h *Results) { h.Scenario.Name = "quick" },
+		"schema":   func(b, h *Results) { h.Schema = SchemaVersion + 1 },
+		"missing variant": func(b, h *Results) {
+			h.Variants = slices.DeleteFunc(h.Variants, func(v Variant) bool { return v.Name == "big/exit_only" })
+		},
+		"extra variant": func(b, h *Results) {
+			h.Variants = append(h.Variants, Variant{Name: "huge/exit_only", Mode: "exit_only", Set: "huge"})
+		},
+		"no runs": func(b, h *Results) {
+			h.Runs = slices.DeleteFunc(h.Runs, func(r Run) bool { return r.Variant == "floor" })
+		},
+		"unknown gate metric": func(b, h *Results) { b.Scenario.Gate = map[string]float64{"latency": 5} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, h := readFixture(t, "base.json"), readFixture(t, "head.json")
+			mutate(b, h)
+			_, err := Compare(b, h, CompareOptions{})
+			if !errors.Is(err, ErrIncomparable) {
+				t.Fatalf("err = %v, want ErrIncomparable", err)
+			}
+			if name == "schema" && !errors.Is(err, ErrSchema) {
+				t.Errorf("err = %v, want ErrSchema too", err)
+			}
+			if name == "missing variant" && !strings.Contains(err.Error(), "big/exit_only") {
+				t.Errorf("err = %v does not name the variant", err)
+			}
+		})
+	}
+}
+
+func TestCompareWarnings(t *testing.T) {
+	b, h := readFixture(t, "base.json"), readFixture(t, "head.json")
+	h.Environment.Kernel = "6.12.0"
+	h.Complete = false
+	h.Reason = "interrupted"
+	h.Variants[3].Snaplen = 256
+	c, err := Compare(b, h, CompareOptions{Alpha: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(c.Warnings, "\n")
+	for _, want := range []string{"kernel differs", "head results are incomplete: interrupted", "variant small/enter_exit changed: snaplen 80 → 256"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q lack %q", c.Warnings, want)
+		}
+	}
+	if c.Alpha != 0.01 || c.Rows[0].Alpha != 0.01 {
+		t.Errorf("alpha not applied: %v", c.Alpha)
+	}
+}

@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+func prog(name string, cnt, ns uint64) probes.ProgramStats {
+	return probes.ProgramStats{Name: name, RunCount: cnt, RunTimeNs: ns}
+}
+
+func TestDeriveRun(t *testing.T) {
+	cases := []struct {
+		name string
+		run  Run
+		want Derived
+	}{
+		{
+			name: "baseline: nothing attached",
+			run:  Run{Wall: 2 * time.Second, Workload: workloads.Result{Throughput: 1000}},
+			want: Derived{},
+		},
+		{
+			name: "enter_exit",
+			run: Run{
+				Wall:     2 * time.Second,
+				Programs: []probes.ProgramStats{prog("sys_enter", 1000, 60000), prog("sys_exit", 1002, 70000)},
+				Kernel:   probes.Counters{Attempted: 400, DropsFull: 30, DropsTooLarge: 10},
+				User:     probes.ConsumerStats{Events: 360, Bytes: 36000},
+			},
+			want: Derived{KernelTimeNs: 130000, Syscalls: 1002, NsPerSyscall: 130000.0 / 1002,
+				EventsPerSec: 180, BytesPerSec: 18000, AvgEventSize: 100, DropRatio: 0.1},
+		},
+		{
+			name: "exit_only with a TOCTOU helper",
+			run: Run{
+				Wall:     time.Second,
+				Programs: []probes.ProgramStats{prog("sys_exit", 500, 50000), prog("toctou_openat", 10, 1000)},
+				Kernel:   probes.Counters{Attempted: 100},
+				User:     probes.ConsumerStats{Events: 100, Bytes: 5000},
+			},
+			want: Derived{KernelTimeNs: 51000, Syscalls: 500, NsPerSyscall: 102,
+				EventsPerSec: 100, BytesPerSec: 5000, AvgEventSize: 50},
+		},
+		{
+			name: "floor",
+			run: Run{
+				Wall:     time.Second,
+				Programs: []probes.ProgramStats{prog("floor_enter", 300, 9000), prog("floor_exit", 301, 9030)},
+			},
+			want: Derived{KernelTimeNs: 18030, Syscalls: 301, NsPerSyscall: 18030.0 / 301},
+		},
+		{
+			name: "stats off: counts without time",
+			run: Run{
+				Wall:     time.Second,
+				Programs: []probes.ProgramStats{prog("sys_exit", 0, 0)},
+				Kernel:   probes.Counters{Attempted: 10},
+				User:     probes.ConsumerStats{Events: 10, Bytes: 400},
+			},
+			want: Derived{EventsPerSec: 10, BytesPerSec: 400, AvgEventSize: 40},
+		},
+		{
+			name: "zero wall time",
+			run:  Run{User: probes.ConsumerStats{Events: 10, Bytes: 100}},
+			want: Derived{AvgEventSize: 10},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := deriveRun(&c.run)
+			if !derivedEqual(got, c.want) {
+				t.Errorf("got  %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func derivedEqual(a, b Derived) bool {
+	eq := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(1, math.Abs(y)) }
+	if (a.ThroughputChange == nil) != (b.ThroughputChange == nil) {
+		return false
+	}
+	if a.ThroughputChange != nil && !eq(*a.ThroughputChange, *b.ThroughputChange) {
+		return false
+	}
+	return a.KernelTimeNs == b.KernelTimeNs && a.Syscalls == b.Syscalls && eq(a.NsPerSyscall, b.NsPerSyscall) &&
+		eq(a.EventsPerSec, b.EventsPerSec) && eq(a.BytesPerSec, b.BytesPerSec) &&
+		eq(a.AvgEventSize, b.AvgEventSize) && eq(a.DropRatio, b.DropRatio)
+}
+
+func TestDeriveThroughputChange(t *testing.T) {
+	r := &Results{
+		Variants: []Variant{
+			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
+			{Name: "baseline_nostats", Mode: probes.ModeNone, Stats: false, Baseline: true},
+			{Name: "a/exit_only", Mode: probes.ModeExitOnly, Stats: true},
+			{Name: "a/exit_only_nostats", Mode: probes.ModeExitOnly, Stats: false},
+		},
+	}
+	tput := func(v float64) workloads.Result { return workloads.Result{Throughput: v, Unit: "ops/s"} }
+	r.Runs = []Run{
+		// warm-up round -1
+		{Variant: "a/exit_only", Round: -1, Warmup: true, Workload: tput(50)},
+		{Variant: "baseline", Round: -1, Warmup: true, Workload: tput(200)},
+		// round 0: both baselines
+		{Variant: "a/exit_only_nostats", Round: 0, Workload: tput(90)},
+		{Variant: "baseline", Round: 0, Workload: tput(100)},
+		{Variant: "a/exit_only", Round: 0, Workload: tput(80)},
+		{Variant: "baseline_nostats", Round: 0, Workload: tput(120)},
+		// round 1: the baseline failed, the stats-off one is missing
+		{Variant: "baseline", Round: 1, Workload: tput(100), Error: "boom"},
+		{Variant: "a/exit_only", Round: 1, Workload: tput(80)},
+		{Variant: "a/exit_only_nostats", Round: 1, Workload: tput(80)},
+		// round 2: a variant without a throughput, and a failed one
+		{Variant: "baseline", Round: 2, Workload: tput(100)},
+		{Variant: "a/exit_only", Round: 2, Workload: workloads.Result{}},
+		{Variant: "a/exit_only_nostats", Round: 2, Workload: tput(10), Error: "boom"},
+		// a run of a variant the file does not list
+		{Variant: "stray", Round: 2, Workload: tput(10)},
+	}
+	Derive(r)
+	want := []*float64{
+		ptr(50.0/200 - 1), nil,
+		ptr(90.0/120 - 1), nil, ptr(80.0/100 - 1), nil,
+		nil, nil, nil,
+		nil, nil, nil,
+		nil,
+	}
+	for i, run := range r.Runs {
+		got := run.Derived.ThroughputChange
+		switch {
+		case (got == nil) != (want[i] == nil):
+			t.Errorf("run %d (%s round %d): change %v, want %v", i, run.Variant, run.Round, fmtPtr(got), fmtPtr(want[i]))
+		case got != nil && math.Abs(*got-*want[i]) > 1e-12:
+			t.Errorf("run %d (%s round %d): change %v, want %v", i, run.Variant, run.Round, *got, *want[i])
+		}
+	}
+}
+
+func TestDeriveIsIdempotent(t *testing.T) {
+	r := &Results{
+		Variants: []Variant{{Name: "baseline", Baseline: true, Stats: true}, {Name: "v", Mode: probes.ModeExitOnly, Stats: true}},
+		Runs: []Run{
+			{Variant: "baseline", Workload: workloads.Result{Throughput: 10}},
+			{Variant: "v", Workload: workloads.Result{Throughput: 5}, Programs: []probes.ProgramStats{prog("sys_exit", 10, 100)}},
+		},
+	}
+	Derive(r)
+	first := r.Runs[1].Derived
+	Derive(r)
+	if !derivedEqual(first, r.Runs[1].Derived) || *first.ThroughputChange != -0.5 || first.NsPerSyscall != 10 {
+		t.Errorf("first %+v, second %+v", first, r.Runs[1].Derived)
+	}
+}
+
+func TestDeriveIgnoresKernelFiguresWithStatsOff(t *testing.T) {
+	r := &Results{
+		Variants: []Variant{{Name: "v_nostats", Mode: probes.ModeExitOnly, Stats: false}},
+		Runs: []Run{{
+			Variant:  "v_nostats",
+			Wall:     time.Second,
+			Programs: []probes.ProgramStats{prog("sys_exit", 500, 9000)}, // someone else had stats on for a while
+			User:     probes.ConsumerStats{Events: 10, Bytes: 100},
+		}},
+	}
+	Derive(r)
+	d := r.Runs[0].Derived
+	if d.KernelTimeNs != 0 || d.Syscalls != 0 || d.NsPerSyscall != 0 || d.EventsPerSec != 10 {
+		t.Errorf("derived %+v", d)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func fmtPtr(p *float64) any {
+	if p == nil {
+		return "nil"
+	}
+	return *p
+}

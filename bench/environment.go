@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Files the environment is read from; variables so tests can point them
+// at fixtures.
+var (
+	osReleaseFile   = "/proc/sys/kernel/osrelease"
+	cpuInfoFile     = "/proc/cpuinfo"
+	memInfoFile     = "/proc/meminfo"
+	cpuOnlineFile   = "/sys/devices/system/cpu/online"
+	clockSourceFile = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+)
+
+// CollectEnvironment describes this machine and this benchctl. version
+// and commit come from the binary (commit may be empty); StatsMethod is
+// left for the runner, which learns it when it enables stats.
+func CollectEnvironment(version, commit string) Environment {
+	host, _ := os.Hostname()
+	return Environment{
+		Kernel:          readLine(osReleaseFile),
+		Arch:            runtime.GOARCH,
+		CPUModel:        cpuModel(),
+		CPUs:            cpuCount(),
+		MemoryBytes:     memTotal(),
+		ClockSource:     readLine(clockSourceFile),
+		Hostname:        host,
+		BenchctlVersion: version,
+		BenchctlCommit:  commit,
+		GoVersion:       runtime.Version(),
+		Time:            time.Now().UTC(),
+	}
+}
+
+func readLine(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimSpace(line)
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo (x86), or what
+// other architectures put in its place.
+func cpuModel() string {
+	f, err := os.Open(cpuInfoFile)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	found := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if _, seen := found[k]; !seen && v != "" {
+			found[k] = v
+		}
+	}
+	for _, k := range []string{"model name", "Model", "Hardware", "cpu model", "Processor"} {
+		if v := found[k]; v != "" {
+			return v
+		}
+	}
+	if impl, part := found["CPU implementer"], found["CPU part"]; impl != "" {
+		return "implementer " + impl + " part " + part
+	}
+	return ""
+}
+
+// cpuCount counts the online CPUs (not only those this process may use).
+func cpuCount() int {
+	n := 0
+	for _, r := range strings.Split(readLine(cpuOnlineFile), ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return runtime.NumCPU()
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return runtime.NumCPU()
+			}
+		}
+		n += b - a + 1
+	}
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
+}
+
+func memTotal() uint64 {
+	f, err := os.Open(memInfoFile)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseUint(fields[1], 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestCollectEnvironmentFromFixtures(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	saved := []*string{&osReleaseFile, &cpuInfoFile, &memInfoFile, &cpuOnlineFile, &clockSourceFile}
+	old := make([]string, len(saved))
+	for i, p := range saved {
+		old[i] = *p
+	}
+	t.Cleanup(func() {
+		for i, p := range saved {
+			*p = old[i]
+		}
+	})
+	osReleaseFile = write("osrelease", "6.18.0-test\n")
+	cpuInfoFile = write("cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n")
+	memInfoFile = write("meminfo", "MemTotal:       24684084 kB\nMemFree:         1000 kB\n")
+	cpuOnlineFile = write("online", "0-3,6,8-9\n")
+	clockSourceFile = write("clocksource", "tsc\n")
+
+	env := CollectEnvironment("1.2.3", "deadbeef")
+	want := Environment{
+		Kernel: "6.18.0-test", Arch: runtime.GOARCH, CPUModel: "AMD EPYC 7B13", CPUs: 7,
+		MemoryBytes: 24684084 * 1024, ClockSource: "tsc", BenchctlVersion: "1.2.3", BenchctlCommit: "deadbeef",
+		GoVersion: runtime.Version(),
+	}
+	env.Hostname, env.Time = "", want.Time
+	if env != want {
+		t.Errorf("got  %+v\nwant %+v", env, want)
+	}
+
+	// arm64 has no "model name".
+	cpuInfoFile = write("cpuinfo-arm", "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n")
+	if got := cpuModel(); got != "implementer 0x41 part 0xd0c" {
+		t.Errorf("arm cpu model %q", got)
+	}
+	// Missing files give zero values, not failures.
+	for _, p := range saved {
+		*p = filepath.Join(dir, "missing")
+	}
+	env = CollectEnvironment("v", "")
+	if env.Kernel != "" || env.CPUModel != "" || env.MemoryBytes != 0 || env.CPUs != runtime.NumCPU() {
+		t.Errorf("with nothing to read: %+v", env)
+	}
+}
+
+func TestCollectEnvironmentHere(t *testing.T) {
+	env := CollectEnvironment("v", "")
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc and /sys")
+	}
+	if env.Kernel == "" || env.CPUs < 1 || env.MemoryBytes == 0 || env.Time.IsZero() {
+		t.Errorf("environment %+v", env)
+	}
+}

@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/benchctl/benchctl/probes"
+)
+
+// Names of the variants every scenario gets.
+const (
+	BaselineName        = "baseline"
+	BaselineNoStatsName = "baseline_nostats"
+	FloorName           = "floor"
+	// NoStatsSuffix ends the name of every variant measured with program
+	// stats off.
+	NoStatsSuffix = "_nostats"
+)
+
+// VariantName is the name Expand gives a variant of a set: "<set>/<mode>",
+// then "+<toctou>" for an exit_only TOCTOU option other than none, then
+// "_nostats" when program stats are off; e.g. "big/exit_only+stash_nostats".
+func VariantName(set string, mode probes.Mode, toctou probes.TOCTOU, stats bool) string {
+	name := set + "/" + string(mode)
+	if mode == probes.ModeExitOnly && toctou != "" && toctou != probes.TOCTOUNone {
+		name += "+" + string(toctou)
+	}
+	if !stats {
+		name += NoStatsSuffix
+	}
+	return name
+}
+
+// Expand returns every variant of the scenario, in this order: baseline,
+// baseline_nostats (when any variant has stats off), floor (unless turned
+// off), sets × modes × toctou with the scenario's stats state, nostats_sets
+// × modes × toctou with stats off, then the explicit variants.
+func (s *Scenario) Expand() ([]Variant, error) {
+	return s.expand(nil)
+}
+
+// expand does Expand; with a parser it reports duplicate names at the
+// line of the explicit variant.
+func (s *Scenario) expand(p *parser) ([]Variant, error) {
+	sets := map[string][]string{}
+	for _, set := range s.Sets {
+		sets[set.Name] = set.Syscalls
+	}
+	var out []Variant
+	origin := map[string]string{}
+	var dupErr error
+	add := func(v Variant, from string, line int) {
+		if prev, dup := origin[v.Name]; dup {
+			hint := fmt.Sprintf("it is also %s; give this one another `name:`", prev)
+			if p != nil {
+				p.errAt(line, hint, "duplicate variant name %q", v.Name)
+			}
+			if dupErr == nil {
+				dupErr = fmt.Errorf("duplicate variant name %q (%s)", v.Name, hint)
+			}
+			return
+		}
+		origin[v.Name] = from
+		out = append(out, v)
+	}
+	probe := func(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) Variant {
+		v := Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen}
+		if mode == probes.ModeExitOnly {
+			v.TOCTOU = toctou
+			if v.TOCTOU == "" {
+				v.TOCTOU = probes.TOCTOUNone
+			}
+		}
+		return v
+	}
+
+	add(Variant{Name: BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
+	var matrix []Variant
+	cross := func(setNames []string, stats bool) {
+		for _, set := range setNames {
+			for _, mode := range s.Modes {
+				toctous := []probes.TOCTOU{""}
+				if mode == probes.ModeExitOnly {
+					toctous = s.TOCTOU
+				}
+				for _, t := range toctous {
+					v := probe(mode, t, set, sets[set], stats)
+					v.Name = VariantName(set, mode, t, stats)
+					matrix = append(matrix, v)
+				}
+			}
+		}
+	}
+	setNames := make([]string, len(s.Sets))
+	for i, set := range s.Sets {
+		setNames[i] = set.Name
+	}
+	cross(setNames, s.Stats)
+	cross(s.NoStatsSets, false)
+	var extra []Variant
+	for _, e := range s.Extra {
+		syscalls := e.Syscalls
+		if e.Set != "" {
+			syscalls = sets[e.Set]
+		}
+		v := probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
+		if e.Mode == probes.ModeFloor {
+			v.Syscalls, v.Set = nil, ""
+		}
+		if e.RingSize != 0 {
+			v.RingSize = e.RingSize
+		}
+		if e.Snaplen != 0 {
+			v.Snaplen = e.Snaplen
+		}
+		v.Name = e.Name
+		if v.Name == "" {
+			if e.Mode == probes.ModeFloor {
+				v.Name = FloorName
+				if !e.Stats {
+					v.Name += NoStatsSuffix
+				}
+			} else {
+				v.Name = VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats)
+			}
+		}
+		extra = append(extra, v)
+	}
+	anyNoStats := !s.Stats && len(s.Sets) > 0 && len(s.Modes) > 0 || len(s.NoStatsSets) > 0
+	for _, v := range extra {
+		anyNoStats = anyNoStats || !v.Stats
+	}
+	if anyNoStats {
+		add(Variant{Name: BaselineNoStatsName, Mode: probes.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
+	}
+	if s.Floor {
+		add(Variant{Name: FloorName, Mode: probes.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
+	}
+	for _, v := range matrix {
+		add(v, "a variant of the sets × modes matrix", s.lines["modes"])
+	}
+	for i, v := range extra {
+		add(v, fmt.Sprintf("the variant on line %d", s.Extra[i].Line), s.Extra[i].Line)
+	}
+	if dupErr != nil {
+		return nil, dupErr
+	}
+	return out, nil
+}
+
+// Select keeps the variants whose names match one of patterns (exact
+// names, or patterns where * matches any run of characters, "/"
+// included, and ? any one character, such as "big/*" or "*_nostats"; each
+// pattern may also be a comma-separated list). The baselines the kept variants are compared
+// with stay: `baseline` always, `baseline_nostats` when a kept variant
+// has stats off. A pattern that matches nothing is an error naming the
+// nearest variants. No patterns keeps everything.
+func Select(variants []Variant, patterns []string) ([]Variant, error) {
+	var pats []string
+	for _, p := range patterns {
+		for _, part := range strings.Split(p, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				pats = append(pats, part)
+			}
+		}
+	}
+	if len(pats) == 0 {
+		return variants, nil
+	}
+	names := make([]string, len(variants))
+	for i, v := range variants {
+		names[i] = v.Name
+	}
+	keep := map[string]bool{}
+	for _, pat := range pats {
+		found := false
+		for _, n := range names {
+			if globMatch(pat, n) {
+				keep[n] = true
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("no variant matches %q (%s)", pat, suggestHint(pat, names))
+		}
+	}
+	needNoStats := false
+	for _, v := range variants {
+		if keep[v.Name] && !v.Stats && !v.Baseline {
+			needNoStats = true
+		}
+	}
+	var out []Variant
+	for _, v := range variants {
+		switch {
+		case keep[v.Name]:
+			out = append(out, v)
+		case v.Baseline && v.Stats:
+			out = append(out, v)
+		case v.Baseline && !v.Stats && needNoStats:
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// globMatch reports whether name matches pattern, where * matches any
+// run of characters and ? any one character.
+func globMatch(pattern, name string) bool {
+	px, nx := 0, 0
+	starP, starN := -1, 0
+	for nx < len(name) {
+		switch {
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == name[nx]):
+			px++
+			nx++
+		case px < len(pattern) && pattern[px] == '*':
+			starP, starN = px, nx
+			px++
+		case starP >= 0:
+			starN++
+			px, nx = starP+1, starN
+		default:
+			return false
+		}
+	}
+	for px < len(pattern) && pattern[px] == '*' {
+		px++
+	}
+	return px == len(pattern)
+}

@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"sort"
+
+	"github.com/benchctl/benchctl/probes"
+)
+
+// Program roles: which column of a report a program's cost goes in.
+const (
+	RoleEnter = "enter" // the sys_enter dispatcher (floor mode: floor_enter)
+	RoleExit  = "exit"  // the sys_exit dispatcher (floor mode: floor_exit)
+	RoleOther = "other" // anything else, e.g. the TOCTOU helpers toctou_openat
+)
+
+// ProgramRole tells whether the program named name is the enter
+// dispatcher, the exit dispatcher or another program.
+func ProgramRole(name string) string {
+	switch name {
+	case "sys_enter", "floor_enter":
+		return RoleEnter
+	case "sys_exit", "floor_exit":
+		return RoleExit
+	}
+	return RoleOther
+}
+
+// RoleStats sums the stats of a run's programs that have role (see
+// ProgramRole): run count and run time. ok is false when no program of
+// that role ran at all (none attached, or program stats were off).
+func RoleStats(run Run, role string) (runCount, runTimeNs uint64, ok bool) {
+	for _, p := range run.Programs {
+		if ProgramRole(p.Name) != role {
+			continue
+		}
+		runCount += p.RunCount
+		runTimeNs += p.RunTimeNs
+	}
+	return runCount, runTimeNs, runCount > 0
+}
+
+// RunsOf returns the measured runs of the variant named name (no
+// warm-ups, no failed runs), in round order.
+func (r *Results) RunsOf(name string) []Run {
+	var out []Run
+	for _, run := range r.Measured() {
+		if run.Variant == name {
+			out = append(out, run)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Round < out[j].Round })
+	return out
+}
+
+// FailedRuns returns how many non-warm-up runs of the variant named name
+// failed, and the error of the first of them.
+func (r *Results) FailedRuns(name string) (n int, first string) {
+	for _, run := range r.Runs {
+		if run.Variant == name && !run.Warmup && run.Error != "" {
+			if n == 0 {
+				first = run.Error
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// BaselineVariant returns the first baseline variant (mode none).
+func (r *Results) BaselineVariant() (Variant, bool) {
+	for _, v := range r.Variants {
+		if v.Baseline || v.Mode == probes.ModeNone {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// Sets returns the names of the syscall sets the variants trace, in the
+// order they first appear. Variants without a set (baseline, floor) are
+// not in any.
+func (r *Results) Sets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range r.Variants {
+		if v.Set == "" || seen[v.Set] {
+			continue
+		}
+		seen[v.Set] = true
+		out = append(out, v.Set)
+	}
+	return out
+}
+
+// VariantsIn returns the variants of the syscall set named set whose mode
+// is mode, in file order.
+func (r *Results) VariantsIn(set string, mode probes.Mode) []Variant {
+	var out []Variant
+	for _, v := range r.Variants {
+		if v.Set == set && v.Mode == mode {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// VariantPair is an enter_exit variant and an exit_only variant of the
+// same syscall set, the pair a report compares.
+type VariantPair struct {
+	Set       string
+	EnterExit Variant
+	ExitOnly  Variant
+}
+
+// ModePairs pairs, for every syscall set, each exit_only variant with an
+// enter_exit variant of the same set and the same program-stats setting,
+// preferring one with the same ring size and snaplen. An exit_only
+// variant without such a partner yields no pair.
+func (r *Results) ModePairs() []VariantPair {
+	var out []VariantPair
+	for _, set := range r.Sets() {
+		ees := r.VariantsIn(set, probes.ModeEnterExit)
+		for _, xo := range r.VariantsIn(set, probes.ModeExitOnly) {
+			var best *Variant
+			for i, ee := range ees {
+				if ee.Stats != xo.Stats {
+					continue
+				}
+				if best == nil || (ee.RingSize == xo.RingSize && ee.Snaplen == xo.Snaplen) {
+					best = &ees[i]
+				}
+				if ee.RingSize == xo.RingSize && ee.Snaplen == xo.Snaplen {
+					break
+				}
+			}
+			if best != nil {
+				out = append(out, VariantPair{Set: set, EnterExit: *best, ExitOnly: xo})
+			}
+		}
+	}
+	return out
+}

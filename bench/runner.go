@@ -1,0 +1,462 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+// RunOptions configure a Runner. Repetitions and warm-up rounds come from
+// the Scenario: set its fields to override them.
+type RunOptions struct {
+	// Only keeps the variants matching these names or patterns (see Select).
+	Only []string
+	// Seed seeds the shuffle of the variants inside each round.
+	Seed int64
+	// Version and Commit describe this benchctl in the environment.
+	Version, Commit string
+	// Output, when set, is the results file: written when the run starts,
+	// after every run (marked incomplete) and at the end. A run that
+	// fails (is not interrupted) before any run finished removes it again.
+	Output string
+	// Observer hears progress; nil is silent.
+	Observer Observer
+}
+
+// Runner measures a scenario: every variant once per round, in a shuffled
+// order, warm-up rounds first.
+type Runner struct {
+	sc       *Scenario
+	opts     RunOptions
+	variants []Variant
+
+	// What the runner measures with; tests replace them.
+	tr          tracer
+	newWorkload func(WorkloadSpec) (workloads.Workload, error)
+
+	mu     sync.Mutex
+	active map[int]io.Closer
+	nextID int
+}
+
+// NewRunner expands the scenario and applies opts.Only.
+func NewRunner(sc *Scenario, opts RunOptions) (*Runner, error) {
+	all, err := sc.Expand()
+	if err != nil {
+		return nil, err
+	}
+	vs, err := Select(all, opts.Only)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	return &Runner{
+		sc:          sc,
+		opts:        opts,
+		variants:    vs,
+		tr:          realTracer{},
+		newWorkload: WorkloadSpec.New,
+		active:      map[int]io.Closer{},
+	}, nil
+}
+
+// Variants are the variants the runner measures, in scenario order.
+func (r *Runner) Variants() []Variant { return r.variants }
+
+// ErrRunFailed is wrapped by Run's error when a run failed (as opposed
+// to being interrupted, which wraps the context's error).
+var ErrRunFailed = errors.New("run failed")
+
+// Run measures the scenario. It returns the results even when it fails or
+// ctx is cancelled: then Complete is false, Reason says why, and the runs
+// finished so far are kept (and written to Output). Every probe and
+// workload is closed before Run returns.
+func (r *Runner) Run(ctx context.Context) (*Results, error) {
+	sc := r.sc
+	res := &Results{
+		Schema: SchemaVersion,
+		Scenario: ScenarioInfo{
+			Name:        sc.Name,
+			File:        sc.File,
+			SHA256:      sc.SHA256,
+			Workload:    r.describeWorkload(),
+			Repetitions: sc.Repetitions,
+			Warmup:      sc.Warmup,
+			Gate:        sc.Gate,
+		},
+		Environment: CollectEnvironment(r.opts.Version, r.opts.Commit),
+		Seed:        r.opts.Seed,
+		Started:     time.Now().UTC(),
+		Variants:    r.variants,
+		Runs:        []Run{},
+	}
+	res.Environment.StatsMethod = "off"
+	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
+	if err := r.checkpoint(res, 0, total); err != nil {
+		return res, err
+	}
+	_, perRun, _ := sc.Estimate(len(r.variants), sc.Repetitions, sc.Warmup)
+	obs := r.opts.Observer
+	obs.Begin(Plan{Variants: len(r.variants), Rounds: sc.Repetitions, Warmup: sc.Warmup, Runs: total, PerRun: perRun})
+	defer obs.End()
+
+	fail := func(err error) (*Results, error) {
+		res.Complete = false
+		interrupted := ctx.Err() != nil && !errors.Is(err, ErrRunFailed)
+		if interrupted {
+			res.Reason = fmt.Sprintf("interrupted after %d of %d runs: %v", len(res.Runs), total, context.Cause(ctx))
+			err = fmt.Errorf("interrupted after %d of %d runs: %w", len(res.Runs), total, ctx.Err())
+		} else {
+			res.Reason = err.Error()
+		}
+		res.Finished = time.Now().UTC()
+		Derive(res)
+		switch {
+		case r.opts.Output == "":
+		case len(res.Runs) == 0 && !interrupted:
+			// It failed before measuring anything (no privileges, no
+			// workload program): leave no empty results file behind.
+			os.Remove(r.opts.Output)
+		default:
+			if werr := res.Write(r.opts.Output); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
+		return res, err
+	}
+
+	fp, err := r.fingerprint(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	res.Fingerprint = fp
+
+	rng := rand.New(rand.NewPCG(uint64(r.opts.Seed), 0x62656e6368637463))
+	index := 0
+	for round := -sc.Warmup; round < sc.Repetitions; round++ {
+		order := rng.Perm(len(r.variants))
+		for pos, vi := range order {
+			if ctx.Err() != nil {
+				return fail(ctx.Err())
+			}
+			v := r.variants[vi]
+			info := RunInfo{Index: index, Variant: v.Name, Round: round, Warmup: round < 0}
+			obs.RunStart(info)
+			run, method, err := r.runOne(ctx, v)
+			run.Variant, run.Round, run.Warmup, run.Order = v.Name, round, round < 0, pos
+			if method != "" {
+				res.Environment.StatsMethod = method
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return fail(err) // the interrupted run is not kept
+				}
+				run.Error = err.Error()
+				res.Runs = append(res.Runs, run)
+				Derive(res)
+				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
+				return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
+			}
+			res.Runs = append(res.Runs, run)
+			Derive(res)
+			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
+			index++
+			if err := r.checkpoint(res, index, total); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	res.Complete = true
+	res.Reason = ""
+	res.Finished = time.Now().UTC()
+	Derive(res)
+	if r.opts.Output != "" {
+		if err := res.Write(r.opts.Output); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// checkpoint writes what is done so far, marked incomplete, so even a
+// killed benchctl leaves its finished runs behind.
+func (r *Runner) checkpoint(res *Results, done, total int) error {
+	if r.opts.Output == "" {
+		return nil
+	}
+	res.Complete = false
+	res.Reason = fmt.Sprintf("checkpoint after %d of %d runs: benchctl was still running, or was killed", done, total)
+	return res.Write(r.opts.Output)
+}
+
+func (r *Runner) describeWorkload() string {
+	if wl, err := r.newWorkload(r.sc.Workload); err == nil {
+		defer wl.Close()
+		if d, ok := wl.(interface{ Describe() string }); ok {
+			return d.Describe()
+		}
+	}
+	return r.sc.Workload.Describe()
+}
+
+// fingerprint counts the syscalls of one extra, unmeasured workload run.
+// Failing to count is only a warning, unless the environment cannot run
+// probes at all or the workload itself fails.
+func (r *Runner) fingerprint(ctx context.Context) (*Fingerprint, error) {
+	wl, err := r.newWorkload(r.sc.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("creating workload: %w", err)
+	}
+	defer r.track(wl)()
+	defer wl.Close()
+	r.opts.Observer.Note("fingerprint: counting the syscalls of one unmeasured workload run")
+	if err := wl.Prepare(ctx); err != nil {
+		return nil, fmt.Errorf("preparing workload: %w", err)
+	}
+	var runErr error
+	counts, err := r.tr.CountSyscalls(ctx, func(ctx context.Context) error {
+		_, runErr = wl.Run(ctx)
+		return runErr
+	})
+	if runErr != nil {
+		return nil, fmt.Errorf("running workload: %w", runErr)
+	}
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+			return nil, fmt.Errorf("counting syscalls: %w", err)
+		}
+		r.opts.Observer.Note(fmt.Sprintf("warning: no syscall fingerprint: %v", err))
+		return nil, nil
+	}
+	fp := &Fingerprint{Syscalls: counts}
+	for _, n := range counts {
+		fp.Total += n
+	}
+	r.opts.Observer.Note("fingerprint: " + fingerprintLine(fp, 8))
+	return fp, nil
+}
+
+// fingerprintLine names the n most frequent syscalls of fp.
+func fingerprintLine(fp *Fingerprint, n int) string {
+	type kv struct {
+		name  string
+		count uint64
+	}
+	var all []kv
+	for k, v := range fp.Syscalls {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].count != all[j].count {
+			return all[i].count > all[j].count
+		}
+		return all[i].name < all[j].name
+	})
+	s := fmt.Sprintf("%s syscalls", fmtSI(float64(fp.Total)))
+	for i, e := range all {
+		if i == n {
+			s += ", ..."
+			break
+		}
+		s += fmt.Sprintf(", %s %s", e.name, fmtSI(float64(e.count)))
+	}
+	return s
+}
+
+// runOne measures one run of v: prepare the workload, load and attach the
+// probes, start the consumer, enable stats, snapshot, run the workload,
+// detach, snapshot, disable stats, drain and stop the consumer, unload,
+// close the workload. method is the stats method used, when stats were on.
+func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string, err error) {
+	wl, err := r.newWorkload(r.sc.Workload)
+	if err != nil {
+		return run, "", fmt.Errorf("creating workload: %w", err)
+	}
+	defer r.track(wl)()
+	defer closeInto(wl, "closing workload", &err)
+	if err := wl.Prepare(ctx); err != nil {
+		return run, "", fmt.Errorf("preparing workload: %w", err)
+	}
+
+	var ps probeSet
+	var cons consumer
+	if !v.Baseline {
+		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen})
+		if err != nil {
+			return run, "", fmt.Errorf("loading probes: %w", err)
+		}
+		defer r.track(ps)()
+		defer closeInto(ps, "detaching probes", &err)
+		cons, err = ps.StartConsumer(probes.ConsumerOptions{})
+		if err != nil {
+			return run, "", fmt.Errorf("starting consumer: %w", err)
+		}
+		defer func() {
+			if cons != nil {
+				cons.Stop()
+			}
+		}()
+	}
+
+	var stats io.Closer
+	if v.Stats {
+		stats, method, err = r.tr.EnableStats()
+		if err != nil {
+			return run, "", fmt.Errorf("enabling program stats: %w", err)
+		}
+		defer r.track(stats)()
+		defer func() {
+			if stats != nil {
+				stats.Close()
+			}
+		}()
+	}
+
+	var before probes.Snapshot
+	if ps != nil {
+		if before, err = ps.Snapshot(); err != nil {
+			return run, method, fmt.Errorf("reading program stats: %w", err)
+		}
+	}
+	run.Start = time.Now().UTC()
+	result, runErr := wl.Run(ctx)
+	run.Wall = time.Since(run.Start)
+	run.Workload = result
+	if ps != nil {
+		// Detach first, so that nothing is counted after the snapshot
+		// and the drained events add up to the attempted ones.
+		if err := ps.Detach(); err != nil && runErr == nil {
+			return run, method, fmt.Errorf("detaching probes: %w", err)
+		}
+		after, err := ps.Snapshot()
+		if err != nil && runErr == nil {
+			return run, method, fmt.Errorf("reading program stats: %w", err)
+		}
+		// Program stats are what the workload cost (the delta); the
+		// counters cover the whole attachment, as the consumer does, so
+		// received + dropped = attempted holds exactly.
+		run.Programs, run.Kernel = after.Sub(before).Programs, after.Counters
+	}
+	if stats != nil {
+		err := stats.Close()
+		stats = nil
+		if err != nil && runErr == nil {
+			return run, method, fmt.Errorf("disabling program stats: %w", err)
+		}
+	}
+	if cons != nil {
+		user, err := cons.Stop()
+		cons = nil
+		if err != nil && runErr == nil {
+			return run, method, fmt.Errorf("stopping consumer: %w", err)
+		}
+		run.User = user
+	}
+	if runErr != nil {
+		return run, method, fmt.Errorf("running workload: %w", runErr)
+	}
+	return run, method, nil
+}
+
+// closeInto closes c and, when *err is nil, reports its error there.
+func closeInto(c io.Closer, what string, err *error) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("%s: %w", what, cerr)
+	}
+}
+
+// track registers c for Abort until the returned function is called.
+func (r *Runner) track(c io.Closer) (untrack func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.nextID
+	r.nextID++
+	r.active[id] = c
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.active, id)
+	}
+}
+
+// Abort closes every probe set, stats handle and workload the runner has
+// open, at once, from any goroutine: a second Ctrl-C calls it before
+// exiting so that nothing stays attached and no server keeps running.
+// Run, if still going, then fails quickly.
+func (r *Runner) Abort() {
+	r.mu.Lock()
+	cs := make([]io.Closer, 0, len(r.active))
+	for _, c := range r.active {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// tracer is what the runner needs of package probes.
+type tracer interface {
+	Load(cfg probes.Config) (probeSet, error)
+	EnableStats() (io.Closer, string, error)
+	CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error)
+}
+
+type probeSet interface {
+	Snapshot() (probes.Snapshot, error)
+	// Detach stops the programs running but keeps their stats, counters
+	// and ring buffers readable.
+	Detach() error
+	StartConsumer(opts probes.ConsumerOptions) (consumer, error)
+	Close() error
+}
+
+type consumer interface {
+	Stop() (probes.ConsumerStats, error)
+}
+
+// realTracer is package probes.
+type realTracer struct{}
+
+func (realTracer) Load(cfg probes.Config) (probeSet, error) {
+	p, err := probes.Load(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return realProbes{p}, nil
+}
+
+func (realTracer) EnableStats() (io.Closer, string, error) { return probes.EnableStats() }
+
+func (realTracer) CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error) {
+	return probes.CountSyscalls(ctx, fn)
+}
+
+type realProbes struct{ *probes.Probes }
+
+func (p realProbes) StartConsumer(opts probes.ConsumerOptions) (consumer, error) {
+	c, err := p.Probes.StartConsumer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Begin(Plan)           {}
+func (nopObserver) RunStart(RunInfo)     {}
+func (nopObserver) RunEnd(RunInfo, *Run) {}
+func (nopObserver) Note(string)          {}
+func (nopObserver) End()                 {}

@@ -1,0 +1,70 @@
+package reports
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+// csvColumns are the columns after the run's identity, one per measure.
+var csvColumns = []string{
+	"enter_run_cnt", "enter_run_time_ns", "exit_run_cnt", "exit_run_time_ns", "other_run_cnt", "other_run_time_ns",
+	"kernel_time_ns", "syscalls", "ns_per_syscall",
+	"events_attempted", "drops_full", "drops_too_large", "events", "bytes", "consumer_cpu_s",
+	"events_per_sec", "bytes_per_sec", "avg_event_size", "drop_ratio",
+	"throughput", "unit", "throughput_change",
+}
+
+// CSV writes one row per run of r (warm-ups and failed runs included,
+// marked in their columns) with the raw and derived figures, for
+// spreadsheets and data frames. Missing figures are empty cells.
+func CSV(w io.Writer, r *bench.Results) error {
+	cw := csv.NewWriter(w)
+	header := append([]string{"scenario", "variant", "mode", "toctou", "set", "stats", "round", "order", "warmup", "error", "wall_ns"}, csvColumns...)
+	if err := cw.Write(header); err != nil {
+		return fmt.Errorf("writing csv: %w", err)
+	}
+	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	for _, run := range r.Runs {
+		v, _ := r.Variant(run.Variant)
+		row := []string{r.Scenario.Name, run.Variant, string(v.Mode), string(v.TOCTOU), v.Set, strconv.FormatBool(v.Stats),
+			strconv.Itoa(run.Round), strconv.Itoa(run.Order), strconv.FormatBool(run.Warmup), run.Error, strconv.FormatInt(int64(run.Wall), 10)}
+		for _, role := range []string{bench.RoleEnter, bench.RoleExit, bench.RoleOther} {
+			cnt, ns, ok := bench.RoleStats(run, role)
+			if ok && v.Stats {
+				row = append(row, u(cnt), u(ns))
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		d := run.Derived
+		traced := !v.Baseline && run.Error == ""
+		opt := func(s string, ok bool) string {
+			if !ok {
+				return ""
+			}
+			return s
+		}
+		row = append(row,
+			opt(u(d.KernelTimeNs), v.Stats && d.KernelTimeNs > 0), opt(u(d.Syscalls), v.Stats && d.Syscalls > 0), opt(f(d.NsPerSyscall), v.Stats && d.Syscalls > 0),
+			opt(u(run.Kernel.Attempted), traced), opt(u(run.Kernel.DropsFull), traced), opt(u(run.Kernel.DropsTooLarge), traced),
+			opt(u(run.User.Events), traced), opt(u(run.User.Bytes), traced), opt(f(run.User.CPUSeconds), traced),
+			opt(f(d.EventsPerSec), traced), opt(f(d.BytesPerSec), traced), opt(f(d.AvgEventSize), traced && run.User.Events > 0), opt(f(d.DropRatio), traced),
+			opt(f(run.Workload.Throughput), run.Error == ""), run.Workload.Unit, "")
+		if d.ThroughputChange != nil {
+			row[len(row)-1] = f(*d.ThroughputChange)
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("writing csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing csv: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func readResults(t *testing.T, name string) *bench.Results {
+	t.Helper()
+	r, err := bench.ReadResults(filepath.Join("..", "bench", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs from the golden file at line %d:\n got: %s\nwant: %s\n(run go test -update if the change is intended)", name, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs from the golden file in length: %d lines, want %d (run go test -update if intended)", name, len(gl), len(wl))
+	}
+}
+
+func render(t *testing.T, r *bench.Results, format string, opts Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Render(&buf, r, format, opts); err != nil {
+		t.Fatal(err)
+	}
+	// Rendering twice must give the same bytes: goldens depend on it.
+	var again bytes.Buffer
+	if err := Render(&again, r, format, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Fatalf("%s output is not deterministic", format)
+	}
+	return buf.Bytes()
+}
+
+var goldenExt = map[string]string{
+	FormatMarkdown: "md", FormatHTML: "html", FormatText: "txt", FormatGoBench: "gobench.txt", FormatCSV: "csv",
+}
+
+func TestGoldenReports(t *testing.T) {
+	for _, fixture := range []string{"base", "ten"} {
+		r := readResults(t, fixture+".json")
+		for _, format := range Formats {
+			if fixture == "ten" && format != FormatMarkdown && format != FormatText {
+				continue // n=10 only changes the CI cells
+			}
+			t.Run(fixture+"/"+format, func(t *testing.T) {
+				golden(t, "report-"+fixture+"."+goldenExt[format], render(t, r, format, Options{}))
+			})
+		}
+	}
+	t.Run("markdown with charts", func(t *testing.T) {
+		r := readResults(t, "base.json")
+		links := map[string]string{ChartKernelTime: "charts/kernel_time.svg", ChartThroughput: "charts/throughput.svg", ChartEventsPerSec: "charts/events_per_sec.svg"}
+		got := render(t, r, FormatMarkdown, Options{ChartLinks: links})
+		for _, l := range links {
+			if !bytes.Contains(got, []byte("]("+l+")")) {
+				t.Errorf("markdown does not link %s", l)
+			}
+		}
+	})
+}
+
+func TestGoldenCharts(t *testing.T) {
+	charts, err := Charts(readResults(t, "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) != 3 {
+		t.Fatalf("%d charts, want 3", len(charts))
+	}
+	for _, c := range charts {
+		if !bytes.HasPrefix(c.SVG, []byte("<?xml")) || !bytes.Contains(c.SVG, []byte("</svg>")) {
+			t.Errorf("%s is not an SVG document", c.Name)
+		}
+		golden(t, "chart-"+c.Name+".svg", c.SVG)
+	}
+	dir := t.TempDir()
+	paths, err := WriteCharts(filepath.Join(dir, "charts"), readResults(t, "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range paths {
+		if filepath.Base(p) != name+".svg" {
+			t.Errorf("chart %s written to %s", name, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestGoldenComparisons(t *testing.T) {
+	base := readResults(t, "base.json")
+	for _, head := range []string{"head", "head_slow"} {
+		c, err := bench.Compare(base, readResults(t, head+".json"), bench.CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range CompareFormats {
+			var buf bytes.Buffer
+			if err := RenderComparison(&buf, c, format); err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]string{CompareText: "txt", CompareMarkdown: "md", CompareJSON: "json", CompareActionBen: "gab.json"}[format]
+			golden(t, "compare-"+head+"."+ext, buf.Bytes())
+		}
+	}
+}
+
+func TestHTMLSelfContained(t *testing.T) {
+	got := string(render(t, readResults(t, "base.json"), FormatHTML, Options{}))
+	for _, bad := range []string{"<script", "<link", "src=", "@import", "url("} {
+		if strings.Contains(got, bad) {
+			t.Errorf("HTML contains %q: it must load nothing when viewed", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`https?://[^"' )]+`).FindAllString(got, -1) {
+		if m != "http://www.w3.org/2000/svg" && m != "http://www.w3.org/1999/xlink" {
+			t.Errorf("HTML refers to %s", m)
+		}
+	}
+	if n := strings.Count(got, "<svg"); n != 3 {
+		t.Errorf("%d inline charts, want 3", n)
+	}
+	if strings.Contains(got, "<?xml") {
+		t.Error("XML prolog inside HTML")
+	}
+}
+
+func TestMarkdownTablesWellFormed(t *testing.T) {
+	got := string(render(t, readResults(t, "base.json"), FormatMarkdown, Options{}))
+	cols := 0
+	for i, line := range strings.Split(got, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cols = 0
+			continue
+		}
+		n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+		if cols == 0 {
+			cols = n
+		} else if n != cols {
+			t.Errorf("line %d has %d pipes, its table %d: %s", i+1, n, cols, line)
+		}
+	}
+}
+
+func TestGoBenchReadable(t *testing.T) {
+	r := readResults(t, "base.json")
+	got := render(t, r, FormatGoBench, Options{})
+	rd := benchfmt.NewReader(bytes.NewReader(got), "base.txt")
+	results := 0
+	units := map[string]bool{}
+	names := map[string]bool{}
+	for rd.Scan() {
+		switch rec := rd.Result().(type) {
+		case *benchfmt.Result:
+			results++
+			names[string(rec.Name.Full())] = true
+			for _, v := range rec.Values {
+				units[v.Unit] = true
+			}
+			if rec.GetConfig("pkg") != "benchctl/redis" {
+				t.Errorf("pkg = %q", rec.GetConfig("pkg"))
+			}
+		case *benchfmt.SyntaxError:
+			t.Errorf("benchfmt cannot read our output: %v", rec)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(r.Measured()); results != want {
+		t.Errorf("%d benchmark lines, want one per measured run (%d)", results, want)
+	}
+	if len(names) != len(r.Variants) {
+		t.Errorf("%d benchmark names, want %d: %v", len(names), len(r.Variants), names)
+	}
+	for _, u := range []string{"req/s", "overhead-%", "kernel-sec", "sys_exit-sec/call", "kernel-sec/syscall", "events", "B"} {
+		if !units[u] {
+			t.Errorf("unit %q missing (have %v)", u, units)
+		}
+	}
+}
+
+func TestCSVRows(t *testing.T) {
+	r := readResults(t, "base.json")
+	rows, err := csv.NewReader(bytes.NewReader(render(t, r, FormatCSV, Options{}))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(r.Runs)+1 {
+		t.Errorf("%d rows, want a header and one per run (%d)", len(rows), len(r.Runs))
+	}
+}
+
+func TestFormats(t *testing.T) {
+	r := readResults(t, "base.json")
+	if err := Render(&bytes.Buffer{}, r, "pdf", Options{}); err == nil {
+		t.Error("unknown report format accepted")
+	}
+	c, err := bench.Compare(r, r, bench.CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderComparison(&bytes.Buffer{}, c, "xml"); err == nil {
+		t.Error("unknown comparison format accepted")
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{formatDuration(83.46), "83.5 ns"},
+		{formatDuration(1.848e9), "1.85 s"},
+		{formatDuration(635.5e6), "636 ms"},
+		{formatDuration(1.48e6), "1.48 ms"},
+		{siScale(4.39e6, countPrefixes), "4.39M"},
+		{siScale(999.7, countPrefixes), "1.00k"},
+		{siScale(142123, countPrefixes), "142k"},
+		{formatBytes(2.55e8), "255 MB"},
+		{formatBytes(58), "58.0 B"},
+		{formatPercent(-21.49), "-21.5%"},
+		{formatPercent(0.0074), "0.0074%"},
+		{formatSignedPct(9.84), "+9.8%"},
+		{superscript(12), "¹²"},
+		{sig3(0.99971), "1.00"},
+		{sig3(9.9971), "10.0"},
+		{formatCI(bench.KindDuration, bench.Summarize([]float64{1, 2, 3})), "±∞"},
+		{formatCI(bench.KindDuration, bench.Summarize([]float64{97, 98, 99, 100, 100, 100, 101, 102, 103, 104})), "±3.0%"},
+		{formatCI(bench.KindPercent, bench.Summarize([]float64{-21, -20, -20, -20, -20, -19, -19, -19, -18, -18})), "±1.5pp"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,459 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/probes"
+)
+
+// A document is what the markdown, text and HTML renderers share: the
+// same sections and tables, each renderer only spells them differently.
+// Paragraphs may hold `code` spans (backquotes); nothing else is markup.
+type document struct {
+	Title    string
+	Paras    []string
+	Sections []*section
+}
+
+type section struct {
+	ID    string // anchor, and the chart slot in HTML
+	Title string
+	Paras []string
+	// Tables follow the paragraphs.
+	Tables []*table
+	// Charts are chart names (see Charts) shown after the tables.
+	Charts []string
+	// Collapsed sections are folded by default where the format can
+	// (markdown and HTML <details>).
+	Collapsed bool
+	Sub       []*section
+}
+
+type table struct {
+	Caption string
+	Header  []string
+	// Right marks right-aligned (numeric) columns; Code marks columns of
+	// identifiers (variant and syscall names).
+	Right []bool
+	Code  []bool
+	Rows  [][]string
+	// Notes are footnotes; cells refer to them with superscript numbers.
+	Notes []string
+}
+
+func newTable(header ...string) *table {
+	return &table{Header: header, Right: make([]bool, len(header)), Code: make([]bool, len(header))}
+}
+
+func (t *table) right(cols ...int) *table {
+	for _, c := range cols {
+		t.Right[c] = true
+	}
+	return t
+}
+
+func (t *table) code(cols ...int) *table {
+	for _, c := range cols {
+		t.Code[c] = true
+	}
+	return t
+}
+
+func (t *table) add(cells ...string) { t.Rows = append(t.Rows, cells) }
+
+// none is what an empty cell shows.
+const none = "—"
+
+// cells formats summaries for one table: "median ±CI" with footnote
+// marks for their warnings. When no summary of the report has a CI (every
+// variant has fewer than bench.MinSamplesCI runs) the "±∞" is left out of
+// every cell and the table says so once.
+type cells struct {
+	n      notes
+	showCI bool
+}
+
+func newCells(showCI bool) *cells { return &cells{showCI: showCI} }
+
+// noCINote is the table note when no cell has a CI.
+var noCINote = fmt.Sprintf("Medians only: every variant has fewer than %d runs, too few samples for a 95%% confidence interval (the runs' min and max are in the details).", bench.MinSamplesCI)
+
+func (c *cells) summary(k bench.Kind, unit string, s bench.Summary) string {
+	v := formatValue(k, unit, s.Median)
+	if !c.showCI {
+		return v
+	}
+	return v + " " + formatCI(k, s) + c.n.marks(s.Warnings)
+}
+
+// get formats measure key of vs; none when the variant has no such figure.
+func (c *cells) get(vs bench.VariantStats, key string) string {
+	ms, ok := vs.Get(key)
+	if !ok {
+		return none
+	}
+	return c.summary(ms.Measure.Kind, vs.Unit, ms.Summary)
+}
+
+// notes returns the table's footnotes.
+func (c *cells) notes() []string {
+	if !c.showCI {
+		return append([]string{noCINote}, c.n.numbered()...)
+	}
+	return c.n.numbered()
+}
+
+// anyCI tells whether any measure of any variant has a finite CI.
+func anyCI(stats []bench.VariantStats) bool {
+	for _, vs := range stats {
+		for _, ms := range vs.Measures {
+			if ms.HasCI() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func modeLabel(v bench.Variant) string {
+	m := string(v.Mode)
+	if v.Mode == probes.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone {
+		m += " (" + string(v.TOCTOU) + ")"
+	}
+	if !v.Stats {
+		m += ", stats off"
+	}
+	return m
+}
+
+// buildDocument turns a results file into the report's sections.
+func buildDocument(r *bench.Results, opts Options) *document {
+	stats := r.SummarizeVariants()
+	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
+	doc.Paras = append(doc.Paras, introParas(r, stats, opts)...)
+	doc.Sections = append(doc.Sections,
+		environmentSection(r),
+		fingerprintSection(r),
+		variantsSection(r, stats),
+		relativeSection(stats),
+		pairsSection(r, stats, opts),
+		detailsSection(stats),
+	)
+	return doc
+}
+
+func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []string {
+	var out []string
+	sc := r.Scenario
+	var b strings.Builder
+	fmt.Fprintf(&b, "Scenario `%s`", sanitizeCode(sc.Name))
+	if sc.File != "" {
+		fmt.Fprintf(&b, " (`%s`", sanitizeCode(sc.File))
+		if len(sc.SHA256) >= 12 {
+			fmt.Fprintf(&b, ", sha256 %s", sc.SHA256[:12])
+		}
+		b.WriteString(")")
+	}
+	if sc.Workload != "" {
+		fmt.Fprintf(&b, ", workload `%s`", sanitizeCode(sc.Workload))
+	}
+	b.WriteString(". ")
+	rounds := measuredRounds(r)
+	fmt.Fprintf(&b, "%s measured", plural(rounds, "round", "rounds"))
+	if sc.Warmup > 0 {
+		fmt.Fprintf(&b, " after %s", plural(sc.Warmup, "warm-up round", "warm-up rounds"))
+	}
+	fmt.Fprintf(&b, ", %s shuffled in every round (seed %d).", plural(len(r.Variants), "variant", "variants"), r.Seed)
+	out = append(out, b.String())
+	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.alpha())
+	if anyCI(stats) {
+		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", bench.MinSamplesCI)+tests)
+	} else {
+		out = append(out, fmt.Sprintf("Figures are medians over the measured runs. No variant has the %d runs a 95%% confidence interval of a median needs: "+
+			"run with `--repetitions %d` or more to get intervals. ", bench.MinSamplesCI, bench.MinSamplesCI)+tests)
+	}
+	if !r.Complete {
+		reason := r.Reason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		out = append(out, "Warning: this run is incomplete ("+reason+"); some variants may have fewer runs.")
+	}
+	for _, v := range r.Variants {
+		if n, first := r.FailedRuns(v.Name); n > 0 {
+			verb := "was"
+			if n > 1 {
+				verb = "were"
+			}
+			out = append(out, fmt.Sprintf("Warning: %s of `%s` failed and %s left out (first error: `%s`).",
+				plural(n, "run", "runs"), sanitizeCode(v.Name), verb, sanitizeCode(first)))
+		}
+	}
+	return out
+}
+
+func measuredRounds(r *bench.Results) int {
+	seen := map[int]bool{}
+	for _, run := range r.Runs {
+		if !run.Warmup {
+			seen[run.Round] = true
+		}
+	}
+	return len(seen)
+}
+
+func environmentSection(r *bench.Results) *section {
+	e := r.Environment
+	t := newTable("property", "value")
+	add := func(k, v string) {
+		if v != "" {
+			t.add(k, v)
+		}
+	}
+	kernel := e.Kernel
+	if e.Arch != "" {
+		kernel += " (" + e.Arch + ")"
+	}
+	add("kernel", kernel)
+	cpu := e.CPUModel
+	if e.CPUs > 0 {
+		cpu = fmt.Sprintf("%s × %d", cmp.Or(cpu, "CPU"), e.CPUs)
+	}
+	add("CPU", cpu)
+	if e.MemoryBytes > 0 {
+		add("memory", fmt.Sprintf("%.1f GiB", float64(e.MemoryBytes)/(1<<30)))
+	}
+	add("clock source", e.ClockSource)
+	add("host", e.Hostname)
+	add("program stats", e.StatsMethod)
+	ver := e.BenchctlVersion
+	if len(e.BenchctlCommit) >= 12 {
+		ver += " (" + e.BenchctlCommit[:12] + ")"
+	} else if e.BenchctlCommit != "" {
+		ver += " (" + e.BenchctlCommit + ")"
+	}
+	add("benchctl", ver)
+	add("Go", e.GoVersion)
+	if !r.Started.IsZero() {
+		when := r.Started.UTC().Format("2006-01-02 15:04 MST")
+		if !r.Finished.IsZero() {
+			when += " to " + r.Finished.UTC().Format("15:04 MST")
+			when += fmt.Sprintf(" (%s)", r.Finished.Sub(r.Started).Round(1e9))
+		}
+		add("measured", when)
+	}
+	return &section{ID: "environment", Title: "Environment", Tables: []*table{t}}
+}
+
+func setSyscalls(r *bench.Results) map[string][]string {
+	out := map[string][]string{}
+	for _, v := range r.Variants {
+		if v.Set != "" && len(out[v.Set]) == 0 {
+			out[v.Set] = v.Syscalls
+		}
+	}
+	return out
+}
+
+// fingerprintTop is how many syscalls the fingerprint table lists.
+const fingerprintTop = 12
+
+func fingerprintSection(r *bench.Results) *section {
+	s := &section{ID: "fingerprint", Title: "Syscall fingerprint"}
+	fp := r.Fingerprint
+	if fp == nil || len(fp.Syscalls) == 0 {
+		s.Paras = append(s.Paras, "The results file has no syscall fingerprint.")
+		return s
+	}
+	total := fp.Total
+	if total == 0 {
+		for _, n := range fp.Syscalls {
+			total += n
+		}
+	}
+	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls on the whole machine (%s distinct), counted in a separate pass.",
+		siScale(float64(total), countPrefixes), fmt.Sprint(len(fp.Syscalls))))
+	if r.Environment.ClockSource == "tsc" {
+		s.Paras = append(s.Paras, "The clock source is tsc: gettimeofday and clock_gettime are served by the vDSO and never enter the kernel, so tracing them costs nothing here, unlike on a machine with the xen or hpet clock source.")
+	}
+	sets := setSyscalls(r)
+	setNames := r.Sets()
+	names := make([]string, 0, len(fp.Syscalls))
+	for n := range fp.Syscalls {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(fp.Syscalls[b], fp.Syscalls[a]), cmp.Compare(a, b))
+	})
+	t := newTable("syscall", "calls", "share", "traced by").right(1, 2).code(0)
+	var rest uint64
+	for i, n := range names {
+		c := fp.Syscalls[n]
+		if i >= fingerprintTop {
+			rest += c
+			continue
+		}
+		var in []string
+		for _, set := range setNames {
+			if slices.Contains(sets[set], n) {
+				in = append(in, set)
+			}
+		}
+		t.add(n, siScale(float64(c), countPrefixes), formatPercent(100*float64(c)/float64(total)), strings.Join(in, ", "))
+	}
+	if len(names) > fingerprintTop {
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d others", len(names)-fingerprintTop),
+			siScale(float64(rest), countPrefixes), formatPercent(100 * float64(rest) / float64(total)), ""})
+	}
+	s.Tables = append(s.Tables, t)
+	for _, set := range setNames {
+		var never []string
+		var traced uint64
+		for _, n := range sets[set] {
+			if fp.Syscalls[n] == 0 {
+				never = append(never, n)
+			}
+			traced += fp.Syscalls[n]
+		}
+		p := fmt.Sprintf("Set `%s` traces %s, %s of all calls", sanitizeCode(set), plural(len(sets[set]), "syscall", "syscalls"),
+			formatPercent(100*float64(traced)/float64(total)))
+		if len(never) > 0 {
+			slices.Sort(never)
+			p += fmt.Sprintf("; never called: %s", strings.Join(never, ", "))
+		}
+		s.Paras = append(s.Paras, p+".")
+	}
+	return s
+}
+
+func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
+	s := &section{ID: "variants", Title: "Cost per variant", Charts: []string{ChartKernelTime, ChartThroughput, ChartEventsPerSec}}
+	s.Paras = append(s.Paras, "Average run time of the enter and exit dispatchers (floor: the empty programs) and of other programs (TOCTOU helpers), "+
+		"their total kernel time per run, what reached userspace, and the workload's throughput with its change against the baseline of the same round.")
+	for _, vs := range stats {
+		if !vs.Variant.Stats && !vs.Variant.Baseline {
+			s.Paras = append(s.Paras, "Variants with program stats off have no program times; their throughput is compared with the baseline run that also had stats off.")
+			break
+		}
+	}
+	t := newTable("variant", "mode", "sys_enter avg", "sys_exit avg", "other avg", "kernel time", "events", "bytes", "avg event", "drops", "throughput", "vs baseline").
+		right(2, 3, 4, 5, 6, 7, 8, 9, 10, 11).code(0)
+	c := newCells(anyCI(stats))
+	for _, vs := range stats {
+		t.add(vs.Variant.Name, modeLabel(vs.Variant),
+			c.get(vs, "enter_avg_ns"), c.get(vs, "exit_avg_ns"), c.get(vs, "other_avg_ns"),
+			c.get(vs, "kernel_time_ns"), c.get(vs, "events"), c.get(vs, "bytes"), c.get(vs, "avg_event_size"),
+			c.get(vs, "drops"), c.get(vs, "throughput"), c.get(vs, "throughput_change"))
+	}
+	t.Notes = c.notes()
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+func relativeSection(stats []bench.VariantStats) *section {
+	s := &section{ID: "relative", Title: "Relative figures"}
+	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
+		"Kernel time share splits the programs' run time between the enter and the exit side.")
+	t := newTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio").
+		right(1, 2, 3, 4, 5, 6).code(0)
+	c := newCells(anyCI(stats))
+	for _, vs := range stats {
+		if vs.Variant.Baseline || vs.Variant.Mode == probes.ModeNone {
+			continue
+		}
+		overhead := none
+		if ms, ok := vs.Get("throughput_change"); ok {
+			neg := ms.Summary
+			neg.Median, neg.Lo, neg.Hi = -ms.Median, -ms.Hi, -ms.Lo
+			overhead = c.summary(bench.KindPercent, "", neg)
+		}
+		t.add(vs.Variant.Name, c.get(vs, "ns_per_syscall"), c.get(vs, "events_per_syscall"),
+			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"))
+	}
+	t.Notes = c.notes()
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+func pairsSection(r *bench.Results, stats []bench.VariantStats, opts Options) *section {
+	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
+	pcs := r.ComparePairs(opts.alpha())
+	if len(pcs) == 0 {
+		s.Paras = append(s.Paras, "No syscall set has both an enter_exit and an exit_only variant with the same stats setting.")
+		return s
+	}
+	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes. The change is exit_only against enter_exit; `~` is no significant difference.")
+	sets := setSyscalls(r)
+	for _, pc := range pcs {
+		title := fmt.Sprintf("%s: enter_exit → %s", pc.Set, modeLabel(pc.ExitOnly))
+		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: title}
+		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`; %s traced: %s.",
+			sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name), plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
+		t := newTable("metric", "enter_exit", "exit_only", "change", "p").right(1, 2, 3, 4)
+		c := newCells(anyCI(stats))
+		unit := r.SummarizeVariant(pc.EnterExit.Name).Unit
+		for _, d := range pc.Deltas {
+			k := d.Measure.Kind
+			t.add(d.Measure.Label, c.summary(k, unit, d.Base), c.summary(k, unit, d.Head),
+				formatChange(d.Delta)+c.n.marks(d.Warnings), formatP(d.Delta))
+		}
+		t.Notes = c.notes()
+		sub.Tables = append(sub.Tables, t)
+		s.Sub = append(s.Sub, sub)
+	}
+	return s
+}
+
+func detailsSection(stats []bench.VariantStats) *section {
+	s := &section{ID: "details", Title: "Details per variant", Collapsed: true}
+	s.Paras = append(s.Paras, fmt.Sprintf("Every measure of every variant: median, 95%% confidence interval, range and sample count. "+
+		"Outliers are runs whose modified z-score (on the median absolute deviation) exceeds %g and that lie more than %g%% from the median.",
+		bench.OutlierZ, 100*bench.OutlierMinRel))
+	for _, vs := range stats {
+		sub := &section{ID: "variant-" + slug(vs.Variant.Name), Title: vs.Variant.Name, Collapsed: true}
+		desc := fmt.Sprintf("Mode %s", modeLabel(vs.Variant))
+		if vs.Variant.Set != "" {
+			desc += fmt.Sprintf(", set `%s` (%s)", sanitizeCode(vs.Variant.Set), strings.Join(vs.Variant.Syscalls, ", "))
+		}
+		desc += fmt.Sprintf("; %s measured", plural(vs.Runs, "run", "runs"))
+		if vs.Failed > 0 {
+			desc += fmt.Sprintf(", %s failed (`%s`)", plural(vs.Failed, "run", "runs"), sanitizeCode(vs.FirstError))
+		}
+		sub.Paras = append(sub.Paras, desc+".")
+		t := newTable("measure", "median", "95% CI", "min", "max", "n", "outliers").right(1, 2, 3, 4, 5)
+		for _, ms := range vs.Measures {
+			k := ms.Measure.Kind
+			ci := "∞"
+			if ms.HasCI() {
+				ci = formatValue(k, vs.Unit, ms.Lo) + " to " + formatValue(k, vs.Unit, ms.Hi)
+			}
+			var out []string
+			for _, i := range ms.Outliers {
+				out = append(out, fmt.Sprintf("round %d (%s)", ms.Rounds[i], formatValue(k, vs.Unit, ms.Values[i])))
+			}
+			t.add(ms.Measure.Label, formatValue(k, vs.Unit, ms.Median), ci,
+				formatValue(k, vs.Unit, ms.Min), formatValue(k, vs.Unit, ms.Max), fmt.Sprint(ms.N), strings.Join(out, ", "))
+		}
+		sub.Tables = append(sub.Tables, t)
+		s.Sub = append(s.Sub, sub)
+	}
+	return s
+}
+
+// slug turns a variant name into an anchor or file name part.
+func slug(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+// Report formats.
+const (
+	FormatMarkdown = "markdown"
+	FormatHTML     = "html"
+	FormatText     = "text"
+	FormatGoBench  = "gobench"
+	FormatCSV      = "csv"
+)
+
+// Formats lists the report formats, the default first.
+var Formats = []string{FormatMarkdown, FormatHTML, FormatText, FormatGoBench, FormatCSV}
+
+// Options tune a report.
+type Options struct {
+	// Alpha is the significance level of the enter_exit → exit_only
+	// comparisons; 0 means bench.DefaultAlpha.
+	Alpha float64
+	// ChartLinks maps chart names (ChartKernelTime, ...) to the path the
+	// markdown report links them at, as written by WriteCharts. Charts
+	// without a link are left out of a markdown report. HTML reports
+	// always inline every chart.
+	ChartLinks map[string]string
+}
+
+func (o Options) alpha() float64 {
+	if o.Alpha > 0 {
+		return o.Alpha
+	}
+	return bench.DefaultAlpha
+}
+
+// Render writes the report of r in format (one of Formats) to w.
+func Render(w io.Writer, r *bench.Results, format string, opts Options) error {
+	switch format {
+	case FormatMarkdown, "":
+		return Markdown(w, r, opts)
+	case FormatHTML:
+		return HTML(w, r, opts)
+	case FormatText:
+		return Text(w, r, opts)
+	case FormatGoBench:
+		return GoBench(w, r)
+	case FormatCSV:
+		return CSV(w, r)
+	}
+	return fmt.Errorf("rendering report: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
+}
+
+// errWriter remembers the first write error so renderers can write
+// without checking every call.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+func (e *errWriter) println(s string) {
+	if e.err == nil {
+		_, e.err = io.WriteString(e.w, s+"\n")
+	}
+}

@@ -1,0 +1,119 @@
+package reports
+
+import (
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+// textWidth is the width paragraphs are wrapped at.
+const textWidth = 100
+
+// Text writes the report of r as plain-text tables for a terminal.
+func Text(w io.Writer, r *bench.Results, opts Options) error {
+	ew := &errWriter{w: w}
+	doc := buildDocument(r, opts)
+	ew.println(doc.Title)
+	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
+	for _, p := range doc.Paras {
+		ew.println("")
+		ew.println(wrap(plainPara(p), textWidth))
+	}
+	for _, s := range doc.Sections {
+		writeTextSection(ew, s, 0, opts)
+	}
+	return ew.err
+}
+
+func writeTextSection(ew *errWriter, s *section, depth int, opts Options) {
+	ew.println("")
+	ew.println("")
+	ew.println(s.Title)
+	under := "-"
+	if depth > 0 {
+		under = "·"
+	}
+	ew.println(strings.Repeat(under, utf8.RuneCountInString(s.Title)))
+	for _, p := range s.Paras {
+		ew.println("")
+		ew.println(wrap(plainPara(p), textWidth))
+	}
+	for _, t := range s.Tables {
+		ew.println("")
+		writeTextTable(ew, t)
+	}
+	for _, name := range s.Charts {
+		if link, ok := opts.ChartLinks[name]; ok {
+			ew.println("")
+			ew.println(chartTitles[name] + ": " + link)
+		}
+	}
+	for _, sub := range s.Sub {
+		writeTextSection(ew, sub, depth+1, opts)
+	}
+}
+
+func writeTextTable(ew *errWriter, t *table) {
+	widths := make([]int, len(t.Header))
+	for _, row := range append([][]string{t.Header}, t.Rows...) {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells []string) {
+		var b strings.Builder
+		for i, c := range cells {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if t.Right[i] {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
+			}
+		}
+		ew.println(strings.TrimRight(b.String(), " "))
+	}
+	line(t.Header)
+	rules := make([]string, len(widths))
+	for i, wd := range widths {
+		rules[i] = strings.Repeat("-", wd)
+	}
+	line(rules)
+	for _, r := range t.Rows {
+		line(r)
+	}
+	if len(t.Notes) > 0 {
+		ew.println("")
+	}
+	for _, n := range t.Notes {
+		ew.println(wrap(n, textWidth))
+	}
+}
+
+// plainPara drops the backquotes of `code` spans.
+func plainPara(p string) string { return strings.ReplaceAll(p, "`", "") }
+
+// wrap breaks s into lines of at most width runes at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		wl := utf8.RuneCountInString(word)
+		if i > 0 {
+			if n+1+wl > width {
+				b.WriteString("\n")
+				n = 0
+			} else {
+				b.WriteString(" ")
+				n++
+			}
+		}
+		b.WriteString(word)
+		n += wl
+	}
+	return b.String()
+}
