@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/reports"
+)
+
+func init() {
+	commands["compare"] = command{summary: "gate HEAD.json against BASE.json: exit 1 on a significant regression", run: compareCmd}
+}
+
+func compareCmd(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	format := fs.String("format", reports.CompareText, "output `format`: "+strings.Join(reports.CompareFormats, ", "))
+	out := fs.String("o", "", "write the comparison to `FILE` instead of standard output")
+	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the Mann-Whitney U tests")
+	thresholds := map[string]float64{}
+	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
+		m, pct, err := bench.ParseThreshold(s)
+		if err != nil {
+			return err
+		}
+		thresholds[m] = pct
+		return nil
+	})
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: benchctl compare BASE.json HEAD.json [--threshold METRIC=PCT ...] [--alpha 0.05] [--format text|markdown|json|github-action-benchmark] [-o FILE]")
+		fmt.Fprintln(fs.Output(), "\nCompares every gated metric of every variant. A change is a regression when it is")
+		fmt.Fprintln(fs.Output(), "significant (p <= alpha) and beyond its threshold; thresholds come from the base file's")
+		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 10%).")
+		fmt.Fprintln(fs.Output(), "Exit codes: 0 no regression; 1 a regression; 2 files that cannot be compared or bad usage.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError("compare takes two results files, BASE.json and HEAD.json, got %s", argCount(len(pos)))
+	}
+	if !slices.Contains(reports.CompareFormats, *format) {
+		return usageError("unknown comparison format %q (valid: %s)", *format, strings.Join(reports.CompareFormats, ", "))
+	}
+	if !(*alpha > 0 && *alpha < 1) {
+		return usageError("--alpha %v must be between 0 and 1", *alpha)
+	}
+	base, err := bench.ReadResults(pos[0])
+	if err != nil {
+		return usageError("cannot compare: %v", err)
+	}
+	head, err := bench.ReadResults(pos[1])
+	if err != nil {
+		return usageError("cannot compare: %v", err)
+	}
+	c, err := bench.Compare(base, head, bench.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
+	if err != nil {
+		return usageError("comparing %s and %s: %v", pos[0], pos[1], err)
+	}
+	var buf bytes.Buffer
+	if err := reports.RenderComparison(&buf, c, *format); err != nil {
+		return err
+	}
+	if err := writeOutput(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	if regs := c.Regressions(); len(regs) > 0 {
+		var names []string
+		for i, r := range regs {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("and %d more", len(regs)-i))
+				break
+			}
+			names = append(names, r.Variant+" "+r.Metric)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(regs), strings.Join(names, ", "))}
+	}
+	return nil
+}

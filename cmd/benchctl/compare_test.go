@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+func TestCompareExitCodes(t *testing.T) {
+	scenario := writeModified(t, "head.json", func(r *bench.Results) { r.Scenario.Name = "quick" })
+	missing := writeModified(t, "head.json", func(r *bench.Results) {
+		r.Variants = slices.DeleteFunc(r.Variants, func(v bench.Variant) bool { return v.Name == "floor" })
+	})
+	future := writeModified(t, "head.json", func(r *bench.Results) { r.Schema = 99 })
+	three := func(name string) string {
+		return writeModified(t, name, func(r *bench.Results) {
+			r.Runs = slices.DeleteFunc(r.Runs, func(run bench.Run) bool { return run.Round >= 3 })
+		})
+	}
+	base3, slow3 := three("base.json"), three("head_slow.json")
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"A/A passes", []string{fixture("base.json"), fixture("head.json")}, 0},
+		{"10% slower fails", []string{fixture("base.json"), fixture("head_slow.json")}, 1},
+		{"looser thresholds pass", []string{fixture("base.json"), fixture("head_slow.json"), "--threshold", "ns_per_syscall=15", "--threshold=overhead=100"}, 0},
+		{"stricter alpha still fails", []string{"--alpha", "0.01", fixture("base.json"), fixture("head_slow.json")}, 1},
+		{"3 samples cannot fail", []string{base3, slow3}, 0},
+		{"faster passes", []string{fixture("head_slow.json"), fixture("base.json")}, 0},
+		{"other scenario", []string{fixture("base.json"), scenario}, 2},
+		{"missing variant", []string{fixture("base.json"), missing}, 2},
+		{"unknown schema", []string{fixture("base.json"), future}, 2},
+		{"missing file", []string{fixture("base.json"), filepath.Join(t.TempDir(), "none.json")}, 2},
+		{"one file", []string{fixture("base.json")}, 2},
+		{"unknown metric", []string{fixture("base.json"), fixture("head.json"), "--threshold", "rps=5"}, 2},
+		{"bad percentage", []string{fixture("base.json"), fixture("head.json"), "--threshold", "overhead=lots"}, 2},
+		{"bad format", []string{fixture("base.json"), fixture("head.json"), "--format", "xml"}, 2},
+		{"bad alpha", []string{fixture("base.json"), fixture("head.json"), "--alpha", "0"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"compare", "-o", out}, tc.args...)
+			err := run(args)
+			if code := exitCode(err); code != tc.want {
+				t.Errorf("exit %d (%v), want %d", code, err, tc.want)
+			}
+			if tc.want == 2 && err != nil && !errors.Is(err, errSilent) && err.Error() == "" {
+				t.Error("exit 2 without a reason")
+			}
+		})
+	}
+}
+
+func TestCompareFormats(t *testing.T) {
+	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	if code := exitCode(run([]string{"compare", fixture("base.json"), fixture("head_slow.json"), "--format", "json", "-o", out("c.json")})); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var js struct {
+		Pass        bool `json:"pass"`
+		Regressions int  `json:"regressions"`
+		Rows        []struct {
+			Variant, Metric, Verdict string
+			ChangePct                *float64 `json:"change_pct"`
+		} `json:"rows"`
+	}
+	data, _ := os.ReadFile(out("c.json"))
+	if err := json.Unmarshal(data, &js); err != nil {
+		t.Fatal(err)
+	}
+	if js.Pass || js.Regressions == 0 || len(js.Rows) == 0 || js.Rows[0].ChangePct == nil {
+		t.Errorf("json comparison: %+v", js)
+	}
+
+	if err := run([]string{"compare", fixture("base.json"), fixture("head.json"), "--format", "github-action-benchmark", "-o", out("gab.json")}); err != nil {
+		t.Fatal(err)
+	}
+	var entries []map[string]any
+	data, _ = os.ReadFile(out("gab.json"))
+	if err := json.Unmarshal(data, &entries); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("no entries")
+	}
+	for _, e := range entries {
+		if _, ok := e["name"].(string); !ok {
+			t.Errorf("entry without a name: %v", e)
+		}
+		if _, ok := e["value"].(float64); !ok {
+			t.Errorf("entry without a numeric value: %v", e)
+		}
+		if _, ok := e["unit"].(string); !ok {
+			t.Errorf("entry without a unit: %v", e)
+		}
+	}
+
+	if err := run([]string{"compare", fixture("base.json"), fixture("head.json"), "--format", "markdown", "-o", out("c.md")}); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(out("c.md"))
+	if !strings.Contains(string(md), "✅ no regression") || !strings.Contains(string(md), "| `floor` | `ns_per_syscall` |") {
+		t.Errorf("markdown comparison:\n%s", md)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/reports"
+)
+
+func init() {
+	commands["report"] = command{summary: "render a results file as markdown, html, text, gobench or csv", run: reportCmd}
+}
+
+func reportCmd(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	format := fs.String("format", reports.FormatMarkdown, "output `format`: "+strings.Join(reports.Formats, ", "))
+	out := fs.String("o", "", "write the report to `FILE` instead of standard output")
+	charts := fs.String("charts", "", "markdown and text: also write the charts as SVG files into `DIR` and link them (html inlines them)")
+	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]")
+		fmt.Fprintln(fs.Output(), "\nRenders a results file; needs no root and no probes.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("report takes one results file, got %s (see benchctl report -h)", argCount(len(pos)))
+	}
+	if !slices.Contains(reports.Formats, *format) {
+		return usageError("unknown report format %q (valid: %s)", *format, strings.Join(reports.Formats, ", "))
+	}
+	if !(*alpha > 0 && *alpha < 1) {
+		return usageError("--alpha %v must be between 0 and 1", *alpha)
+	}
+	if *charts != "" && *format != reports.FormatMarkdown && *format != reports.FormatText {
+		return usageError("--charts goes with --format markdown or text (html inlines its charts)")
+	}
+	r, err := bench.ReadResults(pos[0])
+	if err != nil {
+		return usageError("%v", err)
+	}
+
+	opts := reports.Options{Alpha: *alpha}
+	if *charts != "" {
+		paths, err := reports.WriteCharts(*charts, r)
+		if err != nil {
+			return envError(err)
+		}
+		opts.ChartLinks = chartLinks(paths, *out)
+	}
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, r, *format, opts); err != nil {
+		return err
+	}
+	return writeOutput(*out, buf.Bytes())
+}
+
+// argCount says how many positional arguments there were.
+func argCount(n int) string {
+	if n == 1 {
+		return "1 argument"
+	}
+	return fmt.Sprintf("%d arguments", n)
+}
+
+// chartLinks turns chart paths into links relative to the folder of the
+// report file (or the working directory for standard output).
+func chartLinks(paths map[string]string, out string) map[string]string {
+	links := make(map[string]string, len(paths))
+	base := "."
+	if out != "" {
+		base = filepath.Dir(out)
+	}
+	for name, p := range paths {
+		link := p
+		if absP, err := filepath.Abs(p); err == nil {
+			if absB, err := filepath.Abs(base); err == nil {
+				if rel, err := filepath.Rel(absB, absP); err == nil {
+					link = rel
+				}
+			}
+		}
+		links[name] = filepath.ToSlash(link)
+	}
+	return links
+}
+
+// writeOutput writes data to path, or to standard output when path is "".
+// A file that cannot be written is exit code 3.
+func writeOutput(path string, data []byte) error {
+	if path == "" || path == "-" {
+		if _, err := os.Stdout.Write(data); err != nil {
+			return envError(fmt.Errorf("writing output: %w", err))
+		}
+		return nil
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return envError(fmt.Errorf("writing output: %w", err))
+	}
+	return nil
+}

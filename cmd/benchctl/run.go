@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+func init() {
+	commands["run"] = command{summary: "run a scenario and write a results file (needs root)", run: runCmd}
+}
+
+// scenarioFlags are the flags run and validate share.
+type scenarioFlags struct {
+	repetitions int
+	warmup      int
+	only        stringList
+}
+
+func (f *scenarioFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.repetitions, "repetitions", 0, "measured rounds (default: the scenario's repetitions)")
+	fs.IntVar(&f.warmup, "warmup", -1, "warm-up rounds (default: the scenario's warmup)")
+	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
+}
+
+// apply sets the overrides on sc.
+func (f *scenarioFlags) apply(sc *bench.Scenario) error {
+	if f.repetitions < 0 {
+		return usageError("--repetitions must be at least 1")
+	}
+	if f.repetitions > 0 {
+		sc.Repetitions = f.repetitions
+	}
+	if f.warmup < -1 {
+		return usageError("--warmup must be 0 or more")
+	}
+	if f.warmup >= 0 {
+		sc.Warmup = f.warmup
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// parseInterspersed parses flags that may come before, between and after
+// the positional arguments, and returns the positional ones. Everything
+// after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		switch a := args[0]; {
+		case a == "--":
+			return append(pos, args[1:]...), nil
+		case strings.HasPrefix(a, "-") && a != "-":
+			if err := fs.Parse(args); err != nil {
+				return nil, err
+			}
+			rest := fs.Args()
+			if used := args[:len(args)-len(rest)]; used[len(used)-1] == "--" {
+				return append(pos, rest...), nil // flag.Parse swallowed the "--"
+			}
+			args = rest
+		default:
+			pos = append(pos, a)
+			args = args[1:]
+		}
+	}
+	return pos, nil
+}
+
+// parseCommandLine parses a subcommand's arguments, mapping -h to a clean
+// exit and flag errors to exit code 2.
+func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(os.Stderr)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, flag.ErrHelp
+	}
+	if err != nil {
+		return nil, &exitError{code: 2, err: errSilent} // flag already printed it
+	}
+	return pos, nil
+}
+
+// loadScenario parses a scenario file; a bad one prints every problem as
+// "file:line: message (hint: ...)" and exits 2.
+func loadScenario(path string) (*bench.Scenario, error) {
+	sc, err := bench.ParseScenario(path)
+	if err == nil {
+		return sc, nil
+	}
+	var se *bench.ScenarioError
+	if errors.As(err, &se) {
+		fmt.Fprintln(os.Stderr, err)
+		return nil, &exitError{code: 2, err: errSilent}
+	}
+	return nil, usageError("%v", err)
+}
+
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var sf scenarioFlags
+	sf.register(fs)
+	out := fs.String("o", "", "results file (default results/<scenario>-<timestamp>.json)")
+	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N]")
+		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageError("run takes one scenario file, got %d arguments", len(pos))
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if !seedSet {
+		*seed = time.Now().UnixNano()
+	}
+
+	sc, err := loadScenario(pos[0])
+	if err != nil {
+		return err
+	}
+	if err := sf.apply(sc); err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = filepath.Join("results", fmt.Sprintf("%s-%s.json", sc.Name, time.Now().Format("20060102-150405")))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating results folder: %w", err)
+	}
+
+	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
+	runner, err := bench.NewRunner(sc, bench.RunOptions{
+		Only:     sf.only,
+		Seed:     *seed,
+		Version:  Version,
+		Commit:   commit(),
+		Output:   path,
+		Observer: progress,
+	})
+	if err != nil {
+		return usageError("%v", err)
+	}
+
+	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the
+	// workload, detaches the probes and writes what it has. A second one
+	// closes everything still open at once and exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping the workload and detaching the probes (press Ctrl-C again to abort at once)")
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(os.Stderr, "aborting: closing probes and workloads")
+		runner.Abort()
+		fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		os.Exit(130)
+	}()
+
+	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, sc.Workload.Describe(), *seed, path)
+	res, err := runner.Run(ctx)
+	if res != nil && len(res.Runs) > 0 {
+		printSummary(os.Stdout, res)
+	}
+	if err != nil {
+		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
+			fmt.Fprintf(os.Stderr, "incomplete results (%d runs) written to %s\n", len(res.Runs), path)
+		}
+		switch {
+		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary):
+			return envError(err)
+		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
+			return &exitError{code: 130, err: err}
+		}
+		return err
+	}
+
+	fmt.Fprintf(os.Stderr, "results written to %s\n", path)
+	md, err := writeMarkdownReport(res, path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "report written to %s\n", md)
+	return nil
+}
+
+// writeMarkdownReport writes the markdown report of res next to the
+// results file (same name, .md), with its SVG charts in a folder beside it
+// (same name, -charts), and returns the report's path.
+func writeMarkdownReport(res *bench.Results, resultsPath string) (string, error) {
+	base := strings.TrimSuffix(resultsPath, filepath.Ext(resultsPath))
+	mdPath := base + ".md"
+	chartDir := base + "-charts"
+	links, err := reports.WriteCharts(chartDir, res)
+	if err != nil {
+		return "", fmt.Errorf("writing charts: %w", err)
+	}
+	for name, p := range links {
+		if rel, err := filepath.Rel(filepath.Dir(mdPath), p); err == nil {
+			links[name] = rel
+		}
+	}
+	f, err := os.Create(mdPath)
+	if err != nil {
+		return "", fmt.Errorf("writing report: %w", err)
+	}
+	if err := reports.Markdown(f, res, reports.Options{ChartLinks: links}); err != nil {
+		f.Close()
+		return "", fmt.Errorf("writing report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("writing report: %w", err)
+	}
+	return mdPath, nil
+}
+
+// commit is the VCS revision the binary was built from, when known.
+func commit() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+// printSummary prints one line per variant: medians over its measured runs.
+func printSummary(w io.Writer, res *bench.Results) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\truns\tsys_enter avg\tsys_exit avg\tkernel time\tevents\tdrops\tthroughput\tvs baseline\t")
+	for _, vs := range res.SummarizeVariants() {
+		cell := func(key string, format func(float64) string) string {
+			m, ok := vs.Get(key)
+			if !ok {
+				return "-"
+			}
+			return format(m.Median)
+		}
+		ns := func(v float64) string { return fmt.Sprintf("%.1f ns", v) }
+		dur := func(v float64) string { return time.Duration(v).Round(time.Millisecond).String() }
+		count := func(v float64) string { return si(v) }
+		tput := func(v float64) string { return si(v) + " " + vs.Unit }
+		pct := func(v float64) string { return fmt.Sprintf("%+.1f%%", v) }
+		runs := fmt.Sprint(vs.Runs)
+		if vs.Failed > 0 {
+			runs += fmt.Sprintf(" (%d failed)", vs.Failed)
+		}
+		name := vs.Variant.Name
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, runs,
+			cell("enter_avg_ns", ns), cell("exit_avg_ns", ns), cell("kernel_time_ns", dur),
+			cell("events", count), cell("drops", count), cell("throughput", tput), cell("throughput_change", pct))
+	}
+	tw.Flush()
+	if !res.Complete {
+		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
+	}
+}
+
+func si(v float64) string {
+	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.2fG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+func init() {
+	commands["validate"] = command{summary: "check a scenario, list its variants and estimate how long it runs (no root needed)", run: validateCmd}
+}
+
+func validateCmd(args []string) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	var sf scenarioFlags
+	sf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: benchctl validate SCENARIO.yaml [--repetitions N] [--warmup N] [--only VARIANT ...]")
+		fmt.Fprintln(fs.Output(), "\nParses and checks a scenario, prints the variants `run` would measure and an estimate of how long it takes.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageError("validate takes one scenario file, got %d arguments", len(pos))
+	}
+	sc, err := loadScenario(pos[0])
+	if err != nil {
+		return err
+	}
+	if err := sf.apply(sc); err != nil {
+		return err
+	}
+	all, err := sc.Expand()
+	if err != nil {
+		return usageError("%v", err)
+	}
+	vs, err := bench.Select(all, sf.only)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	printPlan(os.Stdout, sc, vs)
+	return nil
+}
+
+// printPlan prints what `run` would do with sc.
+func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
+	fmt.Fprintf(w, "scenario %s (%s): ok\n", sc.Name, sc.File)
+	if sc.Description != "" {
+		fmt.Fprintf(w, "  %s\n", strings.TrimSpace(sc.Description))
+	}
+	fmt.Fprintf(w, "workload: %s\n", sc.Workload.Describe())
+	for _, bin := range workloadPrograms(sc) {
+		if _, err := exec.LookPath(bin); err != nil {
+			fmt.Fprintf(w, "note: %s is not installed here; `run` would stop with exit code 3\n", bin)
+		}
+	}
+	fmt.Fprintf(w, "\n%d variants:\n", len(vs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tMODE\tTOCTOU\tSET\tSYSCALLS\tSTATS\tRING\tSNAPLEN")
+	for _, v := range vs {
+		dash := func(s string) string {
+			if s == "" {
+				return "-"
+			}
+			return s
+		}
+		syscalls := "-"
+		if len(v.Syscalls) > 0 {
+			syscalls = strings.Join(v.Syscalls, ",")
+			if len(syscalls) > 40 {
+				syscalls = fmt.Sprintf("%d syscalls", len(v.Syscalls))
+			}
+		}
+		stats := "on"
+		if !v.Stats {
+			stats = "off"
+		}
+		ring, snap := "-", "-"
+		if v.Mode != "none" {
+			ring = sizeString(v.RingSize)
+			snap = fmt.Sprint(v.Snaplen)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.Mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap)
+	}
+	tw.Flush()
+
+	runs := len(vs) * (sc.Repetitions + sc.Warmup)
+	fmt.Fprintf(w, "\nrounds: %d measured + %d warm-up = %d runs, plus 1 unmeasured fingerprint run\n", sc.Repetitions, sc.Warmup, runs)
+	if total, per, ok := sc.Estimate(len(vs), sc.Repetitions, sc.Warmup); ok {
+		fmt.Fprintf(w, "estimated duration: about %s (%s a run)\n", roundDuration(total), roundDuration(per))
+	} else {
+		fmt.Fprintln(w, "estimated duration: unknown (give the workload an `estimate:` such as 10s)")
+	}
+	gate := make([]string, 0, len(sc.Gate))
+	for m, pct := range sc.Gate {
+		gate = append(gate, fmt.Sprintf("%s %g%%", m, pct))
+	}
+	sort.Strings(gate)
+	fmt.Fprintf(w, "gate: %s\n", strings.Join(gate, ", "))
+}
+
+// workloadPrograms lists the programs the scenario's workload runs.
+func workloadPrograms(sc *bench.Scenario) []string {
+	switch sc.Workload.Type {
+	case "redis":
+		server, client := sc.Workload.Redis.ServerBin, sc.Workload.Redis.BenchBin
+		if server == "" {
+			server = "redis-server"
+		}
+		if client == "" {
+			client = "redis-benchmark"
+		}
+		return []string{server, client}
+	case "command":
+		if len(sc.Workload.Command.Argv) > 0 && !sc.Workload.Command.Shell {
+			return sc.Workload.Command.Argv[:1]
+		}
+	}
+	return nil
+}
+
+func sizeString(n int) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d > time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}
