@@ -58,6 +58,21 @@ type GateRow struct {
 	Verdict Verdict
 }
 
+// InPoints reports whether the row's metric is itself a percentage
+// (overhead, drop_ratio): its change and threshold are then percentage
+// points, head − base, since a relative change of a figure near zero is
+// noise (an overhead of 1% becoming 2% would be +100%).
+func (r GateRow) InPoints() bool { return r.Measure.Kind == KindPercent }
+
+// Change is the change the verdict judges: percentage points (InPoints)
+// or the percent change of the median.
+func (r GateRow) Change() float64 {
+	if r.InPoints() {
+		return r.Head.Median - r.Base.Median
+	}
+	return r.ChangePct()
+}
+
 // Comparison is what `benchctl compare` decides: every gated metric of
 // every variant present in both files, with its verdict.
 type Comparison struct {
@@ -164,21 +179,20 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
 			row.Delta = CompareSamples(b, h, alpha)
-			row.Verdict = verdict(row.Delta, row.Threshold)
+			row.Verdict = verdict(row.Significant, row.Change(), row.Threshold)
 			c.Rows = append(c.Rows, row)
 		}
 	}
 	return c, nil
 }
 
-func verdict(d Delta, threshold float64) Verdict {
-	pct := d.ChangePct()
+func verdict(significant bool, change, threshold float64) Verdict {
 	switch {
-	case !d.Significant:
+	case !significant:
 		return VerdictSame
-	case pct > threshold:
+	case change > threshold:
 		return VerdictRegression
-	case pct < -threshold:
+	case change < -threshold:
 		return VerdictImprovement
 	}
 	return VerdictWithin

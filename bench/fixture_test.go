@@ -98,7 +98,7 @@ func makeFixture(seed uint64, commit string, rounds, failRound int) *Results {
 			SHA256:      "9f2c6a41d0b7e35c8a1f4e6d2b9c7a0e5f3d1c8b6a4e2f0d9c7b5a3e1f0d2c4b",
 			Workload:    "redis: -t ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset -n 100000",
 			Repetitions: rounds, Warmup: 1,
-			Gate: map[string]float64{"ns_per_syscall": 5, "overhead": 10},
+			Gate: map[string]float64{"ns_per_syscall": 5, "overhead": 5},
 		},
 		Environment: Environment{
 			Kernel: "6.18.0-2-cloud-amd64", Arch: "amd64", CPUModel: "AMD EPYC 7B13 64-Core Processor", CPUs: 2,

@@ -15,15 +15,15 @@ import (
 var GateMetrics = map[string]string{
 	"ns_per_syscall": "kernel ns of all attached programs per syscall the machine made (lower is better)",
 	"kernel_time":    "total kernel time of all attached programs (lower is better)",
-	"overhead":       "throughput lost against the same round's baseline run, in percent (lower is better)",
-	"drop_ratio":     "events dropped / events attempted (lower is better)",
+	"overhead":       "throughput lost against the same round's baseline run, in percent; its threshold is in percentage points (lower is better)",
+	"drop_ratio":     "events dropped / events attempted, in percent; its threshold is in percentage points (lower is better)",
 }
 
 // DefaultGate are the thresholds (percent change) used when a scenario
 // names none.
 var DefaultGate = map[string]float64{
 	"ns_per_syscall": 5,
-	"overhead":       10,
+	"overhead":       5,
 }
 
 // gateMeasures reads each gate metric from a run. Every one is lower-is-

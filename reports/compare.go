@@ -91,7 +91,11 @@ func sideLine(s bench.Side) string {
 func thresholdsLine(c *bench.Comparison) string {
 	var parts []string
 	for _, m := range c.Metrics() {
-		parts = append(parts, fmt.Sprintf("%s %g%%", m, c.Thresholds[m]))
+		unit := "%"
+		if gm, ok := bench.GateMeasure(m); ok && gm.Kind == bench.KindPercent {
+			unit = " pts"
+		}
+		parts = append(parts, fmt.Sprintf("%s %g%s", m, c.Thresholds[m], unit))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -121,7 +125,7 @@ func summaryLine(c *bench.Comparison) string {
 	}
 	var names []string
 	for _, r := range regs {
-		names = append(names, fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatSignedPct(r.ChangePct())))
+		names = append(names, fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true)))
 	}
 	return fmt.Sprintf("FAIL: %s: %s.", plural(len(regs), "regression", "regressions"), strings.Join(names, "; "))
 }
@@ -133,7 +137,7 @@ func comparisonTable(c *bench.Comparison, markdown bool) *table {
 	for _, r := range c.Rows {
 		k := r.Measure.Kind
 		t.add(r.Variant, r.Metric, cl.summary(k, "", r.Base), cl.summary(k, "", r.Head),
-			formatChange(r.Delta)+cl.n.marks(r.Warnings), formatP(r.Delta), fmt.Sprintf("%g%%", r.Threshold), verdictWord(r.Verdict, markdown))
+			formatRowChange(r, false)+cl.n.marks(r.Warnings), formatP(r.Delta), formatThreshold(r), verdictWord(r.Verdict, markdown))
 	}
 	t.Notes = cl.notes()
 	if !cl.showCI {
@@ -148,7 +152,7 @@ func ComparisonText(w io.Writer, c *bench.Comparison) error {
 	ew.printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
 	ew.println("base: " + sideLine(c.Base))
 	ew.println("head: " + sideLine(c.Head))
-	ew.println("thresholds (percent change of the median, lower is better): " + thresholdsLine(c))
+	ew.println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
 	ew.println("")
 	writeTextTable(ew, comparisonTable(c, false))
 	if len(c.Warnings) > 0 {
@@ -224,17 +228,21 @@ type jsonSide struct {
 }
 
 type jsonRow struct {
-	Variant     string      `json:"variant"`
-	Metric      string      `json:"metric"`
-	Unit        string      `json:"unit"`
-	Threshold   float64     `json:"threshold_pct"`
-	Base        jsonSummary `json:"base"`
-	Head        jsonSummary `json:"head"`
-	ChangePct   *float64    `json:"change_pct"` // null when the base median is 0
-	P           float64     `json:"p"`
-	Significant bool        `json:"significant"`
-	Verdict     string      `json:"verdict"`
-	Warnings    []string    `json:"warnings,omitempty"`
+	Variant   string      `json:"variant"`
+	Metric    string      `json:"metric"`
+	Unit      string      `json:"unit"`
+	Threshold float64     `json:"threshold_pct"`
+	Base      jsonSummary `json:"base"`
+	Head      jsonSummary `json:"head"`
+	ChangePct *float64    `json:"change_pct"` // null when the base median is 0
+	// ChangePoints is head − base for metrics that are percentages
+	// (overhead, drop_ratio), whose threshold is in points.
+	ChangePoints  *float64 `json:"change_points,omitempty"`
+	ThresholdUnit string   `json:"threshold_unit"`
+	P             float64  `json:"p"`
+	Significant   bool     `json:"significant"`
+	Verdict       string   `json:"verdict"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
 
 type jsonComparison struct {
@@ -271,6 +279,13 @@ func ComparisonJSON(w io.Writer, c *bench.Comparison) error {
 		if ch := r.ChangePct(); !math.IsInf(ch, 0) && !math.IsNaN(ch) {
 			jr.ChangePct = &ch
 		}
+		if r.InPoints() {
+			pts := r.Change()
+			jr.ChangePoints = &pts
+			jr.ThresholdUnit = "points"
+		} else {
+			jr.ThresholdUnit = "percent"
+		}
 		out.Rows = append(out.Rows, jr)
 	}
 	enc := json.NewEncoder(w)
@@ -305,8 +320,8 @@ func ComparisonActionBenchmark(w io.Writer, c *bench.Comparison) error {
 		if r.Head.HasCI() {
 			e.Range = "± " + sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
 		}
-		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %g%%; %s",
-			r.Head.N, formatValue(r.Measure.Kind, "", r.Base.Median), formatSignedPct(r.ChangePct()), formatP(r.Delta), r.Threshold, r.Verdict)
+		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %s; %s",
+			r.Head.N, formatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), formatP(r.Delta), formatThreshold(r), r.Verdict)
 		out = append(out, e)
 	}
 	enc := json.NewEncoder(w)
@@ -315,4 +330,25 @@ func ComparisonActionBenchmark(w io.Writer, c *bench.Comparison) error {
 		return fmt.Errorf("writing comparison: %w", err)
 	}
 	return nil
+}
+
+// formatRowChange formats the change a row's verdict judges: percentage
+// points for percent metrics, a percent change otherwise; "~" when not
+// significant unless always.
+func formatRowChange(r bench.GateRow, always bool) string {
+	if !r.Significant && !always {
+		return "~"
+	}
+	if r.InPoints() {
+		return fmt.Sprintf("%+.1f pts", r.Change())
+	}
+	return formatSignedPct(r.ChangePct())
+}
+
+// formatThreshold formats a row's threshold in its unit.
+func formatThreshold(r bench.GateRow) string {
+	if r.InPoints() {
+		return fmt.Sprintf("%g pts", r.Threshold)
+	}
+	return fmt.Sprintf("%g%%", r.Threshold)
 }

@@ -22,7 +22,7 @@ func compareCmd(args []string) error {
 	out := fs.String("o", "", "write the comparison to `FILE` instead of standard output")
 	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the Mann-Whitney U tests")
 	thresholds := map[string]float64{}
-	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
+	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for overhead and drop_ratio; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := bench.ParseThreshold(s)
 		if err != nil {
 			return err

@@ -107,8 +107,12 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
 		fmt.Fprintln(w, "estimated duration: unknown (give the workload an `estimate:` such as 10s)")
 	}
 	gate := make([]string, 0, len(sc.Gate))
-	for m, pct := range sc.Gate {
-		gate = append(gate, fmt.Sprintf("%s %g%%", m, pct))
+	for m, v := range sc.Gate {
+		unit := "%"
+		if gm, ok := bench.GateMeasure(m); ok && gm.Kind == bench.KindPercent {
+			unit = " pts"
+		}
+		gate = append(gate, fmt.Sprintf("%s %g%s", m, v, unit))
 	}
 	sort.Strings(gate)
 	fmt.Fprintf(w, "gate: %s\n", strings.Join(gate, ", "))
