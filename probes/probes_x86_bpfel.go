@@ -28,11 +28,13 @@ type probesCounters struct {
 }
 
 type probesStash struct {
-	_    structs.HostLayout
-	Nr   uint32
-	Len  uint32
-	Args [6]uint64
-	How  struct {
+	_     structs.HostLayout
+	Nr    uint32
+	Armed uint32
+	Len   uint32
+	Pad   uint32
+	Args  [6]uint64
+	How   struct {
 		_       structs.HostLayout
 		Flags   uint64
 		Mode    uint64

@@ -266,11 +266,12 @@ func TestTOCTOURace(t *testing.T) {
 	}
 }
 
-// TestStashEmptied: every stash entry is deleted by its exit filler, so
-// after many opens the map is empty; the map is an LRU hash, so an entry
-// whose thread never reaches the exit filler is evicted when the map
-// fills instead of staying for ever.
-func TestStashEmptied(t *testing.T) {
+// TestStashConsumed: every stash entry is disarmed by the exit filler that
+// uses it, so after many opens from one thread no entry is armed and the
+// thread has one entry, not one per call; the map is an LRU hash, so the
+// entry of a thread that is gone is evicted when the map fills instead of
+// staying for ever.
+func TestStashConsumed(t *testing.T) {
 	requireKernel(t)
 	if err := ensureTracefs(); err != nil {
 		t.Skip(err)
@@ -305,12 +306,19 @@ func TestStashEmptied(t *testing.T) {
 		t.Errorf("stash map is %s, want an LRU hash", m.Type())
 	}
 	var key uint64
-	n := 0
-	for it := m.Iterate(); it.Next(&key, new([unsafe.Sizeof(stashValue{})]byte)); {
-		n++
+	var val stashValue
+	entries, armed := 0, 0
+	for it := m.Iterate(); it.Next(&key, &val); {
+		entries++
+		if val.Armed != 0 {
+			armed++
+		}
 	}
-	if n != 0 {
-		t.Errorf("%d stash entries left after the opens returned", n)
+	if armed != 0 {
+		t.Errorf("%d stash entries still armed after the opens returned", armed)
+	}
+	if entries == 0 || entries > 64 {
+		t.Errorf("%d stash entries after 2000 opens from one goroutine, want a few (one per thread)", entries)
 	}
 	var toctouRuns uint64
 	for _, ps := range snap.Programs {
@@ -329,10 +337,10 @@ func TestStashEmptied(t *testing.T) {
 	}
 }
 
-// stashValue mirrors struct stash's size for iterating the map.
+// stashValue mirrors struct stash for iterating the map.
 type stashValue struct {
-	Nr, Len uint32
-	Args    [6]uint64
-	How     [3]uint64
-	Data    [4096]byte
+	Nr, Armed, Len, _ uint32
+	Args              [6]uint64
+	How               [3]uint64
+	Data              [4096]byte
 }
