@@ -1148,60 +1148,11 @@ func (p *parser) check(s *Scenario) {
 
 // suggestHint names the valid choices nearest to got, or all of them.
 func suggestHint(got string, valid []string) string {
-	near := nearest(got, valid, 3)
+	near := probes.NearestNames(got, valid, 3)
 	if len(near) > 0 {
 		return "did you mean " + strings.Join(near, ", ") + "?"
 	}
 	sorted := slices.Clone(valid)
 	sort.Strings(sorted)
 	return "valid: " + strings.Join(sorted, ", ")
-}
-
-// nearest returns up to n of candidates closest to s by edit distance.
-func nearest(s string, candidates []string, n int) []string {
-	type cand struct {
-		name string
-		d    int
-	}
-	var cs []cand
-	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if strings.Contains(c, s) && len(s) >= 3 {
-			d = min(d, 1)
-		}
-		if d <= max(2, len(s)/3) {
-			cs = append(cs, cand{c, d})
-		}
-	}
-	sort.SliceStable(cs, func(i, j int) bool {
-		if cs[i].d != cs[j].d {
-			return cs[i].d < cs[j].d
-		}
-		return cs[i].name < cs[j].name
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < n; i++ {
-		out = append(out, cs[i].name)
-	}
-	return out
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

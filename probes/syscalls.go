@@ -199,21 +199,31 @@ func (t *Table) Names() []string {
 	return out
 }
 
-// Nearest returns up to n names closest to name by edit distance (and
-// names that contain it), closest first.
+// Nearest returns up to n syscall names closest to name (see NearestNames).
 func (t *Table) Nearest(name string, n int) []string {
+	names := make([]string, 0, len(t.byName))
+	for other := range t.byName {
+		names = append(names, other)
+	}
+	return NearestNames(name, names, n)
+}
+
+// NearestNames returns up to n of candidates closest to s by edit
+// distance (case-insensitive; a candidate containing s counts as close),
+// closest first: the suggestions of "did you mean" hints.
+func NearestNames(s string, candidates []string, n int) []string {
 	type cand struct {
 		name string
 		d    int
 	}
 	var cs []cand
-	for other := range t.byName {
-		d := editDistance(name, other)
-		if strings.Contains(other, name) && len(name) >= 3 {
-			d = min(d, 2)
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if strings.Contains(c, s) && len(s) >= 3 {
+			d = min(d, 1)
 		}
-		if d <= max(2, len(name)/3) {
-			cs = append(cs, cand{other, d})
+		if d <= max(2, len(s)/3) {
+			cs = append(cs, cand{c, d})
 		}
 	}
 	sort.Slice(cs, func(i, j int) bool {
