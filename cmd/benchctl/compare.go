@@ -34,7 +34,7 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl compare BASE.json HEAD.json [--threshold METRIC=PCT ...] [--alpha 0.05] [--format text|markdown|json|github-action-benchmark] [-o FILE]")
 		fmt.Fprintln(fs.Output(), "\nCompares every gated metric of every variant. A change is a regression when it is")
 		fmt.Fprintln(fs.Output(), "significant (p <= alpha) and beyond its threshold; thresholds come from the base file's")
-		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 10%).")
+		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 5 percentage points).")
 		fmt.Fprintln(fs.Output(), "Exit codes: 0 no regression; 1 a regression; 2 files that cannot be compared or bad usage.")
 		fs.PrintDefaults()
 	}
