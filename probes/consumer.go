@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,13 +18,23 @@ import (
 // ConsumerOptions configure the ring-buffer consumer.
 type ConsumerOptions struct {
 	// OnEvent, when set, receives every event decoded, in timestamp order
-	// within each drain pass; it runs on the consumer goroutine and must
-	// not keep ev.Raw. Without it events are only counted.
+	// across all CPUs' rings (see ReorderWindow); it runs on the consumer
+	// goroutine and must not keep ev.Raw. Without it events are only
+	// counted, and nothing is held back.
 	OnEvent func(ev Event)
 	// Idle is how long the consumer sleeps when every ring buffer was
 	// empty (default 1ms). The programs submit with BPF_RB_NO_WAKEUP, as
 	// Falco's driver does, so the consumer polls.
 	Idle time.Duration
+	// ReorderWindow bounds the time between a program stamping an event
+	// and reserving its place in the ring (default 1ms, far above the few
+	// hundred ns it takes unless an interrupt lands in between). A decoded
+	// event is held until every ring is known to hold nothing older than
+	// its timestamp plus this window. See orderer.
+	ReorderWindow time.Duration
+
+	// afterDrain, for tests, runs after each ring is read to its end.
+	afterDrain func(ring int)
 }
 
 // Consumer drains every CPU's ring buffer while a workload runs.
@@ -44,6 +55,9 @@ type Consumer struct {
 func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 	if opts.Idle <= 0 {
 		opts.Idle = time.Millisecond
+	}
+	if opts.ReorderWindow <= 0 {
+		opts.ReorderWindow = time.Millisecond
 	}
 	c := &Consumer{
 		opts:    opts,
@@ -73,6 +87,113 @@ func (c *Consumer) closeReaders() {
 	}
 }
 
+// monotonicNs reads CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+func monotonicNs() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return uint64(ts.Nano())
+}
+
+// orderer delivers events from several per-CPU rings in timestamp order,
+// the way perf orders its per-CPU buffers. Within one ring, events come in
+// the order their places were reserved; across rings a thread that moved
+// to another CPU inside a syscall leaves its enter event in one ring and
+// its exit event in another, and the consumer can read the second ring
+// after the exit was written but the first before the enter was. So the
+// consumer keeps a mark per ring, a time before which that ring can yield
+// nothing more (the start of its last visit that read it to its end, or
+// the newest event read from it), and releases only the events older than
+// every ring's mark, less the reorder window. Stop releases the rest.
+type orderer struct {
+	// queues[i][heads[i]:] are ring i's events not yet emitted, in
+	// timestamp order.
+	queues [][]Event
+	heads  []int
+}
+
+// add queues ev, read from ring.
+func (o *orderer) add(ring int, ev Event) {
+	for len(o.queues) <= ring {
+		o.queues = append(o.queues, nil)
+		o.heads = append(o.heads, 0)
+	}
+	q := append(o.queues[ring], ev)
+	// A ring is in the order places were reserved, which is timestamp
+	// order unless a program was preempted between the two; keep the
+	// queue sorted all the same.
+	for i := len(q) - 1; i > o.heads[ring] && q[i-1].Ts > q[i].Ts; i-- {
+		q[i-1], q[i] = q[i], q[i-1]
+	}
+	o.queues[ring] = q
+}
+
+// release emits, oldest first, every queued event with a timestamp below
+// below: a merge of the rings' queues, which are each in order already.
+func (o *orderer) release(below uint64, emit func(Event)) {
+	for {
+		// The ring with the oldest head, and the oldest head of the rest.
+		best, bestTs, limit := -1, uint64(0), below
+		for i, q := range o.queues {
+			h := o.heads[i]
+			if h == len(q) || q[h].Ts >= below {
+				continue
+			}
+			switch ts := q[h].Ts; {
+			case best < 0:
+				best, bestTs = i, ts
+			case ts < bestTs:
+				limit = min(limit, bestTs)
+				best, bestTs = i, ts
+			default:
+				limit = min(limit, ts)
+			}
+		}
+		if best < 0 {
+			break
+		}
+		// Emit from that ring until the others have something older.
+		q, h := o.queues[best], o.heads[best]
+		emit(q[h])
+		q[h] = Event{}
+		for h++; h < len(q) && q[h].Ts < limit; h++ {
+			emit(q[h])
+			q[h] = Event{}
+		}
+		o.heads[best] = h
+	}
+	for i, q := range o.queues {
+		switch h := o.heads[i]; {
+		case h == len(q):
+			o.queues[i], o.heads[i] = q[:0], 0
+		case h > len(q)/2:
+			n := copy(q, q[h:])
+			clear(q[n:])
+			o.queues[i], o.heads[i] = q[:n], 0
+		}
+	}
+}
+
+// last is the timestamp of the newest event queued from ring i, 0 when
+// none is queued.
+func (o *orderer) last(ring int) uint64 {
+	if ring >= len(o.queues) || o.heads[ring] == len(o.queues[ring]) {
+		return 0
+	}
+	q := o.queues[ring]
+	return q[len(q)-1].Ts
+}
+
+// held counts the events queued and not yet emitted.
+func (o *orderer) held() int {
+	n := 0
+	for i, q := range o.queues {
+		n += len(q) - o.heads[i]
+	}
+	return n
+}
+
 func threadCPU() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
@@ -81,6 +202,11 @@ func threadCPU() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
+// orderBatch is how many records the consumer reads from one ring before
+// it moves to the next when it delivers decoded events: short visits let
+// it release events often, so few are held at a time.
+const orderBatch = 1024
+
 func (c *Consumer) loop() {
 	defer close(c.done)
 	// One OS thread, so its CPU time is the consumer's CPU time.
@@ -88,9 +214,14 @@ func (c *Consumer) loop() {
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
 	var (
-		rec     ringbuf.Record
-		pending []Event
+		rec   ringbuf.Record
+		order orderer
+		// marks[i]: ring i can no longer yield an event stamped before
+		// marks[i] (less the reorder window).
+		marks = make([]uint64, len(c.readers))
 	)
+	ordered := c.opts.OnEvent != nil
+	window := uint64(c.opts.ReorderWindow.Nanoseconds())
 	for {
 		stopping := false
 		select {
@@ -99,46 +230,40 @@ func (c *Consumer) loop() {
 		default:
 		}
 		got := 0
-		for _, r := range c.readers {
-			r.SetDeadline(time.Now())
-			for {
-				err := r.ReadInto(&rec)
-				if err != nil {
-					if !errors.Is(err, os.ErrDeadlineExceeded) {
-						c.fail(err)
-					}
-					break
-				}
-				got++
-				raw := rec.RawSample
-				c.stats.Events++
-				c.stats.Bytes += uint64(len(raw))
-				if len(raw) >= HeaderLen {
-					if typ := int(binary.LittleEndian.Uint16(raw[offType:])); typ < len(c.perType) {
-						c.perType[typ]++
-					}
-				}
-				if c.opts.OnEvent != nil {
-					ev, err := c.table.Decode(raw)
-					if err != nil {
-						c.stats.BadRecords++
-						continue
-					}
-					ev.Raw = nil
-					ev.Params = cloneParams(ev.Params)
-					pending = append(pending, ev)
-					c.stats.Decoded++
+		for i, r := range c.readers {
+			limit := math.MaxInt
+			if ordered && !stopping {
+				limit = orderBatch
+			}
+			if !ordered {
+				n, _ := c.drain(i, r, &rec, limit, &order)
+				got += n
+				continue
+			}
+			// Whatever the ring yields after a visit that reached its end
+			// was reserved after the visit began.
+			start := monotonicNs()
+			n, atEnd := c.drain(i, r, &rec, limit, &order)
+			got += n
+			if atEnd {
+				marks[i] = start
+			} else if last := order.last(i); last > marks[i] {
+				// The ring is in order: what it still holds is newer.
+				marks[i] = last
+			}
+			if !stopping {
+				if below := slices.Min(marks); below > window {
+					order.release(below-window, c.opts.OnEvent)
 				}
 			}
-		}
-		if len(pending) > 0 {
-			sort.SliceStable(pending, func(i, j int) bool { return pending[i].Ts < pending[j].Ts })
-			for _, ev := range pending {
-				c.opts.OnEvent(ev)
+			if c.opts.afterDrain != nil {
+				c.opts.afterDrain(i)
 			}
-			pending = pending[:0]
 		}
 		if stopping {
+			if ordered {
+				order.release(math.MaxUint64, c.opts.OnEvent)
+			}
 			break
 		}
 		if got == 0 {
@@ -149,6 +274,42 @@ func (c *Consumer) loop() {
 		}
 	}
 	c.stats.CPUSeconds = (threadCPU() - cpu0).Seconds()
+}
+
+// drain reads up to limit records from ring i, counts them and, when
+// events are delivered, decodes and queues them. atEnd says it read
+// everything the ring held.
+func (c *Consumer) drain(i int, r *ringbuf.Reader, rec *ringbuf.Record, limit int, order *orderer) (n int, atEnd bool) {
+	r.SetDeadline(time.Now())
+	for ; n < limit; n++ {
+		err := r.ReadInto(rec)
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				c.fail(err)
+			}
+			return n, true
+		}
+		raw := rec.RawSample
+		c.stats.Events++
+		c.stats.Bytes += uint64(len(raw))
+		if len(raw) >= HeaderLen {
+			if typ := int(binary.LittleEndian.Uint16(raw[offType:])); typ < len(c.perType) {
+				c.perType[typ]++
+			}
+		}
+		if c.opts.OnEvent != nil {
+			ev, err := c.table.Decode(raw)
+			if err != nil {
+				c.stats.BadRecords++
+				continue
+			}
+			ev.Raw = nil
+			ev.Params = cloneParams(ev.Params)
+			order.add(i, ev)
+			c.stats.Decoded++
+		}
+	}
+	return n, false
 }
 
 // cloneParams copies byte payloads out of the ring record, which is reused.
