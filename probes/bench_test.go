@@ -93,10 +93,23 @@ func BenchmarkDispatch(b *testing.B) {
 // both dispatchers tracing getppid (two events per call) while the
 // consumer drains on the other CPU; reports the events per second received
 // and the drops (zero drops means the consumer kept up with the producer).
+// The "+decode" variants also decode every event and deliver it in
+// timestamp order across the rings, as benchctl trace does.
 func BenchmarkDrain(b *testing.B) {
 	requireBench(b)
-	for _, mode := range []Mode{ModeEnterExit, ModeExitOnly} {
-		b.Run(string(mode), func(b *testing.B) {
+	for _, variant := range []struct {
+		mode   Mode
+		decode bool
+	}{{ModeEnterExit, false}, {ModeExitOnly, false}, {ModeEnterExit, true}, {ModeExitOnly, true}} {
+		mode := variant.mode
+		name := string(mode)
+		var opts ConsumerOptions
+		var delivered uint64
+		if variant.decode {
+			name += "+decode"
+			opts.OnEvent = func(Event) { delivered++ }
+		}
+		b.Run(name, func(b *testing.B) {
 			var events, drops uint64
 			var elapsed time.Duration
 			var cpu float64
@@ -105,7 +118,8 @@ func BenchmarkDrain(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				c, err := p.StartConsumer(ConsumerOptions{})
+				delivered = 0
+				c, err := p.StartConsumer(opts)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -114,6 +128,9 @@ func BenchmarkDrain(b *testing.B) {
 				p.Detach()
 				snap, _ := p.Snapshot()
 				u, _ := c.Stop()
+				if variant.decode && delivered != u.Decoded {
+					b.Fatalf("delivered %d of %d decoded events", delivered, u.Decoded)
+				}
 				elapsed += time.Since(start)
 				events += u.Events
 				drops += snap.Counters.Drops()
