@@ -1,15 +1,6 @@
 package probes
 
-import (
-	"bufio"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-
-	"golang.org/x/sys/unix"
-)
+import "github.com/benchctl/benchctl/internal/cgroupv2"
 
 // Cgroup is a cgroup v2 made to hold one traced process tree: children
 // stay in their parent's cgroup, so filtering events on its ID follows the
@@ -17,60 +8,27 @@ import (
 type Cgroup struct {
 	Path string
 	ID   uint64
-	fd   int
+	cg   *cgroupv2.Cgroup
 }
 
 // Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, or an
 // error when it is not.
-func Cgroup2Mount() (string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// ... mount-point ... - fstype source options
-		fields := strings.Fields(sc.Text())
-		for i, fld := range fields {
-			if fld == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
-				return fields[4], nil
-			}
-		}
-	}
-	return "", errors.New("no cgroup v2 hierarchy is mounted")
-}
+func Cgroup2Mount() (string, error) { return cgroupv2.Mount() }
 
-// NewCgroup makes a fresh cgroup v2 named after prefix and this process.
+// NewCgroup makes a fresh cgroup v2 named after prefix and this process
+// (<prefix>-<pid>-<n>, unique within the process).
 func NewCgroup(prefix string) (*Cgroup, error) {
-	mnt, err := Cgroup2Mount()
+	cg, err := cgroupv2.New(prefix)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(mnt, fmt.Sprintf("%s-%d", prefix, os.Getpid()))
-	if err := os.Mkdir(path, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("creating cgroup: %w", err)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("creating cgroup: %w", err)
-	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("opening cgroup: %w", err)
-	}
 	// A cgroup's ID, as bpf_get_current_cgroup_id returns it, is the
 	// inode number of its directory.
-	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
+	return &Cgroup{Path: cg.Path, ID: cg.ID, cg: cg}, nil
 }
 
 // FD is the cgroup directory's descriptor, for SysProcAttr.CgroupFD.
-func (c *Cgroup) FD() int { return c.fd }
+func (c *Cgroup) FD() int { return c.cg.FD() }
 
 // Close removes the cgroup (it must be empty: its processes have exited).
-func (c *Cgroup) Close() error {
-	unix.Close(c.fd)
-	return os.Remove(c.Path)
-}
+func (c *Cgroup) Close() error { return c.cg.Close() }
