@@ -96,7 +96,17 @@ type ProgramStats struct {
 	RunCount        uint64 `json:"run_cnt"`
 	RunTimeNs       uint64 `json:"run_time_ns"`
 	RecursionMisses uint64 `json:"recursion_misses"`
+	ID              uint32 `json:"id,omitempty"`   // kernel program id
+	Type            string `json:"type,omitempty"` // program type, e.g. "Tracing", "TracePoint", "RawTracepoint"
+	Role            string `json:"role,omitempty"` // RoleEnter, RoleExit or RoleOther
 }
+
+// Program roles (ProgramStats.Role): what a program's run count means.
+const (
+	RoleEnter = "enter" // runs on every syscall entry: sys_enter dispatcher
+	RoleExit  = "exit"  // runs on every syscall exit: sys_exit dispatcher
+	RoleOther = "other"
+)
 
 // AvgNs is the average run time, 0 when the program never ran.
 func (p ProgramStats) AvgNs() float64 {
@@ -124,15 +134,37 @@ type Snapshot struct {
 	Counters Counters       `json:"counters"`
 }
 
-// Sub returns s - earlier, program by program (matched by name).
+// Sub returns s - earlier, program by program: matched by ID when both
+// have a non-zero ID, else by name (an external tracer's programs can
+// share a name). A program missing from earlier is returned as is.
 func (s Snapshot) Sub(earlier Snapshot) Snapshot {
-	prev := make(map[string]ProgramStats, len(earlier.Programs))
+	byID := make(map[uint32]ProgramStats, len(earlier.Programs))
+	byName := make(map[string]ProgramStats, len(earlier.Programs))     // any ID
+	byNameNoID := make(map[string]ProgramStats, len(earlier.Programs)) // ID zero
 	for _, p := range earlier.Programs {
-		prev[p.Name] = p
+		if p.ID != 0 {
+			if _, dup := byID[p.ID]; !dup {
+				byID[p.ID] = p
+			}
+		} else if _, dup := byNameNoID[p.Name]; !dup {
+			byNameNoID[p.Name] = p
+		}
+		if _, dup := byName[p.Name]; !dup {
+			byName[p.Name] = p
+		}
+	}
+	prev := func(p ProgramStats) ProgramStats {
+		if p.ID == 0 {
+			return byName[p.Name]
+		}
+		if e, ok := byID[p.ID]; ok {
+			return e
+		}
+		return byNameNoID[p.Name]
 	}
 	out := Snapshot{Time: s.Time, Programs: make([]ProgramStats, 0, len(s.Programs))}
 	for _, p := range s.Programs {
-		e := prev[p.Name]
+		e := prev(p)
 		p.RunCount -= e.RunCount
 		p.RunTimeNs -= e.RunTimeNs
 		p.RecursionMisses -= e.RecursionMisses

@@ -32,6 +32,18 @@ type Probes struct {
 type attachedProg struct {
 	name, point string
 	prog        *ebpf.Program
+	id          ebpf.ProgramID
+}
+
+// OwnRole is the role of the benchctl program named name.
+func OwnRole(name string) string {
+	switch name {
+	case "sys_enter", "floor_enter":
+		return RoleEnter
+	case "sys_exit", "floor_exit":
+		return RoleExit
+	}
+	return RoleOther
 }
 
 // Config returns the configuration p was loaded with, defaults filled in.
@@ -207,10 +219,12 @@ func (p *Probes) load() error {
 		return loadError("loading probes", err)
 	}
 	p.coll = coll
-	for _, prog := range coll.Programs {
+	idOf := map[string]ebpf.ProgramID{}
+	for name, prog := range coll.Programs {
 		if info, err := prog.Info(); err == nil {
 			if id, ok := info.ID(); ok {
 				p.ids = append(p.ids, id)
+				idOf[name] = id
 			}
 		}
 	}
@@ -261,7 +275,7 @@ func (p *Probes) load() error {
 			return loadError("attaching "+name, err)
 		}
 		p.links = append(p.links, l)
-		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog})
+		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog, id: idOf[name]})
 	}
 	return nil
 }
@@ -324,6 +338,9 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			RunCount:        st.RunCount,
 			RunTimeNs:       uint64(st.Runtime.Nanoseconds()),
 			RecursionMisses: st.RecursionMisses,
+			ID:              uint32(a.id),
+			Type:            a.prog.Type().String(),
+			Role:            OwnRole(a.name),
 		})
 	}
 	if p.coll != nil && len(p.rings) > 0 {
