@@ -1,9 +1,5 @@
 package bench
 
-// Names of the programs whose run count is the number of syscalls the
-// machine made while they were attached (every syscall exits once).
-var syscallCounters = []string{"sys_exit", "floor_exit"}
-
 // Derive fills the Derived figures of every run of r from its raw ones.
 // ThroughputChange compares a run with the baseline run of the same round
 // that had the same program stats state (baseline or baseline_nostats);
@@ -52,11 +48,11 @@ func deriveRun(run *Run) Derived {
 	for _, p := range run.Programs {
 		d.KernelTimeNs += p.RunTimeNs
 	}
-	for _, name := range syscallCounters {
-		for _, p := range run.Programs {
-			if p.Name == name && d.Syscalls == 0 {
-				d.Syscalls = p.RunCount
-			}
+	// A program on sys_exit runs once per syscall of the whole machine:
+	// its run count is the number of syscalls made while it was attached.
+	for _, p := range run.Programs {
+		if RoleOf(p) == RoleExit && p.RunCount > d.Syscalls {
+			d.Syscalls = p.RunCount
 		}
 	}
 	if d.Syscalls > 0 {

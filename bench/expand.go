@@ -97,7 +97,26 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		setNames[i] = set.Name
 	}
 	cross(setNames, s.Stats)
+	external := func(names []string, stats bool) {
+		for _, set := range names {
+			for _, t := range s.Tracers {
+				if _, ok := t.SetArgs[set]; !ok {
+					continue
+				}
+				name := set + "/" + t.Name
+				if !stats {
+					name += NoStatsSuffix
+				}
+				matrix = append(matrix, Variant{
+					Name: name, Mode: ModeExternal, Set: set, Syscalls: slices.Clone(sets[set]), Stats: stats,
+					Tracer: t.Name, Family: t.Family, Design: t.Design,
+				})
+			}
+		}
+	}
+	external(setNames, s.Stats)
 	cross(s.NoStatsSets, false)
+	external(s.NoStatsSets, false)
 	var extra []Variant
 	for _, e := range s.Extra {
 		syscalls := e.Syscalls
@@ -127,7 +146,7 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		}
 		extra = append(extra, v)
 	}
-	anyNoStats := !s.Stats && len(s.Sets) > 0 && len(s.Modes) > 0 || len(s.NoStatsSets) > 0
+	anyNoStats := !s.Stats && len(s.Sets) > 0 && (len(s.Modes) > 0 || len(s.Tracers) > 0) || len(s.NoStatsSets) > 0
 	for _, v := range extra {
 		anyNoStats = anyNoStats || !v.Stats
 	}

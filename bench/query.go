@@ -8,29 +8,31 @@ import (
 
 // Program roles: which column of a report a program's cost goes in.
 const (
-	RoleEnter = "enter" // the sys_enter dispatcher (floor mode: floor_enter)
-	RoleExit  = "exit"  // the sys_exit dispatcher (floor mode: floor_exit)
-	RoleOther = "other" // anything else, e.g. the TOCTOU helpers toctou_openat
+	RoleEnter = probes.RoleEnter // on sys_enter: benchctl's dispatcher (floor mode: floor_enter), or a tracer's
+	RoleExit  = probes.RoleExit  // on sys_exit: it runs once per syscall of the machine
+	RoleOther = probes.RoleOther // anything else, e.g. the TOCTOU helpers toctou_openat
 )
 
-// ProgramRole tells whether the program named name is the enter
+// ProgramRole tells whether benchctl's program named name is the enter
 // dispatcher, the exit dispatcher or another program.
-func ProgramRole(name string) string {
-	switch name {
-	case "sys_enter", "floor_enter":
-		return RoleEnter
-	case "sys_exit", "floor_exit":
-		return RoleExit
+func ProgramRole(name string) string { return probes.OwnRole(name) }
+
+// RoleOf is the role of one program of a run: the one recorded with it
+// (by attach point, for an external tracer's programs), else the one its
+// name gives (results files written before roles were recorded).
+func RoleOf(p probes.ProgramStats) string {
+	if p.Role != "" {
+		return p.Role
 	}
-	return RoleOther
+	return ProgramRole(p.Name)
 }
 
 // RoleStats sums the stats of a run's programs that have role (see
-// ProgramRole): run count and run time. ok is false when no program of
+// RoleOf): run count and run time. ok is false when no program of
 // that role ran at all (none attached, or program stats were off).
 func RoleStats(run Run, role string) (runCount, runTimeNs uint64, ok bool) {
 	for _, p := range run.Programs {
-		if ProgramRole(p.Name) != role {
+		if RoleOf(p) != role {
 			continue
 		}
 		runCount += p.RunCount
@@ -92,12 +94,12 @@ func (r *Results) Sets() []string {
 	return out
 }
 
-// VariantsIn returns the variants of the syscall set named set whose mode
-// is mode, in file order.
+// VariantsIn returns the variants of the syscall set named set whose
+// design is mode (see Variant.DesignMode), in file order.
 func (r *Results) VariantsIn(set string, mode probes.Mode) []Variant {
 	var out []Variant
 	for _, v := range r.Variants {
-		if v.Set == set && v.Mode == mode {
+		if v.Set == set && v.DesignMode() == mode {
 			out = append(out, v)
 		}
 	}
@@ -113,9 +115,11 @@ type VariantPair struct {
 }
 
 // ModePairs pairs, for every syscall set, each exit_only variant with an
-// enter_exit variant of the same set and the same program-stats setting,
-// preferring one with the same ring size and snaplen. An exit_only
-// variant without such a partner yields no pair.
+// enter_exit variant of the same set, the same family (benchctl's own
+// probes, or one family of external tracers, by their declared designs)
+// and the same program-stats setting, preferring one with the same ring
+// size and snaplen. An exit_only variant without such a partner yields no
+// pair.
 func (r *Results) ModePairs() []VariantPair {
 	var out []VariantPair
 	for _, set := range r.Sets() {
@@ -123,7 +127,7 @@ func (r *Results) ModePairs() []VariantPair {
 		for _, xo := range r.VariantsIn(set, probes.ModeExitOnly) {
 			var best *Variant
 			for i, ee := range ees {
-				if ee.Stats != xo.Stats {
+				if ee.Stats != xo.Stats || ee.FamilyName() != xo.FamilyName() {
 					continue
 				}
 				if best == nil || (ee.RingSize == xo.RingSize && ee.Snaplen == xo.Snaplen) {

@@ -77,6 +77,41 @@ type Variant struct {
 	RingSize int           `json:"ring_size,omitempty"`
 	Snaplen  int           `json:"snaplen,omitempty"`
 	Baseline bool          `json:"baseline,omitempty"` // mode none
+	// Tracer names the external tracer of a variant of mode external;
+	// Family groups tracers whose enter_exit and exit_only designs a
+	// report pairs (e.g. two Falco releases), and Design is the design
+	// this one follows (enter_exit, exit_only, or "" for neither).
+	Tracer string      `json:"tracer,omitempty"`
+	Family string      `json:"family,omitempty"`
+	Design probes.Mode `json:"design,omitempty"`
+}
+
+// ModeExternal is the mode of a variant whose programs an external tracer
+// loads (see TracerSpec).
+const ModeExternal probes.Mode = "external"
+
+// External tells whether v is an external tracer's variant.
+func (v Variant) External() bool { return v.Mode == ModeExternal }
+
+// DesignMode is the probe design v follows: its mode for benchctl's own
+// probes, the tracer's declared design for an external one.
+func (v Variant) DesignMode() probes.Mode {
+	if v.External() {
+		return v.Design
+	}
+	return v.Mode
+}
+
+// FamilyName is the family v's pairs are made in: "benchctl" for
+// benchctl's own probes.
+func (v Variant) FamilyName() string {
+	if v.External() {
+		if v.Family != "" {
+			return v.Family
+		}
+		return v.Tracer
+	}
+	return "benchctl"
 }
 
 // Fingerprint is the workload's syscall mix.
@@ -98,8 +133,38 @@ type Run struct {
 	Kernel   probes.Counters       `json:"kernel"`
 	User     probes.ConsumerStats  `json:"userspace"`
 	Workload workloads.Result      `json:"workload"`
-	Derived  Derived               `json:"derived"`
-	Error    string                `json:"error,omitempty"`
+	// Tracer is what the tracer cost outside the kernel: an external
+	// tracer's process tree, or benchctl's own consumer.
+	Tracer  *TracerStats `json:"tracer,omitempty"`
+	Derived Derived      `json:"derived"`
+	Error   string       `json:"error,omitempty"`
+}
+
+// TracerStats is what a run's tracer cost in userspace, and what it held.
+// For an external tracer it covers its whole process tree (its cgroup)
+// over the measured window; for benchctl's own probes, the consumer
+// thread.
+type TracerStats struct {
+	// CPUSeconds is user + system CPU time over the measured window.
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	UserSeconds   float64 `json:"user_seconds,omitempty"`
+	SystemSeconds float64 `json:"system_seconds,omitempty"`
+	// PeakMemoryBytes is the tree's peak memory (MemoryMethod says how it
+	// was read: memory.peak of its cgroup, or the sum of VmHWM).
+	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
+	MemoryMethod    string `json:"memory_method,omitempty"`
+	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
+	BPFMemoryBytes   uint64 `json:"bpf_memory_bytes,omitempty"`
+	ProgramsLoaded   int    `json:"programs_loaded,omitempty"`
+	ProgramsAttached int    `json:"programs_attached,omitempty"`
+	// ReadyNs is how long the tracer took from start to ready.
+	ReadyNs time.Duration `json:"ready_ns,omitempty"`
+	// Exit is how an external tracer ended.
+	Exit *workloads.TracerExit `json:"exit,omitempty"`
+	// Counters are the values its output's counter regexes matched.
+	Counters map[string]float64 `json:"counters,omitempty"`
+	// Output is the last lines of its output, kept when the run failed.
+	Output string `json:"output,omitempty"`
 }
 
 // Derived are the per-run figures computed from the raw ones, stored so a

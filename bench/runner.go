@@ -166,7 +166,17 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 				res.Runs = append(res.Runs, run)
 				Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
+				if !v.External() || isEnvironmentError(err) {
+					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
+				}
+				// An external tracer that fails (exits early, never gets
+				// ready, dies mid-run) fails its run only; the others go on.
+				obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
+				index++
+				if err := r.checkpoint(res, index, total); err != nil {
+					return fail(err)
+				}
+				continue
 			}
 			res.Runs = append(res.Runs, run)
 			Derive(res)
@@ -288,9 +298,13 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 	if err := wl.Prepare(ctx); err != nil {
 		return run, "", fmt.Errorf("preparing workload: %w", err)
 	}
+	if v.External() {
+		return r.runExternal(ctx, v, wl)
+	}
 
 	var ps probeSet
 	var cons consumer
+	var own *TracerStats
 	if !v.Baseline {
 		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen})
 		if err != nil {
@@ -307,6 +321,7 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 				cons.Stop()
 			}
 		}()
+		own = ownTracerStats(probes.ConsumerStats{})
 	}
 
 	var stats io.Closer
@@ -362,6 +377,10 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 			return run, method, fmt.Errorf("stopping consumer: %w", err)
 		}
 		run.User = user
+		if own != nil {
+			own.CPUSeconds = user.CPUSeconds
+			run.Tracer = own
+		}
 	}
 	if runErr != nil {
 		return run, method, fmt.Errorf("running workload: %w", runErr)

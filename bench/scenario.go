@@ -55,6 +55,8 @@ type Scenario struct {
 	Floor bool
 	// Extra are the explicit variants, in file order.
 	Extra []VariantSpec
+	// Tracers are the external tracers, in file order.
+	Tracers []TracerSpec
 
 	Repetitions int
 	Warmup      int
@@ -269,17 +271,33 @@ func (es ScenarioErrors) Unwrap() []error {
 // ParseScenario reads, parses and validates the scenario file at path.
 // A bad file returns ScenarioErrors; an unreadable one a plain error.
 func ParseScenario(path string) (*Scenario, error) {
+	return ParseScenarioWith(path, ParseOptions{})
+}
+
+// ParseOptions are what a scenario may take from the command line.
+type ParseOptions struct {
+	// Vars are the values of ${NAME} references (--set NAME=VALUE); the
+	// environment is looked up for names not given here.
+	Vars map[string]string
+}
+
+// ParseScenarioWith is ParseScenario with options.
+func ParseScenarioWith(path string, opts ParseOptions) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading scenario: %w", err)
 	}
-	return ParseScenarioBytes(path, data)
+	return parseScenario(path, data, opts)
 }
 
 // ParseScenarioBytes parses and validates a scenario held in data; file
 // names it in messages.
 func ParseScenarioBytes(file string, data []byte) (*Scenario, error) {
-	p := &parser{file: file}
+	return parseScenario(file, data, ParseOptions{})
+}
+
+func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, error) {
+	p := &parser{file: file, vars: opts.Vars}
 	sum := sha256.Sum256(data)
 	s := &Scenario{
 		File:        file,
@@ -311,6 +329,8 @@ func ParseScenarioBytes(file string, data []byte) (*Scenario, error) {
 type parser struct {
 	file string
 	errs ScenarioErrors
+	vars map[string]string
+	at   map[string]int // positions for later messages
 }
 
 func (p *parser) errAt(line int, hint, format string, args ...any) {
@@ -572,6 +592,7 @@ var (
 var topKeys = []string{
 	"name", "description", "workload", "sets", "modes", "toctou", "nostats_sets",
 	"stats", "floor", "variants", "repetitions", "warmup", "ring_size", "snaplen", "gate",
+	"tracers",
 }
 
 func (p *parser) scenario(root *yaml.Node, s *Scenario) {
@@ -649,6 +670,9 @@ func (p *parser) scenario(root *yaml.Node, s *Scenario) {
 	}
 	if f, ok := fs["variants"]; ok {
 		p.variants(f.v, s)
+	}
+	if f, ok := fs["tracers"]; ok {
+		p.tracers(f.v, s)
 	}
 	if f, ok := fs["gate"]; ok {
 		p.gate(f.v, s)
@@ -1105,8 +1129,14 @@ func (p *parser) check(s *Scenario) {
 			used[n] = true
 		}
 	}
-	if len(s.Modes) == 0 && len(s.NoStatsSets) > 0 {
+	if len(s.Modes) == 0 && len(s.Tracers) == 0 && len(s.NoStatsSets) > 0 {
 		p.errAt(s.lines["nostats_sets"], "add modes to cross the sets with", "nostats_sets without modes")
+	}
+	p.checkTracers(s, setNames)
+	for _, t := range s.Tracers {
+		for _, set := range t.SetOrder {
+			used[set] = true
+		}
 	}
 	for _, n := range s.NoStatsSets {
 		if !slices.Contains(setNames, n) {
@@ -1127,14 +1157,14 @@ func (p *parser) check(s *Scenario) {
 	if line, ok := s.lines["toctou"]; ok && !slices.Contains(s.Modes, probes.ModeExitOnly) {
 		p.errAt(line, "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
 	}
-	if len(s.Sets) > 0 && len(s.Modes) == 0 && len(s.Extra) == 0 {
+	if len(s.Sets) > 0 && len(s.Modes) == 0 && len(s.Extra) == 0 && len(s.Tracers) == 0 {
 		p.errAt(s.Sets[0].Line, "add `modes: [enter_exit, exit_only]` to cross the sets with", "sets are given but no modes")
 	}
 	if len(s.Modes) > 0 && len(s.Sets) == 0 {
 		p.errAt(s.lines["modes"], "add a sets section naming the syscalls to trace", "modes are given but no sets")
 	}
 	for _, set := range s.Sets {
-		if !used[set.Name] && len(s.Modes) == 0 && len(s.Extra) > 0 {
+		if !used[set.Name] && len(s.Modes) == 0 && (len(s.Extra) > 0 || len(s.Tracers) > 0) {
 			p.errAt(set.Line, "reference it from a variant with `set: "+set.Name+"`, or remove it", "set %q is not used by any variant", set.Name)
 		}
 	}

@@ -240,7 +240,7 @@ func roleShare(role string) func(Variant, Run) (float64, bool) {
 		var total, mine uint64
 		for _, p := range run.Programs {
 			total += p.RunTimeNs
-			if ProgramRole(p.Name) == role {
+			if RoleOf(p) == role {
 				mine += p.RunTimeNs
 			}
 		}
@@ -253,6 +253,24 @@ func roleShare(role string) func(Variant, Run) (float64, bool) {
 
 // traced tells whether v attaches programs that send events.
 func traced(v Variant) bool { return v.Mode != probes.ModeNone && !v.Baseline }
+
+// counted tells whether run of v has the figure that an external
+// tracer's counter named counter gives (see applyCounters): benchctl's
+// own probes always have it, an external tracer only when its output
+// had that counter.
+func counted(v Variant, run Run, counter string) bool {
+	if !traced(v) {
+		return false
+	}
+	if !v.External() {
+		return true
+	}
+	if run.Tracer == nil {
+		return false
+	}
+	_, ok := run.Tracer.Counters[counter]
+	return ok
+}
 
 func kernelTime(v Variant, run Run) (float64, bool) {
 	if run.Derived.KernelTimeNs == 0 || !v.Stats {
@@ -276,7 +294,7 @@ func overhead(v Variant, run Run) (float64, bool) {
 }
 
 func dropRatio(v Variant, run Run) (float64, bool) {
-	if !traced(v) {
+	if !counted(v, run, "drops") || !counted(v, run, "kernel_events") {
 		return 0, false
 	}
 	return 100 * run.Derived.DropRatio, true
@@ -298,29 +316,49 @@ var Measures = []Measure{
 		return float64(run.Derived.Syscalls), run.Derived.Syscalls > 0 && v.Stats
 	}},
 	{Key: "events", Label: "events", Kind: KindCount, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		return float64(run.User.Events), traced(v)
+		return float64(run.User.Events), counted(v, run, "events")
 	}},
 	{Key: "events_per_syscall", Label: "events/syscall", Kind: KindRatio, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		if !traced(v) || !v.Stats || run.Derived.Syscalls == 0 {
+		if !counted(v, run, "events") || !v.Stats || run.Derived.Syscalls == 0 {
 			return 0, false
 		}
 		return float64(run.User.Events) / float64(run.Derived.Syscalls), true
 	}},
 	{Key: "events_per_sec", Label: "events/s", Kind: KindCount, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		return run.Derived.EventsPerSec, traced(v)
+		return run.Derived.EventsPerSec, counted(v, run, "events")
 	}},
 	{Key: "bytes", Label: "bytes", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		return float64(run.User.Bytes), traced(v)
+		return float64(run.User.Bytes), counted(v, run, "bytes")
 	}},
 	{Key: "avg_event_size", Label: "avg event", Kind: KindBytes, Value: func(v Variant, run Run) (float64, bool) {
-		return run.Derived.AvgEventSize, traced(v) && run.User.Events > 0
+		return run.Derived.AvgEventSize, counted(v, run, "bytes") && counted(v, run, "events") && run.User.Events > 0
 	}},
 	{Key: "drops", Label: "drops", Kind: KindCount, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		return float64(run.Kernel.Drops()), traced(v)
+		return float64(run.Kernel.Drops()), counted(v, run, "drops")
 	}},
 	{Key: "drop_ratio", Label: "drop ratio", Kind: KindPercent, Better: -1, Value: dropRatio},
 	{Key: "consumer_cpu_s", Label: "consumer CPU", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		return run.User.CPUSeconds * 1e9, traced(v) && run.User.CPUSeconds > 0
+	}},
+	// The tracer's userspace: benchctl's consumer thread, or an external
+	// tracer's whole process tree (its cgroup's CPU time).
+	{Key: "tracer_cpu_s", Label: "tracer CPU", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if run.Tracer != nil {
+			return run.Tracer.CPUSeconds * 1e9, traced(v)
+		}
+		return run.User.CPUSeconds * 1e9, traced(v) && run.User.CPUSeconds > 0
+	}},
+	{Key: "tracer_memory", Label: "tracer peak memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if run.Tracer == nil || run.Tracer.PeakMemoryBytes == 0 {
+			return 0, false
+		}
+		return float64(run.Tracer.PeakMemoryBytes), traced(v)
+	}},
+	{Key: "bpf_memory", Label: "BPF memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if run.Tracer == nil || run.Tracer.BPFMemoryBytes == 0 {
+			return 0, false
+		}
+		return float64(run.Tracer.BPFMemoryBytes), traced(v)
 	}},
 	{Key: "throughput", Label: "throughput", Kind: KindThroughput, Better: +1, Value: func(_ Variant, run Run) (float64, bool) {
 		return run.Workload.Throughput, run.Workload.Throughput > 0

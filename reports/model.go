@@ -121,6 +121,12 @@ func anyCI(stats []bench.VariantStats) bool {
 
 func modeLabel(v bench.Variant) string {
 	m := string(v.Mode)
+	if v.External() {
+		m = "tracer " + v.Tracer
+		if v.Design != "" {
+			m += " (" + string(v.Design) + ")"
+		}
+	}
 	if v.Mode == probes.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone {
 		m += " (" + string(v.TOCTOU) + ")"
 	}
@@ -141,8 +147,11 @@ func buildDocument(r *bench.Results, opts Options) *document {
 		variantsSection(r, stats),
 		relativeSection(stats),
 		pairsSection(r, stats, opts),
-		detailsSection(stats),
 	)
+	if ms := modelSection(r, stats, opts); ms != nil {
+		doc.Sections = append(doc.Sections, ms)
+	}
+	doc.Sections = append(doc.Sections, detailsSection(stats))
 	return doc
 }
 
@@ -405,6 +414,77 @@ func pairsSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 		sub.Tables = append(sub.Tables, t)
 		s.Sub = append(s.Sub, sub)
 	}
+	return s
+}
+
+// modelSection puts, per syscall set, what exit_only changes against
+// enter_exit for every family side by side: benchctl's own probes and
+// each family of external tracers (e.g. Falco's two releases). It is the
+// figure that says whether benchctl's model reproduces the real driver.
+func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *section {
+	hasExternal := false
+	for _, v := range r.Variants {
+		hasExternal = hasExternal || v.External()
+	}
+	if !hasExternal {
+		return nil
+	}
+	s := &section{ID: "model-vs-tracers", Title: "benchctl's model against real tracers"}
+	pcs := r.ComparePairs(opts.alpha())
+	if len(pcs) == 0 {
+		s.Paras = append(s.Paras, "No set has an enter_exit and an exit_only variant in the same family (benchctl's probes, or external tracers with `design:` and a shared `family:`) to put side by side.")
+		return s
+	}
+	s.Paras = append(s.Paras, "Per syscall set and family, exit_only against enter_exit, measured in the same shuffled rounds: "+
+		"the change in kernel time, kernel ns per syscall and events, then each side's average event size, throughput overhead against the baseline of its round, "+
+		"and the tracer's CPU time in userspace (benchctl: its consumer thread; an external tracer: its whole process tree). "+
+		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.alpha())+").")
+	byName := map[string]bench.VariantStats{}
+	for _, vs := range stats {
+		byName[vs.Variant.Name] = vs
+	}
+	t := newTable("set", "family", "pair", "kernel time", "kernel ns/syscall", "events", "avg event", "overhead", "tracer CPU").
+		right(3, 4, 5, 6, 7, 8).code(2)
+	c := newCells(false)
+	change := func(pc bench.PairComparison, key string) string {
+		for _, d := range pc.Deltas {
+			if d.Measure.Key == key {
+				out := formatSignedPct(d.ChangePct())
+				if !d.Significant {
+					out += " ~"
+				}
+				return out
+			}
+		}
+		return none
+	}
+	both := func(pc bench.PairComparison, key string, negate bool) string {
+		a, aok := byName[pc.EnterExit.Name].Get(key)
+		b, bok := byName[pc.ExitOnly.Name].Get(key)
+		if !aok || !bok {
+			return none
+		}
+		sa, sb := a.Summary, b.Summary
+		if negate {
+			sa.Median, sb.Median = -sa.Median, -sb.Median
+		}
+		k := a.Measure.Kind
+		return c.summary(k, "", sa) + " → " + c.summary(k, "", sb)
+	}
+	for _, pc := range pcs {
+		if pc.ExitOnly.Mode == probes.ModeExitOnly && pc.ExitOnly.TOCTOU != "" && pc.ExitOnly.TOCTOU != probes.TOCTOUNone {
+			continue // the TOCTOU options have no counterpart in another family
+		}
+		fam := pc.ExitOnly.FamilyName()
+		if !pc.ExitOnly.Stats {
+			fam += ", stats off"
+		}
+		t.add(pc.Set, fam, pc.EnterExit.Name+" → "+pc.ExitOnly.Name,
+			change(pc, "kernel_time_ns"), change(pc, "ns_per_syscall"), change(pc, "events"),
+			both(pc, "avg_event_size", false), both(pc, "throughput_change", true), both(pc, "tracer_cpu_s", false))
+	}
+	t.Notes = c.notes()
+	s.Tables = append(s.Tables, t)
 	return s
 }
 

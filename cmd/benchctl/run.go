@@ -32,12 +32,58 @@ type scenarioFlags struct {
 	repetitions int
 	warmup      int
 	only        stringList
+	sets        stringList
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.repetitions, "repetitions", 0, "measured rounds (default: the scenario's repetitions)")
 	fs.IntVar(&f.warmup, "warmup", -1, "warm-up rounds (default: the scenario's warmup)")
 	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
+	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
+}
+
+// vars returns the --set values by name.
+func (f *scenarioFlags) vars() (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range f.sets {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, usageError("--set takes NAME=VALUE, got %q", kv)
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
+// load parses the scenario with the --set values and applies the overrides.
+func (f *scenarioFlags) load(path string) (*bench.Scenario, error) {
+	vars, err := f.vars()
+	if err != nil {
+		return nil, err
+	}
+	sc, err := loadScenario(path, vars)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.apply(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// missingTracers names the tracers of vs whose program is not here.
+func missingTracers(sc *bench.Scenario, vs []bench.Variant) []string {
+	used := map[string]bool{}
+	for _, v := range vs {
+		used[v.Tracer] = true
+	}
+	var out []string
+	for _, t := range sc.Tracers {
+		if used[t.Name] && t.Missing != "" {
+			out = append(out, fmt.Sprintf("tracer %s: %s", t.Name, t.Missing))
+		}
+	}
+	return out
 }
 
 // apply sets the overrides on sc.
@@ -108,8 +154,8 @@ func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // loadScenario parses a scenario file; a bad one prints every problem as
 // "file:line: message (hint: ...)" and exits 2.
-func loadScenario(path string) (*bench.Scenario, error) {
-	sc, err := bench.ParseScenario(path)
+func loadScenario(path string, vars map[string]string) (*bench.Scenario, error) {
+	sc, err := bench.ParseScenarioWith(path, bench.ParseOptions{Vars: vars})
 	if err == nil {
 		return sc, nil
 	}
@@ -128,7 +174,7 @@ func runCmd(args []string) error {
 	out := fs.String("o", "", "results file (default results/<scenario>-<timestamp>.json)")
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
 		fs.PrintDefaults()
 	}
@@ -148,11 +194,8 @@ func runCmd(args []string) error {
 		*seed = time.Now().UnixNano()
 	}
 
-	sc, err := loadScenario(pos[0])
+	sc, err := sf.load(pos[0])
 	if err != nil {
-		return err
-	}
-	if err := sf.apply(sc); err != nil {
 		return err
 	}
 	path := *out
@@ -174,6 +217,9 @@ func runCmd(args []string) error {
 	})
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
+		return envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
 	}
 
 	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the

@@ -24,7 +24,7 @@ func validateCmd(args []string) error {
 	var sf scenarioFlags
 	sf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl validate SCENARIO.yaml [--repetitions N] [--warmup N] [--only VARIANT ...]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl validate SCENARIO.yaml [--repetitions N] [--warmup N] [--only VARIANT ...] [--set NAME=VALUE ...]")
 		fmt.Fprintln(fs.Output(), "\nParses and checks a scenario, prints the variants `run` would measure and an estimate of how long it takes.")
 		fs.PrintDefaults()
 	}
@@ -38,11 +38,8 @@ func validateCmd(args []string) error {
 		fs.Usage()
 		return usageError("validate takes one scenario file, got %d arguments", len(pos))
 	}
-	sc, err := loadScenario(pos[0])
+	sc, err := sf.load(pos[0])
 	if err != nil {
-		return err
-	}
-	if err := sf.apply(sc); err != nil {
 		return err
 	}
 	all, err := sc.Expand()
@@ -54,6 +51,9 @@ func validateCmd(args []string) error {
 		return usageError("%v", err)
 	}
 	printPlan(os.Stdout, sc, vs)
+	if missing := missingTracers(sc, vs); len(missing) > 0 {
+		return envError(fmt.Errorf("%s: `run` would stop with exit code 3", strings.Join(missing, "; ")))
+	}
 	return nil
 }
 
@@ -91,11 +91,18 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
 			stats = "off"
 		}
 		ring, snap := "-", "-"
-		if v.Mode != "none" {
+		if v.Mode != "none" && !v.External() {
 			ring = sizeString(v.RingSize)
 			snap = fmt.Sprint(v.Snaplen)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.Mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap)
+		mode := string(v.Mode)
+		if v.External() {
+			mode = "tracer " + v.Tracer
+			if v.Design != "" {
+				mode += " (" + string(v.Design) + ")"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap)
 	}
 	tw.Flush()
 

@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+// goneTimeout bounds the wait for the kernel to free an external
+// tracer's programs and maps after it exits.
+const goneTimeout = 30 * time.Second
+
+// Tracer returns the tracer named name.
+func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
+	for _, t := range s.Tracers {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TracerSpec{}, false
+}
+
+// runExternal measures one run of an external tracer's variant, with wl
+// prepared: enable stats, start the tracer, wait until it is ready (its
+// process tree holds attached BPF programs, and its output matched the
+// ready regex if one is set), snapshot its attached programs, run the
+// workload, snapshot, stop the tracer, read its counters from its output,
+// and wait until the kernel freed every program and map it held.
+func (r *Runner) runExternal(ctx context.Context, v Variant, wl workloads.Workload) (run Run, method string, err error) {
+	t, ok := r.sc.Tracer(v.Tracer)
+	if !ok {
+		return run, "", fmt.Errorf("variant %s: no tracer named %q", v.Name, v.Tracer)
+	}
+	if t.Missing != "" {
+		return run, "", fmt.Errorf("tracer %s: %w: %s", t.Name, workloads.ErrTracerMissing, t.Missing)
+	}
+	var stats io.Closer
+	if v.Stats {
+		stats, method, err = r.tr.EnableStats()
+		if err != nil {
+			return run, "", fmt.Errorf("enabling program stats: %w", err)
+		}
+		defer r.track(stats)()
+		defer stats.Close()
+	}
+
+	started := time.Now()
+	tr, err := workloads.StartTracer(ctx, t.Spec(v.Set))
+	if err != nil {
+		return run, method, fmt.Errorf("starting tracer %s: %w", t.Name, err)
+	}
+	defer r.track(tr)()
+	defer tr.Close()
+	ts := &TracerStats{}
+	run.Tracer = ts
+	failed := func(err error) (Run, string, error) {
+		ts.Output = tr.LastLines(20)
+		return run, method, err
+	}
+
+	err = tr.WaitReady(ctx, func(pids []int) (int, error) {
+		tb, err := probes.FindBPF(pids)
+		return len(tb.Attached), err
+	})
+	if err != nil {
+		return failed(err)
+	}
+	ts.ReadyNs = time.Since(started)
+	pids, err := tr.Pids()
+	if err != nil {
+		return failed(fmt.Errorf("listing the tracer's processes: %w", err))
+	}
+	tb, err := probes.FindBPF(pids)
+	if err != nil {
+		return failed(fmt.Errorf("finding the tracer's BPF programs: %w", err))
+	}
+	ts.ProgramsLoaded, ts.ProgramsAttached, ts.BPFMemoryBytes = len(tb.Programs), len(tb.Attached), tb.MemlockBytes
+	ext, err := probes.OpenExternal(tb.Attached)
+	if err != nil {
+		return failed(fmt.Errorf("opening the tracer's programs: %w", err))
+	}
+	defer ext.Close()
+
+	u0, uerr := tr.Usage()
+	before, err := ext.Snapshot()
+	if err != nil {
+		return failed(fmt.Errorf("reading program stats: %w", err))
+	}
+	run.Start = time.Now().UTC()
+	result, runErr := wl.Run(ctx)
+	run.Wall = time.Since(run.Start)
+	run.Workload = result
+	after, err := ext.Snapshot()
+	if err != nil && runErr == nil {
+		return failed(fmt.Errorf("reading program stats: %w", err))
+	}
+	run.Programs = after.Sub(before).Programs
+	u1, uerr1 := tr.Usage()
+	if uerr == nil && uerr1 == nil {
+		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
+		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
+		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
+		ts.PeakMemoryBytes, ts.MemoryMethod = u1.PeakMemoryBytes, u1.MemoryMethod
+	}
+	// A tracer that died during the workload fails the run; so does one
+	// that does not stop cleanly.
+	aliveErr := tr.Alive()
+	// Our references go first: the programs must be freed by the
+	// tracer's exit alone.
+	ext.Close()
+	exit, stopErr := tr.Stop()
+	ts.Exit = &exit
+	ts.Counters = workloads.ParseCounters(tr.Output(), t.CounterRegexps())
+	applyCounters(&run, ts.Counters)
+	goneErr := probes.WaitGone(tb.Programs, tb.Maps, goneTimeout)
+
+	switch {
+	case runErr != nil:
+		return failed(fmt.Errorf("running workload: %w", runErr))
+	case aliveErr != nil:
+		return failed(aliveErr)
+	case stopErr != nil:
+		return failed(fmt.Errorf("stopping tracer %s: %w", t.Name, stopErr))
+	case exit.Signal != "" || exit.ExitCode != 0:
+		return failed(fmt.Errorf("tracer %s ended badly after %s: %s", t.Name, t.StopSignalName(), describeTracerExit(exit)))
+	case goneErr != nil:
+		return failed(fmt.Errorf("tracer %s exited but its BPF objects stay loaded: %w", t.Name, goneErr))
+	}
+	return run, method, nil
+}
+
+// describeTracerExit says how a tracer ended.
+func describeTracerExit(e workloads.TracerExit) string {
+	s := fmt.Sprintf("exit status %d", e.ExitCode)
+	if e.Signal != "" {
+		s = "killed by " + e.Signal
+	}
+	if e.Killed {
+		s += " (it was still running after the grace period)"
+	}
+	return s
+}
+
+// StopSignalName names the tracer's stop signal, e.g. "SIGINT".
+func (t TracerSpec) StopSignalName() string {
+	for name, sig := range signalNames {
+		if sig == t.StopSignal {
+			return name
+		}
+	}
+	return t.StopSignal.String()
+}
+
+// applyCounters puts the counters whose names benchctl knows into the
+// run's figures, so the events, bytes and drops columns fill for an
+// external tracer as for benchctl's own probes: events (received by its
+// userspace), bytes (received), drops; kernel_events (what its programs
+// tried to send) fills the attempted count when given.
+func applyCounters(run *Run, c map[string]float64) {
+	if v, ok := c["events"]; ok {
+		run.User.Events = uint64(v)
+	}
+	if v, ok := c["bytes"]; ok {
+		run.User.Bytes = uint64(v)
+	}
+	if v, ok := c["drops"]; ok {
+		run.Kernel.DropsFull = uint64(v)
+	}
+	if v, ok := c["kernel_events"]; ok {
+		run.Kernel.Attempted = uint64(v)
+	}
+}
+
+// ownTracerStats is what benchctl's own probes cost outside the kernel:
+// the consumer thread's CPU and the memory of the BPF objects benchctl
+// holds, so the tracer columns compare with an external tracer's.
+func ownTracerStats(user probes.ConsumerStats) *TracerStats {
+	ts := &TracerStats{CPUSeconds: user.CPUSeconds}
+	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {
+		ts.BPFMemoryBytes = tb.MemlockBytes
+		ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
+	}
+	return ts
+}
+
+// isEnvironmentError tells whether err means the machine cannot run the
+// scenario at all (no privilege, no BTF, a missing tracer): then the
+// runner stops instead of going on with the other variants.
+func isEnvironmentError(err error) bool {
+	return errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) || errors.Is(err, workloads.ErrTracerMissing)
+}
