@@ -21,6 +21,8 @@ func compareCmd(args []string) error {
 	format := fs.String("format", reports.CompareText, "output `format`: "+strings.Join(reports.CompareFormats, ", "))
 	out := fs.String("o", "", "write the comparison to `FILE` instead of standard output")
 	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the Mann-Whitney U tests")
+	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
+	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
 	thresholds := map[string]float64{}
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for overhead and drop_ratio; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := bench.ParseThreshold(s)
@@ -32,6 +34,7 @@ func compareCmd(args []string) error {
 	})
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl compare BASE.json HEAD.json [--threshold METRIC=PCT ...] [--alpha 0.05] [--format text|markdown|json|github-action-benchmark] [-o FILE]")
+		fmt.Fprintln(fs.Output(), "       benchctl compare RESULTS.json --base-tracer BASE --head-tracer HEAD [...]")
 		fmt.Fprintln(fs.Output(), "\nCompares every gated metric of every variant. A change is a regression when it is")
 		fmt.Fprintln(fs.Output(), "significant (p <= alpha) and beyond its threshold; thresholds come from the base file's")
 		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 5 percentage points).")
@@ -45,7 +48,13 @@ func compareCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
+	interleaved := *baseTracer != "" || *headTracer != ""
+	switch {
+	case interleaved && (*baseTracer == "" || *headTracer == ""):
+		return usageError("--base-tracer and --head-tracer go together")
+	case interleaved && len(pos) != 1:
+		return usageError("with --base-tracer and --head-tracer, compare takes one results file, got %s", argCount(len(pos)))
+	case !interleaved && len(pos) != 2:
 		return usageError("compare takes two results files, BASE.json and HEAD.json, got %s", argCount(len(pos)))
 	}
 	if !slices.Contains(reports.CompareFormats, *format) {
@@ -54,17 +63,28 @@ func compareCmd(args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
 	}
-	base, err := bench.ReadResults(pos[0])
-	if err != nil {
-		return usageError("cannot compare: %v", err)
-	}
-	head, err := bench.ReadResults(pos[1])
-	if err != nil {
-		return usageError("cannot compare: %v", err)
+	var base, head *bench.Results
+	what := strings.Join(pos, " and ")
+	if interleaved {
+		r, err := bench.ReadResults(pos[0])
+		if err != nil {
+			return usageError("cannot compare: %v", err)
+		}
+		if base, head, err = bench.SplitTracers(r, *baseTracer, *headTracer); err != nil {
+			return usageError("cannot compare: %v", err)
+		}
+		what = fmt.Sprintf("tracers %s and %s in %s", *baseTracer, *headTracer, pos[0])
+	} else {
+		if base, err = bench.ReadResults(pos[0]); err != nil {
+			return usageError("cannot compare: %v", err)
+		}
+		if head, err = bench.ReadResults(pos[1]); err != nil {
+			return usageError("cannot compare: %v", err)
+		}
 	}
 	c, err := bench.Compare(base, head, bench.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
 	if err != nil {
-		return usageError("comparing %s and %s: %v", pos[0], pos[1], err)
+		return usageError("comparing %s: %v", what, err)
 	}
 	var buf bytes.Buffer
 	if err := reports.RenderComparison(&buf, c, *format); err != nil {

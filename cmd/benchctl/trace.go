@@ -37,10 +37,14 @@ func cmdTrace(args []string) error {
 	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
 	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
 	output := fs.String("o", "", "write events to this file instead of stdout")
+	count := fs.Bool("count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...")
+		fmt.Fprintln(os.Stderr, "       benchctl trace --count --mode M [--toctou T] --syscalls a,b")
 		fmt.Fprintln(os.Stderr, "\nRuns CMD under the probes and prints the events of its process tree, one per line;")
-		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. Flags:")
+		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. With --count, traces every")
+		fmt.Fprintln(os.Stderr, "process of the machine until SIGINT or SIGTERM and only counts the events: a scenario")
+		fmt.Fprintln(os.Stderr, "can then measure two builds of benchctl as external tracers in the same rounds. Flags:")
 		fs.SetOutput(os.Stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -82,6 +86,13 @@ func cmdTrace(args []string) error {
 		}
 	}
 	argv := fs.Args()
+	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen}
+	if *count {
+		if len(argv) > 0 {
+			return usageError("trace: --count traces the whole machine and takes no command")
+		}
+		return traceCount(cfg, os.Stderr)
+	}
 	if len(argv) == 0 {
 		return usageError("trace: no command given; usage: benchctl trace --mode M --syscalls a,b -- CMD ARGS...")
 	}
@@ -98,7 +109,7 @@ func cmdTrace(args []string) error {
 		out = f
 	}
 	return trace(traceOptions{
-		cfg:    probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen},
+		cfg:    cfg,
 		argv:   argv,
 		json:   *format == "json",
 		out:    out,
@@ -219,6 +230,57 @@ func trace(o traceOptions) error {
 	return nil
 }
 
+// traceCount loads the probes for the whole machine, counts what the
+// consumer drains until SIGINT or SIGTERM, and prints the stats block:
+// benchctl's own probes as an external tracer. It says "ready" on w once
+// the probes are attached and the signal handler is in place.
+func traceCount(cfg probes.Config, w io.Writer) error {
+	if err := probes.CheckEnvironment(); err != nil {
+		return envError(err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	statsOff, method, err := probes.EnableStats()
+	if err != nil {
+		return envError(err)
+	}
+	defer statsOff.Close()
+	p, err := probes.Load(cfg)
+	if err != nil {
+		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+			return envError(err)
+		}
+		return fmt.Errorf("loading probes: %+v", err)
+	}
+	defer p.Close()
+	c, err := p.StartConsumer(probes.ConsumerOptions{})
+	if err != nil {
+		return err
+	}
+	before, err := p.Snapshot()
+	if err != nil {
+		c.Stop()
+		return err
+	}
+	start := time.Now()
+	fmt.Fprintf(w, "benchctl trace: ready, counting %s events until SIGINT\n", cfg.Mode)
+	<-sigs
+	elapsed := time.Since(start)
+	if err := p.Detach(); err != nil {
+		c.Stop()
+		return err
+	}
+	after, err := p.Snapshot()
+	if err != nil {
+		c.Stop()
+		return err
+	}
+	user, err := c.Stop()
+	printTraceStats(w, cfg, method, elapsed, after.Sub(before), after.Counters, user)
+	return err
+}
+
 // wallOffset returns what to add to a bpf_ktime_get_ns timestamp
 // (CLOCK_MONOTONIC) to get Unix nanoseconds.
 func wallOffset() int64 {
@@ -265,7 +327,7 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 		fmt.Fprintf(w, " (toctou %s)", cfg.TOCTOU)
 	}
 	fmt.Fprintf(w, ", %d syscall(s) traced, elapsed %.3f s, stats via %s\n", len(cfg.Syscalls), elapsed.Seconds(), method)
-	fmt.Fprintf(w, "\nprograms (whole machine while the command ran):\n")
+	fmt.Fprintf(w, "\nprograms (whole machine while it traced):\n")
 	fmt.Fprintf(w, "  %-18s %14s %16s %10s\n", "program", "run_cnt", "run_time_ns", "avg_ns")
 	var totCnt, totNs uint64
 	for _, ps := range delta.Programs {
@@ -280,7 +342,7 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 	fmt.Fprintf(w, "  %-18s %14d %16d %10.1f\n", "total", totCnt, totNs, avg)
 	fmt.Fprintf(w, "\nkernel counters (since attach):\n")
 	fmt.Fprintf(w, "  events attempted   %d\n  drops (full)       %d\n  drops (too large)  %d\n", k.Attempted, k.DropsFull, k.DropsTooLarge)
-	fmt.Fprintf(w, "\nuserspace (events of the command's process tree):\n")
+	fmt.Fprintf(w, "\nuserspace (events received: the command's process tree, or with --count the whole machine):\n")
 	fmt.Fprintf(w, "  events received    %d\n  bytes received     %d\n", u.Events, u.Bytes)
 	if u.Events > 0 {
 		fmt.Fprintf(w, "  avg event size     %.1f bytes\n", float64(u.Bytes)/float64(u.Events))

@@ -6,8 +6,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 )
@@ -105,5 +112,85 @@ func TestTraceJSON(t *testing.T) {
 				t.Errorf("no stats block on stderr:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// readyWriter passes writes to a buffer and closes ready when the text
+// so far contains "ready".
+type readyWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), "ready") {
+		w.once.Do(func() { close(w.ready) })
+	}
+	return len(p), nil
+}
+
+// TestTraceCount runs `trace --count` as an external tracer would be run:
+// it says ready, counts the machine's events of the traced syscall until
+// SIGINT, and prints a stats block whose counters account for every
+// event: at least the 2000 getppid calls made here, each one exit_only
+// event, and received + dropped = attempted.
+func TestTraceCount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		t.Skip(err)
+	}
+	if err := cmdTrace([]string{"--count", "--mode", "exit_only", "--syscalls", "getppid", "--", "true"}); exitCode(err) != 2 {
+		t.Errorf("--count with a command: %v, want exit 2", err)
+	}
+	w := &readyWriter{ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- traceCount(probes.Config{Mode: probes.ModeExitOnly, Syscalls: []string{"getppid"}}, w)
+	}()
+	select {
+	case <-w.ready:
+	case err := <-done:
+		t.Fatalf("trace --count ended before it was ready: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("trace --count not ready after 30s")
+	}
+	const calls = 2000
+	for range calls {
+		unix.Getppid()
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("trace --count did not stop on SIGINT")
+	}
+	w.mu.Lock()
+	out := w.buf.String()
+	w.mu.Unlock()
+	num := func(label string) uint64 {
+		m := regexp.MustCompile(regexp.QuoteMeta(label) + ` +(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %q in the stats block:\n%s", label, out)
+		}
+		n, _ := strconv.ParseUint(m[1], 10, 64)
+		return n
+	}
+	received, attempted := num("events received"), num("events attempted")
+	dropped := num("drops (full)") + num("drops (too large)")
+	if received < calls {
+		t.Errorf("received %d events, want at least the %d getppid calls made", received, calls)
+	}
+	if received+dropped != attempted {
+		t.Errorf("received %d + dropped %d != attempted %d", received, dropped, attempted)
 	}
 }
