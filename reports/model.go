@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/benchctl/benchctl/bench"
@@ -151,7 +152,7 @@ func buildDocument(r *bench.Results, opts Options) *document {
 	if ms := modelSection(r, stats, opts); ms != nil {
 		doc.Sections = append(doc.Sections, ms)
 	}
-	doc.Sections = append(doc.Sections, detailsSection(stats))
+	doc.Sections = append(doc.Sections, detailsSection(r, stats))
 	return doc
 }
 
@@ -488,7 +489,7 @@ func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 	return s
 }
 
-func detailsSection(stats []bench.VariantStats) *section {
+func detailsSection(r *bench.Results, stats []bench.VariantStats) *section {
 	s := &section{ID: "details", Title: "Details per variant", Collapsed: true}
 	s.Paras = append(s.Paras, fmt.Sprintf("Every measure of every variant: median, 95%% confidence interval, range and sample count. "+
 		"Outliers are runs whose modified z-score (on the median absolute deviation) exceeds %g and that lie more than %g%% from the median.",
@@ -504,6 +505,9 @@ func detailsSection(stats []bench.VariantStats) *section {
 			desc += fmt.Sprintf(", %s failed (`%s`)", plural(vs.Failed, "run", "runs"), sanitizeCode(vs.FirstError))
 		}
 		sub.Paras = append(sub.Paras, desc+".")
+		if p := tracerCountersPara(r, vs.Variant); p != "" {
+			sub.Paras = append(sub.Paras, p)
+		}
 		t := newTable("measure", "median", "95% CI", "min", "max", "n", "outliers").right(1, 2, 3, 4, 5)
 		for _, ms := range vs.Measures {
 			k := ms.Measure.Kind
@@ -522,6 +526,36 @@ func detailsSection(stats []bench.VariantStats) *section {
 		s.Sub = append(s.Sub, sub)
 	}
 	return s
+}
+
+// tracerCountersPara lists the medians of the counters an external
+// tracer printed (its counter regexes), over the measured runs.
+func tracerCountersPara(r *bench.Results, v bench.Variant) string {
+	if !v.External() {
+		return ""
+	}
+	values := map[string][]float64{}
+	for _, run := range r.RunsOf(v.Name) {
+		if run.Tracer == nil {
+			continue
+		}
+		for k, x := range run.Tracer.Counters {
+			values[k] = append(values[k], x)
+		}
+	}
+	if len(values) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(bench.KindCount, "", bench.Summarize(values[k]).Median))
+	}
+	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "."
 }
 
 // slug turns a variant name into an anchor or file name part.
