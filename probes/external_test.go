@@ -290,25 +290,9 @@ func TestExternalOwnProbes(t *testing.T) {
 		t.Errorf("%d programs, want 4: %v", len(tree.Programs), tree.Programs)
 	}
 
-	enableStats(t)
-	ext, err := OpenExternal(tree.Attached)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ext.Close()
-	before, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 1000
-	for i := 0; i < n; i++ {
-		unix.Getppid()
-	}
-	after, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := after.Sub(before)
+	d, ext := statsAround(t, tree.Attached, n)
+	defer ext.Close()
 	if len(d.Programs) != 2 || d.Time.IsZero() || d.Counters != (Counters{}) {
 		t.Fatalf("external snapshot difference %+v, want 2 programs, time set, counters zero", d)
 	}
@@ -480,25 +464,9 @@ func TestExternalBpftrace(t *testing.T) {
 		}
 	}
 
-	enableStats(t)
-	ext, err := OpenExternal(tree.Attached)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ext.Close()
-	before, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 1000
-	for i := 0; i < n; i++ {
-		unix.Getppid()
-	}
-	after, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := after.Sub(before)
+	d, ext := statsAround(t, tree.Attached, n)
+	defer ext.Close()
 	if len(d.Programs) != 2 {
 		t.Fatalf("%d programs in the snapshot, want 2: %+v", len(d.Programs), d.Programs)
 	}
@@ -559,31 +527,12 @@ func TestExternalScapOpen(t *testing.T) {
 		t.Errorf("%d maps, %d bytes memlock", len(tree.Maps), tree.MemlockBytes)
 	}
 
-	enableStats(t)
-	ext, err := OpenExternal(tree.Attached)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Closed before the SIGINT below, also when the test fails meanwhile.
-	closed := false
-	defer func() {
-		if !closed {
-			ext.Close()
-		}
-	}()
-	before, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 1000
-	for i := 0; i < n; i++ {
-		unix.Getppid()
-	}
-	after, err := ext.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ps := range after.Sub(before).Programs {
+	d, ext := statsAround(t, tree.Attached, n)
+	// Closed before the SIGINT below (Close is idempotent), also when the
+	// test fails meanwhile.
+	defer ext.Close()
+	for _, ps := range d.Programs {
 		t.Logf("%s id %d type %s role %s at %s: %d runs, %.0f ns/run", ps.Name, ps.ID, ps.Type, ps.Role, ps.AttachPoint, ps.RunCount, ps.AvgNs())
 		// Falco's dispatchers are tp_btf programs (prog_type 26, Tracing)
 		// attached with raw tracepoint links.
@@ -597,7 +546,6 @@ func TestExternalScapOpen(t *testing.T) {
 	if err := ext.Close(); err != nil {
 		t.Fatal(err)
 	}
-	closed = true
 
 	exited := c.stop(t, 30*time.Second)
 	if err := WaitGone(tree.Programs, tree.Maps, 10*time.Second); err != nil {
@@ -715,4 +663,30 @@ func TestSnapshotSubMatchesByID(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("run counts %v, want %v", got, want)
 	}
+}
+
+// statsAround turns program stats on, opens the attached programs, and
+// returns the difference of two snapshots taken around n getppid calls,
+// with the programs still open: the caller closes them.
+func statsAround(t *testing.T, att []Attachment, n int) (Snapshot, *ExternalPrograms) {
+	t.Helper()
+	enableStats(t)
+	ext, err := OpenExternal(att)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := ext.Snapshot()
+	if err != nil {
+		ext.Close()
+		t.Fatal(err)
+	}
+	for range n {
+		unix.Getppid()
+	}
+	after, err := ext.Snapshot()
+	if err != nil {
+		ext.Close()
+		t.Fatal(err)
+	}
+	return after.Sub(before), ext
 }
