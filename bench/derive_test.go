@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -182,4 +183,42 @@ func fmtPtr(p *float64) any {
 		return "nil"
 	}
 	return *p
+}
+
+// TestReadResultsRecomputesDerived: a results file whose stored derived
+// figures are stale (written by an older formula) is read with them
+// recomputed from the raw figures: 60000 ns over 1200 syscalls is 50 ns a
+// syscall, 600 events of 30000 bytes are 50 bytes each, and 1100 requests/s
+// against the round's 1000 is +10%.
+func TestReadResultsRecomputesDerived(t *testing.T) {
+	r := &Results{
+		Schema: SchemaVersion,
+		Variants: []Variant{
+			{Name: "baseline", Mode: probes.ModeNone, Baseline: true, Stats: true},
+			{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Stats: true},
+		},
+		Runs: []Run{
+			{Variant: "baseline", Workload: workloads.Result{Throughput: 1000}},
+			{Variant: "s/exit_only", Wall: time.Second,
+				Programs: []probes.ProgramStats{{Name: "sys_exit", RunCount: 1200, RunTimeNs: 60000}},
+				User:     probes.ConsumerStats{Events: 600, Bytes: 30000},
+				Workload: workloads.Result{Throughput: 1100},
+				Derived:  Derived{NsPerSyscall: 1, AvgEventSize: 2, KernelTimeNs: 3}},
+		},
+	}
+	path := filepath.Join(t.TempDir(), "stale.json")
+	if err := r.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadResults(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := got.Runs[1].Derived
+	if d.NsPerSyscall != 50 || d.AvgEventSize != 50 || d.KernelTimeNs != 60000 || d.Syscalls != 1200 {
+		t.Errorf("derived %+v, want 50 ns/syscall, 50 B/event, 60000 ns, 1200 syscalls", d)
+	}
+	if d.ThroughputChange == nil || math.Abs(*d.ThroughputChange-0.1) > 1e-12 {
+		t.Errorf("throughput change %v, want +0.1", d.ThroughputChange)
+	}
 }

@@ -64,6 +64,10 @@ type Environment struct {
 	GoVersion       string    `json:"go_version"`
 	StatsMethod     string    `json:"stats_method"` // "BPF_ENABLE_STATS", "sysctl" or "off"
 	Time            time.Time `json:"time"`
+	// Guest says the run happened in a virtual machine and how, from the
+	// BENCHCTL_GUEST variable `benchctl vm` sets: "qemu-kvm", or
+	// "qemu-tcg" (emulated: its timings are not timings). Empty on a host.
+	Guest string `json:"guest,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.
@@ -243,6 +247,10 @@ func ReadResults(path string) (*Results, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("reading results %s: %w", path, err)
 	}
+	// The derived figures are recomputed from the raw ones, so a file
+	// written by an older benchctl reports with today's formulas, and
+	// whatever reads results exercises Derive.
+	Derive(&r)
 	return &r, nil
 }
 
