@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -36,8 +37,21 @@ func raw(t *testing.T, nr uintptr, args ...uintptr) int64 {
 	return int64(r)
 }
 
+// cstrings keeps every string cstr handed out reachable, so the memory a
+// returned address points to is never freed while a syscall reads it
+// (Go's collector does not move objects, only frees unreachable ones).
+var (
+	cstringsMu sync.Mutex
+	cstrings   [][]byte
+)
+
+// cstr returns the address of a NUL-terminated copy of s that stays valid
+// for the rest of the test binary's life.
 func cstr(s string) uintptr {
 	b := append([]byte(s), 0)
+	cstringsMu.Lock()
+	cstrings = append(cstrings, b)
+	cstringsMu.Unlock()
 	return uintptr(unsafe.Pointer(&b[0]))
 }
 
