@@ -20,6 +20,9 @@ import (
 // work: CI runs as root, so there these tests run for real.
 func requireProbes(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("loading BPF programs needs root (CI runs these tests as root)")
 	}

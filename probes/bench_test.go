@@ -15,6 +15,9 @@ import (
 // averages (BPF_ENABLE_STATS), not Go's ns/op, which includes the syscall.
 
 func requireBench(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		b.Skip("needs root")
 	}

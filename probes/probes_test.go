@@ -16,6 +16,9 @@ import (
 // CI runs as root, so there these tests run for real.
 func requireKernel(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("loading BPF programs needs root (CI runs as root)")
 	}

@@ -20,6 +20,9 @@ const helperEnv = "BENCHCTL_WORKLOADS_HELPER"
 // requireRoot skips the test when not running as root.
 func requireRoot(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (CAP_DAC_READ_SEARCH for open_by_handle_at)")
 	}

@@ -16,6 +16,9 @@ import (
 // installed.
 func requireRedis(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	for _, p := range []string{"redis-server", "redis-benchmark"} {
 		if _, err := exec.LookPath(p); err != nil {
 			t.Skipf("needs %s (%s)", p, redisInstallHint)

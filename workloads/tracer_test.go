@@ -20,6 +20,9 @@ import (
 // requireCgroup2 skips the test when not root or without cgroup v2.
 func requireCgroup2(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("tracers run in a cgroup v2 of their own, which needs root (CI runs as root)")
 	}

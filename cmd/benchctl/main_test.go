@@ -63,6 +63,9 @@ func ourPrograms(t *testing.T) map[ebpf.ProgramID]string {
 // TestTraceInterrupt: Ctrl-C during a trace reaches the command, the
 // trace ends, and nothing of ours stays loaded.
 func TestTraceInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (CI runs as root)")
 	}

@@ -54,6 +54,9 @@ func TestTraceBadInput(t *testing.T) {
 // the openat of that file appears as an enter/exit pair in enter_exit and
 // as one merged exit event in exit_only; events of other processes do not.
 func TestTraceJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
 	}
@@ -140,6 +143,9 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 // event: at least the 2000 getppid calls made here, each one exit_only
 // event, and received + dropped = attempted.
 func TestTraceCount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
 	}

@@ -17,6 +17,9 @@ import (
 // makes a cgroup that is killed and removed when the test ends.
 func newTestCgroup(t *testing.T) *Cgroup {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("making cgroups needs root (CI runs as root)")
 	}
