@@ -260,7 +260,7 @@ func runCmd(args []string) error {
 			fmt.Fprintf(os.Stderr, "incomplete results (%d runs) written to %s\n", len(res.Runs), path)
 		}
 		switch {
-		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary):
+		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing):
 			return envError(err)
 		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
 			return &exitError{code: 130, err: err}
