@@ -130,6 +130,12 @@ type traceOptions struct {
 // the command fails, benchctl errors, or the user presses Ctrl-C (which
 // is forwarded to the command, and ends the trace when the command ends).
 func trace(o traceOptions) error {
+	// From the start: a Ctrl-C while the probes load must not kill
+	// benchctl before it can unload them. One that comes before the
+	// command starts is passed on to it as soon as it does.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
@@ -185,9 +191,6 @@ func trace(o traceOptions) error {
 		cmd.Stdout = os.Stdout
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	start := time.Now()
 	runErr := cmd.Start()
 	if runErr == nil {
