@@ -122,8 +122,11 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestHeaderLayout checks the decoder's idea of the wire layout against
-// the structures the BPF object really uses.
+// TestHeaderLayout checks the structures the BPF object's BTF holds
+// (the scratch buffer, the counters, the snaplen constant) against what
+// the Go side assumes. The header itself is written byte by byte into the
+// scratch buffer, so it has no type in the BTF: TestHeaderOnTheWire checks
+// it against records the kernel really produced.
 func TestHeaderLayout(t *testing.T) {
 	spec, err := loadProbes()
 	if err != nil {
