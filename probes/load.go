@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -370,7 +371,26 @@ func (p *Probes) Detach() error {
 		}
 	}
 	p.links = nil
+	// Closing a link unregisters the program, but a run that had
+	// started on another CPU can still be counting or sending. Every run
+	// of these programs holds the RCU read lock, so once a grace period
+	// has passed none is left: only then do the counters and the rings
+	// hold everything, and received + dropped = attempted exactly.
+	waitRCU()
 	return errors.Join(errs...)
+}
+
+// membarrierCmdGlobal is MEMBARRIER_CMD_GLOBAL (linux/membarrier.h).
+const membarrierCmdGlobal = 1
+
+// waitRCU waits for an RCU grace period: membarrier's global command
+// calls synchronize_rcu in the kernel.
+func waitRCU() {
+	if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdGlobal, 0, 0); errno != 0 {
+		// Without membarrier (kernels before 4.3, or it is configured
+		// out), a pause far longer than any program run does.
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // ensureTracefs mounts tracefs at /sys/kernel/tracing when no tracefs is
