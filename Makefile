@@ -14,7 +14,7 @@ export BPF2GO_CFLAGS ?= -O2 -g -Wall -Werror
 
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: help build generate check-generate test test-short lint run quick bench deps-redis deps-clang clean
+.PHONY: help build generate check-generate test test-short lint run quick bench deps-redis deps-clang deps-qemu kernels test-kernels clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -66,5 +66,67 @@ deps-clang: ## install clang, llvm and libbpf headers when missing (only for mak
 		{ apt-get update -q && $(APT_INSTALL) clang llvm libbpf-dev; } >/dev/null || exit 1; \
 	fi
 
+# Guests (benchctl vm): kernels are unpacked, never installed, under
+# .cache/kernels; the static benchctl and probes test binary go to .cache/guest.
+KERNEL_CACHE  := .cache/kernels
+GUEST_DIR     := .cache/guest
+ACCEL         ?= auto
+# Kernels test-kernels boots: Debian 12's 6.1 cloud kernel (it has BTF), and
+# the host's own when /boot has it readable.
+TEST_KERNELS  ?= $(KERNEL_CACHE)/6.1/boot/vmlinuz $(wildcard /boot/vmlinuz-$(shell uname -r))
+
+deps-qemu: ## install qemu-system-x86 and busybox-static when missing
+	@if ! command -v qemu-system-x86_64 >/dev/null || ! dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then \
+		echo "installing qemu-system-x86 and busybox-static"; \
+		{ apt-get update -q && $(APT_INSTALL) qemu-system-x86 busybox-static; } >/dev/null || exit 1; \
+	fi
+
+kernels: $(KERNEL_CACHE)/6.1/boot/vmlinuz ## fetch and unpack Debian 12's newest 6.1 cloud kernel into .cache/kernels/6.1
+
+$(KERNEL_CACHE)/6.1/boot/vmlinuz:
+	@pkg=$$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$$' | awk '{print $$1}' | sort -V | tail -1); \
+	if [ -z "$$pkg" ]; then \
+		apt-get update -q >/dev/null || exit 1; \
+		pkg=$$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$$' | awk '{print $$1}' | sort -V | tail -1); \
+	fi; \
+	[ -n "$$pkg" ] || { echo "no linux-image-6.1.0-*-cloud-amd64-unsigned package in the apt sources" >&2; exit 1; }; \
+	echo "fetching $$pkg into $(KERNEL_CACHE)/6.1"; \
+	rm -rf $(KERNEL_CACHE)/6.1 $(KERNEL_CACHE)/dl && mkdir -p $(KERNEL_CACHE)/dl && \
+	(cd $(KERNEL_CACHE)/dl && apt-get download -q "$$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true) && \
+	dpkg -x $(KERNEL_CACHE)/dl/$${pkg}_*.deb $(KERNEL_CACHE)/6.1 && \
+	grep -q '^CONFIG_DEBUG_INFO_BTF=y' $(KERNEL_CACHE)/6.1/boot/config-* && \
+	ln -sf $$(cd $(KERNEL_CACHE)/6.1/boot && ls vmlinuz-* | head -1) $(KERNEL_CACHE)/6.1/boot/vmlinuz && \
+	rm -rf $(KERNEL_CACHE)/dl
+
+$(GUEST_DIR): FORCE
+	@mkdir -p $(GUEST_DIR)
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(GUEST_DIR)/benchctl ./cmd/benchctl
+	CGO_ENABLED=0 $(GO) test -c -o $(GUEST_DIR)/probes.test ./probes
+
+FORCE:
+
+test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, and the host kernel): benchctl doctor, the probe tests, scenarios/ci.yaml
+	@failed=""; mkdir -p $(RESULTS_DIR); \
+	for k in $(TEST_KERNELS); do \
+		name=$$(basename $$(readlink -f $$k) | sed 's/^vmlinuz-//'); \
+		accel=$(ACCEL); \
+		if [ "$$accel" = auto ]; then accel=$$($(GUEST_DIR)/benchctl vm --kernel $$k --detect-accel) || exit 1; fi; \
+		vm="$(GUEST_DIR)/benchctl vm --kernel $$k --accel $$accel --benchctl $(GUEST_DIR)/benchctl"; \
+		for step in doctor probes ci; do \
+			echo "== $$name ($$accel): $$step"; t0=$$(date +%s); \
+			case $$step in \
+			doctor) $$vm -- doctor ;; \
+			probes) $$vm --bin $(GUEST_DIR)/probes.test --workdir probes --sh -- probes.test -test.v -test.count=1 ;; \
+			ci) $$vm -- run scenarios/ci.yaml --repetitions 2 --warmup 0 -o $(RESULTS_DIR)/guest-$$name.json && \
+				grep -q '"guest": "qemu-' $(RESULTS_DIR)/guest-$$name.json ;; \
+			esac; rc=$$?; \
+			echo "== $$name ($$accel): $$step exit $$rc in $$(( $$(date +%s) - t0 ))s"; \
+			[ $$rc -eq 0 ] || failed="$$failed $$name/$$step"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-kernels failed:$$failed" >&2; exit 1; fi; \
+	echo "test-kernels: ok"
+
 clean: ## remove build output
 	rm -rf bin
+

@@ -36,6 +36,7 @@ func CollectEnvironment(version, commit string) Environment {
 		BenchctlCommit:  commit,
 		GoVersion:       runtime.Version(),
 		Time:            time.Now().UTC(),
+		Guest:           os.Getenv("BENCHCTL_GUEST"),
 	}
 }
 

@@ -80,7 +80,8 @@ func FindBPF(pids []int) (TreeBPF, error) {
 	// Perf events are asked last, so a program attached through a perf
 	// link (which also keeps its perf event fd) is reported with the
 	// link's type.
-	var perfEvents [][2]int // pid, fd
+	var perfEvents [][2]int              // pid, fd
+	perfLinks := map[uint32]Attachment{} // perf links without event details, by program
 	for _, pid := range pids {
 		dir := fmt.Sprintf("/proc/%d/fd", pid)
 		ents, err := os.ReadDir(dir)
@@ -130,6 +131,14 @@ func FindBPF(pids []int) (TreeBPF, error) {
 			case "anon_inode:bpf_link":
 				a := Attachment{ProgramID: info.uint32("prog_id"), LinkType: info["link_type"]}
 				a.Target = linkTarget(info, &kernel)
+				if a.LinkType == "perf" && a.Target == "" && info["event_type"] == "" {
+					// Linux before 6.6 shows nothing of a perf link's
+					// event in its fdinfo: the perf event fd, asked
+					// below, names it.
+					addProg(a.ProgramID)
+					perfLinks[a.ProgramID] = a
+					continue
+				}
 				a.AttachPoint = a.LinkType + "/" + a.Target
 				if ev := info["event_type"]; ev != "" {
 					// A perf link (link_type "perf"): name it as the
@@ -143,8 +152,19 @@ func FindBPF(pids []int) (TreeBPF, error) {
 			}
 		}
 	}
+	named := map[uint32]bool{} // perf links named by their perf event
 	for _, pf := range perfEvents {
 		if a, ok := queryPerfEvent(pf[0], pf[1]); ok {
+			if l, ok := perfLinks[a.ProgramID]; ok {
+				a.LinkType = l.LinkType
+				named[a.ProgramID] = true
+			}
+			attach(a)
+		}
+	}
+	for id, a := range perfLinks {
+		if !named[id] {
+			a.AttachPoint = a.LinkType + "/"
 			attach(a)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,6 +87,9 @@ func (c *Config) fill() error {
 	return nil
 }
 
+// removeMemlock lifts RLIMIT_MEMLOCK once, before the first load.
+var removeMemlock sync.Once
+
 // Load loads and attaches the programs cfg asks for. ModeNone returns a
 // Probes with nothing attached whose snapshots are empty.
 func Load(cfg Config) (*Probes, error) {
@@ -106,6 +110,11 @@ func Load(cfg Config) (*Probes, error) {
 	if err := CheckEnvironment(); err != nil {
 		return nil, err
 	}
+	removeMemlock.Do(func() {
+		// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Without
+		// CAP_SYS_RESOURCE this fails; newer kernels do not need it.
+		_ = rlimit.RemoveMemlock()
+	})
 	if err := p.load(); err != nil {
 		p.Close()
 		return nil, err

@@ -256,7 +256,12 @@ func environmentSection(r *bench.Results) *section {
 		}
 		add("measured", when)
 	}
-	return &section{ID: "environment", Title: "Environment", Tables: []*table{t}}
+	add("guest", e.Guest)
+	s := &section{ID: "environment", Title: "Environment", Tables: []*table{t}}
+	if strings.HasPrefix(e.Guest, "qemu-tcg") {
+		s.Paras = append(s.Paras, "TCG: timings are not timings. These runs were made in a QEMU guest whose CPU was emulated (no KVM): only the functional figures (events, counts, drops) mean something, not times, rates or overheads.")
+	}
+	return s
 }
 
 func setSyscalls(r *bench.Results) map[string][]string {

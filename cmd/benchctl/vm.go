@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/benchctl/benchctl/guest"
+)
+
+func init() {
+	commands["vm"] = command{summary: "run benchctl ARGS inside a QEMU guest booted with another kernel", run: vmCmd}
+}
+
+const vmUsage = `usage: benchctl vm --kernel PATH [--accel auto|kvm|tcg] [--memory 2G] [--timeout 30m] [--share DIR] -- ARGS...
+       benchctl vm --kernel PATH --sh [--bin FILE...] [--workdir DIR] -- 'SHELL COMMAND'
+       benchctl vm --kernel PATH --detect-accel
+
+Boots PATH (a bzImage) in QEMU with an initramfs holding busybox, a static
+benchctl and a copy of the shared folder (default: the current one, without
+.git and .cache), runs 'benchctl ARGS...' in it from the same folder, copies
+the files it created or changed back into the shared folder, and exits
+with the guest's exit status. KVM is used when a short boot test succeeds,
+TCG otherwise; under TCG timings mean nothing. The results file says which
+(environment.guest: qemu-kvm or qemu-tcg). The guest kernel needs BTF and
+an 8250 serial port; it needs no 9p or virtio driver. Flags:`
+
+func vmCmd(args []string) error {
+	fs := flag.NewFlagSet("vm", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	kernel := fs.String("kernel", "", "the kernel image (bzImage) to boot (required)")
+	accel := fs.String("accel", "auto", "auto (KVM when a short boot test succeeds, else TCG), kvm or tcg")
+	memory := fs.String("memory", "2G", "guest memory, as QEMU's -m")
+	cpus := fs.Int("smp", 2, "guest CPUs")
+	timeout := fs.Duration("timeout", 30*time.Minute, "kill the guest after this long")
+	share := fs.String("share", ".", "host folder copied into the guest at the same path; the files the guest creates or changes in it come back ('' for none)")
+	workdir := fs.String("workdir", "", "guest working folder, relative to the share (default: the current folder)")
+	self := fs.String("benchctl", "", "the statically linked benchctl to run in the guest (default: this one)")
+	shell := fs.Bool("sh", false, "run ARGS as a shell command line in the guest instead of 'benchctl ARGS'")
+	detect := fs.Bool("detect-accel", false, "only print kvm or tcg: how --accel auto would run this kernel")
+	appendArgs := fs.String("append", "", "add these `ARGS` to the kernel command line (e.g. loglevel=7 for the kernel's messages)")
+	quiet := fs.Bool("q", false, "do not stream the guest's console (it is printed when the guest fails)")
+	var bins, modules, env stringList
+	fs.Var(&bins, "bin", "also copy this statically linked `FILE` into the guest's /usr/local/bin (repeatable)")
+	fs.Var(&modules, "module", "insert this kernel module `FILE.ko` at boot (repeatable, in order)")
+	fs.Var(&env, "env", "export `KEY=VALUE` to the guest's commands (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, vmUsage)
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	rest, err := parseVMArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil
+		}
+		return usageError("vm: %v", err)
+	}
+	if *kernel == "" {
+		return usageError("vm: --kernel is required")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *detect {
+		a, err := guest.Detect(ctx, *kernel, os.Stderr)
+		if err != nil {
+			return envError(fmt.Errorf("vm: %w", err))
+		}
+		fmt.Println(a)
+		return nil
+	}
+	if len(rest) == 0 {
+		return usageError("vm: no command: benchctl vm --kernel PATH -- ARGS...")
+	}
+
+	spec := guest.Spec{
+		Kernel: *kernel, Accel: *accel, Memory: *memory, CPUs: *cpus, Timeout: *timeout,
+		Binaries: bins, Modules: modules, Env: env, Log: os.Stderr, KernelArgs: *appendArgs,
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if *share != "" {
+		if spec.Share, err = filepath.Abs(*share); err != nil {
+			return err
+		}
+		spec.Workdir = cwd
+		if *workdir != "" {
+			spec.Workdir = filepath.Join(spec.Share, *workdir)
+		}
+		if rel, err := filepath.Rel(spec.Share, spec.Workdir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			spec.Workdir = spec.Share
+		}
+	}
+	if *shell {
+		spec.Commands = [][]string{{"sh", "-c", strings.Join(rest, " ")}}
+	} else {
+		exe := *self
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				return err
+			}
+		}
+		if err := guest.CheckStatic(exe); err != nil {
+			return envError(fmt.Errorf("vm: %w (e.g. CGO_ENABLED=0 go build -o bin/benchctl ./cmd/benchctl, or pass --benchctl)", err))
+		}
+		spec.Binaries = append([]string{exe}, spec.Binaries...)
+		spec.Commands = [][]string{append([]string{filepath.Base(exe)}, rest...)}
+	}
+	var console strings.Builder
+	if *quiet {
+		spec.Console = &console
+	} else {
+		spec.Console = os.Stdout
+	}
+	res, err := guest.Run(ctx, spec)
+	if res != nil {
+		for _, f := range res.Files {
+			rel, rerr := filepath.Rel(cwd, f)
+			if rerr != nil {
+				rel = f
+			}
+			fmt.Fprintf(os.Stderr, "vm: from the guest: %s\n", rel)
+		}
+	}
+	if err != nil {
+		if *quiet {
+			os.Stdout.WriteString(console.String())
+		}
+		if errors.Is(err, guest.ErrNoExit) || res == nil || res.ExitCode < 0 {
+			return envError(fmt.Errorf("vm: %w", err))
+		}
+		return &exitError{code: 1, err: fmt.Errorf("vm: %w", err)}
+	}
+	fmt.Fprintf(os.Stderr, "vm: guest (%s) exited with status %d after %s\n", res.Guest(), res.ExitCode, res.Boot.Round(100*time.Millisecond))
+	if res.ExitCode != 0 {
+		if *quiet {
+			os.Stdout.WriteString(console.String())
+		}
+		return &exitError{code: res.ExitCode, err: errSilent}
+	}
+	return nil
+}
+
+// parseVMArgs parses the flags before "--" (or before the first
+// positional argument) and returns what follows: the guest's arguments,
+// whose own flags must not be parsed here.
+func parseVMArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return fs.Args(), nil
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestVMBadInput(t *testing.T) {
+	kernel := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(kernel, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"--", "doctor"}, "--kernel is required", 2},
+		{[]string{"--kernel", kernel}, "no command", 2},
+		{[]string{"--kernel", kernel, "--bogus", "--", "doctor"}, "bogus", 2},
+		{[]string{"--kernel", kernel, "--benchctl", "/no/such/benchctl", "--", "doctor"}, "/no/such/benchctl", 3},
+	} {
+		err := vmCmd(tc.args)
+		if exitCode(err) != tc.code || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("vm %v: exit %d, error %v; want exit %d mentioning %q", tc.args, exitCode(err), err, tc.code, tc.want)
+		}
+	}
+}
+
+// TestParseVMArgs: the guest's own flags, after "--" or after the first
+// argument, are passed through, not parsed as vm's.
+func TestParseVMArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args, want []string
+	}{
+		{[]string{"--kernel", "k", "--", "run", "x.yaml", "-o", "r.json"}, []string{"run", "x.yaml", "-o", "r.json"}},
+		{[]string{"--kernel", "k", "doctor", "--timeout", "1s"}, []string{"doctor", "--timeout", "1s"}},
+		{[]string{"--kernel", "k", "--sh", "--", "probes.test", "-test.v"}, []string{"probes.test", "-test.v"}},
+	} {
+		fs := flag.NewFlagSet("vm", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.String("kernel", "", "")
+		fs.Bool("sh", false, "")
+		got, err := parseVMArgs(fs, tc.args)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%v: got %v, %v; want %v", tc.args, got, err, tc.want)
+		}
+	}
+}
