@@ -1,0 +1,178 @@
+package reports
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+// handmadeResults is a results file small enough that every number of
+// its markdown report can be worked out by hand: a baseline and two probe
+// variants of one set "s", 3 rounds each, 1000 syscalls per run (the
+// sys_exit program's run count), 1 s of wall time.
+//
+//	round                        0        1        2        median
+//	baseline throughput          1000     1000     1000     1000 ops/s
+//	s/enter_exit
+//	  sys_enter run time         40 µs    50 µs    45 µs    avg 40/50/45 ns    → 45 ns
+//	  sys_exit run time          60 µs    70 µs    65 µs    avg 60/70/65 ns    → 65 ns
+//	  kernel time (sum)          100 µs   120 µs   110 µs                      → 110 µs
+//	  ns/syscall (÷1000)         100      120      110                         → 110 ns
+//	  enter share                40/100   50/120   45/110   40%, 41.67%, 40.91% → 40.9%
+//	  exit share                 60/100   70/120   65/110   60%, 58.33%, 59.09% → 59.1%
+//	  attempted events           2000     2000     2000
+//	  drops                      0        200      100                         → 100
+//	  drop ratio (÷ attempted)   0%       10%      5%                          → 5.00%
+//	  events received            2000     1800     1900                        → 1900 = 1.90k
+//	  events/syscall             2.00     1.80     1.90                        → 1.90
+//	  bytes (50 B an event)      100000   90000    95000                       → 95.0 kB
+//	  avg event                  50       50       50                          → 50.0 B
+//	  throughput                 800      850      900                         → 850 ops/s
+//	  vs baseline (t/1000 − 1)   -20%     -15%     -10%                        → -15.0%, overhead 15.0%
+//	s/exit_only
+//	  sys_exit run time          72 µs    82 µs    77 µs    avg 72/82/77 ns    → 77.0 ns
+//	  kernel time                72 µs    82 µs    77 µs                       → 77.0 µs
+//	  ns/syscall                 72       82       77                          → 77.0 ns
+//	  enter share                0        0        0                           → 0%
+//	  exit share                 100%     100%     100%                        → 100.0%
+//	  attempted events           1000     1000     1000
+//	  drops                      0        2        4                           → 2
+//	  drop ratio (÷ attempted)   0%       0.2%     0.4%                        → 0.20%
+//	  events received            1000     998      996                         → 998
+//	  events/syscall             1.000    0.998    0.996                       → 0.998
+//	  bytes (80 B an event)      80000    79840    79680                       → 79.8 kB
+//	  avg event                  80       80       80                          → 80.0 B
+//	  throughput                 910      950      920                         → 920 ops/s
+//	  vs baseline                -9%      -5%      -8%                         → -8.00%, overhead 8.00%
+//
+// enter_exit → exit_only: every measure's two samples are completely
+// separated, so the two-sided Mann-Whitney p is 2/C(6,3) = 0.1 > 0.05:
+// "~", with the note that 3 vs 3 cannot reach 0.05.
+func handmadeResults() *bench.Results {
+	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	r := &bench.Results{
+		Schema: bench.SchemaVersion,
+		Scenario: bench.ScenarioInfo{
+			Name: "handmade", File: "scenarios/handmade.yaml", Workload: "syscalls: getpid",
+			Repetitions: 3,
+		},
+		Environment: bench.Environment{Kernel: "6.18.0-test", Arch: "amd64", CPUs: 2, ClockSource: "tsc", StatsMethod: "BPF_ENABLE_STATS"},
+		Seed:        7,
+		Complete:    true,
+		Started:     start,
+		Finished:    start.Add(90 * time.Second),
+		Variants: []bench.Variant{
+			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
+			{Name: "s/enter_exit", Mode: probes.ModeEnterExit, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+			{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+		},
+	}
+	type probeRun struct {
+		enterNs, exitNs  uint64 // total run time over 1000 runs
+		attempted, drops uint64
+		eventSize        uint64
+		throughput       float64
+	}
+	ee := []probeRun{
+		{40_000, 60_000, 2000, 0, 50, 800},
+		{50_000, 70_000, 2000, 200, 50, 850},
+		{45_000, 65_000, 2000, 100, 50, 900},
+	}
+	xo := []probeRun{
+		{0, 72_000, 1000, 0, 80, 910},
+		{0, 82_000, 1000, 2, 80, 950},
+		{0, 77_000, 1000, 4, 80, 920},
+	}
+	run := func(variant string, round int, p probeRun) bench.Run {
+		out := bench.Run{
+			Variant: variant, Round: round, Wall: time.Second,
+			Kernel:   probes.Counters{Attempted: p.attempted, DropsFull: p.drops},
+			User:     probes.ConsumerStats{Events: p.attempted - p.drops, Bytes: (p.attempted - p.drops) * p.eventSize},
+			Workload: workloads.Result{Throughput: p.throughput, Unit: "ops/s"},
+		}
+		if p.enterNs > 0 {
+			out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_enter", Role: probes.RoleEnter, RunCount: 1000, RunTimeNs: p.enterNs})
+		}
+		out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_exit", Role: probes.RoleExit, RunCount: 1000, RunTimeNs: p.exitNs})
+		return out
+	}
+	for round := range 3 {
+		r.Runs = append(r.Runs,
+			bench.Run{Variant: "baseline", Round: round, Wall: time.Second, Workload: workloads.Result{Throughput: 1000, Unit: "ops/s"}},
+			run("s/enter_exit", round, ee[round]),
+			run("s/exit_only", round, xo[round]),
+		)
+	}
+	bench.Derive(r)
+	return r
+}
+
+// TestHandmadeMarkdown checks the tables of the markdown report of
+// handmadeResults against the figures worked out above.
+func TestHandmadeMarkdown(t *testing.T) {
+	md := string(render(t, handmadeResults(), FormatMarkdown, Options{}))
+	const noCI = "Medians only: every variant has fewer than 6 runs, too few samples for a 95% confidence interval (the runs' min and max are in the details)."
+	for _, want := range []string{
+		"3 rounds measured, 3 variants shuffled in every round (seed 7).",
+		"Changes are Mann-Whitney U tests at alpha 0.05",
+
+		"| variant | mode | sys_enter avg | sys_exit avg | other avg | kernel time | events | bytes | avg event | drops | throughput | vs baseline |\n" +
+			"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
+			"| `baseline` | none | — | — | — | — | — | — | — | — | 1.00k ops/s | — |\n" +
+			"| `s/enter_exit` | enter_exit | 45.0 ns | 65.0 ns | — | 110 µs | 1.90k | 95.0 kB | 50.0 B | 100 | 850 ops/s | -15.0% |\n" +
+			"| `s/exit_only` | exit_only | — | 77.0 ns | — | 77.0 µs | 998 | 79.8 kB | 80.0 B | 2 | 920 ops/s | -8.00% |\n" +
+			"\n" + noCI + "\n",
+
+		"| variant | kernel ns/syscall | events/syscall | enter share | exit share | overhead | drop ratio |\n" +
+			"| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
+			"| `s/enter_exit` | 110 ns | 1.90 | 40.9% | 59.1% | 15.0% | 5.00% |\n" +
+			"| `s/exit_only` | 77.0 ns | 0.998 | 0% | 100.0% | 8.00% | 0.20% |\n" +
+			"\n" + noCI + "\n",
+
+		"`s/exit_only` against `s/enter_exit`; 1 syscall traced: getpid.",
+		"| metric | enter_exit | exit_only | change | p |\n" +
+			"| --- | ---: | ---: | ---: | ---: |\n" +
+			"| kernel time | 110 µs | 77.0 µs | ~¹ | p=0.100 n=3 |\n" +
+			"| kernel ns/syscall | 110 ns | 77.0 ns | ~¹ | p=0.100 n=3 |\n" +
+			"| sys_exit avg | 65.0 ns | 77.0 ns | ~¹ | p=0.100 n=3 |\n" +
+			"| events | 1.90k | 998 | ~¹ | p=0.100 n=3 |\n" +
+			"| bytes | 95.0 kB | 79.8 kB | ~¹ | p=0.100 n=3 |\n" +
+			"| throughput | 850 ops/s | 920 ops/s | ~¹ | p=0.100 n=3 |\n" +
+			"\n" + noCI + "<br>\n" +
+			// markdown escapes the note's "<".
+			"¹ too few samples to detect a difference (Mann-Whitney needs n ≥ 4 on a side for p &lt; 0.05)\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown report lacks:\n%s\n--- report:\n%s", want, md)
+			return
+		}
+	}
+}
+
+// TestHandmadeMarkdownAlpha: at alpha 0.2 the same pairs (p = 0.1) are
+// significant, and the change column gives the change of the medians:
+// kernel time 110 → 77 µs is -30.0% (−33/110), events 1900 → 998 is
+// -47.5% (−902/1900 = −0.47474), bytes 95000 → 79840 is -16.0%
+// (−15160/95000 = −0.15958), throughput 850 → 920 is +8.2% (70/850 = 0.08235), sys_exit
+// avg 65 → 77 ns is +18.5% (12/65 = 0.18462).
+func TestHandmadeMarkdownAlpha(t *testing.T) {
+	md := string(render(t, handmadeResults(), FormatMarkdown, Options{Alpha: 0.2}))
+	for _, want := range []string{
+		"Changes are Mann-Whitney U tests at alpha 0.2",
+		"| kernel time | 110 µs | 77.0 µs | -30.0% | p=0.100 n=3 |\n" +
+			"| kernel ns/syscall | 110 ns | 77.0 ns | -30.0% | p=0.100 n=3 |\n" +
+			"| sys_exit avg | 65.0 ns | 77.0 ns | +18.5% | p=0.100 n=3 |\n" +
+			"| events | 1.90k | 998 | -47.5% | p=0.100 n=3 |\n" +
+			"| bytes | 95.0 kB | 79.8 kB | -16.0% | p=0.100 n=3 |\n" +
+			"| throughput | 850 ops/s | 920 ops/s | +8.2% | p=0.100 n=3 |\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown report at alpha 0.2 lacks:\n%s\n--- report:\n%s", want, md)
+			return
+		}
+	}
+}
