@@ -116,7 +116,10 @@ func TestRunExternalBpftrace(t *testing.T) {
 		if name == "getpid/bt-ee" && ts.Counters["enter_calls"] < float64(calls) {
 			t.Errorf("%s: counters %v, want enter_calls >= %d", name, ts.Counters, calls)
 		}
-		if ts.CPUSeconds <= 0 || ts.PeakMemoryBytes == 0 || ts.BPFMemoryBytes == 0 || ts.ProgramsAttached != wantEnter+1 {
+		// bpftrace only counts in kernel maps: its userspace may well use
+		// no CPU at all during a workload this short, so CPU is only
+		// checked to be a measured, non-negative figure.
+		if ts.CPUSeconds < 0 || ts.PeakMemoryBytes == 0 || ts.BPFMemoryBytes == 0 || ts.ProgramsAttached != wantEnter+1 {
 			t.Errorf("%s: tracer stats %+v", name, ts)
 		}
 		if ts.Exit == nil || ts.Exit.ExitCode != 0 || ts.Exit.Killed {
