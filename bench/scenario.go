@@ -330,7 +330,6 @@ type parser struct {
 	file string
 	errs ScenarioErrors
 	vars map[string]string
-	at   map[string]int // positions for later messages
 }
 
 func (p *parser) errAt(line int, hint, format string, args ...any) {

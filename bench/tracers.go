@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -119,12 +120,12 @@ func (p *parser) tracers(n *yaml.Node, s *Scenario) {
 			StopSignal:   syscall.SIGINT,
 			StopGrace:    DefaultTracerStopGrace,
 		}
-		p.tracer(f, &t)
+		p.tracer(f, &t, s)
 		s.Tracers = append(s.Tracers, t)
 	}
 }
 
-func (p *parser) tracer(f field, t *TracerSpec) {
+func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 	what := "tracer " + t.Name
 	fs, _, ok := p.fields(f.v, what, tracerKeys)
 	if !ok {
@@ -198,7 +199,7 @@ func (p *parser) tracer(f field, t *TracerSpec) {
 			}
 			t.SetArgs[e.key] = args
 			t.SetOrder = append(t.SetOrder, e.key)
-			p.lines(t.Name+"/set:"+e.key, e.kn.Line)
+			s.lines["tracer-set:"+t.Name+"/"+e.key] = e.kn.Line
 		}
 	} else {
 		p.errorf(f.kn, "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", "%s has no sets", what)
@@ -234,7 +235,7 @@ func (p *parser) tracer(f field, t *TracerSpec) {
 					if sig, ok := signalNames[name]; ok {
 						t.StopSignal = sig
 					} else {
-						p.errorf(h.v, suggestHint(name, slices.Sorted(mapKeys(signalNames))), "%s: unknown stop signal %q", what, v)
+						p.errorf(h.v, suggestHint(name, slices.Sorted(maps.Keys(signalNames))), "%s: unknown stop signal %q", what, v)
 					}
 				}
 			}
@@ -263,16 +264,6 @@ func (p *parser) tracer(f field, t *TracerSpec) {
 	}
 	if len(t.Argv) > 0 && !t.Shell {
 		t.Missing = missingProgram(t.Argv[0])
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -323,21 +314,13 @@ func (p *parser) expand(n *yaml.Node, v, what string) (string, bool) {
 	return out, ok
 }
 
-// lines records a position for later messages.
-func (p *parser) lines(key string, line int) {
-	if p.at == nil {
-		p.at = map[string]int{}
-	}
-	p.at[key] = line
-}
-
 // checkTracers validates what tracers share with the rest: their sets
 // must be the scenario's.
 func (p *parser) checkTracers(s *Scenario, setNames []string) {
 	for _, t := range s.Tracers {
 		for _, set := range t.SetOrder {
 			if !slices.Contains(setNames, set) {
-				p.errAt(p.at[t.Name+"/set:"+set], suggestHint(set, setNames), "tracer %s: no set named %q", t.Name, set)
+				p.errAt(s.lines["tracer-set:"+t.Name+"/"+set], suggestHint(set, setNames), "tracer %s: no set named %q", t.Name, set)
 			}
 		}
 	}
