@@ -61,9 +61,10 @@ func (e *Event) Param(name string) (Value, bool) {
 }
 
 // Value is one decoded parameter. Val holds int64 (PTS64), uint64 (PTU64),
-// uint32 (PTU32), []byte (PTBytes), string (PTPath, without the NUL),
-// SockAddr (PTSockaddr), Tuple (PTTuple) or []uint64 (PTArgs); nil when
-// the parameter is empty (the kernel could not read it).
+// uint32 (PTU32), uint16 (PTU16), uint8 (PTU8), []byte (PTBytes and
+// PTSockopt, the option's bytes), string (PTPath, without the NUL),
+// SockAddr (PTSockaddr) or Tuple (PTTuple); nil when the parameter is
+// empty (the kernel could not read it, or there was nothing to read).
 type Value struct {
 	Name string
 	Type ParamType
@@ -78,9 +79,15 @@ type SockAddr struct {
 	Family uint16
 	Addr   netip.AddrPort // inet and inet6
 	Path   string         // unix
+	// Short says the caller's address was shorter than its family's
+	// struct (the kernel refuses such a call): only the family is known.
+	Short bool
 }
 
 func (s SockAddr) String() string {
+	if s.Short {
+		return "family:" + strconv.Itoa(int(s.Family)) + " (short address)"
+	}
 	switch s.Family {
 	case 1:
 		return "unix:" + s.Path
@@ -90,13 +97,16 @@ func (s SockAddr) String() string {
 	return "family:" + strconv.Itoa(int(s.Family))
 }
 
-// Tuple is a socket's addresses read from the kernel: the client side,
-// then the server side (for a unix socket, Path is the peer's path).
+// Tuple is a socket's addresses read from the kernel, as Falco orders
+// them: the source, then the destination. Outbound calls (connect, sendto)
+// have the local end as source, inbound ones (accept, recvfrom) the peer.
+// For a unix socket, Path is the peer's path and Sock and Peer the two
+// sockets' kernel addresses.
 type Tuple struct {
-	Family uint16
-	Client netip.AddrPort
-	Server netip.AddrPort
-	Path   string
+	Family     uint16
+	Src, Dst   netip.AddrPort
+	Path       string
+	Sock, Peer uint64
 }
 
 func (t Tuple) String() string {
@@ -104,7 +114,7 @@ func (t Tuple) String() string {
 	case 1:
 		return "unix:" + t.Path
 	case 2, 10:
-		return t.Client.String() + "->" + t.Server.String()
+		return t.Src.String() + "->" + t.Dst.String()
 	}
 	return "family:" + strconv.Itoa(int(t.Family))
 }
@@ -183,7 +193,7 @@ func (t *Table) Decode(raw []byte) (Event, error) {
 	case KindExit:
 		ev.Dir, params = "exit", s.Exit
 	case KindMerged:
-		ev.Dir, ev.Merged, params = "exit", true, s.Merged()
+		ev.Dir, ev.Merged, params = "exit", true, s.Merged
 	default:
 		return Event{}, malformed("unknown event kind %d", kind)
 	}
@@ -237,6 +247,16 @@ func decodeValue(t ParamType, b []byte) (any, error) {
 			return nil, err
 		}
 		return le.Uint32(b), nil
+	case PTU16:
+		if err := fixed(2); err != nil {
+			return nil, err
+		}
+		return le.Uint16(b), nil
+	case PTU8:
+		if err := fixed(1); err != nil {
+			return nil, err
+		}
+		return b[0], nil
 	case PTBytes:
 		return b, nil
 	case PTPath:
@@ -245,18 +265,14 @@ func decodeValue(t ParamType, b []byte) (any, error) {
 		}
 		return string(b[:len(b)-1]), nil
 	case PTSockaddr:
-		return decodeSockaddr(b)
+		return decodeSockaddr(b), nil
 	case PTTuple:
 		return decodeTuple(b)
-	case PTArgs:
-		if err := fixed(48); err != nil {
-			return nil, err
+	case PTSockopt:
+		if b[0] != 0 {
+			return nil, fmt.Errorf("sockopt tag %d", b[0])
 		}
-		args := make([]uint64, 6)
-		for i := range args {
-			args[i] = le.Uint64(b[8*i:])
-		}
-		return args, nil
+		return b[1:], nil
 	}
 	return nil, fmt.Errorf("unknown parameter type %d", t)
 }
@@ -268,26 +284,31 @@ func cString(b []byte) string {
 	return string(b)
 }
 
-func decodeSockaddr(b []byte) (SockAddr, error) {
-	if len(b) < 2 {
-		return SockAddr{}, fmt.Errorf("sockaddr of %d bytes", len(b))
-	}
-	s := SockAddr{Family: binary.LittleEndian.Uint16(b)}
+// decodeSockaddr never fails: whatever the caller's address held, the
+// event is worth more with it marked than dropped. The wire form is
+// Falco's: u8 family, then inet 4-byte address and port (7 bytes), inet6
+// 16-byte address and port (19 bytes), unix the path; an address shorter
+// than its family's struct comes as the family alone.
+func decodeSockaddr(b []byte) SockAddr {
+	s := SockAddr{Family: uint16(b[0])}
+	le := binary.LittleEndian
 	switch s.Family {
 	case 1:
-		s.Path = cString(b[2:])
+		s.Path = cString(b[1:])
 	case 2:
-		if len(b) < 8 {
-			return s, fmt.Errorf("sockaddr_in of %d bytes", len(b))
+		if len(b) != 7 {
+			s.Short = true
+			break
 		}
-		s.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:]))
+		s.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[1:5])), le.Uint16(b[5:]))
 	case 10:
-		if len(b) < 24 {
-			return s, fmt.Errorf("sockaddr_in6 of %d bytes", len(b))
+		if len(b) != 19 {
+			s.Short = true
+			break
 		}
-		s.Addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), binary.BigEndian.Uint16(b[2:]))
+		s.Addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[1:17])), le.Uint16(b[17:]))
 	}
-	return s, nil
+	return s
 }
 
 func decodeTuple(b []byte) (Tuple, error) {
@@ -295,19 +316,23 @@ func decodeTuple(b []byte) (Tuple, error) {
 	le := binary.LittleEndian
 	switch t.Family {
 	case 1:
-		t.Path = cString(b[1:])
+		if len(b) < 18 {
+			return t, fmt.Errorf("unix tuple of %d bytes", len(b))
+		}
+		t.Sock, t.Peer = le.Uint64(b[1:]), le.Uint64(b[9:])
+		t.Path = cString(b[17:])
 	case 2:
 		if len(b) != 13 {
 			return t, fmt.Errorf("inet tuple of %d bytes", len(b))
 		}
-		t.Client = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[1:5])), le.Uint16(b[5:]))
-		t.Server = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[7:11])), le.Uint16(b[11:]))
+		t.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[1:5])), le.Uint16(b[5:]))
+		t.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[7:11])), le.Uint16(b[11:]))
 	case 10:
 		if len(b) != 37 {
 			return t, fmt.Errorf("inet6 tuple of %d bytes", len(b))
 		}
-		t.Client = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[1:17])), le.Uint16(b[17:]))
-		t.Server = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[19:35])), le.Uint16(b[35:]))
+		t.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[1:17])), le.Uint16(b[17:]))
+		t.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[19:35])), le.Uint16(b[35:]))
 	}
 	return t, nil
 }
@@ -322,12 +347,6 @@ func (v Value) Format() string {
 		return printable(x)
 	case string:
 		return x
-	case []uint64:
-		parts := make([]string, len(x))
-		for i, a := range x {
-			parts[i] = "0x" + strconv.FormatUint(a, 16)
-		}
-		return strings.Join(parts, " ")
 	case fmt.Stringer:
 		return x.String()
 	}
@@ -338,9 +357,7 @@ func (v Value) Format() string {
 // numbers, everything else is its Format string.
 func (v Value) JSON() any {
 	switch x := v.Val.(type) {
-	case int64, uint64, uint32:
-		return x
-	case []uint64:
+	case int64, uint64, uint32, uint16, uint8:
 		return x
 	case nil:
 		return nil

@@ -16,6 +16,7 @@ import (
 type probesAuxbuf struct {
 	_          structs.HostLayout
 	Data       [16384]uint8
+	Tmp        [256]uint8
 	PayloadPos uint32
 	LensPos    uint32
 }
@@ -62,12 +63,6 @@ const (
 	probesProgAcceptE          = "accept_e"
 	probesProgAcceptX          = "accept_x"
 	probesProgAcceptXm         = "accept_xm"
-	probesProgClockGettimeE    = "clock_gettime_e"
-	probesProgClockGettimeX    = "clock_gettime_x"
-	probesProgClockGettimeXm   = "clock_gettime_xm"
-	probesProgClockNanosleepE  = "clock_nanosleep_e"
-	probesProgClockNanosleepX  = "clock_nanosleep_x"
-	probesProgClockNanosleepXm = "clock_nanosleep_xm"
 	probesProgCloseE           = "close_e"
 	probesProgCloseX           = "close_x"
 	probesProgCloseXm          = "close_xm"
@@ -78,9 +73,6 @@ const (
 	probesProgCreatE           = "creat_e"
 	probesProgCreatX           = "creat_x"
 	probesProgCreatXm          = "creat_xm"
-	probesProgEpollCtlE        = "epoll_ctl_e"
-	probesProgEpollCtlX        = "epoll_ctl_x"
-	probesProgEpollCtlXm       = "epoll_ctl_xm"
 	probesProgEpollWaitE       = "epoll_wait_e"
 	probesProgEpollWaitX       = "epoll_wait_x"
 	probesProgEpollWaitXm      = "epoll_wait_xm"
@@ -92,9 +84,6 @@ const (
 	probesProgGenericE         = "generic_e"
 	probesProgGenericX         = "generic_x"
 	probesProgGenericXm        = "generic_xm"
-	probesProgGettimeofdayE    = "gettimeofday_e"
-	probesProgGettimeofdayX    = "gettimeofday_x"
-	probesProgGettimeofdayXm   = "gettimeofday_xm"
 	probesProgOpenByHandleAtE  = "open_by_handle_at_e"
 	probesProgOpenByHandleAtX  = "open_by_handle_at_x"
 	probesProgOpenByHandleAtXm = "open_by_handle_at_xm"
@@ -129,6 +118,9 @@ const (
 	probesProgToctouOpen       = "toctou_open"
 	probesProgToctouOpenat     = "toctou_openat"
 	probesProgToctouOpenat2    = "toctou_openat2"
+	probesProgWriteE           = "write_e"
+	probesProgWriteX           = "write_x"
+	probesProgWriteXm          = "write_xm"
 	probesVarCgroupFilter      = "cgroup_filter"
 	probesVarSnaplen           = "snaplen"
 	probesVarToctouMode        = "toctou_mode"
@@ -183,12 +175,6 @@ type probesProgramSpecs struct {
 	AcceptE          *ebpf.ProgramSpec `ebpf:"accept_e"`
 	AcceptX          *ebpf.ProgramSpec `ebpf:"accept_x"`
 	AcceptXm         *ebpf.ProgramSpec `ebpf:"accept_xm"`
-	ClockGettimeE    *ebpf.ProgramSpec `ebpf:"clock_gettime_e"`
-	ClockGettimeX    *ebpf.ProgramSpec `ebpf:"clock_gettime_x"`
-	ClockGettimeXm   *ebpf.ProgramSpec `ebpf:"clock_gettime_xm"`
-	ClockNanosleepE  *ebpf.ProgramSpec `ebpf:"clock_nanosleep_e"`
-	ClockNanosleepX  *ebpf.ProgramSpec `ebpf:"clock_nanosleep_x"`
-	ClockNanosleepXm *ebpf.ProgramSpec `ebpf:"clock_nanosleep_xm"`
 	CloseE           *ebpf.ProgramSpec `ebpf:"close_e"`
 	CloseX           *ebpf.ProgramSpec `ebpf:"close_x"`
 	CloseXm          *ebpf.ProgramSpec `ebpf:"close_xm"`
@@ -199,9 +185,6 @@ type probesProgramSpecs struct {
 	CreatE           *ebpf.ProgramSpec `ebpf:"creat_e"`
 	CreatX           *ebpf.ProgramSpec `ebpf:"creat_x"`
 	CreatXm          *ebpf.ProgramSpec `ebpf:"creat_xm"`
-	EpollCtlE        *ebpf.ProgramSpec `ebpf:"epoll_ctl_e"`
-	EpollCtlX        *ebpf.ProgramSpec `ebpf:"epoll_ctl_x"`
-	EpollCtlXm       *ebpf.ProgramSpec `ebpf:"epoll_ctl_xm"`
 	EpollWaitE       *ebpf.ProgramSpec `ebpf:"epoll_wait_e"`
 	EpollWaitX       *ebpf.ProgramSpec `ebpf:"epoll_wait_x"`
 	EpollWaitXm      *ebpf.ProgramSpec `ebpf:"epoll_wait_xm"`
@@ -213,9 +196,6 @@ type probesProgramSpecs struct {
 	GenericE         *ebpf.ProgramSpec `ebpf:"generic_e"`
 	GenericX         *ebpf.ProgramSpec `ebpf:"generic_x"`
 	GenericXm        *ebpf.ProgramSpec `ebpf:"generic_xm"`
-	GettimeofdayE    *ebpf.ProgramSpec `ebpf:"gettimeofday_e"`
-	GettimeofdayX    *ebpf.ProgramSpec `ebpf:"gettimeofday_x"`
-	GettimeofdayXm   *ebpf.ProgramSpec `ebpf:"gettimeofday_xm"`
 	OpenByHandleAtE  *ebpf.ProgramSpec `ebpf:"open_by_handle_at_e"`
 	OpenByHandleAtX  *ebpf.ProgramSpec `ebpf:"open_by_handle_at_x"`
 	OpenByHandleAtXm *ebpf.ProgramSpec `ebpf:"open_by_handle_at_xm"`
@@ -250,6 +230,9 @@ type probesProgramSpecs struct {
 	ToctouOpen       *ebpf.ProgramSpec `ebpf:"toctou_open"`
 	ToctouOpenat     *ebpf.ProgramSpec `ebpf:"toctou_openat"`
 	ToctouOpenat2    *ebpf.ProgramSpec `ebpf:"toctou_openat2"`
+	WriteE           *ebpf.ProgramSpec `ebpf:"write_e"`
+	WriteX           *ebpf.ProgramSpec `ebpf:"write_x"`
+	WriteXm          *ebpf.ProgramSpec `ebpf:"write_xm"`
 }
 
 // probesMapSpecs contains maps before they are loaded into the kernel.
@@ -342,12 +325,6 @@ type probesPrograms struct {
 	AcceptE          *ebpf.Program `ebpf:"accept_e"`
 	AcceptX          *ebpf.Program `ebpf:"accept_x"`
 	AcceptXm         *ebpf.Program `ebpf:"accept_xm"`
-	ClockGettimeE    *ebpf.Program `ebpf:"clock_gettime_e"`
-	ClockGettimeX    *ebpf.Program `ebpf:"clock_gettime_x"`
-	ClockGettimeXm   *ebpf.Program `ebpf:"clock_gettime_xm"`
-	ClockNanosleepE  *ebpf.Program `ebpf:"clock_nanosleep_e"`
-	ClockNanosleepX  *ebpf.Program `ebpf:"clock_nanosleep_x"`
-	ClockNanosleepXm *ebpf.Program `ebpf:"clock_nanosleep_xm"`
 	CloseE           *ebpf.Program `ebpf:"close_e"`
 	CloseX           *ebpf.Program `ebpf:"close_x"`
 	CloseXm          *ebpf.Program `ebpf:"close_xm"`
@@ -358,9 +335,6 @@ type probesPrograms struct {
 	CreatE           *ebpf.Program `ebpf:"creat_e"`
 	CreatX           *ebpf.Program `ebpf:"creat_x"`
 	CreatXm          *ebpf.Program `ebpf:"creat_xm"`
-	EpollCtlE        *ebpf.Program `ebpf:"epoll_ctl_e"`
-	EpollCtlX        *ebpf.Program `ebpf:"epoll_ctl_x"`
-	EpollCtlXm       *ebpf.Program `ebpf:"epoll_ctl_xm"`
 	EpollWaitE       *ebpf.Program `ebpf:"epoll_wait_e"`
 	EpollWaitX       *ebpf.Program `ebpf:"epoll_wait_x"`
 	EpollWaitXm      *ebpf.Program `ebpf:"epoll_wait_xm"`
@@ -372,9 +346,6 @@ type probesPrograms struct {
 	GenericE         *ebpf.Program `ebpf:"generic_e"`
 	GenericX         *ebpf.Program `ebpf:"generic_x"`
 	GenericXm        *ebpf.Program `ebpf:"generic_xm"`
-	GettimeofdayE    *ebpf.Program `ebpf:"gettimeofday_e"`
-	GettimeofdayX    *ebpf.Program `ebpf:"gettimeofday_x"`
-	GettimeofdayXm   *ebpf.Program `ebpf:"gettimeofday_xm"`
 	OpenByHandleAtE  *ebpf.Program `ebpf:"open_by_handle_at_e"`
 	OpenByHandleAtX  *ebpf.Program `ebpf:"open_by_handle_at_x"`
 	OpenByHandleAtXm *ebpf.Program `ebpf:"open_by_handle_at_xm"`
@@ -409,6 +380,9 @@ type probesPrograms struct {
 	ToctouOpen       *ebpf.Program `ebpf:"toctou_open"`
 	ToctouOpenat     *ebpf.Program `ebpf:"toctou_openat"`
 	ToctouOpenat2    *ebpf.Program `ebpf:"toctou_openat2"`
+	WriteE           *ebpf.Program `ebpf:"write_e"`
+	WriteX           *ebpf.Program `ebpf:"write_x"`
+	WriteXm          *ebpf.Program `ebpf:"write_xm"`
 }
 
 func (p *probesPrograms) Close() error {
@@ -419,12 +393,6 @@ func (p *probesPrograms) Close() error {
 		p.AcceptE,
 		p.AcceptX,
 		p.AcceptXm,
-		p.ClockGettimeE,
-		p.ClockGettimeX,
-		p.ClockGettimeXm,
-		p.ClockNanosleepE,
-		p.ClockNanosleepX,
-		p.ClockNanosleepXm,
 		p.CloseE,
 		p.CloseX,
 		p.CloseXm,
@@ -435,9 +403,6 @@ func (p *probesPrograms) Close() error {
 		p.CreatE,
 		p.CreatX,
 		p.CreatXm,
-		p.EpollCtlE,
-		p.EpollCtlX,
-		p.EpollCtlXm,
 		p.EpollWaitE,
 		p.EpollWaitX,
 		p.EpollWaitXm,
@@ -449,9 +414,6 @@ func (p *probesPrograms) Close() error {
 		p.GenericE,
 		p.GenericX,
 		p.GenericXm,
-		p.GettimeofdayE,
-		p.GettimeofdayX,
-		p.GettimeofdayXm,
 		p.OpenByHandleAtE,
 		p.OpenByHandleAtX,
 		p.OpenByHandleAtXm,
@@ -486,6 +448,9 @@ func (p *probesPrograms) Close() error {
 		p.ToctouOpen,
 		p.ToctouOpenat,
 		p.ToctouOpenat2,
+		p.WriteE,
+		p.WriteX,
+		p.WriteXm,
 	)
 }
 

@@ -8,23 +8,26 @@ import (
 	"strings"
 )
 
-// Wire types of parameters. The C side writes them (probes/bpf/fillers.h),
+// Wire types of parameters. The C side writes them (probes/bpf/probes.bpf.c),
 // the decoder reads them; every parameter is preceded in the event by a u16
-// length, so a decoder can skip what it does not know.
+// length, so a decoder can skip what it does not know. The layouts are
+// Falco's (see the fillers' comment in probes.bpf.c).
 const (
 	PTS64      ParamType = iota + 1 // signed 64-bit (res, fd, dirfd)
-	PTU64                           // unsigned 64-bit (size, resolve)
-	PTU32                           // unsigned 32-bit (flags, mode, domain, ...)
+	PTU64                           // unsigned 64-bit (ino, arg)
+	PTU32                           // unsigned 32-bit (size, flags, mode, domain, ...)
+	PTU16                           // unsigned 16-bit (a generic event's syscall number)
+	PTU8                            // unsigned 8-bit (fcntl's cmd, setsockopt's level; 255 stands for any value above)
 	PTBytes                         // bytes from user memory, cut at the snaplen (data)
 	PTPath                          // NUL-terminated string from user memory, up to PATH_MAX (name)
-	PTSockaddr                      // struct sockaddr from user memory (addr)
+	PTSockaddr                      // a struct sockaddr from user memory, compact: family, address, port (addr)
 	PTTuple                         // addresses and ports read from the kernel socket (tuple)
-	PTArgs                          // the six raw syscall arguments, u64 each (args)
+	PTSockopt                       // a tag byte (0: raw) and an option's bytes (setsockopt's val)
 )
 
 var paramTypeNames = map[ParamType]string{
-	PTS64: "s64", PTU64: "u64", PTU32: "u32", PTBytes: "bytes", PTPath: "path",
-	PTSockaddr: "sockaddr", PTTuple: "tuple", PTArgs: "args",
+	PTS64: "s64", PTU64: "u64", PTU32: "u32", PTU16: "u16", PTU8: "u8", PTBytes: "bytes",
+	PTPath: "path", PTSockaddr: "sockaddr", PTTuple: "tuple", PTSockopt: "sockopt",
 }
 
 func (t ParamType) String() string {
@@ -49,22 +52,15 @@ type Syscall struct {
 	// ("<filler>_e", "<filler>_x", "<filler>_xm"); "generic" for syscalls
 	// without a specific one.
 	Filler string
-	// Enter and Exit are the parameters of the enter and exit events; Exit
-	// starts with res. An exit_only event carries Exit then Enter.
-	Enter []Param
-	Exit  []Param
+	// Enter and Exit are the parameters of the enter and exit events of
+	// enter_exit (Falco libs 0.21.0's); Merged those of exit_only's one
+	// exit event (libs 0.25.4's): the exit parameters and, after them,
+	// what only the enter event carried.
+	Enter, Exit, Merged []Param
 }
 
 // Generic reports whether the syscall uses the generic filler.
 func (s Syscall) Generic() bool { return s.Filler == genericFiller }
-
-// Merged returns the parameters of the exit_only exit event: res first,
-// then the exit parameters, then the former enter parameters.
-func (s Syscall) Merged() []Param {
-	out := make([]Param, 0, len(s.Exit)+len(s.Enter))
-	out = append(out, s.Exit...)
-	return append(out, s.Enter...)
-}
 
 const genericFiller = "generic"
 
@@ -73,48 +69,71 @@ var (
 	pRes      = Param{"res", PTS64}
 	pFd       = Param{"fd", PTS64}
 	pDirfd    = Param{"dirfd", PTS64}
-	pSize     = Param{"size", PTU64}
+	pSize     = Param{"size", PTU32}
 	pData     = Param{"data", PTBytes}
 	pName     = Param{"name", PTPath}
 	pFlags    = Param{"flags", PTU32}
 	pMode     = Param{"mode", PTU32}
 	pAddr     = Param{"addr", PTSockaddr}
 	pTuple    = Param{"tuple", PTTuple}
-	pClockid  = Param{"clockid", PTU32}
-	pArgs     = Param{"args", PTArgs}
-	pEpfd     = Param{"epfd", PTS64}
-	pMaxevent = Param{"maxevents", PTU32}
-	pTimeout  = Param{"timeout", PTS64}
+	pMaxevent = Param{"maxevents", PTS64}
+	pDev      = Param{"dev", PTU32}
+	pIno      = Param{"ino", PTU64}
+	pID       = Param{"id", PTU16}
+	pNativeID = Param{"native_id", PTU16}
 )
 
 func ps(p ...Param) []Param { return p }
 
-// specific lists the syscalls with their own fillers. The C fillers in
-// probes/bpf/probes.bpf.c write exactly these parameters in this order;
-// TestFillersMatchTable and the per-syscall decode tests hold the two together.
+// The shapes shared by several syscalls.
+var (
+	genericShape = Syscall{Filler: genericFiller, Enter: ps(pID, pNativeID), Exit: ps(pID), Merged: ps(pID, pNativeID)}
+	readExit     = ps(pRes, pData, pFd, pSize)
+	acceptExit   = ps(pRes, pTuple, Param{"queuepct", PTU8}, Param{"queuelen", PTU32}, Param{"queuemax", PTU32})
+	socketParams = ps(Param{"domain", PTU32}, Param{"type", PTU32}, Param{"proto", PTU32})
+	sockoptExit  = ps(pRes, pFd, Param{"level", PTU8}, Param{"optname", PTU8}, Param{"val", PTSockopt}, Param{"optlen", PTU32})
+	cat          = func(lists ...[]Param) []Param {
+		var out []Param
+		for _, l := range lists {
+			out = append(out, l...)
+		}
+		return out
+	}
+)
+
+// specific lists the syscalls with their own fillers, in Falco's shapes.
+// The C fillers in probes/bpf/probes.bpf.c write exactly these parameters
+// in this order; TestFillersMatchTable and TestFillers hold the two
+// together. Syscalls that Falco sends as generic events (epoll_ctl,
+// epoll_pwait, clock_gettime, gettimeofday, clock_nanosleep, ...) use the
+// generic filler here too.
 var specific = []Syscall{
-	{Name: "read", Filler: "read", Enter: ps(pFd, pSize), Exit: ps(pRes, pData)},
-	{Name: "write", Filler: "read", Enter: ps(pFd, pSize), Exit: ps(pRes, pData)},
-	{Name: "close", Filler: "close", Enter: ps(pFd), Exit: ps(pRes)},
-	{Name: "fcntl", Filler: "fcntl", Enter: ps(pFd, Param{"cmd", PTU32}), Exit: ps(pRes)},
-	{Name: "epoll_ctl", Filler: "epoll_ctl", Enter: ps(pEpfd, Param{"op", PTU32}, pFd), Exit: ps(pRes)},
-	{Name: "epoll_wait", Filler: "epoll_wait", Enter: ps(pEpfd, pMaxevent, pTimeout), Exit: ps(pRes)},
-	{Name: "epoll_pwait", Filler: "epoll_wait", Enter: ps(pEpfd, pMaxevent, pTimeout), Exit: ps(pRes)},
-	{Name: "clock_gettime", Filler: "clock_gettime", Enter: ps(pClockid), Exit: ps(pRes)},
-	{Name: "gettimeofday", Filler: "gettimeofday", Enter: ps(), Exit: ps(pRes)},
-	{Name: "clock_nanosleep", Filler: "clock_nanosleep", Enter: ps(pClockid, pFlags), Exit: ps(pRes)},
-	{Name: "socket", Filler: "socket", Enter: ps(Param{"domain", PTU32}, Param{"type", PTU32}, Param{"proto", PTU32}), Exit: ps(pRes)},
-	{Name: "connect", Filler: "connect", Enter: ps(pFd, pAddr), Exit: ps(pRes, pTuple)},
-	{Name: "sendto", Filler: "sendto", Enter: ps(pFd, pSize, pAddr), Exit: ps(pRes, pData)},
-	{Name: "recvfrom", Filler: "recvfrom", Enter: ps(pFd, pSize), Exit: ps(pRes, pData, pAddr)},
-	{Name: "setsockopt", Filler: "setsockopt", Enter: ps(pFd, Param{"level", PTU32}, Param{"optname", PTU32}, pSize), Exit: ps(pRes)},
-	{Name: "accept", Filler: "accept", Enter: ps(pFd), Exit: ps(pRes, pTuple)},
-	{Name: "accept4", Filler: "accept4", Enter: ps(pFd, pFlags), Exit: ps(pRes, pTuple)},
-	{Name: "open", Filler: "open", Enter: ps(pName, pFlags, pMode), Exit: ps(pRes)},
-	{Name: "openat", Filler: "openat", Enter: ps(pDirfd, pName, pFlags, pMode), Exit: ps(pRes)},
-	{Name: "openat2", Filler: "openat2", Enter: ps(pDirfd, pName, pFlags, pMode, Param{"resolve", PTU64}), Exit: ps(pRes)},
-	{Name: "creat", Filler: "creat", Enter: ps(pName, pMode), Exit: ps(pRes)},
-	{Name: "open_by_handle_at", Filler: "open_by_handle_at", Enter: ps(pFd, pFlags), Exit: ps(pRes)},
+	{Name: "read", Filler: "read", Enter: ps(pFd, pSize), Exit: readExit, Merged: readExit},
+	{Name: "write", Filler: "write", Enter: ps(pFd, pSize), Exit: readExit, Merged: readExit},
+	{Name: "close", Filler: "close", Enter: ps(pFd), Exit: ps(pRes), Merged: ps(pRes, pFd)},
+	{Name: "fcntl", Filler: "fcntl", Enter: ps(pFd, Param{"cmd", PTU8}), Exit: ps(pRes, pFd, Param{"cmd", PTU8}),
+		Merged: ps(pRes, pFd, Param{"cmd", PTU8}, Param{"arg", PTU64})},
+	{Name: "epoll_wait", Filler: "epoll_wait", Enter: ps(pMaxevent), Exit: ps(pRes), Merged: ps(pRes, pMaxevent)},
+	{Name: "socket", Filler: "socket", Enter: socketParams, Exit: cat(ps(pRes), socketParams),
+		Merged: cat(ps(pRes), socketParams, ps(pFlags))},
+	{Name: "connect", Filler: "connect", Enter: ps(pFd, pAddr), Exit: ps(pRes, pTuple, pFd), Merged: ps(pRes, pTuple, pFd, pAddr)},
+	{Name: "sendto", Filler: "sendto", Enter: ps(pFd, pSize, pTuple), Exit: ps(pRes, pData), Merged: ps(pRes, pData, pFd, pSize, pTuple)},
+	{Name: "recvfrom", Filler: "recvfrom", Enter: ps(pFd, pSize), Exit: ps(pRes, pData, pTuple), Merged: ps(pRes, pData, pTuple, pFd, pSize)},
+	{Name: "setsockopt", Filler: "setsockopt", Enter: ps(), Exit: sockoptExit, Merged: sockoptExit},
+	{Name: "accept", Filler: "accept", Enter: ps(), Exit: acceptExit, Merged: acceptExit},
+	{Name: "accept4", Filler: "accept4", Enter: ps(pFlags), Exit: acceptExit, Merged: cat(acceptExit, ps(pFlags))},
+	{Name: "open", Filler: "open", Enter: ps(pName, pFlags, pMode), Exit: ps(pRes, pName, pFlags, pMode, pDev, pIno),
+		Merged: ps(pRes, pName, pFlags, pMode, pDev, pIno)},
+	{Name: "openat", Filler: "openat", Enter: ps(pDirfd, pName, pFlags, pMode), Exit: ps(pRes, pDirfd, pName, pFlags, pMode, pDev, pIno),
+		Merged: ps(pRes, pDirfd, pName, pFlags, pMode, pDev, pIno)},
+	{Name: "openat2", Filler: "openat2", Enter: ps(pDirfd, pName, pFlags, pMode, Param{"resolve", PTU32}),
+		Exit:   ps(pRes, pDirfd, pName, pFlags, pMode, Param{"resolve", PTU32}, pDev, pIno),
+		Merged: ps(pRes, pDirfd, pName, pFlags, pMode, Param{"resolve", PTU32}, pDev, pIno)},
+	{Name: "creat", Filler: "creat", Enter: ps(pName, pMode), Exit: ps(pRes, pName, pMode, pDev, pIno, Param{"creat_flags", PTU16}),
+		Merged: ps(pRes, pName, pMode, pDev, pIno, Param{"creat_flags", PTU16})},
+	{Name: "open_by_handle_at", Filler: "open_by_handle_at", Enter: ps(),
+		Exit:   ps(pRes, Param{"mountfd", PTS64}, pFlags, Param{"path", PTPath}, pDev, pIno),
+		Merged: ps(pRes, Param{"mountfd", PTS64}, pFlags, Param{"path", PTPath}, pDev, pIno)},
 }
 
 // MaxSyscallNr bounds syscall numbers; the BPF maps indexed by syscall
@@ -141,7 +160,8 @@ func init() {
 			if nr >= MaxSyscallNr {
 				continue
 			}
-			s := Syscall{Name: name, Nr: nr, Filler: genericFiller, Enter: ps(pArgs), Exit: ps(pRes)}
+			s := genericShape
+			s.Name, s.Nr = name, nr
 			t.byName[name] = s
 		}
 		for _, s := range specific {

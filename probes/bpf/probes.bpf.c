@@ -35,6 +35,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define AF_UNIX_ 1
 #define AF_INET_ 2
 #define AF_INET6_ 10
+#define SOCK_NONBLOCK_ 04000
+#define SOCK_CLOEXEC_ 02000000
 
 // Settings fixed before load (the verifier prunes branches on them).
 volatile const __u32 snaplen = 80;
@@ -56,6 +58,7 @@ struct counters {
 // The scratch buffer an event is built in before it is copied out.
 struct auxbuf {
 	__u8 data[AUX_SIZE];
+	__u8 tmp[2 * SOCKADDR_MAX]; // a user sockaddr being encoded
 	__u32 payload_pos; // where the next payload goes
 	__u32 lens_pos;    // where the next u16 length goes
 };
@@ -220,6 +223,18 @@ static __always_inline void push_u32(struct auxbuf *a, __u32 v)
 	push_len(a, 4);
 }
 
+static __always_inline void push_u16(struct auxbuf *a, __u16 v)
+{
+	*(__u16 *)&a->data[SAFE(a->payload_pos)] = v;
+	push_len(a, 2);
+}
+
+static __always_inline void push_u8(struct auxbuf *a, __u8 v)
+{
+	a->data[SAFE(a->payload_pos)] = v;
+	push_len(a, 1);
+}
+
 static __always_inline void push_empty(struct auxbuf *a) { push_len(a, 0); }
 
 // bound masks v in a way the compiler cannot drop, so the verifier sees a
@@ -261,10 +276,48 @@ static __always_inline void push_user_path(struct auxbuf *a, __u64 ptr)
 	push_len(a, n & (PATH_MAX_LEN * 2 - 1));
 }
 
-// A sockaddr from user memory, addrlen bytes of it at most.
+// A struct sockaddr from user memory (addrlen bytes of it at most), sent
+// in Falco's compact form: u8 family, then
+//   inet:  u32 address (network order), u16 port (host order)  7 bytes
+//   inet6: 16-byte address, u16 port (host order)             19 bytes
+//   unix:  the path, NUL-terminated (an abstract name without its
+//          leading NUL)
+// An address shorter than its family's struct sends the family alone,
+// and so does any other family: the decoder marks the first short, and
+// the event still goes out (an odd address must not hide the call).
+// encode_sockaddr writes the len bytes of the struct sockaddr in a->tmp.
+static __always_inline void encode_sockaddr(struct auxbuf *a, __u64 len)
+{
+	__u16 family = *(__u16 *)&a->tmp[0];
+	__u8 *p = &a->data[SAFE(a->payload_pos)];
+	p[0] = family;
+	if (family == AF_INET_ && len >= 8) {
+		*(__u32 *)&p[1] = *(__u32 *)&a->tmp[4];
+		*(__u16 *)&p[5] = bpf_ntohs(*(__u16 *)&a->tmp[2]);
+		push_len(a, 7);
+	} else if (family == AF_INET6_ && len >= 24) {
+		__builtin_memcpy(&p[1], &a->tmp[8], 16);
+		*(__u16 *)&p[17] = bpf_ntohs(*(__u16 *)&a->tmp[2]);
+		push_len(a, 19);
+	} else if (family == AF_UNIX_ && len > 2) {
+		// The path is the rest of the address, NUL-terminated or not:
+		// a NUL after it bounds the copy.
+		a->tmp[len & (2 * SOCKADDR_MAX - 1)] = 0;
+		__u32 skip = a->tmp[2] == 0 ? 3 : 2;
+		long n = bpf_probe_read_kernel_str(&p[1], UNIX_PATH_MAX_LEN, &a->tmp[skip]);
+		if (n <= 0) {
+			p[1] = 0;
+			n = 1;
+		}
+		push_len(a, 1 + (n & 127));
+	} else {
+		push_len(a, 1);
+	}
+}
+
 static __always_inline void push_user_sockaddr(struct auxbuf *a, __u64 ptr, __s64 addrlen)
 {
-	if (!ptr || addrlen <= 0) {
+	if (!ptr || addrlen < 2) {
 		push_empty(a);
 		return;
 	}
@@ -272,29 +325,35 @@ static __always_inline void push_user_sockaddr(struct auxbuf *a, __u64 ptr, __s6
 	if (len > SOCKADDR_MAX)
 		len = SOCKADDR_MAX;
 	len = bound(len, 2 * SOCKADDR_MAX - 1);
-	if (bpf_probe_read_user(&a->data[SAFE(a->payload_pos)], len, (void *)ptr)) {
+	if (len > SOCKADDR_MAX || bpf_probe_read_user(a->tmp, len, (void *)ptr)) {
 		push_empty(a);
 		return;
 	}
-	push_len(a, len);
+	encode_sockaddr(a, len);
 }
 
-// The six raw syscall arguments.
-static __always_inline void push_args(struct auxbuf *a, struct pt_regs *regs)
+// setsockopt's value, as Falco's: a one-byte tag (0: raw bytes) and the
+// option's bytes, cut at the snaplen (five bytes for an int option).
+static __always_inline void push_sockopt_val(struct auxbuf *a, __u64 ptr, __s64 n)
 {
 	__u32 off = SAFE(a->payload_pos);
-	__u64 *dst = (__u64 *)&a->data[off];
-	dst[0] = syscall_arg(regs, 0);
-	dst[1] = syscall_arg(regs, 1);
-	dst[2] = syscall_arg(regs, 2);
-	dst[3] = syscall_arg(regs, 3);
-	dst[4] = syscall_arg(regs, 4);
-	dst[5] = syscall_arg(regs, 5);
-	push_len(a, 48);
+	a->data[off] = 0;
+	__u64 len = 0;
+	if (n > 0 && ptr) {
+		len = n;
+		if (len > snaplen)
+			len = snaplen;
+		if (len > SNAPLEN_MAX)
+			len = SNAPLEN_MAX;
+		len = bound(len, 2 * SNAPLEN_MAX - 1);
+		if (bpf_probe_read_user(&a->data[SAFE(off + 1)], len, (void *)ptr))
+			len = 0;
+	}
+	push_len(a, 1 + len);
 }
 
-// The socket behind fd of the current task, or NULL.
-static __always_inline struct socket *fd_socket(__s64 fd)
+// The file behind fd of the current task, or NULL.
+static __always_inline struct file *fd_file(__s64 fd)
 {
 	if (fd < 0)
 		return NULL;
@@ -306,6 +365,13 @@ static __always_inline struct socket *fd_socket(__s64 fd)
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+// The socket behind fd of the current task, or NULL.
+static __always_inline struct socket *fd_socket(__s64 fd)
+{
+	struct file *f = fd_file(fd);
 	if (!f)
 		return NULL;
 	struct socket *sock = BPF_CORE_READ(f, private_data);
@@ -314,14 +380,34 @@ static __always_inline struct socket *fd_socket(__s64 fd)
 	return sock;
 }
 
-// The tuple of the socket behind fd, read from the kernel: family, then
-// the client side's address and port, then the server side's. For connect
-// the client is local; for accept (client_is_peer) it is the peer.
-// inet: u8 family, u32 addr, u16 port, u32 addr, u16 port (13 bytes)
-// inet6: u8 family, 16 addr, u16 port, 16 addr, u16 port (37 bytes)
-// unix: u8 family, then the peer's path (NUL-terminated)
-// Addresses in network order, ports in host order.
-static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int client_is_peer)
+// dev (u32) and ino (u64) of the file behind fd, zero when there is none.
+static __always_inline void push_dev_ino(struct auxbuf *a, __s64 fd)
+{
+	__u32 dev = 0;
+	__u64 ino = 0;
+	struct file *f = fd > 0 ? fd_file(fd) : NULL;
+	if (f) {
+		struct inode *i = BPF_CORE_READ(f, f_inode);
+		dev = BPF_CORE_READ(i, i_sb, s_dev);
+		ino = BPF_CORE_READ(i, i_ino);
+	}
+	push_u32(a, dev);
+	push_u64(a, ino);
+}
+
+// The tuple of the socket behind fd, read from the kernel, in Falco's
+// layout: u8 family, then the source's address and port, then the
+// destination's. Outbound (connect, sendto) the source is the local end;
+// inbound (accept, recvfrom) it is the peer.
+//   inet:  u8 family, u32 addr, u16 port, u32 addr, u16 port (13 bytes)
+//   inet6: u8 family, 16 addr, u16 port, 16 addr, u16 port   (37 bytes)
+//   unix:  u8 family, u64 socket, u64 peer (kernel addresses), then the
+//          peer's path, NUL-terminated
+// Addresses in network order, ports in host order. When the socket has no
+// peer port (an unconnected datagram socket) and the caller passed an
+// address (uaddr, ulen bytes of it), the peer is taken from there. A fd
+// that is not a socket sends an empty parameter.
+static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int inbound, __u64 uaddr, __s64 ulen)
 {
 	struct socket *sock = fd_socket(fd);
 	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
@@ -335,10 +421,17 @@ static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int client_is
 	p[0] = family;
 	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	int from_user = rport == 0 && uaddr && ulen > 0;
 	if (family == AF_INET_) {
 		__u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 		__u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		if (client_is_peer) {
+		if (from_user && ulen >= 8) {
+			if (!bpf_probe_read_user(a->tmp, 8, (void *)uaddr) && *(__u16 *)&a->tmp[0] == AF_INET_) {
+				raddr = *(__u32 *)&a->tmp[4];
+				rport = bpf_ntohs(*(__u16 *)&a->tmp[2]);
+			}
+		}
+		if (inbound) {
 			*(__u32 *)&p[1] = raddr; *(__u16 *)&p[5] = rport;
 			*(__u32 *)&p[7] = laddr; *(__u16 *)&p[11] = lport;
 		} else {
@@ -349,7 +442,13 @@ static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int client_is
 	} else if (family == AF_INET6_) {
 		struct in6_addr laddr = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
 		struct in6_addr raddr = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-		if (client_is_peer) {
+		if (from_user && ulen >= 24) {
+			if (!bpf_probe_read_user(a->tmp, 24, (void *)uaddr) && *(__u16 *)&a->tmp[0] == AF_INET6_) {
+				__builtin_memcpy(&raddr, &a->tmp[8], 16);
+				rport = bpf_ntohs(*(__u16 *)&a->tmp[2]);
+			}
+		}
+		if (inbound) {
 			__builtin_memcpy(&p[1], &raddr, 16); *(__u16 *)&p[17] = rport;
 			__builtin_memcpy(&p[19], &laddr, 16); *(__u16 *)&p[35] = lport;
 		} else {
@@ -360,17 +459,19 @@ static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int client_is
 	} else if (family == AF_UNIX_) {
 		struct unix_sock *us = (struct unix_sock *)sk;
 		struct sock *peer = BPF_CORE_READ(us, peer);
+		*(__u64 *)&p[1] = (__u64)sk;
+		*(__u64 *)&p[9] = (__u64)peer;
 		struct unix_address *ua = peer ? BPF_CORE_READ((struct unix_sock *)peer, addr) : NULL;
 		long n = 0;
 		if (ua)
-			n = bpf_probe_read_kernel_str(&p[1], UNIX_PATH_MAX_LEN, &ua->name[0].sun_path);
+			n = bpf_probe_read_kernel_str(&p[17], UNIX_PATH_MAX_LEN, &ua->name[0].sun_path);
 		if (n <= 0) {
-			p[1] = 0;
+			p[17] = 0;
 			n = 1;
 		}
-		push_len(a, 1 + (n & 127));
+		push_len(a, 17 + (n & 127));
 	} else {
-		push_len(a, 1);
+		push_empty(a);
 	}
 }
 
@@ -455,22 +556,30 @@ int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 
 /* -------------------------------------------------------------- fillers */
 
-// FILLERS(name, n_enter, n_exit) makes three programs from name##_enter
-// (the enter parameters) and name##_exit (the exit parameters after res):
+// Event shapes follow Falco's modern_bpf driver, parameter for parameter
+// and byte for byte (../shared/tracers' README gives the versions): the
+// enter and exit events of libs 0.21.0 (enter_exit) and the exit events of
+// libs 0.25.4, which carry the former enter parameters (exit_only). Values
+// stay Linux's own where Falco translates flags to its own enums (same
+// sizes). probes/syscalls.go lists the parameters; TestFillers checks
+// every one against a call with known arguments.
+//
+// FILLERS(name, n_e, n_x, n_xm) makes three programs from name##_e_params,
+// name##_x_params and name##_xm_params:
 //   name_e  the enter event (enter_exit)
-//   name_x  the exit event: res, exit params (enter_exit)
-//   name_xm the merged exit event: res, exit params, enter params (exit_only)
+//   name_x  the exit event (enter_exit)
+//   name_xm the merged exit event (exit_only)
 // FILLERS_EX makes the first two only, for syscalls whose merged exit
 // filler is written out (the TOCTOU ones).
-#define FILLERS_EX(name, n_enter, n_exit)                                           \
+#define FILLERS_EX(name, n_e, n_x)                                                  \
 	SEC("tp_btf/sys_enter")                                                     \
 	int BPF_PROG(name##_e, struct pt_regs *regs, long id)                       \
 	{                                                                           \
 		struct auxbuf *a = aux_start();                                     \
 		if (!a)                                                             \
 			return 0;                                                   \
-		aux_begin(a, id * 4 + KIND_ENTER, n_enter);                         \
-		name##_enter(a, regs);                                              \
+		aux_begin(a, id * 4 + KIND_ENTER, n_e);                             \
+		name##_e_params(a, regs, id);                                       \
 		aux_submit(a);                                                      \
 		return 0;                                                           \
 	}                                                                           \
@@ -480,190 +589,221 @@ int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 		struct auxbuf *a = aux_start();                                     \
 		if (!a)                                                             \
 			return 0;                                                   \
-		aux_begin(a, syscall_nr(regs) * 4 + KIND_EXIT, 1 + n_exit);         \
-		push_s64(a, ret);                                                   \
-		name##_exit(a, regs, ret);                                          \
+		long nr = syscall_nr(regs);                                         \
+		aux_begin(a, nr * 4 + KIND_EXIT, n_x);                              \
+		name##_x_params(a, regs, nr, ret);                                  \
 		aux_submit(a);                                                      \
 		return 0;                                                           \
 	}
 
-#define FILLERS(name, n_enter, n_exit)                                              \
-	FILLERS_EX(name, n_enter, n_exit)                                           \
+#define FILLERS(name, n_e, n_x, n_xm)                                               \
+	FILLERS_EX(name, n_e, n_x)                                                  \
 	SEC("tp_btf/sys_exit")                                                      \
 	int BPF_PROG(name##_xm, struct pt_regs *regs, long ret)                     \
 	{                                                                           \
 		struct auxbuf *a = aux_start();                                     \
 		if (!a)                                                             \
 			return 0;                                                   \
-		aux_begin(a, syscall_nr(regs) * 4 + KIND_MERGED, 1 + n_exit + n_enter); \
-		push_s64(a, ret);                                                   \
-		name##_exit(a, regs, ret);                                          \
-		name##_enter(a, regs);                                              \
+		long nr = syscall_nr(regs);                                         \
+		aux_begin(a, nr * 4 + KIND_MERGED, n_xm);                           \
+		name##_xm_params(a, regs, nr, ret);                                 \
 		aux_submit(a);                                                      \
 		return 0;                                                           \
 	}
 
 #define ARG(n) syscall_arg(regs, n)
-#define NO_PARAMS(name)                                                             \
-	static __always_inline void name(struct auxbuf *a, struct pt_regs *regs) {}
-#define NO_EXIT_PARAMS(name)                                                        \
-	static __always_inline void name##_exit(struct auxbuf *a, struct pt_regs *regs, long ret) {}
+#define E_PARAMS(name) static __always_inline void name##_e_params(struct auxbuf *a, struct pt_regs *regs, long nr)
+#define X_PARAMS(name) static __always_inline void name##_x_params(struct auxbuf *a, struct pt_regs *regs, long nr, long ret)
+#define XM_PARAMS(name) static __always_inline void name##_xm_params(struct auxbuf *a, struct pt_regs *regs, long nr, long ret)
 
-// generic: enter {args}, exit {res}
-static __always_inline void generic_enter(struct auxbuf *a, struct pt_regs *regs) { push_args(a, regs); }
-NO_EXIT_PARAMS(generic)
-FILLERS(generic, 1, 0)
+// A flag or enum Falco sends as one byte: values above 255 become 255.
+static __always_inline void push_u8_clamped(struct auxbuf *a, __u64 v) { push_u8(a, v > 255 ? 255 : v); }
 
-// read, write: enter {fd, size}, exit {res, data}
-static __always_inline void read_enter(struct auxbuf *a, struct pt_regs *regs)
+// generic: every syscall without a filler of its own, as Falco's
+// GENERIC events: enter {id, native_id}, exit {id}, merged exit {id,
+// native_id}. Falco's id is its own syscall code; benchctl has none and
+// sends the native number in both (same sizes). No arguments and no
+// return value, as in Falco: so nothing is read from registers that
+// execve or rt_sigreturn may have replaced.
+E_PARAMS(generic) { push_u16(a, nr); push_u16(a, nr); }
+X_PARAMS(generic) { push_u16(a, nr); }
+XM_PARAMS(generic) { push_u16(a, nr); push_u16(a, nr); }
+FILLERS(generic, 2, 1, 2)
+
+// read: enter {fd, size}, exit {res, data, fd, size}; merged as exit.
+E_PARAMS(read) { push_s64(a, (int)ARG(0)); push_u32(a, ARG(2)); }
+X_PARAMS(read)
 {
-	push_s64(a, (int)ARG(0));
-	push_u64(a, ARG(2));
-}
-static __always_inline void read_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
-{
+	push_s64(a, ret);
 	push_user_bytes(a, ARG(1), ret);
-}
-FILLERS(read, 2, 1)
-
-// close: enter {fd}, exit {res}
-static __always_inline void close_enter(struct auxbuf *a, struct pt_regs *regs) { push_s64(a, (int)ARG(0)); }
-NO_EXIT_PARAMS(close)
-FILLERS(close, 1, 0)
-
-// fcntl: enter {fd, cmd}, exit {res}
-static __always_inline void fcntl_enter(struct auxbuf *a, struct pt_regs *regs)
-{
 	push_s64(a, (int)ARG(0));
-	push_u32(a, ARG(1));
+	push_u32(a, ARG(2));
 }
-NO_EXIT_PARAMS(fcntl)
-FILLERS(fcntl, 2, 0)
+XM_PARAMS(read) { read_x_params(a, regs, nr, ret); }
+FILLERS(read, 2, 4, 4)
 
-// epoll_ctl: enter {epfd, op, fd}, exit {res}
-static __always_inline void epoll_ctl_enter(struct auxbuf *a, struct pt_regs *regs)
+// write: as read, but data is what the caller handed over: ret bytes when
+// the call wrote some, else size bytes (cut at the snaplen either way).
+#define write_e_params read_e_params
+X_PARAMS(write)
 {
+	push_s64(a, ret);
+	push_user_bytes(a, ARG(1), ret > 0 ? ret : (__s64)ARG(2));
 	push_s64(a, (int)ARG(0));
-	push_u32(a, ARG(1));
-	push_s64(a, (int)ARG(2));
+	push_u32(a, ARG(2));
 }
-NO_EXIT_PARAMS(epoll_ctl)
-FILLERS(epoll_ctl, 3, 0)
+XM_PARAMS(write) { write_x_params(a, regs, nr, ret); }
+FILLERS(write, 2, 4, 4)
 
-// epoll_wait, epoll_pwait: enter {epfd, maxevents, timeout}, exit {res}
-static __always_inline void epoll_wait_enter(struct auxbuf *a, struct pt_regs *regs)
+// close: enter {fd}, exit {res}, merged {res, fd}
+E_PARAMS(close) { push_s64(a, (int)ARG(0)); }
+X_PARAMS(close) { push_s64(a, ret); }
+XM_PARAMS(close) { push_s64(a, ret); push_s64(a, (int)ARG(0)); }
+FILLERS(close, 1, 1, 2)
+
+// fcntl: enter {fd, cmd}, exit {res, fd, cmd}, merged {res, fd, cmd, arg}
+E_PARAMS(fcntl) { push_s64(a, (int)ARG(0)); push_u8_clamped(a, (__u32)ARG(1)); }
+X_PARAMS(fcntl)
+{
+	push_s64(a, ret);
+	push_s64(a, (int)ARG(0));
+	push_u8_clamped(a, (__u32)ARG(1));
+}
+XM_PARAMS(fcntl) { fcntl_x_params(a, regs, nr, ret); push_u64(a, ARG(2)); }
+FILLERS(fcntl, 2, 3, 4)
+
+// epoll_wait: enter {maxevents}, exit {res}, merged {res, maxevents}
+E_PARAMS(epoll_wait) { push_s64(a, (int)ARG(2)); }
+X_PARAMS(epoll_wait) { push_s64(a, ret); }
+XM_PARAMS(epoll_wait) { push_s64(a, ret); push_s64(a, (int)ARG(2)); }
+FILLERS(epoll_wait, 1, 1, 2)
+
+// socket: enter {domain, type, proto}, exit {res, domain, type, proto},
+// merged {res, domain, type, proto, flags}
+E_PARAMS(socket) { push_u32(a, ARG(0)); push_u32(a, ARG(1)); push_u32(a, ARG(2)); }
+X_PARAMS(socket) { push_s64(a, ret); socket_e_params(a, regs, nr); }
+XM_PARAMS(socket) { socket_x_params(a, regs, nr, ret); push_u32(a, ARG(1) & (SOCK_NONBLOCK_ | SOCK_CLOEXEC_)); }
+FILLERS(socket, 3, 4, 5)
+
+// sendto: enter {fd, size, tuple}, exit {res, data},
+// merged {res, data, fd, size, tuple}. The tuple is the socket's, or the
+// destination the caller named when the socket has none.
+E_PARAMS(sendto)
 {
 	push_s64(a, (int)ARG(0));
 	push_u32(a, ARG(2));
-	push_s64(a, (int)ARG(3));
+	push_tuple(a, (int)ARG(0), 0, ARG(4), (int)ARG(5));
 }
-NO_EXIT_PARAMS(epoll_wait)
-FILLERS(epoll_wait, 3, 0)
-
-// clock_gettime: enter {clockid}, exit {res}
-static __always_inline void clock_gettime_enter(struct auxbuf *a, struct pt_regs *regs) { push_u32(a, ARG(0)); }
-NO_EXIT_PARAMS(clock_gettime)
-FILLERS(clock_gettime, 1, 0)
-
-// gettimeofday: enter {}, exit {res}
-NO_PARAMS(gettimeofday_enter)
-NO_EXIT_PARAMS(gettimeofday)
-FILLERS(gettimeofday, 0, 0)
-
-// clock_nanosleep: enter {clockid, flags}, exit {res}
-static __always_inline void clock_nanosleep_enter(struct auxbuf *a, struct pt_regs *regs)
+X_PARAMS(sendto)
 {
-	push_u32(a, ARG(0));
-	push_u32(a, ARG(1));
+	push_s64(a, ret);
+	push_user_bytes(a, ARG(1), ret > 0 ? ret : (__s64)ARG(2));
 }
-NO_EXIT_PARAMS(clock_nanosleep)
-FILLERS(clock_nanosleep, 2, 0)
-
-// socket: enter {domain, type, proto}, exit {res}
-static __always_inline void socket_enter(struct auxbuf *a, struct pt_regs *regs)
+XM_PARAMS(sendto)
 {
-	push_u32(a, ARG(0));
-	push_u32(a, ARG(1));
+	sendto_x_params(a, regs, nr, ret);
+	push_s64(a, (int)ARG(0));
 	push_u32(a, ARG(2));
+	if (ret < 0)
+		push_empty(a);
+	else
+		push_tuple(a, (int)ARG(0), 0, ARG(4), (int)ARG(5));
 }
-NO_EXIT_PARAMS(socket)
-FILLERS(socket, 3, 0)
+FILLERS(sendto, 3, 2, 5)
 
-// sendto: enter {fd, size, addr}, exit {res, data}
-static __always_inline void sendto_enter(struct auxbuf *a, struct pt_regs *regs)
+// recvfrom: enter {fd, size}, exit {res, data, tuple},
+// merged {res, data, tuple, fd, size}. The tuple's source is the peer: the
+// socket's, or for a socket without one the address the kernel wrote for
+// the caller, *addrlen bytes of it at most.
+E_PARAMS(recvfrom) { push_s64(a, (int)ARG(0)); push_u32(a, ARG(2)); }
+X_PARAMS(recvfrom)
 {
-	push_s64(a, (int)ARG(0));
-	push_u64(a, ARG(2));
-	push_user_sockaddr(a, ARG(4), (int)ARG(5));
-}
-static __always_inline void sendto_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
-{
+	push_s64(a, ret);
 	push_user_bytes(a, ARG(1), ret);
-}
-FILLERS(sendto, 3, 1)
-
-// recvfrom: enter {fd, size}, exit {res, data, addr}
-static __always_inline void recvfrom_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_s64(a, (int)ARG(0));
-	push_u64(a, ARG(2));
-}
-static __always_inline void recvfrom_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
-{
-	push_user_bytes(a, ARG(1), ret);
+	if (ret < 0) {
+		push_empty(a);
+		return;
+	}
 	int addrlen = 0;
 	__u64 lenp = ARG(5);
-	if (ret >= 0 && lenp)
+	if (ARG(4) && lenp)
 		bpf_probe_read_user(&addrlen, sizeof(addrlen), (void *)lenp);
-	push_user_sockaddr(a, ARG(4), addrlen);
+	push_tuple(a, (int)ARG(0), 1, ARG(4), addrlen);
 }
-FILLERS(recvfrom, 2, 2)
+XM_PARAMS(recvfrom) { recvfrom_x_params(a, regs, nr, ret); recvfrom_e_params(a, regs, nr); }
+FILLERS(recvfrom, 2, 3, 5)
 
-// setsockopt: enter {fd, level, optname, size}, exit {res}
-static __always_inline void setsockopt_enter(struct auxbuf *a, struct pt_regs *regs)
+// setsockopt: enter {}, exit {res, fd, level, optname, val, optlen}; merged
+// as exit. val is a one-byte tag (0: raw) and the option's bytes, cut at
+// the snaplen: five bytes for an int option, as Falco's.
+E_PARAMS(setsockopt) {}
+X_PARAMS(setsockopt)
 {
+	push_s64(a, ret);
 	push_s64(a, (int)ARG(0));
-	push_u32(a, ARG(1));
+	push_u8_clamped(a, (__u32)ARG(1));
+	push_u8_clamped(a, (__u32)ARG(2));
+	push_sockopt_val(a, ARG(3), (int)ARG(4));
+	push_u32(a, ARG(4));
+}
+XM_PARAMS(setsockopt) { setsockopt_x_params(a, regs, nr, ret); }
+FILLERS(setsockopt, 0, 6, 6)
+
+// accept: enter {}, exit {res, tuple, queuepct, queuelen, queuemax}; merged
+// as exit. The tuple is the new connection's (peer first); the queue
+// figures are the listening socket's backlog.
+static __always_inline void push_accept_x(struct auxbuf *a, struct pt_regs *regs, long ret)
+{
+	push_s64(a, ret);
+	if (ret >= 0)
+		push_tuple(a, ret, 1, 0, 0);
+	else
+		push_empty(a);
+	__u32 len = 0, max = 0;
+	struct socket *ls = fd_socket((int)ARG(0));
+	struct sock *lsk = ls ? BPF_CORE_READ(ls, sk) : NULL;
+	if (lsk) {
+		len = BPF_CORE_READ(lsk, sk_ack_backlog);
+		max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
+	}
+	push_u8(a, max ? (__u64)len * 100 / max : 0);
+	push_u32(a, len);
+	push_u32(a, max);
+}
+E_PARAMS(accept) {}
+X_PARAMS(accept) { push_accept_x(a, regs, ret); }
+XM_PARAMS(accept) { push_accept_x(a, regs, ret); }
+FILLERS(accept, 0, 5, 5)
+
+// accept4: enter {flags}, exit as accept, merged {exit..., flags}
+E_PARAMS(accept4) { push_u32(a, ARG(3)); }
+X_PARAMS(accept4) { push_accept_x(a, regs, ret); }
+XM_PARAMS(accept4) { push_accept_x(a, regs, ret); push_u32(a, ARG(3)); }
+FILLERS(accept4, 1, 5, 6)
+
+// open_by_handle_at: enter {}, exit {res, mountfd, flags, path, dev, ino};
+// merged as exit. Falco resolves the opened file's path; benchctl sends it
+// empty.
+E_PARAMS(open_by_handle_at) {}
+X_PARAMS(open_by_handle_at)
+{
+	push_s64(a, ret);
+	push_s64(a, (int)ARG(0));
 	push_u32(a, ARG(2));
-	push_u64(a, (__u32)ARG(4));
+	push_empty(a);
+	push_dev_ino(a, ret);
 }
-NO_EXIT_PARAMS(setsockopt)
-FILLERS(setsockopt, 4, 0)
-
-// accept: enter {fd}, exit {res, tuple}
-static __always_inline void accept_enter(struct auxbuf *a, struct pt_regs *regs) { push_s64(a, (int)ARG(0)); }
-static __always_inline void accept_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
-{
-	push_tuple(a, ret, 1);
-}
-FILLERS(accept, 1, 1)
-
-// accept4: enter {fd, flags}, exit {res, tuple}
-static __always_inline void accept4_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_s64(a, (int)ARG(0));
-	push_u32(a, ARG(3));
-}
-#define accept4_exit accept_exit
-FILLERS(accept4, 2, 1)
-
-// open_by_handle_at: enter {fd, flags}, exit {res}
-static __always_inline void open_by_handle_at_enter(struct auxbuf *a, struct pt_regs *regs)
-{
-	push_s64(a, (int)ARG(0));
-	push_u32(a, ARG(2));
-}
-NO_EXIT_PARAMS(open_by_handle_at)
-FILLERS(open_by_handle_at, 2, 0)
+XM_PARAMS(open_by_handle_at) { open_by_handle_at_x_params(a, regs, nr, ret); }
+FILLERS(open_by_handle_at, 0, 6, 6)
 
 /* ------------------------------------------------ the TOCTOU syscalls */
 
 // open, openat, openat2, creat and connect read a path or a sockaddr from
 // user memory, which another thread can rewrite between the kernel's copy
-// and the exit filler's read. Their enter parameters are written from
-// explicit argument values, so the same code serves the tp_btf fillers
-// (args from pt_regs), the per-syscall tracepoints (args from the
-// tracepoint) and the stash (args saved at enter).
+// and the exit filler's read. Their parameters are written from explicit
+// argument values, so the same code serves the tp_btf fillers (args from
+// pt_regs), the per-syscall tracepoints (args from the tracepoint) and
+// the stash (args saved at enter).
 
 static __always_inline void open_params(struct auxbuf *a, __u64 name, __u64 flags, __u64 mode)
 {
@@ -688,7 +828,7 @@ static __always_inline void openat2_params(struct auxbuf *a, __u64 dirfd, __u64 
 	push_user_path(a, name);
 	push_u32(a, how.flags);
 	push_u32(a, how.mode);
-	push_u64(a, how.resolve);
+	push_u32(a, how.resolve);
 }
 
 static __always_inline void creat_params(struct auxbuf *a, __u64 name, __u64 mode)
@@ -703,36 +843,54 @@ static __always_inline void connect_params(struct auxbuf *a, __u64 fd, __u64 add
 	push_user_sockaddr(a, addr, (int)addrlen);
 }
 
-// open: enter {name, flags, mode}, exit {res}
-static __always_inline void open_enter(struct auxbuf *a, struct pt_regs *regs) { open_params(a, ARG(0), ARG(1), ARG(2)); }
-NO_EXIT_PARAMS(open)
-FILLERS_EX(open, 3, 0)
-
-// openat: enter {dirfd, name, flags, mode}, exit {res}
-static __always_inline void openat_enter(struct auxbuf *a, struct pt_regs *regs) { openat_params(a, ARG(0), ARG(1), ARG(2), ARG(3)); }
-NO_EXIT_PARAMS(openat)
-FILLERS_EX(openat, 4, 0)
-
-// openat2: enter {dirfd, name, flags, mode, resolve}, exit {res}
-static __always_inline void openat2_enter(struct auxbuf *a, struct pt_regs *regs) { openat2_params(a, ARG(0), ARG(1), ARG(2)); }
-NO_EXIT_PARAMS(openat2)
-FILLERS_EX(openat2, 5, 0)
-
-// creat: enter {name, mode}, exit {res}
-static __always_inline void creat_enter(struct auxbuf *a, struct pt_regs *regs) { creat_params(a, ARG(0), ARG(1)); }
-NO_EXIT_PARAMS(creat)
-FILLERS_EX(creat, 2, 0)
-
-// connect: enter {fd, addr}, exit {res, tuple}; the tuple always comes
-// from the kernel socket, so it is what the kernel connected to.
-static __always_inline void connect_enter(struct auxbuf *a, struct pt_regs *regs) { connect_params(a, ARG(0), ARG(1), ARG(2)); }
-static __always_inline void connect_exit(struct auxbuf *a, struct pt_regs *regs, long ret)
+// The exit parameters that follow the enter ones (all but connect's).
+static __always_inline void open_tail(struct auxbuf *a, long ret) { push_dev_ino(a, ret); }
+// creat_flags: Falco's "file was created" bits; benchctl sends 0.
+static __always_inline void creat_tail(struct auxbuf *a, long ret)
 {
-	push_tuple(a, (int)ARG(0), 0);
+	push_dev_ino(a, ret);
+	push_u16(a, 0);
 }
-FILLERS_EX(connect, 2, 1)
 
-/* stash: copy at enter, use and delete at exit */
+// open: enter {name, flags, mode}, exit {res, name, flags, mode, dev, ino}
+E_PARAMS(open) { open_params(a, ARG(0), ARG(1), ARG(2)); }
+X_PARAMS(open) { push_s64(a, ret); open_params(a, ARG(0), ARG(1), ARG(2)); open_tail(a, ret); }
+FILLERS_EX(open, 3, 6)
+
+// openat: enter {dirfd, name, flags, mode},
+// exit {res, dirfd, name, flags, mode, dev, ino}
+E_PARAMS(openat) { openat_params(a, ARG(0), ARG(1), ARG(2), ARG(3)); }
+X_PARAMS(openat) { push_s64(a, ret); openat_params(a, ARG(0), ARG(1), ARG(2), ARG(3)); open_tail(a, ret); }
+FILLERS_EX(openat, 4, 7)
+
+// openat2: enter {dirfd, name, flags, mode, resolve},
+// exit {res, dirfd, name, flags, mode, resolve, dev, ino}
+E_PARAMS(openat2) { openat2_params(a, ARG(0), ARG(1), ARG(2)); }
+X_PARAMS(openat2) { push_s64(a, ret); openat2_params(a, ARG(0), ARG(1), ARG(2)); open_tail(a, ret); }
+FILLERS_EX(openat2, 5, 8)
+
+// creat: enter {name, mode}, exit {res, name, mode, dev, ino, creat_flags}
+E_PARAMS(creat) { creat_params(a, ARG(0), ARG(1)); }
+X_PARAMS(creat) { push_s64(a, ret); creat_params(a, ARG(0), ARG(1)); creat_tail(a, ret); }
+FILLERS_EX(creat, 2, 6)
+
+// connect: enter {fd, addr}, exit {res, tuple, fd}; merged {res, tuple,
+// fd, addr}. The tuple comes from the kernel socket, so it is what the
+// kernel connected to; it is sent when the call connected or is
+// connecting (-EINPROGRESS).
+#define EINPROGRESS_ 115
+static __always_inline void connect_tuple(struct auxbuf *a, struct pt_regs *regs, long ret, int user_fallback)
+{
+	if (ret == 0 || ret == -EINPROGRESS_)
+		push_tuple(a, (int)ARG(0), 0, user_fallback ? ARG(1) : 0, user_fallback ? (int)ARG(2) : 0);
+	else
+		push_empty(a);
+}
+E_PARAMS(connect) { connect_params(a, ARG(0), ARG(1), ARG(2)); }
+X_PARAMS(connect) { push_s64(a, ret); connect_tuple(a, regs, ret, 0); push_s64(a, (int)ARG(0)); }
+FILLERS_EX(connect, 2, 3)
+
+/* stash: copy at enter, use and disarm at exit */
 
 // stash_save keeps the arguments and, when ptr is set, up to max bytes of
 // user memory (a string when is_str) for this thread's exit filler.
@@ -783,8 +941,8 @@ static __always_inline struct stash *stash_take(__u32 nr)
 	return st;
 }
 
-// push_stash_data copies the stashed path or sockaddr into the event.
-static __always_inline void push_stash_data(struct auxbuf *a, struct stash *st)
+// push_stash_path copies the stashed path into the event.
+static __always_inline void push_stash_path(struct auxbuf *a, struct stash *st)
 {
 	__u64 len = st->len;
 	if (len == 0 || len > PATH_MAX_LEN) {
@@ -799,10 +957,28 @@ static __always_inline void push_stash_data(struct auxbuf *a, struct stash *st)
 	push_len(a, len);
 }
 
-// The merged exit fillers of the five: with toctou=stash they take the
-// enter parameters from the stash (falling back to user memory when there
-// is none); otherwise they read them at exit like every other filler.
-#define TOCTOU_XM(name, n_enter, n_exit, from_stash)                                \
+// push_stash_sockaddr encodes the stashed sockaddr: the stash holds a
+// kernel copy, so it goes through the same encoder from kernel memory.
+static __always_inline void push_stash_sockaddr(struct auxbuf *a, struct stash *st)
+{
+	__u64 len = st->len;
+	if (len < 2 || len > SOCKADDR_MAX) {
+		push_empty(a);
+		return;
+	}
+	len = bound(len, 2 * SOCKADDR_MAX - 1);
+	if (len > SOCKADDR_MAX || bpf_probe_read_kernel(a->tmp, len, st->data)) {
+		push_empty(a);
+		return;
+	}
+	encode_sockaddr(a, len);
+}
+
+// The merged exit fillers of the five: the exit event's parameters, and
+// connect's addr after them. With toctou=stash the enter parameters come
+// from the stash (falling back to user memory when there is none);
+// otherwise they are read at exit like every other filler's.
+#define TOCTOU_XM(name, n_xm, from_stash, from_regs)                                \
 	SEC("tp_btf/sys_exit")                                                      \
 	int BPF_PROG(name##_xm, struct pt_regs *regs, long ret)                     \
 	{                                                                           \
@@ -810,9 +986,8 @@ static __always_inline void push_stash_data(struct auxbuf *a, struct stash *st)
 		if (!a)                                                             \
 			return 0;                                                   \
 		__u32 nr = syscall_nr(regs);                                        \
-		aux_begin(a, nr * 4 + KIND_MERGED, 1 + n_exit + n_enter);           \
+		aux_begin(a, nr * 4 + KIND_MERGED, n_xm);                           \
 		push_s64(a, ret);                                                   \
-		name##_exit(a, regs, ret);                                          \
 		struct stash *st = NULL;                                            \
 		if (toctou_mode == TOCTOU_STASH)                                    \
 			st = stash_take(nr);                                        \
@@ -820,37 +995,57 @@ static __always_inline void push_stash_data(struct auxbuf *a, struct stash *st)
 			from_stash;                                                 \
 			st->armed = 0;                                              \
 		} else {                                                            \
-			name##_enter(a, regs);                                      \
+			from_regs;                                                  \
 		}                                                                   \
 		aux_submit(a);                                                      \
 		return 0;                                                           \
 	}
 
-TOCTOU_XM(open, 3, 0, ({
-	push_stash_data(a, st);
+TOCTOU_XM(open, 6, ({
+	push_stash_path(a, st);
 	push_u32(a, st->args[1]);
 	push_u32(a, st->args[2]);
+	open_tail(a, ret);
+}), ({
+	open_params(a, ARG(0), ARG(1), ARG(2));
+	open_tail(a, ret);
 }))
-TOCTOU_XM(openat, 4, 0, ({
+TOCTOU_XM(openat, 7, ({
 	push_s64(a, (int)st->args[0]);
-	push_stash_data(a, st);
+	push_stash_path(a, st);
 	push_u32(a, st->args[2]);
 	push_u32(a, st->args[3]);
+	open_tail(a, ret);
+}), ({
+	openat_params(a, ARG(0), ARG(1), ARG(2), ARG(3));
+	open_tail(a, ret);
 }))
-TOCTOU_XM(openat2, 5, 0, ({
+TOCTOU_XM(openat2, 8, ({
 	push_s64(a, (int)st->args[0]);
-	push_stash_data(a, st);
+	push_stash_path(a, st);
 	push_u32(a, st->how.flags);
 	push_u32(a, st->how.mode);
-	push_u64(a, st->how.resolve);
+	push_u32(a, st->how.resolve);
+	open_tail(a, ret);
+}), ({
+	openat2_params(a, ARG(0), ARG(1), ARG(2));
+	open_tail(a, ret);
 }))
-TOCTOU_XM(creat, 2, 0, ({
-	push_stash_data(a, st);
+TOCTOU_XM(creat, 6, ({
+	push_stash_path(a, st);
 	push_u32(a, st->args[1]);
+	creat_tail(a, ret);
+}), ({
+	creat_params(a, ARG(0), ARG(1));
+	creat_tail(a, ret);
 }))
-TOCTOU_XM(connect, 2, 1, ({
+TOCTOU_XM(connect, 4, ({
+	connect_tuple(a, regs, ret, 1);
 	push_s64(a, (int)st->args[0]);
-	push_stash_data(a, st);
+	push_stash_sockaddr(a, st);
+}), ({
+	connect_tuple(a, regs, ret, 1);
+	connect_params(a, ARG(0), ARG(1), ARG(2));
 }))
 
 /* per-syscall tracepoints: stash, or send an enter event */
