@@ -1,12 +1,14 @@
 package probes
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // HeaderLen is the size of the packed event header:
@@ -353,14 +355,21 @@ func (v Value) Format() string {
 	return fmt.Sprint(v.Val)
 }
 
-// JSON returns the value as it goes into trace's JSON lines: numbers stay
-// numbers, everything else is its Format string.
+// JSON returns the value as it goes into trace's JSON lines, losslessly:
+// numbers stay numbers; bytes that are valid UTF-8 are a JSON string (its
+// escapes keep every byte, control characters included); other bytes are
+// {"base64": "..."}, standard encoding; the rest is its Format string.
 func (v Value) JSON() any {
 	switch x := v.Val.(type) {
 	case int64, uint64, uint32, uint16, uint8:
 		return x
 	case nil:
 		return nil
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x)
+		}
+		return map[string]string{"base64": base64.StdEncoding.EncodeToString(x)}
 	}
 	return v.Format()
 }

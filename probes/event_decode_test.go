@@ -192,7 +192,11 @@ func TestValueFormatAndJSON(t *testing.T) {
 		{Value{Val: uint16(11)}, uint16(11)},
 		{Value{Val: uint8(255)}, uint8(255)},
 		{Value{}, nil},
-		{data, ". A~.."},
+		// Not UTF-8 (0xff): base64 of 1f 20 41 7e 7f ff.
+		{data, map[string]string{"base64": "HyBBfn//"}},
+		// UTF-8 with control characters: the string itself, which
+		// encoding/json escapes without loss.
+		{Value{Val: []byte("\x7fELF\x02\x01\x00é")}, "\x7fELF\x02\x01\x00é"},
 		{Value{Val: "/etc/hostname"}, "/etc/hostname"},
 		{Value{Val: SockAddr{Family: 10, Addr: netip.MustParseAddrPort("[::1]:22")}}, "[::1]:22"},
 	} {
