@@ -1,0 +1,351 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes"
+)
+
+// Fidelity checks the premise of the exit-only design: that one merged
+// exit event says exactly what the enter and exit events said. It loads
+// enter_exit and one exit_only per TOCTOU option at the same time, so
+// every call of the workload is seen by all of them: nothing has to be
+// deterministic, and ports, inodes and fds are the same on both sides. It
+// then pairs each thread's calls in order and compares the merged event,
+// parameter by parameter, with the enter event's parameters and the exit
+// event's.
+
+// FidelityOptions says what to trace and how to run the workload.
+type FidelityOptions struct {
+	Syscalls []string
+	TOCTOU   []probes.TOCTOU // exit_only options to check; empty: none only
+	RingSize int
+	Snaplen  int
+	// CgroupID restricts events to one cgroup (a command's tree); Keep,
+	// when set, keeps only the events it accepts (e.g. one thread).
+	CgroupID uint64
+	Keep     func(ev probes.Event) bool
+}
+
+// FidelityRow is one syscall's verdict under one exit_only option.
+type FidelityRow struct {
+	Syscall  string `json:"syscall"`
+	Calls    int    `json:"calls"`    // enter_exit calls completed (exit seen)
+	Merged   int    `json:"merged"`   // exit_only merged events
+	Pairs    int    `json:"pairs"`    // calls compared
+	Compared int    `json:"compared"` // parameters compared
+	// Mismatches are parameters that differ without a known reason;
+	// Explained those that differ for a reason named in Reasons.
+	Mismatches int      `json:"mismatches"`
+	Explained  int      `json:"explained,omitempty"`
+	Extra      []string `json:"extra,omitempty"` // merged-only parameters: no counterpart to compare
+	Sample     string   `json:"sample,omitempty"`
+	Reasons    []string `json:"reasons,omitempty"`
+}
+
+// OK says the row holds no mismatch and as many merged events as calls.
+func (r FidelityRow) OK() bool { return r.Mismatches == 0 && r.Calls == r.Merged }
+
+// FidelityReport is the verdict of one check.
+type FidelityReport struct {
+	Options []probes.TOCTOU                 `json:"toctou"`
+	Rows    map[probes.TOCTOU][]FidelityRow `json:"rows"`
+	// Drops are events the kernel could not deliver, per probe set: a
+	// check with drops is incomplete.
+	Drops map[string]uint64 `json:"drops"`
+}
+
+// OK says every row of every option is OK and nothing was dropped.
+func (f *FidelityReport) OK() bool {
+	for _, d := range f.Drops {
+		if d > 0 {
+			return false
+		}
+	}
+	for _, rows := range f.Rows {
+		for _, r := range rows {
+			if !r.OK() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// explained names parameters that may differ between the pair and the
+// merged event for a reason, by syscall and parameter.
+var explained = map[string]map[string]string{
+	"sendto": {
+		// The enter event reads the socket before the call; a socket
+		// the call itself binds (an unbound UDP socket) has no local
+		// address at enter.
+		"tuple": "a socket the call binds has no local port at enter",
+	},
+}
+
+// explainedTOCTOU: under toctou none the merged event reads user memory
+// at exit; another thread may have rewritten it since the kernel's copy.
+var explainedTOCTOU = map[string]bool{"name": true, "addr": true}
+
+// CheckFidelity loads the probe sets, runs work, and compares.
+func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Context) error) (*FidelityReport, error) {
+	opts := o.TOCTOU
+	if len(opts) == 0 {
+		opts = []probes.TOCTOU{probes.TOCTOUNone}
+	}
+	type set struct {
+		name   string
+		toctou probes.TOCTOU
+		p      *probes.Probes
+		c      *probes.Consumer
+		mu     sync.Mutex
+		events []probes.Event
+	}
+	sets := []*set{{name: string(probes.ModeEnterExit)}}
+	for _, t := range opts {
+		sets = append(sets, &set{name: string(probes.ModeExitOnly) + "/" + string(t), toctou: t})
+	}
+	closeAll := func() {
+		for _, s := range sets {
+			if s.c != nil {
+				s.c.Stop()
+			}
+			if s.p != nil {
+				s.p.Close()
+			}
+		}
+	}
+	defer closeAll()
+	for i, s := range sets {
+		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID}
+		if i > 0 {
+			cfg.Mode, cfg.TOCTOU = probes.ModeExitOnly, s.toctou
+		}
+		p, err := probes.Load(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %w", s.name, err)
+		}
+		s.p = p
+		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+			if o.Keep != nil && !o.Keep(ev) {
+				return
+			}
+			ev.Raw = nil
+			s.mu.Lock()
+			s.events = append(s.events, ev)
+			s.mu.Unlock()
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("starting the consumer of %s: %w", s.name, err)
+		}
+	}
+	workErr := work(ctx)
+	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}}
+	for _, s := range sets {
+		if err := s.p.Detach(); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range sets {
+		snap, err := s.p.Snapshot()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.c.Stop(); err != nil {
+			return nil, err
+		}
+		s.c = nil
+		rep.Drops[s.name] = snap.Counters.Drops()
+	}
+	if workErr != nil {
+		return nil, workErr
+	}
+	table := probes.Native()
+	for _, s := range sets[1:] {
+		rep.Rows[s.toctou] = CompareFidelity(table, sets[0].events, s.events, s.toctou)
+	}
+	return rep, nil
+}
+
+// call is one syscall a thread made, as enter_exit saw it.
+type call struct {
+	enter, exit *probes.Event
+}
+
+// CompareFidelity pairs each thread's calls of each syscall in order,
+// the enter_exit pairs with the exit_only merged events, and compares
+// them. Events must be in timestamp order (as the consumer delivers them).
+func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU) []FidelityRow {
+	type key struct {
+		tid     uint32
+		syscall string
+	}
+	calls := map[key][]call{}
+	inflight := map[uint32]*probes.Event{}
+	for i := range pairEvents {
+		ev := &pairEvents[i]
+		if ev.Dir == "enter" {
+			inflight[ev.Tid] = ev
+			continue
+		}
+		c := call{exit: ev}
+		if e := inflight[ev.Tid]; e != nil && e.Syscall == ev.Syscall {
+			c.enter = e
+		}
+		delete(inflight, ev.Tid)
+		k := key{ev.Tid, ev.Syscall}
+		calls[k] = append(calls[k], c)
+	}
+	merged := map[key][]*probes.Event{}
+	for i := range mergedEvents {
+		ev := &mergedEvents[i]
+		if !ev.Merged {
+			continue // toctou enter_event's enter events
+		}
+		k := key{ev.Tid, ev.Syscall}
+		merged[k] = append(merged[k], ev)
+	}
+	rows := map[string]*FidelityRow{}
+	row := func(name string) *FidelityRow {
+		r := rows[name]
+		if r == nil {
+			r = &FidelityRow{Syscall: name}
+			if s, err := table.Lookup(name); err == nil {
+				r.Extra = extraParams(s)
+			}
+			rows[name] = r
+		}
+		return r
+	}
+	keys := map[key]bool{}
+	for k := range calls {
+		keys[k] = true
+	}
+	for k := range merged {
+		keys[k] = true
+	}
+	reasons := map[string]map[string]bool{}
+	for k := range keys {
+		r := row(k.syscall)
+		cs, ms := calls[k], merged[k]
+		r.Calls += len(cs)
+		r.Merged += len(ms)
+		for i := 0; i < len(cs) && i < len(ms); i++ {
+			r.Pairs++
+			c, m := cs[i], ms[i]
+			for _, side := range []*probes.Event{c.enter, c.exit} {
+				if side == nil {
+					continue
+				}
+				for _, v := range side.Params {
+					mv, ok := m.Param(v.Name)
+					if !ok {
+						continue // only the pair has it: the table test guards this
+					}
+					r.Compared++
+					if reflect.DeepEqual(v.Val, mv.Val) {
+						continue
+					}
+					reason := explained[k.syscall][v.Name]
+					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil {
+						// bpf_probe_read_user cannot fault a page in:
+						// at sys_enter the kernel has not touched it yet.
+						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter)"
+					}
+					if reason == "" && toctou == probes.TOCTOUNone && side == c.enter && explainedTOCTOU[v.Name] {
+						reason = "toctou none reads " + v.Name + " from user memory at exit"
+					}
+					if reason != "" {
+						r.Explained++
+						if reasons[k.syscall] == nil {
+							reasons[k.syscall] = map[string]bool{}
+						}
+						reasons[k.syscall][v.Name+": "+reason] = true
+						continue
+					}
+					r.Mismatches++
+					if r.Sample == "" {
+						r.Sample = fmt.Sprintf("tid %d call %d %s: %s %s=%s, merged %s", k.tid, i+1, v.Name, side.Dir, v.Name, v.Format(), mv.Format())
+					}
+				}
+			}
+		}
+	}
+	out := make([]FidelityRow, 0, len(rows))
+	for name, r := range rows {
+		for reason := range reasons[name] {
+			r.Reasons = append(r.Reasons, reason)
+		}
+		sort.Strings(r.Reasons)
+		if r.Calls != r.Merged && r.Sample == "" {
+			r.Sample = fmt.Sprintf("%d calls completed under enter_exit, %d merged events", r.Calls, r.Merged)
+		}
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Syscall < out[j].Syscall })
+	return out
+}
+
+// extraParams are the merged event's parameters that neither the enter
+// nor the exit event has (Falco 0.25.4 added a few): nothing to compare.
+func extraParams(s probes.Syscall) []string {
+	have := map[string]bool{}
+	for _, p := range s.Enter {
+		have[p.Name] = true
+	}
+	for _, p := range s.Exit {
+		have[p.Name] = true
+	}
+	var out []string
+	for _, p := range s.Merged {
+		if !have[p.Name] {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// ThreadWindow keeps the events one thread made between two marks: the
+// Keep of a check whose workload runs on one of benchctl's own threads
+// (that thread runs other goroutines before and after).
+type ThreadWindow struct {
+	tid, begin, end atomic.Int64
+}
+
+// NewThreadWindow returns a window that keeps nothing until marked.
+func NewThreadWindow() *ThreadWindow {
+	w := &ThreadWindow{}
+	w.tid.Store(-1)
+	w.end.Store(math.MaxInt64)
+	return w
+}
+
+// Mark opens (start) or closes the window on thread tid, now.
+func (w *ThreadWindow) Mark(tid int, start bool) {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // bpf_ktime_get_ns's clock
+	if start {
+		w.begin.Store(ts.Nano())
+		w.tid.Store(int64(tid))
+	} else {
+		w.end.Store(ts.Nano())
+	}
+}
+
+// Keep says whether ev is the thread's and inside the window.
+func (w *ThreadWindow) Keep(ev probes.Event) bool {
+	ts := int64(ev.Ts)
+	return int64(ev.Tid) == w.tid.Load() && ts >= w.begin.Load() && ts <= w.end.Load()
+}
+
+// ErrFidelity is returned (wrapped) when a check found a mismatch.
+var ErrFidelity = errors.New("merged events differ from enter+exit")

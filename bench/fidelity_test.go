@@ -1,0 +1,138 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+func ev(tid uint32, syscall, dir string, merged bool, params ...probes.Value) probes.Event {
+	return probes.Event{Tid: tid, Syscall: syscall, Dir: dir, Merged: merged, Params: params}
+}
+
+func val(name string, v any) probes.Value { return probes.Value{Name: name, Val: v} }
+
+// TestCompareFidelity works the pairing and the comparison through by
+// hand: two threads, interleaved; one merged parameter that differs; one
+// thread's call missing on the merged side.
+func TestCompareFidelity(t *testing.T) {
+	tbl := probes.Native()
+	pairs := []probes.Event{
+		ev(1, "read", "enter", false, val("fd", int64(3)), val("size", uint32(64))),
+		ev(2, "close", "enter", false, val("fd", int64(5))),
+		ev(1, "read", "exit", false, val("res", int64(2)), val("data", []byte("hi")), val("fd", int64(3)), val("size", uint32(64))),
+		ev(2, "close", "exit", false, val("res", int64(0))),
+		ev(1, "read", "enter", false, val("fd", int64(3)), val("size", uint32(64))),
+		ev(1, "read", "exit", false, val("res", int64(-11)), val("data", nil), val("fd", int64(3)), val("size", uint32(64))),
+		ev(2, "close", "enter", false, val("fd", int64(6))),
+		ev(2, "close", "exit", false, val("res", int64(0))),
+	}
+	merged := []probes.Event{
+		ev(2, "close", "exit", true, val("res", int64(0)), val("fd", int64(5))),
+		ev(1, "read", "exit", true, val("res", int64(2)), val("data", []byte("hi")), val("fd", int64(3)), val("size", uint32(64))),
+		// The second read's data differs: one mismatch.
+		ev(1, "read", "exit", true, val("res", int64(-11)), val("data", []byte("??")), val("fd", int64(3)), val("size", uint32(64))),
+		// Thread 2's second close is missing.
+	}
+	rows := CompareFidelity(tbl, pairs, merged, probes.TOCTOUStash)
+	if len(rows) != 2 || rows[0].Syscall != "close" || rows[1].Syscall != "read" {
+		t.Fatalf("rows %+v", rows)
+	}
+	cl, rd := rows[0], rows[1]
+	// close: 2 calls, 1 merged, 1 pair; enter fd + exit res = 2 compared.
+	if cl.Calls != 2 || cl.Merged != 1 || cl.Pairs != 1 || cl.Compared != 2 || cl.Mismatches != 0 || cl.OK() {
+		t.Errorf("close: %+v", cl)
+	}
+	if !strings.Contains(cl.Sample, "2 calls completed under enter_exit, 1 merged") {
+		t.Errorf("close sample %q", cl.Sample)
+	}
+	// read: 2 pairs, each enter 2 + exit 4 = 12 compared, 1 mismatch.
+	if rd.Calls != 2 || rd.Merged != 2 || rd.Pairs != 2 || rd.Compared != 12 || rd.Mismatches != 1 || rd.OK() {
+		t.Errorf("read: %+v", rd)
+	}
+	if !strings.Contains(rd.Sample, "call 2 data") {
+		t.Errorf("read sample %q", rd.Sample)
+	}
+	rep := &FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUStash}, Rows: map[probes.TOCTOU][]FidelityRow{probes.TOCTOUStash: rows}}
+	if rep.OK() {
+		t.Error("a report with mismatches is OK")
+	}
+}
+
+// TestCompareFidelityExplained: a path that differs under toctou none is
+// explained (read at exit), under stash it is a mismatch.
+func TestCompareFidelityExplained(t *testing.T) {
+	tbl := probes.Native()
+	pairs := []probes.Event{
+		ev(1, "openat", "enter", false, val("dirfd", int64(-100)), val("name", "/a"), val("flags", uint32(0)), val("mode", uint32(0))),
+		ev(1, "openat", "exit", false, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/b"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2))),
+	}
+	merged := []probes.Event{
+		ev(1, "openat", "exit", true, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/b"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2))),
+	}
+	none := CompareFidelity(tbl, pairs, merged, probes.TOCTOUNone)[0]
+	if none.Mismatches != 0 || none.Explained != 1 || len(none.Reasons) != 1 || !none.OK() {
+		t.Errorf("toctou none: %+v", none)
+	}
+	stash := CompareFidelity(tbl, pairs, merged, probes.TOCTOUStash)[0]
+	if stash.Mismatches != 1 || stash.OK() {
+		t.Errorf("toctou stash: %+v", stash)
+	}
+}
+
+// TestFidelityKernel runs the check for real: every syscall of the
+// fidelity workload, every TOCTOU option, all at once.
+func TestFidelityKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("loading BPF programs needs root (CI runs as root)")
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		t.Skip(err)
+	}
+	var set []string
+	for _, n := range workloads.FidelitySyscalls {
+		if _, err := probes.Lookup(n); err == nil {
+			set = append(set, n)
+		}
+	}
+	win := NewThreadWindow()
+	o := FidelityOptions{
+		Syscalls: set,
+		TOCTOU:   []probes.TOCTOU{probes.TOCTOUNone, probes.TOCTOUStash, probes.TOCTOUEnterEvent},
+		Keep:     win.Keep,
+	}
+	dir := t.TempDir()
+	rep, err := CheckFidelity(context.Background(), o, func(context.Context) error {
+		return workloads.FidelityCalls(dir, win.Mark)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range o.TOCTOU {
+		seen := map[string]FidelityRow{}
+		for _, r := range rep.Rows[opt] {
+			seen[r.Syscall] = r
+			if !r.OK() {
+				t.Errorf("toctou %s: %s: %+v", opt, r.Syscall, r)
+			}
+		}
+		for _, n := range set {
+			r, ok := seen[n]
+			if !ok || r.Pairs == 0 || r.Compared == 0 {
+				t.Errorf("toctou %s: %s was not compared: %+v", opt, n, r)
+			}
+		}
+	}
+	for name, d := range rep.Drops {
+		if d != 0 {
+			t.Errorf("%s dropped %d events", name, d)
+		}
+	}
+}

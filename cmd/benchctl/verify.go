@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+func init() {
+	commands["verify"] = command{
+		summary: "check that each merged exit event says what the enter+exit pair said",
+		run:     cmdVerify,
+	}
+}
+
+func cmdVerify(args []string) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	syscalls := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
+	toctou := fs.String("toctou", "none,stash,enter_event", "comma-separated exit_only TOCTOU options to check")
+	format := fs.String("format", "text", "output format: text, markdown or json")
+	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
+	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [-- CMD ARGS...]")
+		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
+		fmt.Fprintln(os.Stderr, "fidelity workload (every syscall with a filler of its own, with known arguments, and failing")
+		fmt.Fprintln(os.Stderr, "calls) or CMD, pairs each thread's calls in order and compares every merged exit event with")
+		fmt.Fprintln(os.Stderr, "its enter and exit events, parameter by parameter. Exits 1 on any mismatch. Flags:")
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil
+		}
+		return usageError("verify: %v", err)
+	}
+	switch *format {
+	case "text", "markdown", "json":
+	default:
+		return usageError("verify: unknown format %q (text, markdown or json)", *format)
+	}
+	var opts []probes.TOCTOU
+	for _, s := range strings.Split(*toctou, ",") {
+		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
+		if err != nil {
+			return usageError("verify: %v", err)
+		}
+		opts = append(opts, t)
+	}
+	names := workloads.FidelitySyscalls
+	if *syscalls != "" {
+		names = strings.Split(*syscalls, ",")
+	}
+	var set []string
+	for _, n := range names {
+		if _, err := probes.Lookup(strings.TrimSpace(n)); err != nil {
+			if *syscalls != "" {
+				return usageError("verify: %v", err)
+			}
+			continue // the built-in list names syscalls this architecture may lack
+		}
+		set = append(set, strings.TrimSpace(n))
+	}
+	argv := fs.Args()
+	if err := probes.CheckEnvironment(); err != nil {
+		return envError(err)
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen}
+	var work func(context.Context) error
+	if len(argv) == 0 {
+		dir, err := os.MkdirTemp("", "benchctl-verify-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		// The workload runs on one of benchctl's threads: keep that
+		// thread's events while it runs the workload, and no other.
+		win := bench.NewThreadWindow()
+		o.Keep = win.Keep
+		work = func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
+	} else {
+		cg, err := probes.NewCgroup("benchctl-verify")
+		if err != nil {
+			return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
+		}
+		defer cg.Close()
+		o.CgroupID = cg.ID
+		work = func(ctx context.Context) error {
+			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
+			if err := cmd.Run(); err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					fmt.Fprintf(os.Stderr, "benchctl verify: %s: %v (its events are checked all the same)\n", argv[0], err)
+					return nil
+				}
+				return fmt.Errorf("running %s: %w", argv[0], err)
+			}
+			return nil
+		}
+	}
+	rep, err := bench.CheckFidelity(ctx, o, work)
+	if err != nil {
+		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+			return envError(err)
+		}
+		return err
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: 130, err: errors.New("interrupted")}
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	default:
+		writeFidelity(os.Stdout, rep, *format == "markdown")
+	}
+	if !rep.OK() {
+		return &exitError{code: 1, err: bench.ErrFidelity}
+	}
+	return nil
+}
+
+// writeFidelity prints one table per TOCTOU option.
+func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
+	for _, t := range rep.Options {
+		rows := rep.Rows[t]
+		title := fmt.Sprintf("exit_only (toctou %s) against enter_exit", t)
+		header := []string{"syscall", "calls", "merged", "pairs", "params compared", "mismatches", "explained", "merged only", "verdict"}
+		var lines [][]string
+		for _, r := range rows {
+			verdict := "ok"
+			if !r.OK() {
+				verdict = "MISMATCH: " + r.Sample
+			}
+			lines = append(lines, []string{r.Syscall, fmt.Sprint(r.Calls), fmt.Sprint(r.Merged), fmt.Sprint(r.Pairs),
+				fmt.Sprint(r.Compared), fmt.Sprint(r.Mismatches), fmt.Sprint(r.Explained), strings.Join(r.Extra, " "), verdict})
+		}
+		if markdown {
+			fmt.Fprintf(w, "### %s\n\n| %s |\n|%s\n", title, strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
+			for _, l := range lines {
+				fmt.Fprintf(w, "| %s |\n", strings.Join(l, " | "))
+			}
+		} else {
+			fmt.Fprintln(w, title)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.ToUpper(strings.Join(header, "\t")))
+			for _, l := range lines {
+				fmt.Fprintln(tw, strings.Join(l, "\t"))
+			}
+			tw.Flush()
+		}
+		for _, r := range rows {
+			for _, reason := range r.Reasons {
+				fmt.Fprintf(w, "explained: %s %s\n", r.Syscall, reason)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	for name, d := range rep.Drops {
+		if d > 0 {
+			fmt.Fprintf(w, "incomplete: %s dropped %d events (a larger --ring-size helps)\n", name, d)
+		}
+	}
+	if rep.OK() {
+		fmt.Fprintln(w, "verdict: every merged event says what its enter and exit events said")
+	} else {
+		fmt.Fprintln(w, "verdict: MISMATCH")
+	}
+}
