@@ -121,6 +121,10 @@ type Counters struct {
 	Attempted     uint64 `json:"attempted"`       // events the programs tried to send
 	DropsFull     uint64 `json:"drops_full"`      // ring buffer had no room
 	DropsTooLarge uint64 `json:"drops_too_large"` // event larger than the maximum event size
+	// Ia32Skipped counts 32-bit syscalls (x86-64's ia32 emulation) the
+	// dispatchers saw at exit and did not trace: their numbers are
+	// another table's.
+	Ia32Skipped uint64 `json:"ia32_skipped,omitempty"`
 }
 
 // Drops is the sum of all drop causes.
@@ -174,6 +178,7 @@ func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 		Attempted:     s.Counters.Attempted - earlier.Counters.Attempted,
 		DropsFull:     s.Counters.DropsFull - earlier.Counters.DropsFull,
 		DropsTooLarge: s.Counters.DropsTooLarge - earlier.Counters.DropsTooLarge,
+		Ia32Skipped:   s.Counters.Ia32Skipped - earlier.Counters.Ia32Skipped,
 	}
 	return out
 }

@@ -362,6 +362,7 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			s.Counters.Attempted += c.Attempted
 			s.Counters.DropsFull += c.DropsFull
 			s.Counters.DropsTooLarge += c.DropsTooLarge
+			s.Counters.Ia32Skipped += c.Ia32Skipped
 		}
 	}
 	return s, nil

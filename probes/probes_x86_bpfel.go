@@ -26,6 +26,7 @@ type probesCounters struct {
 	Attempted     uint64
 	DropsFull     uint64
 	DropsTooLarge uint64
+	Ia32Skipped   uint64
 }
 
 type probesStash struct {

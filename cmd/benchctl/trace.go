@@ -345,6 +345,7 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 	fmt.Fprintf(w, "  %-18s %14d %16d %10.1f\n", "total", totCnt, totNs, avg)
 	fmt.Fprintf(w, "\nkernel counters (since attach):\n")
 	fmt.Fprintf(w, "  events attempted   %d\n  drops (full)       %d\n  drops (too large)  %d\n", k.Attempted, k.DropsFull, k.DropsTooLarge)
+	fmt.Fprintf(w, "  32-bit syscalls    %d (not traced)\n", k.Ia32Skipped)
 	fmt.Fprintf(w, "\nuserspace (events received: the command's process tree, or with --count the whole machine):\n")
 	fmt.Fprintf(w, "  events received    %d\n  bytes received     %d\n", u.Events, u.Bytes)
 	if u.Events > 0 {
