@@ -246,24 +246,28 @@ static __always_inline __u64 bound(__u64 v, const __u64 mask)
 	return v;
 }
 
-// Bytes from user memory: n is cut at the snaplen.
-static __always_inline void push_user_bytes(struct auxbuf *a, __u64 ptr, __s64 n)
+// copy_user_snap copies n bytes at ptr, cut at the snaplen, into the event
+// at off; it returns how many it copied (0 when there was nothing to copy
+// or the read failed).
+static __always_inline __u64 copy_user_snap(struct auxbuf *a, __u32 off, __u64 ptr, __s64 n)
 {
-	if (n <= 0 || !ptr) {
-		push_empty(a);
-		return;
-	}
+	if (n <= 0 || !ptr)
+		return 0;
 	__u64 len = n;
 	if (len > snaplen)
 		len = snaplen;
 	if (len > SNAPLEN_MAX)
 		len = SNAPLEN_MAX;
 	len = bound(len, 2 * SNAPLEN_MAX - 1);
-	if (bpf_probe_read_user(&a->data[SAFE(a->payload_pos)], len, (void *)ptr)) {
-		push_empty(a);
-		return;
-	}
-	push_len(a, len);
+	if (bpf_probe_read_user(&a->data[SAFE(off)], len, (void *)ptr))
+		return 0;
+	return len;
+}
+
+// Bytes from user memory: n is cut at the snaplen.
+static __always_inline void push_user_bytes(struct auxbuf *a, __u64 ptr, __s64 n)
+{
+	push_len(a, copy_user_snap(a, a->payload_pos, ptr, n));
 }
 
 // A NUL-terminated path from user memory, NUL included.
@@ -337,20 +341,8 @@ static __always_inline void push_user_sockaddr(struct auxbuf *a, __u64 ptr, __s6
 // option's bytes, cut at the snaplen (five bytes for an int option).
 static __always_inline void push_sockopt_val(struct auxbuf *a, __u64 ptr, __s64 n)
 {
-	__u32 off = SAFE(a->payload_pos);
-	a->data[off] = 0;
-	__u64 len = 0;
-	if (n > 0 && ptr) {
-		len = n;
-		if (len > snaplen)
-			len = snaplen;
-		if (len > SNAPLEN_MAX)
-			len = SNAPLEN_MAX;
-		len = bound(len, 2 * SNAPLEN_MAX - 1);
-		if (bpf_probe_read_user(&a->data[SAFE(off + 1)], len, (void *)ptr))
-			len = 0;
-	}
-	push_len(a, 1 + len);
+	a->data[SAFE(a->payload_pos)] = 0;
+	push_len(a, 1 + copy_user_snap(a, a->payload_pos + 1, ptr, n));
 }
 
 // The file behind fd of the current task, or NULL.
