@@ -121,9 +121,9 @@ type Counters struct {
 	Attempted     uint64 `json:"attempted"`       // events the programs tried to send
 	DropsFull     uint64 `json:"drops_full"`      // ring buffer had no room
 	DropsTooLarge uint64 `json:"drops_too_large"` // event larger than the maximum event size
-	// Ia32Skipped counts 32-bit syscalls (x86-64's ia32 emulation) the
-	// dispatchers saw at exit and did not trace: their numbers are
-	// another table's.
+	// Ia32Skipped counts 32-bit syscalls (x86-64's ia32 emulation) whose
+	// number is in the traced set and that the dispatchers did not
+	// trace: their numbers are another table's.
 	Ia32Skipped uint64 `json:"ia32_skipped,omitempty"`
 }
 

@@ -53,7 +53,7 @@ struct counters {
 	__u64 attempted;       // events the programs tried to send
 	__u64 drops_full;      // the ring buffer had no room
 	__u64 drops_too_large; // the event was larger than MAX_EVENT_SIZE
-	__u64 ia32_skipped;    // 32-bit syscalls seen at exit and not traced
+	__u64 ia32_skipped;    // 32-bit syscalls with a traced number, not traced
 };
 
 // The scratch buffer an event is built in before it is copied out.
@@ -511,22 +511,12 @@ static __always_inline int in_ia32(void)
 #endif
 }
 
-// skip_ia32 drops a 32-bit syscall, counting it at exit (once a call) when
-// the cgroup filter would have kept it.
-static __always_inline int skip_ia32(int at_exit)
-{
-	if (!in_ia32())
-		return 0;
-	if (at_exit && (!cgroup_filter || bpf_get_current_cgroup_id() == cgroup_filter)) {
-		__u32 zero = 0;
-		struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
-		if (c)
-			c->ia32_skipped++;
-	}
-	return 1;
-}
-
-static __always_inline int interesting_nr(__u32 nr)
+// interesting_nr says whether the dispatchers trace this syscall: a
+// number of the set, from the traced cgroup, and not a 32-bit call (whose
+// number would be read with the wrong table: those are counted at exit,
+// once a call, and dropped). The ia32 check comes last, so only the
+// syscalls that pass the rest pay for it.
+static __always_inline int interesting_nr(__u32 nr, int at_exit)
 {
 	if (nr >= SYSCALL_TABLE_SIZE)
 		return 0;
@@ -535,13 +525,22 @@ static __always_inline int interesting_nr(__u32 nr)
 		return 0;
 	if (cgroup_filter && bpf_get_current_cgroup_id() != cgroup_filter)
 		return 0;
+	if (in_ia32()) {
+		if (at_exit) {
+			__u32 zero = 0;
+			struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+			if (c)
+				c->ia32_skipped++;
+		}
+		return 0;
+	}
 	return 1;
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	if (skip_ia32(0) || !interesting_nr(id))
+	if (!interesting_nr(id, 0))
 		return 0;
 	bpf_tail_call(ctx, &enter_fillers, id);
 	return 0;
@@ -551,7 +550,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	long id = syscall_nr(regs);
-	if (skip_ia32(1) || !interesting_nr(id))
+	if (!interesting_nr(id, 1))
 		return 0;
 	bpf_tail_call(ctx, &exit_fillers, id);
 	return 0;
