@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -112,8 +113,19 @@ func TestRtSigreturnHasNoExit(t *testing.T) {
 			signal.Notify(notify, unix.SIGUSR1)
 			defer signal.Stop(notify)
 			evs := collectAll(t, Config{Mode: mode, Syscalls: []string{"rt_sigreturn"}}, "rt_sigreturn", func() {
+				// A signal sent with tgkill to the calling thread is
+				// handled on that thread before tgkill returns to Go,
+				// so each handler's rt_sigreturn has run when the loop
+				// goes on. With kill(2) the kernel may pick another
+				// thread, whose rt_sigreturn can come after the probe
+				// is detached (CI saw 4 of 5 that way).
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
 				for i := 0; i < 5; i++ {
-					unix.Kill(unix.Getpid(), unix.SIGUSR1)
+					if err := unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGUSR1); err != nil {
+						t.Error(err)
+						return
+					}
 					select {
 					case <-notify:
 					case <-time.After(2 * time.Second):
