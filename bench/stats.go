@@ -337,6 +337,19 @@ var Measures = []Measure{
 		return float64(run.Kernel.Drops()), counted(v, run, "drops")
 	}},
 	{Key: "drop_ratio", Label: "drop ratio", Kind: KindPercent, Better: -1, Value: dropRatio},
+	// Fidelity: paths read from user memory that came back failed (sent
+	// empty), from benchctl's own probes' kernel counters.
+	{Key: "path_reads_failed", Label: "failed path reads", Kind: KindCount, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		t := run.Kernel.PathReadsTotal("")
+		return float64(t.Failed), traced(v) && !v.External() && t.Reads > 0
+	}},
+	{Key: "path_read_failure", Label: "failed path read share", Kind: KindPercent, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		t := run.Kernel.PathReadsTotal("")
+		if !traced(v) || v.External() || t.Reads == 0 {
+			return 0, false
+		}
+		return 100 * float64(t.Failed) / float64(t.Reads), true
+	}},
 	{Key: "consumer_cpu_s", Label: "consumer CPU", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		return run.User.CPUSeconds * 1e9, traced(v) && run.User.CPUSeconds > 0
 	}},

@@ -125,6 +125,44 @@ type Counters struct {
 	// number is in the traced set and that the dispatchers did not
 	// trace: their numbers are another table's.
 	Ia32Skipped uint64 `json:"ia32_skipped,omitempty"`
+	// PathReads says what became of the paths read from user memory,
+	// keyed "<syscall>_enter" (read at sys_enter: enter events, the
+	// TOCTOU stash and enter_event) or "<syscall>_exit" (read at
+	// sys_exit). Only keys with reads are present.
+	PathReads map[string]PathReads `json:"path_reads,omitempty"`
+}
+
+// PathReads counts path reads by result. A failed read sends the path
+// empty: at sys_enter it fails when the string's page is not resident yet
+// (the kernel has not copied it, and a non-sleepable BPF program cannot
+// fault it in), or when the pointer is bad (the syscall then fails too).
+type PathReads struct {
+	Reads   uint64 `json:"reads"`
+	Failed  uint64 `json:"failed"`
+	Empty   uint64 `json:"empty,omitempty"`    // the user's string was ""
+	AtLimit uint64 `json:"at_limit,omitempty"` // filled PATH_MAX: cut if it was longer
+}
+
+// Add returns p + o.
+func (p PathReads) Add(o PathReads) PathReads {
+	return PathReads{p.Reads + o.Reads, p.Failed + o.Failed, p.Empty + o.Empty, p.AtLimit + o.AtLimit}
+}
+
+// Sub returns p - o.
+func (p PathReads) Sub(o PathReads) PathReads {
+	return PathReads{p.Reads - o.Reads, p.Failed - o.Failed, p.Empty - o.Empty, p.AtLimit - o.AtLimit}
+}
+
+// PathReadsTotal sums c.PathReads over its keys whose side is side
+// ("enter", "exit"), or over all of them when side is "".
+func (c Counters) PathReadsTotal(side string) PathReads {
+	var t PathReads
+	for k, r := range c.PathReads {
+		if side == "" || strings.HasSuffix(k, "_"+side) {
+			t = t.Add(r)
+		}
+	}
+	return t
 }
 
 // Drops is the sum of all drop causes.
@@ -179,6 +217,16 @@ func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 		DropsFull:     s.Counters.DropsFull - earlier.Counters.DropsFull,
 		DropsTooLarge: s.Counters.DropsTooLarge - earlier.Counters.DropsTooLarge,
 		Ia32Skipped:   s.Counters.Ia32Skipped - earlier.Counters.Ia32Skipped,
+	}
+	for k, r := range s.Counters.PathReads {
+		d := r.Sub(earlier.Counters.PathReads[k])
+		if d.Reads == 0 {
+			continue
+		}
+		if out.Counters.PathReads == nil {
+			out.Counters.PathReads = map[string]PathReads{}
+		}
+		out.Counters.PathReads[k] = d
 	}
 	return out
 }

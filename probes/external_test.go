@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ const holdProbesEnv = "BENCHCTL_TEST_HOLD_PROBES"
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(holdProbesEnv); mode != "" {
 		os.Exit(holdProbes(Mode(mode)))
+	}
+	if os.Getenv(pathReadsEnv) != "" {
+		os.Exit(runPathReadsChild())
 	}
 	os.Exit(m.Run())
 }
@@ -293,7 +297,7 @@ func TestExternalOwnProbes(t *testing.T) {
 	const n = 1000
 	d, ext := statsAround(t, tree.Attached, n)
 	defer ext.Close()
-	if len(d.Programs) != 2 || d.Time.IsZero() || d.Counters != (Counters{}) {
+	if len(d.Programs) != 2 || d.Time.IsZero() || !reflect.DeepEqual(d.Counters, Counters{}) {
 		t.Fatalf("external snapshot difference %+v, want 2 programs, time set, counters zero", d)
 	}
 	for _, ps := range d.Programs {

@@ -364,8 +364,46 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			s.Counters.DropsTooLarge += c.DropsTooLarge
 			s.Counters.Ia32Skipped += c.Ia32Skipped
 		}
+		pr, err := p.readPathReads()
+		if err != nil {
+			return s, err
+		}
+		s.Counters.PathReads = pr
 	}
 	return s, nil
+}
+
+// readPathReads reads the path read counters of the traced syscalls that
+// have a path parameter.
+func (p *Probes) readPathReads() (map[string]PathReads, error) {
+	m := p.coll.Maps["path_reads_map"]
+	if m == nil {
+		return nil, nil
+	}
+	var out map[string]PathReads
+	for _, sc := range p.syscalls {
+		if !sc.HasPath() {
+			continue
+		}
+		for side, name := range []string{"enter", "exit"} {
+			var per []probesPathReads
+			if err := m.Lookup(uint32(sc.Nr*2+side), &per); err != nil {
+				return nil, fmt.Errorf("reading path read counters of %s: %w", sc.Name, err)
+			}
+			var t PathReads
+			for _, c := range per {
+				t = t.Add(PathReads{c.Reads, c.Failed, c.Empty, c.AtLimit})
+			}
+			if t.Reads == 0 {
+				continue
+			}
+			if out == nil {
+				out = map[string]PathReads{}
+			}
+			out[sc.Name+"_"+name] = t
+		}
+	}
+	return out, nil
 }
 
 // Detach stops the programs from running while keeping their stats, the

@@ -29,6 +29,14 @@ type probesCounters struct {
 	Ia32Skipped   uint64
 }
 
+type probesPathReads struct {
+	_       structs.HostLayout
+	Reads   uint64
+	Failed  uint64
+	Empty   uint64
+	AtLimit uint64
+}
+
 type probesStash struct {
 	_     structs.HostLayout
 	Nr    uint32
@@ -54,6 +62,7 @@ const (
 	probesMapEnterFillers      = "enter_fillers"
 	probesMapExitFillers       = "exit_fillers"
 	probesMapInteresting       = "interesting"
+	probesMapPathReadsMap      = "path_reads_map"
 	probesMapRings             = "rings"
 	probesMapStashMap          = "stash_map"
 	probesMapStashScratch      = "stash_scratch"
@@ -126,6 +135,7 @@ const (
 	probesVarSnaplen           = "snaplen"
 	probesVarToctouMode        = "toctou_mode"
 	probesVarUnusedCounters    = "unused_counters"
+	probesVarUnusedPathReads   = "unused_path_reads"
 )
 
 // loadProbes returns the embedded CollectionSpec for probes.
@@ -245,6 +255,7 @@ type probesMapSpecs struct {
 	EnterFillers  *ebpf.MapSpec `ebpf:"enter_fillers"`
 	ExitFillers   *ebpf.MapSpec `ebpf:"exit_fillers"`
 	Interesting   *ebpf.MapSpec `ebpf:"interesting"`
+	PathReadsMap  *ebpf.MapSpec `ebpf:"path_reads_map"`
 	Rings         *ebpf.MapSpec `ebpf:"rings"`
 	StashMap      *ebpf.MapSpec `ebpf:"stash_map"`
 	StashScratch  *ebpf.MapSpec `ebpf:"stash_scratch"`
@@ -255,10 +266,11 @@ type probesMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesVariableSpecs struct {
-	CgroupFilter   *ebpf.VariableSpec `ebpf:"cgroup_filter"`
-	Snaplen        *ebpf.VariableSpec `ebpf:"snaplen"`
-	ToctouMode     *ebpf.VariableSpec `ebpf:"toctou_mode"`
-	UnusedCounters *ebpf.VariableSpec `ebpf:"unused_counters"`
+	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
+	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
+	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
+	UnusedCounters  *ebpf.VariableSpec `ebpf:"unused_counters"`
+	UnusedPathReads *ebpf.VariableSpec `ebpf:"unused_path_reads"`
 }
 
 // probesObjects contains all objects after they have been loaded into the kernel.
@@ -286,6 +298,7 @@ type probesMaps struct {
 	EnterFillers  *ebpf.Map `ebpf:"enter_fillers"`
 	ExitFillers   *ebpf.Map `ebpf:"exit_fillers"`
 	Interesting   *ebpf.Map `ebpf:"interesting"`
+	PathReadsMap  *ebpf.Map `ebpf:"path_reads_map"`
 	Rings         *ebpf.Map `ebpf:"rings"`
 	StashMap      *ebpf.Map `ebpf:"stash_map"`
 	StashScratch  *ebpf.Map `ebpf:"stash_scratch"`
@@ -299,6 +312,7 @@ func (m *probesMaps) Close() error {
 		m.EnterFillers,
 		m.ExitFillers,
 		m.Interesting,
+		m.PathReadsMap,
 		m.Rings,
 		m.StashMap,
 		m.StashScratch,
@@ -310,10 +324,11 @@ func (m *probesMaps) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesVariables struct {
-	CgroupFilter   *ebpf.Variable `ebpf:"cgroup_filter"`
-	Snaplen        *ebpf.Variable `ebpf:"snaplen"`
-	ToctouMode     *ebpf.Variable `ebpf:"toctou_mode"`
-	UnusedCounters *ebpf.Variable `ebpf:"unused_counters"`
+	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
+	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
+	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`
+	UnusedCounters  *ebpf.Variable `ebpf:"unused_counters"`
+	UnusedPathReads *ebpf.Variable `ebpf:"unused_path_reads"`
 }
 
 // probesPrograms contains all programs after they have been loaded into the kernel.

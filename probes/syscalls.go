@@ -62,6 +62,18 @@ type Syscall struct {
 // Generic reports whether the syscall uses the generic filler.
 func (s Syscall) Generic() bool { return s.Filler == genericFiller }
 
+// HasPath says whether any of s's events has a path parameter.
+func (s Syscall) HasPath() bool {
+	for _, ps := range [][]Param{s.Enter, s.Exit, s.Merged} {
+		for _, p := range ps {
+			if p.Type == PTPath {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 const genericFiller = "generic"
 
 // Parameters shared by many syscalls.

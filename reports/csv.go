@@ -15,6 +15,7 @@ var csvColumns = []string{
 	"kernel_time_ns", "syscalls", "ns_per_syscall",
 	"events_attempted", "drops_full", "drops_too_large", "events", "bytes", "consumer_cpu_s",
 	"events_per_sec", "bytes_per_sec", "avg_event_size", "drop_ratio",
+	"path_reads", "path_reads_failed",
 	"throughput", "unit", "throughput_change",
 }
 
@@ -42,6 +43,7 @@ func CSV(w io.Writer, r *bench.Results) error {
 			}
 		}
 		d := run.Derived
+		pr := run.Kernel.PathReadsTotal("")
 		traced := !v.Baseline && run.Error == ""
 		opt := func(s string, ok bool) string {
 			if !ok {
@@ -54,6 +56,7 @@ func CSV(w io.Writer, r *bench.Results) error {
 			opt(u(run.Kernel.Attempted), traced), opt(u(run.Kernel.DropsFull), traced), opt(u(run.Kernel.DropsTooLarge), traced),
 			opt(u(run.User.Events), traced), opt(u(run.User.Bytes), traced), opt(f(run.User.CPUSeconds), traced),
 			opt(f(d.EventsPerSec), traced), opt(f(d.BytesPerSec), traced), opt(f(d.AvgEventSize), traced && run.User.Events > 0), opt(f(d.DropRatio), traced),
+			opt(u(pr.Reads), pr.Reads > 0), opt(u(pr.Failed), pr.Reads > 0),
 			opt(f(run.Workload.Throughput), run.Error == ""), run.Workload.Unit, "")
 		if d.ThroughputChange != nil {
 			row[len(row)-1] = f(*d.ThroughputChange)

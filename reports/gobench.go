@@ -29,6 +29,7 @@ var gobenchUnits = []struct {
 	{"bytes", "B", 1},
 	{"avg_event_size", "B/event", 1},
 	{"drops", "drops", 1},
+	{"path_reads_failed", "failed-path-reads", 1},
 	{"consumer_cpu_s", "consumer-sec", 1e9},
 }
 

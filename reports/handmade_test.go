@@ -31,6 +31,8 @@ import (
 //	  events/syscall             2.00     1.80     1.90                        → 1.90
 //	  bytes (50 B an event)      100000   90000    95000                       → 95.0 kB
 //	  avg event                  50       50       50                          → 50.0 B
+//	  path reads (enter + exit)  200      200      200
+//	  failed path reads          2        4        3        1%, 2%, 1.5%       → 1.50%
 //	  throughput                 800      850      900                         → 850 ops/s
 //	  vs baseline (t/1000 − 1)   -20%     -15%     -10%                        → -15.0%, overhead 15.0%
 //	s/exit_only
@@ -46,6 +48,8 @@ import (
 //	  events/syscall             1.000    0.998    0.996                       → 0.998
 //	  bytes (80 B an event)      80000    79840    79680                       → 79.8 kB
 //	  avg event                  80       80       80                          → 80.0 B
+//	  path reads (exit only)     100      100      100
+//	  failed path reads          0        0        1        0%, 0%, 1%         → 0%
 //	  throughput                 910      950      920                         → 920 ops/s
 //	  vs baseline                -9%      -5%      -8%                         → -8.00%, overhead 8.00%
 //
@@ -75,17 +79,18 @@ func handmadeResults() *bench.Results {
 		enterNs, exitNs  uint64 // total run time over 1000 runs
 		attempted, drops uint64
 		eventSize        uint64
+		pathsFailed      uint64 // of 100 path reads at each side it reads on
 		throughput       float64
 	}
 	ee := []probeRun{
-		{40_000, 60_000, 2000, 0, 50, 800},
-		{50_000, 70_000, 2000, 200, 50, 850},
-		{45_000, 65_000, 2000, 100, 50, 900},
+		{40_000, 60_000, 2000, 0, 50, 2, 800},
+		{50_000, 70_000, 2000, 200, 50, 4, 850},
+		{45_000, 65_000, 2000, 100, 50, 3, 900},
 	}
 	xo := []probeRun{
-		{0, 72_000, 1000, 0, 80, 910},
-		{0, 82_000, 1000, 2, 80, 950},
-		{0, 77_000, 1000, 4, 80, 920},
+		{0, 72_000, 1000, 0, 80, 0, 910},
+		{0, 82_000, 1000, 2, 80, 0, 950},
+		{0, 77_000, 1000, 4, 80, 1, 920},
 	}
 	run := func(variant string, round int, p probeRun) bench.Run {
 		out := bench.Run{
@@ -93,6 +98,14 @@ func handmadeResults() *bench.Results {
 			Kernel:   probes.Counters{Attempted: p.attempted, DropsFull: p.drops},
 			User:     probes.ConsumerStats{Events: p.attempted - p.drops, Bytes: (p.attempted - p.drops) * p.eventSize},
 			Workload: workloads.Result{Throughput: p.throughput, Unit: "ops/s"},
+		}
+		// enter_exit reads its paths at both sides, failing at enter;
+		// exit_only at exit.
+		out.Kernel.PathReads = map[string]probes.PathReads{"openat_exit": {Reads: 100}}
+		if p.enterNs > 0 {
+			out.Kernel.PathReads["openat_enter"] = probes.PathReads{Reads: 100, Failed: p.pathsFailed}
+		} else {
+			out.Kernel.PathReads["openat_exit"] = probes.PathReads{Reads: 100, Failed: p.pathsFailed}
 		}
 		if p.enterNs > 0 {
 			out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_enter", Role: probes.RoleEnter, RunCount: 1000, RunTimeNs: p.enterNs})
@@ -127,10 +140,10 @@ func TestHandmadeMarkdown(t *testing.T) {
 			"| `s/exit_only` | exit_only | — | 77.0 ns | — | 77.0 µs | 998 | 79.8 kB | 80.0 B | 2 | 920 ops/s | -8.00% |\n" +
 			"\n" + noCI + "\n",
 
-		"| variant | kernel ns/syscall | events/syscall | enter share | exit share | overhead | drop ratio |\n" +
-			"| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
-			"| `s/enter_exit` | 110 ns | 1.90 | 40.9% | 59.1% | 15.0% | 5.00% |\n" +
-			"| `s/exit_only` | 77.0 ns | 0.998 | 0% | 100.0% | 8.00% | 0.20% |\n" +
+		"| variant | kernel ns/syscall | events/syscall | enter share | exit share | overhead | drop ratio | failed path reads |\n" +
+			"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
+			"| `s/enter_exit` | 110 ns | 1.90 | 40.9% | 59.1% | 15.0% | 5.00% | 1.50% |\n" +
+			"| `s/exit_only` | 77.0 ns | 0.998 | 0% | 100.0% | 8.00% | 0.20% | 0% |\n" +
 			"\n" + noCI + "\n",
 
 		"`s/exit_only` against `s/enter_exit`; 1 syscall traced: getpid.",

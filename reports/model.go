@@ -372,9 +372,10 @@ func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
 func relativeSection(stats []bench.VariantStats) *section {
 	s := &section{ID: "relative", Title: "Relative figures"}
 	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
-		"Kernel time share splits the programs' run time between the enter and the exit side.")
-	t := newTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio").
-		right(1, 2, 3, 4, 5, 6).code(0)
+		"Kernel time share splits the programs' run time between the enter and the exit side. "+
+		"Failed path reads is the share of paths read from user memory that the probes sent empty (a read at sys_enter fails when the path's page is not resident yet); `—` when the set reads no path.")
+	t := newTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio", "failed path reads").
+		right(1, 2, 3, 4, 5, 6, 7).code(0)
 	c := newCells(anyCI(stats))
 	for _, vs := range stats {
 		if vs.Variant.Baseline || vs.Variant.Mode == probes.ModeNone {
@@ -387,7 +388,7 @@ func relativeSection(stats []bench.VariantStats) *section {
 			overhead = c.summary(bench.KindPercent, "", neg)
 		}
 		t.add(vs.Variant.Name, c.get(vs, "ns_per_syscall"), c.get(vs, "events_per_syscall"),
-			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"))
+			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"), c.get(vs, "path_read_failure"))
 	}
 	t.Notes = c.notes()
 	s.Tables = append(s.Tables, t)

@@ -346,6 +346,7 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 	fmt.Fprintf(w, "\nkernel counters (since attach):\n")
 	fmt.Fprintf(w, "  events attempted   %d\n  drops (full)       %d\n  drops (too large)  %d\n", k.Attempted, k.DropsFull, k.DropsTooLarge)
 	fmt.Fprintf(w, "  32-bit syscalls    %d (not traced)\n", k.Ia32Skipped)
+	printPathReads(w, k.PathReads)
 	fmt.Fprintf(w, "\nuserspace (events received: the command's process tree, or with --count the whole machine):\n")
 	fmt.Fprintf(w, "  events received    %d\n  bytes received     %d\n", u.Events, u.Bytes)
 	if u.Events > 0 {
@@ -369,4 +370,23 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 		fmt.Fprintf(w, "  - [%s]: %d\n", k, u.PerType[k])
 	}
 	fmt.Fprintf(w, "---------------------------------------------------------------\n")
+}
+
+// printPathReads prints what became of the paths read from user memory,
+// per syscall and side: a failed read sends the path empty.
+func printPathReads(w io.Writer, pr map[string]probes.PathReads) {
+	if len(pr) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\npath reads (a failed read sends the path empty; at sys_enter its page may not be resident yet):\n")
+	fmt.Fprintf(w, "  %-20s %10s %10s %10s %10s\n", "syscall", "reads", "failed", "empty", "at_limit")
+	keys := make([]string, 0, len(pr))
+	for k := range pr {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := pr[k]
+		fmt.Fprintf(w, "  %-20s %10d %10d %10d %10d\n", k, r.Reads, r.Failed, r.Empty, r.AtLimit)
+	}
 }

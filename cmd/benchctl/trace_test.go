@@ -76,6 +76,7 @@ func TestTraceJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			var opens, enters int
+			openatByDir := map[string]int{}
 			pids := map[uint32]bool{}
 			for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 				var ev jsonEvent
@@ -85,6 +86,9 @@ func TestTraceJSON(t *testing.T) {
 				pids[ev.Pid] = true
 				if ev.Dir == "enter" {
 					enters++
+				}
+				if ev.Syscall == "openat" {
+					openatByDir[ev.Dir]++
 				}
 				if ev.Syscall == "openat" && ev.Params["name"] == file {
 					opens++
@@ -114,6 +118,21 @@ func TestTraceJSON(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "events received") || !strings.Contains(stderr.String(), "sys_exit") {
 				t.Errorf("no stats block on stderr:\n%s", stderr.String())
+			}
+			// Every openat event read one path: the path read counters
+			// of each side match the events of that side.
+			for dir, n := range openatByDir {
+				m := regexp.MustCompile(`openat_` + dir + ` +(\d+) +(\d+)`).FindStringSubmatch(stderr.String())
+				if m == nil {
+					t.Errorf("no path reads row for openat_%s in the stats block:\n%s", dir, stderr.String())
+					continue
+				}
+				if reads, _ := strconv.Atoi(m[1]); reads != n {
+					t.Errorf("openat_%s: %d path reads, %d events", dir, reads, n)
+				}
+			}
+			if mode == probes.ModeExitOnly && strings.Contains(stderr.String(), "openat_enter") {
+				t.Errorf("exit_only (toctou none) read a path at enter:\n%s", stderr.String())
 			}
 		})
 	}

@@ -56,6 +56,17 @@ struct counters {
 	__u64 ia32_skipped;    // 32-bit syscalls with a traced number, not traced
 };
 
+// What became of the paths read from user memory, per syscall and side
+// (key nr * 2 + at_exit): a path read at sys_enter can fail when its page
+// is not resident yet (the kernel has not copied it; a BPF program cannot
+// fault it in), which sends the path empty.
+struct path_reads {
+	__u64 reads;    // paths read
+	__u64 failed;   // the read failed (page not resident, or a bad pointer)
+	__u64 empty;    // the user's string was empty ("")
+	__u64 at_limit; // filled the whole buffer (PATH_MAX_LEN): cut if longer
+};
+
 // The scratch buffer an event is built in before it is copied out.
 struct auxbuf {
 	__u8 data[AUX_SIZE];
@@ -111,6 +122,13 @@ struct {
 	__type(value, struct auxbuf);
 } aux_map SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * SYSCALL_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, struct path_reads);
+} path_reads_map SEC(".maps");
+
 // Syscall counts for the workload fingerprint (count_exit).
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -158,6 +176,7 @@ struct {
 
 // Force BTF for the types Go reads through bpf2go -type.
 const struct counters *unused_counters __attribute__((unused));
+const struct path_reads *unused_path_reads __attribute__((unused));
 
 /* ---------------------------------------------------------------- args */
 
@@ -270,10 +289,30 @@ static __always_inline void push_user_bytes(struct auxbuf *a, __u64 ptr, __s64 n
 	push_len(a, copy_user_snap(a, a->payload_pos, ptr, n));
 }
 
-// A NUL-terminated path from user memory, NUL included.
+// count_path_read records the result n of a bpf_probe_read_user_str of
+// a path for syscall nr, read at sys_enter or at sys_exit.
+static __always_inline void count_path_read(__u32 nr, int at_exit, long n)
+{
+	__u32 key = nr * 2 + (at_exit ? 1 : 0);
+	struct path_reads *r = bpf_map_lookup_elem(&path_reads_map, &key);
+	if (!r)
+		return;
+	r->reads++;
+	if (n <= 0)
+		r->failed++;
+	else if (n == 1)
+		r->empty++;
+	else if (n >= PATH_MAX_LEN)
+		r->at_limit++;
+}
+
+// A NUL-terminated path from user memory, NUL included. The event's
+// header, already written, says which syscall and side it is for.
 static __always_inline void push_user_path(struct auxbuf *a, __u64 ptr)
 {
 	long n = bpf_probe_read_user_str(&a->data[SAFE(a->payload_pos)], PATH_MAX_LEN, (void *)ptr);
+	__u16 type = *(__u16 *)&a->data[20];
+	count_path_read(type >> 2, (type & 3) != KIND_ENTER, n);
 	if (n <= 0) {
 		push_empty(a);
 		return;
@@ -941,6 +980,7 @@ static __always_inline void stash_save(struct trace_event_raw_sys_enter *ctx, co
 	st->len = 0;
 	if (is_str) {
 		long n = bpf_probe_read_user_str(st->data, PATH_MAX_LEN, (void *)ptr);
+		count_path_read(ctx->id, 0, n);
 		st->len = n > 0 ? n : 0;
 	} else if (ptr && max > 0) {
 		__u64 len = max > SOCKADDR_MAX ? SOCKADDR_MAX : max;
