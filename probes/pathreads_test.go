@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -95,7 +96,9 @@ func runPathReadsChild() int {
 // TestPathReadCounters runs the workload above in a cgroup the probes
 // follow and checks each path read counter exactly, per mode: a read at
 // sys_enter fails on the untouched pages and the bad pointer, a read at
-// sys_exit only on the bad pointer.
+// sys_exit only on the bad pointer. The stash reads again at exit what it
+// could not read at enter. It also counts the events that carry the path
+// "/etc/hostname" (the untouched and the resident calls), per side.
 func TestPathReadCounters(t *testing.T) {
 	requireKernel(t)
 	if _, err := Cgroup2Mount(); err != nil {
@@ -103,16 +106,20 @@ func TestPathReadCounters(t *testing.T) {
 	}
 	enter := PathReads{Reads: prCalls, Failed: prUntouched + prBad, Empty: prEmpty, AtLimit: prLong}
 	exit := PathReads{Reads: prCalls, Failed: prBad, Empty: prEmpty, AtLimit: prLong}
+	named := map[string]int{"enter": prResident, "exit": prUntouched + prResident}
 	for _, tc := range []struct {
 		mode   Mode
 		toctou TOCTOU
 		want   map[string]PathReads
+		named  map[string]int // events naming the path, by side
 	}{
-		{ModeEnterExit, "", map[string]PathReads{"openat_enter": enter, "openat_exit": exit}},
-		{ModeExitOnly, TOCTOUNone, map[string]PathReads{"openat_exit": exit}},
-		// stash: the exit filler sends the stashed copy, read at enter.
-		{ModeExitOnly, TOCTOUStash, map[string]PathReads{"openat_enter": enter}},
-		{ModeExitOnly, TOCTOUEnterEvent, map[string]PathReads{"openat_enter": enter, "openat_exit": exit}},
+		{ModeEnterExit, "", map[string]PathReads{"openat_enter": enter, "openat_exit": exit}, named},
+		{ModeExitOnly, TOCTOUNone, map[string]PathReads{"openat_exit": exit}, map[string]int{"exit": named["exit"]}},
+		// stash: the exit filler sends the stashed copy, read at enter,
+		// and reads at exit the paths the enter could not read.
+		{ModeExitOnly, TOCTOUStash, map[string]PathReads{"openat_enter": enter,
+			"openat_exit": {Reads: prUntouched + prBad, Failed: prBad}}, map[string]int{"exit": named["exit"]}},
+		{ModeExitOnly, TOCTOUEnterEvent, map[string]PathReads{"openat_enter": enter, "openat_exit": exit}, named},
 	} {
 		name := string(tc.mode)
 		if tc.toctou != "" {
@@ -129,7 +136,17 @@ func TestPathReadCounters(t *testing.T) {
 				t.Fatalf("loading: %+v", err)
 			}
 			defer p.Close()
-			c, err := p.StartConsumer(ConsumerOptions{})
+			var mu sync.Mutex
+			gotNamed := map[string]int{}
+			c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev Event) {
+				for _, v := range ev.Params {
+					if v.Name == "name" && v.Format() == "/etc/hostname" {
+						mu.Lock()
+						gotNamed[ev.Dir]++
+						mu.Unlock()
+					}
+				}
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,10 +178,17 @@ func TestPathReadCounters(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Detach()
-			c.Stop()
+			if _, err := c.Stop(); err != nil {
+				t.Fatal(err)
+			}
 			got := after.Sub(before).Counters.PathReads
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("path reads\n got %+v\nwant %+v", got, tc.want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(gotNamed) != fmt.Sprint(tc.named) {
+				t.Errorf("events naming the path, by side: %v, want %v", gotNamed, tc.named)
 			}
 		})
 	}

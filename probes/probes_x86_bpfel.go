@@ -38,13 +38,13 @@ type probesPathReads struct {
 }
 
 type probesStash struct {
-	_     structs.HostLayout
-	Nr    uint32
-	Armed uint32
-	Len   uint32
-	Pad   uint32
-	Args  [6]uint64
-	How   struct {
+	_          structs.HostLayout
+	Nr         uint32
+	Armed      uint32
+	Len        uint32
+	ReadFailed uint32
+	Args       [6]uint64
+	How        struct {
 		_       structs.HostLayout
 		Flags   uint64
 		Mode    uint64

@@ -142,7 +142,7 @@ struct stash {
 	__u32 nr;
 	__u32 armed;         // set at enter, cleared by the exit filler that uses it
 	__u32 len;           // bytes of data: the path (NUL included) or the sockaddr
-	__u32 pad;
+	__u32 read_failed;   // the path could not be read at enter (page not resident)
 	__u64 args[6];
 	struct open_how how; // openat2's struct, from user memory too
 	__u8 data[PATH_MAX_LEN];
@@ -978,10 +978,12 @@ static __always_inline void stash_save(struct trace_event_raw_sys_enter *ctx, co
 	st->args[2] = nargs > 2 ? ctx->args[2] : 0;
 	st->args[3] = nargs > 3 ? ctx->args[3] : 0;
 	st->len = 0;
+	st->read_failed = 0;
 	if (is_str) {
 		long n = bpf_probe_read_user_str(st->data, PATH_MAX_LEN, (void *)ptr);
 		count_path_read(ctx->id, 0, n);
 		st->len = n > 0 ? n : 0;
+		st->read_failed = n <= 0;
 	} else if (ptr && max > 0) {
 		__u64 len = max > SOCKADDR_MAX ? SOCKADDR_MAX : max;
 		len = bound(len, 2 * SOCKADDR_MAX - 1);
@@ -1003,9 +1005,17 @@ static __always_inline struct stash *stash_take(__u32 nr)
 	return st;
 }
 
-// push_stash_path copies the stashed path into the event.
-static __always_inline void push_stash_path(struct auxbuf *a, struct stash *st)
+// push_stash_path copies the stashed path into the event. When the read at
+// enter failed (its page was not resident: a non-sleepable program cannot
+// fault it in), the path is read from user memory at exit instead, as
+// toctou none does: by then the kernel has faulted the page in. That call
+// loses the stash's protection, and keeps its path.
+static __always_inline void push_stash_path(struct auxbuf *a, struct stash *st, __u64 user_ptr)
 {
+	if (st->read_failed) {
+		push_user_path(a, user_ptr);
+		return;
+	}
 	__u64 len = st->len;
 	if (len == 0 || len > PATH_MAX_LEN) {
 		push_empty(a);
@@ -1064,7 +1074,7 @@ static __always_inline void push_stash_sockaddr(struct auxbuf *a, struct stash *
 	}
 
 TOCTOU_XM(open, 6, ({
-	push_stash_path(a, st);
+	push_stash_path(a, st, ARG(0));
 	push_u32(a, st->args[1]);
 	push_u32(a, st->args[2]);
 	open_tail(a, ret);
@@ -1074,7 +1084,7 @@ TOCTOU_XM(open, 6, ({
 }))
 TOCTOU_XM(openat, 7, ({
 	push_s64(a, (int)st->args[0]);
-	push_stash_path(a, st);
+	push_stash_path(a, st, ARG(1));
 	push_u32(a, st->args[2]);
 	push_u32(a, st->args[3]);
 	open_tail(a, ret);
@@ -1084,7 +1094,7 @@ TOCTOU_XM(openat, 7, ({
 }))
 TOCTOU_XM(openat2, 8, ({
 	push_s64(a, (int)st->args[0]);
-	push_stash_path(a, st);
+	push_stash_path(a, st, ARG(1));
 	push_u32(a, st->how.flags);
 	push_u32(a, st->how.mode);
 	push_u32(a, st->how.resolve);
@@ -1094,7 +1104,7 @@ TOCTOU_XM(openat2, 8, ({
 	open_tail(a, ret);
 }))
 TOCTOU_XM(creat, 6, ({
-	push_stash_path(a, st);
+	push_stash_path(a, st, ARG(0));
 	push_u32(a, st->args[1]);
 	creat_tail(a, ret);
 }), ({
