@@ -30,6 +30,42 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown mode %q (valid: %s)", s, joinModes(Modes))
 }
 
+// Step is a step of the cost-anatomy ladder: how far the enter_exit or
+// exit_only programs go. Each step adds one thing to the one before, on
+// every side the mode attaches, so the difference between neighbours is
+// the cost of that thing.
+type Step string
+
+// The ladder, in order; StepFull (the zero value) is the mode itself.
+const (
+	StepFull     Step = ""         // the full fillers
+	StepFloor    Step = "floor"    // empty programs on the mode's sides: the tracepoint and the trampoline
+	StepDispatch Step = "dispatch" // the dispatchers: syscall id, interesting lookup, no tail call
+	StepTailCall Step = "tailcall" // + a tail call into an empty program
+	StepHeader   Step = "header"   // + a header-only event into the ring buffer
+	// StepExitSide is enter_exit without its enter side: the sys_exit
+	// dispatcher and enter_exit's exit fillers only. Removing the enter
+	// side can save at most what separates enter_exit from it.
+	StepExitSide Step = "exit_side"
+)
+
+// Steps lists the probe steps in ladder order (StepExitSide last: it is
+// not on the ladder).
+var Steps = []Step{StepFloor, StepDispatch, StepTailCall, StepHeader, StepFull, StepExitSide}
+
+// ParseStep returns the step named s ("full" or "" for StepFull).
+func ParseStep(s string) (Step, error) {
+	if s == "full" || s == "" {
+		return StepFull, nil
+	}
+	for _, st := range Steps {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("unknown step %q (valid: floor, dispatch, tailcall, header, full, exit_side)", s)
+}
+
 // TOCTOU selects how exit_only obtains the user-memory arguments of the
 // path and address syscalls (open, openat, openat2, creat, connect).
 type TOCTOU string
@@ -87,6 +123,9 @@ type Config struct {
 	// (used by `benchctl trace` to follow one process tree). Benchmarks
 	// leave it zero: the check is then removed by the verifier.
 	CgroupID uint64
+	// Step stops enter_exit and exit_only short of their fillers, for the
+	// cost anatomy (see Step); StepFull by default.
+	Step Step
 }
 
 // ProgramStats is one program's cumulative cost, from BPF_ENABLE_STATS.

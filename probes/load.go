@@ -71,6 +71,19 @@ func (c *Config) fill() error {
 	if c.TOCTOU != TOCTOUNone && c.Mode != ModeExitOnly {
 		return fmt.Errorf("toctou option %q applies to mode exit_only only, not %s", c.TOCTOU, c.Mode)
 	}
+	if _, err := ParseStep(string(c.Step)); err != nil {
+		return err
+	}
+	if c.Step != StepFull {
+		switch {
+		case c.Mode != ModeEnterExit && c.Mode != ModeExitOnly:
+			return fmt.Errorf("step %q applies to modes enter_exit and exit_only, not %s", c.Step, c.Mode)
+		case c.Step == StepExitSide && c.Mode != ModeEnterExit:
+			return fmt.Errorf("step exit_side applies to mode enter_exit only, not %s", c.Mode)
+		case c.TOCTOU != TOCTOUNone:
+			return fmt.Errorf("step %q runs no fillers: it takes toctou none, not %s", c.Step, c.TOCTOU)
+		}
+	}
 	if c.RingSize == 0 {
 		c.RingSize = DefaultRingSize
 	}
@@ -149,6 +162,33 @@ func effectiveCaps() (uint64, error) {
 // programs returns the names of the programs a mode needs: the ones to
 // attach, and the fillers to put in the tail-call tables.
 func (p *Probes) programs() (attach []string, fillers []string) {
+	ee := p.cfg.Mode == ModeEnterExit
+	// sides returns the enter and the exit name when the mode has an
+	// enter side, the exit name only otherwise.
+	sides := func(enter, exit string) []string {
+		if ee {
+			return []string{enter, exit}
+		}
+		return []string{exit}
+	}
+	switch p.cfg.Step {
+	case StepFloor:
+		return sides("floor_enter", "floor_exit"), nil
+	case StepDispatch:
+		return sides("sys_enter", "sys_exit"), nil
+	case StepTailCall:
+		return sides("sys_enter", "sys_exit"), sides("empty_e", "empty_x")
+	case StepHeader:
+		if ee {
+			return sides("sys_enter", "sys_exit"), []string{"header_e", "header_x"}
+		}
+		return []string{"sys_exit"}, []string{"header_xm"}
+	case StepExitSide:
+		for _, s := range p.syscalls {
+			fillers = append(fillers, s.Filler+"_x")
+		}
+		return []string{"sys_exit"}, dedupe(fillers)
+	}
 	switch p.cfg.Mode {
 	case ModeFloor:
 		return []string{"floor_enter", "floor_exit"}, nil
@@ -167,6 +207,36 @@ func (p *Probes) programs() (attach []string, fillers []string) {
 		}
 	}
 	return attach, dedupe(fillers)
+}
+
+// anatomySteps are the values of the BPF constant anatomy_step; steps
+// that attach no dispatcher, or that run the fillers, are 0.
+var anatomySteps = map[Step]uint32{StepDispatch: 1, StepTailCall: 2, StepHeader: 3}
+
+// tables returns, for syscall s, the program each tail-call table gets.
+func (p *Probes) tables(s Syscall) []struct{ table, prog string } {
+	type entry = struct{ table, prog string }
+	ee := p.cfg.Mode == ModeEnterExit
+	switch p.cfg.Step {
+	case StepDispatch, StepFloor:
+		return nil
+	case StepTailCall:
+		if ee {
+			return []entry{{"enter_fillers", "empty_e"}, {"exit_fillers", "empty_x"}}
+		}
+		return []entry{{"exit_fillers", "empty_x"}}
+	case StepHeader:
+		if ee {
+			return []entry{{"enter_fillers", "header_e"}, {"exit_fillers", "header_x"}}
+		}
+		return []entry{{"exit_fillers", "header_xm"}}
+	case StepExitSide:
+		return []entry{{"exit_fillers", s.Filler + "_x"}}
+	}
+	if ee {
+		return []entry{{"enter_fillers", s.Filler + "_e"}, {"exit_fillers", s.Filler + "_x"}}
+	}
+	return []entry{{"exit_fillers", s.Filler + "_xm"}}
 }
 
 // toctouSyscalls read a path or sockaddr from user memory: exit_only's
@@ -216,6 +286,9 @@ func (p *Probes) load() error {
 	if err := spec.Variables["toctou_mode"].Set(toctouModes[p.cfg.TOCTOU]); err != nil {
 		return fmt.Errorf("setting toctou mode: %w", err)
 	}
+	if err := spec.Variables["anatomy_step"].Set(anatomySteps[p.cfg.Step]); err != nil {
+		return fmt.Errorf("setting anatomy step: %w", err)
+	}
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("counting CPUs: %w", err)
@@ -239,7 +312,7 @@ func (p *Probes) load() error {
 		}
 	}
 
-	if len(fillers) > 0 {
+	if len(fillers) > 0 || p.cfg.Step == StepDispatch {
 		for cpu := 0; cpu < ncpu; cpu++ {
 			rb, err := ebpf.NewMap(rings.InnerMap)
 			if err != nil {
@@ -254,17 +327,10 @@ func (p *Probes) load() error {
 			if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
 				return fmt.Errorf("marking %s interesting: %w", s.Name, err)
 			}
-			tables := []struct{ m, suffix string }{{"exit_fillers", "_x"}}
-			switch p.cfg.Mode {
-			case ModeEnterExit:
-				tables = append(tables, struct{ m, suffix string }{"enter_fillers", "_e"})
-			case ModeExitOnly:
-				tables[0].suffix = "_xm"
-			}
-			for _, t := range tables {
-				prog := coll.Programs[s.Filler+t.suffix]
-				if err := coll.Maps[t.m].Put(uint32(s.Nr), prog); err != nil {
-					return fmt.Errorf("installing filler %s for %s: %w", s.Filler+t.suffix, s.Name, err)
+			for _, t := range p.tables(s) {
+				prog := coll.Programs[t.prog]
+				if err := coll.Maps[t.table].Put(uint32(s.Nr), prog); err != nil {
+					return fmt.Errorf("installing filler %s for %s: %w", t.prog, s.Name, err)
 				}
 			}
 		}

@@ -83,6 +83,8 @@ const (
 	probesProgCreatE           = "creat_e"
 	probesProgCreatX           = "creat_x"
 	probesProgCreatXm          = "creat_xm"
+	probesProgEmptyE           = "empty_e"
+	probesProgEmptyX           = "empty_x"
 	probesProgEpollWaitE       = "epoll_wait_e"
 	probesProgEpollWaitX       = "epoll_wait_x"
 	probesProgEpollWaitXm      = "epoll_wait_xm"
@@ -94,6 +96,9 @@ const (
 	probesProgGenericE         = "generic_e"
 	probesProgGenericX         = "generic_x"
 	probesProgGenericXm        = "generic_xm"
+	probesProgHeaderE          = "header_e"
+	probesProgHeaderX          = "header_x"
+	probesProgHeaderXm         = "header_xm"
 	probesProgOpenByHandleAtE  = "open_by_handle_at_e"
 	probesProgOpenByHandleAtX  = "open_by_handle_at_x"
 	probesProgOpenByHandleAtXm = "open_by_handle_at_xm"
@@ -131,6 +136,7 @@ const (
 	probesProgWriteE           = "write_e"
 	probesProgWriteX           = "write_x"
 	probesProgWriteXm          = "write_xm"
+	probesVarAnatomyStep       = "anatomy_step"
 	probesVarCgroupFilter      = "cgroup_filter"
 	probesVarSnaplen           = "snaplen"
 	probesVarToctouMode        = "toctou_mode"
@@ -196,6 +202,8 @@ type probesProgramSpecs struct {
 	CreatE           *ebpf.ProgramSpec `ebpf:"creat_e"`
 	CreatX           *ebpf.ProgramSpec `ebpf:"creat_x"`
 	CreatXm          *ebpf.ProgramSpec `ebpf:"creat_xm"`
+	EmptyE           *ebpf.ProgramSpec `ebpf:"empty_e"`
+	EmptyX           *ebpf.ProgramSpec `ebpf:"empty_x"`
 	EpollWaitE       *ebpf.ProgramSpec `ebpf:"epoll_wait_e"`
 	EpollWaitX       *ebpf.ProgramSpec `ebpf:"epoll_wait_x"`
 	EpollWaitXm      *ebpf.ProgramSpec `ebpf:"epoll_wait_xm"`
@@ -207,6 +215,9 @@ type probesProgramSpecs struct {
 	GenericE         *ebpf.ProgramSpec `ebpf:"generic_e"`
 	GenericX         *ebpf.ProgramSpec `ebpf:"generic_x"`
 	GenericXm        *ebpf.ProgramSpec `ebpf:"generic_xm"`
+	HeaderE          *ebpf.ProgramSpec `ebpf:"header_e"`
+	HeaderX          *ebpf.ProgramSpec `ebpf:"header_x"`
+	HeaderXm         *ebpf.ProgramSpec `ebpf:"header_xm"`
 	OpenByHandleAtE  *ebpf.ProgramSpec `ebpf:"open_by_handle_at_e"`
 	OpenByHandleAtX  *ebpf.ProgramSpec `ebpf:"open_by_handle_at_x"`
 	OpenByHandleAtXm *ebpf.ProgramSpec `ebpf:"open_by_handle_at_xm"`
@@ -266,6 +277,7 @@ type probesMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesVariableSpecs struct {
+	AnatomyStep     *ebpf.VariableSpec `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
 	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
@@ -324,6 +336,7 @@ func (m *probesMaps) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesVariables struct {
+	AnatomyStep     *ebpf.Variable `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
 	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`
@@ -351,6 +364,8 @@ type probesPrograms struct {
 	CreatE           *ebpf.Program `ebpf:"creat_e"`
 	CreatX           *ebpf.Program `ebpf:"creat_x"`
 	CreatXm          *ebpf.Program `ebpf:"creat_xm"`
+	EmptyE           *ebpf.Program `ebpf:"empty_e"`
+	EmptyX           *ebpf.Program `ebpf:"empty_x"`
 	EpollWaitE       *ebpf.Program `ebpf:"epoll_wait_e"`
 	EpollWaitX       *ebpf.Program `ebpf:"epoll_wait_x"`
 	EpollWaitXm      *ebpf.Program `ebpf:"epoll_wait_xm"`
@@ -362,6 +377,9 @@ type probesPrograms struct {
 	GenericE         *ebpf.Program `ebpf:"generic_e"`
 	GenericX         *ebpf.Program `ebpf:"generic_x"`
 	GenericXm        *ebpf.Program `ebpf:"generic_xm"`
+	HeaderE          *ebpf.Program `ebpf:"header_e"`
+	HeaderX          *ebpf.Program `ebpf:"header_x"`
+	HeaderXm         *ebpf.Program `ebpf:"header_xm"`
 	OpenByHandleAtE  *ebpf.Program `ebpf:"open_by_handle_at_e"`
 	OpenByHandleAtX  *ebpf.Program `ebpf:"open_by_handle_at_x"`
 	OpenByHandleAtXm *ebpf.Program `ebpf:"open_by_handle_at_xm"`
@@ -419,6 +437,8 @@ func (p *probesPrograms) Close() error {
 		p.CreatE,
 		p.CreatX,
 		p.CreatXm,
+		p.EmptyE,
+		p.EmptyX,
 		p.EpollWaitE,
 		p.EpollWaitX,
 		p.EpollWaitXm,
@@ -430,6 +450,9 @@ func (p *probesPrograms) Close() error {
 		p.GenericE,
 		p.GenericX,
 		p.GenericXm,
+		p.HeaderE,
+		p.HeaderX,
+		p.HeaderXm,
 		p.OpenByHandleAtE,
 		p.OpenByHandleAtX,
 		p.OpenByHandleAtXm,

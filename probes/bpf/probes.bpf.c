@@ -44,6 +44,15 @@ volatile const __u64 cgroup_filter = 0;
 // exit_only's TOCTOU mitigation for open, openat, openat2, creat, connect.
 volatile const __u32 toctou_mode = 0;
 
+// The cost-anatomy step of the dispatchers (see probes.Step): 0 runs the
+// fillers; the others stop short of them, one step at a time.
+volatile const __u32 anatomy_step = 0;
+
+#define STEP_FULL 0
+#define STEP_DISPATCH 1 // syscall id, interesting lookup, no tail call
+#define STEP_TAILCALL 2 // tail call into an empty program
+#define STEP_HEADER 3   // tail call into a program that sends a header-only event
+
 #define TOCTOU_NONE 0
 #define TOCTOU_STASH 1
 #define TOCTOU_ENTER_EVENT 2
@@ -581,6 +590,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	if (!interesting_nr(id, 0))
 		return 0;
+	if (anatomy_step == STEP_DISPATCH)
+		return 0;
 	bpf_tail_call(ctx, &enter_fillers, id);
 	return 0;
 }
@@ -591,9 +602,39 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	long id = syscall_nr(regs);
 	if (!interesting_nr(id, 1))
 		return 0;
+	if (anatomy_step == STEP_DISPATCH)
+		return 0;
 	bpf_tail_call(ctx, &exit_fillers, id);
 	return 0;
 }
+
+// The anatomy steps' fillers. empty_*: a tail call's target that does
+// nothing; header_*: a header-only event (no parameters), built and sent
+// as the fillers build and send theirs.
+SEC("tp_btf/sys_enter")
+int BPF_PROG(empty_e, struct pt_regs *regs, long id) { return 0; }
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(empty_x, struct pt_regs *regs, long ret) { return 0; }
+
+static __always_inline int header_event(long nr, int kind)
+{
+	struct auxbuf *a = aux_start();
+	if (!a)
+		return 0;
+	aux_begin(a, nr * 4 + kind, 0);
+	aux_submit(a);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(header_e, struct pt_regs *regs, long id) { return header_event(id, KIND_ENTER); }
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(header_x, struct pt_regs *regs, long ret) { return header_event(syscall_nr(regs), KIND_EXIT); }
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(header_xm, struct pt_regs *regs, long ret) { return header_event(syscall_nr(regs), KIND_MERGED); }
 
 // floor: what an attached program costs by itself.
 SEC("tp_btf/sys_enter")
