@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,69 @@ func TestAnatomySteps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReserveEvents: with Reserve, generic events (getppid has no filler
+// of its own) are written straight into the ring; they must decode to the
+// same events, of the same size, as the ones built in the scratch buffer.
+// The header step's events stay 26 bytes.
+func TestReserveEvents(t *testing.T) {
+	requireKernel(t)
+	const n = 200
+	calls := func() {
+		for i := 0; i < n; i++ {
+			unix.Getppid()
+		}
+	}
+	for _, mode := range []Mode{ModeEnterExit, ModeExitOnly} {
+		t.Run(string(mode), func(t *testing.T) {
+			plain := capture(t, Config{Mode: mode, Syscalls: []string{"getppid"}}, calls)
+			fast := capture(t, Config{Mode: mode, Syscalls: []string{"getppid"}, Reserve: true}, calls)
+			perCall := 1
+			if mode == ModeEnterExit {
+				perCall = 2
+			}
+			if len(plain.events) != perCall*n || len(fast.events) != len(plain.events) {
+				t.Fatalf("%d events from the scratch buffer, %d reserved; want %d each", len(plain.events), len(fast.events), perCall*n)
+			}
+			for i := range plain.events {
+				a, b := plain.events[i], fast.events[i]
+				if a.Syscall != b.Syscall || a.Dir != b.Dir || a.Merged != b.Merged || fmt.Sprint(a.Params) != fmt.Sprint(b.Params) {
+					t.Fatalf("event %d: scratch %+v, reserved %+v", i, a, b)
+				}
+			}
+			if a, b := plain.user.Bytes/plain.user.Events, fast.user.Bytes/fast.user.Events; a != b {
+				t.Errorf("average event size %d B from the scratch buffer, %d B reserved", a, b)
+			}
+			if fast.user.BadRecords != 0 {
+				t.Errorf("%d malformed reserved records", fast.user.BadRecords)
+			}
+		})
+	}
+	mountFd, handle := fileHandle(t)
+	p, err := Load(Config{Mode: ModeEnterExit, Step: StepHeader, Reserve: true, Syscalls: []string{"open_by_handle_at"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := p.StartConsumer(ConsumerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		fd, err := unix.OpenByHandleAt(mountFd, handle, unix.O_RDONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	p.Detach()
+	user, err := c.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user.Events != 2*n || user.Bytes != 26*2*n || user.PerType["open_by_handle_at_enter"] != n {
+		t.Errorf("reserved header-only events: %d events, %d bytes, per type %v; want %d events of 26 bytes", user.Events, user.Bytes, user.PerType, 2*n)
 	}
 }

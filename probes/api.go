@@ -126,6 +126,12 @@ type Config struct {
 	// Step stops enter_exit and exit_only short of their fillers, for the
 	// cost anatomy (see Step); StepFull by default.
 	Step Step
+	// Reserve writes fixed-size events (generic events, the header-only
+	// events of StepHeader) straight into space reserved in the ring
+	// buffer, instead of building them in the per-CPU scratch buffer and
+	// copying them out, as Falco's driver builds its variable-size events.
+	// The bytes sent are the same.
+	Reserve bool
 }
 
 // ProgramStats is one program's cumulative cost, from BPF_ENABLE_STATS.

@@ -289,6 +289,13 @@ func (p *Probes) load() error {
 	if err := spec.Variables["anatomy_step"].Set(anatomySteps[p.cfg.Step]); err != nil {
 		return fmt.Errorf("setting anatomy step: %w", err)
 	}
+	reserve := uint32(0)
+	if p.cfg.Reserve {
+		reserve = 1
+	}
+	if err := spec.Variables["reserve_events"].Set(reserve); err != nil {
+		return fmt.Errorf("setting reserve_events: %w", err)
+	}
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("counting CPUs: %w", err)

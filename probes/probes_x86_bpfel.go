@@ -138,6 +138,7 @@ const (
 	probesProgWriteXm          = "write_xm"
 	probesVarAnatomyStep       = "anatomy_step"
 	probesVarCgroupFilter      = "cgroup_filter"
+	probesVarReserveEvents     = "reserve_events"
 	probesVarSnaplen           = "snaplen"
 	probesVarToctouMode        = "toctou_mode"
 	probesVarUnusedCounters    = "unused_counters"
@@ -279,6 +280,7 @@ type probesMapSpecs struct {
 type probesVariableSpecs struct {
 	AnatomyStep     *ebpf.VariableSpec `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
+	ReserveEvents   *ebpf.VariableSpec `ebpf:"reserve_events"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
 	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
 	UnusedCounters  *ebpf.VariableSpec `ebpf:"unused_counters"`
@@ -338,6 +340,7 @@ func (m *probesMaps) Close() error {
 type probesVariables struct {
 	AnatomyStep     *ebpf.Variable `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
+	ReserveEvents   *ebpf.Variable `ebpf:"reserve_events"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
 	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`
 	UnusedCounters  *ebpf.Variable `ebpf:"unused_counters"`
