@@ -44,8 +44,10 @@ type Side struct {
 	Environment Environment
 	Complete    bool
 	Reason      string
-	// Runs is the number of measured runs in the file.
-	Runs int
+	// Runs is the number of measured runs in the file; Flagged how many
+	// of them are flagged as noisy (see Noise).
+	Runs    int
+	Flagged int
 }
 
 // GateRow is one gated metric of one variant.
@@ -56,6 +58,9 @@ type GateRow struct {
 	Threshold float64 // percent
 	Delta
 	Verdict Verdict
+	// Noise is set when either sample holds values of runs flagged as
+	// noisy (see applyNoise).
+	Noise *RowNoise
 }
 
 // InPoints reports whether the row's metric is itself a percentage
@@ -158,7 +163,7 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 			}
 		}
 	}
-	c.Warnings = compareWarnings(base, head)
+	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
 
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
@@ -180,7 +185,17 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
 			row.Delta = CompareSamples(b, h, alpha)
 			row.Verdict = verdict(row.Significant, row.Change(), row.Threshold)
+			applyNoise(&row, base, head, alpha)
 			c.Rows = append(c.Rows, row)
+		}
+	}
+	// A gated metric no variant has on either side gates nothing: say so
+	// rather than pass in silence (e.g. latency gated on a workload or a
+	// redis-benchmark that reports none).
+	for _, metric := range metrics {
+		found := slices.ContainsFunc(c.Rows, func(row GateRow) bool { return row.Metric == metric })
+		if !found && !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, " no "+metric+" figures") }) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is gated, but no variant has %s figures in either file; not gated", metric, metric))
 		}
 	}
 	return c, nil
@@ -205,6 +220,7 @@ func side(r *Results) Side {
 		Complete:    r.Complete,
 		Reason:      r.Reason,
 		Runs:        len(r.Measured()),
+		Flagged:     r.flaggedCount(),
 	}
 }
 

@@ -4,7 +4,9 @@ package bench
 // ThroughputChange compares a run with the baseline run of the same round
 // that had the same program stats state (baseline or baseline_nostats);
 // baseline runs themselves, failed runs and runs without such a baseline
-// get none. Runs of variants with program stats off get no kernel time,
+// get none. LatencyP50Change and LatencyP99Change compare the run's
+// RunLatency with that same baseline run's, when both have latency.
+// Runs of variants with program stats off get no kernel time,
 // syscall count or ns per syscall, whatever their programs' counters say.
 func Derive(r *Results) {
 	type key struct {
@@ -16,9 +18,16 @@ func Derive(r *Results) {
 		variants[v.Name] = v
 	}
 	baselines := map[key]float64{}
+	baseLatency := map[key][2]float64{} // p50, p99 in ms
 	for _, run := range r.Runs {
 		v, ok := variants[run.Variant]
-		if !ok || !v.Baseline || run.Error != "" || run.Workload.Throughput <= 0 {
+		if !ok || !v.Baseline || run.Error != "" {
+			continue
+		}
+		if p50, p99, ok := RunLatency(run); ok {
+			baseLatency[key{run.Round, v.Stats}] = [2]float64{p50, p99}
+		}
+		if run.Workload.Throughput <= 0 {
 			continue
 		}
 		baselines[key{run.Round, v.Stats}] = run.Workload.Throughput
@@ -32,7 +41,16 @@ func Derive(r *Results) {
 			// someone else happens to have them on: no kernel figures.
 			run.Derived.KernelTimeNs, run.Derived.Syscalls, run.Derived.NsPerSyscall = 0, 0, 0
 		}
-		if !ok || v.Baseline || run.Error != "" || run.Workload.Throughput <= 0 {
+		if !ok || v.Baseline || run.Error != "" {
+			continue
+		}
+		if base, ok := baseLatency[key{run.Round, v.Stats}]; ok {
+			if p50, p99, ok := RunLatency(*run); ok {
+				c50, c99 := p50/base[0]-1, p99/base[1]-1
+				run.Derived.LatencyP50Change, run.Derived.LatencyP99Change = &c50, &c99
+			}
+		}
+		if run.Workload.Throughput <= 0 {
 			continue
 		}
 		if base, ok := baselines[key{run.Round, v.Stats}]; ok {
@@ -42,7 +60,29 @@ func Derive(r *Results) {
 	}
 }
 
-// deriveRun computes everything but ThroughputChange.
+// RunLatency returns a run's latency p50 and p99, in milliseconds, as the
+// workload reported them in Workload.Latency; ok is false for a failed
+// run and when the workload has no latency (the syscalls and command
+// workloads, redis-benchmark before 6.2).
+//
+// For redis these are not percentiles of all of the run's requests:
+// redis-benchmark reports percentiles per test, and percentiles do not
+// combine. A run's p50 (p99) is the mean of its tests' p50s (p99s), each
+// test weighted by its requests, which is a plain mean as every test
+// makes -n requests (see workloads.aggregateRedis). It is an index
+// of the tests' percentiles that moves when they move: with tests of
+// 0.2 ms and 0.4 ms p99, the run's p99 is 0.3 ms. With a single test it
+// is that test's own percentile.
+func RunLatency(run Run) (p50Ms, p99Ms float64, ok bool) {
+	l := run.Workload.Latency
+	if run.Error != "" || l == nil || l.P50Ms <= 0 || l.P99Ms <= 0 {
+		return 0, 0, false
+	}
+	return l.P50Ms, l.P99Ms, true
+}
+
+// deriveRun computes everything but ThroughputChange and the latency
+// changes.
 func deriveRun(run *Run) Derived {
 	var d Derived
 	for _, p := range run.Programs {

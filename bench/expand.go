@@ -32,6 +32,30 @@ func VariantName(set string, mode probes.Mode, toctou probes.TOCTOU, stats bool)
 	return name
 }
 
+// ReserveSuffix ends the derived name of a variant with Reserve set.
+const ReserveSuffix = "+reserve"
+
+// stepSuffix is what a variant name gets for its step: ".dispatch",
+// nothing for the full mode.
+func stepSuffix(step string) string {
+	if step == "" {
+		return ""
+	}
+	return "." + step
+}
+
+// stepRunsFillers tells whether a step runs the mode's fillers (and so
+// its TOCTOU options).
+func stepRunsFillers(step string) bool { return step == "" || step == StepDecode }
+
+// ProbeStep is the probes step variant v loads.
+func (v Variant) ProbeStep() probes.Step {
+	if v.Step == StepDecode {
+		return probes.StepFull
+	}
+	return probes.Step(v.Step)
+}
+
 // Expand returns every variant of the scenario, in this order: baseline,
 // baseline_nostats (when any variant has stats off), floor (unless turned
 // off), sets × modes × toctou with the scenario's stats state, nostats_sets
@@ -77,17 +101,30 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 
 	add(Variant{Name: BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
 	var matrix []Variant
+	steps := s.Steps
+	if len(steps) == 0 {
+		steps = []string{""}
+	}
 	cross := func(setNames []string, stats bool) {
 		for _, set := range setNames {
 			for _, mode := range s.Modes {
-				toctous := []probes.TOCTOU{""}
-				if mode == probes.ModeExitOnly {
-					toctous = s.TOCTOU
-				}
-				for _, t := range toctous {
-					v := probe(mode, t, set, sets[set], stats)
-					v.Name = VariantName(set, mode, t, stats)
-					matrix = append(matrix, v)
+				for _, step := range steps {
+					if step == string(probes.StepExitSide) && mode != probes.ModeEnterExit {
+						continue // enter_exit's exit side alone: no exit_only counterpart
+					}
+					toctous := []probes.TOCTOU{""}
+					if mode == probes.ModeExitOnly {
+						toctous = s.TOCTOU
+					}
+					for _, t := range toctous {
+						if !stepRunsFillers(step) && t != "" && t != probes.TOCTOUNone {
+							continue // the TOCTOU options change only the fillers
+						}
+						v := probe(mode, t, set, sets[set], stats)
+						v.Step = step
+						v.Name = VariantName(set, mode, t, stats) + stepSuffix(step)
+						matrix = append(matrix, v)
+					}
 				}
 			}
 		}
@@ -124,6 +161,7 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 			syscalls = sets[e.Set]
 		}
 		v := probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
+		v.Step, v.Reserve = e.Step, e.Reserve
 		if e.Mode == probes.ModeFloor {
 			v.Syscalls, v.Set = nil, ""
 		}
@@ -141,7 +179,10 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 					v.Name += NoStatsSuffix
 				}
 			} else {
-				v.Name = VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats)
+				v.Name = VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats) + stepSuffix(e.Step)
+				if e.Reserve {
+					v.Name += ReserveSuffix
+				}
 			}
 		}
 		extra = append(extra, v)

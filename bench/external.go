@@ -87,6 +87,7 @@ func (r *Runner) runExternal(ctx context.Context, v Variant, wl workloads.Worklo
 	}
 	defer ext.Close()
 
+	noise := startNoise(tracerCgroup{tr})
 	u0, uerr := tr.Usage()
 	before, err := ext.Snapshot()
 	if err != nil {
@@ -102,6 +103,7 @@ func (r *Runner) runExternal(ctx context.Context, v Variant, wl workloads.Worklo
 	}
 	run.Programs = after.Sub(before).Programs
 	u1, uerr1 := tr.Usage()
+	run.Noise = noise.end()
 	if uerr == nil && uerr1 == nil {
 		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
 		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds

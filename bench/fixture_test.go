@@ -149,9 +149,16 @@ func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm fun
 	rps := 142_000 * fv.rpsRatio * drift * norm(0.008)
 	wall := time.Duration(requests / rps * float64(time.Second)).Round(time.Millisecond)
 	run.Wall = wall + 180*time.Millisecond
+	// Latency follows the run's own throughput (a fixed number of
+	// clients: latency × requests/s is constant), and the tail grows
+	// more than the median as tracing slows the server down. Like
+	// redis-benchmark, the figures have three decimals.
+	slow := 142_000 / rps
+	tail := 2 - fv.rpsRatio
+	ms := func(x float64) float64 { return math.Round(x*1000) / 1000 }
 	run.Workload = workloads.Result{Throughput: math.Round(rps*100) / 100, Unit: "req/s", Ops: requests, Wall: wall,
-		Latency: &workloads.Latency{AvgMs: 0.31 / fv.rpsRatio, MinMs: 0.09, P50Ms: 0.30 / fv.rpsRatio,
-			P95Ms: 0.45 / fv.rpsRatio, P99Ms: 0.62 / fv.rpsRatio, MaxMs: 3.1}}
+		Latency: &workloads.Latency{AvgMs: ms(0.31 * slow), MinMs: 0.09, P50Ms: ms(0.30 * slow),
+			P95Ms: ms(0.45 * slow * tail), P99Ms: ms(0.62 * slow * tail), MaxMs: 3.1}}
 	if fv.v.Name == "big/exit_only+stash" && round == failRound {
 		run.Error = "running workload: redis-benchmark: exit status 1"
 		run.Workload = workloads.Result{}
@@ -206,8 +213,9 @@ func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm fun
 }
 
 // slower returns a copy of r whose probe runs are slower by factor f:
-// every program takes f times as long, and the workload's throughput is
-// divided by f; Derive recomputes the derived figures.
+// every program takes f times as long, the workload's throughput is
+// divided by f and its latency multiplied by f; Derive recomputes the
+// derived figures.
 func slower(r *Results, f float64) *Results {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -227,6 +235,13 @@ func slower(r *Results, f float64) *Results {
 			p.RunTimeNs = uint64(float64(p.RunTimeNs) * f)
 		}
 		run.Workload.Throughput = math.Round(run.Workload.Throughput/f*100) / 100
+		if l := run.Workload.Latency; l != nil {
+			slow := *l
+			for _, x := range []*float64{&slow.AvgMs, &slow.P50Ms, &slow.P95Ms, &slow.P99Ms} {
+				*x = math.Round(*x*f*1000) / 1000
+			}
+			run.Workload.Latency = &slow
+		}
 	}
 	Derive(&out)
 	return &out
@@ -241,6 +256,7 @@ func TestGenerateFixtures(t *testing.T) {
 		"head.json": makeFixture(2, "0790763c1b2a3d4e5f6a7b8c9d0e1f2a3b4c5d6e", 5, -1),
 		"ten.json":  makeFixture(3, "1dd4f1e0a4c2b7d9e8f6a5b4c3d2e1f0a9b8c7d6", 10, -1),
 	}
+	files["anatomy.json"] = anatomyFixture()
 	files["head_slow.json"] = slower(makeFixture(2, "5d1e0c3b2a4f6e8d0c2b4a6f8e0d2c4b6a8f0e1d", 5, -1), 1.10)
 	files["head_slow.json"].Environment.BenchctlCommit = "5d1e0c3b2a4f6e8d0c2b4a6f8e0d2c4b6a8f0e1d"
 	for name, r := range files {

@@ -125,9 +125,12 @@ func (r *Results) ModePairs() []VariantPair {
 	for _, set := range r.Sets() {
 		ees := r.VariantsIn(set, probes.ModeEnterExit)
 		for _, xo := range r.VariantsIn(set, probes.ModeExitOnly) {
+			if !stepRunsFillers(xo.Step) {
+				continue // the ladder's steps are compared in the anatomy section
+			}
 			var best *Variant
 			for i, ee := range ees {
-				if ee.Stats != xo.Stats || ee.FamilyName() != xo.FamilyName() {
+				if ee.Stats != xo.Stats || ee.FamilyName() != xo.FamilyName() || ee.Step != xo.Step || ee.Reserve != xo.Reserve {
 					continue
 				}
 				if best == nil || (ee.RingSize == xo.RingSize && ee.Snaplen == xo.Snaplen) {

@@ -46,6 +46,9 @@ type ScenarioInfo struct {
 	// number of warm-up rounds before them.
 	Repetitions int `json:"repetitions"`
 	Warmup      int `json:"warmup"`
+	// Auto is set for `repetitions: auto`: its settings, and how many
+	// rounds were made and why they stopped (Repetitions is the maximum).
+	Auto *AutoOutcome `json:"auto,omitempty"`
 	// Gate holds the thresholds `compare` applies: metric name -> percent.
 	Gate map[string]float64 `json:"gate,omitempty"`
 }
@@ -81,6 +84,12 @@ type Variant struct {
 	RingSize int           `json:"ring_size,omitempty"`
 	Snaplen  int           `json:"snaplen,omitempty"`
 	Baseline bool          `json:"baseline,omitempty"` // mode none
+	// Step is the variant's cost-anatomy step (see Steps): "" for the
+	// full mode.
+	Step string `json:"step,omitempty"`
+	// Reserve is probes.Config.Reserve: fixed-size events written
+	// straight into the ring.
+	Reserve bool `json:"reserve,omitempty"`
 	// Tracer names the external tracer of a variant of mode external;
 	// Family groups tracers whose enter_exit and exit_only designs a
 	// report pairs (e.g. two Falco releases), and Design is the design
@@ -139,9 +148,12 @@ type Run struct {
 	Workload workloads.Result      `json:"workload"`
 	// Tracer is what the tracer cost outside the kernel: an external
 	// tracer's process tree, or benchctl's own consumer.
-	Tracer  *TracerStats `json:"tracer,omitempty"`
-	Derived Derived      `json:"derived"`
-	Error   string       `json:"error,omitempty"`
+	Tracer *TracerStats `json:"tracer,omitempty"`
+	// Noise is what else the machine did during the run (see Noise);
+	// nil in files written before it was measured.
+	Noise   *Noise  `json:"noise,omitempty"`
+	Derived Derived `json:"derived"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.
@@ -188,6 +200,12 @@ type Derived struct {
 	// ThroughputChange is throughput / the same round's baseline throughput - 1
 	// (e.g. -0.17 for 17% slower); nil without a baseline run in the round.
 	ThroughputChange *float64 `json:"throughput_change,omitempty"`
+	// LatencyP50Change and LatencyP99Change are the run's latency p50
+	// (p99) / the same round's baseline p50 (p99) - 1 (e.g. 0.12 for 12%
+	// slower: positive is worse); nil when the run or that baseline has
+	// no latency. See RunLatency for what a run's p50 and p99 are.
+	LatencyP50Change *float64 `json:"latency_p50_change,omitempty"`
+	LatencyP99Change *float64 `json:"latency_p99_change,omitempty"`
 }
 
 // Write stores r at path atomically (temp file in the same folder, fsync, rename).

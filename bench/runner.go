@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,8 +143,12 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	}
 	res.Fingerprint = fp
 
+	if sc.Auto != nil {
+		res.Scenario.Auto = &AutoOutcome{AutoRepetitions: *sc.Auto}
+	}
 	rng := rand.New(rand.NewPCG(uint64(r.opts.Seed), 0x62656e6368637463))
 	index := 0
+rounds:
 	for round := -sc.Warmup; round < sc.Repetitions; round++ {
 		order := rng.Perm(len(r.variants))
 		for pos, vi := range order {
@@ -181,9 +186,26 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			res.Runs = append(res.Runs, run)
 			Derive(res)
 			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
+			if f := run.Noise.Flags(); len(f) > 0 {
+				obs.Note(fmt.Sprintf("noisy: %s (round %d): %s", v.Name, round, strings.Join(f, ", ")))
+			}
 			index++
 			if err := r.checkpoint(res, index, total); err != nil {
 				return fail(err)
+			}
+		}
+		if a := res.Scenario.Auto; a != nil && round >= 0 {
+			a.Rounds = round + 1
+			narrow, widest := res.autoDone(a.AutoRepetitions, sc.Gate, a.Rounds)
+			a.Narrow, a.Widest = narrow, widest
+			switch {
+			case narrow:
+				obs.Note(fmt.Sprintf("repetitions auto: every gated interval is narrow enough after %d rounds; stopping", a.Rounds))
+				break rounds
+			case a.Rounds >= a.Min && widest != nil && a.Rounds < a.Max:
+				obs.Note(fmt.Sprintf("repetitions auto: round %d of at most %d; widest: %s", a.Rounds, a.Max, widest))
+			case a.Rounds >= a.Max && widest != nil:
+				obs.Note(fmt.Sprintf("repetitions auto: maximum of %d rounds reached; widest: %s", a.Max, widest))
 			}
 		}
 	}
@@ -306,13 +328,19 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 	var cons consumer
 	var own *TracerStats
 	if !v.Baseline {
-		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen})
+		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen, Step: v.ProbeStep(), Reserve: v.Reserve})
 		if err != nil {
 			return run, "", fmt.Errorf("loading probes: %w", err)
 		}
 		defer r.track(ps)()
 		defer closeInto(ps, "detaching probes", &err)
-		cons, err = ps.StartConsumer(probes.ConsumerOptions{})
+		var copts probes.ConsumerOptions
+		if v.Step == StepDecode {
+			// Decode every event and drop it: what a tracer's userspace
+			// does at the least, against the default's counting.
+			copts.OnEvent = func(probes.Event) {}
+		}
+		cons, err = ps.StartConsumer(copts)
 		if err != nil {
 			return run, "", fmt.Errorf("starting consumer: %w", err)
 		}
@@ -338,6 +366,10 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 		}()
 	}
 
+	// Noise readings go outside the program-stats window, so that their
+	// own syscalls do not count; the workload runs in no cgroup (see
+	// noiseMeter).
+	noise := startNoise()
 	var before probes.Snapshot
 	if ps != nil {
 		if before, err = ps.Snapshot(); err != nil {
@@ -363,6 +395,7 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 		// received + dropped = attempted holds exactly.
 		run.Programs, run.Kernel = after.Sub(before).Programs, after.Counters
 	}
+	run.Noise = noise.end()
 	if stats != nil {
 		err := stats.Close()
 		stats = nil

@@ -29,6 +29,10 @@ type fakeTracer struct {
 	current    *fakeProbes // the attached probes, if any
 	loadErr    func(n int, cfg probes.Config) error
 	countErr   error
+	// jitter, when set, is added to the throughput of the n-th workload
+	// run (from 0) that had probes attached.
+	jitter func(n int) float64
+	traced int
 }
 
 const syscallsPerRun = 1000
@@ -102,13 +106,18 @@ func (f *fakeTracer) runWorkload() float64 {
 	if f.openStats > 0 {
 		p.timeNs += syscallsPerRun * 50
 	}
+	var j float64
+	if f.jitter != nil {
+		j = f.jitter(f.traced)
+	}
+	f.traced++
 	switch p.cfg.Mode {
 	case probes.ModeEnterExit:
-		return 70
+		return 70 + j
 	case probes.ModeExitOnly:
-		return 85
+		return 85 + j
 	}
-	return 95
+	return 95 + j
 }
 
 func (p *fakeProbes) Snapshot() (probes.Snapshot, error) {

@@ -24,7 +24,9 @@ import (
 
 // Scenario defaults.
 const (
-	DefaultRepetitions = 5
+	// DefaultRepetitions is the smallest number of measured runs that
+	// gives a median a 95% confidence interval.
+	DefaultRepetitions = 6
 	DefaultWarmup      = 1
 	// DefaultRedisRequests is redis-benchmark's own -n default.
 	DefaultRedisRequests = 100000
@@ -49,6 +51,9 @@ type Scenario struct {
 	// NoStatsSets are crossed with Modes and TOCTOU once more, with
 	// program stats off.
 	NoStatsSets []string
+	// Steps are the cost-anatomy steps crossed with Modes and the sets
+	// (nil: the full modes only; "" is the full step).
+	Steps []string
 	// Stats is the program stats state of the matrix variants (default on).
 	Stats bool
 	// Floor adds the floor variant (default on).
@@ -58,10 +63,15 @@ type Scenario struct {
 	// Tracers are the external tracers, in file order.
 	Tracers []TracerSpec
 
+	// Repetitions is the number of measured rounds; with Auto set, the
+	// most that will be made (Auto.Max).
 	Repetitions int
-	Warmup      int
-	RingSize    int // bytes per CPU
-	Snaplen     int
+	// Auto, when set, stops adding rounds once the gated metrics'
+	// intervals are narrow enough (`repetitions: auto`).
+	Auto     *AutoRepetitions
+	Warmup   int
+	RingSize int // bytes per CPU
+	Snaplen  int
 	// Gate holds the thresholds (percent) compare applies: metric -> percent.
 	Gate map[string]float64
 
@@ -84,8 +94,10 @@ type VariantSpec struct {
 	Mode     probes.Mode
 	TOCTOU   probes.TOCTOU // "" unless given
 	Stats    bool
-	RingSize int // 0 = the scenario's
-	Snaplen  int // 0 = the scenario's
+	RingSize int    // 0 = the scenario's
+	Snaplen  int    // 0 = the scenario's
+	Step     string // a cost-anatomy step ("" full; see StepNames)
+	Reserve  bool   // probes.Config.Reserve
 	Line     int
 }
 
@@ -589,7 +601,7 @@ var (
 )
 
 var topKeys = []string{
-	"name", "description", "workload", "sets", "modes", "toctou", "nostats_sets",
+	"name", "description", "workload", "sets", "modes", "toctou", "nostats_sets", "steps",
 	"stats", "floor", "variants", "repetitions", "warmup", "ring_size", "snaplen", "gate",
 	"tracers",
 }
@@ -619,9 +631,7 @@ func (p *parser) scenario(root *yaml.Node, s *Scenario) {
 		p.errAt(root.Line, "add a workload section with a type: redis, syscalls or command", "scenario has no workload")
 	}
 	if f, ok := fs["repetitions"]; ok {
-		if v, ok := p.integer(f.v, "repetitions", 1, 1000); ok {
-			s.Repetitions = int(v)
-		}
+		p.repetitions(f.v, s)
 	}
 	if f, ok := fs["warmup"]; ok {
 		if v, ok := p.integer(f.v, "warmup", 0, 100); ok {
@@ -653,6 +663,9 @@ func (p *parser) scenario(root *yaml.Node, s *Scenario) {
 	if f, ok := fs["toctou"]; ok {
 		p.toctouList(f.v, s)
 	}
+	if f, ok := fs["steps"]; ok {
+		p.stepList(f.v, s)
+	}
 	if f, ok := fs["nostats_sets"]; ok {
 		names, nodes, _ := p.strList(f.v, "nostats_sets")
 		seen := map[string]bool{}
@@ -680,6 +693,57 @@ func (p *parser) scenario(root *yaml.Node, s *Scenario) {
 		for k, v := range DefaultGate {
 			s.Gate[k] = v
 		}
+	}
+}
+
+// repetitions parses a number of rounds, `auto`, or an auto mapping
+// {min, max, half_width}.
+func (p *parser) repetitions(n *yaml.Node, s *Scenario) {
+	const hint = "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}"
+	if n.Kind == yaml.ScalarNode && n.Value == "auto" {
+		s.Auto = &AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
+		s.Repetitions = DefaultAutoMax
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		fs, _, ok := p.fields(n, "repetitions", []string{"min", "max", "half_width"})
+		if !ok {
+			return
+		}
+		a := AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
+		if f, ok := fs["min"]; ok {
+			if v, ok := p.integer(f.v, "repetitions min", 1, 1000); ok {
+				a.Min = int(v)
+			}
+		}
+		if f, ok := fs["max"]; ok {
+			if v, ok := p.integer(f.v, "repetitions max", 1, 1000); ok {
+				a.Max = int(v)
+			}
+		}
+		if f, ok := fs["half_width"]; ok {
+			if v, ok := p.number(f.v, "repetitions half_width"); ok {
+				if v <= 0 {
+					p.errorf(f.v, "a percent of the median (points for overhead and drop_ratio), such as 2.5", "repetitions half_width must be above 0")
+				} else {
+					a.HalfWidth = v
+				}
+			}
+		}
+		if a.Max < a.Min {
+			p.errorf(n, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
+			return
+		}
+		s.Auto = &a
+		s.Repetitions = a.Max
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!int" {
+		p.errorf(n, hint, "repetitions must be a whole number or auto, not %q", n.Value)
+		return
+	}
+	if v, ok := p.integer(n, "repetitions", 1, 1000); ok {
+		s.Repetitions = int(v)
 	}
 }
 
@@ -955,6 +1019,46 @@ func (p *parser) modes(n *yaml.Node, s *Scenario) {
 	}
 }
 
+// StepNames are the cost-anatomy steps a scenario's `steps` may list, in
+// ladder order: the probe steps (see probes.Step), "full" (the mode
+// itself) and "decode" (the full mode with a consumer that decodes every
+// event instead of counting it).
+var StepNames = []string{"floor", "dispatch", "tailcall", "header", "full", "decode", "exit_side"}
+
+// StepDecode is the step whose consumer decodes every event.
+const StepDecode = "decode"
+
+// stepOf returns the step stored in Variant.Step for a step name.
+func stepOf(name string) string {
+	if name == "full" {
+		return ""
+	}
+	return name
+}
+
+func (p *parser) stepList(n *yaml.Node, s *Scenario) {
+	names, nodes, ok := p.strList(n, "steps")
+	if !ok {
+		return
+	}
+	s.lines["steps"] = n.Line
+	if len(names) == 0 {
+		p.errorf(n, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key", "steps is empty")
+		return
+	}
+	for i, name := range names {
+		if !slices.Contains(StepNames, name) {
+			p.errorf(nodes[i], suggestHint(name, StepNames), "unknown step %q", name)
+			continue
+		}
+		if slices.Contains(s.Steps, stepOf(name)) {
+			p.errorf(nodes[i], "remove the second one", "step %q listed twice", name)
+			continue
+		}
+		s.Steps = append(s.Steps, stepOf(name))
+	}
+}
+
 func (p *parser) toctouList(n *yaml.Node, s *Scenario) {
 	names, nodes, ok := p.strList(n, "toctou")
 	if !ok {
@@ -988,7 +1092,7 @@ func toctouNames() []string {
 	return out
 }
 
-var variantKeys = []string{"name", "set", "syscalls", "mode", "toctou", "stats", "ring_size", "snaplen"}
+var variantKeys = []string{"name", "set", "syscalls", "mode", "toctou", "stats", "ring_size", "snaplen", "step", "reserve"}
 
 func (p *parser) variants(n *yaml.Node, s *Scenario) {
 	if n.Kind != yaml.SequenceNode {
@@ -1072,6 +1176,31 @@ func (p *parser) variants(n *yaml.Node, s *Scenario) {
 				v.Stats = b
 			}
 		}
+		if f, ok := fs["step"]; ok {
+			if name, ok := p.str(f.v, "variant step"); ok {
+				switch {
+				case !slices.Contains(StepNames, name):
+					p.errorf(f.v, suggestHint(name, StepNames), "unknown step %q", name)
+				case v.Mode != probes.ModeEnterExit && v.Mode != probes.ModeExitOnly:
+					p.errorf(f.kn, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
+				case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
+					p.errorf(f.kn, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
+				case !stepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+					p.errorf(f.kn, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
+				default:
+					v.Step = stepOf(name)
+				}
+			}
+		}
+		if f, ok := fs["reserve"]; ok {
+			if b, ok := p.boolean(f.v, "variant reserve"); ok {
+				if b && v.Mode != probes.ModeEnterExit && v.Mode != probes.ModeExitOnly {
+					p.errorf(f.kn, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
+				} else {
+					v.Reserve = b
+				}
+			}
+		}
 		if f, ok := fs["ring_size"]; ok {
 			v.RingSize, _ = p.ringSize(f.v)
 		}
@@ -1109,6 +1238,11 @@ func (p *parser) gate(n *yaml.Node, s *Scenario) {
 		}
 		if v <= 0 || v > 1000 {
 			p.errorf(f.v, "a threshold is a percent change above 0, such as 5", "impossible gate threshold %s for %s", f.v.Value, f.key)
+			continue
+		}
+		if strings.HasPrefix(f.key, "latency_") && s.Workload.Type != "" && s.Workload.Type != "redis" {
+			// Only redis-benchmark reports latency: the gate would gate nothing.
+			p.errorf(f.kn, "latency gates need the redis workload", "gate %s: the %s workload reports no latency", f.key, s.Workload.Type)
 			continue
 		}
 		s.Gate[f.key] = v
@@ -1152,6 +1286,9 @@ func (p *parser) check(s *Scenario) {
 			continue
 		}
 		used[v.Set] = true
+	}
+	if line, ok := s.lines["steps"]; ok && len(s.Modes) == 0 {
+		p.errAt(line, "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
 	}
 	if line, ok := s.lines["toctou"]; ok && !slices.Contains(s.Modes, probes.ModeExitOnly) {
 		p.errAt(line, "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/aclements/go-moremath/stats"
+	mstats "github.com/montanaflynn/stats"
 	"golang.org/x/perf/benchmath"
 
 	"github.com/benchctl/benchctl/probes"
@@ -99,9 +99,7 @@ func outliers(values []float64, median float64) []int {
 	for i, v := range values {
 		dev[i] = math.Abs(v - median)
 	}
-	sorted := append([]float64(nil), dev...)
-	sort.Float64s(sorted)
-	mad := stats.Sample{Xs: sorted, Sorted: true}.Quantile(0.5)
+	mad, _ := mstats.Median(dev) // the MAD, around the given median
 	// The constants make the score comparable to a z-score for normal
 	// data: MAD ≈ 0.6745σ and mean absolute deviation ≈ 0.7979σ.
 	scale := mad / 0.6745
@@ -300,6 +298,34 @@ func dropRatio(v Variant, run Run) (float64, bool) {
 	return 100 * run.Derived.DropRatio, true
 }
 
+// latencyNs reads a run's latency p50 (or p99, when p99 is set) in ns:
+// see RunLatency for what it is. Any variant whose workload reports
+// latency has it, the baseline too.
+func latencyNs(p99 bool) func(Variant, Run) (float64, bool) {
+	return func(_ Variant, run Run) (float64, bool) {
+		p50Ms, p99Ms, ok := RunLatency(run)
+		if p99 {
+			return p99Ms * 1e6, ok
+		}
+		return p50Ms * 1e6, ok
+	}
+}
+
+// latencyChange reads the change of a run's latency p50 (or p99) against
+// the same round's baseline, in percent; positive is slower.
+func latencyChange(p99 bool) func(Variant, Run) (float64, bool) {
+	return func(v Variant, run Run) (float64, bool) {
+		c := run.Derived.LatencyP50Change
+		if p99 {
+			c = run.Derived.LatencyP99Change
+		}
+		if !traced(v) || c == nil {
+			return 0, false
+		}
+		return 100 * *c, true
+	}
+}
+
 // Measures are the figures reports show per variant, in report order.
 var Measures = []Measure{
 	{Key: "enter_avg_ns", Label: "sys_enter avg", Kind: KindDuration, Better: -1, Value: roleAvg(RoleEnter)},
@@ -376,12 +402,25 @@ var Measures = []Measure{
 	{Key: "throughput", Label: "throughput", Kind: KindThroughput, Better: +1, Value: func(_ Variant, run Run) (float64, bool) {
 		return run.Workload.Throughput, run.Workload.Throughput > 0
 	}},
+	{Key: "ns_per_event", Label: "kernel ns/event", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if !v.Stats || v.External() || run.Kernel.Attempted == 0 || run.Derived.KernelTimeNs == 0 {
+			return 0, false
+		}
+		return float64(run.Derived.KernelTimeNs) / float64(run.Kernel.Attempted), true
+	}},
+	{Key: "unseen_overhead", Label: "overhead unseen by BPF stats", Kind: KindPercent, Better: -1, Value: unseenOverhead},
 	{Key: "throughput_change", Label: "vs baseline", Kind: KindPercent, Better: +1, Value: func(v Variant, run Run) (float64, bool) {
 		if !traced(v) || run.Derived.ThroughputChange == nil {
 			return 0, false
 		}
 		return 100 * *run.Derived.ThroughputChange, true
 	}},
+	// The workload's latency percentiles (redis-benchmark 6.2 and later):
+	// see RunLatency for what a run's p50 and p99 are.
+	{Key: "latency_p50_ns", Label: "p50 latency", Kind: KindDuration, Better: -1, Value: latencyNs(false)},
+	{Key: "latency_p99_ns", Label: "p99 latency", Kind: KindDuration, Better: -1, Value: latencyNs(true)},
+	{Key: "latency_p50_change", Label: "p50 vs baseline", Kind: KindPercent, Better: -1, Value: latencyChange(false)},
+	{Key: "latency_p99_change", Label: "p99 vs baseline", Kind: KindPercent, Better: -1, Value: latencyChange(true)},
 }
 
 // MeasureByKey returns the measure with that key.

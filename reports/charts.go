@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -23,12 +25,14 @@ const (
 	ChartKernelTime   = "kernel_time"
 	ChartThroughput   = "throughput"
 	ChartEventsPerSec = "events_per_sec"
+	ChartAnatomy      = "anatomy"
 )
 
 var chartTitles = map[string]string{
 	ChartKernelTime:   "Kernel time per run, by program",
 	ChartThroughput:   "Workload throughput",
 	ChartEventsPerSec: "Events per second reaching userspace",
+	ChartAnatomy:      "Throughput lost, step by step",
 }
 
 // Chart is one rendered chart.
@@ -62,14 +66,114 @@ func Charts(r *bench.Results) ([]Chart, error) {
 		if c == nil {
 			continue
 		}
-		svg, err := renderSVG(c.plot, c.rows)
+		svg, err := renderSVG(c)
 		if err != nil {
 			return nil, err
 		}
 		c.SVG = svg
 		out = append(out, c.Chart)
 	}
-	return out, nil
+	c, err := anatomyChart(r)
+	if err != nil || c == nil {
+		return out, err
+	}
+	svg, err := renderSVG(c)
+	if err != nil {
+		return nil, err
+	}
+	c.SVG = svg
+	return append(out, c.Chart), nil
+}
+
+// stepColors colour the anatomy chart's steps, in ladder order.
+var stepColors = []color.Color{
+	color.RGBA{R: 0xba, G: 0xb0, B: 0xac, A: 0xff}, // floor
+	color.RGBA{R: 0x4c, G: 0x78, B: 0xa8, A: 0xff}, // dispatch
+	color.RGBA{R: 0x72, G: 0xb7, B: 0xb2, A: 0xff}, // tail call
+	color.RGBA{R: 0xf5, G: 0x85, B: 0x18, A: 0xff}, // header-only event
+	color.RGBA{R: 0xe4, G: 0x57, B: 0x56, A: 0xff}, // full fillers
+	color.RGBA{R: 0xb2, G: 0x79, B: 0xa2, A: 0xff}, // decoding
+}
+
+// anatomyChart stacks, for each set's enter_exit and exit_only ladder,
+// the throughput points each step costs.
+func anatomyChart(r *bench.Results) (*builtChart, error) {
+	as := r.Anatomies(0)
+	if len(as) == 0 {
+		return nil, nil
+	}
+	steps := bench.LadderSteps[1:] // "none" costs nothing
+	var names []string
+	seg := make([][]float64, len(steps))
+	negative := false
+	for _, a := range as {
+		for _, mode := range []string{"enter_exit", "exit_only"} {
+			vals := make([]float64, len(steps))
+			any := false
+			for _, row := range a.Rows {
+				c := row.EE
+				if mode == "exit_only" {
+					c = row.XO
+				}
+				i := slices.Index(steps, row.Step)
+				if c == nil || i < 0 || !c.HasOverhead {
+					continue
+				}
+				any = true
+				if c.StepPoints < 0 {
+					negative = true
+					continue
+				}
+				vals[i] = c.StepPoints
+			}
+			if !any {
+				continue
+			}
+			names = append(names, a.Set+" "+mode)
+			for i := range steps {
+				seg[i] = append(seg[i], vals[i])
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	p := newPlot(chartTitles[ChartAnatomy], "throughput points lost against the baseline (medians)", names)
+	total := 0.0
+	for j := range names {
+		t := 0.0
+		for i := range steps {
+			t += seg[i][j]
+		}
+		total = max(total, t)
+	}
+	p.X.Max = total*1.05 + 1e-9
+	var prev *plotter.BarChart
+	var legend []legendEntry
+	for i, step := range steps {
+		if slices.Max(seg[i]) == 0 {
+			continue
+		}
+		b, err := plotter.NewBarChart(reversed(seg[i]), barWidth)
+		if err != nil {
+			return nil, fmt.Errorf("drawing anatomy chart: %w", err)
+		}
+		b.Horizontal = true
+		b.Color = stepColors[i%len(stepColors)]
+		b.LineStyle.Width = 0
+		if prev != nil {
+			b.StackOn(prev)
+		}
+		p.Add(b)
+		legend = append(legend, legendEntry{bench.LadderLabels[step], b.Color})
+		prev = b
+	}
+	caption := "Each segment is what one step of the ladder adds to the throughput lost (median of its runs minus the step before's)."
+	if negative {
+		caption += " Steps that measured cheaper than the step before (noise) have no segment."
+	}
+	return &builtChart{Chart: Chart{Name: ChartAnatomy, Title: chartTitles[ChartAnatomy], Caption: caption},
+		plot: p, names: names, legend: legend}, nil
 }
 
 // WriteCharts renders the charts of r into dir (created if needed) as
@@ -93,8 +197,9 @@ func WriteCharts(dir string, r *bench.Results) (map[string]string, error) {
 	return paths, nil
 }
 
-// newPlot returns a plot with sans-serif text and the variant names on
-// the Y axis, first variant on top.
+// newPlot returns a plot with sans-serif text and one nominal Y position
+// per variant, first variant on top. The variant names are not tick
+// labels: renderSVG draws them in a label area of their own.
 func newPlot(title, xLabel string, names []string) *plot.Plot {
 	p := plot.New()
 	sans := func(size vg.Length) font.Font {
@@ -108,11 +213,7 @@ func newPlot(title, xLabel string, names []string) *plot.Plot {
 	p.Y.Tick.Label.Font = sans(10)
 	p.Legend.TextStyle.Font = sans(10)
 	p.X.Min = 0
-	rev := make([]string, len(names))
-	for i, n := range names {
-		rev[len(names)-1-i] = n
-	}
-	p.NominalY(rev...)
+	p.NominalY(make([]string, len(names))...)
 	p.Y.Min, p.Y.Max = -0.6, float64(len(names))-0.4
 	p.Add(plotter.NewGrid())
 	return p
@@ -138,20 +239,154 @@ const chartWidth = vg.Length(620)
 // builtChart is a chart before rendering.
 type builtChart struct {
 	Chart
-	plot *plot.Plot
-	rows int
+	plot   *plot.Plot
+	names  []string      // the variants, top to bottom
+	legend []legendEntry // drawn in a band under the title, if any
+}
+
+// legendEntry is one colour swatch and its label.
+type legendEntry struct {
+	label string
+	color color.Color
 }
 
 var chartBuilders = []func([]bench.VariantStats) (*builtChart, error){kernelTimeChart, throughputChart, eventsChart}
 
-func renderSVG(p *plot.Plot, n int) ([]byte, error) {
-	c := vgsvg.New(chartWidth, chartHeight(n))
-	p.Draw(draw.New(c))
+// Label and legend layout. Widths are measured with Liberation Sans,
+// but a viewer without it (or a metric twin such as Arial) draws the
+// text in another font, often wider (DejaVu Sans runs about 15% wider).
+// So texts are left-aligned with labelSlack of their width spare after
+// them: a variant name never runs under the bars and a legend text never
+// runs into the next swatch.
+const (
+	labelSlack    = 0.2
+	labelMargin   = vg.Length(4)
+	labelGap      = vg.Length(6)
+	maxLabelWidth = chartWidth * 2 / 5
+	legendRow     = vg.Length(15)
+	legendSwatch  = vg.Length(10)
+	legendSep     = vg.Length(12)
+)
+
+func renderSVG(bc *builtChart) ([]byte, error) {
+	p := bc.plot
+	label := p.Y.Tick.Label
+	label.XAlign = draw.XLeft
+	label.YAlign = draw.YCenter
+	lines, labelW := variantLabels(label, bc.names)
+	legendStyle := p.Legend.TextStyle
+	legendStyle.XAlign, legendStyle.YAlign = draw.XLeft, draw.YCenter
+	// The legend is centred over the plot, as the title is, when it fits
+	// there on one row, and over the whole chart otherwise.
+	legendX := labelW
+	rows := legendLayout(legendStyle, bc.legend, chartWidth-legendX-labelMargin)
+	if len(rows) > 1 {
+		legendX = labelMargin
+		rows = legendLayout(legendStyle, bc.legend, chartWidth-2*labelMargin)
+	}
+	legendH := vg.Length(0)
+	if len(rows) > 0 {
+		legendH = legendRow*vg.Length(len(rows)) + 4
+	}
+	// The legend sits in the title's padding, between the title and the data.
+	titlePad := p.Title.Padding
+	p.Title.Padding += legendH
+
+	c := vgsvg.New(chartWidth, chartHeight(len(bc.names))+legendH)
+	dc := draw.New(c)
+	plotC := draw.Crop(dc, labelW, 0, 0, 0)
+	p.Draw(plotC)
+
+	data := p.DataCanvas(plotC)
+	for i, l := range lines {
+		y := data.Y(p.Y.Norm(float64(len(lines) - 1 - i)))
+		dc.FillText(label, vg.Point{X: labelMargin, Y: y}, l)
+	}
+	top := dc.Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y - titlePad
+	for r, row := range rows {
+		y := top - legendRow*vg.Length(r) - legendRow/2
+		last := row[len(row)-1]
+		left := legendX + (chartWidth-legendX-last.x-last.width)/2
+		for _, e := range row {
+			x := left + e.x
+			h := legendSwatch / 2
+			dc.FillPolygon(e.color, []vg.Point{{X: x, Y: y - h}, {X: x + legendSwatch, Y: y - h}, {X: x + legendSwatch, Y: y + h}, {X: x, Y: y + h}})
+			dc.FillText(legendStyle, vg.Point{X: x + legendSwatch + 4, Y: y}, e.label)
+		}
+	}
+
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("rendering chart: %w", err)
 	}
-	return buf.Bytes(), nil
+	// Fonts metric-compatible with Liberation Sans first, then any sans.
+	return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")), nil
+}
+
+// variantLabels returns the label of each name, wrapped onto two lines
+// when it is wider than maxLabelWidth, and the width of the label area:
+// the widest label plus labelSlack of it, between labelMargin and labelGap.
+func variantLabels(sty draw.TextStyle, names []string) ([]string, vg.Length) {
+	out := make([]string, len(names))
+	widest := vg.Length(0)
+	limit := vg.Length(float64(maxLabelWidth-labelMargin-labelGap) / (1 + labelSlack))
+	for i, n := range names {
+		out[i] = wrapLabel(sty, n, limit)
+		widest = max(widest, sty.Width(out[i]))
+	}
+	return out, labelMargin + widest*(1+labelSlack) + labelGap
+}
+
+// wrapLabel breaks name after a '/', '_', '-' or '+' so that each line
+// fits in width, in two lines at most; a second line that still does
+// not fit is shortened with an ellipsis.
+func wrapLabel(sty draw.TextStyle, name string, width vg.Length) string {
+	if sty.Width(name) <= width {
+		return name
+	}
+	cut := 0
+	for i, r := range name {
+		if i > 0 && sty.Width(name[:i]) > width {
+			break
+		}
+		if strings.ContainsRune("/_-+", r) && sty.Width(name[:i+1]) <= width {
+			cut = i + 1
+		}
+	}
+	if cut == 0 || cut == len(name) {
+		cut = len(name) / 2
+	}
+	first, second := name[:cut], name[cut:]
+	for sty.Width(second) > width && len(second) > 1 {
+		_, size := utf8.DecodeLastRuneInString(strings.TrimSuffix(second, "…"))
+		second = strings.TrimSuffix(second, "…")
+		second = second[:len(second)-size] + "…"
+	}
+	return first + "\n" + second
+}
+
+// placedEntry is a legend entry with its offset in its row and its
+// width, spare room included.
+type placedEntry struct {
+	legendEntry
+	x, width vg.Length
+}
+
+// legendLayout lays the legend entries out left to right in rows no
+// wider than width, with labelSlack of each text's width spare after it.
+func legendLayout(sty draw.TextStyle, entries []legendEntry, width vg.Length) [][]placedEntry {
+	var rows [][]placedEntry
+	x := vg.Length(0)
+	for _, e := range entries {
+		w := legendSwatch + 4 + sty.Width(e.label)*(1+labelSlack)
+		if len(rows) == 0 || (x > 0 && x+w > width) {
+			rows = append(rows, nil)
+			x = 0
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], placedEntry{e, x, w})
+		x += w + legendSep
+	}
+	return rows
 }
 
 func kernelTimeChart(stats []bench.VariantStats) (*builtChart, error) {
@@ -180,8 +415,8 @@ func kernelTimeChart(stats []bench.VariantStats) (*builtChart, error) {
 	for j := range names {
 		total = max(total, roles[0][j]+roles[1][j]+roles[2][j])
 	}
-	// Room on the right for the legend.
-	p.X.Max = total * 1.5
+	p.X.Max = total * 1.05
+	var legend []legendEntry
 	for i, label := range []string{"enter (sys_enter, floor_enter)", "exit (sys_exit, floor_exit)", "other (TOCTOU helpers)"} {
 		if slices.Max(roles[i]) == 0 {
 			continue
@@ -197,12 +432,11 @@ func kernelTimeChart(stats []bench.VariantStats) (*builtChart, error) {
 			b.StackOn(prev)
 		}
 		p.Add(b)
-		p.Legend.Add(label, b)
+		legend = append(legend, legendEntry{label, b.Color})
 		prev = b
 	}
-	p.Legend.Top = true
 	return &builtChart{Chart: Chart{Name: ChartKernelTime, Title: chartTitles[ChartKernelTime],
-		Caption: "Median run time per run of the programs attached, stacked by role."}, plot: p, rows: len(names)}, nil
+		Caption: "Median run time per run of the programs attached, stacked by role."}, plot: p, names: names, legend: legend}, nil
 }
 
 // errorRange is the whisker of a bar: the 95% CI when there is one, the
@@ -266,7 +500,7 @@ func whiskerChart(stats []bench.VariantStats, key, name, xLabel string, scale fl
 	case !allCI:
 		caption = fmt.Sprintf("Bars: median. Whiskers: 95%% confidence interval of the median, or min to max for variants with fewer than %d runs.", bench.MinSamplesCI)
 	}
-	return &builtChart{Chart: Chart{Name: name, Title: chartTitles[name], Caption: caption}, plot: p, rows: len(names)}, nil
+	return &builtChart{Chart: Chart{Name: name, Title: chartTitles[name], Caption: caption}, plot: p, names: names}, nil
 }
 
 func throughputChart(stats []bench.VariantStats) (*builtChart, error) {

@@ -82,6 +82,9 @@ func sideLine(s bench.Side) string {
 		parts = append(parts, cpu)
 	}
 	parts = append(parts, plural(s.Runs, "measured run", "measured runs"))
+	if n := noisySideNote(s); n != "" {
+		parts = append(parts, n)
+	}
 	if !s.Complete {
 		parts = append(parts, "incomplete")
 	}
@@ -114,6 +117,11 @@ func verdictWord(v bench.Verdict, markdown bool) string {
 		return "improvement"
 	case bench.VerdictWithin:
 		return "within threshold"
+	case bench.VerdictNoisy:
+		if markdown {
+			return "⚠️ noisy, not called"
+		}
+		return "noisy, not called"
 	}
 	return "~"
 }
@@ -121,13 +129,13 @@ func verdictWord(v bench.Verdict, markdown bool) string {
 func summaryLine(c *bench.Comparison) string {
 	regs := c.Regressions()
 	if len(regs) == 0 {
-		return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared).", plural(len(c.Rows), "figure", "figures"))
+		return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared).", plural(len(c.Rows), "figure", "figures")) + noisyVerdictNote(c)
 	}
 	var names []string
 	for _, r := range regs {
 		names = append(names, fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true)))
 	}
-	return fmt.Sprintf("FAIL: %s: %s.", plural(len(regs), "regression", "regressions"), strings.Join(names, "; "))
+	return fmt.Sprintf("FAIL: %s: %s.", plural(len(regs), "regression", "regressions"), strings.Join(names, "; ")) + noisyVerdictNote(c)
 }
 
 // comparisonTable is the rows of a comparison as a table.
@@ -141,7 +149,7 @@ func comparisonTable(c *bench.Comparison, markdown bool) *table {
 	}
 	t.Notes = cl.notes()
 	if !cl.showCI {
-		t.Notes[0] = fmt.Sprintf("Medians only: fewer than %d runs per variant, too few samples for a 95%% confidence interval.", bench.MinSamplesCI)
+		t.Notes = append([]string{fmt.Sprintf("Medians only: fewer than %d runs per variant, too few samples for a 95%% confidence interval.", bench.MinSamplesCI)}, t.Notes...)
 	}
 	return t
 }
@@ -172,6 +180,9 @@ func ComparisonText(w io.Writer, c *bench.Comparison) error {
 func ComparisonMarkdown(w io.Writer, c *bench.Comparison) error {
 	ew := &errWriter{w: w}
 	status := "✅ no regression"
+	if n := len(c.NoisyRows()); n > 0 {
+		status = fmt.Sprintf("⚠️ no regression called, %d on noisy runs only", n)
+	}
 	if n := len(c.Regressions()); n > 0 {
 		status = "❌ " + plural(n, "regression", "regressions")
 	}
@@ -192,7 +203,7 @@ func ComparisonMarkdown(w io.Writer, c *bench.Comparison) error {
 	}
 	ew.println("")
 	if n := len(c.Regressions()); n > 0 {
-		ew.println("**" + mdText(fmt.Sprintf("FAIL: %s beyond threshold.", plural(n, "gated figure regressed", "gated figures regressed"))) + "**")
+		ew.println("**" + mdText(fmt.Sprintf("FAIL: %s beyond threshold.", plural(n, "gated figure regressed", "gated figures regressed"))+noisyVerdictNote(c)) + "**")
 	} else {
 		ew.println("**" + mdText(summaryLine(c)) + "**")
 	}
@@ -225,6 +236,7 @@ type jsonSide struct {
 	CPUs     int    `json:"cpus"`
 	Complete bool   `json:"complete"`
 	Runs     int    `json:"measured_runs"`
+	Flagged  int    `json:"flagged_runs,omitempty"`
 }
 
 type jsonRow struct {
@@ -243,6 +255,8 @@ type jsonRow struct {
 	Significant   bool     `json:"significant"`
 	Verdict       string   `json:"verdict"`
 	Warnings      []string `json:"warnings,omitempty"`
+	// Noise is set when either sample holds values of noisy runs.
+	Noise *jsonRowNoise `json:"noise,omitempty"`
 }
 
 type jsonComparison struct {
@@ -251,6 +265,7 @@ type jsonComparison struct {
 	Thresholds  map[string]float64 `json:"thresholds_pct"`
 	Pass        bool               `json:"pass"`
 	Regressions int                `json:"regressions"`
+	NotCalled   int                `json:"noisy_not_called,omitempty"`
 	Base        jsonSide           `json:"base"`
 	Head        jsonSide           `json:"head"`
 	Rows        []jsonRow          `json:"rows"`
@@ -260,22 +275,23 @@ type jsonComparison struct {
 func toJSONSide(s bench.Side) jsonSide {
 	e := s.Environment
 	return jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
-		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs}
+		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged}
 }
 
 // ComparisonJSON writes c as JSON for machines. Verdicts are
-// "regression", "improvement", "within threshold" and "~".
+// "regression", "improvement", "within threshold", "~" and "noisy" (a
+// regression only runs flagged as noisy show: not called).
 func ComparisonJSON(w io.Writer, c *bench.Comparison) error {
 	out := jsonComparison{
 		Scenario: c.Scenario, Alpha: c.Alpha, Thresholds: c.Thresholds,
-		Pass: !c.Failed(), Regressions: len(c.Regressions()),
+		Pass: !c.Failed(), Regressions: len(c.Regressions()), NotCalled: len(c.NoisyRows()),
 		Base: toJSONSide(c.Base), Head: toJSONSide(c.Head),
 		Rows: []jsonRow{}, Warnings: append([]string{}, c.Warnings...),
 	}
 	for _, r := range c.Rows {
 		jr := jsonRow{Variant: r.Variant, Metric: r.Metric, Unit: unitOf(r.Measure.Kind), Threshold: r.Threshold,
 			Base: toJSONSummary(r.Base), Head: toJSONSummary(r.Head), P: r.P, Significant: r.Significant,
-			Verdict: string(r.Verdict), Warnings: r.Warnings}
+			Verdict: string(r.Verdict), Warnings: r.Warnings, Noise: toJSONRowNoise(r.Noise)}
 		if ch := r.ChangePct(); !math.IsInf(ch, 0) && !math.IsNaN(ch) {
 			jr.ChangePct = &ch
 		}

@@ -17,6 +17,9 @@ var csvColumns = []string{
 	"events_per_sec", "bytes_per_sec", "avg_event_size", "drop_ratio",
 	"path_reads", "path_reads_failed",
 	"throughput", "unit", "throughput_change",
+	// Latency in ms (see bench.RunLatency) and its change against the
+	// round's baseline as a fraction, like throughput_change.
+	"latency_p50_ms", "latency_p99_ms", "latency_p50_change", "latency_p99_change",
 }
 
 // CSV writes one row per run of r (warm-ups and failed runs included,
@@ -60,6 +63,14 @@ func CSV(w io.Writer, r *bench.Results) error {
 			opt(f(run.Workload.Throughput), run.Error == ""), run.Workload.Unit, "")
 		if d.ThroughputChange != nil {
 			row[len(row)-1] = f(*d.ThroughputChange)
+		}
+		p50, p99, hasLatency := bench.RunLatency(run)
+		row = append(row, opt(f(p50), hasLatency), opt(f(p99), hasLatency), "", "")
+		if d.LatencyP50Change != nil {
+			row[len(row)-2] = f(*d.LatencyP50Change)
+		}
+		if d.LatencyP99Change != nil {
+			row[len(row)-1] = f(*d.LatencyP99Change)
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("writing csv: %w", err)

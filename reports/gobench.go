@@ -31,6 +31,12 @@ var gobenchUnits = []struct {
 	{"drops", "drops", 1},
 	{"path_reads_failed", "failed-path-reads", 1},
 	{"consumer_cpu_s", "consumer-sec", 1e9},
+	// The workload's latency (see bench.RunLatency), and its change
+	// against the round's baseline in percent (positive: slower).
+	{"latency_p50_ns", "p50-latency-sec", 1e9},
+	{"latency_p99_ns", "p99-latency-sec", 1e9},
+	{"latency_p50_change", "p50-latency-vs-baseline-%", 1},
+	{"latency_p99_change", "p99-latency-vs-baseline-%", 1},
 }
 
 // GoBench writes every measured run of r in the Go benchmark format, one

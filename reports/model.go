@@ -80,9 +80,6 @@ type cells struct {
 
 func newCells(showCI bool) *cells { return &cells{showCI: showCI} }
 
-// noCINote is the table note when no cell has a CI.
-var noCINote = fmt.Sprintf("Medians only: every variant has fewer than %d runs, too few samples for a 95%% confidence interval (the runs' min and max are in the details).", bench.MinSamplesCI)
-
 func (c *cells) summary(k bench.Kind, unit string, s bench.Summary) string {
 	v := formatValue(k, unit, s.Median)
 	if !c.showCI {
@@ -100,13 +97,9 @@ func (c *cells) get(vs bench.VariantStats, key string) string {
 	return c.summary(ms.Measure.Kind, vs.Unit, ms.Summary)
 }
 
-// notes returns the table's footnotes.
-func (c *cells) notes() []string {
-	if !c.showCI {
-		return append([]string{noCINote}, c.n.numbered()...)
-	}
-	return c.n.numbered()
-}
+// notes returns the table's footnotes. That no variant has enough runs
+// for an interval is said once, at the top of the report.
+func (c *cells) notes() []string { return c.n.numbered() }
 
 // anyCI tells whether any measure of any variant has a finite CI.
 func anyCI(stats []bench.VariantStats) bool {
@@ -146,11 +139,22 @@ func buildDocument(r *bench.Results, opts Options) *document {
 		environmentSection(r),
 		fingerprintSection(r),
 		variantsSection(r, stats),
+	)
+	if ls := latencySection(stats); ls != nil {
+		doc.Sections = append(doc.Sections, ls)
+	}
+	doc.Sections = append(doc.Sections,
 		relativeSection(stats),
 		pairsSection(r, stats, opts),
 	)
+	if as := anatomySection(r, opts); as != nil {
+		doc.Sections = append(doc.Sections, as)
+	}
 	if ms := modelSection(r, stats, opts); ms != nil {
 		doc.Sections = append(doc.Sections, ms)
+	}
+	if ns := noiseSection(r); ns != nil {
+		doc.Sections = append(doc.Sections, ns)
 	}
 	doc.Sections = append(doc.Sections, detailsSection(r, stats))
 	return doc
@@ -179,6 +183,9 @@ func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []st
 	}
 	fmt.Fprintf(&b, ", %s shuffled in every round (seed %d).", plural(len(r.Variants), "variant", "variants"), r.Seed)
 	out = append(out, b.String())
+	if a := sc.Auto; a != nil {
+		out = append(out, autoPara(a))
+	}
 	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.alpha())
 	if anyCI(stats) {
 		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", bench.MinSamplesCI)+tests)
@@ -203,7 +210,29 @@ func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []st
 				plural(n, "run", "runs"), sanitizeCode(v.Name), verb, sanitizeCode(first)))
 		}
 	}
+	out = append(out, noiseIntroParas(r)...)
 	return out
+}
+
+// autoPara says how `repetitions: auto` ended.
+func autoPara(a *bench.AutoOutcome) string {
+	target := "half of each gated metric's threshold"
+	if a.HalfWidth > 0 {
+		target = fmt.Sprintf("±%g%% of the median (points for overhead and drop ratio)", a.HalfWidth)
+	}
+	p := fmt.Sprintf("Repetitions: auto, %d to %d rounds, until the 95%% interval of every gated metric of every variant is within %s: ", a.Min, a.Max, target)
+	switch {
+	case a.Narrow:
+		p += fmt.Sprintf("reached after %s", plural(a.Rounds, "round", "rounds"))
+	case a.Rounds >= a.Max:
+		p += fmt.Sprintf("not reached in the maximum of %s", plural(a.Max, "round", "rounds"))
+	default:
+		p += fmt.Sprintf("not reached; the run ended after %s", plural(a.Rounds, "round", "rounds"))
+	}
+	if a.Widest != nil {
+		p += "; widest: `" + sanitizeCode(a.Widest.String()) + "`"
+	}
+	return p + "."
 }
 
 func measuredRounds(r *bench.Results) int {
@@ -369,6 +398,33 @@ func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
 	return s
 }
 
+// latencySection shows the workload's latency percentiles per variant
+// and their change against the baseline; nil when no variant has latency.
+func latencySection(stats []bench.VariantStats) *section {
+	has := false
+	for _, vs := range stats {
+		_, ok := vs.Get("latency_p50_ns")
+		has = has || ok
+	}
+	if !has {
+		return nil
+	}
+	s := &section{ID: "latency", Title: "Latency"}
+	s.Paras = append(s.Paras, "The workload's latency p50 and p99, and their change against the baseline run of the same round (positive: slower). "+
+		"redis-benchmark reports percentiles per test, and percentiles do not combine: a run's p50 (p99) is the mean of its tests' p50s (p99s), "+
+		"not a percentile of all its requests.")
+	t := newTable("variant", "mode", "p50", "p50 vs baseline", "p99", "p99 vs baseline").right(2, 3, 4, 5).code(0)
+	c := newCells(anyCI(stats))
+	for _, vs := range stats {
+		t.add(vs.Variant.Name, modeLabel(vs.Variant),
+			c.get(vs, "latency_p50_ns"), c.get(vs, "latency_p50_change"),
+			c.get(vs, "latency_p99_ns"), c.get(vs, "latency_p99_change"))
+	}
+	t.Notes = c.notes()
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
 func relativeSection(stats []bench.VariantStats) *section {
 	s := &section{ID: "relative", Title: "Relative figures"}
 	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
@@ -514,6 +570,9 @@ func detailsSection(r *bench.Results, stats []bench.VariantStats) *section {
 		if p := tracerCountersPara(r, vs.Variant); p != "" {
 			sub.Paras = append(sub.Paras, p)
 		}
+		if p := noiseDetailPara(r, vs.Variant); p != "" {
+			sub.Paras = append(sub.Paras, p)
+		}
 		t := newTable("measure", "median", "95% CI", "min", "max", "n", "outliers").right(1, 2, 3, 4, 5)
 		for _, ms := range vs.Measures {
 			k := ms.Measure.Kind
@@ -523,7 +582,7 @@ func detailsSection(r *bench.Results, stats []bench.VariantStats) *section {
 			}
 			var out []string
 			for _, i := range ms.Outliers {
-				out = append(out, fmt.Sprintf("round %d (%s)", ms.Rounds[i], formatValue(k, vs.Unit, ms.Values[i])))
+				out = append(out, fmt.Sprintf("round %d (%s%s)", ms.Rounds[i], formatValue(k, vs.Unit, ms.Values[i]), noisyMark(r, vs.Variant.Name, ms.Rounds[i])))
 			}
 			t.add(ms.Measure.Label, formatValue(k, vs.Unit, ms.Median), ci,
 				formatValue(k, vs.Unit, ms.Min), formatValue(k, vs.Unit, ms.Max), fmt.Sprint(ms.N), strings.Join(out, ", "))

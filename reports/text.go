@@ -56,35 +56,8 @@ func writeTextSection(ew *errWriter, s *section, depth int, opts Options) {
 }
 
 func writeTextTable(ew *errWriter, t *table) {
-	widths := make([]int, len(t.Header))
-	for _, row := range append([][]string{t.Header}, t.Rows...) {
-		for i, c := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	line := func(cells []string) {
-		var b strings.Builder
-		for i, c := range cells {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			if t.Right[i] {
-				b.WriteString(pad + c)
-			} else {
-				b.WriteString(c + pad)
-			}
-		}
-		ew.println(strings.TrimRight(b.String(), " "))
-	}
-	line(t.Header)
-	rules := make([]string, len(widths))
-	for i, wd := range widths {
-		rules[i] = strings.Repeat("-", wd)
-	}
-	line(rules)
-	for _, r := range t.Rows {
-		line(r)
+	if ew.err == nil {
+		ew.err = WriteTextTable(ew.w, "", t.Header, t.Rows, t.Right)
 	}
 	if len(t.Notes) > 0 {
 		ew.println("")

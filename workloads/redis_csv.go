@@ -163,10 +163,13 @@ func parseRedisNumber(s string) (float64, error) {
 //     account (the harmonic mean of the rps, weighted by requests);
 //   - Ops is sum(n);
 //   - Latency, when every test reports latencies, is the request-weighted
-//     mean of the per-test figures for avg, p50, p95 and p99 (for avg this
-//     is exact; for the percentiles it is an approximation, as
-//     percentiles do not combine), and the smallest min and largest max
-//     over the tests (both exact).
+//     mean of the per-test figures for avg, p50, p95 and p99, and the
+//     smallest min and largest max over the tests. avg, min and max are
+//     exact over all requests; the percentiles are not percentiles of all
+//     requests, as percentiles do not combine, but the mean of the tests'
+//     percentiles (a plain mean, as every test makes the same number of
+//     requests): an index that moves when the tests' percentiles move.
+//     Reports and the gate use these as a run's p50 and p99.
 func aggregateRedis(tests []TestResult, requests int) (Result, error) {
 	if len(tests) == 0 {
 		return Result{}, errors.New("no tests")

@@ -24,7 +24,7 @@ func compareCmd(args []string) error {
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
 	thresholds := map[string]float64{}
-	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for overhead and drop_ratio; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
+	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := bench.ParseThreshold(s)
 		if err != nil {
 			return err
@@ -38,6 +38,8 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "\nCompares every gated metric of every variant. A change is a regression when it is")
 		fmt.Fprintln(fs.Output(), "significant (p <= alpha) and beyond its threshold; thresholds come from the base file's")
 		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 5 percentage points).")
+		fmt.Fprintln(fs.Output(), "Runs flagged as noisy (steal or CPU used outside benchctl above its thresholds) are named; a")
+		fmt.Fprintln(fs.Output(), "regression that does not hold without them is printed as \"noisy, not called\" and does not fail.")
 		fmt.Fprintln(fs.Output(), "Exit codes: 0 no regression; 1 a regression; 2 files that cannot be compared or bad usage.")
 		fs.PrintDefaults()
 	}

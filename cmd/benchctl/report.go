@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	commands["report"] = command{summary: "render a results file as markdown, html, text, gobench or csv", run: reportCmd}
+	commands["report"] = command{summary: "render a results file (or several side by side) as markdown, html, text, gobench or csv", run: reportCmd}
 }
 
 func reportCmd(args []string) error {
@@ -26,7 +26,11 @@ func reportCmd(args []string) error {
 	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]")
-		fmt.Fprintln(fs.Output(), "\nRenders a results file; needs no root and no probes.")
+		fmt.Fprintln(fs.Output(), "       benchctl report A.json B.json ... [--format markdown|html|text] [-o FILE]")
+		fmt.Fprintln(fs.Output(), "\nRenders a results file; needs no root and no probes. Several files make one report")
+		fmt.Fprintln(fs.Output(), "across hosts, kernels or commits: their environments and every variant's headline")
+		fmt.Fprintln(fs.Output(), "figures side by side, the differences from the first file marked. gobench, csv and")
+		fmt.Fprintln(fs.Output(), "--charts take one file.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseCommandLine(fs, args)
@@ -36,14 +40,17 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("report takes one results file, got %s (see benchctl report -h)", argCount(len(pos)))
+	if len(pos) == 0 {
+		return usageError("report takes one or more results files, got 0 arguments (see benchctl report -h)")
 	}
 	if !slices.Contains(reports.Formats, *format) {
 		return usageError("unknown report format %q (valid: %s)", *format, strings.Join(reports.Formats, ", "))
 	}
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
+	}
+	if len(pos) > 1 {
+		return reportMulti(pos, *format, *out, *charts, *alpha)
 	}
 	if *charts != "" && *format != reports.FormatMarkdown && *format != reports.FormatText {
 		return usageError("--charts goes with --format markdown or text (html inlines its charts)")
@@ -66,6 +73,31 @@ func reportCmd(args []string) error {
 		return err
 	}
 	return writeOutput(*out, buf.Bytes())
+}
+
+// reportMulti renders one report over several results files, in the
+// order given: the first is the reference the others are held against.
+func reportMulti(paths []string, format, out, charts string, alpha float64) error {
+	if !slices.Contains(reports.MultiFormats, format) {
+		return usageError("--format %s takes one results file, got %d: a report over several files is %s (or run benchctl report once per file)",
+			format, len(paths), strings.Join(reports.MultiFormats, ", "))
+	}
+	if charts != "" {
+		return usageError("--charts takes one results file, got %d: a report over several files has no charts", len(paths))
+	}
+	files := make([]reports.ResultsFile, 0, len(paths))
+	for _, p := range paths {
+		r, err := bench.ReadResults(p)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		files = append(files, reports.ResultsFile{Path: p, Results: r})
+	}
+	var buf bytes.Buffer
+	if err := reports.RenderMulti(&buf, files, format, reports.Options{Alpha: alpha}); err != nil {
+		return err
+	}
+	return writeOutput(out, buf.Bytes())
 }
 
 // argCount says how many positional arguments there were.

@@ -84,7 +84,7 @@ func TestReportBadInput(t *testing.T) {
 	future := writeModified(t, "base.json", func(r *bench.Results) { r.Schema = 99 })
 	for _, args := range [][]string{
 		{"report"},
-		{"report", fixture("base.json"), fixture("head.json")},
+		{"report", fixture("base.json"), fixture("head.json"), "--format", "csv"},
 		{"report", fixture("base.json"), "--format", "pdf"},
 		{"report", fixture("base.json"), "--format", "html", "--charts", t.TempDir()},
 		{"report", fixture("base.json"), "--alpha", "2"},

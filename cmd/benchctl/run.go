@@ -10,9 +10,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
@@ -30,14 +30,14 @@ func init() {
 // scenarioFlags are the flags run and validate share.
 type scenarioFlags struct {
 	repetitions int
-	warmup      int
+	warmup      optionalInt
 	only        stringList
 	sets        stringList
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.repetitions, "repetitions", 0, "measured rounds (default: the scenario's repetitions)")
-	fs.IntVar(&f.warmup, "warmup", -1, "warm-up rounds (default: the scenario's warmup)")
+	fs.IntVar(&f.repetitions, "repetitions", 0, "`N` measured rounds (default: the scenario's repetitions)")
+	fs.Var(&f.warmup, "warmup", "`N` warm-up rounds before the measured ones (default: the scenario's warmup)")
 	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
 	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
 }
@@ -93,13 +93,38 @@ func (f *scenarioFlags) apply(sc *bench.Scenario) error {
 	}
 	if f.repetitions > 0 {
 		sc.Repetitions = f.repetitions
+		sc.Auto = nil // a fixed number of rounds
 	}
-	if f.warmup < -1 {
+	if f.warmup.set && f.warmup.n < 0 {
 		return usageError("--warmup must be 0 or more")
 	}
-	if f.warmup >= 0 {
-		sc.Warmup = f.warmup
+	if f.warmup.set {
+		sc.Warmup = f.warmup.n
 	}
+	return nil
+}
+
+// optionalInt is an int flag that knows whether it was given. Its help
+// says what it defaults to in words, and flag prints no "(default …)"
+// after it.
+type optionalInt struct {
+	n   int
+	set bool
+}
+
+func (o *optionalInt) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.Itoa(o.n)
+}
+
+func (o *optionalInt) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	o.n, o.set = n, true
 	return nil
 }
 
@@ -171,7 +196,7 @@ func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var sf scenarioFlags
 	sf.register(fs)
-	out := fs.String("o", "", "results file (default results/<scenario>-<timestamp>.json)")
+	out := fs.String("o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...]")
@@ -321,8 +346,9 @@ func commit() string {
 
 // printSummary prints one line per variant: medians over its measured runs.
 func printSummary(w io.Writer, res *bench.Results) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\truns\tsys_enter avg\tsys_exit avg\tkernel time\tevents\tdrops\tthroughput\tvs baseline\t")
+	header := []string{"variant", "runs", "sys_enter avg", "sys_exit avg", "kernel time", "events", "drops", "throughput", "vs baseline"}
+	right := []bool{false, true, true, true, true, true, true, true, true}
+	var rows [][]string
 	for _, vs := range res.SummarizeVariants() {
 		cell := func(key string, format func(float64) string) string {
 			m, ok := vs.Get(key)
@@ -340,12 +366,11 @@ func printSummary(w io.Writer, res *bench.Results) {
 		if vs.Failed > 0 {
 			runs += fmt.Sprintf(" (%d failed)", vs.Failed)
 		}
-		name := vs.Variant.Name
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, runs,
+		rows = append(rows, []string{vs.Variant.Name, runs,
 			cell("enter_avg_ns", ns), cell("exit_avg_ns", ns), cell("kernel_time_ns", dur),
-			cell("events", count), cell("drops", count), cell("throughput", tput), cell("throughput_change", pct))
+			cell("events", count), cell("drops", count), cell("throughput", tput), cell("throughput_change", pct)})
 	}
-	tw.Flush()
+	_ = reports.WriteTextTable(w, "", header, rows, right) // like the Fprintf calls: a summary on a closed stdout is lost
 	if !res.Complete {
 		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
 	}

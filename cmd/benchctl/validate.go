@@ -9,10 +9,10 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/reports"
 )
 
 func init() {
@@ -70,8 +70,9 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d variants:\n", len(vs))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NAME\tMODE\tTOCTOU\tSET\tSYSCALLS\tSTATS\tRING\tSNAPLEN")
+	header := []string{"variant", "mode", "toctou", "set", "syscalls", "stats", "ring", "snaplen"}
+	right := []bool{6: true, 7: true}
+	var rows [][]string
 	for _, v := range vs {
 		dash := func(s string) string {
 			if s == "" {
@@ -102,12 +103,21 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
 				mode += " (" + string(v.Design) + ")"
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap)
+		rows = append(rows, []string{v.Name, mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap})
 	}
-	tw.Flush()
+	_ = reports.WriteTextTable(w, "  ", header, rows, right) // like the Fprintf calls around it
 
 	runs := len(vs) * (sc.Repetitions + sc.Warmup)
-	fmt.Fprintf(w, "\nrounds: %d measured + %d warm-up = %d runs, plus 1 unmeasured fingerprint run\n", sc.Repetitions, sc.Warmup, runs)
+	if a := sc.Auto; a != nil {
+		target := "half of each gated metric's threshold"
+		if a.HalfWidth > 0 {
+			target = fmt.Sprintf("±%g%% of the median (points for overhead and drop_ratio)", a.HalfWidth)
+		}
+		fmt.Fprintf(w, "\nrounds: auto, %d to %d measured until every gated metric's 95%% interval is within %s; + %d warm-up = at most %d runs, plus 1 unmeasured fingerprint run\n",
+			a.Min, a.Max, target, sc.Warmup, runs)
+	} else {
+		fmt.Fprintf(w, "\nrounds: %d measured + %d warm-up = %d runs, plus 1 unmeasured fingerprint run\n", sc.Repetitions, sc.Warmup, runs)
+	}
 	if total, per, ok := sc.Estimate(len(vs), sc.Repetitions, sc.Warmup); ok {
 		fmt.Fprintf(w, "estimated duration: about %s (%s a run)\n", roundDuration(total), roundDuration(per))
 	} else {

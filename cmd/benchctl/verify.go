@@ -12,10 +12,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -178,12 +178,8 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 			}
 		} else {
 			fmt.Fprintln(w, title)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.ToUpper(strings.Join(header, "\t")))
-			for _, l := range lines {
-				fmt.Fprintln(tw, strings.Join(l, "\t"))
-			}
-			tw.Flush()
+			right := []bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
+			_ = reports.WriteTextTable(w, "", header, lines, right) // like the Fprintf calls around it
 		}
 		for _, r := range rows {
 			for _, reason := range r.Reasons {

@@ -1,0 +1,430 @@
+package bench
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// procStatFixture is the head of /proc/stat on the 2-core reference VM.
+const procStatFixture = `cpu  894977 842 833937 1255985 7302 0 61141 140045 2 0
+cpu0 447115 315 415226 633621 1679 0 29937 69112 1 0
+cpu1 447862 526 418710 622363 5622 0 31203 70932 1 0
+intr 35085039 0 0 0
+ctxt 66342897
+`
+
+func TestParseProcStat(t *testing.T) {
+	c, err := parseProcStat([]byte(procStatFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cpuTimes{User: 894977, Nice: 842, System: 833937, Idle: 1255985, IOWait: 7302, IRQ: 0, SoftIRQ: 61141, Steal: 140045}
+	if c != want {
+		t.Fatalf("got %+v, want %+v", c, want)
+	}
+	// guest (2) and guest_nice (0) are inside user and nice: not added.
+	if got := c.total(); got != 3194229 {
+		t.Errorf("total %d, want 3194229", got)
+	}
+	if got := c.busy(); got != 894977+842+833937+61141 {
+		t.Errorf("busy %d, want %d", got, 894977+842+833937+61141)
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7 8\n", "cpu 1 2 3 4 5 6 7\n", "cpu 1 2 x 4 5 6 7 8\n"} {
+		if _, err := parseProcStat([]byte(bad)); err == nil {
+			t.Errorf("parseProcStat(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestParseLoadavg(t *testing.T) {
+	l, err := parseLoadavg([]byte("1.58 1.13 1.21 7/134 2925\n"))
+	if err != nil || l != 1.58 {
+		t.Fatalf("got %v, %v; want 1.58", l, err)
+	}
+	for _, bad := range []string{"", "1.5 1.1", "x 1 1 1/1 1"} {
+		if _, err := parseLoadavg([]byte(bad)); err == nil {
+			t.Errorf("parseLoadavg(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestParsePidStat(t *testing.T) {
+	// A command name with a space and a parenthesis; utime 1234, stime
+	// 56, cutime 7, cstime 8.
+	line := "4242 (redis (srv) x) S 4200 4242 4200 0 -1 4194560 100 0 0 0 1234 56 7 8 20 0 5 0 1000 1000000 200 18446744073709551615\n"
+	ps, err := parsePidStat([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pidStat{PPID: 4200, UTime: 1234, STime: 56, CUTime: 7, CSTime: 8}
+	if ps != want {
+		t.Fatalf("got %+v, want %+v", ps, want)
+	}
+	if ps.cpu() != 1305 {
+		t.Errorf("cpu %d, want 1305", ps.cpu())
+	}
+	if _, err := parsePidStat([]byte("12 (x) S 1 2 3")); err == nil {
+		t.Error("a short line parsed")
+	}
+	if _, err := parsePidStat([]byte("12 x S 1")); err == nil {
+		t.Error("a line without a name parsed")
+	}
+}
+
+func TestParseClkTck(t *testing.T) {
+	aux := func(pairs ...uint64) []byte {
+		b := make([]byte, 8*len(pairs))
+		for i, v := range pairs {
+			binary.NativeEndian.PutUint64(b[8*i:], v)
+		}
+		return b
+	}
+	if got := parseClkTck(aux(6, 4096, 17, 250, 0, 0)); got != 250 {
+		t.Errorf("AT_CLKTCK 250: got %d", got)
+	}
+	if got := parseClkTck(aux(6, 4096, 0, 0, 17, 250)); got != 0 {
+		t.Errorf("AT_CLKTCK after AT_NULL: got %d, want 0", got)
+	}
+	// This machine's vector has one (100 on every Linux architecture).
+	if hz := userHZ(); hz != 100 {
+		t.Errorf("userHZ %v, want 100", hz)
+	}
+}
+
+// TestComputeNoise works a run's figures out by hand at USER_HZ 100:
+//
+//	           user nice system idle iowait irq softirq steal
+//	start      1000   10    500 3000     20   0      30    40
+//	end        1090   10    560 3030     22   0      40    50
+//	delta        90    0     60   30      2   0      10    10   total 202 = 2.02 s
+//	busy = 90 + 60 + 10 = 160 ticks = 1.6 s; steal 0.1 s = 4.950495% of 2.02 s
+//	own: process tree 10.0 → 11.0 s, cgroups 2.0 → 2.2 s: 1.2 s
+//	outside = 1.6 − 1.2 = 0.4 s = 19.80198% of 2.02 s
+func TestComputeNoise(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	a := noiseSample{at: t0, load: 0.5, own: 10, cgroups: 2,
+		cpu: cpuTimes{User: 1000, Nice: 10, System: 500, Idle: 3000, IOWait: 20, SoftIRQ: 30, Steal: 40}}
+	b := noiseSample{at: t0.Add(time.Second), load: 1.5, own: 11, cgroups: 2.2,
+		cpu: cpuTimes{User: 1090, Nice: 10, System: 560, Idle: 3030, IOWait: 22, SoftIRQ: 40, Steal: 50}}
+	n := computeNoise(a, b, 100)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"wall", n.WallSeconds, 1},
+		{"total", n.TotalSeconds, 2.02},
+		{"busy", n.BusySeconds, 1.6},
+		{"steal", n.StealSeconds, 0.1},
+		{"iowait", n.IOWaitSeconds, 0.02},
+		{"own", n.OwnSeconds, 1.2},
+		{"outside", n.OutsideSeconds, 0.4},
+		{"steal pct", n.StealPct, 100 * 0.1 / 2.02},
+		{"outside pct", n.OutsidePct, 100 * 0.4 / 2.02},
+		{"load", n.Load1, 1.5},
+	} {
+		if math.Abs(c.got-c.want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if math.Abs(n.StealPct-4.950495) > 1e-6 || math.Abs(n.OutsidePct-19.80198) > 1e-5 {
+		t.Errorf("steal %v%%, outside %v%%", n.StealPct, n.OutsidePct)
+	}
+	// benchctl's side counted more than the machine's busy ticks (tick
+	// sampling against exact times): outside is 0, not negative.
+	b.own = 12
+	if n := computeNoise(a, b, 100); n.OutsideSeconds != 0 || n.OutsidePct != 0 {
+		t.Errorf("own above busy: outside %v s, %v%%", n.OutsideSeconds, n.OutsidePct)
+	}
+}
+
+func TestTreeCPU(t *testing.T) {
+	// 1 (benchctl) ─┬─ 2 (redis-server, 100 ticks) ── 4 (its child, 5)
+	//               └─ 3 (tracer, 50) ── 5 (tracer's child, 7)
+	// 6 is not a descendant.
+	children := map[int][]int{1: {2, 3}, 2: {4}, 3: {5}, 0: {6}}
+	stats := map[int]pidStat{
+		2: {PPID: 1, UTime: 60, STime: 40}, 4: {PPID: 2, UTime: 5},
+		3: {PPID: 1, UTime: 50}, 5: {PPID: 3, STime: 7}, 6: {UTime: 1000},
+	}
+	if got := treeCPU(1, children, stats, nil); got != 162 {
+		t.Errorf("whole tree: %d ticks, want 162", got)
+	}
+	// The tracer is counted through its cgroup: it and what it started
+	// are left out.
+	if got := treeCPU(1, children, stats, map[int]bool{3: true}); got != 105 {
+		t.Errorf("without the tracer: %d ticks, want 105", got)
+	}
+}
+
+// TestNoiseMeterCountsOwnCPU measures on the real /proc: CPU this process
+// burns is benchctl's own, and a busy child counts as benchctl's too
+// (through the process tree), unless its pid is a cgroup's.
+func TestNoiseMeterCountsOwnCPU(t *testing.T) {
+	m := startNoise()
+	if m.err != nil {
+		t.Skipf("no /proc here: %v", m.err)
+	}
+	spin(50 * time.Millisecond)
+	n := m.end()
+	if n == nil {
+		t.Fatal("no noise figures")
+	}
+	if n.OwnSeconds < 0.05 || n.WallSeconds < 0.05 {
+		t.Errorf("own %v s over %v s, want at least the 50 ms burned", n.OwnSeconds, n.WallSeconds)
+	}
+	if n.TotalSeconds <= 0 || n.StealPct < 0 || n.OutsidePct < 0 || n.OutsidePct > 100 || n.Attributed != "benchctl process tree" {
+		t.Errorf("implausible figures %+v", n)
+	}
+
+	cmd := exec.Command("/bin/sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	var ticks uint64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := parsePidStat(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ticks = ps.cpu(); ticks >= 5 {
+			break
+		}
+	}
+	if ticks < 5 {
+		t.Skipf("the child got %d ticks in 5 s", ticks)
+	}
+	if got := descendantsCPU(os.Getpid(), nil); got < ticks {
+		t.Errorf("descendants %d ticks, want at least the child's %d", got, ticks)
+	}
+	if got := descendantsCPU(os.Getpid(), map[int]bool{pid: true}); got >= ticks {
+		t.Errorf("with the child skipped: %d ticks, want under its %d", got, ticks)
+	}
+}
+
+// spin burns cpu of this process's CPU time (at most 4·cpu of wall time).
+func spin(cpu time.Duration) {
+	start := ownCPU()
+	deadline := time.Now().Add(4 * cpu)
+	x := 0
+	for ownCPU()-start < cpu && time.Now().Before(deadline) {
+		for i := 0; i < 1e5; i++ {
+			x += i
+		}
+	}
+	_ = x
+}
+
+func ownCPU() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestNoiseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		n    *Noise
+		want string
+	}{
+		{nil, ""},
+		{&Noise{StealPct: NoiseStealPct, OutsidePct: NoiseOutsidePct}, ""}, // at the thresholds: not above
+		{&Noise{StealPct: 5.04, OutsidePct: 3}, "steal 5.0% > 5%"},
+		{&Noise{StealPct: 2.5, OutsidePct: 5.3}, "outside CPU 5.3% > 5%"},
+		{&Noise{StealPct: 0.5, OutsidePct: 47.7}, "outside CPU 47.7% > 5%"},
+		{&Noise{StealPct: 27.7, OutsidePct: 10.01}, "steal 27.7% > 5%, outside CPU 10.0% > 5%"},
+	} {
+		got := strings.Join(tc.n.Flags(), ", ")
+		if got != tc.want {
+			t.Errorf("%+v: flags %q, want %q", tc.n, got, tc.want)
+		}
+		if tc.n.Flagged() != (tc.want != "") {
+			t.Errorf("%+v: Flagged %v", tc.n, tc.n.Flagged())
+		}
+	}
+}
+
+var (
+	quiet = &Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1.0}
+	noisy = &Noise{StealPct: 1, OutsidePct: 45, Load1: 3.0}
+)
+
+// noisyResults is gateResults with per-round throughput and ns per
+// syscall, and the rounds in flagged marked noisy (the probe variant's
+// run; with baseline also the baseline's).
+func noisyResults(throughput []float64, nsPerCall []uint64, flagged map[int]bool, baseline bool) *Results {
+	s := gateSide{throughput: throughput, nsPerCall: nsPerCall, drops: make([]uint64, len(throughput))}
+	r := gateResults(s)
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		run.Noise = quiet
+		if flagged[run.Round] && (run.Variant == "v" || baseline) {
+			run.Noise = noisy
+		}
+	}
+	return r
+}
+
+func TestNoisyRunThroughBaseline(t *testing.T) {
+	r := noisyResults([]float64{960, 961}, []uint64{50, 51}, nil, false)
+	r.Runs[0].Noise = noisy // round 0's baseline
+	v0 := r.Runs[1]
+	if v0.Variant != "v" || v0.Round != 0 {
+		t.Fatalf("unexpected run order: %+v", v0)
+	}
+	if r.NoisyRun(v0, false) {
+		t.Error("a quiet run is noisy for a figure of its own")
+	}
+	if !r.NoisyRun(v0, true) {
+		t.Error("a run whose round's baseline is flagged is not noisy for its overhead")
+	}
+	if r.NoisyRun(r.Runs[3], true) {
+		t.Error("round 1, with a quiet baseline, is noisy")
+	}
+	m, _ := GateMeasure("overhead")
+	clean, n := r.noisySample("v", m)
+	if n != 1 || len(clean) != 1 {
+		t.Errorf("overhead: %d clean values and %d noisy, want 1 and 1", len(clean), n)
+	}
+	m, _ = GateMeasure("ns_per_syscall")
+	if clean, n := r.noisySample("v", m); n != 0 || len(clean) != 2 {
+		t.Errorf("ns_per_syscall: %d clean values and %d noisy, want 2 and 0", len(clean), n)
+	}
+}
+
+func TestSummarizeNoise(t *testing.T) {
+	r := noisyResults([]float64{960, 961, 962}, []uint64{50, 51, 52}, map[int]bool{1: true}, false)
+	ns := r.SummarizeNoise("v")
+	want := NoiseSummary{Runs: 3, Flagged: 1, StealPct: 0.5, OutsidePct: 2, Load1: 1, MaxStealPct: 1, MaxOutsidePct: 45}
+	if ns != want {
+		t.Errorf("got %+v, want %+v", ns, want)
+	}
+	if got := r.FlaggedRuns("v"); len(got) != 1 || got[0].Round != 1 {
+		t.Errorf("flagged runs %+v, want round 1", got)
+	}
+	if !r.HasNoise() || (&Results{Runs: []Run{{}}}).HasNoise() {
+		t.Error("HasNoise")
+	}
+}
+
+// The gate on noisy data. Base: 8 quiet rounds, throughput 960..967
+// (overhead 5.57..6.25%) and 50..57 ns per syscall.
+var (
+	noiseBaseTP = []float64{960, 961, 962, 963, 964, 965, 966, 967}
+	noiseBaseNs = []uint64{50, 51, 52, 53, 54, 55, 56, 57}
+)
+
+// TestCompareNoisyRegressionNotCalled: head's six flagged rounds are
+// slow (throughput 850: overhead 17.0%; 80 ns per syscall), its two quiet
+// rounds are as fast as base. Over all runs both gated figures regress;
+// without the flagged runs they do not, so no regression is called.
+func TestCompareNoisyRegressionNotCalled(t *testing.T) {
+	base := noisyResults(noiseBaseTP, noiseBaseNs, nil, false)
+	headTP := []float64{850, 850, 850, 850, 850, 850, 962, 963}
+	headNs := []uint64{80, 80, 80, 80, 80, 80, 52, 53}
+	flagged := map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true}
+
+	// The same figures without noise figures are two regressions.
+	plain, err := Compare(base, noisyResults(headTP, headNs, nil, false), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, metric := range []string{"overhead", "ns_per_syscall"} {
+		if row := gateRow(t, plain, metric); row.Verdict != VerdictRegression || row.Noise != nil {
+			t.Fatalf("quiet %s: %q (p=%v, change %v), want a regression", metric, row.Verdict, row.P, row.Change())
+		}
+	}
+
+	head := noisyResults(headTP, headNs, flagged, false)
+	c, err := Compare(base, head, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failed() || len(c.Regressions()) != 0 {
+		t.Fatalf("regressions called on noisy data: %+v", c.Regressions())
+	}
+	if got := len(c.NoisyRows()); got != 2 {
+		t.Fatalf("%d rows not called, want 2", got)
+	}
+	for _, metric := range []string{"overhead", "ns_per_syscall"} {
+		row := gateRow(t, c, metric)
+		if row.Verdict != VerdictNoisy {
+			t.Errorf("%s: %q, want %q", metric, row.Verdict, VerdictNoisy)
+		}
+		n := row.Noise
+		if n == nil || n.BaseNoisy != 0 || n.HeadNoisy != 6 || n.Clean == nil {
+			t.Fatalf("%s: noise %+v", metric, n)
+		}
+		if n.Clean.Base.N != 8 || n.Clean.Head.N != 2 || n.Clean.Significant || n.CleanVerdict != VerdictSame {
+			t.Errorf("%s: clean comparison n=%d+%d significant %v verdict %q, want 8+2, not significant, ~",
+				metric, n.Clean.Base.N, n.Clean.Head.N, n.Clean.Significant, n.CleanVerdict)
+		}
+	}
+	if c.Head.Flagged != 6 || c.Base.Flagged != 0 {
+		t.Errorf("flagged runs: base %d, head %d; want 0 and 6", c.Base.Flagged, c.Head.Flagged)
+	}
+	want := "head is noisy: 6 of 16 measured runs flagged (steal > 5% or CPU outside benchctl > 5%): v round 0 (outside CPU 45.0% > 5%); v round 1 (outside CPU 45.0% > 5%); v round 2 (outside CPU 45.0% > 5%); v round 3 (outside CPU 45.0% > 5%); and 2 more; a regression seen only with them is not called"
+	found := false
+	for _, w := range c.Warnings {
+		found = found || w == want
+		if strings.HasPrefix(w, "base is noisy") {
+			t.Errorf("base warned noisy: %q", w)
+		}
+	}
+	if !found {
+		t.Errorf("warnings %q lack %q", c.Warnings, want)
+	}
+}
+
+// TestCompareRegressionOnCleanData: the noise guard neither hides a
+// regression on quiet runs nor one that stays without the flagged runs.
+func TestCompareRegressionOnCleanData(t *testing.T) {
+	base := noisyResults(noiseBaseTP, noiseBaseNs, nil, false)
+	headTP := []float64{896, 897, 898, 899, 900, 901, 902, 903} // overhead ~12%
+	headNs := []uint64{60, 61, 62, 63, 64, 65, 66, 67}          // +19%
+
+	c, err := Compare(base, noisyResults(headTP, headNs, nil, false), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Regressions()) != 2 || len(c.NoisyRows()) != 0 {
+		t.Fatalf("quiet head: %d regressions, %d not called; want 2 and 0", len(c.Regressions()), len(c.NoisyRows()))
+	}
+	for _, w := range c.Warnings {
+		if strings.Contains(w, "noisy") {
+			t.Errorf("quiet files warned: %q", w)
+		}
+	}
+
+	// Two of head's rounds flagged, their baselines too: six quiet
+	// rounds still regress, so both regressions are called.
+	head := noisyResults(headTP, headNs, map[int]bool{2: true, 5: true}, true)
+	c, err = Compare(base, head, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Regressions()) != 2 || len(c.NoisyRows()) != 0 {
+		t.Fatalf("partly noisy head: %d regressions, %d not called; want 2 and 0", len(c.Regressions()), len(c.NoisyRows()))
+	}
+	for _, metric := range []string{"overhead", "ns_per_syscall"} {
+		row := gateRow(t, c, metric)
+		if row.Noise == nil || row.Noise.HeadNoisy != 2 || row.Noise.CleanVerdict != VerdictRegression || row.Noise.Clean.Head.N != 6 {
+			t.Errorf("%s: noise %+v, want 2 noisy head values and a clean regression over 6", metric, row.Noise)
+		}
+	}
+	if c.Head.Flagged != 4 {
+		t.Errorf("head flagged %d runs, want 4 (2 rounds × v and baseline)", c.Head.Flagged)
+	}
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestScenarioFlagsHelp: each flag run and validate share states its
+// default once, in words, and --warmup still overrides and checks.
+func TestScenarioFlagsHelp(t *testing.T) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	var sf scenarioFlags
+	sf.register(fs)
+	fs.PrintDefaults()
+	for _, entry := range strings.Split(help.String(), "\n  -")[1:] {
+		if n := strings.Count(entry, "(default"); n > 1 {
+			t.Errorf("flag help states its default %d times:\n  -%s", n, entry)
+		}
+	}
+	if strings.Contains(help.String(), "(default -1)") {
+		t.Errorf("help shows the sentinel -1:\n%s", help.String())
+	}
+
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse([]string{"--warmup", "0"}); err != nil || !sf.warmup.set || sf.warmup.n != 0 {
+		t.Errorf("--warmup 0: err %v, set %v, n %d", err, sf.warmup.set, sf.warmup.n)
+	}
+	if err := fs.Parse([]string{"--warmup", "two"}); err == nil {
+		t.Error("--warmup two: no error")
+	}
+}

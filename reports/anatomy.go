@@ -1,0 +1,157 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+// anatomySection is "Where the time goes": for every set with a ladder
+// of steps (scenarios/anatomy.yaml), each step's cost in kernel ns per
+// syscall and in throughput points, enter_exit and exit_only side by
+// side, and the most that removing the enter side can save.
+func anatomySection(r *bench.Results, opts Options) *section {
+	as := r.Anatomies(opts.alpha())
+	ocs := r.ReserveComparisons(opts.alpha())
+	if len(as) == 0 && len(ocs) == 0 {
+		return nil
+	}
+	s := &section{ID: "anatomy", Title: "Where the time goes", Charts: []string{ChartAnatomy}}
+	s.Paras = append(s.Paras,
+		"Each step adds one thing to the one above it, on every side the mode attaches (enter_exit: sys_enter and sys_exit; exit_only: sys_exit only), "+
+			"so a step's cost is its difference from the step above (in parentheses, `~` when the two steps' runs do not differ significantly). "+
+			"Kernel ns per syscall is what BPF stats see: the programs' run time over every syscall the machine made; they do not see the tracepoint's slow path or the trampoline around a program. "+
+			"Overhead is the throughput lost against the round's baseline, in points. "+
+			"Unseen is the part of the overhead that the programs' run time does not explain: overhead minus kernel time as a share of the workload's wall time.")
+	for _, a := range as {
+		sub := &section{ID: "anatomy-" + slug(a.Set), Title: "Set " + a.Set}
+		t := newTable("step", "enter_exit ns/syscall", "overhead", "unseen", "exit_only ns/syscall", "overhead", "unseen").right(1, 2, 3, 4, 5, 6)
+		for _, row := range a.Rows {
+			t.add(bench.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
+				nsCell(row.XO, row.Step), pointsCell(row.XO, row.Step), unseenCell(row.XO))
+		}
+		sub.Tables = append(sub.Tables, t)
+		if l := a.Limit; l != nil {
+			sub.Paras = append(sub.Paras, limitPara(l))
+		} else {
+			sub.Paras = append(sub.Paras, "No limit: the scenario has no `exit_side` step (enter_exit's exit side alone), which the limit is measured against.")
+		}
+		s.Sub = append(s.Sub, sub)
+	}
+	if len(ocs) > 0 {
+		s.Sub = append(s.Sub, reserveSection(ocs))
+	}
+	return s
+}
+
+// reserveSection compares the variants that reserve fixed-size events in
+// the ring with their twins that build them in the scratch buffer.
+func reserveSection(ocs []bench.OptionComparison) *section {
+	sub := &section{ID: "anatomy-reserve", Title: "Fixed-size events reserved in the ring"}
+	sub.Paras = append(sub.Paras, "With `reserve: true` the fixed-size events (generic events, the header-only step's) are written straight into space reserved in the ring buffer "+
+		"instead of being built in the per-CPU scratch buffer and copied out with `bpf_ringbuf_output` (what every other event, and Falco's driver for its variable-size events, does). "+
+		"The bytes sent are the same. Each row compares a variant with its twin without the option, measured in the same rounds; `~` is no significant difference.")
+	t := newTable("variant", "against", "metric", "without", "with", "change", "p").right(3, 4, 5, 6).code(0, 1)
+	c := newCells(false)
+	for _, oc := range ocs {
+		for _, d := range oc.Deltas {
+			k, base, head, label := d.Measure.Kind, d.Base, d.Head, d.Measure.Label
+			if d.Measure.Key == "throughput_change" {
+				label = "throughput vs baseline"
+			}
+			change := formatChange(d.Delta)
+			if k == bench.KindPercent && d.Significant {
+				// A change of a percentage is told in points.
+				diff := head.Median - base.Median
+				change = signed(formatPoints(math.Abs(diff)), diff)
+			}
+			t.add(oc.Variant.Name, oc.Twin.Name, label, c.summary(k, "", base), c.summary(k, "", head), change, formatP(d.Delta))
+		}
+	}
+	sub.Tables = append(sub.Tables, t)
+	return sub
+}
+
+func stepMark(d *bench.Delta) string {
+	if d == nil || d.Significant {
+		return ""
+	}
+	return " ~"
+}
+
+func nsCell(c *bench.AnatomyCell, step string) string {
+	if c == nil || !c.HasNs {
+		return none
+	}
+	v := formatDuration(c.NsPerSyscall.Median)
+	if step == "none" {
+		return "0"
+	}
+	if c.NsDelta != nil || c.From != "" {
+		v += fmt.Sprintf(" (%s%s)", signed(formatDuration(math.Abs(c.StepNs)), c.StepNs), stepMark(c.NsDelta))
+	}
+	return v
+}
+
+func pointsCell(c *bench.AnatomyCell, step string) string {
+	if c == nil || !c.HasOverhead {
+		return none
+	}
+	if step == "none" {
+		return "0"
+	}
+	v := formatPoints(c.Overhead.Median)
+	if c.PointsDelta != nil || c.From != "" {
+		v += fmt.Sprintf(" (%s%s)", signed(formatPoints(math.Abs(c.StepPoints)), c.StepPoints), stepMark(c.PointsDelta))
+	}
+	return v
+}
+
+func unseenCell(c *bench.AnatomyCell) string {
+	if c == nil || !c.HasUnseen {
+		return none
+	}
+	return formatPoints(c.Unseen.Median)
+}
+
+// formatPoints formats percentage points.
+func formatPoints(p float64) string {
+	return fmt.Sprintf("%.1f pts", p)
+}
+
+func signed(abs string, v float64) string {
+	if v < 0 {
+		return "-" + abs
+	}
+	return "+" + abs
+}
+
+func limitPara(l *bench.AnatomyLimit) string {
+	p := fmt.Sprintf("The limit: removing everything enter-side from `%s` leaves its exit side alone (`%s`); ", sanitizeCode(l.EnterExitVariant), sanitizeCode(l.ExitSide))
+	switch {
+	case l.HasPoints && l.HasNs:
+		p += fmt.Sprintf("that saves at most %s of throughput and %s per syscall. `%s` saves %s and %s",
+			formatPoints(l.LimitPoints), formatDuration(l.LimitNs), sanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints), formatDuration(l.GotNs))
+	case l.HasPoints:
+		p += fmt.Sprintf("that saves at most %s of throughput. `%s` saves %s", formatPoints(l.LimitPoints), sanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints))
+	case l.HasNs:
+		p += fmt.Sprintf("that saves at most %s per syscall. `%s` saves %s", formatDuration(l.LimitNs), sanitizeCode(l.ExitOnlyVariant), formatDuration(l.GotNs))
+	default:
+		return p + "no figures to compare."
+	}
+	var shares []string
+	if l.HasSharePoints {
+		shares = append(shares, formatPercent(100*l.SharePoints)+" of the throughput limit")
+	}
+	if l.HasShareNs {
+		shares = append(shares, formatPercent(100*l.ShareNs)+" of the kernel-time limit")
+	}
+	if len(shares) > 0 {
+		p += ": " + shares[0]
+		if len(shares) > 1 {
+			p += " and " + shares[1]
+		}
+	}
+	return p + ". The merged exit event carries the enter parameters, so exit_only's exit side costs more than enter_exit's: the gap between its saving and the limit."
+}

@@ -1,0 +1,671 @@
+package reports
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/probes"
+)
+
+// MultiFormats are the formats a report over several results files is
+// rendered in. gobench and csv list the runs of one file: render each
+// file on its own (benchstat compares gobench files itself).
+var MultiFormats = []string{FormatMarkdown, FormatHTML, FormatText}
+
+// ResultsFile is one results file of a report over several.
+type ResultsFile struct {
+	// Path is where the file was read from. Its base name labels the
+	// file when host and kernel do not tell the files apart.
+	Path    string
+	Results *bench.Results
+}
+
+// What a multi-file report marks: a figure that differs from the
+// reference file's (the first) by more than MultiMinChange percent, or
+// MultiMinPoints percentage points for figures that are percentages
+// (overhead), and whose runs differ significantly from the reference's
+// (Mann-Whitney U, as compare tests). With fewer than
+// bench.MinSamplesDetect runs on a side no test can be significant, and
+// a figure is marked when it differs by more than MultiUntestedFactor
+// times (MultiUntestedPoints points) on its own. An enter_exit →
+// exit_only change is marked when it differs from the reference's by
+// more than MultiPairPoints percentage points and either of the two is
+// significant in its own file.
+const (
+	MultiMinChange      = 10.0
+	MultiMinPoints      = 2.0
+	MultiUntestedFactor = 2.0
+	MultiUntestedPoints = 10.0
+	MultiPairPoints     = 10.0
+)
+
+// Marks of a figure beyond the rule: higher or lower than the reference's.
+const (
+	markHigher = "▲"
+	markLower  = "▼"
+)
+
+// missing is the cell of a variant or pair that a file lacks.
+const missing = "missing"
+
+// RenderMulti writes one report over several results files in format
+// (one of MultiFormats) to w: their environments side by side, then for
+// every variant and every enter_exit → exit_only pair the headline
+// figures of each file, the differences from the first file marked.
+// opts.ChartLinks is ignored: the report has no charts.
+func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) error {
+	if len(files) == 0 {
+		return fmt.Errorf("rendering report: no results files")
+	}
+	if format != "" && !slices.Contains(MultiFormats, format) {
+		if slices.Contains(Formats, format) {
+			return fmt.Errorf("rendering report: format %s takes one results file, not %d (several files: %s)", format, len(files), strings.Join(MultiFormats, ", "))
+		}
+		return fmt.Errorf("rendering report: unknown format %q (valid for several files: %s)", format, strings.Join(MultiFormats, ", "))
+	}
+	doc := buildMultiDocument(files, opts)
+	switch format {
+	case FormatHTML:
+		return writeHTMLDocument(w, doc)
+	case FormatText:
+		return writeTextDocument(w, doc, opts)
+	}
+	return writeMarkdownDocument(w, doc, opts)
+}
+
+// The three writers below spell a document the way Markdown, Text and
+// HTML spell a single file's, with their section writers.
+
+func writeMarkdownDocument(w io.Writer, doc *document, opts Options) error {
+	ew := &errWriter{w: w}
+	ew.println("# " + mdText(doc.Title))
+	for _, p := range doc.Paras {
+		ew.println("")
+		ew.println(mdPara(p))
+	}
+	for _, s := range doc.Sections {
+		writeMarkdownSection(ew, s, 2, opts)
+	}
+	return ew.err
+}
+
+func writeTextDocument(w io.Writer, doc *document, opts Options) error {
+	ew := &errWriter{w: w}
+	ew.println(doc.Title)
+	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
+	for _, p := range doc.Paras {
+		ew.println("")
+		ew.println(wrap(plainPara(p), textWidth))
+	}
+	for _, s := range doc.Sections {
+		writeTextSection(ew, s, 0, opts)
+	}
+	return ew.err
+}
+
+func writeHTMLDocument(w io.Writer, doc *document) error {
+	hd := htmlDoc{Title: doc.Title}
+	for _, p := range doc.Paras {
+		hd.Paras = append(hd.Paras, htmlPara(p))
+	}
+	for _, s := range doc.Sections {
+		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, nil))
+	}
+	var buf bytes.Buffer
+	if err := htmlTemplate.Execute(&buf, hd); err != nil {
+		return fmt.Errorf("rendering html: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("writing html: %w", err)
+	}
+	return nil
+}
+
+// multi is what the sections of a multi-file report share.
+type multi struct {
+	files  []ResultsFile
+	labels []string
+	opts   Options
+	// variants are the names of every file's variants, in the order they
+	// first appear (the first file's first).
+	variants []string
+	// marked counts the figures marked against the reference.
+	marked int
+}
+
+func (m *multi) ref() *bench.Results { return m.files[0].Results }
+
+// has tells whether file i has the variant named name.
+func (m *multi) has(i int, name string) bool {
+	_, ok := m.files[i].Results.Variant(name)
+	return ok
+}
+
+// fileLabels labels each file by its host and kernel; when two files
+// share both, by their base names without .json; when those collide too,
+// by their paths as given. Files still alike get their position.
+func fileLabels(files []ResultsFile) []string {
+	unique := func(labels []string) bool {
+		seen := map[string]bool{}
+		for _, l := range labels {
+			if l == "" || seen[l] {
+				return false
+			}
+			seen[l] = true
+		}
+		return true
+	}
+	hostKernel := make([]string, len(files))
+	base := make([]string, len(files))
+	path := make([]string, len(files))
+	for i, f := range files {
+		e := f.Results.Environment
+		hostKernel[i] = strings.TrimSpace(e.Hostname + " " + e.Kernel)
+		base[i] = strings.TrimSuffix(filepath.Base(f.Path), ".json")
+		path[i] = f.Path
+	}
+	for _, labels := range [][]string{hostKernel, base, path} {
+		if unique(labels) {
+			return labels
+		}
+	}
+	out := make([]string, len(files))
+	for i := range files {
+		out[i] = fmt.Sprintf("%s #%d", cmp.Or(base[i], "file"), i+1)
+	}
+	return out
+}
+
+// buildMultiDocument turns several results files into one report's
+// sections.
+func buildMultiDocument(files []ResultsFile, opts Options) *document {
+	m := &multi{files: files, labels: fileLabels(files), opts: opts}
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, v := range f.Results.Variants {
+			if !seen[v.Name] {
+				seen[v.Name] = true
+				m.variants = append(m.variants, v.Name)
+			}
+		}
+	}
+	doc := &document{}
+	names := scenarioNames(files)
+	if len(names) == 1 {
+		doc.Title = fmt.Sprintf("benchctl report: %s, %d results files", names[0], len(files))
+	} else {
+		doc.Title = fmt.Sprintf("benchctl report: %d results files", len(files))
+	}
+	doc.Sections = append(doc.Sections, m.environmentSection())
+	for _, f := range headlineFigures {
+		doc.Sections = append(doc.Sections, m.figureSection(f))
+	}
+	doc.Sections = append(doc.Sections, m.pairsSection())
+	// The introduction counts the marks, so it comes last.
+	doc.Paras = m.introParas(names)
+	return doc
+}
+
+// scenarioNames returns the distinct scenario names of files, in order.
+func scenarioNames(files []ResultsFile) []string {
+	var out []string
+	for _, f := range files {
+		if n := f.Results.Scenario.Name; !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (m *multi) introParas(names []string) []string {
+	var out []string
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d results files side by side, labelled by ", len(m.files))
+	e := m.ref().Environment
+	switch m.labels[0] {
+	case strings.TrimSpace(e.Hostname + " " + e.Kernel):
+		b.WriteString("host and kernel")
+	case strings.TrimSuffix(filepath.Base(m.files[0].Path), ".json"):
+		b.WriteString("file name, since host and kernel do not tell them apart")
+	case m.files[0].Path:
+		b.WriteString("path, since neither host and kernel nor file names tell them apart")
+	default:
+		b.WriteString("file name and position, since nothing else tells them apart")
+	}
+	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", sanitizeCode(m.labels[0]))
+	out = append(out, b.String())
+
+	sc := m.ref().Scenario
+	switch {
+	case len(names) > 1:
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = "`" + sanitizeCode(n) + "`"
+		}
+		out = append(out, "Warning: these files come from different scenarios ("+strings.Join(quoted, ", ")+
+			"). Variants are matched by name only: the same name may stand for another workload or syscall set in each file.")
+	default:
+		for _, f := range m.files[1:] {
+			o := f.Results.Scenario
+			if o.SHA256 != sc.SHA256 || o.Workload != sc.Workload {
+				out = append(out, fmt.Sprintf("Warning: the files all ran scenario `%s`, but not the same version of it (its sha256 or workload differs, see the environments): "+
+					"variants are matched by name.", sanitizeCode(sc.Name)))
+				break
+			}
+		}
+	}
+
+	ci := false
+	for _, f := range m.files {
+		ci = ci || anyCI(f.Results.SummarizeVariants())
+	}
+	figures := "Figures are medians over each file's measured runs"
+	if ci {
+		figures += fmt.Sprintf(" with their 95%% confidence interval (±∞: fewer than %d runs)", bench.MinSamplesCI)
+	} else {
+		figures += fmt.Sprintf(" (no variant of any file has the %d runs a 95%% confidence interval of a median needs)", bench.MinSamplesCI)
+	}
+	out = append(out, figures+". "+m.ruleText())
+	if m.marked == 0 {
+		out = append(out, "No figure differs from the reference's by that rule.")
+	} else {
+		verb := "differ"
+		if m.marked == 1 {
+			verb = "differs"
+		}
+		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", plural(m.marked, "figure", "figures"), verb))
+	}
+
+	for i, f := range m.files {
+		r := f.Results
+		l := sanitizeCode(m.labels[i])
+		if !r.Complete {
+			out = append(out, fmt.Sprintf("Warning: `%s` is an incomplete run (%s); some variants may have fewer runs.", l, cmp.Or(r.Reason, "no reason recorded")))
+		}
+		failed := 0
+		for _, v := range r.Variants {
+			n, _ := r.FailedRuns(v.Name)
+			failed += n
+		}
+		if failed > 0 {
+			verb := "was"
+			if failed > 1 {
+				verb = "were"
+			}
+			out = append(out, fmt.Sprintf("Warning: in `%s`, %s failed and %s left out (see its own report).", l, plural(failed, "run", "runs"), verb))
+		}
+		if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
+			out = append(out, fmt.Sprintf("TCG: `%s` was measured in a QEMU guest whose CPU was emulated: only its functional figures (events) mean something, not its times or overheads.", l))
+		}
+	}
+
+	var lacking []string
+	for _, name := range m.variants {
+		var without []string
+		for i := range m.files {
+			if !m.has(i, name) {
+				without = append(without, "`"+sanitizeCode(m.labels[i])+"`")
+			}
+		}
+		if len(without) > 0 {
+			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", sanitizeCode(name), strings.Join(without, ", ")))
+		}
+	}
+	if len(lacking) > 0 {
+		out = append(out, "Not in every file: "+strings.Join(lacking, "; ")+".")
+	}
+	return out
+}
+
+// ruleText states when a figure is marked.
+func (m *multi) ruleText() string {
+	return fmt.Sprintf("%s / %s mark a figure higher / lower than the reference file's by more than %g%% "+
+		"(percentages such as overhead: by more than %g percentage points) whose runs also differ significantly from the reference's "+
+		"(Mann-Whitney U at alpha %g, as `benchctl compare` tests). With fewer than %d runs on a side, where no test can tell, "+
+		"a figure is marked when it differs by more than %g× (%g points) on its own. "+
+		"An enter_exit → exit_only change is marked when it differs from the reference's by more than %g percentage points and either of the two is significant.",
+		markHigher, markLower, MultiMinChange, MultiMinPoints, m.opts.alpha(), bench.MinSamplesDetect,
+		MultiUntestedFactor, MultiUntestedPoints, MultiPairPoints)
+}
+
+// environmentSection puts the files' environments side by side.
+func (m *multi) environmentSection() *section {
+	header := append([]string{"property"}, m.labels...)
+	t := newTable(header...)
+	type row struct {
+		name string
+		get  func(r *bench.Results, path string) string
+		// alwaysDiffers rows are left out of the list of what differs.
+		alwaysDiffers bool
+	}
+	rows := []row{
+		{name: "file", alwaysDiffers: true, get: func(_ *bench.Results, path string) string { return filepath.Base(path) }},
+		{name: "scenario", get: func(r *bench.Results, _ string) string {
+			s := r.Scenario.Name
+			if len(r.Scenario.SHA256) >= 12 {
+				s += " (sha256 " + r.Scenario.SHA256[:12] + ")"
+			}
+			return s
+		}},
+		{name: "workload", get: func(r *bench.Results, _ string) string { return r.Scenario.Workload }},
+		{name: "runs", get: func(r *bench.Results, _ string) string {
+			s := fmt.Sprintf("%s × %s", plural(measuredRounds(r), "round", "rounds"), plural(len(r.Variants), "variant", "variants"))
+			if !r.Complete {
+				s += ", incomplete"
+			}
+			return s
+		}},
+		{name: "kernel", get: func(r *bench.Results, _ string) string { return r.Environment.Kernel }},
+		{name: "arch", get: func(r *bench.Results, _ string) string { return r.Environment.Arch }},
+		{name: "CPU model", get: func(r *bench.Results, _ string) string { return r.Environment.CPUModel }},
+		{name: "CPUs", get: func(r *bench.Results, _ string) string {
+			if r.Environment.CPUs <= 0 {
+				return ""
+			}
+			return fmt.Sprint(r.Environment.CPUs)
+		}},
+		{name: "memory", get: func(r *bench.Results, _ string) string {
+			if r.Environment.MemoryBytes == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.1f GiB", float64(r.Environment.MemoryBytes)/(1<<30))
+		}},
+		{name: "clock source", get: func(r *bench.Results, _ string) string { return r.Environment.ClockSource }},
+		{name: "host", get: func(r *bench.Results, _ string) string { return r.Environment.Hostname }},
+		{name: "guest", get: func(r *bench.Results, _ string) string { return r.Environment.Guest }},
+		{name: "program stats", get: func(r *bench.Results, _ string) string { return r.Environment.StatsMethod }},
+		{name: "benchctl", get: func(r *bench.Results, _ string) string {
+			e := r.Environment
+			c := e.BenchctlCommit
+			if len(c) > 12 {
+				c = c[:12]
+			}
+			if c == "" {
+				return e.BenchctlVersion
+			}
+			return strings.TrimSpace(e.BenchctlVersion + " (" + c + ")")
+		}},
+		{name: "Go", get: func(r *bench.Results, _ string) string { return r.Environment.GoVersion }},
+		{name: "date", alwaysDiffers: true, get: func(r *bench.Results, _ string) string {
+			when := r.Started
+			if when.IsZero() {
+				when = r.Environment.Time
+			}
+			if when.IsZero() {
+				return ""
+			}
+			return when.UTC().Format("2006-01-02 15:04 MST")
+		}},
+	}
+	var differ []string
+	for _, rw := range rows {
+		cells := make([]string, len(m.files))
+		empty := true
+		for i, f := range m.files {
+			cells[i] = rw.get(f.Results, f.Path)
+			empty = empty && cells[i] == ""
+		}
+		if empty {
+			continue
+		}
+		if !rw.alwaysDiffers {
+			for _, c := range cells[1:] {
+				if c != cells[0] {
+					differ = append(differ, rw.name)
+					break
+				}
+			}
+		}
+		for i, c := range cells {
+			if c == "" {
+				cells[i] = none
+			}
+		}
+		t.add(append([]string{rw.name}, cells...)...)
+	}
+	s := &section{ID: "environments", Title: "Environments", Tables: []*table{t}}
+	if len(differ) == 0 {
+		s.Paras = append(s.Paras, "The files differ in nothing recorded but their dates.")
+	} else {
+		s.Paras = append(s.Paras, "The files differ in: "+strings.Join(differ, ", ")+".")
+	}
+	return s
+}
+
+// A headlineFigure is one figure the report puts side by side per
+// variant.
+type headlineFigure struct {
+	id, title, intro string
+	measure          bench.Measure
+}
+
+var headlineFigures = func() []headlineFigure {
+	ns, _ := bench.MeasureByKey("ns_per_syscall")
+	ev, _ := bench.MeasureByKey("events_per_syscall")
+	ov, _ := bench.GateMeasure("overhead")
+	return []headlineFigure{
+		{id: "ns-per-syscall", title: "Kernel ns per syscall", measure: ns,
+			intro: "Run time of all attached programs per syscall the machine made: the tracer's kernel cost, comparable across workloads (absolute times travel between machines only as far as their CPUs do)."},
+		{id: "events-per-syscall", title: "Events per syscall", measure: ev,
+			intro: "Events that reached userspace per syscall the machine made."},
+		{id: "overhead", title: "Throughput overhead", measure: ov,
+			intro: "Workload throughput lost against the baseline run of the same round, in percent."},
+	}
+}()
+
+// sample returns file i's values of measure for the variant named name.
+func (m *multi) sample(i int, name string, measure bench.Measure) []float64 {
+	v, _ := m.files[i].Results.Sample(name, measure)
+	return v
+}
+
+// figureSection puts one headline figure of every traced variant side by
+// side, one column per file.
+func (m *multi) figureSection(f headlineFigure) *section {
+	s := &section{ID: f.id, Title: f.title, Paras: []string{f.intro}}
+	header := append([]string{"variant"}, m.labels...)
+	t := newTable(header...).code(0)
+	for i := range m.files {
+		t.right(i + 1)
+	}
+	// Every sample of the table first, to know whether any has a CI.
+	samples := map[string][][]float64{}
+	summaries := map[string][]bench.Summary{}
+	showCI := false
+	for _, name := range m.variants {
+		per := make([][]float64, len(m.files))
+		sums := make([]bench.Summary, len(m.files))
+		for i := range m.files {
+			if m.has(i, name) {
+				per[i] = m.sample(i, name, f.measure)
+				sums[i] = bench.Summarize(per[i])
+				showCI = showCI || sums[i].HasCI()
+			}
+		}
+		samples[name], summaries[name] = per, sums
+	}
+	c := newCells(showCI)
+	for _, name := range m.variants {
+		if m.untraced(name) {
+			continue
+		}
+		per := samples[name]
+		row := []string{name}
+		anyValue := false
+		for i := range m.files {
+			switch {
+			case !m.has(i, name):
+				row = append(row, missing)
+			case len(per[i]) == 0:
+				row = append(row, none)
+			default:
+				anyValue = true
+				cell := c.summary(f.measure.Kind, "", summaries[name][i])
+				if i > 0 && len(per[0]) > 0 {
+					if mark := m.markFigure(f.measure.Kind, per[0], per[i]); mark != "" {
+						cell += " " + mark
+					}
+				}
+				row = append(row, cell)
+			}
+		}
+		if anyValue {
+			t.add(row...)
+		}
+	}
+	if len(t.Rows) == 0 {
+		s.Paras = append(s.Paras, "No file has this figure for any variant.")
+		return s
+	}
+	t.Notes = c.notes()
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+// untraced tells whether the variant named name is a baseline in the
+// first file that has it: baselines have no headline figures.
+func (m *multi) untraced(name string) bool {
+	for _, f := range m.files {
+		if v, ok := f.Results.Variant(name); ok {
+			return v.Baseline || v.Mode == probes.ModeNone
+		}
+	}
+	return true
+}
+
+// markFigure returns the mark of a figure whose runs are x against the
+// reference's runs ref, or "" when the rule does not mark it. It counts
+// the marks it gives.
+func (m *multi) markFigure(k bench.Kind, ref, x []float64) string {
+	d := bench.CompareSamples(ref, x, m.opts.alpha())
+	a, b := d.Base.Median, d.Head.Median
+	tested := len(ref) >= bench.MinSamplesDetect && len(x) >= bench.MinSamplesDetect
+	beyond := false
+	if k == bench.KindPercent {
+		diff := math.Abs(b - a)
+		if tested {
+			beyond = diff > MultiMinPoints && d.Significant
+		} else {
+			beyond = diff > MultiUntestedPoints
+		}
+	} else {
+		if tested {
+			beyond = math.Abs(d.ChangePct()) > MultiMinChange && d.Significant
+		} else {
+			lo, hi := math.Min(math.Abs(a), math.Abs(b)), math.Max(math.Abs(a), math.Abs(b))
+			beyond = hi > MultiUntestedFactor*lo && hi > 0
+		}
+	}
+	return m.count(beyond, b > a)
+}
+
+// count returns the mark of a figure that is beyond the rule (higher or
+// lower than the reference's), "" for one that is not, and counts marks.
+func (m *multi) count(beyond, higher bool) string {
+	if !beyond {
+		return ""
+	}
+	m.marked++
+	if higher {
+		return markHigher
+	}
+	return markLower
+}
+
+// pairKey identifies an enter_exit → exit_only pair across files.
+func pairKey(p bench.VariantPair) string { return p.EnterExit.Name + " → " + p.ExitOnly.Name }
+
+// pairsSection puts, for every enter_exit → exit_only pair of any file,
+// what exit_only changes in each file side by side.
+func (m *multi) pairsSection() *section {
+	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
+	perFile := make([]map[string]bench.PairComparison, len(m.files))
+	var keys []string
+	first := map[string]bench.PairComparison{}
+	for i, f := range m.files {
+		perFile[i] = map[string]bench.PairComparison{}
+		for _, pc := range f.Results.ComparePairs(m.opts.alpha()) {
+			k := pairKey(pc.VariantPair)
+			perFile[i][k] = pc
+			if _, ok := first[k]; !ok {
+				first[k] = pc
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		s.Paras = append(s.Paras, "No file has a syscall set with both an enter_exit and an exit_only variant with the same stats setting.")
+		return s
+	}
+	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes in each file: the change of the medians, exit_only against enter_exit, "+
+		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.alpha())+").")
+	for _, k := range keys {
+		pc := first[k]
+		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, modeLabel(pc.ExitOnly))}
+		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`.", sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name)))
+		header := append([]string{"metric"}, m.labels...)
+		t := newTable(header...)
+		for i := range m.files {
+			t.right(i + 1)
+		}
+		c := newCells(true)
+		for _, key := range bench.PairMeasures {
+			measure, _ := bench.MeasureByKey(key)
+			row := []string{measure.Label}
+			anyValue := false
+			var ref *bench.MeasureDelta
+			for i := range m.files {
+				pc, ok := perFile[i][k]
+				if !ok {
+					row = append(row, missing)
+					continue
+				}
+				d, ok := pairDelta(pc, key)
+				if !ok {
+					row = append(row, none)
+					continue
+				}
+				anyValue = true
+				cell := formatSignedPct(d.ChangePct())
+				if !d.Significant {
+					cell += " ~"
+				}
+				cell += c.n.marks(d.Warnings)
+				if i == 0 {
+					ref = &d
+				} else if ref != nil {
+					diff := d.ChangePct() - ref.ChangePct()
+					if mark := m.count(math.Abs(diff) > MultiPairPoints && (d.Significant || ref.Significant), diff > 0); mark != "" {
+						cell += " " + mark
+					}
+				}
+				row = append(row, cell)
+			}
+			if anyValue {
+				t.add(row...)
+			}
+		}
+		t.Notes = c.notes()
+		sub.Tables = append(sub.Tables, t)
+		s.Sub = append(s.Sub, sub)
+	}
+	return s
+}
+
+// pairDelta returns the delta of the measure with key in pc.
+func pairDelta(pc bench.PairComparison, key string) (bench.MeasureDelta, bool) {
+	for _, d := range pc.Deltas {
+		if d.Measure.Key == key {
+			return d, true
+		}
+	}
+	return bench.MeasureDelta{}, false
+}

@@ -1,0 +1,149 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench"
+)
+
+// noiseRule says when a run is flagged, for paragraphs.
+var noiseRule = fmt.Sprintf("steal above %g%%, or CPU time used outside benchctl above %g%%, of the machine's CPU time",
+	bench.NoiseStealPct, bench.NoiseOutsidePct)
+
+// noiseIntroParas is the one-line warning at the top of a report when
+// any measured run is flagged as noisy; nothing otherwise.
+func noiseIntroParas(r *bench.Results) []string {
+	flagged, runs := 0, 0
+	var worst []string
+	for _, v := range r.Variants {
+		fr := r.FlaggedRuns(v.Name)
+		flagged += len(fr)
+		runs += len(r.RunsOf(v.Name))
+		if len(fr) > 0 {
+			worst = append(worst, fmt.Sprintf("`%s` %d", sanitizeCode(v.Name), len(fr)))
+		}
+	}
+	if flagged == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("Warning: %d of %d measured runs were flagged as noisy (%s): %s. "+
+		"Their figures are in every table; see Noise, and measure again on a quiet machine before trusting a difference they carry.",
+		flagged, runs, noiseRule, strings.Join(worst, ", "))}
+}
+
+// noiseSection is the noise line of every variant: medians of steal,
+// outside CPU and load over its measured runs, and how many were
+// flagged; nil when the file has no noise figures.
+func noiseSection(r *bench.Results) *section {
+	if !r.HasNoise() {
+		return nil
+	}
+	s := &section{ID: "noise", Title: "Noise"}
+	s.Paras = append(s.Paras,
+		"What else the machine did while each workload ran, from `/proc/stat` read at its start and end: "+
+			"steal is the CPU time the hypervisor gave to other guests, outside CPU the busy CPU time of everything that is not benchctl, "+
+			"its descendants (redis-server, redis-benchmark, a command) or its cgroups (an external tracer), both in percent of the CPU time that elapsed; "+
+			"load is the 1-minute load average at the end (it counts benchctl's own threads, and lags). "+
+			"Medians over the measured runs, the largest value in parentheses.",
+		fmt.Sprintf("A run is flagged with %s; `compare` does not call a regression that only flagged runs show.", noiseRule))
+	t := newTable("variant", "runs", "flagged", "steal", "outside CPU", "load").right(1, 2, 3, 4, 5).code(0)
+	for _, v := range r.Variants {
+		ns := r.SummarizeNoise(v.Name)
+		if ns.Runs == 0 {
+			t.add(v.Name, fmt.Sprint(len(r.RunsOf(v.Name))), none, none, none, none)
+			continue
+		}
+		t.add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
+			fmt.Sprintf("%s (%s)", formatPercent(ns.StealPct), formatPercent(ns.MaxStealPct)),
+			fmt.Sprintf("%s (%s)", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct)),
+			fmt.Sprintf("%.2f", ns.Load1))
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+// noiseDetailPara is a variant's noise line in its details, naming its
+// flagged runs; "" without noise figures.
+func noiseDetailPara(r *bench.Results, v bench.Variant) string {
+	ns := r.SummarizeNoise(v.Name)
+	if ns.Runs == 0 {
+		return ""
+	}
+	p := fmt.Sprintf("Noise: steal %s, outside CPU %s, load %.2f (medians)", formatPercent(ns.StealPct), formatPercent(ns.OutsidePct), ns.Load1)
+	fr := r.FlaggedRuns(v.Name)
+	if len(fr) == 0 {
+		return p + "; no run flagged."
+	}
+	var parts []string
+	for _, run := range fr {
+		parts = append(parts, fmt.Sprintf("round %d (%s)", run.Round, strings.Join(run.Noise.Flags(), ", ")))
+	}
+	return p + "; flagged as noisy: " + strings.Join(parts, "; ") + "."
+}
+
+// noisyMark is appended to a value of the variant named name from round:
+// ", noisy" when a measured run of it in that round is flagged.
+func noisyMark(r *bench.Results, name string, round int) string {
+	for _, run := range r.FlaggedRuns(name) {
+		if run.Round == round {
+			return ", noisy"
+		}
+	}
+	return ""
+}
+
+// noisySideNote is what sideLine adds for a side with flagged runs.
+func noisySideNote(s bench.Side) string {
+	if s.Flagged == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d flagged noisy", s.Flagged)
+}
+
+// noisyVerdictNote is appended to a comparison's summary line: the
+// regressions not called because only noisy runs show them.
+func noisyVerdictNote(c *bench.Comparison) string {
+	rows := c.NoisyRows()
+	if len(rows) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, r := range rows {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rows)-i))
+			break
+		}
+		p := fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
+		if r.Noise != nil && r.Noise.Clean != nil {
+			clean := bench.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *r.Noise.Clean}
+			p += fmt.Sprintf(" (without the %s: %s, %s)", plural(r.Noise.BaseNoisy+r.Noise.HeadNoisy, "noisy run", "noisy runs"),
+				formatRowChange(clean, false), formatP(*r.Noise.Clean))
+		}
+		parts = append(parts, p)
+	}
+	return fmt.Sprintf(" Not called: %s seen only with runs flagged as noisy: %s; measure again on a quiet machine.",
+		plural(len(rows), "regression", "regressions"), strings.Join(parts, "; "))
+}
+
+// jsonRowNoise is a row's noise in the JSON comparison.
+type jsonRowNoise struct {
+	BaseNoisy    int          `json:"base_noisy_values"`
+	HeadNoisy    int          `json:"head_noisy_values"`
+	Clean        *jsonSummary `json:"clean_head,omitempty"`
+	CleanBase    *jsonSummary `json:"clean_base,omitempty"`
+	CleanP       *float64     `json:"clean_p,omitempty"`
+	CleanVerdict string       `json:"clean_verdict,omitempty"`
+}
+
+func toJSONRowNoise(n *bench.RowNoise) *jsonRowNoise {
+	if n == nil {
+		return nil
+	}
+	out := &jsonRowNoise{BaseNoisy: n.BaseNoisy, HeadNoisy: n.HeadNoisy, CleanVerdict: string(n.CleanVerdict)}
+	if n.Clean != nil {
+		b, h, p := toJSONSummary(n.Clean.Base), toJSONSummary(n.Clean.Head), n.Clean.P
+		out.CleanBase, out.Clean, out.CleanP = &b, &h, &p
+	}
+	return out
+}
