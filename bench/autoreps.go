@@ -56,10 +56,13 @@ type IntervalWidth struct {
 	Variant string  `json:"variant"`
 	Metric  string  `json:"metric"`
 	Median  float64 `json:"median"`
-	Lo      float64 `json:"lo"`
-	Hi      float64 `json:"hi"`
+	// NoInterval is set while the runs are too few for an interval; Lo,
+	// Hi and HalfWidth are then 0.
+	NoInterval bool    `json:"no_interval,omitempty"`
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
 	// HalfWidth and Target are in percent of the median, or in points
-	// for overhead and drop_ratio; HalfWidth is +Inf without an interval.
+	// for overhead and drop_ratio.
 	HalfWidth float64 `json:"half_width"`
 	Target    float64 `json:"target"`
 	// Points is true when HalfWidth and Target are percentage points.
@@ -67,7 +70,7 @@ type IntervalWidth struct {
 }
 
 // Ok says whether the interval is narrow enough.
-func (w IntervalWidth) Ok() bool { return w.HalfWidth <= w.Target }
+func (w IntervalWidth) Ok() bool { return !w.NoInterval && w.HalfWidth <= w.Target }
 
 func (w IntervalWidth) String() string {
 	unit := "% of the median"
@@ -75,7 +78,7 @@ func (w IntervalWidth) String() string {
 		unit = " points"
 	}
 	hw := "no interval yet"
-	if !math.IsInf(w.HalfWidth, 0) {
+	if !w.NoInterval {
 		hw = fmt.Sprintf("±%.3g%s", w.HalfWidth, unit)
 	}
 	return fmt.Sprintf("%s %s: %s (target ±%.3g%s)", w.Variant, w.Metric, hw, w.Target, unit)
@@ -117,9 +120,10 @@ func (r *Results) IntervalWidths(gate map[string]float64, halfWidth float64) []I
 				target = halfWidth
 			}
 			s := Summarize(values)
-			w := IntervalWidth{Variant: v.Name, Metric: metric, Median: s.Median, Lo: s.Lo, Hi: s.Hi,
-				HalfWidth: math.Inf(1), Target: target, Points: pointMetrics[metric]}
+			w := IntervalWidth{Variant: v.Name, Metric: metric, Median: s.Median, NoInterval: true,
+				Target: target, Points: pointMetrics[metric]}
 			if s.HasCI() {
+				w.NoInterval, w.Lo, w.Hi = false, s.Lo, s.Hi
 				hw := (s.Hi - s.Lo) / 2
 				switch {
 				case w.Points:
@@ -128,6 +132,8 @@ func (r *Results) IntervalWidths(gate map[string]float64, halfWidth float64) []I
 					w.HalfWidth = 100 * hw / math.Abs(s.Median)
 				case hw == 0:
 					w.HalfWidth = 0
+				default:
+					w.NoInterval, w.Lo, w.Hi = true, 0, 0 // a zero median has no relative width
 				}
 			}
 			out = append(out, w)
@@ -139,7 +145,7 @@ func (r *Results) IntervalWidths(gate map[string]float64, halfWidth float64) []I
 
 // excess is how far w is from its target, as a ratio.
 func excess(w IntervalWidth) float64 {
-	if math.IsInf(w.HalfWidth, 0) {
+	if w.NoInterval {
 		return math.Inf(1)
 	}
 	if w.Target <= 0 {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -102,10 +103,15 @@ func TestIntervalWidths(t *testing.T) {
 			t.Errorf("half_width 5: %+v", w)
 		}
 	}
-	// Five runs have no interval: infinitely wide.
+	// Five runs have no interval. The results file must still encode (JSON
+	// has no infinities).
 	r.Runs = r.Runs[:10]
-	if w := r.IntervalWidths(DefaultGate, 0)[0]; !math.IsInf(w.HalfWidth, 1) || w.Ok() || !strings.Contains(w.String(), "no interval yet") {
+	if w := r.IntervalWidths(DefaultGate, 0)[0]; !w.NoInterval || w.Lo != 0 || w.Hi != 0 || w.Ok() || !strings.Contains(w.String(), "no interval yet") {
 		t.Errorf("five runs: %+v %s", w, w)
+	}
+	r.Scenario.Auto = &AutoOutcome{Widest: &r.IntervalWidths(DefaultGate, 0)[0]}
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("encoding results with an interval not there yet: %v", err)
 	}
 }
 

@@ -108,7 +108,7 @@ func TestPrintPlan(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"scenario redis", "11 variants:", "big/exit_only_nostats", "baseline_nostats",
-		"rounds: auto, 6 to 9 measured", "at most 110 runs", "estimated duration: about", "gate: ns_per_syscall 5%, overhead 5 pts",
+		"6 measured + 1 warm-up = 77 runs", "estimated duration: about", "gate: ns_per_syscall 5%, overhead 5 pts",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
