@@ -145,6 +145,11 @@ func buildDocument(r *bench.Results, opts Options) *document {
 	}
 	doc.Sections = append(doc.Sections,
 		relativeSection(stats),
+	)
+	if ps := precisionSection(r); ps != nil {
+		doc.Sections = append(doc.Sections, ps)
+	}
+	doc.Sections = append(doc.Sections,
 		pairsSection(r, stats, opts),
 	)
 	if as := anatomySection(r, opts); as != nil {
