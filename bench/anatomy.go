@@ -14,7 +14,7 @@ import (
 
 // LadderSteps are the rows of the ladder, in order: "none" is the
 // baseline, "" the full mode.
-var LadderSteps = []string{"none", "floor", "dispatch", "tailcall", "header", "", "decode"}
+var LadderSteps = []string{"none", "floor", "dispatch", "tailcall", "stamp", "header", "", "decode"}
 
 // LadderLabels name the ladder's rows.
 var LadderLabels = map[string]string{
@@ -22,7 +22,8 @@ var LadderLabels = map[string]string{
 	"floor":    "empty programs attached",
 	"dispatch": "dispatcher: id, interesting lookup",
 	"tailcall": "+ tail call into an empty program",
-	"header":   "+ header-only event into the ring",
+	"stamp":    "+ event built, counted, timestamped",
+	"header":   "+ written into the ring",
 	"":         "full fillers (counting consumer)",
 	"decode":   "+ consumer decoding every event",
 }

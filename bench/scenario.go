@@ -1023,7 +1023,7 @@ func (p *parser) modes(n *yaml.Node, s *Scenario) {
 // ladder order: the probe steps (see probes.Step), "full" (the mode
 // itself) and "decode" (the full mode with a consumer that decodes every
 // event instead of counting it).
-var StepNames = []string{"floor", "dispatch", "tailcall", "header", "full", "decode", "exit_side"}
+var StepNames = []string{"floor", "dispatch", "tailcall", "stamp", "header", "full", "decode", "exit_side"}
 
 // StepDecode is the step whose consumer decodes every event.
 const StepDecode = "decode"

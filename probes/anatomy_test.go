@@ -68,6 +68,8 @@ func TestAnatomySteps(t *testing.T) {
 		{ModeExitOnly, StepDispatch, want{attached: []string{"sys_exit"}}},
 		{ModeEnterExit, StepTailCall, want{attached: []string{"sys_enter", "sys_exit"}, enter: "empty_e", exit: "empty_x"}},
 		{ModeExitOnly, StepTailCall, want{attached: []string{"sys_exit"}, exit: "empty_x"}},
+		{ModeEnterExit, StepStamp, want{attached: []string{"sys_enter", "sys_exit"}, enter: "header_e", exit: "header_x"}},
+		{ModeExitOnly, StepStamp, want{attached: []string{"sys_exit"}, exit: "header_xm"}},
 		{ModeEnterExit, StepHeader, want{attached: []string{"sys_enter", "sys_exit"}, enter: "header_e", exit: "header_x", events: 2, headerOnly: true, enterPerType: true}},
 		{ModeExitOnly, StepHeader, want{attached: []string{"sys_exit"}, exit: "header_xm", events: 1, headerOnly: true}},
 		{ModeEnterExit, StepFull, want{attached: []string{"sys_enter", "sys_exit"}, enter: "open_by_handle_at_e", exit: "open_by_handle_at_x", events: 2, enterPerType: true}},

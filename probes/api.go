@@ -42,7 +42,10 @@ const (
 	StepFloor    Step = "floor"    // empty programs on the mode's sides: the tracepoint and the trampoline
 	StepDispatch Step = "dispatch" // the dispatchers: syscall id, interesting lookup, no tail call
 	StepTailCall Step = "tailcall" // + a tail call into an empty program
-	StepHeader   Step = "header"   // + a header-only event into the ring buffer
+	// StepStamp builds a header-only event, counts it and stamps its time
+	// and thread, and does not write it: StepHeader minus the ring write.
+	StepStamp  Step = "stamp"
+	StepHeader Step = "header" // + the header-only event written into the ring buffer
 	// StepExitSide is enter_exit without its enter side: the sys_exit
 	// dispatcher and enter_exit's exit fillers only. Removing the enter
 	// side can save at most what separates enter_exit from it.
@@ -51,7 +54,7 @@ const (
 
 // Steps lists the probe steps in ladder order (StepExitSide last: it is
 // not on the ladder).
-var Steps = []Step{StepFloor, StepDispatch, StepTailCall, StepHeader, StepFull, StepExitSide}
+var Steps = []Step{StepFloor, StepDispatch, StepTailCall, StepStamp, StepHeader, StepFull, StepExitSide}
 
 // ParseStep returns the step named s ("full" or "" for StepFull).
 func ParseStep(s string) (Step, error) {
@@ -63,7 +66,7 @@ func ParseStep(s string) (Step, error) {
 			return st, nil
 		}
 	}
-	return "", fmt.Errorf("unknown step %q (valid: floor, dispatch, tailcall, header, full, exit_side)", s)
+	return "", fmt.Errorf("unknown step %q (valid: floor, dispatch, tailcall, stamp, header, full, exit_side)", s)
 }
 
 // TOCTOU selects how exit_only obtains the user-memory arguments of the

@@ -178,7 +178,7 @@ func (p *Probes) programs() (attach []string, fillers []string) {
 		return sides("sys_enter", "sys_exit"), nil
 	case StepTailCall:
 		return sides("sys_enter", "sys_exit"), sides("empty_e", "empty_x")
-	case StepHeader:
+	case StepHeader, StepStamp:
 		if ee {
 			return sides("sys_enter", "sys_exit"), []string{"header_e", "header_x"}
 		}
@@ -211,7 +211,7 @@ func (p *Probes) programs() (attach []string, fillers []string) {
 
 // anatomySteps are the values of the BPF constant anatomy_step; steps
 // that attach no dispatcher, or that run the fillers, are 0.
-var anatomySteps = map[Step]uint32{StepDispatch: 1, StepTailCall: 2, StepHeader: 3}
+var anatomySteps = map[Step]uint32{StepDispatch: 1, StepTailCall: 2, StepHeader: 3, StepStamp: 4}
 
 // tables returns, for syscall s, the program each tail-call table gets.
 func (p *Probes) tables(s Syscall) []struct{ table, prog string } {
@@ -225,7 +225,7 @@ func (p *Probes) tables(s Syscall) []struct{ table, prog string } {
 			return []entry{{"enter_fillers", "empty_e"}, {"exit_fillers", "empty_x"}}
 		}
 		return []entry{{"exit_fillers", "empty_x"}}
-	case StepHeader:
+	case StepHeader, StepStamp:
 		if ee {
 			return []entry{{"enter_fillers", "header_e"}, {"exit_fillers", "header_x"}}
 		}
