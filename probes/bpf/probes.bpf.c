@@ -314,9 +314,12 @@ static __always_inline void count_path_read(__u32 nr, int at_exit, long n)
 	if (!r)
 		return;
 	r->reads++;
-	if (n <= 0)
+	// An empty string gives 1 (its NUL) here, and 0 on 6.1 (seen in CI's
+	// 6.1 guest), whose strncpy_from_user_nofault does not count the NUL
+	// of "": both are an empty string, never a failed read.
+	if (n < 0)
 		r->failed++;
-	else if (n == 1)
+	else if (n <= 1)
 		r->empty++;
 	else if (n >= PATH_MAX_LEN)
 		r->at_limit++;
@@ -1150,7 +1153,7 @@ static __always_inline void stash_save(struct trace_event_raw_sys_enter *ctx, co
 		long n = bpf_probe_read_user_str(st->data, PATH_MAX_LEN, (void *)ptr);
 		count_path_read(ctx->id, 0, n);
 		st->len = n > 0 ? n : 0;
-		st->read_failed = n <= 0;
+		st->read_failed = n < 0;
 	} else if (ptr && max > 0) {
 		__u64 len = max > SOCKADDR_MAX ? SOCKADDR_MAX : max;
 		len = bound(len, 2 * SOCKADDR_MAX - 1);
