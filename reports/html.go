@@ -1,9 +1,7 @@
 package reports
 
 import (
-	"bytes"
 	_ "embed"
-	"fmt"
 	"html"
 	"html/template"
 	"io"
@@ -61,22 +59,7 @@ func HTML(w io.Writer, r *bench.Results, opts Options) error {
 	for _, c := range charts {
 		byName[c.Name] = htmlChart{Title: c.Title, Caption: c.Caption, SVG: template.HTML(inlineSVG(c.SVG))}
 	}
-	doc := buildDocument(r, opts)
-	hd := htmlDoc{Title: doc.Title}
-	for _, p := range doc.Paras {
-		hd.Paras = append(hd.Paras, htmlPara(p))
-	}
-	for _, s := range doc.Sections {
-		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, byName))
-	}
-	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, hd); err != nil {
-		return fmt.Errorf("rendering html: %w", err)
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("writing html: %w", err)
-	}
-	return nil
+	return writeHTMLDocument(w, buildDocument(r, opts), byName)
 }
 
 func toHTMLSection(s *section, depth int, charts map[string]htmlChart) htmlSection {

@@ -10,17 +10,7 @@ import (
 // Markdown writes the report of r as GitHub-flavoured markdown, readable
 // as a pull-request comment or a job summary.
 func Markdown(w io.Writer, r *bench.Results, opts Options) error {
-	ew := &errWriter{w: w}
-	doc := buildDocument(r, opts)
-	ew.println("# " + mdText(doc.Title))
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(mdPara(p))
-	}
-	for _, s := range doc.Sections {
-		writeMarkdownSection(ew, s, 2, opts)
-	}
-	return ew.err
+	return writeMarkdownDocument(w, buildDocument(r, opts), opts)
 }
 
 func writeMarkdownSection(ew *errWriter, s *section, level int, opts Options) {

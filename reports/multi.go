@@ -74,7 +74,7 @@ func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) 
 	doc := buildMultiDocument(files, opts)
 	switch format {
 	case FormatHTML:
-		return writeHTMLDocument(w, doc)
+		return writeHTMLDocument(w, doc, nil)
 	case FormatText:
 		return writeTextDocument(w, doc, opts)
 	}
@@ -111,13 +111,15 @@ func writeTextDocument(w io.Writer, doc *document, opts Options) error {
 	return ew.err
 }
 
-func writeHTMLDocument(w io.Writer, doc *document) error {
+// writeHTMLDocument writes doc as HTML, with the charts by name (nil for
+// none).
+func writeHTMLDocument(w io.Writer, doc *document, charts map[string]htmlChart) error {
 	hd := htmlDoc{Title: doc.Title}
 	for _, p := range doc.Paras {
 		hd.Paras = append(hd.Paras, htmlPara(p))
 	}
 	for _, s := range doc.Sections {
-		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, nil))
+		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, charts))
 	}
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, hd); err != nil {

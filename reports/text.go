@@ -13,18 +13,7 @@ const textWidth = 100
 
 // Text writes the report of r as plain-text tables for a terminal.
 func Text(w io.Writer, r *bench.Results, opts Options) error {
-	ew := &errWriter{w: w}
-	doc := buildDocument(r, opts)
-	ew.println(doc.Title)
-	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(wrap(plainPara(p), textWidth))
-	}
-	for _, s := range doc.Sections {
-		writeTextSection(ew, s, 0, opts)
-	}
-	return ew.err
+	return writeTextDocument(w, buildDocument(r, opts), opts)
 }
 
 func writeTextSection(ew *errWriter, s *section, depth int, opts Options) {
