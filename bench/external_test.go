@@ -158,13 +158,16 @@ func TestRunExternalFailures(t *testing.T) {
   dies:
     argv: [bpftrace, -e]
     sets:
-      getpid: ['tracepoint:raw_syscalls:sys_exit /args->id == 39/ { @n = count(); } interval:ms:1500 { exit(); }']
+      getpid: ['tracepoint:raw_syscalls:sys_exit /args->id == 39/ { @n = count(); } interval:ms:1000 { exit(); }']
 `
 	sc := externalScenario(t, tracers, 1)
-	// bpftrace is ready after ~0.3 s and exits 1.5 s after it attached:
-	// in the middle of a 3 s workload.
+	// bpftrace is ready after ~0.3 s and exits 1 s after it attached, in
+	// the first quarter of a 5 s workload, so that it has exited well
+	// before the workload ends. With exit() at 1.5 s of a 3 s workload a
+	// CI run once found it still alive at the end (cause not known:
+	// a slow readiness poll or a slow teardown).
 	sc.Workload.Syscalls.Count = 0
-	sc.Workload.Syscalls.Duration = 3 * time.Second
+	sc.Workload.Syscalls.Duration = 5 * time.Second
 	r, err := NewRunner(sc, RunOptions{Seed: 5})
 	if err != nil {
 		t.Fatal(err)
