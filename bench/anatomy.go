@@ -115,7 +115,7 @@ func (r *Results) Anatomies(alpha float64) []Anatomy {
 		}
 		r.stepDiffs(a.Rows, func(row AnatomyRow) *AnatomyCell { return row.EE }, alpha)
 		r.stepDiffs(a.Rows, func(row AnatomyRow) *AnatomyCell { return row.XO }, alpha)
-		a.Limit = r.anatomyLimit(set)
+		a.Limit = r.anatomyLimit(set, a.Rows)
 		out = append(out, a)
 	}
 	return out
@@ -141,21 +141,12 @@ func (r *Results) anatomyCell(set string, mode probes.Mode, step string) *Anatom
 		c.NsPerSyscall, c.HasNs = ms.Summary, true
 	}
 	if ms, ok := vs.Get("throughput_change"); ok {
-		c.Overhead, c.HasOverhead = negate(ms.Summary), true
+		c.Overhead, c.HasOverhead = ms.Summary.Negated(), true
 	}
 	if ms, ok := vs.Get("unseen_overhead"); ok {
 		c.Unseen, c.HasUnseen = ms.Summary, true
 	}
 	return c
-}
-
-// negate turns a throughput change into an overhead.
-func negate(s Summary) Summary {
-	s.Median, s.Lo, s.Hi = -s.Median, -s.Hi, -s.Lo
-	for i := range s.Values {
-		s.Values[i] = -s.Values[i]
-	}
-	return s
 }
 
 // stepDiffs fills each cell's step cost against the previous cell of the
@@ -195,18 +186,20 @@ func (r *Results) stepDiffs(rows []AnatomyRow, cell func(AnatomyRow) *AnatomyCel
 	}
 }
 
-func (r *Results) anatomyLimit(set string) *AnatomyLimit {
-	side, ok := r.ladderVariant(set, probes.ModeEnterExit, string(probes.StepExitSide))
-	if !ok {
-		return nil
-	}
-	ee := r.anatomyCell(set, probes.ModeEnterExit, "")
-	xo := r.anatomyCell(set, probes.ModeExitOnly, "")
+// anatomyLimit compares the full modes of rows with enter_exit's exit
+// side alone; nil without an exit_side variant.
+func (r *Results) anatomyLimit(set string, rows []AnatomyRow) *AnatomyLimit {
 	es := r.anatomyCell(set, probes.ModeEnterExit, string(probes.StepExitSide))
+	var ee, xo *AnatomyCell
+	for _, row := range rows {
+		if row.Step == "" {
+			ee, xo = row.EE, row.XO
+		}
+	}
 	if ee == nil || xo == nil || es == nil {
 		return nil
 	}
-	l := &AnatomyLimit{ExitSide: side.Name, EnterExitVariant: ee.Variant, ExitOnlyVariant: xo.Variant}
+	l := &AnatomyLimit{ExitSide: es.Variant, EnterExitVariant: ee.Variant, ExitOnlyVariant: xo.Variant}
 	if ee.HasOverhead && xo.HasOverhead && es.HasOverhead {
 		l.HasPoints = true
 		l.LimitPoints = ee.Overhead.Median - es.Overhead.Median

@@ -97,10 +97,13 @@ func (c *Comparison) Metrics() []string {
 }
 
 // Regressions returns the rows whose verdict is a regression.
-func (c *Comparison) Regressions() []GateRow {
+func (c *Comparison) Regressions() []GateRow { return c.rowsWith(VerdictRegression) }
+
+// rowsWith returns the rows whose verdict is v.
+func (c *Comparison) rowsWith(v Verdict) []GateRow {
 	var out []GateRow
 	for _, row := range c.Rows {
-		if row.Verdict == VerdictRegression {
+		if row.Verdict == v {
 			out = append(out, row)
 		}
 	}

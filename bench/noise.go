@@ -8,11 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	mstats "github.com/montanaflynn/stats"
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/workloads"
@@ -177,16 +177,13 @@ func (r *Results) SummarizeNoise(name string) NoiseSummary {
 	return s
 }
 
+// median is the sample's median, 0 for none.
 func median(xs []float64) float64 {
-	if len(xs) == 0 {
+	m, err := mstats.Median(xs) // copies before sorting
+	if err != nil {
 		return 0
 	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return m
 }
 
 // VerdictNoisy is the verdict of a gated figure that regresses over all
@@ -257,15 +254,7 @@ func applyNoise(row *GateRow, base, head *Results, alpha float64) {
 
 // NoisyRows returns the rows whose regression was not called because it
 // rests on noisy runs.
-func (c *Comparison) NoisyRows() []GateRow {
-	var out []GateRow
-	for _, row := range c.Rows {
-		if row.Verdict == VerdictNoisy {
-			out = append(out, row)
-		}
-	}
-	return out
-}
+func (c *Comparison) NoisyRows() []GateRow { return c.rowsWith(VerdictNoisy) }
 
 // noiseWarnings says, per side, how many measured runs were flagged and
 // which, for Comparison.Warnings.

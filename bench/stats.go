@@ -66,6 +66,18 @@ func (s Summary) HasCI() bool {
 	return s.N > 0 && !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0)
 }
 
+// Negated is the summary of the values' negatives (an overhead from a
+// throughput change): median and interval mirrored, values copied.
+func (s Summary) Negated() Summary {
+	s.Median, s.Lo, s.Hi = -s.Median, -s.Hi, -s.Lo
+	vs := make([]float64, len(s.Values))
+	for i, v := range s.Values {
+		vs[i] = -v
+	}
+	s.Values = vs
+	return s
+}
+
 // Summarize returns the summary of values (which it does not modify).
 // An empty sample gives a zero Summary.
 func Summarize(values []float64) Summary {

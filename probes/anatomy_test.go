@@ -113,13 +113,7 @@ func TestAnatomySteps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := 0; i < n; i++ {
-				fd, err := unix.OpenByHandleAt(mountFd, handle, unix.O_RDONLY)
-				if err != nil {
-					t.Fatal(err)
-				}
-				unix.Close(fd)
-			}
+			openByHandle(t, mountFd, handle, n)
 			if err := p.Detach(); err != nil {
 				t.Fatal(err)
 			}
@@ -200,13 +194,7 @@ func TestReserveEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < n; i++ {
-		fd, err := unix.OpenByHandleAt(mountFd, handle, unix.O_RDONLY)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unix.Close(fd)
-	}
+	openByHandle(t, mountFd, handle, n)
 	p.Detach()
 	user, err := c.Stop()
 	if err != nil {
@@ -214,5 +202,17 @@ func TestReserveEvents(t *testing.T) {
 	}
 	if user.Events != 2*n || user.Bytes != 26*2*n || user.PerType["open_by_handle_at_enter"] != n {
 		t.Errorf("reserved header-only events: %d events, %d bytes, per type %v; want %d events of 26 bytes", user.Events, user.Bytes, user.PerType, 2*n)
+	}
+}
+
+// openByHandle opens (and closes) the file of handle n times.
+func openByHandle(t *testing.T, mountFd int, handle unix.FileHandle, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		fd, err := unix.OpenByHandleAt(mountFd, handle, unix.O_RDONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
 	}
 }

@@ -444,9 +444,7 @@ func relativeSection(stats []bench.VariantStats) *section {
 		}
 		overhead := none
 		if ms, ok := vs.Get("throughput_change"); ok {
-			neg := ms.Summary
-			neg.Median, neg.Lo, neg.Hi = -ms.Median, -ms.Hi, -ms.Lo
-			overhead = c.summary(bench.KindPercent, "", neg)
+			overhead = c.summary(bench.KindPercent, "", ms.Summary.Negated())
 		}
 		t.add(vs.Variant.Name, c.get(vs, "ns_per_syscall"), c.get(vs, "events_per_syscall"),
 			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"), c.get(vs, "path_read_failure"))

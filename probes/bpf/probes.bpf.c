@@ -526,29 +526,48 @@ static __always_inline void push_tuple(struct auxbuf *a, __s64 fd, int inbound, 
 	}
 }
 
-// Sends the event built in a, counting attempts and drops.
-static __always_inline void aux_submit(struct auxbuf *a)
+static __always_inline struct counters *this_counters(void)
 {
 	__u32 zero = 0;
-	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
-	if (!c)
-		return;
-	c->attempted++;
+	return bpf_map_lookup_elem(&counters_map, &zero);
+}
+
+// this_ring returns this CPU's ring buffer; a missing one counts a drop.
+static __always_inline void *this_ring(struct counters *c)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	if (!ring)
+		c->drops_full++;
+	return ring;
+}
+
+// aux_stamp does all aux_submit does to send the event built in a but
+// count the attempt and write it: check its size, stamp its time, thread
+// and length, and return this CPU's ring (NULL, counted, when the event
+// is too large or there is no ring). The anatomy's stamp step stops here.
+static __always_inline void *aux_stamp(struct auxbuf *a, struct counters *c)
+{
 	__u32 len = a->payload_pos;
 	if (len > MAX_EVENT_SIZE) {
 		c->drops_too_large++;
-		return;
+		return NULL;
 	}
 	*(__u64 *)&a->data[0] = bpf_ktime_get_ns();
 	*(__u64 *)&a->data[8] = bpf_get_current_pid_tgid();
 	*(__u32 *)&a->data[16] = len;
-	__u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&rings, &cpu);
-	if (!ring) {
-		c->drops_full++;
+	return this_ring(c);
+}
+
+// Sends the event built in a, counting attempts and drops.
+static __always_inline void aux_submit(struct auxbuf *a)
+{
+	struct counters *c = this_counters();
+	if (!c)
 		return;
-	}
-	if (bpf_ringbuf_output(ring, a->data, len, BPF_RB_NO_WAKEUP))
+	c->attempted++;
+	void *ring = aux_stamp(a, c);
+	if (ring && bpf_ringbuf_output(ring, a->data, a->payload_pos & (MAX_EVENT_SIZE * 2 - 1), BPF_RB_NO_WAKEUP))
 		c->drops_full++;
 }
 
@@ -557,14 +576,14 @@ static __always_inline void aux_submit(struct auxbuf *a)
 // the ring is full.
 static __always_inline __u8 *ring_reserve(const __u32 size, __u16 type, __u32 nparams)
 {
-	__u32 zero = 0;
-	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	struct counters *c = this_counters();
 	if (!c)
 		return NULL;
 	c->attempted++;
-	__u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&rings, &cpu);
-	__u8 *e = ring ? bpf_ringbuf_reserve(ring, size, 0) : NULL;
+	void *ring = this_ring(c);
+	if (!ring)
+		return NULL;
+	__u8 *e = bpf_ringbuf_reserve(ring, size, 0);
 	if (!e) {
 		c->drops_full++;
 		return NULL;
@@ -634,8 +653,7 @@ static __always_inline int interesting_nr(__u32 nr, int at_exit)
 		return 0;
 	if (in_ia32()) {
 		if (at_exit) {
-			__u32 zero = 0;
-			struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+			struct counters *c = this_counters();
 			if (c)
 				c->ia32_skipped++;
 		}
@@ -679,25 +697,14 @@ int BPF_PROG(empty_x, struct pt_regs *regs, long ret) { return 0; }
 static __always_inline int header_event(long nr, int kind)
 {
 	if (anatomy_step == STEP_STAMP) {
-		// Everything aux_submit does but the ring buffer write (and the
-		// attempt count, so that received + dropped = attempted holds):
-		// check the size, stamp the time and the thread, find the ring.
+		// All the fillers do to send an event but the write (and the
+		// attempt count, so that received + dropped = attempted holds).
 		struct auxbuf *a = aux_start();
-		if (!a)
+		struct counters *c = this_counters();
+		if (!a || !c)
 			return 0;
 		aux_begin(a, nr * 4 + kind, 0);
-		__u32 zero = 0;
-		struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
-		if (!c)
-			return 0;
-		if (a->payload_pos > MAX_EVENT_SIZE)
-			c->drops_too_large++;
-		*(__u64 *)&a->data[0] = bpf_ktime_get_ns();
-		*(__u64 *)&a->data[8] = bpf_get_current_pid_tgid();
-		*(__u32 *)&a->data[16] = a->payload_pos;
-		__u32 cpu = bpf_get_smp_processor_id();
-		if (!bpf_map_lookup_elem(&rings, &cpu))
-			c->drops_full++;
+		aux_stamp(a, c);
 		return 0;
 	}
 	if (reserve_events) {
