@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/benchctl/benchctl/internal/shell"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -180,17 +181,10 @@ func (w WorkloadSpec) Describe() string {
 			b.WriteString(" sh -c")
 		}
 		for _, a := range w.Command.Argv {
-			b.WriteString(" " + shellQuote(a))
+			b.WriteString(" " + shell.Quote(a))
 		}
 	}
 	return b.String()
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Figures used to estimate how long a run takes when the scenario gives

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/benchctl/benchctl/internal/shell"
 )
 
 // Where things go in the guest.
@@ -236,14 +238,6 @@ func CheckStatic(path string) error {
 	return nil
 }
 
-// shellQuote quotes s for the guest's sh.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // runScript is /benchctl/run.sh: the commands, stopping at the first
 // failure with its status.
 func runScript(cmds [][]string) string {
@@ -251,10 +245,10 @@ func runScript(cmds [][]string) string {
 	for _, argv := range cmds {
 		q := make([]string, len(argv))
 		for i, a := range argv {
-			q[i] = shellQuote(a)
+			q[i] = shell.Quote(a)
 		}
 		line := strings.Join(q, " ")
-		fmt.Fprintf(&b, "echo %s\n", shellQuote("benchctl-guest: $ "+line))
+		fmt.Fprintf(&b, "echo %s\n", shell.Quote("benchctl-guest: $ "+line))
 		fmt.Fprintf(&b, "%s || { code=$?; echo \"benchctl-guest: exit status $code\"; exit $code; }\n", line)
 	}
 	return b.String()
@@ -263,14 +257,14 @@ func runScript(cmds [][]string) string {
 // envFile is /benchctl/env, sourced by /init.
 func envFile(s *Spec) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "export BENCHCTL_GUEST_WORKDIR=%s\n", shellQuote(s.Workdir))
-	fmt.Fprintf(&b, "export BENCHCTL_GUEST_SHARE=%s\n", shellQuote(s.Share))
+	fmt.Fprintf(&b, "export BENCHCTL_GUEST_WORKDIR=%s\n", shell.Quote(s.Workdir))
+	fmt.Fprintf(&b, "export BENCHCTL_GUEST_SHARE=%s\n", shell.Quote(s.Share))
 	for _, kv := range s.Env {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
+		fmt.Fprintf(&b, "export %s=%s\n", k, shell.Quote(v))
 	}
 	return b.String()
 }
