@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -16,7 +17,7 @@ func workloadResult(throughput float64) workloads.Result {
 }
 
 func progs(name string, runs, ns uint64) []probes.ProgramStats {
-	return []probes.ProgramStats{{Name: name, Role: probes.OwnRole(name), RunCount: runs, RunTimeNs: ns}}
+	return []probes.ProgramStats{{Name: name, Role: results.ProgramRole(name), RunCount: runs, RunTimeNs: ns}}
 }
 
 func TestParseRepetitions(t *testing.T) {
@@ -24,14 +25,14 @@ func TestParseRepetitions(t *testing.T) {
 	for _, tc := range []struct {
 		yaml     string
 		reps     int
-		auto     *AutoRepetitions
+		auto     *results.AutoRepetitions
 		errorHas string
 	}{
 		{"", DefaultRepetitions, nil, ""},
 		{"repetitions: 8", 8, nil, ""},
-		{"repetitions: auto", DefaultAutoMax, &AutoRepetitions{Min: 6, Max: 20}, ""},
-		{"repetitions: {min: 7, max: 12, half_width: 1.5}", 12, &AutoRepetitions{Min: 7, Max: 12, HalfWidth: 1.5}, ""},
-		{"repetitions: {max: 30}", 30, &AutoRepetitions{Min: 6, Max: 30}, ""},
+		{"repetitions: auto", results.DefaultAutoMax, &results.AutoRepetitions{Min: 6, Max: 20}, ""},
+		{"repetitions: {min: 7, max: 12, half_width: 1.5}", 12, &results.AutoRepetitions{Min: 7, Max: 12, HalfWidth: 1.5}, ""},
+		{"repetitions: {max: 30}", 30, &results.AutoRepetitions{Min: 6, Max: 30}, ""},
 		{"repetitions: {min: 9, max: 8}", 0, nil, "repetitions max 8 is below min 9"},
 		{"repetitions: {min: 6, half_width: 0}", 0, nil, "half_width must be above 0"},
 		{"repetitions: {mn: 6}", 0, nil, `unknown key "mn"`},
@@ -66,7 +67,7 @@ func TestParseRepetitions(t *testing.T) {
 //	overhead: throughput 80 79 81 80 80 80 against a baseline of 100:
 //	  overhead 20 21 19 20 20 20 points, [19, 21], ±1 point, target 2.5.
 func TestIntervalWidths(t *testing.T) {
-	r := &Results{Variants: []Variant{
+	r := &results.Results{Variants: []results.Variant{
 		{Name: "baseline", Mode: "none", Baseline: true, Stats: true},
 		{Name: "a/exit_only", Mode: "exit_only", Set: "a", Stats: true},
 	}}
@@ -74,12 +75,12 @@ func TestIntervalWidths(t *testing.T) {
 	tp := []float64{80, 79, 81, 80, 80, 80}
 	for i := range ns {
 		r.Runs = append(r.Runs,
-			Run{Variant: "baseline", Round: i, Workload: workloadResult(100)},
-			Run{Variant: "a/exit_only", Round: i, Workload: workloadResult(tp[i]),
+			results.Run{Variant: "baseline", Round: i, Workload: workloadResult(100)},
+			results.Run{Variant: "a/exit_only", Round: i, Workload: workloadResult(tp[i]),
 				Programs: progs("sys_exit", 1000, ns[i]*1000)})
 	}
-	Derive(r)
-	ws := r.IntervalWidths(DefaultGate, 0)
+	results.Derive(r)
+	ws := r.IntervalWidths(results.DefaultGate, 0)
 	if len(ws) != 2 {
 		t.Fatalf("%d widths, want 2: %+v", len(ws), ws)
 	}
@@ -97,7 +98,7 @@ func TestIntervalWidths(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 	// An explicit half-width applies to every metric.
-	ws = r.IntervalWidths(DefaultGate, 5)
+	ws = r.IntervalWidths(results.DefaultGate, 5)
 	for _, w := range ws {
 		if w.Target != 5 || !w.Ok() {
 			t.Errorf("half_width 5: %+v", w)
@@ -106,10 +107,10 @@ func TestIntervalWidths(t *testing.T) {
 	// Five runs have no interval. The results file must still encode (JSON
 	// has no infinities).
 	r.Runs = r.Runs[:10]
-	if w := r.IntervalWidths(DefaultGate, 0)[0]; !w.NoInterval || w.Lo != 0 || w.Hi != 0 || w.Ok() || !strings.Contains(w.String(), "no interval yet") {
+	if w := r.IntervalWidths(results.DefaultGate, 0)[0]; !w.NoInterval || w.Lo != 0 || w.Hi != 0 || w.Ok() || !strings.Contains(w.String(), "no interval yet") {
 		t.Errorf("five runs: %+v %s", w, w)
 	}
-	r.Scenario.Auto = &AutoOutcome{Widest: &r.IntervalWidths(DefaultGate, 0)[0]}
+	r.Scenario.Auto = &results.AutoOutcome{Widest: &r.IntervalWidths(results.DefaultGate, 0)[0]}
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("encoding results with an interval not there yet: %v", err)
 	}
@@ -202,7 +203,7 @@ steps: [floor, dispatch, full, decode, exit_side]
 	for _, v := range vs {
 		switch v.Name {
 		case "g/exit_only.decode":
-			if v.Step != StepDecode || v.ProbeStep() != probes.StepFull {
+			if v.Step != results.StepDecode || v.ProbeStep() != probes.StepFull {
 				t.Errorf("%s: step %q, probe step %q", v.Name, v.Step, v.ProbeStep())
 			}
 		case "g/enter_exit.dispatch":

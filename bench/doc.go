@@ -1,5 +1,5 @@
-// Package bench measures what syscall tracing costs and judges the
-// measurements.
+// Package bench measures what syscall tracing costs: it runs a
+// scenario's variants in rounds and writes the results file.
 //
 // A scenario file (ParseScenario) names a workload, syscall sets, the
 // probe modes to cross them with, extra explicit variants, repetitions,
@@ -16,13 +16,15 @@
 // rounds. One run prepares the workload, loads and attaches the probes,
 // starts the ring-buffer consumer, enables program stats when the
 // variant wants them, snapshots, runs the workload, detaches, snapshots,
-// drains the consumer and unloads. The runs go into a Results file (the
-// one interface between measuring and reporting), written as a
+// drains the consumer and unloads. The runs go into a results file
+// (package results: the one interface between measuring and
+// reporting), written as a
 // checkpoint after every run and, when the run is interrupted or fails,
-// marked incomplete. Derive computes the per-run figures, including the
+// marked incomplete. results.Derive computes the per-run figures, including the
 // throughput change against the baseline of the same round with the same
 // stats state.
 //
-// The statistics (stats.go) and the compare/gate logic (compare.go,
-// gate.go) read only results files.
+// The statistics (package stats), the results file (package results) and
+// the gate (package compare) are packages of their own below bench: they
+// read results files only.
 package bench

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // Files the environment is read from; variables so tests can point them
@@ -22,9 +24,9 @@ var (
 // CollectEnvironment describes this machine and this benchctl. version
 // and commit come from the binary (commit may be empty); StatsMethod is
 // left for the runner, which learns it when it enables stats.
-func CollectEnvironment(version, commit string) Environment {
+func CollectEnvironment(version, commit string) results.Environment {
 	host, _ := os.Hostname()
-	return Environment{
+	return results.Environment{
 		Kernel:          readLine(osReleaseFile),
 		Arch:            runtime.GOARCH,
 		CPUModel:        cpuModel(),

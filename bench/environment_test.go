@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 func TestCollectEnvironmentFromFixtures(t *testing.T) {
@@ -33,7 +35,7 @@ func TestCollectEnvironmentFromFixtures(t *testing.T) {
 	clockSourceFile = write("clocksource", "tsc\n")
 
 	env := CollectEnvironment("1.2.3", "deadbeef")
-	want := Environment{
+	want := results.Environment{
 		Kernel: "6.18.0-test", Arch: runtime.GOARCH, CPUModel: "AMD EPYC 7B13", CPUs: 7,
 		MemoryBytes: 24684084 * 1024, ClockSource: "tsc", BenchctlVersion: "1.2.3", BenchctlCommit: "deadbeef",
 		GoVersion: runtime.Version(),

@@ -5,32 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 )
-
-// Names of the variants every scenario gets.
-const (
-	BaselineName        = "baseline"
-	BaselineNoStatsName = "baseline_nostats"
-	FloorName           = "floor"
-	// NoStatsSuffix ends the name of every variant measured with program
-	// stats off.
-	NoStatsSuffix = "_nostats"
-)
-
-// VariantName is the name Expand gives a variant of a set: "<set>/<mode>",
-// then "+<toctou>" for an exit_only TOCTOU option other than none, then
-// "_nostats" when program stats are off; e.g. "big/exit_only+stash_nostats".
-func VariantName(set string, mode probes.Mode, toctou probes.TOCTOU, stats bool) string {
-	name := set + "/" + string(mode)
-	if mode == probes.ModeExitOnly && toctou != "" && toctou != probes.TOCTOUNone {
-		name += "+" + string(toctou)
-	}
-	if !stats {
-		name += NoStatsSuffix
-	}
-	return name
-}
 
 // ReserveSuffix ends the derived name of a variant with Reserve set.
 const ReserveSuffix = "+reserve"
@@ -44,37 +21,25 @@ func stepSuffix(step string) string {
 	return "." + step
 }
 
-// stepRunsFillers tells whether a step runs the mode's fillers (and so
-// its TOCTOU options).
-func stepRunsFillers(step string) bool { return step == "" || step == StepDecode }
-
-// ProbeStep is the probes step variant v loads.
-func (v Variant) ProbeStep() probes.Step {
-	if v.Step == StepDecode {
-		return probes.StepFull
-	}
-	return probes.Step(v.Step)
-}
-
 // Expand returns every variant of the scenario, in this order: baseline,
 // baseline_nostats (when any variant has stats off), floor (unless turned
 // off), sets × modes × toctou with the scenario's stats state, nostats_sets
 // × modes × toctou with stats off, then the explicit variants.
-func (s *Scenario) Expand() ([]Variant, error) {
+func (s *Scenario) Expand() ([]results.Variant, error) {
 	return s.expand(nil)
 }
 
 // expand does Expand; with a parser it reports duplicate names at the
 // line of the explicit variant.
-func (s *Scenario) expand(p *parser) ([]Variant, error) {
+func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
 	sets := map[string][]string{}
 	for _, set := range s.Sets {
 		sets[set.Name] = set.Syscalls
 	}
-	var out []Variant
+	var out []results.Variant
 	origin := map[string]string{}
 	var dupErr error
-	add := func(v Variant, from string, line int) {
+	add := func(v results.Variant, from string, line int) {
 		if prev, dup := origin[v.Name]; dup {
 			hint := fmt.Sprintf("it is also %s; give this one another `name:`", prev)
 			if p != nil {
@@ -88,8 +53,8 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		origin[v.Name] = from
 		out = append(out, v)
 	}
-	probe := func(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) Variant {
-		v := Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen}
+	probe := func(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
+		v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen}
 		if mode == probes.ModeExitOnly {
 			v.TOCTOU = toctou
 			if v.TOCTOU == "" {
@@ -99,8 +64,8 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		return v
 	}
 
-	add(Variant{Name: BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
-	var matrix []Variant
+	add(results.Variant{Name: results.BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
+	var matrix []results.Variant
 	steps := s.Steps
 	if len(steps) == 0 {
 		steps = []string{""}
@@ -117,12 +82,12 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 						toctous = s.TOCTOU
 					}
 					for _, t := range toctous {
-						if !stepRunsFillers(step) && t != "" && t != probes.TOCTOUNone {
+						if !results.StepRunsFillers(step) && t != "" && t != probes.TOCTOUNone {
 							continue // the TOCTOU options change only the fillers
 						}
 						v := probe(mode, t, set, sets[set], stats)
 						v.Step = step
-						v.Name = VariantName(set, mode, t, stats) + stepSuffix(step)
+						v.Name = results.VariantName(set, mode, t, stats) + stepSuffix(step)
 						matrix = append(matrix, v)
 					}
 				}
@@ -142,10 +107,10 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 				}
 				name := set + "/" + t.Name
 				if !stats {
-					name += NoStatsSuffix
+					name += results.NoStatsSuffix
 				}
-				matrix = append(matrix, Variant{
-					Name: name, Mode: ModeExternal, Set: set, Syscalls: slices.Clone(sets[set]), Stats: stats,
+				matrix = append(matrix, results.Variant{
+					Name: name, Mode: results.ModeExternal, Set: set, Syscalls: slices.Clone(sets[set]), Stats: stats,
 					Tracer: t.Name, Family: t.Family, Design: t.Design,
 				})
 			}
@@ -154,7 +119,7 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 	external(setNames, s.Stats)
 	cross(s.NoStatsSets, false)
 	external(s.NoStatsSets, false)
-	var extra []Variant
+	var extra []results.Variant
 	for _, e := range s.Extra {
 		syscalls := e.Syscalls
 		if e.Set != "" {
@@ -174,12 +139,12 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		v.Name = e.Name
 		if v.Name == "" {
 			if e.Mode == probes.ModeFloor {
-				v.Name = FloorName
+				v.Name = results.FloorName
 				if !e.Stats {
-					v.Name += NoStatsSuffix
+					v.Name += results.NoStatsSuffix
 				}
 			} else {
-				v.Name = VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats) + stepSuffix(e.Step)
+				v.Name = results.VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats) + stepSuffix(e.Step)
 				if e.Reserve {
 					v.Name += ReserveSuffix
 				}
@@ -192,10 +157,10 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 		anyNoStats = anyNoStats || !v.Stats
 	}
 	if anyNoStats {
-		add(Variant{Name: BaselineNoStatsName, Mode: probes.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
+		add(results.Variant{Name: results.BaselineNoStatsName, Mode: probes.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
 	}
 	if s.Floor {
-		add(Variant{Name: FloorName, Mode: probes.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
+		add(results.Variant{Name: results.FloorName, Mode: probes.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
 	}
 	for _, v := range matrix {
 		add(v, "a variant of the sets × modes matrix", s.lines["modes"])
@@ -216,7 +181,7 @@ func (s *Scenario) expand(p *parser) ([]Variant, error) {
 // with stay: `baseline` always, `baseline_nostats` when a kept variant
 // has stats off. A pattern that matches nothing is an error naming the
 // nearest variants. No patterns keeps everything.
-func Select(variants []Variant, patterns []string) ([]Variant, error) {
+func Select(variants []results.Variant, patterns []string) ([]results.Variant, error) {
 	var pats []string
 	for _, p := range patterns {
 		for _, part := range strings.Split(p, ",") {
@@ -251,7 +216,7 @@ func Select(variants []Variant, patterns []string) ([]Variant, error) {
 			needNoStats = true
 		}
 	}
-	var out []Variant
+	var out []results.Variant
 	for _, v := range variants {
 		switch {
 		case keep[v.Name]:

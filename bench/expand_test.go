@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -74,11 +75,11 @@ variants:
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]Variant{}
+	byName := map[string]results.Variant{}
 	for _, v := range vs {
 		byName[v.Name] = v
 	}
-	check := func(name string, want Variant) {
+	check := func(name string, want results.Variant) {
 		t.Helper()
 		got, ok := byName[name]
 		if !ok {
@@ -92,13 +93,13 @@ variants:
 			t.Errorf("%s =\n %+v\nwant\n %+v", name, got, want)
 		}
 	}
-	check("baseline", Variant{Mode: probes.ModeNone, Stats: true, Baseline: true})
-	check("baseline_nostats", Variant{Mode: probes.ModeNone, Stats: false, Baseline: true})
-	check("floor", Variant{Mode: probes.ModeFloor, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/enter_exit", Variant{Mode: probes.ModeEnterExit, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/exit_only", Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/exit_only_nostats", Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: false, RingSize: 1 << 20, Snaplen: 64})
-	check("tiny-ring", Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 4096, Snaplen: 8})
+	check("baseline", results.Variant{Mode: probes.ModeNone, Stats: true, Baseline: true})
+	check("baseline_nostats", results.Variant{Mode: probes.ModeNone, Stats: false, Baseline: true})
+	check("floor", results.Variant{Mode: probes.ModeFloor, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/enter_exit", results.Variant{Mode: probes.ModeEnterExit, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/exit_only", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/exit_only_nostats", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: false, RingSize: 1 << 20, Snaplen: 64})
+	check("tiny-ring", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 4096, Snaplen: 8})
 }
 
 func TestExpandRejectsDuplicateNames(t *testing.T) {
@@ -135,7 +136,7 @@ func TestVariantName(t *testing.T) {
 		{probes.ModeExitOnly, probes.TOCTOUEnterEvent, false, "s/exit_only+enter_event_nostats"},
 		{probes.ModeEnterExit, "", false, "s/enter_exit_nostats"},
 	} {
-		if got := VariantName("s", c.mode, c.toctou, c.stats); got != c.want {
+		if got := results.VariantName("s", c.mode, c.toctou, c.stats); got != c.want {
 			t.Errorf("VariantName(%s, %s, %v) = %s, want %s", c.mode, c.toctou, c.stats, got, c.want)
 		}
 	}

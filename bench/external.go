@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -32,7 +33,7 @@ func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
 // ready regex if one is set), snapshot its attached programs, run the
 // workload, snapshot, stop the tracer, read its counters from its output,
 // and wait until the kernel freed every program and map it held.
-func (r *Runner) runExternal(ctx context.Context, v Variant, wl workloads.Workload) (run Run, method string, err error) {
+func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workloads.Workload) (run results.Run, method string, err error) {
 	t, ok := r.sc.Tracer(v.Tracer)
 	if !ok {
 		return run, "", fmt.Errorf("variant %s: no tracer named %q", v.Name, v.Tracer)
@@ -57,9 +58,9 @@ func (r *Runner) runExternal(ctx context.Context, v Variant, wl workloads.Worklo
 	}
 	defer r.track(tr)()
 	defer tr.Close()
-	ts := &TracerStats{}
+	ts := &results.TracerStats{}
 	run.Tracer = ts
-	failed := func(err error) (Run, string, error) {
+	failed := func(err error) (results.Run, string, error) {
 		ts.Output = tr.LastLines(20)
 		return run, method, err
 	}
@@ -164,7 +165,7 @@ func (t TracerSpec) StopSignalName() string {
 // external tracer as for benchctl's own probes: events (received by its
 // userspace), bytes (received), drops; kernel_events (what its programs
 // tried to send) fills the attempted count when given.
-func applyCounters(run *Run, c map[string]float64) {
+func applyCounters(run *results.Run, c map[string]float64) {
 	if v, ok := c["events"]; ok {
 		run.User.Events = uint64(v)
 	}
@@ -182,8 +183,8 @@ func applyCounters(run *Run, c map[string]float64) {
 // ownTracerStats is what benchctl's own probes cost outside the kernel:
 // the consumer thread's CPU and the memory of the BPF objects benchctl
 // holds, so the tracer columns compare with an external tracer's.
-func ownTracerStats(user probes.ConsumerStats) *TracerStats {
-	ts := &TracerStats{CPUSeconds: user.CPUSeconds}
+func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
+	ts := &results.TracerStats{CPUSeconds: user.CPUSeconds}
 	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {
 		ts.BPFMemoryBytes = tb.MemlockBytes
 		ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)

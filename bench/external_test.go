@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -201,7 +202,7 @@ func TestRunExternalFailures(t *testing.T) {
 			t.Errorf("early: the run keeps no output: %+v", run.Tracer)
 		}
 	}
-	if len(res.RunsOf(BaselineName)) != 1 {
+	if len(res.RunsOf(results.BaselineName)) != 1 {
 		t.Errorf("the baseline did not run")
 	}
 }

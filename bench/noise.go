@@ -12,280 +12,11 @@ import (
 	"strings"
 	"time"
 
-	mstats "github.com/montanaflynn/stats"
 	"golang.org/x/sys/unix"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/workloads"
 )
-
-// Noise is what else the machine did during one run: the CPU time the
-// hypervisor took (steal), the CPU time of processes that are neither
-// benchctl nor what it started, and the load average. A run above a
-// threshold (NoiseStealPct, NoiseOutsidePct) is flagged: reports mark it
-// and `compare` does not call a regression that only its figures show.
-//
-// The figures come from /proc/stat (whole machine, in USER_HZ ticks) read
-// when the workload starts and when it ends, against the CPU time of
-// benchctl's process (its consumer thread and the built-in syscall
-// generator included), of its descendants (redis-server, redis-benchmark,
-// a command workload) and of the cgroups it controls (an external tracer's).
-type Noise struct {
-	// WallSeconds is the time between the two readings.
-	WallSeconds float64 `json:"wall_s"`
-	// TotalSeconds is the CPU time that elapsed on all CPUs (every state
-	// of /proc/stat's cpu line, steal included): about CPUs × WallSeconds.
-	TotalSeconds float64 `json:"total_cpu_s"`
-	// BusySeconds is the CPU time spent running anything: user, nice,
-	// system, irq and softirq of the whole machine.
-	BusySeconds float64 `json:"busy_cpu_s"`
-	// StealSeconds is the time the hypervisor ran something else while
-	// this VM's CPUs wanted to run; IOWaitSeconds idle time with I/O
-	// pending.
-	StealSeconds  float64 `json:"steal_cpu_s"`
-	IOWaitSeconds float64 `json:"iowait_cpu_s,omitempty"`
-	// OwnSeconds is the CPU time of benchctl, its descendants and its
-	// cgroups; OutsideSeconds = max(0, BusySeconds − OwnSeconds).
-	OwnSeconds     float64 `json:"own_cpu_s"`
-	OutsideSeconds float64 `json:"outside_cpu_s"`
-	// StealPct and OutsidePct are StealSeconds and OutsideSeconds in
-	// percent of TotalSeconds.
-	StealPct   float64 `json:"steal_pct"`
-	OutsidePct float64 `json:"outside_pct"`
-	// Load1 is the 1-minute load average when the run ended. It counts
-	// benchctl's own runnable threads too, and lags by a minute: it is
-	// context, not a flag.
-	Load1 float64 `json:"load1"`
-	// Attributed says what OwnSeconds covers, e.g. "benchctl process
-	// tree" or "benchctl process tree, tracer cgroup".
-	Attributed string `json:"attributed,omitempty"`
-}
-
-// Thresholds above which a run is flagged as noisy, chosen from runs on
-// the 2-core KVM (Firecracker) reference machine, 2026-11-27 (README,
-// "Noise"): with nothing else running in the VM, outside CPU stayed at
-// 0 to 2.3% (quick.yaml and a redis baseline), while another process
-// (a `while :; do :; done` loop, or other people's builds) gave 18.7 to
-// 73%; steal was 0 to 2.5% when the host was calm, and runs at 7 to 48%
-// steal lost throughput (redis baseline: 80-85k requests/s at 5-10%
-// steal, 28-40k at 30-36%, 12-15k at 43-48%).
-const (
-	// NoiseStealPct flags a run whose steal time exceeds this share of
-	// the elapsed CPU time.
-	NoiseStealPct = 5.0
-	// NoiseOutsidePct flags a run in which processes that are not
-	// benchctl's used more than this share of the elapsed CPU time.
-	NoiseOutsidePct = 5.0
-)
-
-// Flags returns why n is noisy, e.g. "steal 7.2% > 5%"; nil when it is
-// not (or n is nil: a run without noise figures is never flagged).
-func (n *Noise) Flags() []string {
-	if n == nil {
-		return nil
-	}
-	var out []string
-	if n.StealPct > NoiseStealPct {
-		out = append(out, fmt.Sprintf("steal %.1f%% > %g%%", n.StealPct, NoiseStealPct))
-	}
-	if n.OutsidePct > NoiseOutsidePct {
-		out = append(out, fmt.Sprintf("outside CPU %.1f%% > %g%%", n.OutsidePct, NoiseOutsidePct))
-	}
-	return out
-}
-
-// Flagged tells whether n is above a noise threshold.
-func (n *Noise) Flagged() bool { return len(n.Flags()) > 0 }
-
-// NoisyRun tells whether a figure of run is touched by noise: the run is
-// flagged or, with viaBaseline (a figure measured against the baseline of
-// the round, such as the overhead), the baseline run of its round with
-// the same stats setting is.
-func (r *Results) NoisyRun(run Run, viaBaseline bool) bool {
-	if run.Noise.Flagged() {
-		return true
-	}
-	v, ok := r.Variant(run.Variant)
-	if !viaBaseline || !ok || v.Baseline {
-		return false
-	}
-	for _, b := range r.Runs {
-		if b.Round != run.Round || b.Error != "" || b.Warmup != run.Warmup {
-			continue
-		}
-		if bv, ok := r.Variant(b.Variant); ok && bv.Baseline && bv.Stats == v.Stats && b.Noise.Flagged() {
-			return true
-		}
-	}
-	return false
-}
-
-// FlaggedRuns returns the measured runs of the variant named name whose
-// own noise figures are flagged, in round order.
-func (r *Results) FlaggedRuns(name string) []Run {
-	var out []Run
-	for _, run := range r.RunsOf(name) {
-		if run.Noise.Flagged() {
-			out = append(out, run)
-		}
-	}
-	return out
-}
-
-// HasNoise tells whether any run of r has noise figures (results files
-// written before benchctl measured them have none).
-func (r *Results) HasNoise() bool {
-	for _, run := range r.Runs {
-		if run.Noise != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// NoiseSummary is the noise of one variant's measured runs.
-type NoiseSummary struct {
-	// Runs is the number of measured runs with noise figures; Flagged
-	// the number of those above a threshold.
-	Runs, Flagged int
-	// Medians over those runs.
-	StealPct, OutsidePct, Load1 float64
-	// MaxStealPct and MaxOutsidePct are the largest values.
-	MaxStealPct, MaxOutsidePct float64
-}
-
-// SummarizeNoise summarizes the noise of the variant named name; Runs is
-// 0 when no measured run has noise figures.
-func (r *Results) SummarizeNoise(name string) NoiseSummary {
-	var s NoiseSummary
-	var steal, outside, load []float64
-	for _, run := range r.RunsOf(name) {
-		n := run.Noise
-		if n == nil {
-			continue
-		}
-		s.Runs++
-		if n.Flagged() {
-			s.Flagged++
-		}
-		steal = append(steal, n.StealPct)
-		outside = append(outside, n.OutsidePct)
-		load = append(load, n.Load1)
-		s.MaxStealPct = math.Max(s.MaxStealPct, n.StealPct)
-		s.MaxOutsidePct = math.Max(s.MaxOutsidePct, n.OutsidePct)
-	}
-	s.StealPct, s.OutsidePct, s.Load1 = median(steal), median(outside), median(load)
-	return s
-}
-
-// median is the sample's median, 0 for none.
-func median(xs []float64) float64 {
-	m, err := mstats.Median(xs) // copies before sorting
-	if err != nil {
-		return 0
-	}
-	return m
-}
-
-// VerdictNoisy is the verdict of a gated figure that regresses over all
-// runs but not once the runs flagged as noisy are left out: the
-// regression is not called (it does not fail the gate), and the output
-// says to measure again on a quiet machine.
-const VerdictNoisy Verdict = "noisy"
-
-// RowNoise is what noise does to one gated figure: how many of each
-// side's values come from noisy runs (see NoisyRun) and, when the figure
-// regresses, the comparison without them.
-type RowNoise struct {
-	BaseNoisy, HeadNoisy int
-	// Clean is the comparison without the noisy values and CleanVerdict
-	// its verdict; set only when the comparison of all values is a
-	// regression.
-	Clean        *Delta
-	CleanVerdict Verdict
-}
-
-// againstBaseline tells whether measure m is measured against the
-// baseline run of the round: the overhead and every other "_change".
-func againstBaseline(m Measure) bool {
-	return m.Key == "overhead" || strings.HasSuffix(m.Key, "_change")
-}
-
-// noisySample reads measure m from the measured runs of the variant named
-// name, as Sample does, and returns the values of the runs that noise
-// does not touch (see NoisyRun) and how many values it does.
-func (r *Results) noisySample(name string, m Measure) (clean []float64, noisy int) {
-	v, _ := r.Variant(name)
-	viaBaseline := againstBaseline(m)
-	for _, run := range r.RunsOf(name) {
-		x, ok := m.Value(v, run)
-		if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
-			continue
-		}
-		if r.NoisyRun(run, viaBaseline) {
-			noisy++
-			continue
-		}
-		clean = append(clean, x)
-	}
-	return clean, noisy
-}
-
-// applyNoise checks a gated row against noise: when either sample holds
-// values of noisy runs it records how many, and a regression that does
-// not stay one without them becomes VerdictNoisy.
-func applyNoise(row *GateRow, base, head *Results, alpha float64) {
-	bClean, bNoisy := base.noisySample(row.Variant, row.Measure)
-	hClean, hNoisy := head.noisySample(row.Variant, row.Measure)
-	if bNoisy == 0 && hNoisy == 0 {
-		return
-	}
-	row.Noise = &RowNoise{BaseNoisy: bNoisy, HeadNoisy: hNoisy}
-	if row.Verdict != VerdictRegression {
-		return
-	}
-	clean := CompareSamples(bClean, hClean, alpha)
-	cleanRow := GateRow{Measure: row.Measure, Threshold: row.Threshold, Delta: clean}
-	row.Noise.Clean = &clean
-	row.Noise.CleanVerdict = verdict(clean.Significant, cleanRow.Change(), row.Threshold)
-	if row.Noise.CleanVerdict != VerdictRegression {
-		row.Verdict = VerdictNoisy
-	}
-}
-
-// NoisyRows returns the rows whose regression was not called because it
-// rests on noisy runs.
-func (c *Comparison) NoisyRows() []GateRow { return c.rowsWith(VerdictNoisy) }
-
-// noiseWarnings says, per side, how many measured runs were flagged and
-// which, for Comparison.Warnings.
-func noiseWarnings(base, head *Results) []string {
-	var w []string
-	for _, f := range []struct {
-		side string
-		r    *Results
-	}{{"base", base}, {"head", head}} {
-		var flagged []string
-		n := 0
-		for _, v := range f.r.Variants {
-			for _, run := range f.r.FlaggedRuns(v.Name) {
-				n++
-				if len(flagged) < 4 {
-					flagged = append(flagged, fmt.Sprintf("%s round %d (%s)", run.Variant, run.Round, strings.Join(run.Noise.Flags(), ", ")))
-				}
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		if n > len(flagged) {
-			flagged = append(flagged, fmt.Sprintf("and %d more", n-len(flagged)))
-		}
-		w = append(w, fmt.Sprintf("%s is noisy: %d of %d measured runs flagged (steal > %g%% or CPU outside benchctl > %g%%): %s; "+
-			"a regression seen only with them is not called",
-			f.side, n, len(f.r.Measured()), NoiseStealPct, NoiseOutsidePct, strings.Join(flagged, "; ")))
-	}
-	return w
-}
 
 // --- Sampling ---
 
@@ -462,7 +193,7 @@ func startNoise(cgroups ...noiseCgroup) *noiseMeter {
 
 // end takes the second reading and returns the run's noise, nil when
 // either reading failed.
-func (m *noiseMeter) end() *Noise {
+func (m *noiseMeter) end() *results.Noise {
 	if m == nil || m.err != nil {
 		return nil
 	}
@@ -570,14 +301,14 @@ func treeCPU(root int, children map[int][]int, stats map[int]pidStat, skip map[i
 }
 
 // computeNoise turns two readings into a run's noise figures.
-func computeNoise(a, b noiseSample, hz float64) *Noise {
+func computeNoise(a, b noiseSample, hz float64) *results.Noise {
 	d := func(x, y uint64) float64 {
 		if y < x {
 			return 0
 		}
 		return float64(y-x) / hz
 	}
-	n := &Noise{
+	n := &results.Noise{
 		WallSeconds:   b.at.Sub(a.at).Seconds(),
 		TotalSeconds:  d(a.cpu.total(), b.cpu.total()),
 		BusySeconds:   d(a.cpu.busy(), b.cpu.busy()),
@@ -603,14 +334,3 @@ func (c tracerCgroup) CPUSeconds() (float64, error) {
 }
 
 func (c tracerCgroup) Pids() ([]int, error) { return c.t.Pids() }
-
-// flaggedCount is the number of measured runs flagged as noisy.
-func (r *Results) flaggedCount() int {
-	n := 0
-	for _, run := range r.Measured() {
-		if run.Noise.Flagged() {
-			n++
-		}
-	}
-	return n
-}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // Observer hears what a Runner does; Progress is the one benchctl uses.
@@ -13,7 +15,7 @@ import (
 type Observer interface {
 	Begin(plan Plan)
 	RunStart(info RunInfo)
-	RunEnd(info RunInfo, run *Run)
+	RunEnd(info RunInfo, run *results.Run)
 	Note(msg string)
 	End()
 }
@@ -110,7 +112,7 @@ func (p *Progress) RunStart(info RunInfo) {
 }
 
 // RunEnd notes that a run finished (run.Error says whether it failed).
-func (p *Progress) RunEnd(info RunInfo, run *Run) {
+func (p *Progress) RunEnd(info RunInfo, run *results.Run) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running = false
@@ -211,7 +213,7 @@ func (p *Progress) drawLocked() {
 }
 
 // RunLine is a one-line summary of a run's figures.
-func RunLine(run *Run) string {
+func RunLine(run *results.Run) string {
 	if run.Error != "" {
 		return "FAILED: " + run.Error
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -30,18 +31,18 @@ func TestProgressPlainLines(t *testing.T) {
 	change := -0.125
 	runs := []struct {
 		info RunInfo
-		run  Run
+		run  results.Run
 	}{
-		{RunInfo{Index: 0, Variant: "baseline", Round: -1, Warmup: true}, Run{Wall: time.Second, Workload: workloads.Result{Throughput: 140000, Unit: "requests/s"}}},
-		{RunInfo{Index: 1, Variant: "big/exit_only", Round: -1, Warmup: true}, Run{
+		{RunInfo{Index: 0, Variant: "baseline", Round: -1, Warmup: true}, results.Run{Wall: time.Second, Workload: workloads.Result{Throughput: 140000, Unit: "requests/s"}}},
+		{RunInfo{Index: 1, Variant: "big/exit_only", Round: -1, Warmup: true}, results.Run{
 			Wall:     time.Second,
 			Programs: []probes.ProgramStats{{Name: "sys_exit", RunCount: 10, RunTimeNs: 2e9}},
 			Kernel:   probes.Counters{Attempted: 2_000_000, DropsFull: 3},
 			User:     probes.ConsumerStats{Events: 1_999_997},
 			Workload: workloads.Result{Throughput: 122500, Unit: "requests/s"},
-			Derived:  Derived{KernelTimeNs: 2e9, NsPerSyscall: 200, ThroughputChange: &change},
+			Derived:  results.Derived{KernelTimeNs: 2e9, NsPerSyscall: 200, ThroughputChange: &change},
 		}},
-		{RunInfo{Index: 2, Variant: "big/exit_only", Round: 0}, Run{Error: "loading probes: boom"}},
+		{RunInfo{Index: 2, Variant: "big/exit_only", Round: 0}, results.Run{Error: "loading probes: boom"}},
 	}
 	for _, r := range runs {
 		p.RunStart(r.info)
@@ -83,7 +84,7 @@ func TestProgressETA(t *testing.T) {
 		t.Errorf("ETA during the first run = %s, want 29s", got)
 	}
 	clock.advance(time.Second)
-	p.RunEnd(info, &Run{})
+	p.RunEnd(info, &results.Run{})
 	// One run took 2s: 9 left.
 	if got := p.ETA(); got != 18*time.Second {
 		t.Errorf("ETA after one 2s run = %s, want 18s", got)
@@ -117,7 +118,7 @@ func TestProgressTerminal(t *testing.T) {
 		t.Errorf("note does not clear the bar first:\n%q", buf.String())
 	}
 	clock.advance(time.Second)
-	p.RunEnd(info, &Run{Wall: time.Second})
+	p.RunEnd(info, &results.Run{Wall: time.Second})
 	p.RunStart(RunInfo{Index: 1, Variant: "small/exit_only", Round: 1})
 	if !strings.Contains(buf.String(), "[============>           ] 1/2  round 2/2  small/exit_only  ETA 1.0s") {
 		t.Errorf("bar after one run:\n%q", buf.String())

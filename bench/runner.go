@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -38,7 +39,7 @@ type RunOptions struct {
 type Runner struct {
 	sc       *Scenario
 	opts     RunOptions
-	variants []Variant
+	variants []results.Variant
 
 	// What the runner measures with; tests replace them.
 	tr          tracer
@@ -73,7 +74,7 @@ func NewRunner(sc *Scenario, opts RunOptions) (*Runner, error) {
 }
 
 // Variants are the variants the runner measures, in scenario order.
-func (r *Runner) Variants() []Variant { return r.variants }
+func (r *Runner) Variants() []results.Variant { return r.variants }
 
 // ErrRunFailed is wrapped by Run's error when a run failed (as opposed
 // to being interrupted, which wraps the context's error).
@@ -83,11 +84,11 @@ var ErrRunFailed = errors.New("run failed")
 // ctx is cancelled: then Complete is false, Reason says why, and the runs
 // finished so far are kept (and written to Output). Every probe and
 // workload is closed before Run returns.
-func (r *Runner) Run(ctx context.Context) (*Results, error) {
+func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 	sc := r.sc
-	res := &Results{
-		Schema: SchemaVersion,
-		Scenario: ScenarioInfo{
+	res := &results.Results{
+		Schema: results.SchemaVersion,
+		Scenario: results.ScenarioInfo{
 			Name:        sc.Name,
 			File:        sc.File,
 			SHA256:      sc.SHA256,
@@ -100,7 +101,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 		Seed:        r.opts.Seed,
 		Started:     time.Now().UTC(),
 		Variants:    r.variants,
-		Runs:        []Run{},
+		Runs:        []results.Run{},
 	}
 	res.Environment.StatsMethod = "off"
 	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
@@ -112,7 +113,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	obs.Begin(Plan{Variants: len(r.variants), Rounds: sc.Repetitions, Warmup: sc.Warmup, Runs: total, PerRun: perRun})
 	defer obs.End()
 
-	fail := func(err error) (*Results, error) {
+	fail := func(err error) (*results.Results, error) {
 		res.Complete = false
 		interrupted := ctx.Err() != nil && !errors.Is(err, ErrRunFailed)
 		if interrupted {
@@ -122,7 +123,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			res.Reason = err.Error()
 		}
 		res.Finished = time.Now().UTC()
-		Derive(res)
+		results.Derive(res)
 		switch {
 		case r.opts.Output == "":
 		case len(res.Runs) == 0 && !interrupted:
@@ -144,7 +145,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	res.Fingerprint = fp
 
 	if sc.Auto != nil {
-		res.Scenario.Auto = &AutoOutcome{AutoRepetitions: *sc.Auto}
+		res.Scenario.Auto = &results.AutoOutcome{AutoRepetitions: *sc.Auto}
 	}
 	rng := rand.New(rand.NewPCG(uint64(r.opts.Seed), 0x62656e6368637463))
 	index := 0
@@ -169,7 +170,7 @@ rounds:
 				}
 				run.Error = err.Error()
 				res.Runs = append(res.Runs, run)
-				Derive(res)
+				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
 				if !v.External() || isEnvironmentError(err) {
 					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
@@ -184,7 +185,7 @@ rounds:
 				continue
 			}
 			res.Runs = append(res.Runs, run)
-			Derive(res)
+			results.Derive(res)
 			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
 			if f := run.Noise.Flags(); len(f) > 0 {
 				obs.Note(fmt.Sprintf("noisy: %s (round %d): %s", v.Name, round, strings.Join(f, ", ")))
@@ -196,7 +197,7 @@ rounds:
 		}
 		if a := res.Scenario.Auto; a != nil && round >= 0 {
 			a.Rounds = round + 1
-			narrow, widest := res.autoDone(a.AutoRepetitions, sc.Gate, a.Rounds)
+			narrow, widest := autoDone(res, a.AutoRepetitions, sc.Gate, a.Rounds)
 			a.Narrow, a.Widest = narrow, widest
 			switch {
 			case narrow:
@@ -212,7 +213,7 @@ rounds:
 	res.Complete = true
 	res.Reason = ""
 	res.Finished = time.Now().UTC()
-	Derive(res)
+	results.Derive(res)
 	if r.opts.Output != "" {
 		if err := res.Write(r.opts.Output); err != nil {
 			return res, err
@@ -223,7 +224,7 @@ rounds:
 
 // checkpoint writes what is done so far, marked incomplete, so even a
 // killed benchctl leaves its finished runs behind.
-func (r *Runner) checkpoint(res *Results, done, total int) error {
+func (r *Runner) checkpoint(res *results.Results, done, total int) error {
 	if r.opts.Output == "" {
 		return nil
 	}
@@ -245,7 +246,7 @@ func (r *Runner) describeWorkload() string {
 // fingerprint counts the syscalls of one extra, unmeasured workload run.
 // Failing to count is only a warning, unless the environment cannot run
 // probes at all or the workload itself fails.
-func (r *Runner) fingerprint(ctx context.Context) (*Fingerprint, error) {
+func (r *Runner) fingerprint(ctx context.Context) (*results.Fingerprint, error) {
 	wl, err := r.newWorkload(r.sc.Workload)
 	if err != nil {
 		return nil, fmt.Errorf("creating workload: %w", err)
@@ -271,7 +272,7 @@ func (r *Runner) fingerprint(ctx context.Context) (*Fingerprint, error) {
 		r.opts.Observer.Note(fmt.Sprintf("warning: no syscall fingerprint: %v", err))
 		return nil, nil
 	}
-	fp := &Fingerprint{Syscalls: counts}
+	fp := &results.Fingerprint{Syscalls: counts}
 	for _, n := range counts {
 		fp.Total += n
 	}
@@ -280,7 +281,7 @@ func (r *Runner) fingerprint(ctx context.Context) (*Fingerprint, error) {
 }
 
 // fingerprintLine names the n most frequent syscalls of fp.
-func fingerprintLine(fp *Fingerprint, n int) string {
+func fingerprintLine(fp *results.Fingerprint, n int) string {
 	type kv struct {
 		name  string
 		count uint64
@@ -310,7 +311,7 @@ func fingerprintLine(fp *Fingerprint, n int) string {
 // probes, start the consumer, enable stats, snapshot, run the workload,
 // detach, snapshot, disable stats, drain and stop the consumer, unload,
 // close the workload. method is the stats method used, when stats were on.
-func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string, err error) {
+func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run, method string, err error) {
 	wl, err := r.newWorkload(r.sc.Workload)
 	if err != nil {
 		return run, "", fmt.Errorf("creating workload: %w", err)
@@ -326,7 +327,7 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 
 	var ps probeSet
 	var cons consumer
-	var own *TracerStats
+	var own *results.TracerStats
 	if !v.Baseline {
 		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen, Step: v.ProbeStep(), Reserve: v.Reserve})
 		if err != nil {
@@ -335,7 +336,7 @@ func (r *Runner) runOne(ctx context.Context, v Variant) (run Run, method string,
 		defer r.track(ps)()
 		defer closeInto(ps, "detaching probes", &err)
 		var copts probes.ConsumerOptions
-		if v.Step == StepDecode {
+		if v.Step == results.StepDecode {
 			// Decode every event and drop it: what a tracer's userspace
 			// does at the least, against the default's counting.
 			copts.OnEvent = func(probes.Event) {}
@@ -507,8 +508,8 @@ func (p realProbes) StartConsumer(opts probes.ConsumerOptions) (consumer, error)
 
 type nopObserver struct{}
 
-func (nopObserver) Begin(Plan)           {}
-func (nopObserver) RunStart(RunInfo)     {}
-func (nopObserver) RunEnd(RunInfo, *Run) {}
-func (nopObserver) Note(string)          {}
-func (nopObserver) End()                 {}
+func (nopObserver) Begin(Plan)                   {}
+func (nopObserver) RunStart(RunInfo)             {}
+func (nopObserver) RunEnd(RunInfo, *results.Run) {}
+func (nopObserver) Note(string)                  {}
+func (nopObserver) End()                         {}

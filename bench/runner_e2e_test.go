@@ -13,6 +13,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -50,7 +51,7 @@ func TestRunCIScenario(t *testing.T) {
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	res, err := ReadResults(out)
+	res, err := results.ReadResults(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestRunCancelLeavesNothingAttached(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	res, rerr := ReadResults(out)
+	res, rerr := results.ReadResults(out)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}

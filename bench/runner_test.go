@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -229,9 +230,11 @@ func (r *recorder) RunStart(i RunInfo) {
 		r.onRun(i)
 	}
 }
-func (r *recorder) RunEnd(i RunInfo, run *Run) { r.ends = append(r.ends, run.Variant+":"+run.Error) }
-func (r *recorder) Note(m string)              { r.notes = append(r.notes, m) }
-func (r *recorder) End()                       { r.ended = true }
+func (r *recorder) RunEnd(i RunInfo, run *results.Run) {
+	r.ends = append(r.ends, run.Variant+":"+run.Error)
+}
+func (r *recorder) Note(m string) { r.notes = append(r.notes, m) }
+func (r *recorder) End()          { r.ended = true }
 
 const fakeScenario = `name: fake
 workload: {type: syscalls, mix: getpid, count: 1000}
@@ -359,7 +362,7 @@ func TestRunnerRounds(t *testing.T) {
 		}
 	}
 	// The file.
-	back, err := ReadResults(out)
+	back, err := results.ReadResults(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +377,7 @@ func TestRunnerRounds(t *testing.T) {
 	if env.StatsMethod != "fake" || env.BenchctlVersion != "v-test" || env.BenchctlCommit != "abc" || env.GoVersion == "" || env.CPUs < 1 {
 		t.Errorf("environment %+v", env)
 	}
-	if back.Scenario.Gate["overhead"] != DefaultGate["overhead"] {
+	if back.Scenario.Gate["overhead"] != results.DefaultGate["overhead"] {
 		t.Errorf("gate %v", back.Scenario.Gate)
 	}
 }
@@ -414,7 +417,7 @@ func TestRunnerStatsFollowTheVariant(t *testing.T) {
 	}
 	for i := 1; i+1 < len(seen); i += 2 {
 		v, on := seen[i].variant, seen[i+1].stats
-		if want := !strings.HasSuffix(v, NoStatsSuffix); on != want {
+		if want := !strings.HasSuffix(v, results.NoStatsSuffix); on != want {
 			t.Errorf("%s ran with stats %v, want %v", v, on, want)
 		}
 	}
@@ -507,7 +510,7 @@ func TestRunnerCancelWritesIncompleteResults(t *testing.T) {
 		t.Error("an interruption is not a failed run")
 	}
 	checkAllClosed(t, tr)
-	back, rerr := ReadResults(out)
+	back, rerr := results.ReadResults(out)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -539,7 +542,7 @@ func TestRunnerFailingRun(t *testing.T) {
 		t.Fatalf("err = %v, want the load error and ErrRunFailed", err)
 	}
 	checkAllClosed(t, tr)
-	back, rerr := ReadResults(out)
+	back, rerr := results.ReadResults(out)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -613,7 +616,7 @@ func TestRunnerCheckpoints(t *testing.T) {
 	var checked []int
 	rec.onRun = func(i RunInfo) {
 		if i.Index == 0 || i.Index == 5 {
-			back, err := ReadResults(out)
+			back, err := results.ReadResults(out)
 			if err != nil {
 				t.Errorf("no checkpoint before run %d: %v", i.Index, err)
 				return
@@ -668,7 +671,7 @@ func TestRunnerAbortClosesEverything(t *testing.T) {
 }
 
 func TestFingerprintLine(t *testing.T) {
-	fp := &Fingerprint{Total: 1600, Syscalls: map[string]uint64{"read": 500, "write": 1000, "close": 100}}
+	fp := &results.Fingerprint{Total: 1600, Syscalls: map[string]uint64{"read": 500, "write": 1000, "close": 100}}
 	if got, want := fingerprintLine(fp, 2), "1.6k syscalls, write 1.0k, read 500, ..."; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -696,7 +699,7 @@ func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	checkAllClosed(t, tr)
-	back, err := ReadResults(out)
+	back, err := results.ReadResults(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -34,7 +35,7 @@ func TestShippedScenariosValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Expand: %v", err)
 			}
-			if len(vs) < 2 || vs[0].Name != BaselineName {
+			if len(vs) < 2 || vs[0].Name != results.BaselineName {
 				t.Errorf("variants start %v, want the baseline first and more than one", names(vs))
 			}
 		})
@@ -69,7 +70,7 @@ func TestRedisScenarioIsTheProposals(t *testing.T) {
 		t.Errorf("modes = %v", sc.Modes)
 	}
 	vs, _ := sc.Expand()
-	for _, n := range []string{"big/enter_exit_nostats", "big/exit_only_nostats", BaselineNoStatsName, FloorName} {
+	for _, n := range []string{"big/enter_exit_nostats", "big/exit_only_nostats", results.BaselineNoStatsName, results.FloorName} {
 		if !slices.Contains(names(vs), n) {
 			t.Errorf("no variant %s in %v", n, names(vs))
 		}
@@ -163,8 +164,8 @@ func TestParseDefaults(t *testing.T) {
 	if sc.RingSize != probes.DefaultRingSize || sc.Snaplen != probes.DefaultSnaplen {
 		t.Errorf("ring %d snaplen %d", sc.RingSize, sc.Snaplen)
 	}
-	if len(sc.Gate) != len(DefaultGate) {
-		t.Errorf("gate %v, want the default %v", sc.Gate, DefaultGate)
+	if len(sc.Gate) != len(results.DefaultGate) {
+		t.Errorf("gate %v, want the default %v", sc.Gate, results.DefaultGate)
 	}
 	if sc.Workload.Syscalls.Duration != 500*time.Millisecond || sc.Workload.Syscalls.Mix != "getpid" {
 		t.Errorf("syscalls = %+v", sc.Workload.Syscalls)
@@ -332,7 +333,7 @@ func TestDescribeWorkload(t *testing.T) {
 	}
 }
 
-func names(vs []Variant) []string {
+func names(vs []results.Variant) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Name

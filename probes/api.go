@@ -4,17 +4,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
-// Mode selects which programs are attached.
-type Mode string
+// Mode selects which programs are attached. It is defined in the
+// results schema, which records it with every variant.
+type Mode = results.Mode
 
-// The probe modes; see DESIGN.md, "Probe modes".
+// The probe modes; see docs/probe-modes.md.
 const (
-	ModeNone      Mode = "none"       // nothing attached: the baseline
-	ModeFloor     Mode = "floor"      // empty programs on sys_enter and sys_exit
-	ModeEnterExit Mode = "enter_exit" // dispatchers on both, two events per syscall
-	ModeExitOnly  Mode = "exit_only"  // exit dispatcher only, one merged event per syscall
+	ModeNone      = results.ModeNone
+	ModeFloor     = results.ModeFloor
+	ModeEnterExit = results.ModeEnterExit
+	ModeExitOnly  = results.ModeExitOnly
 )
 
 // Modes lists every mode in the order reports show them.
@@ -30,26 +33,19 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown mode %q (valid: %s)", s, joinModes(Modes))
 }
 
-// Step is a step of the cost-anatomy ladder: how far the enter_exit or
-// exit_only programs go. Each step adds one thing to the one before, on
-// every side the mode attaches, so the difference between neighbours is
-// the cost of that thing.
-type Step string
+// Step is a step of the cost-anatomy ladder; defined in the results
+// schema, which records it with every variant.
+type Step = results.Step
 
 // The ladder, in order; StepFull (the zero value) is the mode itself.
 const (
-	StepFull     Step = ""         // the full fillers
-	StepFloor    Step = "floor"    // empty programs on the mode's sides: the tracepoint and the trampoline
-	StepDispatch Step = "dispatch" // the dispatchers: syscall id, interesting lookup, no tail call
-	StepTailCall Step = "tailcall" // + a tail call into an empty program
-	// StepStamp builds a header-only event, counts it and stamps its time
-	// and thread, and does not write it: StepHeader minus the ring write.
-	StepStamp  Step = "stamp"
-	StepHeader Step = "header" // + the header-only event written into the ring buffer
-	// StepExitSide is enter_exit without its enter side: the sys_exit
-	// dispatcher and enter_exit's exit fillers only. Removing the enter
-	// side can save at most what separates enter_exit from it.
-	StepExitSide Step = "exit_side"
+	StepFull     = results.StepFull
+	StepFloor    = results.StepFloor
+	StepDispatch = results.StepDispatch
+	StepTailCall = results.StepTailCall
+	StepStamp    = results.StepStamp
+	StepHeader   = results.StepHeader
+	StepExitSide = results.StepExitSide
 )
 
 // Steps lists the probe steps in ladder order (StepExitSide last: it is
@@ -70,14 +66,14 @@ func ParseStep(s string) (Step, error) {
 }
 
 // TOCTOU selects how exit_only obtains the user-memory arguments of the
-// path and address syscalls (open, openat, openat2, creat, connect).
-type TOCTOU string
+// path and address syscalls; defined in the results schema.
+type TOCTOU = results.TOCTOU
 
-// The TOCTOU options; see DESIGN.md.
+// The TOCTOU options; see docs/probe-modes.md.
 const (
-	TOCTOUNone       TOCTOU = "none"        // read user memory at exit: racy
-	TOCTOUStash      TOCTOU = "stash"       // copy at sys_enter_<name> into a per-thread map
-	TOCTOUEnterEvent TOCTOU = "enter_event" // send an enter event for those five syscalls
+	TOCTOUNone       = results.TOCTOUNone
+	TOCTOUStash      = results.TOCTOUStash
+	TOCTOUEnterEvent = results.TOCTOUEnterEvent
 )
 
 // TOCTOUOptions lists every TOCTOU option.
@@ -137,84 +133,21 @@ type Config struct {
 	Reserve bool
 }
 
-// ProgramStats is one program's cumulative cost, from BPF_ENABLE_STATS.
-type ProgramStats struct {
-	Name            string `json:"name"`
-	AttachPoint     string `json:"attach_point"`
-	RunCount        uint64 `json:"run_cnt"`
-	RunTimeNs       uint64 `json:"run_time_ns"`
-	RecursionMisses uint64 `json:"recursion_misses"`
-	ID              uint32 `json:"id,omitempty"`   // kernel program id
-	Type            string `json:"type,omitempty"` // program type, e.g. "Tracing", "TracePoint", "RawTracepoint"
-	Role            string `json:"role,omitempty"` // RoleEnter, RoleExit or RoleOther
-}
+// The records a run's probes fill are the results schema's: program
+// stats, kernel counters and what the consumer received.
+type (
+	ProgramStats  = results.ProgramStats
+	Counters      = results.Counters
+	PathReads     = results.PathReads
+	ConsumerStats = results.ConsumerStats
+)
 
 // Program roles (ProgramStats.Role): what a program's run count means.
 const (
-	RoleEnter = "enter" // runs on every syscall entry: sys_enter dispatcher
-	RoleExit  = "exit"  // runs on every syscall exit: sys_exit dispatcher
-	RoleOther = "other"
+	RoleEnter = results.RoleEnter
+	RoleExit  = results.RoleExit
+	RoleOther = results.RoleOther
 )
-
-// AvgNs is the average run time, 0 when the program never ran.
-func (p ProgramStats) AvgNs() float64 {
-	if p.RunCount == 0 {
-		return 0
-	}
-	return float64(p.RunTimeNs) / float64(p.RunCount)
-}
-
-// Counters are the kernel-side event counters, summed over CPUs.
-type Counters struct {
-	Attempted     uint64 `json:"attempted"`       // events the programs tried to send
-	DropsFull     uint64 `json:"drops_full"`      // ring buffer had no room
-	DropsTooLarge uint64 `json:"drops_too_large"` // event larger than the maximum event size
-	// Ia32Skipped counts 32-bit syscalls (x86-64's ia32 emulation) whose
-	// number is in the traced set and that the dispatchers did not
-	// trace: their numbers are another table's.
-	Ia32Skipped uint64 `json:"ia32_skipped,omitempty"`
-	// PathReads says what became of the paths read from user memory,
-	// keyed "<syscall>_enter" (read at sys_enter: enter events, the
-	// TOCTOU stash and enter_event) or "<syscall>_exit" (read at
-	// sys_exit). Only keys with reads are present.
-	PathReads map[string]PathReads `json:"path_reads,omitempty"`
-}
-
-// PathReads counts path reads by result. A failed read sends the path
-// empty: at sys_enter it fails when the string's page is not resident yet
-// (the kernel has not copied it, and a non-sleepable BPF program cannot
-// fault it in), or when the pointer is bad (the syscall then fails too).
-type PathReads struct {
-	Reads   uint64 `json:"reads"`
-	Failed  uint64 `json:"failed"`
-	Empty   uint64 `json:"empty,omitempty"`    // the user's string was ""
-	AtLimit uint64 `json:"at_limit,omitempty"` // filled PATH_MAX: cut if it was longer
-}
-
-// Add returns p + o.
-func (p PathReads) Add(o PathReads) PathReads {
-	return PathReads{p.Reads + o.Reads, p.Failed + o.Failed, p.Empty + o.Empty, p.AtLimit + o.AtLimit}
-}
-
-// Sub returns p - o.
-func (p PathReads) Sub(o PathReads) PathReads {
-	return PathReads{p.Reads - o.Reads, p.Failed - o.Failed, p.Empty - o.Empty, p.AtLimit - o.AtLimit}
-}
-
-// PathReadsTotal sums c.PathReads over its keys whose side is side
-// ("enter", "exit"), or over all of them when side is "".
-func (c Counters) PathReadsTotal(side string) PathReads {
-	var t PathReads
-	for k, r := range c.PathReads {
-		if side == "" || strings.HasSuffix(k, "_"+side) {
-			t = t.Add(r)
-		}
-	}
-	return t
-}
-
-// Drops is the sum of all drop causes.
-func (c Counters) Drops() uint64 { return c.DropsFull + c.DropsTooLarge }
 
 // Snapshot is the cumulative state of a Probes at one instant; the
 // difference of two snapshots is what happened in between.
@@ -277,14 +210,4 @@ func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 		out.Counters.PathReads[k] = d
 	}
 	return out
-}
-
-// ConsumerStats is what userspace received.
-type ConsumerStats struct {
-	Events     uint64            `json:"events"`
-	Bytes      uint64            `json:"bytes"`
-	PerType    map[string]uint64 `json:"per_type"` // key "<syscall>_<enter|exit>"
-	CPUSeconds float64           `json:"cpu_seconds"`
-	Decoded    uint64            `json:"decoded,omitempty"`
-	BadRecords uint64            `json:"bad_records,omitempty"`
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // Probes is a loaded and attached set of programs. Close detaches and
@@ -35,17 +37,6 @@ type attachedProg struct {
 	name, point string
 	prog        *ebpf.Program
 	id          ebpf.ProgramID
-}
-
-// OwnRole is the role of the benchctl program named name.
-func OwnRole(name string) string {
-	switch name {
-	case "sys_enter", "floor_enter":
-		return RoleEnter
-	case "sys_exit", "floor_exit":
-		return RoleExit
-	}
-	return RoleOther
 }
 
 // Config returns the configuration p was loaded with, defaults filled in.
@@ -423,7 +414,7 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			RecursionMisses: st.RecursionMisses,
 			ID:              uint32(a.id),
 			Type:            a.prog.Type().String(),
-			Role:            OwnRole(a.name),
+			Role:            results.ProgramRole(a.name),
 		})
 	}
 	if p.coll != nil && len(p.rings) > 0 {
@@ -465,7 +456,7 @@ func (p *Probes) readPathReads() (map[string]PathReads, error) {
 			}
 			var t PathReads
 			for _, c := range per {
-				t = t.Add(PathReads{c.Reads, c.Failed, c.Empty, c.AtLimit})
+				t = t.Add(PathReads{Reads: c.Reads, Failed: c.Failed, Empty: c.Empty, AtLimit: c.AtLimit})
 			}
 			if t.Reads == 0 {
 				continue

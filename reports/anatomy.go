@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // anatomySection is "Where the time goes": for every set with a ladder
 // of steps (scenarios/anatomy.yaml), each step's cost in kernel ns per
 // syscall and in throughput points, enter_exit and exit_only side by
 // side, and the most that removing the enter side can save.
-func anatomySection(r *bench.Results, opts Options) *section {
+func anatomySection(r *results.Results, opts Options) *section {
 	as := r.Anatomies(opts.alpha())
 	ocs := r.ReserveComparisons(opts.alpha())
 	if len(as) == 0 && len(ocs) == 0 {
@@ -28,7 +29,7 @@ func anatomySection(r *bench.Results, opts Options) *section {
 		sub := &section{ID: "anatomy-" + slug(a.Set), Title: "Set " + a.Set}
 		t := newTable("step", "enter_exit ns/syscall", "overhead", "unseen", "exit_only ns/syscall", "overhead", "unseen").right(1, 2, 3, 4, 5, 6)
 		for _, row := range a.Rows {
-			t.add(bench.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
+			t.add(results.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
 				nsCell(row.XO, row.Step), pointsCell(row.XO, row.Step), unseenCell(row.XO))
 		}
 		sub.Tables = append(sub.Tables, t)
@@ -47,7 +48,7 @@ func anatomySection(r *bench.Results, opts Options) *section {
 
 // reserveSection compares the variants that reserve fixed-size events in
 // the ring with their twins that build them in the scratch buffer.
-func reserveSection(ocs []bench.OptionComparison) *section {
+func reserveSection(ocs []results.OptionComparison) *section {
 	sub := &section{ID: "anatomy-reserve", Title: "Fixed-size events reserved in the ring"}
 	sub.Paras = append(sub.Paras, "With `reserve: true` the fixed-size events (generic events, the header-only step's) are written straight into space reserved in the ring buffer "+
 		"instead of being built in the per-CPU scratch buffer and copied out with `bpf_ringbuf_output` (what every other event, and Falco's driver for its variable-size events, does). "+
@@ -61,7 +62,7 @@ func reserveSection(ocs []bench.OptionComparison) *section {
 				label = "throughput vs baseline"
 			}
 			change := formatChange(d.Delta)
-			if k == bench.KindPercent && d.Significant {
+			if k == results.KindPercent && d.Significant {
 				// A change of a percentage is told in points.
 				diff := head.Median - base.Median
 				change = signed(formatPoints(math.Abs(diff)), diff)
@@ -73,14 +74,14 @@ func reserveSection(ocs []bench.OptionComparison) *section {
 	return sub
 }
 
-func stepMark(d *bench.Delta) string {
+func stepMark(d *stats.Delta) string {
 	if d == nil || d.Significant {
 		return ""
 	}
 	return " ~"
 }
 
-func nsCell(c *bench.AnatomyCell, step string) string {
+func nsCell(c *results.AnatomyCell, step string) string {
 	if c == nil || !c.HasNs {
 		return none
 	}
@@ -94,7 +95,7 @@ func nsCell(c *bench.AnatomyCell, step string) string {
 	return v
 }
 
-func pointsCell(c *bench.AnatomyCell, step string) string {
+func pointsCell(c *results.AnatomyCell, step string) string {
 	if c == nil || !c.HasOverhead {
 		return none
 	}
@@ -108,7 +109,7 @@ func pointsCell(c *bench.AnatomyCell, step string) string {
 	return v
 }
 
-func unseenCell(c *bench.AnatomyCell) string {
+func unseenCell(c *results.AnatomyCell) string {
 	if c == nil || !c.HasUnseen {
 		return none
 	}
@@ -127,7 +128,7 @@ func signed(abs string, v float64) string {
 	return "+" + abs
 }
 
-func limitPara(l *bench.AnatomyLimit) string {
+func limitPara(l *results.AnatomyLimit) string {
 	p := fmt.Sprintf("The limit: removing everything enter-side from `%s` leaves its exit side alone (`%s`); ", sanitizeCode(l.EnterExitVariant), sanitizeCode(l.ExitSide))
 	switch {
 	case l.HasPoints && l.HasNs:

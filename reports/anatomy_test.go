@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // TestAnatomySection renders the hand-made ladder of
-// bench/testdata/anatomy.json (its figures are worked out in
+// bench/compare/testdata/anatomy.json (its figures are worked out in
 // bench/anatomy_test.go) and checks the section's table and limit.
 func TestAnatomySection(t *testing.T) {
-	r, err := bench.ReadResults(filepath.Join("..", "bench", "testdata", "anatomy.json"))
+	r, err := results.ReadResults(filepath.Join("..", "bench", "compare", "testdata", "anatomy.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestAnatomySection(t *testing.T) {
 		}
 	}
 	// Without ladder steps there is no such section.
-	base, err := bench.ReadResults(filepath.Join("..", "bench", "testdata", "base.json"))
+	base, err := results.ReadResults(filepath.Join("..", "bench", "compare", "testdata", "base.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

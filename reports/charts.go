@@ -17,7 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // Chart names: the stem of the .svg file WriteCharts writes.
@@ -55,11 +56,11 @@ var (
 // Charts renders the report's charts from r: kernel time per variant
 // split by program role, throughput with its confidence interval, and
 // events per second. A chart with nothing to show is left out.
-func Charts(r *bench.Results) ([]Chart, error) {
-	stats := r.SummarizeVariants()
+func Charts(r *results.Results) ([]Chart, error) {
+	vss := r.SummarizeVariants()
 	var out []Chart
 	for _, mk := range chartBuilders {
-		c, err := mk(stats)
+		c, err := mk(vss)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +99,12 @@ var stepColors = []color.Color{
 
 // anatomyChart stacks, for each set's enter_exit and exit_only ladder,
 // the throughput points each step costs.
-func anatomyChart(r *bench.Results) (*builtChart, error) {
+func anatomyChart(r *results.Results) (*builtChart, error) {
 	as := r.Anatomies(0)
 	if len(as) == 0 {
 		return nil, nil
 	}
-	steps := bench.LadderSteps[1:] // "none" costs nothing
+	steps := results.LadderSteps[1:] // "none" costs nothing
 	var names []string
 	seg := make([][]float64, len(steps))
 	negative := false
@@ -166,7 +167,7 @@ func anatomyChart(r *bench.Results) (*builtChart, error) {
 			b.StackOn(prev)
 		}
 		p.Add(b)
-		legend = append(legend, legendEntry{bench.LadderLabels[step], b.Color})
+		legend = append(legend, legendEntry{results.LadderLabels[step], b.Color})
 		prev = b
 	}
 	caption := "Each segment is what one step of the ladder adds to the throughput lost (median of its runs minus the step before's)."
@@ -179,7 +180,7 @@ func anatomyChart(r *bench.Results) (*builtChart, error) {
 
 // WriteCharts renders the charts of r into dir (created if needed) as
 // NAME.svg and returns the path of each by chart name.
-func WriteCharts(dir string, r *bench.Results) (map[string]string, error) {
+func WriteCharts(dir string, r *results.Results) (map[string]string, error) {
 	charts, err := Charts(r)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ type legendEntry struct {
 	color color.Color
 }
 
-var chartBuilders = []func([]bench.VariantStats) (*builtChart, error){kernelTimeChart, throughputChart, eventsChart}
+var chartBuilders = []func([]results.VariantStats) (*builtChart, error){kernelTimeChart, throughputChart, eventsChart}
 
 // Label and legend layout. Widths are measured with Liberation Sans,
 // but a viewer without it (or a metric twin such as Arial) draws the
@@ -390,11 +391,11 @@ func legendLayout(sty draw.TextStyle, entries []legendEntry, width vg.Length) []
 	return rows
 }
 
-func kernelTimeChart(stats []bench.VariantStats) (*builtChart, error) {
+func kernelTimeChart(vss []results.VariantStats) (*builtChart, error) {
 	var names []string
 	roles := [3][]float64{}
 	keys := [3]string{"enter_time_ns", "exit_time_ns", "other_time_ns"}
-	for _, vs := range stats {
+	for _, vs := range vss {
 		if _, ok := vs.Get("kernel_time_ns"); !ok {
 			continue
 		}
@@ -442,19 +443,19 @@ func kernelTimeChart(stats []bench.VariantStats) (*builtChart, error) {
 
 // errorRange is the whisker of a bar: the 95% CI when there is one, the
 // range of the runs otherwise.
-func errorRange(s bench.Summary) (lo, hi float64, ci bool) {
+func errorRange(s stats.Summary) (lo, hi float64, ci bool) {
 	if s.HasCI() {
 		return s.Lo, s.Hi, true
 	}
 	return s.Min, s.Max, false
 }
 
-func whiskerChart(stats []bench.VariantStats, key, name, xLabel string, scale float64, keep func(bench.VariantStats) bool) (*builtChart, error) {
+func whiskerChart(vss []results.VariantStats, key, name, xLabel string, scale float64, keep func(results.VariantStats) bool) (*builtChart, error) {
 	var names []string
 	var med []float64
 	var errs []struct{ lo, hi float64 }
 	allCI, anyCI := true, false
-	for _, vs := range stats {
+	for _, vs := range vss {
 		ms, ok := vs.Get(key)
 		if !ok || !keep(vs) {
 			continue
@@ -497,16 +498,16 @@ func whiskerChart(stats []bench.VariantStats, key, name, xLabel string, scale fl
 	caption := "Bars: median. Whiskers: 95% confidence interval of the median."
 	switch {
 	case !anyCI:
-		caption = fmt.Sprintf("Bars: median. Whiskers: min to max of the runs (fewer than %d runs per variant: too few samples for a 95%% CI).", bench.MinSamplesCI)
+		caption = fmt.Sprintf("Bars: median. Whiskers: min to max of the runs (fewer than %d runs per variant: too few samples for a 95%% CI).", stats.MinSamplesCI)
 	case !allCI:
-		caption = fmt.Sprintf("Bars: median. Whiskers: 95%% confidence interval of the median, or min to max for variants with fewer than %d runs.", bench.MinSamplesCI)
+		caption = fmt.Sprintf("Bars: median. Whiskers: 95%% confidence interval of the median, or min to max for variants with fewer than %d runs.", stats.MinSamplesCI)
 	}
 	return &builtChart{Chart: Chart{Name: name, Title: chartTitles[name], Caption: caption}, plot: p, names: names}, nil
 }
 
-func throughputChart(stats []bench.VariantStats) (*builtChart, error) {
+func throughputChart(vss []results.VariantStats) (*builtChart, error) {
 	unit := ""
-	for _, vs := range stats {
+	for _, vs := range vss {
 		if vs.Unit != "" {
 			unit = vs.Unit
 			break
@@ -516,11 +517,11 @@ func throughputChart(stats []bench.VariantStats) (*builtChart, error) {
 	if unit != "" {
 		label = "thousand " + unit
 	}
-	return whiskerChart(stats, "throughput", ChartThroughput, label, 1e3, func(bench.VariantStats) bool { return true })
+	return whiskerChart(vss, "throughput", ChartThroughput, label, 1e3, func(results.VariantStats) bool { return true })
 }
 
-func eventsChart(stats []bench.VariantStats) (*builtChart, error) {
-	return whiskerChart(stats, "events_per_sec", ChartEventsPerSec, "thousand events/s", 1e3, func(vs bench.VariantStats) bool {
+func eventsChart(vss []results.VariantStats) (*builtChart, error) {
+	return whiskerChart(vss, "events_per_sec", ChartEventsPerSec, "thousand events/s", 1e3, func(vs results.VariantStats) bool {
 		ms, _ := vs.Get("events_per_sec")
 		return ms.Max > 0
 	})

@@ -7,7 +7,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/compare"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // Comparison formats.
@@ -22,7 +24,7 @@ const (
 var CompareFormats = []string{CompareText, CompareMarkdown, CompareJSON, CompareActionBen}
 
 // RenderComparison writes c in format (one of CompareFormats) to w.
-func RenderComparison(w io.Writer, c *bench.Comparison, format string) error {
+func RenderComparison(w io.Writer, c *compare.Comparison, format string) error {
 	switch format {
 	case CompareText, "":
 		return ComparisonText(w, c)
@@ -37,19 +39,19 @@ func RenderComparison(w io.Writer, c *bench.Comparison, format string) error {
 }
 
 // unitOf is the unit a measure's values are expressed in, for machines.
-func unitOf(k bench.Kind) string {
+func unitOf(k results.Kind) string {
 	switch k {
-	case bench.KindDuration:
+	case results.KindDuration:
 		return "ns"
-	case bench.KindBytes:
+	case results.KindBytes:
 		return "B"
-	case bench.KindPercent:
+	case results.KindPercent:
 		return "%"
 	}
 	return ""
 }
 
-func comparisonHasCI(c *bench.Comparison) bool {
+func comparisonHasCI(c *compare.Comparison) bool {
 	for _, r := range c.Rows {
 		if r.Base.HasCI() || r.Head.HasCI() {
 			return true
@@ -58,7 +60,7 @@ func comparisonHasCI(c *bench.Comparison) bool {
 	return false
 }
 
-func sideLine(s bench.Side) string {
+func sideLine(s compare.Side) string {
 	e := s.Environment
 	var parts []string
 	ver := e.BenchctlVersion
@@ -91,11 +93,11 @@ func sideLine(s bench.Side) string {
 	return strings.Join(parts, ", ")
 }
 
-func thresholdsLine(c *bench.Comparison) string {
+func thresholdsLine(c *compare.Comparison) string {
 	var parts []string
 	for _, m := range c.Metrics() {
 		unit := "%"
-		if gm, ok := bench.GateMeasure(m); ok && gm.Kind == bench.KindPercent {
+		if gm, ok := results.GateMeasure(m); ok && gm.Kind == results.KindPercent {
 			unit = " pts"
 		}
 		parts = append(parts, fmt.Sprintf("%s %g%s", m, c.Thresholds[m], unit))
@@ -103,21 +105,21 @@ func thresholdsLine(c *bench.Comparison) string {
 	return strings.Join(parts, ", ")
 }
 
-func verdictWord(v bench.Verdict, markdown bool) string {
+func verdictWord(v stats.Verdict, markdown bool) string {
 	switch v {
-	case bench.VerdictRegression:
+	case stats.VerdictRegression:
 		if markdown {
 			return "❌ regression"
 		}
 		return "REGRESSION"
-	case bench.VerdictImprovement:
+	case stats.VerdictImprovement:
 		if markdown {
 			return "✅ improvement"
 		}
 		return "improvement"
-	case bench.VerdictWithin:
+	case stats.VerdictWithin:
 		return "within threshold"
-	case bench.VerdictNoisy:
+	case compare.VerdictNoisy:
 		if markdown {
 			return "⚠️ noisy, not called"
 		}
@@ -126,7 +128,7 @@ func verdictWord(v bench.Verdict, markdown bool) string {
 	return "~"
 }
 
-func summaryLine(c *bench.Comparison) string {
+func summaryLine(c *compare.Comparison) string {
 	regs := c.Regressions()
 	if len(regs) == 0 {
 		return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared).", plural(len(c.Rows), "figure", "figures")) + noisyVerdictNote(c)
@@ -139,7 +141,7 @@ func summaryLine(c *bench.Comparison) string {
 }
 
 // comparisonTable is the rows of a comparison as a table.
-func comparisonTable(c *bench.Comparison, markdown bool) *table {
+func comparisonTable(c *compare.Comparison, markdown bool) *table {
 	t := newTable("variant", "metric", "base", "head", "change", "p", "threshold", "verdict").right(2, 3, 4, 5, 6).code(0, 1)
 	cl := newCells(comparisonHasCI(c))
 	for _, r := range c.Rows {
@@ -149,13 +151,13 @@ func comparisonTable(c *bench.Comparison, markdown bool) *table {
 	}
 	t.Notes = cl.notes()
 	if !cl.showCI {
-		t.Notes = append([]string{fmt.Sprintf("Medians only: fewer than %d runs per variant, too few samples for a 95%% confidence interval.", bench.MinSamplesCI)}, t.Notes...)
+		t.Notes = append([]string{fmt.Sprintf("Medians only: fewer than %d runs per variant, too few samples for a 95%% confidence interval.", stats.MinSamplesCI)}, t.Notes...)
 	}
 	return t
 }
 
 // ComparisonText writes c as terminal tables.
-func ComparisonText(w io.Writer, c *bench.Comparison) error {
+func ComparisonText(w io.Writer, c *compare.Comparison) error {
 	ew := &errWriter{w: w}
 	ew.printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
 	ew.println("base: " + sideLine(c.Base))
@@ -177,7 +179,7 @@ func ComparisonText(w io.Writer, c *bench.Comparison) error {
 
 // ComparisonMarkdown writes c as markdown for a pull-request comment or a
 // job summary.
-func ComparisonMarkdown(w io.Writer, c *bench.Comparison) error {
+func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 	ew := &errWriter{w: w}
 	status := "✅ no regression"
 	if n := len(c.NoisyRows()); n > 0 {
@@ -219,7 +221,7 @@ type jsonSummary struct {
 	N      int      `json:"n"`
 }
 
-func toJSONSummary(s bench.Summary) jsonSummary {
+func toJSONSummary(s stats.Summary) jsonSummary {
 	js := jsonSummary{Median: s.Median, Min: s.Min, Max: s.Max, N: s.N}
 	if s.HasCI() {
 		lo, hi := s.Lo, s.Hi
@@ -272,7 +274,7 @@ type jsonComparison struct {
 	Warnings    []string           `json:"warnings"`
 }
 
-func toJSONSide(s bench.Side) jsonSide {
+func toJSONSide(s compare.Side) jsonSide {
 	e := s.Environment
 	return jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
 		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged}
@@ -281,7 +283,7 @@ func toJSONSide(s bench.Side) jsonSide {
 // ComparisonJSON writes c as JSON for machines. Verdicts are
 // "regression", "improvement", "within threshold", "~" and "noisy" (a
 // regression only runs flagged as noisy show: not called).
-func ComparisonJSON(w io.Writer, c *bench.Comparison) error {
+func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
 	out := jsonComparison{
 		Scenario: c.Scenario, Alpha: c.Alpha, Thresholds: c.Thresholds,
 		Pass: !c.Failed(), Regressions: len(c.Regressions()), NotCalled: len(c.NoisyRows()),
@@ -326,7 +328,7 @@ type actionBenchmarkEntry struct {
 // customSmallerIsBetter shape of github-action-benchmark: one entry
 // "<variant> <metric>" per gated figure with the head's median; range is
 // the CI half-width when there is one, extra the comparison with base.
-func ComparisonActionBenchmark(w io.Writer, c *bench.Comparison) error {
+func ComparisonActionBenchmark(w io.Writer, c *compare.Comparison) error {
 	out := []actionBenchmarkEntry{}
 	for _, r := range c.Rows {
 		e := actionBenchmarkEntry{Name: r.Variant + " " + r.Metric, Unit: unitOf(r.Measure.Kind), Value: r.Head.Median}
@@ -351,7 +353,7 @@ func ComparisonActionBenchmark(w io.Writer, c *bench.Comparison) error {
 // formatRowChange formats the change a row's verdict judges: percentage
 // points for percent metrics, a percent change otherwise; "~" when not
 // significant unless always.
-func formatRowChange(r bench.GateRow, always bool) string {
+func formatRowChange(r compare.GateRow, always bool) string {
 	if !r.Significant && !always {
 		return "~"
 	}
@@ -362,7 +364,7 @@ func formatRowChange(r bench.GateRow, always bool) string {
 }
 
 // formatThreshold formats a row's threshold in its unit.
-func formatThreshold(r bench.GateRow) string {
+func formatThreshold(r compare.GateRow) string {
 	if r.InPoints() {
 		return fmt.Sprintf("%g pts", r.Threshold)
 	}

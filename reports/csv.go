@@ -6,7 +6,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // csvColumns are the columns after the run's identity, one per measure.
@@ -17,7 +17,7 @@ var csvColumns = []string{
 	"events_per_sec", "bytes_per_sec", "avg_event_size", "drop_ratio",
 	"path_reads", "path_reads_failed",
 	"throughput", "unit", "throughput_change",
-	// Latency in ms (see bench.RunLatency) and its change against the
+	// Latency in ms (see results.RunLatency) and its change against the
 	// round's baseline as a fraction, like throughput_change.
 	"latency_p50_ms", "latency_p99_ms", "latency_p50_change", "latency_p99_change",
 }
@@ -25,7 +25,7 @@ var csvColumns = []string{
 // CSV writes one row per run of r (warm-ups and failed runs included,
 // marked in their columns) with the raw and derived figures, for
 // spreadsheets and data frames. Missing figures are empty cells.
-func CSV(w io.Writer, r *bench.Results) error {
+func CSV(w io.Writer, r *results.Results) error {
 	cw := csv.NewWriter(w)
 	header := append([]string{"scenario", "variant", "mode", "toctou", "set", "stats", "round", "order", "warmup", "error", "wall_ns"}, csvColumns...)
 	if err := cw.Write(header); err != nil {
@@ -37,8 +37,8 @@ func CSV(w io.Writer, r *bench.Results) error {
 		v, _ := r.Variant(run.Variant)
 		row := []string{r.Scenario.Name, run.Variant, string(v.Mode), string(v.TOCTOU), v.Set, strconv.FormatBool(v.Stats),
 			strconv.Itoa(run.Round), strconv.Itoa(run.Order), strconv.FormatBool(run.Warmup), run.Error, strconv.FormatInt(int64(run.Wall), 10)}
-		for _, role := range []string{bench.RoleEnter, bench.RoleExit, bench.RoleOther} {
-			cnt, ns, ok := bench.RoleStats(run, role)
+		for _, role := range []string{results.RoleEnter, results.RoleExit, results.RoleOther} {
+			cnt, ns, ok := results.RoleStats(run, role)
 			if ok && v.Stats {
 				row = append(row, u(cnt), u(ns))
 			} else {
@@ -64,7 +64,7 @@ func CSV(w io.Writer, r *bench.Results) error {
 		if d.ThroughputChange != nil {
 			row[len(row)-1] = f(*d.ThroughputChange)
 		}
-		p50, p99, hasLatency := bench.RunLatency(run)
+		p50, p99, hasLatency := results.RunLatency(run)
 		row = append(row, opt(f(p50), hasLatency), opt(f(p99), hasLatency), "", "")
 		if d.LatencyP50Change != nil {
 			row[len(row)-2] = f(*d.LatencyP50Change)

@@ -1,6 +1,6 @@
 // Package reports renders benchctl results files for people and for CI.
 //
-// It reads only *bench.Results (and the statistics of package bench):
+// It reads only *results.Results (and the statistics of package bench):
 // a report can be re-rendered from a results file at any time, without
 // root and without the machine that measured it.
 //

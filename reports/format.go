@@ -5,7 +5,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // sig3 formats v with about three significant digits.
@@ -88,17 +89,17 @@ func formatPercent(p float64) string {
 
 // formatValue formats one value of a measure of kind k; unit is the
 // workload's throughput unit.
-func formatValue(k bench.Kind, unit string, v float64) string {
+func formatValue(k results.Kind, unit string, v float64) string {
 	switch k {
-	case bench.KindDuration:
+	case results.KindDuration:
 		return formatDuration(v)
-	case bench.KindBytes:
+	case results.KindBytes:
 		return formatBytes(v)
-	case bench.KindPercent:
+	case results.KindPercent:
 		return formatPercent(v)
-	case bench.KindRatio:
+	case results.KindRatio:
 		return sig3(v)
-	case bench.KindThroughput:
+	case results.KindThroughput:
 		if unit == "" {
 			return siScale(v, countPrefixes)
 		}
@@ -110,13 +111,13 @@ func formatValue(k bench.Kind, unit string, v float64) string {
 // formatCI formats the half-width of a summary's confidence interval:
 // "±3%" of the median, "±0.9pp" for percentages, "±∞" without an
 // interval.
-func formatCI(k bench.Kind, s bench.Summary) string {
+func formatCI(k results.Kind, s stats.Summary) string {
 	if !s.HasCI() {
 		return "±∞"
 	}
 	half := math.Max(s.Hi-s.Median, s.Median-s.Lo)
 	unit := "%"
-	if k == bench.KindPercent {
+	if k == results.KindPercent {
 		unit = "pp"
 	} else {
 		if s.Median == 0 {
@@ -140,7 +141,7 @@ func formatCI(k bench.Kind, s bench.Summary) string {
 
 // formatChange formats a relative change (a fraction) in percent with its
 // sign, or "~" when it is not significant.
-func formatChange(d bench.Delta) string {
+func formatChange(d stats.Delta) string {
 	if !d.Significant {
 		return "~"
 	}
@@ -160,7 +161,7 @@ func formatSignedPct(pct float64) string {
 }
 
 // formatP formats a p-value and the sample sizes: "p=0.008 n=5".
-func formatP(d bench.Delta) string { return d.String() }
+func formatP(d stats.Delta) string { return d.String() }
 
 // superscripts renders footnote numbers.
 var superscripts = []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")

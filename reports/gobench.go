@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // gobenchUnits maps measures to Go benchmark units. Units name what is
@@ -31,7 +31,7 @@ var gobenchUnits = []struct {
 	{"drops", "drops", 1},
 	{"path_reads_failed", "failed-path-reads", 1},
 	{"consumer_cpu_s", "consumer-sec", 1e9},
-	// The workload's latency (see bench.RunLatency), and its change
+	// The workload's latency (see results.RunLatency), and its change
 	// against the round's baseline in percent (positive: slower).
 	{"latency_p50_ns", "p50-latency-sec", 1e9},
 	{"latency_p99_ns", "p99-latency-sec", 1e9},
@@ -45,7 +45,7 @@ var gobenchUnits = []struct {
 // have "/" replaced by ":" so benchstat sees one name key. The file keys
 // are goos, goarch, pkg (benchctl/<scenario>) and cpu. Units that are
 // better when higher are declared with "Unit ... better=higher".
-func GoBench(w io.Writer, r *bench.Results) error {
+func GoBench(w io.Writer, r *results.Results) error {
 	bw := benchfmt.NewWriter(w)
 	env := r.Environment
 	cfg := []benchfmt.Config{}
@@ -69,9 +69,9 @@ func GoBench(w io.Writer, r *bench.Results) error {
 		for _, run := range runs {
 			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(name + "/variant=" + benchKey(v.Name)), Iters: 1}
 			for _, u := range gobenchUnits {
-				m, ok := bench.MeasureByKey(u.key)
+				m, ok := results.MeasureByKey(u.key)
 				if !ok {
-					m, _ = bench.GateMeasure(u.key)
+					m, _ = results.GateMeasure(u.key)
 				}
 				x, ok := m.Value(v, run)
 				if !ok {

@@ -12,14 +12,16 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/compare"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-func readResults(t *testing.T, name string) *bench.Results {
+func readResults(t *testing.T, name string) *results.Results {
 	t.Helper()
-	r, err := bench.ReadResults(filepath.Join("..", "bench", "testdata", name))
+	r, err := results.ReadResults(filepath.Join("..", "bench", "compare", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func render(t *testing.T, r *bench.Results, format string, opts Options) []byte {
+func render(t *testing.T, r *results.Results, format string, opts Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Render(&buf, r, format, opts); err != nil {
@@ -131,7 +133,7 @@ func TestGoldenCharts(t *testing.T) {
 func TestGoldenComparisons(t *testing.T) {
 	base := readResults(t, "base.json")
 	for _, head := range []string{"head", "head_slow"} {
-		c, err := bench.Compare(base, readResults(t, head+".json"), bench.CompareOptions{})
+		c, err := compare.Compare(base, readResults(t, head+".json"), compare.CompareOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +239,7 @@ func TestFormats(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, r, "pdf", Options{}); err == nil {
 		t.Error("unknown report format accepted")
 	}
-	c, err := bench.Compare(r, r, bench.CompareOptions{})
+	c, err := compare.Compare(r, r, compare.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,9 +265,9 @@ func TestFormatting(t *testing.T) {
 		{superscript(12), "¹²"},
 		{sig3(0.99971), "1.00"},
 		{sig3(9.9971), "10.0"},
-		{formatCI(bench.KindDuration, bench.Summarize([]float64{1, 2, 3})), "±∞"},
-		{formatCI(bench.KindDuration, bench.Summarize([]float64{97, 98, 99, 100, 100, 100, 101, 102, 103, 104})), "±3.0%"},
-		{formatCI(bench.KindPercent, bench.Summarize([]float64{-21, -20, -20, -20, -20, -19, -19, -19, -18, -18})), "±1.5pp"},
+		{formatCI(results.KindDuration, stats.Summarize([]float64{1, 2, 3})), "±∞"},
+		{formatCI(results.KindDuration, stats.Summarize([]float64{97, 98, 99, 100, 100, 100, 101, 102, 103, 104})), "±3.0%"},
+		{formatCI(results.KindPercent, stats.Summarize([]float64{-21, -20, -20, -20, -20, -19, -19, -19, -18, -18})), "±1.5pp"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -5,9 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // handmadeResults is a results file small enough that every number of
@@ -56,23 +54,23 @@ import (
 // enter_exit → exit_only: every measure's two samples are completely
 // separated, so the two-sided Mann-Whitney p is 2/C(6,3) = 0.1 > 0.05:
 // "~", with the note that 3 vs 3 cannot reach 0.05.
-func handmadeResults() *bench.Results {
+func handmadeResults() *results.Results {
 	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	r := &bench.Results{
-		Schema: bench.SchemaVersion,
-		Scenario: bench.ScenarioInfo{
+	r := &results.Results{
+		Schema: results.SchemaVersion,
+		Scenario: results.ScenarioInfo{
 			Name: "handmade", File: "scenarios/handmade.yaml", Workload: "syscalls: getpid",
 			Repetitions: 3,
 		},
-		Environment: bench.Environment{Kernel: "6.18.0-test", Arch: "amd64", CPUs: 2, ClockSource: "tsc", StatsMethod: "BPF_ENABLE_STATS"},
+		Environment: results.Environment{Kernel: "6.18.0-test", Arch: "amd64", CPUs: 2, ClockSource: "tsc", StatsMethod: "BPF_ENABLE_STATS"},
 		Seed:        7,
 		Complete:    true,
 		Started:     start,
 		Finished:    start.Add(90 * time.Second),
-		Variants: []bench.Variant{
-			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
-			{Name: "s/enter_exit", Mode: probes.ModeEnterExit, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
-			{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+		Variants: []results.Variant{
+			{Name: "baseline", Mode: results.ModeNone, Stats: true, Baseline: true},
+			{Name: "s/enter_exit", Mode: results.ModeEnterExit, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+			{Name: "s/exit_only", Mode: results.ModeExitOnly, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
 		},
 	}
 	type probeRun struct {
@@ -92,35 +90,35 @@ func handmadeResults() *bench.Results {
 		{0, 82_000, 1000, 2, 80, 0, 950},
 		{0, 77_000, 1000, 4, 80, 1, 920},
 	}
-	run := func(variant string, round int, p probeRun) bench.Run {
-		out := bench.Run{
+	run := func(variant string, round int, p probeRun) results.Run {
+		out := results.Run{
 			Variant: variant, Round: round, Wall: time.Second,
-			Kernel:   probes.Counters{Attempted: p.attempted, DropsFull: p.drops},
-			User:     probes.ConsumerStats{Events: p.attempted - p.drops, Bytes: (p.attempted - p.drops) * p.eventSize},
-			Workload: workloads.Result{Throughput: p.throughput, Unit: "ops/s"},
+			Kernel:   results.Counters{Attempted: p.attempted, DropsFull: p.drops},
+			User:     results.ConsumerStats{Events: p.attempted - p.drops, Bytes: (p.attempted - p.drops) * p.eventSize},
+			Workload: results.Result{Throughput: p.throughput, Unit: "ops/s"},
 		}
 		// enter_exit reads its paths at both sides, failing at enter;
 		// exit_only at exit.
-		out.Kernel.PathReads = map[string]probes.PathReads{"openat_exit": {Reads: 100}}
+		out.Kernel.PathReads = map[string]results.PathReads{"openat_exit": {Reads: 100}}
 		if p.enterNs > 0 {
-			out.Kernel.PathReads["openat_enter"] = probes.PathReads{Reads: 100, Failed: p.pathsFailed}
+			out.Kernel.PathReads["openat_enter"] = results.PathReads{Reads: 100, Failed: p.pathsFailed}
 		} else {
-			out.Kernel.PathReads["openat_exit"] = probes.PathReads{Reads: 100, Failed: p.pathsFailed}
+			out.Kernel.PathReads["openat_exit"] = results.PathReads{Reads: 100, Failed: p.pathsFailed}
 		}
 		if p.enterNs > 0 {
-			out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_enter", Role: probes.RoleEnter, RunCount: 1000, RunTimeNs: p.enterNs})
+			out.Programs = append(out.Programs, results.ProgramStats{Name: "sys_enter", Role: results.RoleEnter, RunCount: 1000, RunTimeNs: p.enterNs})
 		}
-		out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_exit", Role: probes.RoleExit, RunCount: 1000, RunTimeNs: p.exitNs})
+		out.Programs = append(out.Programs, results.ProgramStats{Name: "sys_exit", Role: results.RoleExit, RunCount: 1000, RunTimeNs: p.exitNs})
 		return out
 	}
 	for round := range 3 {
 		r.Runs = append(r.Runs,
-			bench.Run{Variant: "baseline", Round: round, Wall: time.Second, Workload: workloads.Result{Throughput: 1000, Unit: "ops/s"}},
+			results.Run{Variant: "baseline", Round: round, Wall: time.Second, Workload: results.Result{Throughput: 1000, Unit: "ops/s"}},
 			run("s/enter_exit", round, ee[round]),
 			run("s/exit_only", round, xo[round]),
 		)
 	}
-	bench.Derive(r)
+	results.Derive(r)
 	return r
 }
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 //go:embed report.html.tmpl
@@ -50,7 +50,7 @@ type htmlChart struct {
 // HTML writes the report of r as one self-contained HTML page: the same
 // tables as the markdown report and the charts as inline SVG. It loads
 // nothing from the network when viewed.
-func HTML(w io.Writer, r *bench.Results, opts Options) error {
+func HTML(w io.Writer, r *results.Results, opts Options) error {
 	charts, err := Charts(r)
 	if err != nil {
 		return err

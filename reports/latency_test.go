@@ -10,8 +10,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/workloads"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // latencyResults is handmadeResults with redis-style latency on every
@@ -24,7 +23,7 @@ import (
 //	s/enter_exit p99    0.5625     0.625      0.75       → 625 µs; +12.5, +25, +50%               → 25.0%
 //	s/exit_only p50     0.265625   0.28125    0.3125     → 281 µs; +6.25, +12.5, +25%             → 12.5%
 //	s/exit_only p99     0.53125    0.5625     0.515625   → 531 µs; +6.25, +12.5, +3.125%          → 6.25%
-func latencyResults() *bench.Results {
+func latencyResults() *results.Results {
 	r := handmadeResults()
 	lat := map[string][3][2]float64{
 		"baseline":     {{0.25, 0.5}, {0.25, 0.5}, {0.25, 0.5}},
@@ -34,9 +33,9 @@ func latencyResults() *bench.Results {
 	for i := range r.Runs {
 		run := &r.Runs[i]
 		l := lat[run.Variant][run.Round]
-		run.Workload.Latency = &workloads.Latency{P50Ms: l[0], P99Ms: l[1]}
+		run.Workload.Latency = &results.Latency{P50Ms: l[0], P99Ms: l[1]}
 	}
-	bench.Derive(r)
+	results.Derive(r)
 	return r
 }
 
@@ -80,7 +79,7 @@ func TestLatencyMarkdown(t *testing.T) {
 func TestLatencyCSV(t *testing.T) {
 	r := latencyResults()
 	r.Runs[len(r.Runs)-1].Workload.Latency = nil // round 2 of s/exit_only
-	bench.Derive(r)
+	results.Derive(r)
 	rows, err := csv.NewReader(bytes.NewReader(render(t, r, FormatCSV, Options{}))).ReadAll()
 	if err != nil {
 		t.Fatal(err)

@@ -4,12 +4,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // Markdown writes the report of r as GitHub-flavoured markdown, readable
 // as a pull-request comment or a job summary.
-func Markdown(w io.Writer, r *bench.Results, opts Options) error {
+func Markdown(w io.Writer, r *results.Results, opts Options) error {
 	return writeMarkdownDocument(w, buildDocument(r, opts), opts)
 }
 

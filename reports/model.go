@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // A document is what the markdown, text and HTML renderers share: the
@@ -71,7 +71,7 @@ const none = "—"
 
 // cells formats summaries for one table: "median ±CI" with footnote
 // marks for their warnings. When no summary of the report has a CI (every
-// variant has fewer than bench.MinSamplesCI runs) the "±∞" is left out of
+// variant has fewer than stats.MinSamplesCI runs) the "±∞" is left out of
 // every cell and the table says so once.
 type cells struct {
 	n      notes
@@ -80,7 +80,7 @@ type cells struct {
 
 func newCells(showCI bool) *cells { return &cells{showCI: showCI} }
 
-func (c *cells) summary(k bench.Kind, unit string, s bench.Summary) string {
+func (c *cells) summary(k results.Kind, unit string, s stats.Summary) string {
 	v := formatValue(k, unit, s.Median)
 	if !c.showCI {
 		return v
@@ -89,7 +89,7 @@ func (c *cells) summary(k bench.Kind, unit string, s bench.Summary) string {
 }
 
 // get formats measure key of vs; none when the variant has no such figure.
-func (c *cells) get(vs bench.VariantStats, key string) string {
+func (c *cells) get(vs results.VariantStats, key string) string {
 	ms, ok := vs.Get(key)
 	if !ok {
 		return none
@@ -102,8 +102,8 @@ func (c *cells) get(vs bench.VariantStats, key string) string {
 func (c *cells) notes() []string { return c.n.numbered() }
 
 // anyCI tells whether any measure of any variant has a finite CI.
-func anyCI(stats []bench.VariantStats) bool {
-	for _, vs := range stats {
+func anyCI(vss []results.VariantStats) bool {
+	for _, vs := range vss {
 		for _, ms := range vs.Measures {
 			if ms.HasCI() {
 				return true
@@ -113,7 +113,7 @@ func anyCI(stats []bench.VariantStats) bool {
 	return false
 }
 
-func modeLabel(v bench.Variant) string {
+func modeLabel(v results.Variant) string {
 	m := string(v.Mode)
 	if v.External() {
 		m = "tracer " + v.Tracer
@@ -121,7 +121,7 @@ func modeLabel(v bench.Variant) string {
 			m += " (" + string(v.Design) + ")"
 		}
 	}
-	if v.Mode == probes.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone {
+	if v.Mode == results.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != results.TOCTOUNone {
 		m += " (" + string(v.TOCTOU) + ")"
 	}
 	if !v.Stats {
@@ -131,41 +131,41 @@ func modeLabel(v bench.Variant) string {
 }
 
 // buildDocument turns a results file into the report's sections.
-func buildDocument(r *bench.Results, opts Options) *document {
-	stats := r.SummarizeVariants()
+func buildDocument(r *results.Results, opts Options) *document {
+	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
-	doc.Paras = append(doc.Paras, introParas(r, stats, opts)...)
+	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
 	doc.Sections = append(doc.Sections,
 		environmentSection(r),
 		fingerprintSection(r),
-		variantsSection(r, stats),
+		variantsSection(r, vss),
 	)
-	if ls := latencySection(stats); ls != nil {
+	if ls := latencySection(vss); ls != nil {
 		doc.Sections = append(doc.Sections, ls)
 	}
 	doc.Sections = append(doc.Sections,
-		relativeSection(stats),
+		relativeSection(vss),
 	)
 	if ps := precisionSection(r); ps != nil {
 		doc.Sections = append(doc.Sections, ps)
 	}
 	doc.Sections = append(doc.Sections,
-		pairsSection(r, stats, opts),
+		pairsSection(r, vss, opts),
 	)
 	if as := anatomySection(r, opts); as != nil {
 		doc.Sections = append(doc.Sections, as)
 	}
-	if ms := modelSection(r, stats, opts); ms != nil {
+	if ms := modelSection(r, vss, opts); ms != nil {
 		doc.Sections = append(doc.Sections, ms)
 	}
 	if ns := noiseSection(r); ns != nil {
 		doc.Sections = append(doc.Sections, ns)
 	}
-	doc.Sections = append(doc.Sections, detailsSection(r, stats))
+	doc.Sections = append(doc.Sections, detailsSection(r, vss))
 	return doc
 }
 
-func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []string {
+func introParas(r *results.Results, vss []results.VariantStats, opts Options) []string {
 	var out []string
 	sc := r.Scenario
 	var b strings.Builder
@@ -192,11 +192,11 @@ func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []st
 		out = append(out, autoPara(a))
 	}
 	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.alpha())
-	if anyCI(stats) {
-		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", bench.MinSamplesCI)+tests)
+	if anyCI(vss) {
+		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", stats.MinSamplesCI)+tests)
 	} else {
 		out = append(out, fmt.Sprintf("Figures are medians over the measured runs. No variant has the %d runs a 95%% confidence interval of a median needs: "+
-			"run with `--repetitions %d` or more to get intervals. ", bench.MinSamplesCI, bench.MinSamplesCI)+tests)
+			"run with `--repetitions %d` or more to get intervals. ", stats.MinSamplesCI, stats.MinSamplesCI)+tests)
 	}
 	if !r.Complete {
 		reason := r.Reason
@@ -220,7 +220,7 @@ func introParas(r *bench.Results, stats []bench.VariantStats, opts Options) []st
 }
 
 // autoPara says how `repetitions: auto` ended.
-func autoPara(a *bench.AutoOutcome) string {
+func autoPara(a *results.AutoOutcome) string {
 	target := "half of each gated metric's threshold"
 	if a.HalfWidth > 0 {
 		target = fmt.Sprintf("±%g%% of the median (points for overhead and drop ratio)", a.HalfWidth)
@@ -240,7 +240,7 @@ func autoPara(a *bench.AutoOutcome) string {
 	return p + "."
 }
 
-func measuredRounds(r *bench.Results) int {
+func measuredRounds(r *results.Results) int {
 	seen := map[int]bool{}
 	for _, run := range r.Runs {
 		if !run.Warmup {
@@ -250,7 +250,7 @@ func measuredRounds(r *bench.Results) int {
 	return len(seen)
 }
 
-func environmentSection(r *bench.Results) *section {
+func environmentSection(r *results.Results) *section {
 	e := r.Environment
 	t := newTable("property", "value")
 	add := func(k, v string) {
@@ -298,7 +298,7 @@ func environmentSection(r *bench.Results) *section {
 	return s
 }
 
-func setSyscalls(r *bench.Results) map[string][]string {
+func setSyscalls(r *results.Results) map[string][]string {
 	out := map[string][]string{}
 	for _, v := range r.Variants {
 		if v.Set != "" && len(out[v.Set]) == 0 {
@@ -311,7 +311,7 @@ func setSyscalls(r *bench.Results) map[string][]string {
 // fingerprintTop is how many syscalls the fingerprint table lists.
 const fingerprintTop = 12
 
-func fingerprintSection(r *bench.Results) *section {
+func fingerprintSection(r *results.Results) *section {
 	s := &section{ID: "fingerprint", Title: "Syscall fingerprint"}
 	fp := r.Fingerprint
 	if fp == nil || len(fp.Syscalls) == 0 {
@@ -379,11 +379,11 @@ func fingerprintSection(r *bench.Results) *section {
 	return s
 }
 
-func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
+func variantsSection(r *results.Results, vss []results.VariantStats) *section {
 	s := &section{ID: "variants", Title: "Cost per variant", Charts: []string{ChartKernelTime, ChartThroughput, ChartEventsPerSec}}
 	s.Paras = append(s.Paras, "Average run time of the enter and exit dispatchers (floor: the empty programs) and of other programs (TOCTOU helpers), "+
 		"their total kernel time per run, what reached userspace, and the workload's throughput with its change against the baseline of the same round.")
-	for _, vs := range stats {
+	for _, vs := range vss {
 		if !vs.Variant.Stats && !vs.Variant.Baseline {
 			s.Paras = append(s.Paras, "Variants with program stats off have no program times; their throughput is compared with the baseline run that also had stats off.")
 			break
@@ -391,8 +391,8 @@ func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
 	}
 	t := newTable("variant", "mode", "sys_enter avg", "sys_exit avg", "other avg", "kernel time", "events", "bytes", "avg event", "drops", "throughput", "vs baseline").
 		right(2, 3, 4, 5, 6, 7, 8, 9, 10, 11).code(0)
-	c := newCells(anyCI(stats))
-	for _, vs := range stats {
+	c := newCells(anyCI(vss))
+	for _, vs := range vss {
 		t.add(vs.Variant.Name, modeLabel(vs.Variant),
 			c.get(vs, "enter_avg_ns"), c.get(vs, "exit_avg_ns"), c.get(vs, "other_avg_ns"),
 			c.get(vs, "kernel_time_ns"), c.get(vs, "events"), c.get(vs, "bytes"), c.get(vs, "avg_event_size"),
@@ -405,9 +405,9 @@ func variantsSection(r *bench.Results, stats []bench.VariantStats) *section {
 
 // latencySection shows the workload's latency percentiles per variant
 // and their change against the baseline; nil when no variant has latency.
-func latencySection(stats []bench.VariantStats) *section {
+func latencySection(vss []results.VariantStats) *section {
 	has := false
-	for _, vs := range stats {
+	for _, vs := range vss {
 		_, ok := vs.Get("latency_p50_ns")
 		has = has || ok
 	}
@@ -419,8 +419,8 @@ func latencySection(stats []bench.VariantStats) *section {
 		"redis-benchmark reports percentiles per test, and percentiles do not combine: a run's p50 (p99) is the mean of its tests' p50s (p99s), "+
 		"not a percentile of all its requests.")
 	t := newTable("variant", "mode", "p50", "p50 vs baseline", "p99", "p99 vs baseline").right(2, 3, 4, 5).code(0)
-	c := newCells(anyCI(stats))
-	for _, vs := range stats {
+	c := newCells(anyCI(vss))
+	for _, vs := range vss {
 		t.add(vs.Variant.Name, modeLabel(vs.Variant),
 			c.get(vs, "latency_p50_ns"), c.get(vs, "latency_p50_change"),
 			c.get(vs, "latency_p99_ns"), c.get(vs, "latency_p99_change"))
@@ -430,21 +430,21 @@ func latencySection(stats []bench.VariantStats) *section {
 	return s
 }
 
-func relativeSection(stats []bench.VariantStats) *section {
+func relativeSection(vss []results.VariantStats) *section {
 	s := &section{ID: "relative", Title: "Relative figures"}
 	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
 		"Kernel time share splits the programs' run time between the enter and the exit side. "+
 		"Failed path reads is the share of paths read from user memory that the probes sent empty (a read at sys_enter fails when the path's page is not resident yet); `—` when the set reads no path.")
 	t := newTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio", "failed path reads").
 		right(1, 2, 3, 4, 5, 6, 7).code(0)
-	c := newCells(anyCI(stats))
-	for _, vs := range stats {
-		if vs.Variant.Baseline || vs.Variant.Mode == probes.ModeNone {
+	c := newCells(anyCI(vss))
+	for _, vs := range vss {
+		if vs.Variant.Baseline || vs.Variant.Mode == results.ModeNone {
 			continue
 		}
 		overhead := none
 		if ms, ok := vs.Get("throughput_change"); ok {
-			overhead = c.summary(bench.KindPercent, "", ms.Summary.Negated())
+			overhead = c.summary(results.KindPercent, "", ms.Summary.Negated())
 		}
 		t.add(vs.Variant.Name, c.get(vs, "ns_per_syscall"), c.get(vs, "events_per_syscall"),
 			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"), c.get(vs, "path_read_failure"))
@@ -454,7 +454,7 @@ func relativeSection(stats []bench.VariantStats) *section {
 	return s
 }
 
-func pairsSection(r *bench.Results, stats []bench.VariantStats, opts Options) *section {
+func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) *section {
 	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
 	pcs := r.ComparePairs(opts.alpha())
 	if len(pcs) == 0 {
@@ -469,7 +469,7 @@ func pairsSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`; %s traced: %s.",
 			sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name), plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
 		t := newTable("metric", "enter_exit", "exit_only", "change", "p").right(1, 2, 3, 4)
-		c := newCells(anyCI(stats))
+		c := newCells(anyCI(vss))
 		unit := r.SummarizeVariant(pc.EnterExit.Name).Unit
 		for _, d := range pc.Deltas {
 			k := d.Measure.Kind
@@ -487,7 +487,7 @@ func pairsSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 // enter_exit for every family side by side: benchctl's own probes and
 // each family of external tracers (e.g. Falco's two releases). It is the
 // figure that says whether benchctl's model reproduces the real driver.
-func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *section {
+func modelSection(r *results.Results, vss []results.VariantStats, opts Options) *section {
 	hasExternal := false
 	for _, v := range r.Variants {
 		hasExternal = hasExternal || v.External()
@@ -505,14 +505,14 @@ func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 		"the change in kernel time, kernel ns per syscall and events, then each side's average event size, throughput overhead against the baseline of its round, "+
 		"and the tracer's CPU time in userspace (benchctl: its consumer thread; an external tracer: its whole process tree). "+
 		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.alpha())+").")
-	byName := map[string]bench.VariantStats{}
-	for _, vs := range stats {
+	byName := map[string]results.VariantStats{}
+	for _, vs := range vss {
 		byName[vs.Variant.Name] = vs
 	}
 	t := newTable("set", "family", "pair", "kernel time", "kernel ns/syscall", "events", "avg event", "overhead", "tracer CPU").
 		right(3, 4, 5, 6, 7, 8).code(2)
 	c := newCells(false)
-	change := func(pc bench.PairComparison, key string) string {
+	change := func(pc results.PairComparison, key string) string {
 		for _, d := range pc.Deltas {
 			if d.Measure.Key == key {
 				out := formatSignedPct(d.ChangePct())
@@ -524,7 +524,7 @@ func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 		}
 		return none
 	}
-	both := func(pc bench.PairComparison, key string, negate bool) string {
+	both := func(pc results.PairComparison, key string, negate bool) string {
 		a, aok := byName[pc.EnterExit.Name].Get(key)
 		b, bok := byName[pc.ExitOnly.Name].Get(key)
 		if !aok || !bok {
@@ -538,7 +538,7 @@ func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 		return c.summary(k, "", sa) + " → " + c.summary(k, "", sb)
 	}
 	for _, pc := range pcs {
-		if pc.ExitOnly.Mode == probes.ModeExitOnly && pc.ExitOnly.TOCTOU != "" && pc.ExitOnly.TOCTOU != probes.TOCTOUNone {
+		if pc.ExitOnly.Mode == results.ModeExitOnly && pc.ExitOnly.TOCTOU != "" && pc.ExitOnly.TOCTOU != results.TOCTOUNone {
 			continue // the TOCTOU options have no counterpart in another family
 		}
 		fam := pc.ExitOnly.FamilyName()
@@ -554,12 +554,12 @@ func modelSection(r *bench.Results, stats []bench.VariantStats, opts Options) *s
 	return s
 }
 
-func detailsSection(r *bench.Results, stats []bench.VariantStats) *section {
+func detailsSection(r *results.Results, vss []results.VariantStats) *section {
 	s := &section{ID: "details", Title: "Details per variant", Collapsed: true}
 	s.Paras = append(s.Paras, fmt.Sprintf("Every measure of every variant: median, 95%% confidence interval, range and sample count. "+
 		"Outliers are runs whose modified z-score (on the median absolute deviation) exceeds %g and that lie more than %g%% from the median.",
-		bench.OutlierZ, 100*bench.OutlierMinRel))
-	for _, vs := range stats {
+		stats.OutlierZ, 100*stats.OutlierMinRel))
+	for _, vs := range vss {
 		sub := &section{ID: "variant-" + slug(vs.Variant.Name), Title: vs.Variant.Name, Collapsed: true}
 		desc := fmt.Sprintf("Mode %s", modeLabel(vs.Variant))
 		if vs.Variant.Set != "" {
@@ -598,7 +598,7 @@ func detailsSection(r *bench.Results, stats []bench.VariantStats) *section {
 
 // tracerCountersPara lists the medians of the counters an external
 // tracer printed (its counter regexes), over the measured runs.
-func tracerCountersPara(r *bench.Results, v bench.Variant) string {
+func tracerCountersPara(r *results.Results, v results.Variant) string {
 	if !v.External() {
 		return ""
 	}
@@ -621,7 +621,7 @@ func tracerCountersPara(r *bench.Results, v bench.Variant) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(bench.KindCount, "", bench.Summarize(values[k]).Median))
+		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(results.KindCount, "", stats.Summarize(values[k]).Median))
 	}
 	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "."
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // MultiFormats are the formats a report over several results files is
@@ -25,7 +25,7 @@ type ResultsFile struct {
 	// Path is where the file was read from. Its base name labels the
 	// file when host and kernel do not tell the files apart.
 	Path    string
-	Results *bench.Results
+	Results *results.Results
 }
 
 // What a multi-file report marks: a figure that differs from the
@@ -33,7 +33,7 @@ type ResultsFile struct {
 // MultiMinPoints percentage points for figures that are percentages
 // (overhead), and whose runs differ significantly from the reference's
 // (Mann-Whitney U, as compare tests). With fewer than
-// bench.MinSamplesDetect runs on a side no test can be significant, and
+// stats.MinSamplesDetect runs on a side no test can be significant, and
 // a figure is marked when it differs by more than MultiUntestedFactor
 // times (MultiUntestedPoints points) on its own. An enter_exit →
 // exit_only change is marked when it differs from the reference's by
@@ -143,7 +143,7 @@ type multi struct {
 	marked int
 }
 
-func (m *multi) ref() *bench.Results { return m.files[0].Results }
+func (m *multi) ref() *results.Results { return m.files[0].Results }
 
 // has tells whether file i has the variant named name.
 func (m *multi) has(i int, name string) bool {
@@ -271,9 +271,9 @@ func (m *multi) introParas(names []string) []string {
 	}
 	figures := "Figures are medians over each file's measured runs"
 	if ci {
-		figures += fmt.Sprintf(" with their 95%% confidence interval (±∞: fewer than %d runs)", bench.MinSamplesCI)
+		figures += fmt.Sprintf(" with their 95%% confidence interval (±∞: fewer than %d runs)", stats.MinSamplesCI)
 	} else {
-		figures += fmt.Sprintf(" (no variant of any file has the %d runs a 95%% confidence interval of a median needs)", bench.MinSamplesCI)
+		figures += fmt.Sprintf(" (no variant of any file has the %d runs a 95%% confidence interval of a median needs)", stats.MinSamplesCI)
 	}
 	out = append(out, figures+". "+m.ruleText())
 	if m.marked == 0 {
@@ -334,7 +334,7 @@ func (m *multi) ruleText() string {
 		"(Mann-Whitney U at alpha %g, as `benchctl compare` tests). With fewer than %d runs on a side, where no test can tell, "+
 		"a figure is marked when it differs by more than %g× (%g points) on its own. "+
 		"An enter_exit → exit_only change is marked when it differs from the reference's by more than %g percentage points and either of the two is significant.",
-		markHigher, markLower, MultiMinChange, MultiMinPoints, m.opts.alpha(), bench.MinSamplesDetect,
+		markHigher, markLower, MultiMinChange, MultiMinPoints, m.opts.alpha(), stats.MinSamplesDetect,
 		MultiUntestedFactor, MultiUntestedPoints, MultiPairPoints)
 }
 
@@ -344,47 +344,47 @@ func (m *multi) environmentSection() *section {
 	t := newTable(header...)
 	type row struct {
 		name string
-		get  func(r *bench.Results, path string) string
+		get  func(r *results.Results, path string) string
 		// alwaysDiffers rows are left out of the list of what differs.
 		alwaysDiffers bool
 	}
 	rows := []row{
-		{name: "file", alwaysDiffers: true, get: func(_ *bench.Results, path string) string { return filepath.Base(path) }},
-		{name: "scenario", get: func(r *bench.Results, _ string) string {
+		{name: "file", alwaysDiffers: true, get: func(_ *results.Results, path string) string { return filepath.Base(path) }},
+		{name: "scenario", get: func(r *results.Results, _ string) string {
 			s := r.Scenario.Name
 			if len(r.Scenario.SHA256) >= 12 {
 				s += " (sha256 " + r.Scenario.SHA256[:12] + ")"
 			}
 			return s
 		}},
-		{name: "workload", get: func(r *bench.Results, _ string) string { return r.Scenario.Workload }},
-		{name: "runs", get: func(r *bench.Results, _ string) string {
+		{name: "workload", get: func(r *results.Results, _ string) string { return r.Scenario.Workload }},
+		{name: "runs", get: func(r *results.Results, _ string) string {
 			s := fmt.Sprintf("%s × %s", plural(measuredRounds(r), "round", "rounds"), plural(len(r.Variants), "variant", "variants"))
 			if !r.Complete {
 				s += ", incomplete"
 			}
 			return s
 		}},
-		{name: "kernel", get: func(r *bench.Results, _ string) string { return r.Environment.Kernel }},
-		{name: "arch", get: func(r *bench.Results, _ string) string { return r.Environment.Arch }},
-		{name: "CPU model", get: func(r *bench.Results, _ string) string { return r.Environment.CPUModel }},
-		{name: "CPUs", get: func(r *bench.Results, _ string) string {
+		{name: "kernel", get: func(r *results.Results, _ string) string { return r.Environment.Kernel }},
+		{name: "arch", get: func(r *results.Results, _ string) string { return r.Environment.Arch }},
+		{name: "CPU model", get: func(r *results.Results, _ string) string { return r.Environment.CPUModel }},
+		{name: "CPUs", get: func(r *results.Results, _ string) string {
 			if r.Environment.CPUs <= 0 {
 				return ""
 			}
 			return fmt.Sprint(r.Environment.CPUs)
 		}},
-		{name: "memory", get: func(r *bench.Results, _ string) string {
+		{name: "memory", get: func(r *results.Results, _ string) string {
 			if r.Environment.MemoryBytes == 0 {
 				return ""
 			}
 			return fmt.Sprintf("%.1f GiB", float64(r.Environment.MemoryBytes)/(1<<30))
 		}},
-		{name: "clock source", get: func(r *bench.Results, _ string) string { return r.Environment.ClockSource }},
-		{name: "host", get: func(r *bench.Results, _ string) string { return r.Environment.Hostname }},
-		{name: "guest", get: func(r *bench.Results, _ string) string { return r.Environment.Guest }},
-		{name: "program stats", get: func(r *bench.Results, _ string) string { return r.Environment.StatsMethod }},
-		{name: "benchctl", get: func(r *bench.Results, _ string) string {
+		{name: "clock source", get: func(r *results.Results, _ string) string { return r.Environment.ClockSource }},
+		{name: "host", get: func(r *results.Results, _ string) string { return r.Environment.Hostname }},
+		{name: "guest", get: func(r *results.Results, _ string) string { return r.Environment.Guest }},
+		{name: "program stats", get: func(r *results.Results, _ string) string { return r.Environment.StatsMethod }},
+		{name: "benchctl", get: func(r *results.Results, _ string) string {
 			e := r.Environment
 			c := e.BenchctlCommit
 			if len(c) > 12 {
@@ -395,8 +395,8 @@ func (m *multi) environmentSection() *section {
 			}
 			return strings.TrimSpace(e.BenchctlVersion + " (" + c + ")")
 		}},
-		{name: "Go", get: func(r *bench.Results, _ string) string { return r.Environment.GoVersion }},
-		{name: "date", alwaysDiffers: true, get: func(r *bench.Results, _ string) string {
+		{name: "Go", get: func(r *results.Results, _ string) string { return r.Environment.GoVersion }},
+		{name: "date", alwaysDiffers: true, get: func(r *results.Results, _ string) string {
 			when := r.Started
 			if when.IsZero() {
 				when = r.Environment.Time
@@ -446,13 +446,13 @@ func (m *multi) environmentSection() *section {
 // variant.
 type headlineFigure struct {
 	id, title, intro string
-	measure          bench.Measure
+	measure          results.Measure
 }
 
 var headlineFigures = func() []headlineFigure {
-	ns, _ := bench.MeasureByKey("ns_per_syscall")
-	ev, _ := bench.MeasureByKey("events_per_syscall")
-	ov, _ := bench.GateMeasure("overhead")
+	ns, _ := results.MeasureByKey("ns_per_syscall")
+	ev, _ := results.MeasureByKey("events_per_syscall")
+	ov, _ := results.GateMeasure("overhead")
 	return []headlineFigure{
 		{id: "ns-per-syscall", title: "Kernel ns per syscall", measure: ns,
 			intro: "Run time of all attached programs per syscall the machine made: the tracer's kernel cost, comparable across workloads (absolute times travel between machines only as far as their CPUs do)."},
@@ -464,7 +464,7 @@ var headlineFigures = func() []headlineFigure {
 }()
 
 // sample returns file i's values of measure for the variant named name.
-func (m *multi) sample(i int, name string, measure bench.Measure) []float64 {
+func (m *multi) sample(i int, name string, measure results.Measure) []float64 {
 	v, _ := m.files[i].Results.Sample(name, measure)
 	return v
 }
@@ -480,15 +480,15 @@ func (m *multi) figureSection(f headlineFigure) *section {
 	}
 	// Every sample of the table first, to know whether any has a CI.
 	samples := map[string][][]float64{}
-	summaries := map[string][]bench.Summary{}
+	summaries := map[string][]stats.Summary{}
 	showCI := false
 	for _, name := range m.variants {
 		per := make([][]float64, len(m.files))
-		sums := make([]bench.Summary, len(m.files))
+		sums := make([]stats.Summary, len(m.files))
 		for i := range m.files {
 			if m.has(i, name) {
 				per[i] = m.sample(i, name, f.measure)
-				sums[i] = bench.Summarize(per[i])
+				sums[i] = stats.Summarize(per[i])
 				showCI = showCI || sums[i].HasCI()
 			}
 		}
@@ -537,7 +537,7 @@ func (m *multi) figureSection(f headlineFigure) *section {
 func (m *multi) untraced(name string) bool {
 	for _, f := range m.files {
 		if v, ok := f.Results.Variant(name); ok {
-			return v.Baseline || v.Mode == probes.ModeNone
+			return v.Baseline || v.Mode == results.ModeNone
 		}
 	}
 	return true
@@ -546,12 +546,12 @@ func (m *multi) untraced(name string) bool {
 // markFigure returns the mark of a figure whose runs are x against the
 // reference's runs ref, or "" when the rule does not mark it. It counts
 // the marks it gives.
-func (m *multi) markFigure(k bench.Kind, ref, x []float64) string {
-	d := bench.CompareSamples(ref, x, m.opts.alpha())
+func (m *multi) markFigure(k results.Kind, ref, x []float64) string {
+	d := stats.CompareSamples(ref, x, m.opts.alpha())
 	a, b := d.Base.Median, d.Head.Median
-	tested := len(ref) >= bench.MinSamplesDetect && len(x) >= bench.MinSamplesDetect
+	tested := len(ref) >= stats.MinSamplesDetect && len(x) >= stats.MinSamplesDetect
 	beyond := false
-	if k == bench.KindPercent {
+	if k == results.KindPercent {
 		diff := math.Abs(b - a)
 		if tested {
 			beyond = diff > MultiMinPoints && d.Significant
@@ -583,17 +583,17 @@ func (m *multi) count(beyond, higher bool) string {
 }
 
 // pairKey identifies an enter_exit → exit_only pair across files.
-func pairKey(p bench.VariantPair) string { return p.EnterExit.Name + " → " + p.ExitOnly.Name }
+func pairKey(p results.VariantPair) string { return p.EnterExit.Name + " → " + p.ExitOnly.Name }
 
 // pairsSection puts, for every enter_exit → exit_only pair of any file,
 // what exit_only changes in each file side by side.
 func (m *multi) pairsSection() *section {
 	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
-	perFile := make([]map[string]bench.PairComparison, len(m.files))
+	perFile := make([]map[string]results.PairComparison, len(m.files))
 	var keys []string
-	first := map[string]bench.PairComparison{}
+	first := map[string]results.PairComparison{}
 	for i, f := range m.files {
-		perFile[i] = map[string]bench.PairComparison{}
+		perFile[i] = map[string]results.PairComparison{}
 		for _, pc := range f.Results.ComparePairs(m.opts.alpha()) {
 			k := pairKey(pc.VariantPair)
 			perFile[i][k] = pc
@@ -619,11 +619,11 @@ func (m *multi) pairsSection() *section {
 			t.right(i + 1)
 		}
 		c := newCells(true)
-		for _, key := range bench.PairMeasures {
-			measure, _ := bench.MeasureByKey(key)
+		for _, key := range results.PairMeasures {
+			measure, _ := results.MeasureByKey(key)
 			row := []string{measure.Label}
 			anyValue := false
-			var ref *bench.MeasureDelta
+			var ref *results.MeasureDelta
 			for i := range m.files {
 				pc, ok := perFile[i][k]
 				if !ok {
@@ -663,11 +663,11 @@ func (m *multi) pairsSection() *section {
 }
 
 // pairDelta returns the delta of the measure with key in pc.
-func pairDelta(pc bench.PairComparison, key string) (bench.MeasureDelta, bool) {
+func pairDelta(pc results.PairComparison, key string) (results.MeasureDelta, bool) {
 	for _, d := range pc.Deltas {
 		if d.Measure.Key == key {
 			return d, true
 		}
 	}
-	return bench.MeasureDelta{}, false
+	return results.MeasureDelta{}, false
 }

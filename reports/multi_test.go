@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // multiFixture builds a results file of a baseline (1000 ops/s in every
@@ -20,47 +18,47 @@ import (
 // time split evenly between its two programs), eeTP[i] and xoTP[i] the
 // throughputs. enter_exit sends 2000 events of 50 B a run, exit_only
 // 1000: 2 and 1 events per syscall.
-func multiFixture(host, kernel string, ee, xo, eeTP, xoTP []float64) *bench.Results {
+func multiFixture(host, kernel string, ee, xo, eeTP, xoTP []float64) *results.Results {
 	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	r := &bench.Results{
-		Schema:   bench.SchemaVersion,
-		Scenario: bench.ScenarioInfo{Name: "multi", File: "scenarios/multi.yaml", SHA256: "0123456789abcdef0123", Workload: "syscalls: getpid", Repetitions: len(ee)},
-		Environment: bench.Environment{Kernel: kernel, Arch: "amd64", CPUModel: "Test CPU", CPUs: 4, ClockSource: "tsc", Hostname: host,
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: results.ScenarioInfo{Name: "multi", File: "scenarios/multi.yaml", SHA256: "0123456789abcdef0123", Workload: "syscalls: getpid", Repetitions: len(ee)},
+		Environment: results.Environment{Kernel: kernel, Arch: "amd64", CPUModel: "Test CPU", CPUs: 4, ClockSource: "tsc", Hostname: host,
 			BenchctlVersion: "v0.2.0", BenchctlCommit: "abcdef0123456789", GoVersion: "go1.26.8", StatsMethod: "BPF_ENABLE_STATS"},
 		Seed:     1,
 		Complete: true,
 		Started:  start,
 		Finished: start.Add(time.Minute),
-		Variants: []bench.Variant{
-			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
-			{Name: "s/enter_exit", Mode: probes.ModeEnterExit, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
-			{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+		Variants: []results.Variant{
+			{Name: "baseline", Mode: results.ModeNone, Stats: true, Baseline: true},
+			{Name: "s/enter_exit", Mode: results.ModeEnterExit, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
+			{Name: "s/exit_only", Mode: results.ModeExitOnly, Set: "s", Syscalls: []string{"getpid"}, Stats: true},
 		},
 	}
-	run := func(variant string, round int, nsPerSyscall, throughput float64, events uint64, enter bool) bench.Run {
+	run := func(variant string, round int, nsPerSyscall, throughput float64, events uint64, enter bool) results.Run {
 		total := uint64(nsPerSyscall * 1000)
-		out := bench.Run{
+		out := results.Run{
 			Variant: variant, Round: round, Wall: time.Second,
-			Kernel:   probes.Counters{Attempted: events},
-			User:     probes.ConsumerStats{Events: events, Bytes: events * 50},
-			Workload: workloads.Result{Throughput: throughput, Unit: "ops/s"},
+			Kernel:   results.Counters{Attempted: events},
+			User:     results.ConsumerStats{Events: events, Bytes: events * 50},
+			Workload: results.Result{Throughput: throughput, Unit: "ops/s"},
 		}
 		exitNs := total
 		if enter {
-			out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_enter", Role: probes.RoleEnter, RunCount: 1000, RunTimeNs: total / 2})
+			out.Programs = append(out.Programs, results.ProgramStats{Name: "sys_enter", Role: results.RoleEnter, RunCount: 1000, RunTimeNs: total / 2})
 			exitNs = total - total/2
 		}
-		out.Programs = append(out.Programs, probes.ProgramStats{Name: "sys_exit", Role: probes.RoleExit, RunCount: 1000, RunTimeNs: exitNs})
+		out.Programs = append(out.Programs, results.ProgramStats{Name: "sys_exit", Role: results.RoleExit, RunCount: 1000, RunTimeNs: exitNs})
 		return out
 	}
 	for i := range ee {
 		r.Runs = append(r.Runs,
-			bench.Run{Variant: "baseline", Round: i, Wall: time.Second, Workload: workloads.Result{Throughput: 1000, Unit: "ops/s"}},
+			results.Run{Variant: "baseline", Round: i, Wall: time.Second, Workload: results.Result{Throughput: 1000, Unit: "ops/s"}},
 			run("s/enter_exit", i, ee[i], eeTP[i], 2000, true),
 			run("s/exit_only", i, xo[i], xoTP[i], 1000, false),
 		)
 	}
-	bench.Derive(r)
+	results.Derive(r)
 	return r
 }
 
@@ -176,8 +174,8 @@ func TestMultiSideBySide(t *testing.T) {
 func TestMultiMissingVariant(t *testing.T) {
 	files := multiPair()
 	b := files[1].Results
-	b.Variants = slices.DeleteFunc(b.Variants, func(v bench.Variant) bool { return v.Name == "s/exit_only" })
-	b.Runs = slices.DeleteFunc(b.Runs, func(r bench.Run) bool { return r.Variant == "s/exit_only" })
+	b.Variants = slices.DeleteFunc(b.Variants, func(v results.Variant) bool { return v.Name == "s/exit_only" })
+	b.Runs = slices.DeleteFunc(b.Runs, func(r results.Run) bool { return r.Variant == "s/exit_only" })
 	md := renderMulti(t, files, FormatMarkdown)
 	wantAll(t, md,
 		"Not in every file: `s/exit_only` (missing from `beta 6.8.0`).",
@@ -205,7 +203,7 @@ func TestMultiFewRuns(t *testing.T) {
 			p.RunTimeNs = uint64(float64(p.RunTimeNs) * scale[b.Runs[i].Variant])
 		}
 	}
-	bench.Derive(b)
+	results.Derive(b)
 	md := renderMulti(t, []ResultsFile{{Path: "a.json", Results: a}, {Path: "b.json", Results: b}}, FormatMarkdown)
 	wantAll(t, md,
 		"| variant | 6.18.0-test | other 6.19.0-test |\n",
@@ -220,8 +218,8 @@ func TestMultiFewRuns(t *testing.T) {
 }
 
 func TestMultiLabels(t *testing.T) {
-	r := func(host, kernel string) *bench.Results {
-		return &bench.Results{Environment: bench.Environment{Hostname: host, Kernel: kernel}}
+	r := func(host, kernel string) *results.Results {
+		return &results.Results{Environment: results.Environment{Hostname: host, Kernel: kernel}}
 	}
 	for _, tc := range []struct {
 		files []ResultsFile
@@ -265,7 +263,7 @@ func TestMultiWarnings(t *testing.T) {
 	b := files[1].Results
 	b.Complete, b.Reason = false, "interrupted"
 	b.Environment.Guest = "qemu-tcg"
-	b.Runs = append(b.Runs, bench.Run{Variant: "s/exit_only", Round: 5, Error: "boom"}, bench.Run{Variant: "s/exit_only", Round: 6, Error: "boom"})
+	b.Runs = append(b.Runs, results.Run{Variant: "s/exit_only", Round: 5, Error: "boom"}, results.Run{Variant: "s/exit_only", Round: 6, Error: "boom"})
 	wantAll(t, renderMulti(t, files, FormatMarkdown),
 		"Warning: `beta 6.8.0` is an incomplete run (interrupted)",
 		"Warning: in `beta 6.8.0`, 2 runs failed and were left out",

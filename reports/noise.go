@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/compare"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // noiseRule says when a run is flagged, for paragraphs.
 var noiseRule = fmt.Sprintf("steal above %g%%, or CPU time used outside benchctl above %g%%, of the machine's CPU time",
-	bench.NoiseStealPct, bench.NoiseOutsidePct)
+	stats.NoiseStealPct, stats.NoiseOutsidePct)
 
 // noiseIntroParas is the one-line warning at the top of a report when
 // any measured run is flagged as noisy; nothing otherwise.
-func noiseIntroParas(r *bench.Results) []string {
+func noiseIntroParas(r *results.Results) []string {
 	flagged, runs := 0, 0
 	var worst []string
 	for _, v := range r.Variants {
@@ -35,7 +37,7 @@ func noiseIntroParas(r *bench.Results) []string {
 // noiseSection is the noise line of every variant: medians of steal,
 // outside CPU and load over its measured runs, and how many were
 // flagged; nil when the file has no noise figures.
-func noiseSection(r *bench.Results) *section {
+func noiseSection(r *results.Results) *section {
 	if !r.HasNoise() {
 		return nil
 	}
@@ -65,7 +67,7 @@ func noiseSection(r *bench.Results) *section {
 
 // noiseDetailPara is a variant's noise line in its details, naming its
 // flagged runs; "" without noise figures.
-func noiseDetailPara(r *bench.Results, v bench.Variant) string {
+func noiseDetailPara(r *results.Results, v results.Variant) string {
 	ns := r.SummarizeNoise(v.Name)
 	if ns.Runs == 0 {
 		return ""
@@ -84,7 +86,7 @@ func noiseDetailPara(r *bench.Results, v bench.Variant) string {
 
 // noisyMark is appended to a value of the variant named name from round:
 // ", noisy" when a measured run of it in that round is flagged.
-func noisyMark(r *bench.Results, name string, round int) string {
+func noisyMark(r *results.Results, name string, round int) string {
 	for _, run := range r.FlaggedRuns(name) {
 		if run.Round == round {
 			return ", noisy"
@@ -94,7 +96,7 @@ func noisyMark(r *bench.Results, name string, round int) string {
 }
 
 // noisySideNote is what sideLine adds for a side with flagged runs.
-func noisySideNote(s bench.Side) string {
+func noisySideNote(s compare.Side) string {
 	if s.Flagged == 0 {
 		return ""
 	}
@@ -103,7 +105,7 @@ func noisySideNote(s bench.Side) string {
 
 // noisyVerdictNote is appended to a comparison's summary line: the
 // regressions not called because only noisy runs show them.
-func noisyVerdictNote(c *bench.Comparison) string {
+func noisyVerdictNote(c *compare.Comparison) string {
 	rows := c.NoisyRows()
 	if len(rows) == 0 {
 		return ""
@@ -116,7 +118,7 @@ func noisyVerdictNote(c *bench.Comparison) string {
 		}
 		p := fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
 		if r.Noise != nil && r.Noise.Clean != nil {
-			clean := bench.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *r.Noise.Clean}
+			clean := compare.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *r.Noise.Clean}
 			p += fmt.Sprintf(" (without the %s: %s, %s)", plural(r.Noise.BaseNoisy+r.Noise.HeadNoisy, "noisy run", "noisy runs"),
 				formatRowChange(clean, false), formatP(*r.Noise.Clean))
 		}
@@ -136,7 +138,7 @@ type jsonRowNoise struct {
 	CleanVerdict string       `json:"clean_verdict,omitempty"`
 }
 
-func toJSONRowNoise(n *bench.RowNoise) *jsonRowNoise {
+func toJSONRowNoise(n *compare.RowNoise) *jsonRowNoise {
 	if n == nil {
 		return nil
 	}

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
+	"github.com/benchctl/benchctl/bench/compare"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // noisyHandmade is handmadeResults with noise figures: one run, round 1
@@ -20,13 +19,13 @@ import (
 //	s/exit_only      0.5% / 2.0% / 1.0  (same)                                0.50% (0.50%), 2.00% (2.00%), 1.00
 //
 // (steal / outside CPU / load)
-func noisyHandmade() *bench.Results {
+func noisyHandmade() *results.Results {
 	r := handmadeResults()
 	type key struct {
 		variant string
 		round   int
 	}
-	set := map[key]*bench.Noise{
+	set := map[key]*results.Noise{
 		{"baseline", 1}:     {StealPct: 1, OutsidePct: 3, Load1: 1},
 		{"s/enter_exit", 0}: {StealPct: 0.4, OutsidePct: 1, Load1: 1.2},
 		{"s/enter_exit", 1}: {StealPct: 12.5, OutsidePct: 4, Load1: 2.4},
@@ -34,7 +33,7 @@ func noisyHandmade() *bench.Results {
 	}
 	for i := range r.Runs {
 		run := &r.Runs[i]
-		run.Noise = &bench.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
+		run.Noise = &results.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
 		if n, ok := set[key{run.Variant, run.Round}]; ok {
 			run.Noise = n
 		}
@@ -83,7 +82,7 @@ func TestNoiseReportQuiet(t *testing.T) {
 	}
 	r := noisyHandmade()
 	for i := range r.Runs {
-		r.Runs[i].Noise = &bench.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
+		r.Runs[i].Noise = &results.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
 	}
 	md = string(render(t, r, FormatMarkdown, Options{}))
 	if !strings.Contains(md, "## Noise") || strings.Contains(md, "flagged as noisy") || !strings.Contains(md, "| `s/enter_exit` | 3 | 0 | 0.50% (0.50%) | 2.00% (2.00%) | 1.00 |") {
@@ -94,28 +93,28 @@ func TestNoiseReportQuiet(t *testing.T) {
 // gatePair builds a results file of a baseline (always 1024 ops/s) and
 // an exit_only variant v gated on overhead only, with v's throughput per
 // round; the rounds in flagged have v's run noisy (45% outside CPU).
-func gatePair(throughput []float64, flagged map[int]bool) *bench.Results {
-	r := &bench.Results{
-		Schema:   bench.SchemaVersion,
-		Scenario: bench.ScenarioInfo{Name: "gate", Gate: map[string]float64{"overhead": 5}},
+func gatePair(throughput []float64, flagged map[int]bool) *results.Results {
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: results.ScenarioInfo{Name: "gate", Gate: map[string]float64{"overhead": 5}},
 		Complete: true,
-		Variants: []bench.Variant{
-			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
-			{Name: "v", Mode: probes.ModeExitOnly, Stats: true, Syscalls: []string{"getpid"}},
+		Variants: []results.Variant{
+			{Name: "baseline", Mode: results.ModeNone, Stats: true, Baseline: true},
+			{Name: "v", Mode: results.ModeExitOnly, Stats: true, Syscalls: []string{"getpid"}},
 		},
 	}
-	quiet := &bench.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
+	quiet := &results.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
 	for round, tp := range throughput {
 		n := quiet
 		if flagged[round] {
-			n = &bench.Noise{StealPct: 1, OutsidePct: 45, Load1: 3}
+			n = &results.Noise{StealPct: 1, OutsidePct: 45, Load1: 3}
 		}
 		r.Runs = append(r.Runs,
-			bench.Run{Variant: "baseline", Round: round, Workload: workloads.Result{Throughput: 1024}, Noise: quiet},
-			bench.Run{Variant: "v", Round: round, Workload: workloads.Result{Throughput: tp}, Noise: n},
+			results.Run{Variant: "baseline", Round: round, Workload: results.Result{Throughput: 1024}, Noise: quiet},
+			results.Run{Variant: "v", Round: round, Workload: results.Result{Throughput: tp}, Noise: n},
 		)
 	}
-	bench.Derive(r)
+	results.Derive(r)
 	return r
 }
 
@@ -126,7 +125,7 @@ func gatePair(throughput []float64, flagged map[int]bool) *bench.Results {
 func TestNoisyComparison(t *testing.T) {
 	base := gatePair([]float64{960, 961, 962, 963, 964, 965, 966, 967}, nil)
 	head := gatePair([]float64{850, 850, 850, 850, 850, 850, 962, 963}, map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true})
-	c, err := bench.Compare(base, head, bench.CompareOptions{})
+	c, err := compare.Compare(base, head, compare.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +200,7 @@ func TestNoisyComparison(t *testing.T) {
 
 	// The same head without the noise flags is a called regression.
 	quietHead := gatePair([]float64{850, 850, 850, 850, 850, 850, 962, 963}, nil)
-	c, err = bench.Compare(base, quietHead, bench.CompareOptions{})
+	c, err = compare.Compare(base, quietHead, compare.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,13 @@ package reports
 import (
 	"fmt"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // precisionSection shows how far each gated figure can be trusted: the
 // half-width of its median's 95% interval against half its gate
 // threshold (the target `repetitions: auto` uses), variant by variant.
-func precisionSection(r *bench.Results) *section {
+func precisionSection(r *results.Results) *section {
 	gate := r.Scenario.Gate
 	ws := r.IntervalWidths(gate, 0)
 	if a := r.Scenario.Auto; a != nil && a.HalfWidth > 0 {
@@ -24,7 +24,7 @@ func precisionSection(r *bench.Results) *section {
 	t := newTable("variant", "metric", "median", "95% interval", "half-width", "target", "").right(2, 3, 4, 5).code(0, 1)
 	narrow := 0
 	for _, w := range ws {
-		m, _ := bench.GateMeasure(w.Metric)
+		m, _ := results.GateMeasure(w.Metric)
 		unit := "%"
 		if w.Points {
 			unit = " pts"

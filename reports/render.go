@@ -5,7 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // Report formats.
@@ -23,7 +24,7 @@ var Formats = []string{FormatMarkdown, FormatHTML, FormatText, FormatGoBench, Fo
 // Options tune a report.
 type Options struct {
 	// Alpha is the significance level of the enter_exit → exit_only
-	// comparisons; 0 means bench.DefaultAlpha.
+	// comparisons; 0 means stats.DefaultAlpha.
 	Alpha float64
 	// ChartLinks maps chart names (ChartKernelTime, ...) to the path the
 	// markdown report links them at, as written by WriteCharts. Charts
@@ -36,11 +37,11 @@ func (o Options) alpha() float64 {
 	if o.Alpha > 0 {
 		return o.Alpha
 	}
-	return bench.DefaultAlpha
+	return stats.DefaultAlpha
 }
 
 // Render writes the report of r in format (one of Formats) to w.
-func Render(w io.Writer, r *bench.Results, format string, opts Options) error {
+func Render(w io.Writer, r *results.Results, format string, opts Options) error {
 	switch format {
 	case FormatMarkdown, "":
 		return Markdown(w, r, opts)

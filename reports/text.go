@@ -5,14 +5,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // textWidth is the width paragraphs are wrapped at.
 const textWidth = 100
 
 // Text writes the report of r as plain-text tables for a terminal.
-func Text(w io.Writer, r *bench.Results, opts Options) error {
+func Text(w io.Writer, r *results.Results, opts Options) error {
 	return writeTextDocument(w, buildDocument(r, opts), opts)
 }
 

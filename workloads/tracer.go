@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/internal/cgroupv2"
@@ -107,14 +109,8 @@ type TracerUsage struct {
 	MemoryMethod string
 }
 
-// TracerExit says how a tracer ended: ExitCode and Signal are its
-// leader's.
-type TracerExit struct {
-	ExitCode int           `json:"exit_code"`        // -1 when killed by a signal
-	Signal   string        `json:"signal,omitempty"` // e.g. "SIGKILL" when it was killed
-	Killed   bool          `json:"killed,omitempty"` // benchctl had to SIGKILL processes of its cgroup (grace period over, or Close)
-	StopTime time.Duration `json:"stop_ns"`          // from the stop signal to the cgroup being empty
-}
+// TracerExit says how a tracer ended; defined in the results schema.
+type TracerExit = results.TracerExit
 
 // StartTracer starts the tracer: in a fresh cgroup v2 (named
 // benchctl-tracer-<pid>-<n>), in its own process group, with SIGKILL as

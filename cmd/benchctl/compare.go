@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/compare"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/reports"
 )
 
@@ -20,12 +22,12 @@ func compareCmd(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	format := fs.String("format", reports.CompareText, "output `format`: "+strings.Join(reports.CompareFormats, ", "))
 	out := fs.String("o", "", "write the comparison to `FILE` instead of standard output")
-	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the Mann-Whitney U tests")
+	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the Mann-Whitney U tests")
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
 	thresholds := map[string]float64{}
-	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(bench.GateMetricNames(), ", ")+")", func(s string) error {
-		m, pct, err := bench.ParseThreshold(s)
+	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(results.GateMetricNames(), ", ")+")", func(s string) error {
+		m, pct, err := compare.ParseThreshold(s)
 		if err != nil {
 			return err
 		}
@@ -65,26 +67,26 @@ func compareCmd(args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
 	}
-	var base, head *bench.Results
+	var base, head *results.Results
 	what := strings.Join(pos, " and ")
 	if interleaved {
-		r, err := bench.ReadResults(pos[0])
+		r, err := results.ReadResults(pos[0])
 		if err != nil {
 			return usageError("cannot compare: %v", err)
 		}
-		if base, head, err = bench.SplitTracers(r, *baseTracer, *headTracer); err != nil {
+		if base, head, err = compare.SplitTracers(r, *baseTracer, *headTracer); err != nil {
 			return usageError("cannot compare: %v", err)
 		}
 		what = fmt.Sprintf("tracers %s and %s in %s", *baseTracer, *headTracer, pos[0])
 	} else {
-		if base, err = bench.ReadResults(pos[0]); err != nil {
+		if base, err = results.ReadResults(pos[0]); err != nil {
 			return usageError("cannot compare: %v", err)
 		}
-		if head, err = bench.ReadResults(pos[1]); err != nil {
+		if head, err = results.ReadResults(pos[1]); err != nil {
 			return usageError("cannot compare: %v", err)
 		}
 	}
-	c, err := bench.Compare(base, head, bench.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
+	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
 	if err != nil {
 		return usageError("comparing %s: %v", what, err)
 	}

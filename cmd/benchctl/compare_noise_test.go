@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // TestCompareNoisy: head_slow.json regresses against base.json (exit 1).
@@ -14,16 +14,16 @@ import (
 // noisy data alone: it is printed as not called and the exit status is 0;
 // with quiet noise figures on both sides it still fails.
 func TestCompareNoisy(t *testing.T) {
-	withNoise := func(name string, n bench.Noise) string {
-		return writeModified(t, name, func(r *bench.Results) {
+	withNoise := func(name string, n results.Noise) string {
+		return writeModified(t, name, func(r *results.Results) {
 			for i := range r.Runs {
 				n := n
 				r.Runs[i].Noise = &n
 			}
 		})
 	}
-	quiet := bench.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
-	loud := bench.Noise{StealPct: 14, OutsidePct: 48, Load1: 4}
+	quiet := results.Noise{StealPct: 0.5, OutsidePct: 2, Load1: 1}
+	loud := results.Noise{StealPct: 14, OutsidePct: 48, Load1: 4}
 	for _, tc := range []struct {
 		name       string
 		base, head string

@@ -9,18 +9,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 func TestCompareExitCodes(t *testing.T) {
-	scenario := writeModified(t, "head.json", func(r *bench.Results) { r.Scenario.Name = "quick" })
-	missing := writeModified(t, "head.json", func(r *bench.Results) {
-		r.Variants = slices.DeleteFunc(r.Variants, func(v bench.Variant) bool { return v.Name == "floor" })
+	scenario := writeModified(t, "head.json", func(r *results.Results) { r.Scenario.Name = "quick" })
+	missing := writeModified(t, "head.json", func(r *results.Results) {
+		r.Variants = slices.DeleteFunc(r.Variants, func(v results.Variant) bool { return v.Name == "floor" })
 	})
-	future := writeModified(t, "head.json", func(r *bench.Results) { r.Schema = 99 })
+	future := writeModified(t, "head.json", func(r *results.Results) { r.Schema = 99 })
 	three := func(name string) string {
-		return writeModified(t, name, func(r *bench.Results) {
-			r.Runs = slices.DeleteFunc(r.Runs, func(run bench.Run) bool { return run.Round >= 3 })
+		return writeModified(t, name, func(r *results.Results) {
+			r.Runs = slices.DeleteFunc(r.Runs, func(run results.Run) bool { return run.Round >= 3 })
 		})
 	}
 	base3, slow3 := three("base.json"), three("head_slow.json")

@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchctl/benchctl/probes"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes"
 )
 
 func init() {

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/probes"
 	"github.com/cilium/ebpf"
+
+	"github.com/benchctl/benchctl/probes"
 )
 
 // TestMain lets a test run the benchctl binary's main in a subprocess:

@@ -10,7 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/reports"
 )
 
@@ -23,7 +24,7 @@ func reportCmd(args []string) error {
 	format := fs.String("format", reports.FormatMarkdown, "output `format`: "+strings.Join(reports.Formats, ", "))
 	out := fs.String("o", "", "write the report to `FILE` instead of standard output")
 	charts := fs.String("charts", "", "markdown and text: also write the charts as SVG files into `DIR` and link them (html inlines them)")
-	alpha := fs.Float64("alpha", bench.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
+	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]")
 		fmt.Fprintln(fs.Output(), "       benchctl report A.json B.json ... [--format markdown|html|text] [-o FILE]")
@@ -55,7 +56,7 @@ func reportCmd(args []string) error {
 	if *charts != "" && *format != reports.FormatMarkdown && *format != reports.FormatText {
 		return usageError("--charts goes with --format markdown or text (html inlines its charts)")
 	}
-	r, err := bench.ReadResults(pos[0])
+	r, err := results.ReadResults(pos[0])
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -87,7 +88,7 @@ func reportMulti(paths []string, format, out, charts string, alpha float64) erro
 	}
 	files := make([]reports.ResultsFile, 0, len(paths))
 	for _, p := range paths {
-		r, err := bench.ReadResults(p)
+		r, err := results.ReadResults(p)
 		if err != nil {
 			return usageError("%v", err)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/reports"
 )
 
@@ -15,7 +15,7 @@ import (
 // what reports.Render does (whose golden files pin it), byte for byte.
 func TestReportSingleFileUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	r, err := bench.ReadResults(fixture("base.json"))
+	r, err := results.ReadResults(fixture("base.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestReportMultiFile(t *testing.T) {
 	dir := t.TempDir()
 	// A third file from another host and kernel, with base's figures.
 	other := filepath.Join(t.TempDir(), "other.json")
-	if err := os.Rename(writeModified(t, "base.json", func(r *bench.Results) {
+	if err := os.Rename(writeModified(t, "base.json", func(r *results.Results) {
 		r.Environment.Hostname, r.Environment.Kernel = "runner-2", "6.8.0-1021-azure"
 	}), other); err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestReportMultiFile(t *testing.T) {
 }
 
 func TestReportMultiBadInput(t *testing.T) {
-	future := writeModified(t, "head.json", func(r *bench.Results) { r.Schema = 99 })
+	future := writeModified(t, "head.json", func(r *results.Results) { r.Schema = 99 })
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -8,15 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 )
 
-func fixture(name string) string { return filepath.Join("..", "..", "bench", "testdata", name) }
+func fixture(name string) string {
+	return filepath.Join("..", "..", "bench", "compare", "testdata", name)
+}
 
 // writeModified writes a copy of fixture name changed by mutate.
-func writeModified(t *testing.T, name string, mutate func(r *bench.Results)) string {
+func writeModified(t *testing.T, name string, mutate func(r *results.Results)) string {
 	t.Helper()
-	r, err := bench.ReadResults(fixture(name))
+	r, err := results.ReadResults(fixture(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func TestReportCharts(t *testing.T) {
 }
 
 func TestReportBadInput(t *testing.T) {
-	future := writeModified(t, "base.json", func(r *bench.Results) { r.Schema = 99 })
+	future := writeModified(t, "base.json", func(r *results.Results) { r.Schema = 99 })
 	for _, args := range [][]string{
 		{"report"},
 		{"report", fixture("base.json"), fixture("head.json"), "--format", "csv"},

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/workloads"
@@ -72,7 +73,7 @@ func (f *scenarioFlags) load(path string) (*bench.Scenario, error) {
 }
 
 // missingTracers names the tracers of vs whose program is not here.
-func missingTracers(sc *bench.Scenario, vs []bench.Variant) []string {
+func missingTracers(sc *bench.Scenario, vs []results.Variant) []string {
 	used := map[string]bool{}
 	for _, v := range vs {
 		used[v.Tracer] = true
@@ -305,7 +306,7 @@ func runCmd(args []string) error {
 // writeMarkdownReport writes the markdown report of res next to the
 // results file (same name, .md), with its SVG charts in a folder beside it
 // (same name, -charts), and returns the report's path.
-func writeMarkdownReport(res *bench.Results, resultsPath string) (string, error) {
+func writeMarkdownReport(res *results.Results, resultsPath string) (string, error) {
 	base := strings.TrimSuffix(resultsPath, filepath.Ext(resultsPath))
 	mdPath := base + ".md"
 	chartDir := base + "-charts"
@@ -345,7 +346,7 @@ func commit() string {
 }
 
 // printSummary prints one line per variant: medians over its measured runs.
-func printSummary(w io.Writer, res *bench.Results) {
+func printSummary(w io.Writer, res *results.Results) {
 	header := []string{"variant", "runs", "sys_enter avg", "sys_exit avg", "kernel time", "events", "drops", "throughput", "vs baseline"}
 	right := []bool{false, true, true, true, true, true, true, true, true}
 	var rows [][]string

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -70,7 +70,7 @@ func TestRunCLI(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("run: %v; stderr:\n%s", err, stderr.String())
 	}
-	res, err := bench.ReadResults(out)
+	res, err := results.ReadResults(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestRunCLIInterrupt(t *testing.T) {
 		// press need not find it running: either way it must end as
 		// cleanly.
 		t.Logf("%d Ctrl-C, aborted: %v", presses, strings.Contains(stderr.String(), "aborting"))
-		if res, err := bench.ReadResults(out); err != nil || res.Complete {
+		if res, err := results.ReadResults(out); err != nil || res.Complete {
 			t.Errorf("%d Ctrl-C: results %v (err %v), want an incomplete file", presses, res != nil && res.Complete, err)
 		}
 		if err := probes.WaitGone(held.Programs, held.Maps, 10*time.Second); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -118,21 +119,21 @@ func TestPrintPlan(t *testing.T) {
 
 func TestPrintSummary(t *testing.T) {
 	change := -0.2
-	res := &bench.Results{
+	res := &results.Results{
 		Complete: false,
 		Reason:   "interrupted",
-		Variants: []bench.Variant{
+		Variants: []results.Variant{
 			{Name: "baseline", Mode: probes.ModeNone, Baseline: true, Stats: true},
 			{Name: "s/enter_exit", Mode: probes.ModeEnterExit, Stats: true},
 		},
-		Runs: []bench.Run{
+		Runs: []results.Run{
 			{Variant: "baseline", Wall: time.Second, Workload: workloads.Result{Throughput: 100000, Unit: "requests/s"}},
 			{Variant: "s/enter_exit", Wall: time.Second,
 				Programs: []probes.ProgramStats{{Name: "sys_enter", RunCount: 100, RunTimeNs: 6000}, {Name: "sys_exit", RunCount: 100, RunTimeNs: 7000}},
 				Kernel:   probes.Counters{Attempted: 200, DropsFull: 2},
 				User:     probes.ConsumerStats{Events: 198},
 				Workload: workloads.Result{Throughput: 80000, Unit: "requests/s"},
-				Derived:  bench.Derived{KernelTimeNs: 13000, ThroughputChange: &change}},
+				Derived:  results.Derived{KernelTimeNs: 13000, ThroughputChange: &change}},
 		},
 	}
 	var b bytes.Buffer

@@ -15,8 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/benchctl/benchctl/probes"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes"
 )
 
 func init() {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/reports"
 )
 
@@ -58,7 +59,7 @@ func validateCmd(args []string) error {
 }
 
 // printPlan prints what `run` would do with sc.
-func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
+func printPlan(w io.Writer, sc *bench.Scenario, vs []results.Variant) {
 	fmt.Fprintf(w, "scenario %s (%s): ok\n", sc.Name, sc.File)
 	if sc.Description != "" {
 		fmt.Fprintf(w, "  %s\n", strings.TrimSpace(sc.Description))
@@ -126,7 +127,7 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []bench.Variant) {
 	gate := make([]string, 0, len(sc.Gate))
 	for m, v := range sc.Gate {
 		unit := "%"
-		if gm, ok := bench.GateMeasure(m); ok && gm.Kind == bench.KindPercent {
+		if gm, ok := results.GateMeasure(m); ok && gm.Kind == results.KindPercent {
 			unit = " pts"
 		}
 		gate = append(gate, fmt.Sprintf("%s %g%s", m, v, unit))

@@ -1,10 +1,11 @@
-package bench
+package compare
 
 import (
 	"math"
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -22,8 +23,8 @@ import (
 //
 // Limit: 40 - 25 = 15 points, 300 - 140 = 160 ns; exit_only gets
 // 40 - 30 = 10 points (2/3) and 300 - 200 = 100 ns (62.5%).
-func anatomyResults() *Results {
-	r := &Results{Variants: []Variant{{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}}}
+func anatomyResults() *results.Results {
+	r := &results.Results{Variants: []results.Variant{{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}}}
 	type spec struct {
 		name        string
 		mode        probes.Mode
@@ -40,21 +41,21 @@ func anatomyResults() *Results {
 		{"g/exit_only", probes.ModeExitOnly, "", 0, 200, 70},
 	}
 	for _, s := range specs {
-		v := Variant{Name: s.name, Mode: s.mode, Set: "g", Syscalls: []string{"getpid"}, Stats: true, Step: s.step}
+		v := results.Variant{Name: s.name, Mode: s.mode, Set: "g", Syscalls: []string{"getpid"}, Stats: true, Step: s.step}
 		if s.mode == probes.ModeExitOnly {
 			v.TOCTOU = probes.TOCTOUNone
 		}
 		r.Variants = append(r.Variants, v)
 	}
 	for round := range 6 {
-		r.Runs = append(r.Runs, Run{Variant: "baseline", Round: round, Wall: time.Millisecond,
+		r.Runs = append(r.Runs, results.Run{Variant: "baseline", Round: round, Wall: time.Millisecond,
 			Workload: workloads.Result{Throughput: 100, Unit: "ops/s", Wall: time.Millisecond}})
 		for _, s := range specs {
 			enterName, exitName := "sys_enter", "sys_exit"
 			if s.step == "floor" {
 				enterName, exitName = "floor_enter", "floor_exit"
 			}
-			run := Run{Variant: s.name, Round: round, Wall: time.Millisecond,
+			run := results.Run{Variant: s.name, Round: round, Wall: time.Millisecond,
 				Workload: workloads.Result{Throughput: s.throughput, Unit: "ops/s", Wall: time.Millisecond}}
 			if s.enter > 0 {
 				run.Programs = append(run.Programs, probes.ProgramStats{Name: enterName, Role: probes.RoleEnter, RunCount: 1000, RunTimeNs: 1000 * s.enter})
@@ -63,17 +64,17 @@ func anatomyResults() *Results {
 			r.Runs = append(r.Runs, run)
 		}
 	}
-	Derive(r)
+	results.Derive(r)
 	return r
 }
 
 // anatomyFixture is anatomyResults as a results file (testdata/anatomy.json).
-func anatomyFixture() *Results {
+func anatomyFixture() *results.Results {
 	r := anatomyResults()
 	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	r.Schema, r.Seed, r.Complete, r.Started, r.Finished = SchemaVersion, 5, true, start, start.Add(time.Minute)
-	r.Scenario = ScenarioInfo{Name: "anatomy", File: "scenarios/anatomy.yaml", Workload: "syscalls: getpid", Repetitions: 6}
-	r.Environment = Environment{Kernel: "6.18.0-test", Arch: "amd64", CPUs: 2, ClockSource: "tsc", StatsMethod: "BPF_ENABLE_STATS"}
+	r.Schema, r.Seed, r.Complete, r.Started, r.Finished = results.SchemaVersion, 5, true, start, start.Add(time.Minute)
+	r.Scenario = results.ScenarioInfo{Name: "anatomy", File: "scenarios/anatomy.yaml", Workload: "syscalls: getpid", Repetitions: 6}
+	r.Environment = results.Environment{Kernel: "6.18.0-test", Arch: "amd64", CPUs: 2, ClockSource: "tsc", StatsMethod: "BPF_ENABLE_STATS"}
 	return r
 }
 

@@ -1,26 +1,13 @@
-package bench
+package results
 
 import (
 	"sort"
-
-	"github.com/benchctl/benchctl/probes"
 )
-
-// Program roles: which column of a report a program's cost goes in.
-const (
-	RoleEnter = probes.RoleEnter // on sys_enter: benchctl's dispatcher (floor mode: floor_enter), or a tracer's
-	RoleExit  = probes.RoleExit  // on sys_exit: it runs once per syscall of the machine
-	RoleOther = probes.RoleOther // anything else, e.g. the TOCTOU helpers toctou_openat
-)
-
-// ProgramRole tells whether benchctl's program named name is the enter
-// dispatcher, the exit dispatcher or another program.
-func ProgramRole(name string) string { return probes.OwnRole(name) }
 
 // RoleOf is the role of one program of a run: the one recorded with it
 // (by attach point, for an external tracer's programs), else the one its
 // name gives (results files written before roles were recorded).
-func RoleOf(p probes.ProgramStats) string {
+func RoleOf(p ProgramStats) string {
 	if p.Role != "" {
 		return p.Role
 	}
@@ -71,7 +58,7 @@ func (r *Results) FailedRuns(name string) (n int, first string) {
 // BaselineVariant returns the first baseline variant (mode none).
 func (r *Results) BaselineVariant() (Variant, bool) {
 	for _, v := range r.Variants {
-		if v.Baseline || v.Mode == probes.ModeNone {
+		if v.Baseline || v.Mode == ModeNone {
 			return v, true
 		}
 	}
@@ -96,7 +83,7 @@ func (r *Results) Sets() []string {
 
 // VariantsIn returns the variants of the syscall set named set whose
 // design is mode (see Variant.DesignMode), in file order.
-func (r *Results) VariantsIn(set string, mode probes.Mode) []Variant {
+func (r *Results) VariantsIn(set string, mode Mode) []Variant {
 	var out []Variant
 	for _, v := range r.Variants {
 		if v.Set == set && v.DesignMode() == mode {
@@ -123,9 +110,9 @@ type VariantPair struct {
 func (r *Results) ModePairs() []VariantPair {
 	var out []VariantPair
 	for _, set := range r.Sets() {
-		ees := r.VariantsIn(set, probes.ModeEnterExit)
-		for _, xo := range r.VariantsIn(set, probes.ModeExitOnly) {
-			if !stepRunsFillers(xo.Step) {
+		ees := r.VariantsIn(set, ModeEnterExit)
+		for _, xo := range r.VariantsIn(set, ModeExitOnly) {
+			if !StepRunsFillers(xo.Step) {
 				continue // the ladder's steps are compared in the anatomy section
 			}
 			var best *Variant

@@ -1,4 +1,4 @@
-package bench
+package compare
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -42,7 +43,7 @@ type fixtureProg struct {
 }
 
 type fixtureVariant struct {
-	v        Variant
+	v        results.Variant
 	progs    []fixtureProg
 	perSys   int     // events per traced syscall
 	evBytes  float64 // average event size
@@ -53,8 +54,8 @@ type fixtureVariant struct {
 func fixtureVariants() []fixtureVariant {
 	enter := func(ns float64) fixtureProg { return fixtureProg{"sys_enter", "tp_btf/sys_enter", 0, ns} }
 	exit := func(ns float64) fixtureProg { return fixtureProg{"sys_exit", "tp_btf/sys_exit", 0, ns} }
-	probe := func(set string, syscalls []string, mode probes.Mode, toctou probes.TOCTOU, stats bool) Variant {
-		v := Variant{Name: VariantName(set, mode, toctou, stats), Mode: mode, Set: set, Syscalls: syscalls,
+	probe := func(set string, syscalls []string, mode probes.Mode, toctou probes.TOCTOU, stats bool) results.Variant {
+		v := results.Variant{Name: results.VariantName(set, mode, toctou, stats), Mode: mode, Set: set, Syscalls: syscalls,
 			Stats: stats, RingSize: probes.DefaultRingSize, Snaplen: probes.DefaultSnaplen}
 		if mode == probes.ModeExitOnly {
 			v.TOCTOU = toctou
@@ -62,9 +63,9 @@ func fixtureVariants() []fixtureVariant {
 		return v
 	}
 	return []fixtureVariant{
-		{v: Variant{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}, rpsRatio: 1},
-		{v: Variant{Name: "baseline_nostats", Mode: probes.ModeNone, Stats: false, Baseline: true}, rpsRatio: 1},
-		{v: Variant{Name: "floor", Mode: probes.ModeFloor, Stats: true}, rpsRatio: 0.90, progs: []fixtureProg{
+		{v: results.Variant{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}, rpsRatio: 1},
+		{v: results.Variant{Name: "baseline_nostats", Mode: probes.ModeNone, Stats: false, Baseline: true}, rpsRatio: 1},
+		{v: results.Variant{Name: "floor", Mode: probes.ModeFloor, Stats: true}, rpsRatio: 0.90, progs: []fixtureProg{
 			{"floor_enter", "tp_btf/sys_enter", 0, 31.2}, {"floor_exit", "tp_btf/sys_exit", 0, 30.8}}},
 		{v: probe("small", smallSet, probes.ModeEnterExit, "", true), progs: []fixtureProg{enter(83.1), exit(96.5)},
 			perSys: 2, evBytes: 58, rpsRatio: 0.79},
@@ -86,21 +87,21 @@ func fixtureVariants() []fixtureVariant {
 // makeFixture builds a results file of rounds measured rounds (plus one
 // warm-up) with noise drawn from seed. failRound >= 0 makes that round of
 // big/exit_only+stash fail.
-func makeFixture(seed uint64, commit string, rounds, failRound int) *Results {
+func makeFixture(seed uint64, commit string, rounds, failRound int) *results.Results {
 	rng := rand.New(rand.NewPCG(seed, 0x62656e6368))
 	norm := func(sd float64) float64 { return 1 + sd*rng.NormFloat64() }
 	start := time.Date(2025, 11, 3, 9, 30, 0, 0, time.UTC)
 	vars := fixtureVariants()
-	res := &Results{
-		Schema: SchemaVersion,
-		Scenario: ScenarioInfo{
+	res := &results.Results{
+		Schema: results.SchemaVersion,
+		Scenario: results.ScenarioInfo{
 			Name: "redis", File: "scenarios/redis.yaml",
 			SHA256:      "9f2c6a41d0b7e35c8a1f4e6d2b9c7a0e5f3d1c8b6a4e2f0d9c7b5a3e1f0d2c4b",
 			Workload:    "redis: -t ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset -n 100000",
 			Repetitions: rounds, Warmup: 1,
 			Gate: map[string]float64{"ns_per_syscall": 5, "overhead": 5},
 		},
-		Environment: Environment{
+		Environment: results.Environment{
 			Kernel: "6.18.0-2-cloud-amd64", Arch: "amd64", CPUModel: "AMD EPYC 7B13 64-Core Processor", CPUs: 2,
 			MemoryBytes: 4 << 30, ClockSource: "tsc", Hostname: "bench-kvm-2",
 			BenchctlVersion: "v0.1.0", BenchctlCommit: commit, GoVersion: "go1.26.8",
@@ -114,7 +115,7 @@ func makeFixture(seed uint64, commit string, rounds, failRound int) *Results {
 	for _, n := range fixtureFingerprint {
 		total += n
 	}
-	res.Fingerprint = &Fingerprint{Total: total, Syscalls: map[string]uint64{}}
+	res.Fingerprint = &results.Fingerprint{Total: total, Syscalls: map[string]uint64{}}
 	for k, n := range fixtureFingerprint {
 		res.Fingerprint.Syscalls[k] = n
 	}
@@ -126,7 +127,7 @@ func makeFixture(seed uint64, commit string, rounds, failRound int) *Results {
 	for round := -1; round < rounds; round++ {
 		drift := norm(0.015) // the machine's mood this round, shared by every variant
 		order := rng.Perm(len(vars))
-		runs := make([]Run, len(vars))
+		runs := make([]results.Run, len(vars))
 		for i, fv := range vars {
 			runs[i] = fixtureRun(fv, round, failRound, drift, norm)
 		}
@@ -139,13 +140,13 @@ func makeFixture(seed uint64, commit string, rounds, failRound int) *Results {
 		}
 	}
 	res.Finished = clock
-	Derive(res)
+	results.Derive(res)
 	return res
 }
 
-func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm func(float64) float64) Run {
+func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm func(float64) float64) results.Run {
 	const requests = 1_100_000
-	run := Run{Variant: fv.v.Name, Round: round, Warmup: round < 0}
+	run := results.Run{Variant: fv.v.Name, Round: round, Warmup: round < 0}
 	rps := 142_000 * fv.rpsRatio * drift * norm(0.008)
 	wall := time.Duration(requests / rps * float64(time.Second)).Round(time.Millisecond)
 	run.Wall = wall + 180*time.Millisecond
@@ -194,7 +195,7 @@ func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm fun
 			ps.RunCount = p.runs
 			if ps.RunCount == 0 {
 				ps.RunCount = syscalls
-				if ProgramRole(p.name) == RoleEnter {
+				if results.ProgramRole(p.name) == results.RoleEnter {
 					ps.RunCount += 45
 				}
 			}
@@ -216,12 +217,12 @@ func fixtureRun(fv fixtureVariant, round, failRound int, drift float64, norm fun
 // every program takes f times as long, the workload's throughput is
 // divided by f and its latency multiplied by f; Derive recomputes the
 // derived figures.
-func slower(r *Results, f float64) *Results {
+func slower(r *results.Results, f float64) *results.Results {
 	data, err := json.Marshal(r)
 	if err != nil {
 		panic(err)
 	}
-	var out Results
+	var out results.Results
 	if err := json.Unmarshal(data, &out); err != nil {
 		panic(err)
 	}
@@ -243,7 +244,7 @@ func slower(r *Results, f float64) *Results {
 			run.Workload.Latency = &slow
 		}
 	}
-	Derive(&out)
+	results.Derive(&out)
 	return &out
 }
 
@@ -251,7 +252,7 @@ func TestGenerateFixtures(t *testing.T) {
 	if !*genFixtures {
 		t.Skip("run with -gen to rewrite the fixtures")
 	}
-	files := map[string]*Results{
+	files := map[string]*results.Results{
 		"base.json": makeFixture(1, "1dd4f1e0a4c2b7d9e8f6a5b4c3d2e1f0a9b8c7d6", 5, 2),
 		"head.json": makeFixture(2, "0790763c1b2a3d4e5f6a7b8c9d0e1f2a3b4c5d6e", 5, -1),
 		"ten.json":  makeFixture(3, "1dd4f1e0a4c2b7d9e8f6a5b4c3d2e1f0a9b8c7d6", 10, -1),

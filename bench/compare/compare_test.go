@@ -1,10 +1,13 @@
-package bench
+package compare
 
 import (
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 func TestCompareAA(t *testing.T) {
@@ -18,7 +21,7 @@ func TestCompareAA(t *testing.T) {
 			t.Errorf("A/A regression: %s %s %+.1f%% %s", r.Variant, r.Metric, r.ChangePct(), r.Delta)
 		}
 	}
-	if c.Alpha != DefaultAlpha || c.Scenario != "redis" {
+	if c.Alpha != stats.DefaultAlpha || c.Scenario != "redis" {
 		t.Errorf("alpha %v scenario %q", c.Alpha, c.Scenario)
 	}
 	if got := c.Metrics(); !slices.Equal(got, []string{"ns_per_syscall", "overhead"}) {
@@ -73,7 +76,7 @@ func TestCompareTenPercentSlower(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range c.Rows {
-		if r.Metric == "ns_per_syscall" && r.Verdict != VerdictWithin {
+		if r.Metric == "ns_per_syscall" && r.Verdict != stats.VerdictWithin {
 			t.Errorf("%s ns_per_syscall with 15%% threshold: %s", r.Variant, r.Verdict)
 		}
 		if r.Metric == "overhead" && r.Threshold != 5 {
@@ -90,14 +93,14 @@ func TestCompareTenPercentSlower(t *testing.T) {
 		t.Error("faster head fails the gate")
 	}
 	for _, r := range c.Rows {
-		if r.Metric == "ns_per_syscall" && r.Verdict != VerdictImprovement {
+		if r.Metric == "ns_per_syscall" && r.Verdict != stats.VerdictImprovement {
 			t.Errorf("%s: %s, want improvement", r.Variant, r.Verdict)
 		}
 	}
 }
 
 // keepRounds drops every measured round from n on.
-func keepRounds(r *Results, n int) *Results {
+func keepRounds(r *results.Results, n int) *results.Results {
 	out := *r
 	out.Runs = nil
 	for _, run := range r.Runs {
@@ -128,26 +131,26 @@ func TestCompareThreeSamplesNotSignificant(t *testing.T) {
 		if r.Metric == "ns_per_syscall" && (r.ChangePct() < 6 || r.ChangePct() > 14) {
 			t.Errorf("%s: change %.1f%%, want ~10%%", r.Variant, r.ChangePct())
 		}
-		if r.P < 0.1-1e-9 || r.Verdict != VerdictSame || !slices.Contains(r.Warnings, WarnNoDetect) {
+		if r.P < 0.1-1e-9 || r.Verdict != stats.VerdictSame || !slices.Contains(r.Warnings, stats.WarnNoDetect) {
 			t.Errorf("%s %s: p=%v verdict %q warnings %q", r.Variant, r.Metric, r.P, r.Verdict, r.Warnings)
 		}
 	}
 }
 
 func TestCompareIncomparable(t *testing.T) {
-	for name, mutate := range map[string]func(b, h *Results){
-		"scenario": func(b, h *Results) { h.Scenario.Name = "quick" },
-		"schema":   func(b, h *Results) { h.Schema = SchemaVersion + 1 },
-		"missing variant": func(b, h *Results) {
-			h.Variants = slices.DeleteFunc(h.Variants, func(v Variant) bool { return v.Name == "big/exit_only" })
+	for name, mutate := range map[string]func(b, h *results.Results){
+		"scenario": func(b, h *results.Results) { h.Scenario.Name = "quick" },
+		"schema":   func(b, h *results.Results) { h.Schema = results.SchemaVersion + 1 },
+		"missing variant": func(b, h *results.Results) {
+			h.Variants = slices.DeleteFunc(h.Variants, func(v results.Variant) bool { return v.Name == "big/exit_only" })
 		},
-		"extra variant": func(b, h *Results) {
-			h.Variants = append(h.Variants, Variant{Name: "huge/exit_only", Mode: "exit_only", Set: "huge"})
+		"extra variant": func(b, h *results.Results) {
+			h.Variants = append(h.Variants, results.Variant{Name: "huge/exit_only", Mode: "exit_only", Set: "huge"})
 		},
-		"no runs": func(b, h *Results) {
-			h.Runs = slices.DeleteFunc(h.Runs, func(r Run) bool { return r.Variant == "floor" })
+		"no runs": func(b, h *results.Results) {
+			h.Runs = slices.DeleteFunc(h.Runs, func(r results.Run) bool { return r.Variant == "floor" })
 		},
-		"unknown gate metric": func(b, h *Results) { b.Scenario.Gate = map[string]float64{"latency": 5} },
+		"unknown gate metric": func(b, h *results.Results) { b.Scenario.Gate = map[string]float64{"latency": 5} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, h := readFixture(t, "base.json"), readFixture(t, "head.json")
@@ -156,7 +159,7 @@ func TestCompareIncomparable(t *testing.T) {
 			if !errors.Is(err, ErrIncomparable) {
 				t.Fatalf("err = %v, want ErrIncomparable", err)
 			}
-			if name == "schema" && !errors.Is(err, ErrSchema) {
+			if name == "schema" && !errors.Is(err, results.ErrSchema) {
 				t.Errorf("err = %v, want ErrSchema too", err)
 			}
 			if name == "missing variant" && !strings.Contains(err.Error(), "big/exit_only") {

@@ -1,17 +1,14 @@
-package bench
+package results
 
 import (
 	"math"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
 )
 
-func prog(name string, cnt, ns uint64) probes.ProgramStats {
-	return probes.ProgramStats{Name: name, RunCount: cnt, RunTimeNs: ns}
+func prog(name string, cnt, ns uint64) ProgramStats {
+	return ProgramStats{Name: name, RunCount: cnt, RunTimeNs: ns}
 }
 
 func TestDeriveRun(t *testing.T) {
@@ -22,16 +19,16 @@ func TestDeriveRun(t *testing.T) {
 	}{
 		{
 			name: "baseline: nothing attached",
-			run:  Run{Wall: 2 * time.Second, Workload: workloads.Result{Throughput: 1000}},
+			run:  Run{Wall: 2 * time.Second, Workload: Result{Throughput: 1000}},
 			want: Derived{},
 		},
 		{
 			name: "enter_exit",
 			run: Run{
 				Wall:     2 * time.Second,
-				Programs: []probes.ProgramStats{prog("sys_enter", 1000, 60000), prog("sys_exit", 1002, 70000)},
-				Kernel:   probes.Counters{Attempted: 400, DropsFull: 30, DropsTooLarge: 10},
-				User:     probes.ConsumerStats{Events: 360, Bytes: 36000},
+				Programs: []ProgramStats{prog("sys_enter", 1000, 60000), prog("sys_exit", 1002, 70000)},
+				Kernel:   Counters{Attempted: 400, DropsFull: 30, DropsTooLarge: 10},
+				User:     ConsumerStats{Events: 360, Bytes: 36000},
 			},
 			want: Derived{KernelTimeNs: 130000, Syscalls: 1002, NsPerSyscall: 130000.0 / 1002,
 				EventsPerSec: 180, BytesPerSec: 18000, AvgEventSize: 100, DropRatio: 0.1},
@@ -40,9 +37,9 @@ func TestDeriveRun(t *testing.T) {
 			name: "exit_only with a TOCTOU helper",
 			run: Run{
 				Wall:     time.Second,
-				Programs: []probes.ProgramStats{prog("sys_exit", 500, 50000), prog("toctou_openat", 10, 1000)},
-				Kernel:   probes.Counters{Attempted: 100},
-				User:     probes.ConsumerStats{Events: 100, Bytes: 5000},
+				Programs: []ProgramStats{prog("sys_exit", 500, 50000), prog("toctou_openat", 10, 1000)},
+				Kernel:   Counters{Attempted: 100},
+				User:     ConsumerStats{Events: 100, Bytes: 5000},
 			},
 			want: Derived{KernelTimeNs: 51000, Syscalls: 500, NsPerSyscall: 102,
 				EventsPerSec: 100, BytesPerSec: 5000, AvgEventSize: 50},
@@ -51,7 +48,7 @@ func TestDeriveRun(t *testing.T) {
 			name: "floor",
 			run: Run{
 				Wall:     time.Second,
-				Programs: []probes.ProgramStats{prog("floor_enter", 300, 9000), prog("floor_exit", 301, 9030)},
+				Programs: []ProgramStats{prog("floor_enter", 300, 9000), prog("floor_exit", 301, 9030)},
 			},
 			want: Derived{KernelTimeNs: 18030, Syscalls: 301, NsPerSyscall: 18030.0 / 301},
 		},
@@ -59,15 +56,15 @@ func TestDeriveRun(t *testing.T) {
 			name: "stats off: counts without time",
 			run: Run{
 				Wall:     time.Second,
-				Programs: []probes.ProgramStats{prog("sys_exit", 0, 0)},
-				Kernel:   probes.Counters{Attempted: 10},
-				User:     probes.ConsumerStats{Events: 10, Bytes: 400},
+				Programs: []ProgramStats{prog("sys_exit", 0, 0)},
+				Kernel:   Counters{Attempted: 10},
+				User:     ConsumerStats{Events: 10, Bytes: 400},
 			},
 			want: Derived{EventsPerSec: 10, BytesPerSec: 400, AvgEventSize: 40},
 		},
 		{
 			name: "zero wall time",
-			run:  Run{User: probes.ConsumerStats{Events: 10, Bytes: 100}},
+			run:  Run{User: ConsumerStats{Events: 10, Bytes: 100}},
 			want: Derived{AvgEventSize: 10},
 		},
 	}
@@ -97,13 +94,13 @@ func derivedEqual(a, b Derived) bool {
 func TestDeriveThroughputChange(t *testing.T) {
 	r := &Results{
 		Variants: []Variant{
-			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
-			{Name: "baseline_nostats", Mode: probes.ModeNone, Stats: false, Baseline: true},
-			{Name: "a/exit_only", Mode: probes.ModeExitOnly, Stats: true},
-			{Name: "a/exit_only_nostats", Mode: probes.ModeExitOnly, Stats: false},
+			{Name: "baseline", Mode: ModeNone, Stats: true, Baseline: true},
+			{Name: "baseline_nostats", Mode: ModeNone, Stats: false, Baseline: true},
+			{Name: "a/exit_only", Mode: ModeExitOnly, Stats: true},
+			{Name: "a/exit_only_nostats", Mode: ModeExitOnly, Stats: false},
 		},
 	}
-	tput := func(v float64) workloads.Result { return workloads.Result{Throughput: v, Unit: "ops/s"} }
+	tput := func(v float64) Result { return Result{Throughput: v, Unit: "ops/s"} }
 	r.Runs = []Run{
 		// warm-up round -1
 		{Variant: "a/exit_only", Round: -1, Warmup: true, Workload: tput(50)},
@@ -119,7 +116,7 @@ func TestDeriveThroughputChange(t *testing.T) {
 		{Variant: "a/exit_only_nostats", Round: 1, Workload: tput(80)},
 		// round 2: a variant without a throughput, and a failed one
 		{Variant: "baseline", Round: 2, Workload: tput(100)},
-		{Variant: "a/exit_only", Round: 2, Workload: workloads.Result{}},
+		{Variant: "a/exit_only", Round: 2, Workload: Result{}},
 		{Variant: "a/exit_only_nostats", Round: 2, Workload: tput(10), Error: "boom"},
 		// a run of a variant the file does not list
 		{Variant: "stray", Round: 2, Workload: tput(10)},
@@ -145,10 +142,10 @@ func TestDeriveThroughputChange(t *testing.T) {
 
 func TestDeriveIsIdempotent(t *testing.T) {
 	r := &Results{
-		Variants: []Variant{{Name: "baseline", Baseline: true, Stats: true}, {Name: "v", Mode: probes.ModeExitOnly, Stats: true}},
+		Variants: []Variant{{Name: "baseline", Baseline: true, Stats: true}, {Name: "v", Mode: ModeExitOnly, Stats: true}},
 		Runs: []Run{
-			{Variant: "baseline", Workload: workloads.Result{Throughput: 10}},
-			{Variant: "v", Workload: workloads.Result{Throughput: 5}, Programs: []probes.ProgramStats{prog("sys_exit", 10, 100)}},
+			{Variant: "baseline", Workload: Result{Throughput: 10}},
+			{Variant: "v", Workload: Result{Throughput: 5}, Programs: []ProgramStats{prog("sys_exit", 10, 100)}},
 		},
 	}
 	Derive(r)
@@ -161,12 +158,12 @@ func TestDeriveIsIdempotent(t *testing.T) {
 
 func TestDeriveIgnoresKernelFiguresWithStatsOff(t *testing.T) {
 	r := &Results{
-		Variants: []Variant{{Name: "v_nostats", Mode: probes.ModeExitOnly, Stats: false}},
+		Variants: []Variant{{Name: "v_nostats", Mode: ModeExitOnly, Stats: false}},
 		Runs: []Run{{
 			Variant:  "v_nostats",
 			Wall:     time.Second,
-			Programs: []probes.ProgramStats{prog("sys_exit", 500, 9000)}, // someone else had stats on for a while
-			User:     probes.ConsumerStats{Events: 10, Bytes: 100},
+			Programs: []ProgramStats{prog("sys_exit", 500, 9000)}, // someone else had stats on for a while
+			User:     ConsumerStats{Events: 10, Bytes: 100},
 		}},
 	}
 	Derive(r)
@@ -194,15 +191,15 @@ func TestReadResultsRecomputesDerived(t *testing.T) {
 	r := &Results{
 		Schema: SchemaVersion,
 		Variants: []Variant{
-			{Name: "baseline", Mode: probes.ModeNone, Baseline: true, Stats: true},
-			{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Stats: true},
+			{Name: "baseline", Mode: ModeNone, Baseline: true, Stats: true},
+			{Name: "s/exit_only", Mode: ModeExitOnly, Set: "s", Stats: true},
 		},
 		Runs: []Run{
-			{Variant: "baseline", Workload: workloads.Result{Throughput: 1000}},
+			{Variant: "baseline", Workload: Result{Throughput: 1000}},
 			{Variant: "s/exit_only", Wall: time.Second,
-				Programs: []probes.ProgramStats{{Name: "sys_exit", RunCount: 1200, RunTimeNs: 60000}},
-				User:     probes.ConsumerStats{Events: 600, Bytes: 30000},
-				Workload: workloads.Result{Throughput: 1100},
+				Programs: []ProgramStats{{Name: "sys_exit", RunCount: 1200, RunTimeNs: 60000}},
+				User:     ConsumerStats{Events: 600, Bytes: 30000},
+				Workload: Result{Throughput: 1100},
 				Derived:  Derived{NsPerSyscall: 1, AvgEventSize: 2, KernelTimeNs: 3}},
 		},
 	}
@@ -220,5 +217,31 @@ func TestReadResultsRecomputesDerived(t *testing.T) {
 	}
 	if d.ThroughputChange == nil || math.Abs(*d.ThroughputChange-0.1) > 1e-12 {
 		t.Errorf("throughput change %v, want +0.1", d.ThroughputChange)
+	}
+}
+
+// TestDeriveIgnoresZeroBaseline: a baseline run without a throughput is
+// no baseline (a change against 0 would be +Inf); one with a throughput
+// is, and a probe run is compared with it.
+func TestDeriveIgnoresZeroBaseline(t *testing.T) {
+	r := &Results{
+		Variants: []Variant{
+			{Name: "baseline", Mode: ModeNone, Stats: true, Baseline: true},
+			{Name: "v", Mode: ModeExitOnly, Stats: true},
+		},
+		Runs: []Run{
+			{Variant: "baseline", Round: 0, Workload: Result{Throughput: 0}},
+			{Variant: "v", Round: 0, Workload: Result{Throughput: 90}},
+			{Variant: "baseline", Round: 1, Workload: Result{Throughput: 120}},
+			{Variant: "v", Round: 1, Workload: Result{Throughput: 90}},
+		},
+	}
+	Derive(r)
+	if c := r.Runs[1].Derived.ThroughputChange; c != nil {
+		t.Errorf("change against a zero baseline: %v, want none", *c)
+	}
+	// 90/120 − 1 = −0.25
+	if c := r.Runs[3].Derived.ThroughputChange; c == nil || *c != -0.25 {
+		t.Errorf("change against 120: %v, want -0.25", fmtPtr(c))
 	}
 }

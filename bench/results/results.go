@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"encoding/json"
@@ -7,9 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
 )
 
 // SchemaVersion is the version of the results file this code writes and
@@ -75,15 +72,15 @@ type Environment struct {
 
 // Variant is one cell of the scenario's matrix.
 type Variant struct {
-	Name     string        `json:"name"`
-	Mode     probes.Mode   `json:"mode"`
-	TOCTOU   probes.TOCTOU `json:"toctou,omitempty"`
-	Set      string        `json:"set,omitempty"` // syscall set name
-	Syscalls []string      `json:"syscalls,omitempty"`
-	Stats    bool          `json:"stats"` // program stats enabled during its runs
-	RingSize int           `json:"ring_size,omitempty"`
-	Snaplen  int           `json:"snaplen,omitempty"`
-	Baseline bool          `json:"baseline,omitempty"` // mode none
+	Name     string   `json:"name"`
+	Mode     Mode     `json:"mode"`
+	TOCTOU   TOCTOU   `json:"toctou,omitempty"`
+	Set      string   `json:"set,omitempty"` // syscall set name
+	Syscalls []string `json:"syscalls,omitempty"`
+	Stats    bool     `json:"stats"` // program stats enabled during its runs
+	RingSize int      `json:"ring_size,omitempty"`
+	Snaplen  int      `json:"snaplen,omitempty"`
+	Baseline bool     `json:"baseline,omitempty"` // mode none
 	// Step is the variant's cost-anatomy step (see Steps): "" for the
 	// full mode.
 	Step string `json:"step,omitempty"`
@@ -94,21 +91,21 @@ type Variant struct {
 	// Family groups tracers whose enter_exit and exit_only designs a
 	// report pairs (e.g. two Falco releases), and Design is the design
 	// this one follows (enter_exit, exit_only, or "" for neither).
-	Tracer string      `json:"tracer,omitempty"`
-	Family string      `json:"family,omitempty"`
-	Design probes.Mode `json:"design,omitempty"`
+	Tracer string `json:"tracer,omitempty"`
+	Family string `json:"family,omitempty"`
+	Design Mode   `json:"design,omitempty"`
 }
 
 // ModeExternal is the mode of a variant whose programs an external tracer
 // loads (see TracerSpec).
-const ModeExternal probes.Mode = "external"
+const ModeExternal Mode = "external"
 
 // External tells whether v is an external tracer's variant.
 func (v Variant) External() bool { return v.Mode == ModeExternal }
 
 // DesignMode is the probe design v follows: its mode for benchctl's own
 // probes, the tracer's declared design for an external one.
-func (v Variant) DesignMode() probes.Mode {
+func (v Variant) DesignMode() Mode {
 	if v.External() {
 		return v.Design
 	}
@@ -142,10 +139,10 @@ type Run struct {
 	Start   time.Time     `json:"start"`
 	Wall    time.Duration `json:"wall_ns"`
 	// Programs are the deltas of each attached program over the run.
-	Programs []probes.ProgramStats `json:"programs,omitempty"`
-	Kernel   probes.Counters       `json:"kernel"`
-	User     probes.ConsumerStats  `json:"userspace"`
-	Workload workloads.Result      `json:"workload"`
+	Programs []ProgramStats `json:"programs,omitempty"`
+	Kernel   Counters       `json:"kernel"`
+	User     ConsumerStats  `json:"userspace"`
+	Workload Result         `json:"workload"`
 	// Tracer is what the tracer cost outside the kernel: an external
 	// tracer's process tree, or benchctl's own consumer.
 	Tracer *TracerStats `json:"tracer,omitempty"`
@@ -176,7 +173,7 @@ type TracerStats struct {
 	// ReadyNs is how long the tracer took from start to ready.
 	ReadyNs time.Duration `json:"ready_ns,omitempty"`
 	// Exit is how an external tracer ended.
-	Exit *workloads.TracerExit `json:"exit,omitempty"`
+	Exit *TracerExit `json:"exit,omitempty"`
 	// Counters are the values its output's counter regexes matched.
 	Counters map[string]float64 `json:"counters,omitempty"`
 	// Output is the last lines of its output, kept when the run failed.

@@ -1,11 +1,12 @@
-package bench
+package compare
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -21,15 +22,15 @@ func lat(p50, p99 float64) *workloads.Latency {
 // → 250,000 ns), the Derived change in percent (0.25 → 25%), only for
 // traced variants for the change, and nothing without latency.
 func TestLatencyMeasures(t *testing.T) {
-	own := Variant{Name: "v", Mode: probes.ModeExitOnly, Stats: true}
-	base := Variant{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}
+	own := results.Variant{Name: "v", Mode: probes.ModeExitOnly, Stats: true}
+	base := results.Variant{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}
 	c50, c99 := 0.25, -0.125
-	run := Run{
+	run := results.Run{
 		Workload: workloads.Result{Throughput: 100, Latency: lat(0.25, 0.75)},
-		Derived:  Derived{LatencyP50Change: &c50, LatencyP99Change: &c99},
+		Derived:  results.Derived{LatencyP50Change: &c50, LatencyP99Change: &c99},
 	}
-	noLatency := Run{Workload: workloads.Result{Throughput: 100}}
-	zeroP99 := Run{Workload: workloads.Result{Throughput: 100, Latency: lat(0.25, 0)}}
+	noLatency := results.Run{Workload: workloads.Result{Throughput: 100}}
+	zeroP99 := results.Run{Workload: workloads.Result{Throughput: 100, Latency: lat(0.25, 0)}}
 	failed := run
 	failed.Error = "boom"
 
@@ -39,8 +40,8 @@ func TestLatencyMeasures(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		v    Variant
-		run  Run
+		v    results.Variant
+		run  results.Run
 		want map[string]want
 	}{
 		{"traced", own, run, map[string]want{
@@ -63,7 +64,7 @@ func TestLatencyMeasures(t *testing.T) {
 		}},
 	} {
 		for key, w := range tc.want {
-			m, ok := MeasureByKey(key)
+			m, ok := results.MeasureByKey(key)
 			if !ok {
 				t.Fatalf("no measure %q", key)
 			}
@@ -76,11 +77,11 @@ func TestLatencyMeasures(t *testing.T) {
 			}
 		}
 	}
-	for key, kind := range map[string]Kind{
-		"latency_p50_ns": KindDuration, "latency_p99_ns": KindDuration,
-		"latency_p50_change": KindPercent, "latency_p99_change": KindPercent,
+	for key, kind := range map[string]results.Kind{
+		"latency_p50_ns": results.KindDuration, "latency_p99_ns": results.KindDuration,
+		"latency_p50_change": results.KindPercent, "latency_p99_change": results.KindPercent,
 	} {
-		if m, _ := MeasureByKey(key); m.Kind != kind {
+		if m, _ := results.MeasureByKey(key); m.Kind != kind {
 			t.Errorf("%s: kind %v, want %v", key, m.Kind, kind)
 		}
 	}
@@ -97,14 +98,14 @@ func TestLatencyMeasures(t *testing.T) {
 //	round 2  baseline without latency → none (throughput change still 0.5)
 //	round 3  baseline 0.25 / 0.5, v without latency → none
 func TestDeriveLatencyChange(t *testing.T) {
-	r := &Results{Variants: []Variant{
+	r := &results.Results{Variants: []results.Variant{
 		{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
 		{Name: "baseline_nostats", Mode: probes.ModeNone, Baseline: true},
 		{Name: "v", Mode: probes.ModeExitOnly, Stats: true},
 		{Name: "v_nostats", Mode: probes.ModeExitOnly},
 	}}
 	add := func(variant string, round int, l *workloads.Latency, errMsg string) {
-		r.Runs = append(r.Runs, Run{Variant: variant, Round: round, Error: errMsg,
+		r.Runs = append(r.Runs, results.Run{Variant: variant, Round: round, Error: errMsg,
 			Workload: workloads.Result{Throughput: 100, Latency: l}})
 	}
 	add("baseline", 0, lat(0.25, 0.5), "")
@@ -120,7 +121,7 @@ func TestDeriveLatencyChange(t *testing.T) {
 	r.Runs[len(r.Runs)-1].Workload.Throughput = 150
 	add("baseline", 3, lat(0.25, 0.5), "")
 	add("v", 3, nil, "")
-	Derive(r)
+	results.Derive(r)
 
 	type want struct {
 		has      bool
@@ -155,25 +156,25 @@ type latencySide struct {
 	baseline, v []float64
 }
 
-func latencyResults(s latencySide) *Results {
-	r := &Results{
-		Schema:   SchemaVersion,
-		Scenario: ScenarioInfo{Name: "gate"},
+func latencyResults(s latencySide) *results.Results {
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: results.ScenarioInfo{Name: "gate"},
 		Complete: true,
-		Variants: []Variant{
+		Variants: []results.Variant{
 			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
 			{Name: "v", Mode: probes.ModeExitOnly, Stats: true, Syscalls: []string{"getpid"}},
 		},
 	}
 	for round := range s.v {
 		r.Runs = append(r.Runs,
-			Run{Variant: "baseline", Round: round, Workload: workloads.Result{Throughput: 1000,
+			results.Run{Variant: "baseline", Round: round, Workload: workloads.Result{Throughput: 1000,
 				Latency: lat(s.baseline[round]/2, s.baseline[round])}},
-			Run{Variant: "v", Round: round, Workload: workloads.Result{Throughput: 900,
+			results.Run{Variant: "v", Round: round, Workload: workloads.Result{Throughput: 900,
 				Latency: lat(s.v[round]/2, s.v[round])}},
 		)
 	}
-	Derive(r)
+	results.Derive(r)
 	return r
 }
 
@@ -200,7 +201,7 @@ func TestGateLatency(t *testing.T) {
 		name       string
 		head       latencySide
 		thresholds map[string]float64
-		want       map[string]Verdict
+		want       map[string]stats.Verdict
 		change     map[string]float64 // GateRow.Change(): percent, or points
 		p          float64            // the p-value of every row, when not 0
 	}{
@@ -208,8 +209,8 @@ func TestGateLatency(t *testing.T) {
 			// +17.6% > 10%, +18.75 points > 10: every metric regressed,
 			// and every sample is separated (p = 2/252).
 			name: "regression", head: latencySlower, thresholds: all,
-			want: map[string]Verdict{"latency_p50": VerdictRegression, "latency_p99": VerdictRegression,
-				"latency_p50_change": VerdictRegression, "latency_p99_change": VerdictRegression},
+			want: map[string]stats.Verdict{"latency_p50": stats.VerdictRegression, "latency_p99": stats.VerdictRegression,
+				"latency_p50_change": stats.VerdictRegression, "latency_p99_change": stats.VerdictRegression},
 			change: map[string]float64{"latency_p50": 100 * (0.625/0.53125 - 1), "latency_p99": 100 * (0.625/0.53125 - 1),
 				"latency_p50_change": 18.75, "latency_p99_change": 18.75},
 		},
@@ -218,7 +219,7 @@ func TestGateLatency(t *testing.T) {
 			// but within it (17.6% < 20%, 18.75 < 20 points).
 			name: "regression within threshold", head: latencySlower,
 			thresholds: map[string]float64{"latency_p99": 20, "latency_p99_change": 20},
-			want:       map[string]Verdict{"latency_p99": VerdictWithin, "latency_p99_change": VerdictWithin},
+			want:       map[string]stats.Verdict{"latency_p99": stats.VerdictWithin, "latency_p99_change": stats.VerdictWithin},
 		},
 		{
 			// +1.47%, with the two samples interleaved (U = 15 of 25):
@@ -226,7 +227,7 @@ func TestGateLatency(t *testing.T) {
 			// 1% threshold.
 			name: "no false alarm", head: latencySame, p: 174.0 / 252,
 			thresholds: map[string]float64{"latency_p50": 1, "latency_p99": 1, "latency_p99_change": 1},
-			want:       map[string]Verdict{"latency_p50": VerdictSame, "latency_p99": VerdictSame, "latency_p99_change": VerdictSame},
+			want:       map[string]stats.Verdict{"latency_p50": stats.VerdictSame, "latency_p99": stats.VerdictSame, "latency_p99_change": stats.VerdictSame},
 			change:     map[string]float64{"latency_p99": 100 * (0.5390625/0.53125 - 1), "latency_p99_change": 1.5625},
 		},
 		{
@@ -234,8 +235,8 @@ func TestGateLatency(t *testing.T) {
 			// the absolute p99 regresses, the change against the
 			// baseline does not move at all.
 			name: "drift", head: latencyDrift, thresholds: all,
-			want: map[string]Verdict{"latency_p99": VerdictRegression, "latency_p50": VerdictRegression,
-				"latency_p99_change": VerdictSame, "latency_p50_change": VerdictSame},
+			want: map[string]stats.Verdict{"latency_p99": stats.VerdictRegression, "latency_p50": stats.VerdictRegression,
+				"latency_p99_change": stats.VerdictSame, "latency_p50_change": stats.VerdictSame},
 			change: map[string]float64{"latency_p99": 25, "latency_p99_change": 0},
 		},
 	} {
@@ -265,7 +266,7 @@ func TestGateLatency(t *testing.T) {
 					t.Errorf("%s: Change() = %v, want %v", metric, got, want)
 				}
 			}
-			if got, want := c.Failed(), tc.want["latency_p99"] == VerdictRegression; got != want {
+			if got, want := c.Failed(), tc.want["latency_p99"] == stats.VerdictRegression; got != want {
 				t.Errorf("Failed() = %v, want %v", got, want)
 			}
 		})
@@ -275,12 +276,12 @@ func TestGateLatency(t *testing.T) {
 	// of it, and the changes in percent.
 	base := latencyResults(latencyBase)
 	for metric, want := range map[string]float64{"latency_p99": 531_250, "latency_p50": 265_625, "latency_p99_change": 6.25, "latency_p50_change": 6.25} {
-		m, ok := GateMeasure(metric)
+		m, ok := results.GateMeasure(metric)
 		if !ok {
 			t.Fatalf("no gate measure %s", metric)
 		}
 		b, _ := base.Sample("v", m)
-		if got := Summarize(b).Median; got != want {
+		if got := stats.Summarize(b).Median; got != want {
 			t.Errorf("base %s median %v, want %v", metric, got, want)
 		}
 		if bl, _ := base.Sample("baseline", m); len(bl) != 0 {
@@ -335,37 +336,6 @@ func TestGateLatencyWithoutFigures(t *testing.T) {
 	}
 }
 
-func TestLatencyGateNames(t *testing.T) {
-	for _, s := range []string{"latency_p50=10", "latency_p99=2.5%", "latency_p50_change=5", "latency_p99_change=5"} {
-		name, pct, err := ParseThreshold(s)
-		if err != nil || !strings.HasPrefix(s, name+"=") || pct <= 0 {
-			t.Errorf("ParseThreshold(%q) = %q, %v, %v", s, name, pct, err)
-		}
-	}
-	if _, _, err := ParseThreshold("latency_p95=10"); err == nil {
-		t.Error("latency_p95 accepted as a gate metric")
-	}
-
-	const redis = "workload:\n  type: redis\n  tests: [get]\ngate:\n  latency_p99: 10\n  latency_p50_change: 3\n"
-	sc, err := ParseScenarioBytes("latency.yaml", []byte(redis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.Gate["latency_p99"] != 10 || sc.Gate["latency_p50_change"] != 3 || len(sc.Gate) != 2 {
-		t.Errorf("gate %v, want latency_p99 10 and latency_p50_change 3", sc.Gate)
-	}
-
-	const syscalls = "workload:\n  type: syscalls\n  mix: getpid\n  count: 1000\ngate:\n  overhead: 5\n  latency_p99: 10\n"
-	_, err = ParseScenarioBytes("latency.yaml", []byte(syscalls))
-	var errs ScenarioErrors
-	if !errors.As(err, &errs) || len(errs) != 1 {
-		t.Fatalf("latency gate on the syscalls workload: err %v, want one scenario error", err)
-	}
-	if e := errs[0]; e.Line != 7 || e.Msg != "gate latency_p99: the syscalls workload reports no latency" || !strings.Contains(e.Hint, "redis") {
-		t.Errorf("error %+v", e)
-	}
-}
-
 // TestGateLatencyFixtures gates latency on the redis fixtures, whose
 // latency follows each run's throughput: head against base (another
 // seed, same code) raises no alarm at 5%; head_slow against head (the
@@ -391,7 +361,7 @@ func TestGateLatencyFixtures(t *testing.T) {
 			continue
 		}
 		rows++
-		if r.Verdict == VerdictRegression {
+		if r.Verdict == stats.VerdictRegression {
 			t.Errorf("A/A: %s %s regressed: %+.2f %s", r.Variant, r.Metric, r.Change(), r.Delta)
 		}
 	}
@@ -424,4 +394,17 @@ func TestGateLatencyFixtures(t *testing.T) {
 			t.Errorf("%s p99 change %+.2f%%, want about +10%%", r.Variant, r.Change())
 		}
 	}
+}
+
+func TestLatencyGateNames(t *testing.T) {
+	for _, s := range []string{"latency_p50=10", "latency_p99=2.5%", "latency_p50_change=5", "latency_p99_change=5"} {
+		name, pct, err := ParseThreshold(s)
+		if err != nil || !strings.HasPrefix(s, name+"=") || pct <= 0 {
+			t.Errorf("ParseThreshold(%q) = %q, %v, %v", s, name, pct, err)
+		}
+	}
+	if _, _, err := ParseThreshold("latency_p95=10"); err == nil {
+		t.Error("latency_p95 accepted as a gate metric")
+	}
+
 }

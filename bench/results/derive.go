@@ -1,4 +1,4 @@
-package bench
+package results
 
 // Derive fills the Derived figures of every run of r from its raw ones.
 // ThroughputChange compares a run with the baseline run of the same round

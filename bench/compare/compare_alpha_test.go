@@ -1,9 +1,11 @@
-package bench
+package compare
 
 import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // Exact two-sided Mann-Whitney p-values, from the null distribution of U
@@ -25,14 +27,14 @@ func TestCompareSamplesAlpha(t *testing.T) {
 		significant      bool
 	}{
 		{0.05, 0.05, true},
-		{0, DefaultAlpha, true}, // 0 means the default, 0.05
+		{0, stats.DefaultAlpha, true}, // 0 means the default, 0.05
 		{0.02, 0.02, true},
 		{p + 1e-9, p + 1e-9, true},
 		{p - 1e-9, p - 1e-9, false},
 		{0.015, 0.015, false},
 		{0.01, 0.01, false},
 	} {
-		d := CompareSamples(base, head, tc.alpha)
+		d := stats.CompareSamples(base, head, tc.alpha)
 		if math.Abs(d.P-p) > 1e-12 {
 			t.Errorf("alpha %v: p = %v, want 4/252 = %v", tc.alpha, d.P, p)
 		}
@@ -48,23 +50,23 @@ func TestCompareSamplesAlpha(t *testing.T) {
 	// A p-value equal to alpha is significant (benchstat's rule, p ≤ α).
 	// The p-value is the test's own, since 4/252 in floating point is not
 	// bit-for-bit what the test's sum gives.
-	d := CompareSamples(base, head, 0.05)
-	if e := CompareSamples(base, head, d.P); !e.Significant {
+	d := stats.CompareSamples(base, head, 0.05)
+	if e := stats.CompareSamples(base, head, d.P); !e.Significant {
 		t.Errorf("p = alpha = %v: not significant", d.P)
 	}
 
 	// 3 vs 3 can reach p = 0.1 and no lower: significant at alpha 0.2,
 	// and then the "cannot detect at 0.05" warning does not apply.
-	d = CompareSamples([]float64{1, 2, 3}, []float64{4, 5, 6}, 0.2)
+	d = stats.CompareSamples([]float64{1, 2, 3}, []float64{4, 5, 6}, 0.2)
 	if math.Abs(d.P-0.1) > 1e-12 || !d.Significant {
 		t.Errorf("3 vs 3 at alpha 0.2: p = %v significant %v, want 0.1, true", d.P, d.Significant)
 	}
-	if slices.Contains(d.Warnings, WarnNoDetect) {
-		t.Errorf("3 vs 3 at alpha 0.2 warns %q", WarnNoDetect)
+	if slices.Contains(d.Warnings, stats.WarnNoDetect) {
+		t.Errorf("3 vs 3 at alpha 0.2 warns %q", stats.WarnNoDetect)
 	}
 	// At 0.05 it cannot be significant, and says why.
-	d = CompareSamples([]float64{1, 2, 3}, []float64{4, 5, 6}, 0.05)
-	if d.Significant || !slices.Contains(d.Warnings, WarnNoDetect) {
+	d = stats.CompareSamples([]float64{1, 2, 3}, []float64{4, 5, 6}, 0.05)
+	if d.Significant || !slices.Contains(d.Warnings, stats.WarnNoDetect) {
 		t.Errorf("3 vs 3 at alpha 0.05: significant %v warnings %q", d.Significant, d.Warnings)
 	}
 }
@@ -86,13 +88,13 @@ func TestCompareAlphaDecidesVerdict(t *testing.T) {
 	head := gateResults(side)
 	for _, tc := range []struct {
 		alpha, wantAlpha float64
-		want             Verdict
+		want             stats.Verdict
 	}{
-		{0, DefaultAlpha, VerdictRegression},
-		{0.05, 0.05, VerdictRegression},
-		{0.02, 0.02, VerdictRegression},
-		{0.015, 0.015, VerdictSame},
-		{0.01, 0.01, VerdictSame},
+		{0, stats.DefaultAlpha, stats.VerdictRegression},
+		{0.05, 0.05, stats.VerdictRegression},
+		{0.02, 0.02, stats.VerdictRegression},
+		{0.015, 0.015, stats.VerdictSame},
+		{0.01, 0.01, stats.VerdictSame},
 	} {
 		c, err := Compare(base, head, CompareOptions{Alpha: tc.alpha, Thresholds: map[string]float64{"overhead": 5}})
 		if err != nil {
@@ -108,7 +110,7 @@ func TestCompareAlphaDecidesVerdict(t *testing.T) {
 		if row.Verdict != tc.want {
 			t.Errorf("alpha %v: verdict %q, want %q", tc.alpha, row.Verdict, tc.want)
 		}
-		if c.Failed() != (tc.want == VerdictRegression) {
+		if c.Failed() != (tc.want == stats.VerdictRegression) {
 			t.Errorf("alpha %v: Failed() = %v", tc.alpha, c.Failed())
 		}
 	}

@@ -1,12 +1,12 @@
-package bench
+package results
 
 import (
 	"math"
 
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
-// The cost anatomy: a ladder of probe variants (see probes.Step and
+// The cost anatomy: a ladder of probe variants (see Step and
 // StepNames), each adding one thing to the one before on every side its
 // mode attaches, so the difference between neighbours is what that thing
 // costs: in kernel ns per syscall (what BPF stats see) and in points of
@@ -35,13 +35,13 @@ type AnatomyCell struct {
 	// round's baseline) summarize its runs; Unseen is the overhead the
 	// programs' run time does not explain (see the unseen_overhead
 	// measure). ok false when the variant has no such figure.
-	NsPerSyscall, Overhead, Unseen Summary
+	NsPerSyscall, Overhead, Unseen stats.Summary
 	HasNs, HasOverhead, HasUnseen  bool
 	// StepNs and StepPoints are what this step adds to the previous step
 	// present in the ladder (medians' difference), with the Mann-Whitney
 	// comparison of the two samples.
 	StepNs, StepPoints   float64
-	NsDelta, PointsDelta *Delta
+	NsDelta, PointsDelta *stats.Delta
 	// From is the step the difference is taken from.
 	From string
 }
@@ -75,10 +75,10 @@ type Anatomy struct {
 
 // ladderVariant finds benchctl's variant of set, mode and step with
 // stats on and toctou none.
-func (r *Results) ladderVariant(set string, mode probes.Mode, step string) (Variant, bool) {
+func (r *Results) ladderVariant(set string, mode Mode, step string) (Variant, bool) {
 	for _, v := range r.Variants {
 		if v.Set == set && v.Mode == mode && v.Step == step && v.Stats && !v.External() && !v.Reserve &&
-			(v.TOCTOU == "" || v.TOCTOU == probes.TOCTOUNone) {
+			(v.TOCTOU == "" || v.TOCTOU == TOCTOUNone) {
 			return v, true
 		}
 	}
@@ -106,8 +106,8 @@ func (r *Results) Anatomies(alpha float64) []Anatomy {
 			if step == "none" {
 				row.EE, row.XO = r.baselineCell(), r.baselineCell()
 			} else {
-				row.EE = r.anatomyCell(set, probes.ModeEnterExit, step)
-				row.XO = r.anatomyCell(set, probes.ModeExitOnly, step)
+				row.EE = r.anatomyCell(set, ModeEnterExit, step)
+				row.XO = r.anatomyCell(set, ModeExitOnly, step)
 			}
 			if row.EE != nil || row.XO != nil {
 				a.Rows = append(a.Rows, row)
@@ -130,7 +130,7 @@ func (r *Results) baselineCell() *AnatomyCell {
 	return nil
 }
 
-func (r *Results) anatomyCell(set string, mode probes.Mode, step string) *AnatomyCell {
+func (r *Results) anatomyCell(set string, mode Mode, step string) *AnatomyCell {
 	v, ok := r.ladderVariant(set, mode, step)
 	if !ok {
 		return nil
@@ -164,7 +164,7 @@ func (r *Results) stepDiffs(rows []AnatomyRow, cell func(AnatomyRow) *AnatomyCel
 				c.StepNs = c.NsPerSyscall.Median - prevNs.NsPerSyscall.Median
 				c.From = prevNsStep
 				if len(prevNs.NsPerSyscall.Values) > 0 {
-					d := CompareSamples(prevNs.NsPerSyscall.Values, c.NsPerSyscall.Values, alpha)
+					d := stats.CompareSamples(prevNs.NsPerSyscall.Values, c.NsPerSyscall.Values, alpha)
 					c.NsDelta = &d
 				}
 			}
@@ -172,7 +172,7 @@ func (r *Results) stepDiffs(rows []AnatomyRow, cell func(AnatomyRow) *AnatomyCel
 				c.StepPoints = c.Overhead.Median - prevPts.Overhead.Median
 				c.From = prevPtsStep
 				if len(prevPts.Overhead.Values) > 0 {
-					d := CompareSamples(prevPts.Overhead.Values, c.Overhead.Values, alpha)
+					d := stats.CompareSamples(prevPts.Overhead.Values, c.Overhead.Values, alpha)
 					c.PointsDelta = &d
 				}
 			}
@@ -189,7 +189,7 @@ func (r *Results) stepDiffs(rows []AnatomyRow, cell func(AnatomyRow) *AnatomyCel
 // anatomyLimit compares the full modes of rows with enter_exit's exit
 // side alone; nil without an exit_side variant.
 func (r *Results) anatomyLimit(set string, rows []AnatomyRow) *AnatomyLimit {
-	es := r.anatomyCell(set, probes.ModeEnterExit, string(probes.StepExitSide))
+	es := r.anatomyCell(set, ModeEnterExit, string(StepExitSide))
 	var ee, xo *AnatomyCell
 	for _, row := range rows {
 		if row.Step == "" {
@@ -278,7 +278,7 @@ func (r *Results) ReserveComparisons(alpha float64) []OptionComparison {
 				if len(a) == 0 || len(b) == 0 {
 					continue
 				}
-				oc.Deltas = append(oc.Deltas, MeasureDelta{Measure: m, Delta: CompareSamples(a, b, alpha)})
+				oc.Deltas = append(oc.Deltas, MeasureDelta{Measure: m, Delta: stats.CompareSamples(a, b, alpha)})
 			}
 			out = append(out, oc)
 			break

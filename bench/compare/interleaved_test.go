@@ -1,9 +1,11 @@
-package bench
+package compare
 
 import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // TestSplitTracers: one file with two tracers measured in the same rounds
@@ -11,25 +13,25 @@ import (
 // renamed alike, so Compare matches ee/base with ee/head; a tracer that
 // is not in the file is an error naming the ones that are.
 func TestSplitTracers(t *testing.T) {
-	r := &Results{Schema: SchemaVersion, Scenario: ScenarioInfo{Name: "gate"}}
-	r.Variants = []Variant{
+	r := &results.Results{Schema: results.SchemaVersion, Scenario: results.ScenarioInfo{Name: "gate"}}
+	r.Variants = []results.Variant{
 		{Name: "baseline", Mode: "none", Baseline: true, Stats: true},
 		{Name: "ee/enter_exit", Mode: "enter_exit", Set: "ee", Stats: true},
-		{Name: "ee/base", Mode: ModeExternal, Tracer: "base", Set: "ee", Stats: true},
-		{Name: "ee/head", Mode: ModeExternal, Tracer: "head", Set: "ee", Stats: true},
-		{Name: "ee/base_nostats", Mode: ModeExternal, Tracer: "base", Set: "ee"},
-		{Name: "ee/head_nostats", Mode: ModeExternal, Tracer: "head", Set: "ee"},
+		{Name: "ee/base", Mode: results.ModeExternal, Tracer: "base", Set: "ee", Stats: true},
+		{Name: "ee/head", Mode: results.ModeExternal, Tracer: "head", Set: "ee", Stats: true},
+		{Name: "ee/base_nostats", Mode: results.ModeExternal, Tracer: "base", Set: "ee"},
+		{Name: "ee/head_nostats", Mode: results.ModeExternal, Tracer: "head", Set: "ee"},
 	}
 	for round := range 2 {
 		for _, v := range r.Variants {
-			r.Runs = append(r.Runs, Run{Variant: v.Name, Round: round})
+			r.Runs = append(r.Runs, results.Run{Variant: v.Name, Round: round})
 		}
 	}
 	base, head, err := SplitTracers(r, "base", "head")
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := func(rs *Results) (vs, runs []string) {
+	names := func(rs *results.Results) (vs, runs []string) {
 		for _, v := range rs.Variants {
 			vs = append(vs, v.Name)
 		}
@@ -39,7 +41,7 @@ func TestSplitTracers(t *testing.T) {
 		return vs, runs
 	}
 	want := []string{"baseline", "ee/tracer", "ee/tracer_nostats"}
-	for side, rs := range map[string]*Results{"base": base, "head": head} {
+	for side, rs := range map[string]*results.Results{"base": base, "head": head} {
 		vs, runs := names(rs)
 		if !slices.Equal(vs, want) {
 			t.Errorf("%s variants %v, want %v", side, vs, want)

@@ -1,11 +1,8 @@
-package bench
+package results
 
 import (
 	"slices"
 	"testing"
-
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
 )
 
 // TestMeasureValues pins how each per-run figure is read from a run, and
@@ -13,21 +10,21 @@ import (
 // (drop ratio 0.012 → 1.2%, 0.5 CPU seconds → 5e8 ns, a change of −0.25
 // → −25%).
 func TestMeasureValues(t *testing.T) {
-	own := Variant{Name: "v", Mode: probes.ModeExitOnly, Stats: true}
-	nostats := Variant{Name: "v_nostats", Mode: probes.ModeExitOnly}
-	base := Variant{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true}
+	own := Variant{Name: "v", Mode: ModeExitOnly, Stats: true}
+	nostats := Variant{Name: "v_nostats", Mode: ModeExitOnly}
+	base := Variant{Name: "baseline", Mode: ModeNone, Stats: true, Baseline: true}
 	ext := Variant{Name: "t", Mode: ModeExternal, Tracer: "t", Stats: true}
 	change := -0.25
 	run := Run{
-		User:     probes.ConsumerStats{Events: 10, Bytes: 500, CPUSeconds: 0.5},
-		Kernel:   probes.Counters{Attempted: 1000, DropsFull: 12},
-		Workload: workloads.Result{Throughput: 300},
+		User:     ConsumerStats{Events: 10, Bytes: 500, CPUSeconds: 0.5},
+		Kernel:   Counters{Attempted: 1000, DropsFull: 12},
+		Workload: Result{Throughput: 300},
 		Derived:  Derived{Syscalls: 1000, DropRatio: 0.012, AvgEventSize: 50, ThroughputChange: &change},
 	}
 	noEvents := run
-	noEvents.User = probes.ConsumerStats{}
+	noEvents.User = ConsumerStats{}
 	noEvents.Derived.Syscalls = 0
-	noEvents.Workload = workloads.Result{}
+	noEvents.Workload = Result{}
 	withTracer := run
 	withTracer.Tracer = &TracerStats{CPUSeconds: 2, PeakMemoryBytes: 4096, BPFMemoryBytes: 8192,
 		Counters: map[string]float64{"events": 10, "bytes": 500, "drops": 12, "kernel_events": 1000}}
@@ -98,20 +95,20 @@ func TestMeasureValues(t *testing.T) {
 // the pair's deltas; the unit is the first one a run recorded.
 func TestComparePairsSkipsMissing(t *testing.T) {
 	r := &Results{Variants: []Variant{
-		{Name: "s/enter_exit", Mode: probes.ModeEnterExit, Set: "s", Stats: true},
-		{Name: "s/exit_only", Mode: probes.ModeExitOnly, Set: "s", Stats: true},
+		{Name: "s/enter_exit", Mode: ModeEnterExit, Set: "s", Stats: true},
+		{Name: "s/exit_only", Mode: ModeExitOnly, Set: "s", Stats: true},
 	}}
-	exit := []probes.ProgramStats{{Name: "sys_exit", Role: probes.RoleExit, RunCount: 100, RunTimeNs: 5000}}
+	exit := []ProgramStats{{Name: "sys_exit", Role: RoleExit, RunCount: 100, RunTimeNs: 5000}}
 	for round := range 2 {
 		unit := "ops/s"
 		if round == 0 {
 			unit = ""
 		}
 		r.Runs = append(r.Runs,
-			Run{Variant: "s/enter_exit", Round: round, Programs: exit, User: probes.ConsumerStats{Events: 200, Bytes: 9000},
-				Workload: workloads.Result{Throughput: 100, Unit: unit}},
+			Run{Variant: "s/enter_exit", Round: round, Programs: exit, User: ConsumerStats{Events: 200, Bytes: 9000},
+				Workload: Result{Throughput: 100, Unit: unit}},
 			// no throughput on the exit_only side
-			Run{Variant: "s/exit_only", Round: round, Programs: exit, User: probes.ConsumerStats{Events: 100, Bytes: 8000}},
+			Run{Variant: "s/exit_only", Round: round, Programs: exit, User: ConsumerStats{Events: 100, Bytes: 8000}},
 		)
 	}
 	Derive(r)
@@ -131,9 +128,13 @@ func TestComparePairsSkipsMissing(t *testing.T) {
 	}
 }
 
-func TestAppendOnce(t *testing.T) {
-	got := appendOnce(appendOnce(appendOnce(nil, "a"), "b"), "a")
-	if !slices.Equal(got, []string{"a", "b"}) {
-		t.Errorf("appendOnce: %q, want [a b]", got)
+func TestProgramRole(t *testing.T) {
+	for name, want := range map[string]string{
+		"sys_enter": RoleEnter, "floor_enter": RoleEnter, "sys_exit": RoleExit, "floor_exit": RoleExit,
+		"toctou_openat": RoleOther, "sys_exit_openat": RoleOther,
+	} {
+		if got := ProgramRole(name); got != want {
+			t.Errorf("ProgramRole(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -1,9 +1,11 @@
-package bench
+package compare
 
 import (
 	"math"
 	"testing"
 
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -20,26 +22,26 @@ type gateSide struct {
 
 // gateResults builds a results file of scenario "gate" with a baseline
 // and one exit_only variant "v", then derives it as ReadResults does.
-func gateResults(s gateSide) *Results {
-	r := &Results{
-		Schema:   SchemaVersion,
-		Scenario: ScenarioInfo{Name: "gate"},
+func gateResults(s gateSide) *results.Results {
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: results.ScenarioInfo{Name: "gate"},
 		Complete: true,
-		Variants: []Variant{
+		Variants: []results.Variant{
 			{Name: "baseline", Mode: probes.ModeNone, Stats: true, Baseline: true},
 			{Name: "v", Mode: probes.ModeExitOnly, Stats: true, Syscalls: []string{"getpid"}},
 		},
 	}
 	for round, tp := range s.throughput {
 		r.Runs = append(r.Runs,
-			Run{Variant: "baseline", Round: round, Workload: workloads.Result{Throughput: 1024}},
-			Run{Variant: "v", Round: round, Workload: workloads.Result{Throughput: tp},
+			results.Run{Variant: "baseline", Round: round, Workload: workloads.Result{Throughput: 1024}},
+			results.Run{Variant: "v", Round: round, Workload: workloads.Result{Throughput: tp},
 				Programs: []probes.ProgramStats{{Name: "sys_exit", Role: probes.RoleExit, RunCount: 1000, RunTimeNs: 1000 * s.nsPerCall[round]}},
 				Kernel:   probes.Counters{Attempted: 1000, DropsFull: s.drops[round]},
 				User:     probes.ConsumerStats{Events: 1000 - s.drops[round]}},
 		)
 	}
-	Derive(r)
+	results.Derive(r)
 	return r
 }
 
@@ -104,13 +106,13 @@ func TestGatePercentagePoints(t *testing.T) {
 		{"drop_ratio", 1.2, 2.2},
 		{"ns_per_syscall", 52, 62},
 	} {
-		m, _ := GateMeasure(tc.metric)
+		m, _ := results.GateMeasure(tc.metric)
 		b, _ := base.Sample("v", m)
 		h, _ := head.Sample("v", m)
-		if got := Summarize(b).Median; math.Abs(got-tc.base) > 1e-12 {
+		if got := stats.Summarize(b).Median; math.Abs(got-tc.base) > 1e-12 {
 			t.Errorf("base %s median %v, want %v", tc.metric, got, tc.base)
 		}
-		if got := Summarize(h).Median; math.Abs(got-tc.head) > 1e-12 {
+		if got := stats.Summarize(h).Median; math.Abs(got-tc.head) > 1e-12 {
 			t.Errorf("head %s median %v, want %v", tc.metric, got, tc.head)
 		}
 	}
@@ -118,7 +120,7 @@ func TestGatePercentagePoints(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		thresholds map[string]float64
-		want       map[string]Verdict
+		want       map[string]stats.Verdict
 	}{
 		{
 			// 6.25 points < 7: within. Gated as a percent (+103%) it
@@ -126,19 +128,19 @@ func TestGatePercentagePoints(t *testing.T) {
 			// be). +19.2% > 15%: regression (10 "points" would not be).
 			name:       "points below threshold",
 			thresholds: map[string]float64{"overhead": 7, "drop_ratio": 2, "ns_per_syscall": 15},
-			want:       map[string]Verdict{"overhead": VerdictWithin, "drop_ratio": VerdictWithin, "ns_per_syscall": VerdictRegression},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictWithin, "drop_ratio": stats.VerdictWithin, "ns_per_syscall": stats.VerdictRegression},
 		},
 		{
 			// A change equal to its threshold is not beyond it.
 			name:       "change equal to threshold",
 			thresholds: map[string]float64{"overhead": 6.25, "drop_ratio": 5, "ns_per_syscall": 25},
-			want:       map[string]Verdict{"overhead": VerdictWithin, "drop_ratio": VerdictWithin, "ns_per_syscall": VerdictWithin},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictWithin, "drop_ratio": stats.VerdictWithin, "ns_per_syscall": stats.VerdictWithin},
 		},
 		{
 			// 6.25 > 6 and 1.0 > 0.9 points: regressions; +19.2% < 20%.
 			name:       "points above threshold",
 			thresholds: map[string]float64{"overhead": 6, "drop_ratio": 0.9, "ns_per_syscall": 20},
-			want:       map[string]Verdict{"overhead": VerdictRegression, "drop_ratio": VerdictRegression, "ns_per_syscall": VerdictWithin},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictRegression, "drop_ratio": stats.VerdictRegression, "ns_per_syscall": stats.VerdictWithin},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,7 +195,7 @@ func TestGatePercentagePoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, metric := range []string{"overhead", "drop_ratio", "ns_per_syscall"} {
-		if row := gateRow(t, c, metric); row.Verdict != VerdictImprovement {
+		if row := gateRow(t, c, metric); row.Verdict != stats.VerdictImprovement {
 			t.Errorf("head → base %s: change %v: %q, want improvement", metric, row.Change(), row.Verdict)
 		}
 	}
@@ -205,7 +207,7 @@ func TestGatePercentagePoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row := gateRow(t, c, "overhead"); row.Verdict != VerdictWithin || row.Change() != -6.25 {
+	if row := gateRow(t, c, "overhead"); row.Verdict != stats.VerdictWithin || row.Change() != -6.25 {
 		t.Errorf("head → base overhead at threshold 6.25: change %v: %q, want -6.25, within threshold", row.Change(), row.Verdict)
 	}
 }

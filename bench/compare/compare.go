@@ -1,4 +1,4 @@
-package bench
+package compare
 
 import (
 	"errors"
@@ -7,27 +7,15 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // ErrIncomparable is returned (wrapped, with the reason) when two results
 // files cannot be compared: another scenario, an unknown schema version,
 // variants missing on one side.
 var ErrIncomparable = errors.New("results cannot be compared")
-
-// Verdict is the outcome of one gated metric of one variant.
-type Verdict string
-
-// Verdicts. Every gate metric is lower-is-better.
-const (
-	// VerdictRegression: significant and worse by more than the threshold.
-	VerdictRegression Verdict = "regression"
-	// VerdictImprovement: significant and better by more than the threshold.
-	VerdictImprovement Verdict = "improvement"
-	// VerdictWithin: significant but within the threshold either way.
-	VerdictWithin Verdict = "within threshold"
-	// VerdictSame: no significant change (p > alpha), printed as "~".
-	VerdictSame Verdict = "~"
-)
 
 // CompareOptions tune Compare.
 type CompareOptions struct {
@@ -40,8 +28,8 @@ type CompareOptions struct {
 
 // Side describes one of the two compared files.
 type Side struct {
-	Scenario    ScenarioInfo
-	Environment Environment
+	Scenario    results.ScenarioInfo
+	Environment results.Environment
 	Complete    bool
 	Reason      string
 	// Runs is the number of measured runs in the file; Flagged how many
@@ -54,10 +42,10 @@ type Side struct {
 type GateRow struct {
 	Variant   string
 	Metric    string // a GateMetrics name
-	Measure   Measure
+	Measure   results.Measure
 	Threshold float64 // percent
-	Delta
-	Verdict Verdict
+	stats.Delta
+	Verdict stats.Verdict
 	// Noise is set when either sample holds values of runs flagged as
 	// noisy (see applyNoise).
 	Noise *RowNoise
@@ -67,7 +55,7 @@ type GateRow struct {
 // (overhead, drop_ratio): its change and threshold are then percentage
 // points, head − base, since a relative change of a figure near zero is
 // noise (an overhead of 1% becoming 2% would be +100%).
-func (r GateRow) InPoints() bool { return r.Measure.Kind == KindPercent }
+func (r GateRow) InPoints() bool { return r.Measure.Kind == results.KindPercent }
 
 // Change is the change the verdict judges: percentage points (InPoints)
 // or the percent change of the median.
@@ -97,10 +85,10 @@ func (c *Comparison) Metrics() []string {
 }
 
 // Regressions returns the rows whose verdict is a regression.
-func (c *Comparison) Regressions() []GateRow { return c.rowsWith(VerdictRegression) }
+func (c *Comparison) Regressions() []GateRow { return c.rowsWith(stats.VerdictRegression) }
 
 // rowsWith returns the rows whose verdict is v.
-func (c *Comparison) rowsWith(v Verdict) []GateRow {
+func (c *Comparison) rowsWith(v stats.Verdict) []GateRow {
 	var out []GateRow
 	for _, row := range c.Rows {
 		if row.Verdict == v {
@@ -123,16 +111,16 @@ func incomparable(format string, args ...any) error {
 // threshold. It fails, wrapping ErrIncomparable, when the files come from
 // different scenarios or schema versions or their variants differ, and on
 // an unknown metric name in the thresholds.
-func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
+func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, error) {
 	for _, f := range []struct {
 		side string
-		r    *Results
+		r    *results.Results
 	}{{"base", base}, {"head", head}} {
 		if f.r == nil {
 			return nil, incomparable("no %s results", f.side)
 		}
-		if f.r.Schema != SchemaVersion {
-			return nil, fmt.Errorf("%w: %s: %w %d (this benchctl reads %d)", ErrIncomparable, f.side, ErrSchema, f.r.Schema, SchemaVersion)
+		if f.r.Schema != results.SchemaVersion {
+			return nil, fmt.Errorf("%w: %s: %w %d (this benchctl reads %d)", ErrIncomparable, f.side, results.ErrSchema, f.r.Schema, results.SchemaVersion)
 		}
 	}
 	if base.Scenario.Name != head.Scenario.Name {
@@ -140,7 +128,7 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 	}
 	alpha := opts.Alpha
 	if alpha <= 0 {
-		alpha = DefaultAlpha
+		alpha = stats.DefaultAlpha
 	}
 	thresholds, err := Thresholds(base.Scenario.Gate, opts.Thresholds)
 	if err != nil {
@@ -158,7 +146,7 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 	}
 	for _, r := range []struct {
 		side string
-		r    *Results
+		r    *results.Results
 	}{{"base", base}, {"head", head}} {
 		for _, v := range r.r.Variants {
 			if len(r.r.RunsOf(v.Name)) == 0 {
@@ -171,7 +159,7 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
 		for _, metric := range metrics {
-			m, _ := GateMeasure(metric)
+			m, _ := results.GateMeasure(metric)
 			b, _ := base.Sample(v.Name, m)
 			h, _ := head.Sample(v.Name, m)
 			switch {
@@ -186,8 +174,8 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 				continue
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
-			row.Delta = CompareSamples(b, h, alpha)
-			row.Verdict = verdict(row.Significant, row.Change(), row.Threshold)
+			row.Delta = stats.CompareSamples(b, h, alpha)
+			row.Verdict = stats.Decide(row.Significant, row.Change(), row.Threshold)
 			applyNoise(&row, base, head, alpha)
 			c.Rows = append(c.Rows, row)
 		}
@@ -204,33 +192,21 @@ func Compare(base, head *Results, opts CompareOptions) (*Comparison, error) {
 	return c, nil
 }
 
-func verdict(significant bool, change, threshold float64) Verdict {
-	switch {
-	case !significant:
-		return VerdictSame
-	case change > threshold:
-		return VerdictRegression
-	case change < -threshold:
-		return VerdictImprovement
-	}
-	return VerdictWithin
-}
-
-func side(r *Results) Side {
+func side(r *results.Results) Side {
 	return Side{
 		Scenario:    r.Scenario,
 		Environment: r.Environment,
 		Complete:    r.Complete,
 		Reason:      r.Reason,
 		Runs:        len(r.Measured()),
-		Flagged:     r.flaggedCount(),
+		Flagged:     r.FlaggedCount(),
 	}
 }
 
-func missingVariants(base, head *Results) string {
+func missingVariants(base, head *results.Results) string {
 	var msgs []string
 	for _, pair := range []struct {
-		from, to   *Results
+		from, to   *results.Results
 		fromN, toN string
 	}{{base, head, "base", "head"}, {head, base, "head", "base"}} {
 		var names []string
@@ -246,11 +222,11 @@ func missingVariants(base, head *Results) string {
 	return strings.Join(msgs, "; ")
 }
 
-func compareWarnings(base, head *Results) []string {
+func compareWarnings(base, head *results.Results) []string {
 	var w []string
 	for _, f := range []struct {
 		side string
-		r    *Results
+		r    *results.Results
 	}{{"base", base}, {"head", head}} {
 		if !f.r.Complete {
 			reason := f.r.Reason
@@ -284,7 +260,7 @@ func compareWarnings(base, head *Results) []string {
 	return w
 }
 
-func variantDiff(a, b Variant) string {
+func variantDiff(a, b results.Variant) string {
 	var d []string
 	add := func(what string, x, y any) {
 		if fmt.Sprint(x) != fmt.Sprint(y) {

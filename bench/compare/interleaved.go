@@ -1,9 +1,11 @@
-package bench
+package compare
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // SplitTracers turns one results file, whose scenario measured two
@@ -13,7 +15,7 @@ import (
 // each renamed "<set>/tracer" (plus "_nostats"), both with the baselines
 // they share. Drift of the machine then lands on both sides alike, which
 // it does not when base and head are measured one after the other.
-func SplitTracers(r *Results, base, head string) (*Results, *Results, error) {
+func SplitTracers(r *results.Results, base, head string) (*results.Results, *results.Results, error) {
 	if base == head {
 		return nil, nil, fmt.Errorf("%w: base and head are the same tracer %q", ErrIncomparable, base)
 	}
@@ -28,12 +30,12 @@ func SplitTracers(r *Results, base, head string) (*Results, *Results, error) {
 			return nil, nil, fmt.Errorf("%w: no tracer %q in %s (tracers: %s)", ErrIncomparable, name, r.Scenario.Name, strings.Join(tracers, ", "))
 		}
 	}
-	return r.tracerSide(base), r.tracerSide(head), nil
+	return tracerSide(r, base), tracerSide(r, head), nil
 }
 
 // tracerSide is r with the baselines and the variants of tracer name,
 // renamed "<set>/tracer".
-func (r *Results) tracerSide(name string) *Results {
+func tracerSide(r *results.Results, name string) *results.Results {
 	out := *r
 	out.Variants, out.Runs = nil, nil
 	rename := map[string]string{}
@@ -44,7 +46,7 @@ func (r *Results) tracerSide(name string) *Results {
 		case v.External() && v.Tracer == name:
 			n := v.Set + "/tracer"
 			if !v.Stats {
-				n += NoStatsSuffix
+				n += results.NoStatsSuffix
 			}
 			rename[v.Name] = n
 			v.Name = n

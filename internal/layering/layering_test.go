@@ -1,0 +1,60 @@
+package layering
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/benchctl/benchctl/"
+
+// allowed lists, for each package under rule, the project packages it may
+// import directly or indirectly; nil means none. Every arrow points down
+// the data flow: statistics, then the results file, then what reads it.
+var allowed = map[string][]string{
+	"bench/stats":   nil,
+	"bench/results": {"bench/stats"},
+	"bench/compare": {"bench/stats", "bench/results"},
+	"reports":       {"bench/stats", "bench/results", "bench/compare"},
+}
+
+// deps returns the dependencies of every package of the module, from go list.
+func deps(t *testing.T) map[string][]string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH: cannot list the packages' dependencies")
+	}
+	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		m[strings.TrimPrefix(f[0], module)] = f[1:]
+	}
+	return m
+}
+
+func TestImportRules(t *testing.T) {
+	all := deps(t)
+	for pkg, may := range allowed {
+		ds, ok := all[pkg]
+		if !ok {
+			t.Errorf("package %s not found", pkg)
+			continue
+		}
+		for _, d := range ds {
+			if strings.HasPrefix(d, "github.com/cilium/ebpf") {
+				t.Errorf("%s links %s: what reads results files must not link a BPF library", pkg, d)
+			}
+			if p, own := strings.CutPrefix(d, module); own && !slices.Contains(may, p) {
+				t.Errorf("%s depends on %s; it may depend only on %v", pkg, p, may)
+			}
+		}
+	}
+}
