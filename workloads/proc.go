@@ -31,34 +31,18 @@ type child struct {
 	exited  time.Time // when the leader was reaped
 }
 
-// startChild starts cmd in its own process group with Pdeathsig SIGKILL.
-//
-// The parent death signal fires when the thread that forked the child
-// exits, not the process, so the child is forked from a goroutine locked
-// to its OS thread that stays alive (blocked in wait4) for the child's
-// whole life: Go never ends that thread while the goroutine holds it.
+// startChild starts cmd in its own process group with Pdeathsig SIGKILL,
+// as startLocked does.
 //
 // cmd.Stdout and cmd.Stderr, when set, are fed through pipes that this
 // function owns, so that waiting returns as soon as the child exits even
 // if a grandchild keeps the pipe open. When the leader exits, whatever is
 // left of its process group is killed, then the output is drained.
 func startChild(cmd *exec.Cmd) (*child, error) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pgid = 0
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-
 	var (
-		readers    []*os.File // parent ends, read by copy goroutines
-		childEnds  []*os.File // child ends, closed in the parent after Start
-		writers    []io.Writer
-		closeFiles = func(fs []*os.File) {
-			for _, f := range fs {
-				_ = f.Close()
-			}
-		}
+		readers   []*os.File // parent ends, read by copy goroutines
+		childEnds []*os.File // child ends, closed in the parent after Start
+		writers   []io.Writer
 	)
 	attach := func(w io.Writer) (*os.File, error) {
 		r, cw, err := os.Pipe()
@@ -93,20 +77,9 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 	}
 
 	c := &child{done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-
-		err := cmd.Start()
-		closeFiles(childEnds)
-		if err != nil {
-			closeFiles(readers)
-			started <- err
-			return
-		}
+	var copiers sync.WaitGroup
+	started := func() {
 		c.pid = cmd.Process.Pid
-		var copiers sync.WaitGroup
 		for i, r := range readers {
 			copiers.Add(1)
 			go func(r *os.File, w io.Writer) {
@@ -114,9 +87,9 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 				_, _ = io.Copy(w, r)
 			}(r, writers[i])
 		}
-		started <- nil
-
-		c.waitErr = cmd.Wait()
+	}
+	reaped := func(waitErr error) {
+		c.waitErr = waitErr
 		c.exited = time.Now()
 		// Sweep what is left of the group (background grandchildren).
 		// The group id cannot be reused while any member is alive.
@@ -131,11 +104,57 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 		closeFiles(readers) // unblocks copiers still reading
 		<-drained
 		close(c.done)
-	}()
-	if err := <-started; err != nil {
+	}
+	if err := startLocked(cmd, childEnds, started, reaped); err != nil {
+		closeFiles(readers)
 		return nil, err
 	}
 	return c, nil
+}
+
+// startLocked starts cmd in its own process group (Setpgid) with SIGKILL
+// as its parent death signal (Pdeathsig), and waits for it.
+//
+// The parent death signal fires when the thread that forked the child
+// exits, not the process, so the child is forked from a goroutine locked
+// to its OS thread that stays alive (blocked in wait4) for the child's
+// whole life: Go never ends that thread while the goroutine holds it.
+//
+// childEnds, the parent's copies of files given to the child, are closed
+// once cmd.Start returns. When the child has started, started runs before
+// startLocked returns, and reaped runs on the locked goroutine with
+// cmd.Wait's error as soon as the child is reaped. Otherwise startLocked
+// returns cmd.Start's error and runs neither.
+func startLocked(cmd *exec.Cmd, childEnds []*os.File, started func(), reaped func(waitErr error)) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pgid = 0
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+
+		err := cmd.Start()
+		closeFiles(childEnds)
+		if err != nil {
+			errc <- err
+			return
+		}
+		started()
+		errc <- nil
+		reaped(cmd.Wait())
+	}()
+	return <-errc
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		_ = f.Close()
+	}
 }
 
 // kill sends SIGKILL to the child's whole process group, unless the child

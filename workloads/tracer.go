@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,8 +185,6 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		UseCgroupFD: true,
 		CgroupFD:    cg.FD(),
-		Setpgid:     true,
-		Pdeathsig:   syscall.SIGKILL,
 	}
 	if err := t.start(cmd, w); err != nil {
 		_ = cg.Close()
@@ -203,13 +200,10 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	return t, nil
 }
 
-// start starts cmd with its stdout and stderr on one pseudo-terminal (or
-// one pipe when no pseudo-terminal can be had) copied to w.
-//
-// As in startChild, the child is forked from a goroutine locked to its OS
-// thread that stays alive, blocked in wait4, for the child's whole life,
-// since the parent death signal fires when the forking thread exits.
-// startChild is not used because it always feeds output through pipes.
+// start starts cmd with startLocked (own process group, parent death
+// signal), its stdout and stderr on one pseudo-terminal (or one pipe when
+// no pseudo-terminal can be had) copied to w. startChild is not used
+// because it always feeds output through pipes.
 func (t *Tracer) start(cmd *exec.Cmd, w io.Writer) error {
 	r, childEnd, err := openPty()
 	if err != nil {
@@ -219,29 +213,18 @@ func (t *Tracer) start(cmd *exec.Cmd, w io.Writer) error {
 	}
 	cmd.Stdout, cmd.Stderr = childEnd, childEnd
 
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-
-		err := cmd.Start()
-		_ = childEnd.Close()
-		if err != nil {
-			_ = r.Close()
-			started <- err
-			return
-		}
+	copied := make(chan struct{})
+	started := func() {
 		t.pid = cmd.Process.Pid
-		copied := make(chan struct{})
 		go func() {
 			defer close(copied)
 			// A pseudo-terminal's reader gets EIO once every writer is
 			// closed: that is its end of file.
 			_, _ = io.Copy(w, r)
 		}()
-		started <- nil
-
-		t.waitErr = cmd.Wait()
+	}
+	reaped := func(waitErr error) {
+		t.waitErr = waitErr
 		close(t.reaped)
 
 		// The leader's children may still print (a shell's tracer
@@ -261,8 +244,12 @@ func (t *Tracer) start(cmd *exec.Cmd, w io.Writer) error {
 		_ = r.Close() // unblocks the copier if still reading
 		<-copied
 		close(t.done)
-	}()
-	return <-started
+	}
+	if err := startLocked(cmd, []*os.File{childEnd}, started, reaped); err != nil {
+		_ = r.Close()
+		return err
+	}
+	return nil
 }
 
 // openPty opens a pseudo-terminal pair: the reader (master) for benchctl
