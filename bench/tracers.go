@@ -17,12 +17,6 @@ import (
 	"github.com/benchctl/benchctl/workloads"
 )
 
-// Defaults of a tracer's ready and stop settings.
-const (
-	DefaultTracerReadyTimeout = 30 * time.Second
-	DefaultTracerStopGrace    = 10 * time.Second
-)
-
 // TracerSpec is one external tracer of a scenario's `tracers` section: a
 // program that loads its own BPF programs (Falco's scap-open, bpftrace,
 // Tetragon, ...). Every set it has arguments for becomes a variant of
@@ -116,9 +110,9 @@ func (p *parser) tracers(n *yaml.Node, s *Scenario) {
 		t := TracerSpec{
 			Name: f.key, Family: f.key, Line: f.kn.Line,
 			SetArgs:      map[string][]string{},
-			ReadyTimeout: DefaultTracerReadyTimeout,
+			ReadyTimeout: workloads.DefaultReadyTimeout,
 			StopSignal:   syscall.SIGINT,
-			StopGrace:    DefaultTracerStopGrace,
+			StopGrace:    workloads.DefaultStopGrace,
 		}
 		p.tracer(f, &t, s)
 		s.Tracers = append(s.Tracers, t)
