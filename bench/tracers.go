@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -87,12 +87,6 @@ func (s *Scenario) MissingTracers() []string {
 }
 
 var tracerKeys = []string{"family", "design", "argv", "env", "shell", "sets", "ready", "stop", "counters"}
-
-var signalNames = map[string]syscall.Signal{
-	"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM, "SIGHUP": syscall.SIGHUP,
-	"SIGQUIT": syscall.SIGQUIT, "SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2,
-	"SIGKILL": syscall.SIGKILL,
-}
 
 func (p *parser) tracers(n *yaml.Node, s *Scenario) {
 	_, order, ok := p.fields(n, "tracers", nil)
@@ -226,10 +220,14 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 					if !strings.HasPrefix(name, "SIG") {
 						name = "SIG" + name
 					}
-					if sig, ok := signalNames[name]; ok {
+					if sig := unix.SignalNum(name); sig != 0 {
 						t.StopSignal = sig
 					} else {
-						p.errorf(h.v, suggestHint(name, slices.Sorted(maps.Keys(signalNames))), "%s: unknown stop signal %q", what, v)
+						var names []string
+						for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
+							names = append(names, unix.SignalName(sig))
+						}
+						p.errorf(h.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
 					}
 				}
 			}
