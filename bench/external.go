@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -152,10 +154,8 @@ func describeTracerExit(e workloads.TracerExit) string {
 
 // StopSignalName names the tracer's stop signal, e.g. "SIGINT".
 func (t TracerSpec) StopSignalName() string {
-	for name, sig := range signalNames {
-		if sig == t.StopSignal {
-			return name
-		}
+	if name := unix.SignalName(t.StopSignal); name != "" {
+		return name
 	}
 	return t.StopSignal.String()
 }

@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -317,9 +315,8 @@ func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, erro
 		TOCTOU:      []probes.TOCTOU{probes.TOCTOUNone},
 		lines:       map[string]int{},
 	}
-	root := p.document(data)
-	if root != nil {
-		p.scenario(root, s)
+	if root := p.document(data); root != nil {
+		p.scenario(field{v: root, what: "scenario"}, s)
 	}
 	if len(p.errs) == 0 {
 		p.check(s)
@@ -331,636 +328,346 @@ func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, erro
 	return s, nil
 }
 
-// parser walks the YAML node tree and collects errors with positions.
-type parser struct {
-	file string
-	errs ScenarioErrors
-	vars map[string]string
-}
-
-func (p *parser) errAt(line int, hint, format string, args ...any) {
-	p.errs = append(p.errs, &ScenarioError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
-}
-
-func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	p.errAt(line, hint, format, args...)
-}
-
-func (p *parser) document(data []byte) *yaml.Node {
-	if len(bytes.TrimSpace(data)) == 0 {
-		p.errAt(1, "a scenario needs at least a workload section", "empty scenario file")
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		p.errAt(1, "a scenario is a mapping of keys such as workload, sets and modes", "empty scenario file")
-		return nil
-	} else if err != nil {
-		p.yamlError(err)
-		return nil
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.errorf(&extra, "put the whole scenario in one document, without a second ---", "more than one YAML document")
-		return nil
-	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
-		return nil
-	}
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return deref(doc.Content[0])
-	}
-	p.errAt(1, "a scenario is a mapping of keys such as workload, sets and modes", "empty scenario file")
-	return nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (p *parser) yamlError(err error) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.errAt(line, "check the indentation and quoting around this line", "invalid YAML: %s", m[2])
-		return
-	}
-	p.errAt(0, "check the file is YAML", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// field is one key/value pair of a mapping.
-type field struct {
-	key   string
-	kn, v *yaml.Node
-}
-
-// fields checks n is a mapping whose keys are all in known and returns
-// them by name. Unknown and duplicate keys are errors.
-func (p *parser) fields(n *yaml.Node, what string, known []string) (map[string]field, []field, bool) {
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "write it as `key: value` lines indented under it", "%s must be a mapping, not %s", what, kindName(n))
-		return nil, nil, false
-	}
-	out := map[string]field{}
-	var order []field
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := deref(n.Content[i]), deref(n.Content[i+1])
-		if kn.Kind != yaml.ScalarNode {
-			p.errorf(kn, "keys are plain words", "%s has a key that is not a scalar", what)
-			continue
-		}
-		key := kn.Value
-		if kn.Tag == "!!merge" {
-			p.errorf(kn, "spell the keys out instead of merging with <<", "merge keys are not supported in %s", what)
-			continue
-		}
-		if prev, dup := out[key]; dup {
-			p.errorf(kn, fmt.Sprintf("the first one is on line %d; remove one", prev.kn.Line), "%s: key %q given twice", what, key)
-			continue
-		}
-		if known != nil && !slices.Contains(known, key) {
-			p.errorf(kn, suggestHint(key, known), "%s: unknown key %q", what, key)
-			continue
-		}
-		f := field{key: key, kn: kn, v: vn}
-		out[key] = f
-		order = append(order, f)
-	}
-	return out, order, true
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "empty"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
-
-func (p *parser) scalar(n *yaml.Node, what, hint string) bool {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, hint, "%s must be a single value, not %s", what, kindName(n))
-		return false
-	}
-	return true
-}
-
-func (p *parser) str(n *yaml.Node, what string) (string, bool) {
-	if !p.scalar(n, what, "write a plain word or a quoted string") {
-		return "", false
-	}
-	if n.Tag != "!!str" {
-		p.errorf(n, "quote it if you mean the text", "%s must be a string, not %s", what, n.Value)
-		return "", false
-	}
-	if strings.TrimSpace(n.Value) == "" {
-		p.errorf(n, "remove the key or give it a value", "%s is empty", what)
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
-	if !p.scalar(n, what, "write true or false") {
-		return false, false
-	}
-	if n.Tag != "!!bool" {
-		p.errorf(n, "write true or false", "%s must be true or false, not %q", what, n.Value)
-		return false, false
-	}
-	return strings.EqualFold(n.Value, "true") || strings.EqualFold(n.Value, "yes") || strings.EqualFold(n.Value, "on"), true
-}
-
-func (p *parser) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) {
-	if !p.scalar(n, what, fmt.Sprintf("write a whole number from %d to %d", lo, hi)) {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
-	if n.Tag != "!!int" || err != nil {
-		p.errorf(n, fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s must be a whole number, not %q", what, n.Value)
-		return 0, false
-	}
-	if v < lo || v > hi {
-		p.errorf(n, fmt.Sprintf("it must be from %d to %d", lo, hi), "%s %d is out of range", what, v)
-		return 0, false
-	}
-	return v, true
-}
-
-func (p *parser) number(n *yaml.Node, what string) (float64, bool) {
-	if !p.scalar(n, what, "write a number") {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(n.Value, 64)
-	if (n.Tag != "!!int" && n.Tag != "!!float") || err != nil {
-		p.errorf(n, "write a number, such as 5 or 2.5", "%s must be a number, not %q", what, n.Value)
-		return 0, false
-	}
-	return v, true
-}
-
-func (p *parser) duration(n *yaml.Node, what string) (time.Duration, bool) {
-	if !p.scalar(n, what, "write a duration such as 10s or 1m30s") {
-		return 0, false
-	}
-	d, err := time.ParseDuration(n.Value)
-	if err != nil || n.Tag != "!!str" {
-		p.errorf(n, "write a duration with a unit, such as 10s or 1m30s", "%s must be a duration, not %q", what, n.Value)
-		return 0, false
-	}
-	if d <= 0 {
-		p.errorf(n, "give a positive duration", "%s must be positive, not %s", what, n.Value)
-		return 0, false
-	}
-	return d, true
-}
-
-var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
-
-// size reads a byte count: a number, or a number with a K, M or G suffix
-// (powers of 1024; KiB, MiB, GiB and KB, MB, GB all mean the same).
-func (p *parser) size(n *yaml.Node, what string) (int64, bool) {
-	hint := "write bytes as a number or with a suffix, such as 8MiB or 65536"
-	if !p.scalar(n, what, hint) {
-		return 0, false
-	}
-	m := sizeRE.FindStringSubmatch(strings.ReplaceAll(n.Value, "_", ""))
-	if m == nil {
-		p.errorf(n, hint, "%s must be a size in bytes, not %q", what, n.Value)
-		return 0, false
-	}
-	v, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		p.errorf(n, hint, "%s is too large", what)
-		return 0, false
-	}
-	if m[2] != "" {
-		switch m[2][0] {
-		case 'K':
-			v <<= 10
-		case 'M':
-			v <<= 20
-		case 'G':
-			v <<= 30
-		}
-	}
-	return v, true
-}
-
-func (p *parser) strList(n *yaml.Node, what string) ([]string, []*yaml.Node, bool) {
-	if n.Kind != yaml.SequenceNode {
-		hint := "write a list: [a, b] or one `- a` line per item"
-		if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, ",") {
-			hint = "write [" + n.Value + "] with brackets"
-		}
-		p.errorf(n, hint, "%s must be a list, not %s", what, kindName(n))
-		return nil, nil, false
-	}
-	var out []string
-	var nodes []*yaml.Node
-	ok := true
-	for _, it := range n.Content {
-		it = deref(it)
-		s, good := p.str(it, what+" item")
-		if !good {
-			ok = false
-			continue
-		}
-		out = append(out, s)
-		nodes = append(nodes, it)
-	}
-	return out, nodes, ok
-}
-
 var (
 	identRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	variantNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+:/-]*$`)
 )
 
-var topKeys = []string{
-	"name", "description", "workload", "sets", "modes", "toctou", "nostats_sets", "steps",
-	"stats", "floor", "variants", "repetitions", "warmup", "ring_size", "snaplen", "gate",
-	"tracers",
+// The sections of a scenario file, as decode reads them. A section is
+// decoded when the checks reach it, so that errors sharing a line keep
+// the order of the checks.
+type (
+	scenarioDoc struct {
+		Name        field `yaml:"name"`
+		Description field `yaml:"description"`
+		Workload    field `yaml:"workload"`
+		Sets        field `yaml:"sets"`
+		Modes       field `yaml:"modes"`
+		TOCTOU      field `yaml:"toctou"`
+		NoStatsSets field `yaml:"nostats_sets"`
+		Steps       field `yaml:"steps"`
+		Stats       field `yaml:"stats"`
+		Floor       field `yaml:"floor"`
+		Variants    field `yaml:"variants"`
+		Repetitions field `yaml:"repetitions"`
+		Warmup      field `yaml:"warmup"`
+		RingSize    field `yaml:"ring_size"`
+		Snaplen     field `yaml:"snaplen"`
+		Gate        field `yaml:"gate"`
+		Tracers     field `yaml:"tracers"`
+	}
+
+	autoDoc struct {
+		Min       field `yaml:"min"`
+		Max       field `yaml:"max"`
+		HalfWidth field `yaml:"half_width"`
+	}
+
+	workloadDoc struct {
+		Type     field `yaml:"type"`
+		Estimate field `yaml:"estimate"`
+	}
+
+	redisDoc struct {
+		Tests     field `yaml:"tests"`
+		Requests  field `yaml:"requests"`
+		Clients   field `yaml:"clients"`
+		Pipeline  field `yaml:"pipeline"`
+		DataSize  field `yaml:"data_size"`
+		Keyspace  field `yaml:"keyspace"`
+		Threads   field `yaml:"threads"`
+		Server    field `yaml:"server"`
+		Benchmark field `yaml:"benchmark"`
+	}
+
+	syscallsDoc struct {
+		Mix      field `yaml:"mix"`
+		Threads  field `yaml:"threads"`
+		Count    field `yaml:"count"`
+		Duration field `yaml:"duration"`
+	}
+
+	commandDoc struct {
+		Argv            field `yaml:"argv"`
+		Shell           field `yaml:"shell"`
+		Dir             field `yaml:"dir"`
+		Env             field `yaml:"env"`
+		ThroughputRegex field `yaml:"throughput_regex"`
+		Unit            field `yaml:"unit"`
+	}
+
+	variantDoc struct {
+		Name     field `yaml:"name"`
+		Set      field `yaml:"set"`
+		Syscalls field `yaml:"syscalls"`
+		Mode     field `yaml:"mode"`
+		TOCTOU   field `yaml:"toctou"`
+		Stats    field `yaml:"stats"`
+		RingSize field `yaml:"ring_size"`
+		Snaplen  field `yaml:"snaplen"`
+		Step     field `yaml:"step"`
+		Reserve  field `yaml:"reserve"`
+	}
+)
+
+func (p *parser) scenario(root field, s *Scenario) {
+	var d scenarioDoc
+	if !p.decode(root, &d) {
+		return
+	}
+	s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
+	if v, ok := p.str(d.Name); ok {
+		if identRE.MatchString(v) {
+			s.Name = v
+		} else {
+			p.errorf(d.Name.v, "use letters, digits, '_', '.' and '-' (it goes into file names)", "invalid scenario name %q", v)
+		}
+	}
+	p.setStr(&s.Description, d.Description)
+	if d.Workload.set() {
+		p.workload(d.Workload, &s.Workload)
+	} else {
+		p.errAt(root.v.Line, "add a workload section with a type: redis, syscalls or command", "scenario has no workload")
+	}
+	p.repetitions(d.Repetitions, s)
+	integer(p, &s.Warmup, d.Warmup, 0, 100)
+	p.boolean(&s.Stats, d.Stats)
+	p.boolean(&s.Floor, d.Floor)
+	p.ringSize(&s.RingSize, d.RingSize)
+	integer(p, &s.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
+	p.sets(d.Sets, s)
+	p.modes(d.Modes, s)
+	if toctou, ok := p.list(d.TOCTOU, s, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)"); ok {
+		s.TOCTOU = nil
+		for _, t := range toctou {
+			s.TOCTOU = append(s.TOCTOU, probes.TOCTOU(t))
+		}
+	}
+	steps, _ := p.list(d.Steps, s, "step", StepNames, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key")
+	for _, step := range steps {
+		s.Steps = append(s.Steps, stepOf(step))
+	}
+	if d.NoStatsSets.set() {
+		names, nodes, _ := p.strList(d.NoStatsSets)
+		sets, at := p.enums(names, nodes, "nostats_sets: set", nil)
+		for i, n := range sets {
+			s.lines["nostats:"+n] = at[i].Line
+		}
+		s.NoStatsSets = sets
+		s.lines["nostats_sets"] = d.NoStatsSets.k.Line
+	}
+	p.variants(d.Variants, s)
+	p.tracers(d.Tracers, s)
+	p.gate(d.Gate, s)
 }
 
-func (p *parser) scenario(root *yaml.Node, s *Scenario) {
-	fs, _, ok := p.fields(root, "scenario", topKeys)
+// list reads a list of names from valid, each once, for a scenario key;
+// ok is false when it is not a list of strings.
+func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHint string) ([]string, bool) {
+	names, nodes, ok := p.strList(f)
 	if !ok {
-		return
+		return nil, false
 	}
-	base := strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
-	s.Name = base
-	if f, ok := fs["name"]; ok {
-		if v, ok := p.str(f.v, "name"); ok {
-			if identRE.MatchString(v) {
-				s.Name = v
-			} else {
-				p.errorf(f.v, "use letters, digits, '_', '.' and '-' (it goes into file names)", "invalid scenario name %q", v)
-			}
-		}
+	s.lines[f.key] = f.v.Line
+	if len(names) == 0 {
+		p.errorf(f.v, emptyHint, "%s is empty", f.key)
 	}
-	if f, ok := fs["description"]; ok {
-		s.Description, _ = p.str(f.v, "description")
-	}
-	if f, ok := fs["workload"]; ok {
-		p.workload(f, &s.Workload)
-	} else {
-		p.errAt(root.Line, "add a workload section with a type: redis, syscalls or command", "scenario has no workload")
-	}
-	if f, ok := fs["repetitions"]; ok {
-		p.repetitions(f.v, s)
-	}
-	if f, ok := fs["warmup"]; ok {
-		if v, ok := p.integer(f.v, "warmup", 0, 100); ok {
-			s.Warmup = int(v)
-		}
-	}
-	if f, ok := fs["stats"]; ok {
-		s.Stats, _ = p.boolean(f.v, "stats")
-	}
-	if f, ok := fs["floor"]; ok {
-		s.Floor, _ = p.boolean(f.v, "floor")
-	}
-	if f, ok := fs["ring_size"]; ok {
-		if v, ok := p.ringSize(f.v); ok {
-			s.RingSize = v
-		}
-	}
-	if f, ok := fs["snaplen"]; ok {
-		if v, ok := p.integer(f.v, "snaplen", 1, probes.MaxSnaplen); ok {
-			s.Snaplen = int(v)
-		}
-	}
-	if f, ok := fs["sets"]; ok {
-		p.sets(f.v, s)
-	}
-	if f, ok := fs["modes"]; ok {
-		p.modes(f.v, s)
-	}
-	if f, ok := fs["toctou"]; ok {
-		p.toctouList(f.v, s)
-	}
-	if f, ok := fs["steps"]; ok {
-		p.stepList(f.v, s)
-	}
-	if f, ok := fs["nostats_sets"]; ok {
-		names, nodes, _ := p.strList(f.v, "nostats_sets")
-		seen := map[string]bool{}
-		for i, n := range names {
-			if seen[n] {
-				p.errorf(nodes[i], "remove the second one", "nostats_sets: set %q listed twice", n)
-				continue
-			}
-			seen[n] = true
-			s.NoStatsSets = append(s.NoStatsSets, n)
-			s.lines["nostats:"+n] = nodes[i].Line
-		}
-		s.lines["nostats_sets"] = f.kn.Line
-	}
-	if f, ok := fs["variants"]; ok {
-		p.variants(f.v, s)
-	}
-	if f, ok := fs["tracers"]; ok {
-		p.tracers(f.v, s)
-	}
-	if f, ok := fs["gate"]; ok {
-		p.gate(f.v, s)
-	} else {
-		s.Gate = map[string]float64{}
-		for k, v := range DefaultGate {
-			s.Gate[k] = v
-		}
-	}
+	out, _ := p.enums(names, nodes, noun, valid)
+	return out, true
 }
 
-// repetitions parses a number of rounds, `auto`, or an auto mapping
+// repetitions reads a number of rounds, `auto`, or an auto mapping
 // {min, max, half_width}.
-func (p *parser) repetitions(n *yaml.Node, s *Scenario) {
-	const hint = "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}"
-	if n.Kind == yaml.ScalarNode && n.Value == "auto" {
-		s.Auto = &AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
-		s.Repetitions = DefaultAutoMax
+func (p *parser) repetitions(f field, s *Scenario) {
+	a := AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
+	switch n := f.v; {
+	case n == nil:
 		return
-	}
-	if n.Kind == yaml.MappingNode {
-		fs, _, ok := p.fields(n, "repetitions", []string{"min", "max", "half_width"})
-		if !ok {
-			return
-		}
-		a := AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
-		if f, ok := fs["min"]; ok {
-			if v, ok := p.integer(f.v, "repetitions min", 1, 1000); ok {
-				a.Min = int(v)
-			}
-		}
-		if f, ok := fs["max"]; ok {
-			if v, ok := p.integer(f.v, "repetitions max", 1, 1000); ok {
-				a.Max = int(v)
-			}
-		}
-		if f, ok := fs["half_width"]; ok {
-			if v, ok := p.number(f.v, "repetitions half_width"); ok {
-				if v <= 0 {
-					p.errorf(f.v, "a percent of the median (points for overhead and drop_ratio), such as 2.5", "repetitions half_width must be above 0")
-				} else {
-					a.HalfWidth = v
-				}
-			}
+	case n.Kind == yaml.ScalarNode && n.Value == "auto":
+	case n.Kind == yaml.MappingNode:
+		var d autoDoc
+		p.decode(f, &d)
+		integer(p, &a.Min, d.Min, 1, 1000)
+		integer(p, &a.Max, d.Max, 1, 1000)
+		if v, ok := p.number(d.HalfWidth); ok && v <= 0 {
+			p.errorf(d.HalfWidth.v, "a percent of the median (points for overhead and drop_ratio), such as 2.5", "repetitions half_width must be above 0")
+		} else if ok {
+			a.HalfWidth = v
 		}
 		if a.Max < a.Min {
 			p.errorf(n, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
 			return
 		}
-		s.Auto = &a
-		s.Repetitions = a.Max
+	case n.Kind == yaml.ScalarNode && n.Tag != "!!int":
+		p.errorf(n, "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}", "repetitions must be a whole number or auto, not %q", n.Value)
+		return
+	default:
+		integer(p, &s.Repetitions, f, 1, 1000)
 		return
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag != "!!int" {
-		p.errorf(n, hint, "repetitions must be a whole number or auto, not %q", n.Value)
+	s.Auto, s.Repetitions = &a, a.Max
+}
+
+var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
+
+// ringSize reads a ring buffer's bytes: a number, or a number with a K,
+// M or G suffix (powers of 1024; KiB, MiB, GiB and KB, MB, GB all mean
+// the same), a power of two from a page to 1GiB.
+func (p *parser) ringSize(dst *int, f field) {
+	const hint = "write bytes as a number or with a suffix, such as 8MiB or 65536"
+	f.what = "ring_size"
+	if !f.set() || !p.scalar(f, hint) {
 		return
 	}
-	if v, ok := p.integer(n, "repetitions", 1, 1000); ok {
-		s.Repetitions = int(v)
+	m := sizeRE.FindStringSubmatch(strings.ReplaceAll(f.v.Value, "_", ""))
+	if m == nil {
+		p.errorf(f.v, hint, "ring_size must be a size in bytes, not %q", f.v.Value)
+		return
 	}
-}
-
-func (p *parser) ringSize(n *yaml.Node) (int, bool) {
-	v, ok := p.size(n, "ring_size")
-	if !ok {
-		return 0, false
+	v, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		p.errorf(f.v, hint, "ring_size is too large")
+		return
 	}
-	page := int64(os.Getpagesize())
-	if v < page || v > 1<<30 || v&(v-1) != 0 {
-		p.errorf(n, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", n.Value)
-		return 0, false
+	if m[2] != "" {
+		v <<= 10 * (strings.IndexByte("KMG", m[2][0]) + 1) // "B": 0
 	}
-	return int(v), true
-}
-
-var workloadKeys = map[string][]string{
-	"":         {"type", "estimate"},
-	"redis":    {"tests", "requests", "clients", "pipeline", "data_size", "keyspace", "threads", "server", "benchmark"},
-	"syscalls": {"mix", "threads", "count", "duration"},
-	"command":  {"argv", "shell", "dir", "env", "throughput_regex", "unit"},
+	if page := int64(os.Getpagesize()); v < page || v > 1<<30 || v&(v-1) != 0 {
+		p.errorf(f.v, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", f.v.Value)
+		return
+	}
+	*dst = int(v)
 }
 
 func (p *parser) workload(f field, w *WorkloadSpec) {
-	w.Line = f.kn.Line
-	var all []string
-	for _, ks := range workloadKeys {
-		all = append(all, ks...)
-	}
-	fs, order, ok := p.fields(f.v, "workload", all)
+	w.Line = f.k.Line
+	var d workloadDoc
+	var r redisDoc
+	var sc syscallsDoc
+	var c commandDoc
+	keys := map[string][]string{"redis": tags(&r), "syscalls": tags(&sc), "command": tags(&c)}
+	fs, ok := p.entries(f, slices.Concat(tags(&d), keys["redis"], keys["syscalls"], keys["command"]))
 	if !ok {
 		return
 	}
-	tf, ok := fs["type"]
-	if !ok {
-		p.errorf(f.kn, "add `type: redis`, `type: syscalls` or `type: command`", "workload has no type")
+	bind(fs, &d)
+	if !d.Type.set() {
+		p.errorf(f.k, "add `type: redis`, `type: syscalls` or `type: command`", "workload has no type")
 		return
 	}
-	typ, ok := p.str(tf.v, "workload type")
-	if !ok {
-		return
-	}
-	if !slices.Contains(WorkloadTypes, typ) {
-		p.errorf(tf.v, suggestHint(typ, WorkloadTypes), "unknown workload type %q", typ)
+	typ, ok := p.str(d.Type)
+	if !ok || !p.oneOf(d.Type.v, "workload type", typ, WorkloadTypes) {
 		return
 	}
 	w.Type = typ
-	for _, fl := range order {
-		if slices.Contains(workloadKeys[""], fl.key) || slices.Contains(workloadKeys[typ], fl.key) {
+	for _, g := range fs {
+		if slices.Contains(tags(&d), g.key) || slices.Contains(keys[typ], g.key) {
 			continue
 		}
-		for other, ks := range workloadKeys {
-			if slices.Contains(ks, fl.key) {
-				p.errorf(fl.kn, fmt.Sprintf("%s workloads take: %s", typ, strings.Join(workloadKeys[typ], ", ")), "workload key %q belongs to the %s workload, not %s", fl.key, other, typ)
+		for _, other := range WorkloadTypes {
+			if slices.Contains(keys[other], g.key) {
+				p.errorf(g.k, fmt.Sprintf("%s workloads take: %s", typ, strings.Join(keys[typ], ", ")), "workload key %q belongs to the %s workload, not %s", g.key, other, typ)
 			}
 		}
 	}
-	if e, ok := fs["estimate"]; ok {
-		w.Estimate, _ = p.duration(e.v, "workload estimate")
-	}
-	intField := func(key string, lo, hi int64) (int, bool) {
-		fl, ok := fs[key]
-		if !ok {
-			return 0, false
-		}
-		v, ok := p.integer(fl.v, "workload "+key, lo, hi)
-		return int(v), ok
-	}
+	p.duration(&w.Estimate, d.Estimate)
 	switch typ {
 	case "redis":
-		r := &w.Redis
-		r.Requests = DefaultRedisRequests
-		if fl, ok := fs["tests"]; ok {
-			tests, nodes, _ := p.strList(fl.v, "workload tests")
-			if len(tests) == 0 && fl.v.Kind == yaml.SequenceNode {
-				p.errorf(fl.v, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
-			}
-			seen := map[string]bool{}
-			for i, t := range tests {
-				switch {
-				case !slices.Contains(RedisTests, t):
-					p.errorf(nodes[i], suggestHint(t, RedisTests), "unknown redis-benchmark test %q", t)
-				case seen[t]:
-					p.errorf(nodes[i], "remove the second one", "redis-benchmark test %q listed twice", t)
-				default:
-					seen[t] = true
-					r.Tests = append(r.Tests, t)
-				}
-			}
+		bind(fs, &r)
+		w.Redis.Requests = DefaultRedisRequests
+		tests, nodes, _ := p.strList(r.Tests)
+		if len(tests) == 0 && r.Tests.set() && r.Tests.v.Kind == yaml.SequenceNode {
+			p.errorf(r.Tests.v, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
 		}
-		if v, ok := intField("requests", 1, 1_000_000_000); ok {
-			r.Requests = v
-		}
-		if v, ok := intField("clients", 1, 10000); ok {
-			r.Clients = v
-		}
-		if v, ok := intField("pipeline", 1, 10000); ok {
-			r.Pipeline = v
-		}
-		if v, ok := intField("data_size", 1, 1<<26); ok {
-			r.DataSize = v
-		}
-		if v, ok := intField("keyspace", 1, 1<<40); ok {
-			r.Keyspace = v
-		}
-		if v, ok := intField("threads", 1, 1024); ok {
-			r.Threads = v
-		}
-		if fl, ok := fs["server"]; ok {
-			r.ServerBin, _ = p.str(fl.v, "workload server")
-		}
-		if fl, ok := fs["benchmark"]; ok {
-			r.BenchBin, _ = p.str(fl.v, "workload benchmark")
-		}
+		w.Redis.Tests, _ = p.enums(tests, nodes, "redis-benchmark test", RedisTests)
+		integer(p, &w.Redis.Requests, r.Requests, 1, 1_000_000_000)
+		integer(p, &w.Redis.Clients, r.Clients, 1, 10000)
+		integer(p, &w.Redis.Pipeline, r.Pipeline, 1, 10000)
+		integer(p, &w.Redis.DataSize, r.DataSize, 1, 1<<26)
+		integer(p, &w.Redis.Keyspace, r.Keyspace, 1, 1<<40)
+		integer(p, &w.Redis.Threads, r.Threads, 1, 1024)
+		p.setStr(&w.Redis.ServerBin, r.Server)
+		p.setStr(&w.Redis.BenchBin, r.Benchmark)
 	case "syscalls":
-		c := &w.Syscalls
-		if fl, ok := fs["mix"]; ok {
-			if mix, ok := p.str(fl.v, "workload mix"); ok {
-				if mixes := workloads.Mixes(); !slices.Contains(mixes, mix) {
-					p.errorf(fl.v, suggestHint(mix, mixes), "unknown syscalls mix %q", mix)
-				} else {
-					c.Mix = mix
-				}
-			}
-		} else {
-			p.errorf(f.kn, "add `mix:`, one of "+strings.Join(workloads.Mixes(), ", "), "syscalls workload has no mix")
+		bind(fs, &sc)
+		if mix, ok := p.str(sc.Mix); ok && p.oneOf(sc.Mix.v, "syscalls mix", mix, workloads.Mixes()) {
+			w.Syscalls.Mix = mix
+		} else if !sc.Mix.set() {
+			p.errorf(f.k, "add `mix:`, one of "+strings.Join(workloads.Mixes(), ", "), "syscalls workload has no mix")
 		}
-		if v, ok := intField("threads", 1, 4096); ok {
-			c.Threads = v
-		}
-		cf, hasCount := fs["count"]
-		df, hasDur := fs["duration"]
+		integer(p, &w.Syscalls.Threads, sc.Threads, 1, 4096)
 		switch {
-		case hasCount && hasDur:
-			p.errorf(df.kn, "keep one of them", "syscalls workload takes count or duration, not both")
-		case hasCount:
-			if v, ok := p.integer(cf.v, "workload count", 1, 1<<50); ok {
-				c.Count = v
-			}
-		case hasDur:
-			c.Duration, _ = p.duration(df.v, "workload duration")
+		case sc.Count.set() && sc.Duration.set():
+			p.errorf(sc.Duration.k, "keep one of them", "syscalls workload takes count or duration, not both")
+		case sc.Count.set():
+			integer(p, &w.Syscalls.Count, sc.Count, 1, 1<<50)
+		case sc.Duration.set():
+			p.duration(&w.Syscalls.Duration, sc.Duration)
 		default:
-			p.errorf(f.kn, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
+			p.errorf(f.k, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
 		}
 	case "command":
-		c := &w.Command
-		if fl, ok := fs["argv"]; ok {
-			argv, _, good := p.strList(fl.v, "workload argv")
-			if good && len(argv) == 0 {
-				p.errorf(fl.v, "give the program and its arguments, such as [stress-ng, --cpu, '1']", "workload argv is empty")
-			}
-			c.Argv = argv
-		} else {
-			p.errorf(f.kn, "add `argv: [program, arg, ...]`", "command workload has no argv")
+		bind(fs, &c)
+		cmd := &w.Command
+		argv, _, ok := p.strList(c.Argv)
+		if ok && len(argv) == 0 {
+			p.errorf(c.Argv.v, "give the program and its arguments, such as [stress-ng, --cpu, '1']", "workload argv is empty")
+		} else if !c.Argv.set() {
+			p.errorf(f.k, "add `argv: [program, arg, ...]`", "command workload has no argv")
 		}
-		if fl, ok := fs["shell"]; ok {
-			c.Shell, _ = p.boolean(fl.v, "workload shell")
-			if c.Shell && len(c.Argv) > 1 {
-				p.errorf(fl.kn, "with shell: true give the whole command line as the one item of argv", "shell: true takes a single argv item, not %d", len(c.Argv))
-			}
+		cmd.Argv = argv
+		if p.boolean(&cmd.Shell, c.Shell) && cmd.Shell && len(cmd.Argv) > 1 {
+			p.errorf(c.Shell.k, "with shell: true give the whole command line as the one item of argv", "shell: true takes a single argv item, not %d", len(cmd.Argv))
 		}
-		if fl, ok := fs["dir"]; ok {
-			c.Dir, _ = p.str(fl.v, "workload dir")
-		}
-		if fl, ok := fs["env"]; ok {
-			env, nodes, _ := p.strList(fl.v, "workload env")
-			for i, e := range env {
-				if k, _, found := strings.Cut(e, "="); !found || k == "" {
-					p.errorf(nodes[i], "write NAME=value", "workload env item %q has no NAME=", e)
-					continue
-				}
-				c.Env = append(c.Env, e)
+		p.setStr(&cmd.Dir, c.Dir)
+		env, nodes, _ := p.strList(c.Env)
+		for i, e := range env {
+			if k, _, found := strings.Cut(e, "="); !found || k == "" {
+				p.errorf(nodes[i], "write NAME=value", "workload env item %q has no NAME=", e)
+			} else {
+				cmd.Env = append(cmd.Env, e)
 			}
 		}
-		if fl, ok := fs["throughput_regex"]; ok {
-			if re, ok := p.str(fl.v, "workload throughput_regex"); ok {
-				cre, err := regexp.Compile(re)
-				switch {
-				case err != nil:
-					p.errorf(fl.v, "Go regexp syntax (RE2)", "invalid throughput_regex: %v", err)
-				case cre.SubexpIndex("value") < 0:
-					p.errorf(fl.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
-				default:
-					c.ThroughputRegex = re
-				}
+		if re, ok := p.str(c.ThroughputRegex); ok {
+			cre, err := regexp.Compile(re)
+			switch {
+			case err != nil:
+				p.errorf(c.ThroughputRegex.v, "Go regexp syntax (RE2)", "invalid throughput_regex: %v", err)
+			case cre.SubexpIndex("value") < 0:
+				p.errorf(c.ThroughputRegex.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
+			default:
+				cmd.ThroughputRegex = re
 			}
 		}
-		if fl, ok := fs["unit"]; ok {
-			c.Unit, _ = p.str(fl.v, "workload unit")
-			if _, ok := fs["throughput_regex"]; !ok {
-				p.errorf(fl.kn, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
-			}
-		} else if c.ThroughputRegex != "" {
-			c.Unit = "ops/s"
+		p.setStr(&cmd.Unit, c.Unit)
+		if c.Unit.set() && !c.ThroughputRegex.set() {
+			p.errorf(c.Unit.k, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
+		} else if !c.Unit.set() && cmd.ThroughputRegex != "" {
+			cmd.Unit = "ops/s"
 		}
 	}
 }
 
-func (p *parser) sets(n *yaml.Node, s *Scenario) {
-	fs, order, ok := p.fields(n, "sets", nil)
-	if !ok {
-		return
+func (p *parser) sets(f field, s *Scenario) {
+	fs, ok := p.entries(f, nil)
+	if ok && len(fs) == 0 {
+		p.errorf(f.v, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`", "sets is empty")
 	}
-	_ = fs
-	if len(order) == 0 {
-		p.errorf(n, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`", "sets is empty")
-	}
-	for _, f := range order {
-		if !identRE.MatchString(f.key) {
-			p.errorf(f.kn, "use letters, digits, '_', '.' and '-'", "invalid set name %q", f.key)
+	for _, g := range fs {
+		if !identRE.MatchString(g.key) {
+			p.errorf(g.k, "use letters, digits, '_', '.' and '-'", "invalid set name %q", g.key)
 			continue
 		}
-		names, nodes, ok := p.strList(f.v, "set "+f.key)
+		g.what = "set " + g.key
+		names, nodes, ok := p.strList(g)
 		if !ok {
 			continue
 		}
 		if len(names) == 0 {
-			p.errorf(f.v, "list at least one syscall, or remove the set", "set %q is empty", f.key)
+			p.errorf(g.v, "list at least one syscall, or remove the set", "set %q is empty", g.key)
 			continue
 		}
-		set := SyscallSet{Name: f.key, Line: f.kn.Line}
-		set.Syscalls = p.syscallList(names, nodes, "set "+f.key)
-		s.Sets = append(s.Sets, set)
+		s.Sets = append(s.Sets, SyscallSet{Name: g.key, Line: g.k.Line, Syscalls: p.syscallList(names, nodes, g.what)})
 	}
 }
 
@@ -987,24 +694,22 @@ func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) []
 	return out
 }
 
-func (p *parser) modes(n *yaml.Node, s *Scenario) {
-	names, nodes, ok := p.strList(n, "modes")
+func (p *parser) modes(f field, s *Scenario) {
+	names, nodes, ok := p.strList(f)
 	if !ok {
 		return
 	}
 	if len(names) == 0 {
-		p.errorf(n, "list enter_exit and/or exit_only, or remove the key", "modes is empty")
+		p.errorf(f.v, "list enter_exit and/or exit_only, or remove the key", "modes is empty")
 	}
-	s.lines["modes"] = n.Line
+	s.lines["modes"] = f.v.Line
 	for i, name := range names {
-		m, err := probes.ParseMode(name)
-		switch {
-		case err != nil:
-			p.errorf(nodes[i], suggestHint(name, []string{string(probes.ModeEnterExit), string(probes.ModeExitOnly)}), "unknown mode %q", name)
+		switch m := probes.Mode(name); {
 		case m == probes.ModeNone:
 			p.errorf(nodes[i], "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets")
 		case m == probes.ModeFloor:
 			p.errorf(nodes[i], "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets")
+		case !p.oneOf(nodes[i], "mode", name, []string{string(probes.ModeEnterExit), string(probes.ModeExitOnly)}):
 		case slices.Contains(s.Modes, m):
 			p.errorf(nodes[i], "remove the second one", "mode %q listed twice", name)
 		default:
@@ -1030,54 +735,6 @@ func stepOf(name string) string {
 	return name
 }
 
-func (p *parser) stepList(n *yaml.Node, s *Scenario) {
-	names, nodes, ok := p.strList(n, "steps")
-	if !ok {
-		return
-	}
-	s.lines["steps"] = n.Line
-	if len(names) == 0 {
-		p.errorf(n, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key", "steps is empty")
-		return
-	}
-	for i, name := range names {
-		if !slices.Contains(StepNames, name) {
-			p.errorf(nodes[i], suggestHint(name, StepNames), "unknown step %q", name)
-			continue
-		}
-		if slices.Contains(s.Steps, stepOf(name)) {
-			p.errorf(nodes[i], "remove the second one", "step %q listed twice", name)
-			continue
-		}
-		s.Steps = append(s.Steps, stepOf(name))
-	}
-}
-
-func (p *parser) toctouList(n *yaml.Node, s *Scenario) {
-	names, nodes, ok := p.strList(n, "toctou")
-	if !ok {
-		return
-	}
-	s.lines["toctou"] = n.Line
-	if len(names) == 0 {
-		p.errorf(n, "list none, stash and/or enter_event, or remove the key (default: none)", "toctou is empty")
-		return
-	}
-	s.TOCTOU = nil
-	for i, name := range names {
-		t, err := probes.ParseTOCTOU(name)
-		if err != nil {
-			p.errorf(nodes[i], suggestHint(name, toctouNames()), "unknown toctou option %q", name)
-			continue
-		}
-		if slices.Contains(s.TOCTOU, t) {
-			p.errorf(nodes[i], "remove the second one", "toctou option %q listed twice", name)
-			continue
-		}
-		s.TOCTOU = append(s.TOCTOU, t)
-	}
-}
-
 func toctouNames() []string {
 	out := make([]string, len(probes.TOCTOUOptions))
 	for i, t := range probes.TOCTOUOptions {
@@ -1086,123 +743,95 @@ func toctouNames() []string {
 	return out
 }
 
-var variantKeys = []string{"name", "set", "syscalls", "mode", "toctou", "stats", "ring_size", "snaplen", "step", "reserve"}
-
-func (p *parser) variants(n *yaml.Node, s *Scenario) {
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "write one `- mode: ...` item per variant", "variants must be a list, not %s", kindName(n))
+func (p *parser) variants(f field, s *Scenario) {
+	if !f.set() {
 		return
 	}
-	for _, it := range n.Content {
+	if f.v.Kind != yaml.SequenceNode {
+		p.errorf(f.v, "write one `- mode: ...` item per variant", "variants must be a list, not %s", kindName(f.v))
+		return
+	}
+	for _, it := range f.v.Content {
 		it = deref(it)
-		fs, _, ok := p.fields(it, "variant", variantKeys)
-		if !ok {
+		var d variantDoc
+		if !p.decode(field{v: it, what: "variant"}, &d) {
 			continue
 		}
 		v := VariantSpec{Line: it.Line, Stats: s.Stats}
-		if f, ok := fs["name"]; ok {
-			if name, ok := p.str(f.v, "variant name"); ok {
-				if variantNameRE.MatchString(name) {
-					v.Name = name
-				} else {
-					p.errorf(f.v, "use letters, digits and _ . + : / -", "invalid variant name %q", name)
-				}
+		if name, ok := p.str(d.Name); ok {
+			if variantNameRE.MatchString(name) {
+				v.Name = name
+			} else {
+				p.errorf(d.Name.v, "use letters, digits and _ . + : / -", "invalid variant name %q", name)
 			}
 		}
-		if f, ok := fs["mode"]; ok {
-			if name, ok := p.str(f.v, "variant mode"); ok {
-				m, err := probes.ParseMode(name)
-				switch {
-				case err != nil:
-					p.errorf(f.v, suggestHint(name, []string{"floor", "enter_exit", "exit_only"}), "unknown mode %q", name)
-				case m == probes.ModeNone:
-					p.errorf(f.v, "the baseline is always included; remove this variant", "a variant cannot have mode none")
-				default:
-					v.Mode = m
-				}
+		if name, ok := p.str(d.Mode); ok {
+			switch m := probes.Mode(name); {
+			case m == probes.ModeNone:
+				p.errorf(d.Mode.v, "the baseline is always included; remove this variant", "a variant cannot have mode none")
+			case p.oneOf(d.Mode.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
+				v.Mode = m
 			}
-		} else {
+		} else if !d.Mode.set() {
 			p.errorf(it, "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", "variant has no mode")
 		}
-		if f, ok := fs["toctou"]; ok {
-			if name, ok := p.str(f.v, "variant toctou"); ok {
-				t, err := probes.ParseTOCTOU(name)
-				switch {
-				case err != nil:
-					p.errorf(f.v, suggestHint(name, toctouNames()), "unknown toctou option %q", name)
-				case v.Mode != "" && v.Mode != probes.ModeExitOnly:
-					p.errorf(f.kn, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
-				default:
-					v.TOCTOU = t
-				}
+		if name, ok := p.str(d.TOCTOU); ok {
+			switch {
+			case !p.oneOf(d.TOCTOU.v, "toctou option", name, toctouNames()):
+			case v.Mode != "" && v.Mode != probes.ModeExitOnly:
+				p.errorf(d.TOCTOU.k, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
+			default:
+				v.TOCTOU = probes.TOCTOU(name)
 			}
 		}
-		sf, hasSet := fs["set"]
-		cf, hasList := fs["syscalls"]
-		switch {
-		case v.Mode == probes.ModeFloor && (hasSet || hasList):
-			at := sf.kn
-			if !hasSet {
-				at = cf.kn
+		switch set, list := d.Set, d.Syscalls; {
+		case v.Mode == probes.ModeFloor && (set.set() || list.set()):
+			at := set.k
+			if !set.set() {
+				at = list.k
 			}
 			p.errorf(at, "floor attaches empty programs and traces nothing; remove set/syscalls", "a floor variant takes no syscalls")
-		case hasSet && hasList:
-			p.errorf(cf.kn, "name a set or list syscalls, not both", "variant has both set and syscalls")
-		case hasSet:
-			if name, ok := p.str(sf.v, "variant set"); ok {
+		case set.set() && list.set():
+			p.errorf(list.k, "name a set or list syscalls, not both", "variant has both set and syscalls")
+		case set.set():
+			if name, ok := p.str(set); ok {
 				v.Set = name
-				s.lines["variant-set:"+strconv.Itoa(v.Line)] = sf.v.Line
+				s.lines["variant-set:"+strconv.Itoa(v.Line)] = set.v.Line
 			}
-		case hasList:
-			names, nodes, ok := p.strList(cf.v, "variant syscalls")
+		case list.set():
+			names, nodes, ok := p.strList(list)
 			if ok && len(names) == 0 {
-				p.errorf(cf.v, "list at least one syscall", "variant syscalls is empty")
+				p.errorf(list.v, "list at least one syscall", "variant syscalls is empty")
 			}
 			v.Syscalls = p.syscallList(names, nodes, "variant")
 			if v.Name == "" {
-				p.errorf(cf.kn, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
+				p.errorf(list.k, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
 			}
 		case v.Mode != "" && v.Mode != probes.ModeFloor:
 			p.errorf(it, "add `set: NAME` or `syscalls: [a, b]`", "variant has no syscalls")
 		}
-		if f, ok := fs["stats"]; ok {
-			if b, ok := p.boolean(f.v, "variant stats"); ok {
-				v.Stats = b
+		p.boolean(&v.Stats, d.Stats)
+		probeMode := v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly
+		if name, ok := p.str(d.Step); ok {
+			switch {
+			case !p.oneOf(d.Step.v, "step", name, StepNames):
+			case !probeMode:
+				p.errorf(d.Step.k, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
+			case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
+				p.errorf(d.Step.k, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
+			case !stepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+				p.errorf(d.Step.k, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
+			default:
+				v.Step = stepOf(name)
 			}
 		}
-		if f, ok := fs["step"]; ok {
-			if name, ok := p.str(f.v, "variant step"); ok {
-				switch {
-				case !slices.Contains(StepNames, name):
-					p.errorf(f.v, suggestHint(name, StepNames), "unknown step %q", name)
-				case v.Mode != probes.ModeEnterExit && v.Mode != probes.ModeExitOnly:
-					p.errorf(f.kn, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
-				case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
-					p.errorf(f.kn, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
-				case !stepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
-					p.errorf(f.kn, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
-				default:
-					v.Step = stepOf(name)
-				}
-			}
+		if reserve := false; p.boolean(&reserve, d.Reserve) && reserve && !probeMode {
+			p.errorf(d.Reserve.k, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
+		} else {
+			v.Reserve = reserve
 		}
-		if f, ok := fs["reserve"]; ok {
-			if b, ok := p.boolean(f.v, "variant reserve"); ok {
-				if b && v.Mode != probes.ModeEnterExit && v.Mode != probes.ModeExitOnly {
-					p.errorf(f.kn, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
-				} else {
-					v.Reserve = b
-				}
-			}
-		}
-		if f, ok := fs["ring_size"]; ok {
-			v.RingSize, _ = p.ringSize(f.v)
-		}
-		if f, ok := fs["snaplen"]; ok {
-			if x, ok := p.integer(f.v, "variant snaplen", 1, probes.MaxSnaplen); ok {
-				v.Snaplen = int(x)
-			}
-		}
+		p.ringSize(&v.RingSize, d.RingSize)
+		integer(p, &v.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
 		if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
 			v.TOCTOU = probes.TOCTOUNone
 		}
@@ -1210,36 +839,31 @@ func (p *parser) variants(n *yaml.Node, s *Scenario) {
 	}
 }
 
-func (p *parser) gate(n *yaml.Node, s *Scenario) {
-	_, order, ok := p.fields(n, "gate", nil)
+func (p *parser) gate(f field, s *Scenario) {
+	if !f.set() {
+		s.Gate = maps.Clone(DefaultGate)
+		return
+	}
+	fs, ok := p.entries(f, nil)
 	if !ok {
 		return
 	}
-	metrics := make([]string, 0, len(GateMetrics))
-	for m := range GateMetrics {
-		metrics = append(metrics, m)
-	}
-	sort.Strings(metrics)
+	metrics := slices.Sorted(maps.Keys(GateMetrics))
 	s.Gate = map[string]float64{}
-	for _, f := range order {
-		if _, known := GateMetrics[f.key]; !known {
-			p.errorf(f.kn, suggestHint(f.key, metrics), "unknown gate metric %q", f.key)
+	for _, g := range fs {
+		if !p.oneOf(g.k, "gate metric", g.key, metrics) {
 			continue
 		}
-		v, ok := p.number(f.v, "gate "+f.key)
-		if !ok {
-			continue
-		}
-		if v <= 0 || v > 1000 {
-			p.errorf(f.v, "a threshold is a percent change above 0, such as 5", "impossible gate threshold %s for %s", f.v.Value, f.key)
-			continue
-		}
-		if strings.HasPrefix(f.key, "latency_") && s.Workload.Type != "" && s.Workload.Type != "redis" {
+		switch v, ok := p.number(g); {
+		case !ok:
+		case v <= 0 || v > 1000:
+			p.errorf(g.v, "a threshold is a percent change above 0, such as 5", "impossible gate threshold %s for %s", g.v.Value, g.key)
+		case strings.HasPrefix(g.key, "latency_") && s.Workload.Type != "" && s.Workload.Type != "redis":
 			// Only redis-benchmark reports latency: the gate would gate nothing.
-			p.errorf(f.kn, "latency gates need the redis workload", "gate %s: the %s workload reports no latency", f.key, s.Workload.Type)
-			continue
+			p.errorf(g.k, "latency gates need the redis workload", "gate %s: the %s workload reports no latency", g.key, s.Workload.Type)
+		default:
+			s.Gate[g.key] = v
 		}
-		s.Gate[f.key] = v
 	}
 }
 

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,15 +11,10 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
-)
-
-// Defaults of a tracer's ready and stop settings.
-const (
-	DefaultTracerReadyTimeout = 30 * time.Second
-	DefaultTracerStopGrace    = 10 * time.Second
 )
 
 // TracerSpec is one external tracer of a scenario's `tracers` section: a
@@ -92,174 +86,157 @@ func (s *Scenario) MissingTracers() []string {
 	return out
 }
 
-var tracerKeys = []string{"family", "design", "argv", "env", "shell", "sets", "ready", "stop", "counters"}
-
-var signalNames = map[string]syscall.Signal{
-	"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM, "SIGHUP": syscall.SIGHUP,
-	"SIGQUIT": syscall.SIGQUIT, "SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2,
-	"SIGKILL": syscall.SIGKILL,
-}
-
-func (p *parser) tracers(n *yaml.Node, s *Scenario) {
-	_, order, ok := p.fields(n, "tracers", nil)
-	if !ok {
-		return
+// The sections of a tracer, as decode reads them.
+type (
+	tracerDoc struct {
+		Family   field `yaml:"family"`
+		Design   field `yaml:"design"`
+		Argv     field `yaml:"argv"`
+		Env      field `yaml:"env"`
+		Shell    field `yaml:"shell"`
+		Sets     field `yaml:"sets"`
+		Ready    field `yaml:"ready"`
+		Stop     field `yaml:"stop"`
+		Counters field `yaml:"counters"`
 	}
-	if len(order) == 0 {
-		p.errorf(n, "name a tracer and give its argv, or remove the section", "tracers is empty")
+
+	readyDoc struct {
+		Output  field `yaml:"output"`
+		Timeout field `yaml:"timeout"`
 	}
-	for _, f := range order {
-		if !identRE.MatchString(f.key) {
-			p.errorf(f.kn, "use letters, digits, '_', '.' and '-' (it goes into variant names)", "invalid tracer name %q", f.key)
+
+	stopDoc struct {
+		Signal field `yaml:"signal"`
+		Grace  field `yaml:"grace"`
+	}
+)
+
+func (p *parser) tracers(f field, s *Scenario) {
+	fs, ok := p.entries(f, nil)
+	if ok && len(fs) == 0 {
+		p.errorf(f.v, "name a tracer and give its argv, or remove the section", "tracers is empty")
+	}
+	for _, g := range fs {
+		if !identRE.MatchString(g.key) {
+			p.errorf(g.k, "use letters, digits, '_', '.' and '-' (it goes into variant names)", "invalid tracer name %q", g.key)
 			continue
 		}
 		t := TracerSpec{
-			Name: f.key, Family: f.key, Line: f.kn.Line,
+			Name: g.key, Family: g.key, Line: g.k.Line,
 			SetArgs:      map[string][]string{},
-			ReadyTimeout: DefaultTracerReadyTimeout,
+			ReadyTimeout: workloads.DefaultReadyTimeout,
 			StopSignal:   syscall.SIGINT,
-			StopGrace:    DefaultTracerStopGrace,
+			StopGrace:    workloads.DefaultStopGrace,
 		}
-		p.tracer(f, &t, s)
+		g.what = "tracer " + g.key
+		p.tracer(g, &t, s)
 		s.Tracers = append(s.Tracers, t)
 	}
 }
 
 func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
-	what := "tracer " + t.Name
-	fs, _, ok := p.fields(f.v, what, tracerKeys)
-	if !ok {
+	var d tracerDoc
+	if !p.decode(f, &d) {
 		return
 	}
-	if g, ok := fs["family"]; ok {
-		if v, ok := p.str(g.v, what+" family"); ok {
-			if identRE.MatchString(v) {
-				t.Family = v
-			} else {
-				p.errorf(g.v, "use letters, digits, '_', '.' and '-'", "invalid family %q", v)
+	what := f.what
+	if v, ok := p.str(d.Family); ok {
+		if identRE.MatchString(v) {
+			t.Family = v
+		} else {
+			p.errorf(d.Family.v, "use letters, digits, '_', '.' and '-'", "invalid family %q", v)
+		}
+	}
+	if v, ok := p.str(d.Design); ok {
+		switch m := probes.Mode(v); {
+		case m == probes.ModeEnterExit || m == probes.ModeExitOnly:
+			t.Design = m
+		case p.oneOf(d.Design.v, "design", v, []string{"enter_exit", "exit_only", "other"}):
+		}
+	}
+	p.boolean(&t.Shell, d.Shell)
+	args, nodes, ok := p.strList(d.Argv)
+	if ok && len(args) == 0 {
+		p.errorf(d.Argv.v, "give the program and its arguments, such as [bpftrace, -e, '...']", "%s argv is empty", what)
+	} else if !d.Argv.set() {
+		p.errorf(f.k, "add `argv: [program, arg, ...]`", "%s has no argv", what)
+	}
+	for i, a := range args {
+		if x, ok := p.expand(nodes[i], a, d.Argv.what); ok {
+			t.Argv = append(t.Argv, x)
+		}
+	}
+	env, _ := p.entries(d.Env, nil)
+	for _, e := range env {
+		if v, ok := p.str(e); ok {
+			if x, ok := p.expand(e.v, v, e.what); ok {
+				t.Env = append(t.Env, e.key+"="+x)
 			}
 		}
 	}
-	if g, ok := fs["design"]; ok {
-		if v, ok := p.str(g.v, what+" design"); ok {
-			switch m := probes.Mode(v); m {
-			case probes.ModeEnterExit, probes.ModeExitOnly:
-				t.Design = m
-			case "other":
-			default:
-				p.errorf(g.v, suggestHint(v, []string{"enter_exit", "exit_only", "other"}), "unknown design %q", v)
+	sets, ok := p.entries(d.Sets, nil)
+	if ok && len(sets) == 0 {
+		p.errorf(d.Sets.v, "name the scenario's sets this tracer traces, each with the arguments that select it", "%s sets is empty", what)
+	} else if !d.Sets.set() {
+		p.errorf(f.k, "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", "%s has no sets", what)
+	}
+	for _, e := range sets {
+		e.what = what + " set " + e.key
+		args := []string{}
+		if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
+			list, nodes, ok := p.strList(e)
+			if !ok {
+				continue
 			}
+			for i, a := range list {
+				if x, ok := p.expand(nodes[i], a, e.what); ok {
+					args = append(args, x)
+				}
+			}
+		}
+		t.SetArgs[e.key] = args
+		t.SetOrder = append(t.SetOrder, e.key)
+		s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
+	}
+	var ready readyDoc
+	p.decode(d.Ready, &ready)
+	if v, ok := p.str(ready.Output); ok {
+		if _, err := regexp.Compile(v); err != nil {
+			p.errorf(ready.Output.v, "write a Go regular expression (RE2 syntax)", "%s ready output: %v", what, err)
+		} else {
+			t.ReadyOutput = v
 		}
 	}
-	if g, ok := fs["shell"]; ok {
-		t.Shell, _ = p.boolean(g.v, what+" shell")
-	}
-	if g, ok := fs["argv"]; ok {
-		args, nodes, ok := p.strList(g.v, what+" argv")
-		if ok && len(args) == 0 {
-			p.errorf(g.v, "give the program and its arguments, such as [bpftrace, -e, '...']", "%s argv is empty", what)
+	p.duration(&t.ReadyTimeout, ready.Timeout)
+	var stop stopDoc
+	p.decode(d.Stop, &stop)
+	if v, ok := p.str(stop.Signal); ok {
+		name := strings.ToUpper(v)
+		if !strings.HasPrefix(name, "SIG") {
+			name = "SIG" + name
 		}
-		for i, a := range args {
-			if x, ok := p.expand(nodes[i], a, what+" argv"); ok {
-				t.Argv = append(t.Argv, x)
+		if sig := unix.SignalNum(name); sig != 0 {
+			t.StopSignal = sig
+		} else {
+			var names []string
+			for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
+				names = append(names, unix.SignalName(sig))
 			}
-		}
-	} else {
-		p.errorf(f.kn, "add `argv: [program, arg, ...]`", "%s has no argv", what)
-	}
-	if g, ok := fs["env"]; ok {
-		_, env, ok := p.fields(g.v, what+" env", nil)
-		if ok {
-			for _, e := range env {
-				if v, ok := p.str(e.v, what+" env "+e.key); ok {
-					if x, ok := p.expand(e.v, v, what+" env "+e.key); ok {
-						t.Env = append(t.Env, e.key+"="+x)
-					}
-				}
-			}
+			p.errorf(stop.Signal.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
 		}
 	}
-	if g, ok := fs["sets"]; ok {
-		_, sets, ok := p.fields(g.v, what+" sets", nil)
-		if ok && len(sets) == 0 {
-			p.errorf(g.v, "name the scenario's sets this tracer traces, each with the arguments that select it", "%s sets is empty", what)
-		}
-		for _, e := range sets {
-			args := []string{}
-			if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
-				list, nodes, ok := p.strList(e.v, what+" set "+e.key)
-				if !ok {
-					continue
-				}
-				for i, a := range list {
-					if x, ok := p.expand(nodes[i], a, what+" set "+e.key); ok {
-						args = append(args, x)
-					}
-				}
+	p.duration(&t.StopGrace, stop.Grace)
+	if list, nodes, ok := p.strList(d.Counters); ok {
+		for i, c := range list {
+			re, err := regexp.Compile(c)
+			if err == nil {
+				err = workloads.CheckCounterRegex(re)
 			}
-			t.SetArgs[e.key] = args
-			t.SetOrder = append(t.SetOrder, e.key)
-			s.lines["tracer-set:"+t.Name+"/"+e.key] = e.kn.Line
-		}
-	} else {
-		p.errorf(f.kn, "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", "%s has no sets", what)
-	}
-	if g, ok := fs["ready"]; ok {
-		rf, _, ok := p.fields(g.v, what+" ready", []string{"output", "timeout"})
-		if ok {
-			if h, ok := rf["output"]; ok {
-				if v, ok := p.str(h.v, what+" ready output"); ok {
-					if _, err := regexp.Compile(v); err != nil {
-						p.errorf(h.v, "write a Go regular expression (RE2 syntax)", "%s ready output: %v", what, err)
-					} else {
-						t.ReadyOutput = v
-					}
-				}
+			if err != nil {
+				p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
+				continue
 			}
-			if h, ok := rf["timeout"]; ok {
-				if d, ok := p.duration(h.v, what+" ready timeout"); ok {
-					t.ReadyTimeout = d
-				}
-			}
-		}
-	}
-	if g, ok := fs["stop"]; ok {
-		sf, _, ok := p.fields(g.v, what+" stop", []string{"signal", "grace"})
-		if ok {
-			if h, ok := sf["signal"]; ok {
-				if v, ok := p.str(h.v, what+" stop signal"); ok {
-					name := strings.ToUpper(v)
-					if !strings.HasPrefix(name, "SIG") {
-						name = "SIG" + name
-					}
-					if sig, ok := signalNames[name]; ok {
-						t.StopSignal = sig
-					} else {
-						p.errorf(h.v, suggestHint(name, slices.Sorted(maps.Keys(signalNames))), "%s: unknown stop signal %q", what, v)
-					}
-				}
-			}
-			if h, ok := sf["grace"]; ok {
-				if d, ok := p.duration(h.v, what+" stop grace"); ok {
-					t.StopGrace = d
-				}
-			}
-		}
-	}
-	if g, ok := fs["counters"]; ok {
-		list, nodes, ok := p.strList(g.v, what+" counters")
-		if ok {
-			for i, c := range list {
-				re, err := regexp.Compile(c)
-				if err == nil {
-					err = workloads.CheckCounterRegex(re)
-				}
-				if err != nil {
-					p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
-					continue
-				}
-				t.Counters = append(t.Counters, c)
-			}
+			t.Counters = append(t.Counters, c)
 		}
 	}
 	if len(t.Argv) > 0 && !t.Shell {
