@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -18,16 +16,6 @@ import (
 // goneTimeout bounds the wait for the kernel to free an external
 // tracer's programs and maps after it exits.
 const goneTimeout = 30 * time.Second
-
-// Tracer returns the tracer named name.
-func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
-	for _, t := range s.Tracers {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return TracerSpec{}, false
-}
 
 // runExternal measures one run of an external tracer's variant, with wl
 // prepared: enable stats, start the tracer, wait until it is ready (its
@@ -150,14 +138,6 @@ func describeTracerExit(e workloads.TracerExit) string {
 		s += " (it was still running after the grace period)"
 	}
 	return s
-}
-
-// StopSignalName names the tracer's stop signal, e.g. "SIGINT".
-func (t TracerSpec) StopSignalName() string {
-	if name := unix.SignalName(t.StopSignal); name != "" {
-		return name
-	}
-	return t.StopSignal.String()
 }
 
 // applyCounters puts the counters whose names benchctl knows into the

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"bytes"
@@ -19,12 +19,12 @@ import (
 // errors with positions.
 type parser struct {
 	file string
-	errs ScenarioErrors
+	errs Errors
 	vars map[string]string
 }
 
 func (p *parser) errAt(line int, hint, format string, args ...any) {
-	p.errs = append(p.errs, &ScenarioError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
 func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {

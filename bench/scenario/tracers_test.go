@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"strings"
@@ -17,14 +17,14 @@ func TestStopSignals(t *testing.T) {
 		sig, name string
 		want      syscall.Signal
 	}{{"SIGTERM", "SIGTERM", syscall.SIGTERM}, {"int", "SIGINT", syscall.SIGINT}, {"usr2", "SIGUSR2", syscall.SIGUSR2}, {"SIGABRT", "SIGABRT", syscall.SIGABRT}} {
-		sc, err := ParseScenarioBytes("s.yaml", []byte(scenario(c.sig)))
+		sc, err := ParseBytes("s.yaml", []byte(scenario(c.sig)))
 		if err != nil {
 			t.Errorf("%s: %v", c.sig, err)
 		} else if tr := sc.Tracers[0]; tr.StopSignal != c.want || tr.StopSignalName() != c.name {
 			t.Errorf("%s: signal %d named %s, want %d %s", c.sig, tr.StopSignal, tr.StopSignalName(), c.want, c.name)
 		}
 	}
-	_, err := ParseScenarioBytes("s.yaml", []byte(scenario("SIGTREM")))
+	_, err := ParseBytes("s.yaml", []byte(scenario("SIGTREM")))
 	if err == nil || !strings.HasPrefix(err.Error(), `s.yaml:7: tracer t: unknown stop signal "SIGTREM" (hint: did you mean SIGTERM`) {
 		t.Errorf("unknown signal: %v", err)
 	}

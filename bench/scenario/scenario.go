@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"crypto/sha256"
@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/shell"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -32,7 +33,7 @@ const (
 )
 
 // Scenario is a parsed and validated scenario file. Build one with
-// ParseScenario; Expand turns it into the variants a run measures.
+// Parse; Expand turns it into the variants a run measures.
 type Scenario struct {
 	Name        string
 	Description string
@@ -67,7 +68,7 @@ type Scenario struct {
 	Repetitions int
 	// Auto, when set, stops adding rounds once the gated metrics'
 	// intervals are narrow enough (`repetitions: auto`).
-	Auto     *AutoRepetitions
+	Auto     *results.AutoRepetitions
 	Warmup   int
 	RingSize int // bytes per CPU
 	Snaplen  int
@@ -231,15 +232,15 @@ func (s *Scenario) Estimate(variants, reps, warmup int) (total, perRun time.Dura
 	return time.Duration(runs) * perRun, perRun, true
 }
 
-// ScenarioError is one problem in a scenario file, with where it is.
-type ScenarioError struct {
+// Error is one problem in a scenario file, with where it is.
+type Error struct {
 	File string
 	Line int
 	Msg  string
 	Hint string
 }
 
-func (e *ScenarioError) Error() string {
+func (e *Error) Error() string {
 	s := e.File
 	if e.Line > 0 {
 		s += ":" + strconv.Itoa(e.Line)
@@ -251,11 +252,11 @@ func (e *ScenarioError) Error() string {
 	return s
 }
 
-// ScenarioErrors are all the problems found in one scenario file, in
-// file order. errors.As finds each *ScenarioError inside.
-type ScenarioErrors []*ScenarioError
+// Errors are all the problems found in one scenario file, in
+// file order. errors.As finds each *Error inside.
+type Errors []*Error
 
-func (es ScenarioErrors) Error() string {
+func (es Errors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
 		lines[i] = e.Error()
@@ -264,7 +265,7 @@ func (es ScenarioErrors) Error() string {
 }
 
 // Unwrap exposes every error to errors.Is and errors.As.
-func (es ScenarioErrors) Unwrap() []error {
+func (es Errors) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {
 		out[i] = e
@@ -272,10 +273,10 @@ func (es ScenarioErrors) Unwrap() []error {
 	return out
 }
 
-// ParseScenario reads, parses and validates the scenario file at path.
-// A bad file returns ScenarioErrors; an unreadable one a plain error.
-func ParseScenario(path string) (*Scenario, error) {
-	return ParseScenarioWith(path, ParseOptions{})
+// Parse reads, parses and validates the scenario file at path.
+// A bad file returns Errors; an unreadable one a plain error.
+func Parse(path string) (*Scenario, error) {
+	return ParseWith(path, ParseOptions{})
 }
 
 // ParseOptions are what a scenario may take from the command line.
@@ -285,8 +286,8 @@ type ParseOptions struct {
 	Vars map[string]string
 }
 
-// ParseScenarioWith is ParseScenario with options.
-func ParseScenarioWith(path string, opts ParseOptions) (*Scenario, error) {
+// ParseWith is Parse with options.
+func ParseWith(path string, opts ParseOptions) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading scenario: %w", err)
@@ -294,9 +295,9 @@ func ParseScenarioWith(path string, opts ParseOptions) (*Scenario, error) {
 	return parseScenario(path, data, opts)
 }
 
-// ParseScenarioBytes parses and validates a scenario held in data; file
+// ParseBytes parses and validates a scenario held in data; file
 // names it in messages.
-func ParseScenarioBytes(file string, data []byte) (*Scenario, error) {
+func ParseBytes(file string, data []byte) (*Scenario, error) {
 	return parseScenario(file, data, ParseOptions{})
 }
 
@@ -479,7 +480,7 @@ func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHi
 // repetitions reads a number of rounds, `auto`, or an auto mapping
 // {min, max, half_width}.
 func (p *parser) repetitions(f field, s *Scenario) {
-	a := AutoRepetitions{Min: DefaultAutoMin, Max: DefaultAutoMax}
+	a := results.AutoRepetitions{Min: results.DefaultAutoMin, Max: results.DefaultAutoMax}
 	switch n := f.v; {
 	case n == nil:
 		return
@@ -724,9 +725,6 @@ func (p *parser) modes(f field, s *Scenario) {
 // event instead of counting it).
 var StepNames = []string{"floor", "dispatch", "tailcall", "stamp", "header", "full", "decode", "exit_side"}
 
-// StepDecode is the step whose consumer decodes every event.
-const StepDecode = "decode"
-
 // stepOf returns the step stored in Variant.Step for a step name.
 func stepOf(name string) string {
 	if name == "full" {
@@ -819,7 +817,7 @@ func (p *parser) variants(f field, s *Scenario) {
 				p.errorf(d.Step.k, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
 			case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
 				p.errorf(d.Step.k, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
-			case !stepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+			case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
 				p.errorf(d.Step.k, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
 			default:
 				v.Step = stepOf(name)
@@ -841,14 +839,14 @@ func (p *parser) variants(f field, s *Scenario) {
 
 func (p *parser) gate(f field, s *Scenario) {
 	if !f.set() {
-		s.Gate = maps.Clone(DefaultGate)
+		s.Gate = maps.Clone(results.DefaultGate)
 		return
 	}
 	fs, ok := p.entries(f, nil)
 	if !ok {
 		return
 	}
-	metrics := slices.Sorted(maps.Keys(GateMetrics))
+	metrics := slices.Sorted(maps.Keys(results.GateMetrics))
 	s.Gate = map[string]float64{}
 	for _, g := range fs {
 		if !p.oneOf(g.k, "gate metric", g.key, metrics) {

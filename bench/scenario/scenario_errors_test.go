@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import "testing"
 
@@ -37,7 +37,7 @@ s.yaml:7: tracer t set b item must be a string, not 1 (hint: quote it if you mea
 s.yaml:7: tracer t counter: error parsing regexp: missing closing ): ` + "`(`" + ` (hint: write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\d+)')`},
 	}
 	for _, c := range cases {
-		_, err := ParseScenarioBytes("s.yaml", []byte(c.yaml))
+		_, err := ParseBytes("s.yaml", []byte(c.yaml))
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%s\ngot:\n%v\nwant:\n%s", c.yaml, err, c.want)
 		}

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"fmt"
@@ -65,6 +65,14 @@ func (t TracerSpec) Spec(set string) workloads.TracerSpec {
 	return spec
 }
 
+// StopSignalName names the tracer's stop signal, e.g. "SIGINT".
+func (t TracerSpec) StopSignalName() string {
+	if name := unix.SignalName(t.StopSignal); name != "" {
+		return name
+	}
+	return t.StopSignal.String()
+}
+
 // CounterRegexps compiles the counter regexes (checked at parse time).
 func (t TracerSpec) CounterRegexps() []*regexp.Regexp {
 	out := make([]*regexp.Regexp, len(t.Counters))
@@ -72,6 +80,16 @@ func (t TracerSpec) CounterRegexps() []*regexp.Regexp {
 		out[i] = regexp.MustCompile(c)
 	}
 	return out
+}
+
+// Tracer returns the tracer named name.
+func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
+	for _, t := range s.Tracers {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TracerSpec{}, false
 }
 
 // MissingTracers lists, one line each, the tracers whose program cannot
