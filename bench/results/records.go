@@ -151,6 +151,11 @@ type Result struct {
 	Latency *Latency `json:"latency,omitempty"`
 	// Tests holds per-test figures (redis-benchmark's -t tests).
 	Tests []TestResult `json:"tests,omitempty"`
+	// TargetRate and AchievedRate are the syscalls/s a rate-controlled
+	// generator was asked for and made (the built-in generator with a
+	// rate); zero otherwise.
+	TargetRate   float64 `json:"target_rate,omitempty"`
+	AchievedRate float64 `json:"achieved_rate,omitempty"`
 }
 
 // Latency percentiles, in milliseconds.
