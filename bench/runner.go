@@ -341,6 +341,9 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 			// does at the least, against the default's counting.
 			copts.OnEvent = func(probes.Event) {}
 		}
+		if v.Consumer != nil {
+			copts.Cost = *v.Consumer
+		}
 		cons, err = ps.StartConsumer(copts)
 		if err != nil {
 			return run, "", fmt.Errorf("starting consumer: %w", err)

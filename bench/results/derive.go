@@ -108,5 +108,6 @@ func deriveRun(run *Run) Derived {
 	if run.Kernel.Attempted > 0 {
 		d.DropRatio = float64(run.Kernel.Drops()) / float64(run.Kernel.Attempted)
 	}
+	deriveConsumer(run, &d)
 	return d
 }

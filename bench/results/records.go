@@ -136,6 +136,20 @@ type ConsumerStats struct {
 	CPUSeconds float64           `json:"cpu_seconds"`
 	Decoded    uint64            `json:"decoded,omitempty"`
 	BadRecords uint64            `json:"bad_records,omitempty"`
+	// Cost describes the per-event work the consumer did (e.g. "stateful",
+	// "spin 2µs"); empty when it only counted.
+	Cost string `json:"cost,omitempty"`
+	// The stateful consumer's table: the most enter events it held at
+	// once waiting for their exits, exits joined with their enter, exits
+	// with no enter held (dropped, or before the start), and enters
+	// replaced before their exit came.
+	TablePeak uint64 `json:"table_peak,omitempty"`
+	Joined    uint64 `json:"joined,omitempty"`
+	Unmatched uint64 `json:"unmatched,omitempty"`
+	Replaced  uint64 `json:"replaced,omitempty"`
+	// Threads and Fds are the sizes of its thread and fd tables at the end.
+	Threads uint64 `json:"threads,omitempty"`
+	Fds     uint64 `json:"fds,omitempty"`
 }
 
 // Result is what one measured Run reports.
