@@ -45,6 +45,9 @@ type Runner struct {
 	tr          tracer
 	newWorkload func(WorkloadSpec) (workloads.Workload, error)
 
+	// capacityThreads are the generator's threads in capacity steps.
+	capacityThreads int
+
 	mu     sync.Mutex
 	active map[int]io.Closer
 	nextID int

@@ -70,7 +70,6 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		perType: make([]uint64, MaxSyscallNr*4),
-		spin:    SpinIterations(opts.Cost.Spin),
 	}
 	if opts.Cost.Stateful {
 		c.state = newStateful()
@@ -229,6 +228,7 @@ func (c *Consumer) loop() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
+	wait0, waitOK := threadWait()
 	var (
 		rec   ringbuf.Record
 		order orderer
@@ -290,6 +290,9 @@ func (c *Consumer) loop() {
 		}
 	}
 	c.stats.CPUSeconds = (threadCPU() - cpu0).Seconds()
+	if wait1, ok := threadWait(); ok && waitOK {
+		c.stats.WaitSeconds = (wait1 - wait0).Seconds()
+	}
 }
 
 // drain reads up to limit records from ring i, counts them and, when
@@ -314,8 +317,8 @@ func (c *Consumer) drain(i int, r *ringbuf.Reader, rec *ringbuf.Record, limit in
 		raw := rec.RawSample
 		c.stats.Events++
 		c.stats.Bytes += uint64(len(raw))
-		if c.spin > 0 {
-			spinWork(c.spin)
+		if c.opts.Cost.Spin > 0 {
+			spin(c.opts.Cost.Spin)
 		}
 		if len(raw) >= HeaderLen {
 			if typ := int(binary.LittleEndian.Uint16(raw[offType:])); typ < len(c.perType) {

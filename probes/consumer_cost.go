@@ -2,7 +2,9 @@ package probes
 
 import (
 	"fmt"
-	"sync"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
@@ -14,49 +16,15 @@ import (
 // only counted.
 type ConsumerCost = results.ConsumerCost
 
-// spinSink keeps the spin loop's result alive, so the compiler cannot
-// drop the loop.
-var spinSink uint64
-
-// spinWork does n rounds of a dependent multiply-add: CPU work that no
-// clock read or syscall interrupts, the same on every call.
-func spinWork(n int) {
-	x := spinSink
-	for i := 0; i < n; i++ {
-		x = x*6364136223846793005 + 1442695040888963407
+// spin busy-waits until d has passed on the monotonic clock (read
+// through the vDSO: no syscall): a busy cost of d per event whatever the
+// CPU's speed. Time the CPU spends elsewhere in between (another thread,
+// the hypervisor) counts towards d, so a consumer that keeps its CPU
+// handles exactly 1/d events per second, which is what the capacity
+// search's planted-capacity test relies on.
+func spin(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
 	}
-	spinSink = x
-}
-
-var (
-	spinOnce      sync.Once
-	spinItersPerS float64
-)
-
-// spinRate is how many rounds of spinWork this machine does per second:
-// the best of several timed tries, so that a try the scheduler
-// interrupted (the machine may be busy) does not count.
-func spinRate() float64 {
-	spinOnce.Do(func() {
-		const n = 200_000
-		best := time.Duration(1 << 62)
-		for range 15 {
-			t0 := time.Now()
-			spinWork(n)
-			best = min(best, time.Since(t0))
-		}
-		spinItersPerS = n / max(best.Seconds(), 1e-9)
-	})
-	return spinItersPerS
-}
-
-// SpinIterations is how many rounds of the spin loop cost d of CPU time
-// here (calibrated once per process).
-func SpinIterations(d time.Duration) int {
-	if d <= 0 {
-		return 0
-	}
-	return max(1, int(spinRate()*d.Seconds()+0.5))
 }
 
 // fdKey names one file descriptor of one process.
@@ -238,4 +206,24 @@ func describeCost(c ConsumerCost) string {
 		return "spin " + c.Spin.String()
 	}
 	return ""
+}
+
+// threadWait is how long the calling thread has waited on a run queue,
+// runnable but not running (the second field of
+// /proc/thread-self/schedstat): on a busy machine a consumer that wants
+// the CPU waits there. ok is false where the kernel does not keep it.
+func threadWait() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/thread-self/schedstat")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(ns), true
 }

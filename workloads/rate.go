@@ -17,7 +17,7 @@ const (
 	// this long ago are given up, so a late thread does not fire a burst
 	// that a steady source would never send. What was given up shows as
 	// an achieved rate below the target.
-	rateMaxLag = 2 * time.Millisecond
+	rateMaxLag = 10 * time.Millisecond
 	// rateTimerSlack is the timer slack a paced thread asks for, so that
 	// its sleeps end close to when the next op is due (Linux's default
 	// slack is 50 µs).

@@ -10,8 +10,8 @@ import (
 // ConsumerCost is per-event work benchctl's consumer does beside draining
 // its rings, so that its cost is what a real tracer's userspace costs.
 type ConsumerCost struct {
-	// Spin is a calibrated busy cost per event: a loop that takes this
-	// long of CPU time.
+	// Spin is a busy cost per event: the consumer busy-waits this long
+	// on the monotonic clock after reading each event.
 	Spin time.Duration `json:"spin_ns,omitempty"`
 	// Stateful is libsinsp's work, much reduced: enter events kept per
 	// thread until their exit and joined with it, per-thread and per-fd
@@ -77,7 +77,7 @@ type CapacitySettings struct {
 // The sides that limit a capacity (CapacitySearch.Limit).
 const (
 	// LimitConsumer: the failing step's consumer was busy (its CPU time
-	// at least LimitBusy of the step's wall time).
+	// and run-queue wait at least LimitBusy of the step's wall time).
 	LimitConsumer = "consumer"
 	// LimitRing: the failing step dropped while the consumer had CPU to
 	// spare: the ring could not hold a burst, or the consumer was off the
@@ -108,10 +108,16 @@ type CapacityStep struct {
 	DropRatio float64 `json:"drop_ratio"`
 	Events    uint64  `json:"events"` // events the consumer received
 	// ConsumerCPU is the tracer's userspace CPU seconds over the step,
-	// Busy that over the step's wall time.
-	ConsumerCPU float64 `json:"consumer_cpu_s"`
-	Busy        float64 `json:"busy"`
-	TablePeak   uint64  `json:"table_peak,omitempty"`
+	// ConsumerWait the seconds benchctl's consumer thread waited on a run
+	// queue (runnable, not running: the machine was busy), and Busy their
+	// sum over the step's wall time: the share of the step the consumer
+	// wanted a CPU.
+	ConsumerCPU  float64 `json:"consumer_cpu_s"`
+	ConsumerWait float64 `json:"consumer_wait_s,omitempty"`
+	Busy         float64 `json:"busy"`
+	TablePeak    uint64  `json:"table_peak,omitempty"`
+	// AvgEventSize is the bytes per event received.
+	AvgEventSize float64 `json:"avg_event_size,omitempty"`
 	// Pass: the drop ratio was at most the target.
 	Pass bool `json:"pass"`
 	// GeneratorBound: it achieved less than GeneratorShortfall of the

@@ -150,6 +150,9 @@ type ConsumerStats struct {
 	// Threads and Fds are the sizes of its thread and fd tables at the end.
 	Threads uint64 `json:"threads,omitempty"`
 	Fds     uint64 `json:"fds,omitempty"`
+	// WaitSeconds is how long the consumer thread waited on a run queue,
+	// runnable but not running: what a busy machine took from it.
+	WaitSeconds float64 `json:"wait_seconds,omitempty"`
 }
 
 // Result is what one measured Run reports.
