@@ -223,3 +223,17 @@ func (r *Results) CapacitySample(name string) []float64 {
 	}
 	return out
 }
+
+// GateCapacity is the gate metric of a variant's capacity: the
+// capacities of its searches, in syscalls/s. Higher is better: a drop
+// beyond the threshold is a regression.
+const GateCapacity = "capacity"
+
+func init() {
+	// Registered here rather than in gate.go's literals, beside the
+	// capacity records it reads (CapacitySample); it is read from the
+	// searches, not from runs, so its Value has nothing per run.
+	GateMetrics[GateCapacity] = "the syscall rate a variant sustains within its target drop ratio, from `benchctl run` of a scenario with a capacity section (higher is better: a drop in capacity is a regression)"
+	gateMeasures[GateCapacity] = Measure{Key: GateCapacity, Label: "capacity", Kind: KindCount, Better: +1,
+		Value: func(Variant, Run) (float64, bool) { return 0, false }}
+}
