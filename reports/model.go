@@ -146,6 +146,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	doc.Sections = append(doc.Sections,
 		relativeSection(vss),
 	)
+	if cs := capacitySection(r); cs != nil {
+		doc.Sections = append(doc.Sections, cs)
+	}
 	if ps := precisionSection(r); ps != nil {
 		doc.Sections = append(doc.Sections, ps)
 	}
