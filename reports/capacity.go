@@ -383,3 +383,58 @@ func renderPlotSVG(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	}
 	return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")), nil
 }
+
+// noDropCounterPara names the external tracers none of whose measured
+// runs printed a drop count: their drops column is empty because they
+// cannot say, not because they dropped nothing.
+func noDropCounterPara(r *results.Results) string {
+	var names []string
+	for _, v := range r.Variants {
+		if !v.External() {
+			continue
+		}
+		runs := r.RunsOf(v.Name)
+		if len(runs) == 0 {
+			continue
+		}
+		has := false
+		for _, run := range runs {
+			if run.Tracer != nil {
+				if _, ok := run.Tracer.Counters["drops"]; ok {
+					has = true
+				}
+			}
+		}
+		if !has {
+			names = append(names, "`"+sanitizeCode(v.Name)+"`")
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "No drop counter: " + strings.Join(names, ", ") + " print no drop count, so their drops are unknown (" + none + "), not 0."
+}
+
+// tracerTextsPara quotes what an external tracer's *_text groups
+// captured in its last measured run (e.g. the syscalls it activated in
+// the kernel), as a sentence to append.
+func tracerTextsPara(r *results.Results, v results.Variant) string {
+	runs := r.RunsOf(v.Name)
+	for i := len(runs) - 1; i >= 0; i-- {
+		t := runs[i].Tracer
+		if t == nil || len(t.Texts) == 0 {
+			continue
+		}
+		keys := make([]string, 0, len(t.Texts))
+		for k := range t.Texts {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("`%s`: %s", sanitizeCode(k), t.Texts[k]))
+		}
+		return " What it printed (last run): " + strings.Join(parts, "; ") + "."
+	}
+	return ""
+}

@@ -127,3 +127,36 @@ func TestNoCapacityNoSection(t *testing.T) {
 		t.Errorf("capacity chart without searches: %v, %v", c, err)
 	}
 }
+
+// TestNoDropCounterSaysSo: a tracer that prints no drop count (libsinsp's
+// sinsp-example) is named as such, and its activated syscalls quoted.
+func TestNoDropCounterSaysSo(t *testing.T) {
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: results.ScenarioInfo{Name: "sinsp"},
+		Variants: []results.Variant{
+			{Name: "big/sinsp-0.21.0", Mode: results.ModeExternal, Tracer: "sinsp-0.21.0", Family: "sinsp", Design: results.ModeEnterExit, Stats: true},
+			{Name: "big/falco-0.21.0", Mode: results.ModeExternal, Tracer: "falco-0.21.0", Family: "falco", Design: results.ModeEnterExit, Stats: true},
+		},
+		Runs: []results.Run{
+			{Variant: "big/sinsp-0.21.0", Tracer: &results.TracerStats{CPUSeconds: 1, Counters: map[string]float64{"events": 10},
+				Texts: map[string]string{"kernel_set_text": "close, read, write"}}},
+			{Variant: "big/falco-0.21.0", Tracer: &results.TracerStats{CPUSeconds: 1, Counters: map[string]float64{"events": 10, "drops": 0}}},
+		},
+	}
+	results.Derive(r)
+	var b bytes.Buffer
+	if err := Render(&b, r, FormatMarkdown, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	if !strings.Contains(md, "No drop counter: `big/sinsp-0.21.0` print no drop count") {
+		t.Error("the report does not say sinsp has no drop counter")
+	}
+	if strings.Contains(md, "No drop counter: `big/falco") || strings.Contains(md, "`big/sinsp-0.21.0`, `big/falco") {
+		t.Error("scap-open, which prints n_drops, is listed without a drop counter")
+	}
+	if !strings.Contains(md, "`kernel_set_text`: close, read, write") {
+		t.Error("the activated syscalls are not quoted")
+	}
+}

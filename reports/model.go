@@ -403,6 +403,9 @@ func variantsSection(r *results.Results, vss []results.VariantStats) *section {
 	}
 	t.Notes = c.notes()
 	s.Tables = append(s.Tables, t)
+	if p := noDropCounterPara(r); p != "" {
+		s.Paras = append(s.Paras, p)
+	}
 	return s
 }
 
@@ -626,7 +629,7 @@ func tracerCountersPara(r *results.Results, v results.Variant) string {
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(results.KindCount, "", stats.Summarize(values[k]).Median))
 	}
-	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "."
+	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "." + tracerTextsPara(r, v)
 }
 
 // slug turns a variant name into an anchor or file name part.

@@ -1,7 +1,6 @@
 package results
 
 import (
-	"strings"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/stats"
@@ -21,35 +20,6 @@ type ConsumerCost struct {
 
 // IsZero tells whether c asks for no work.
 func (c ConsumerCost) IsZero() bool { return c.Spin == 0 && !c.Stateful }
-
-// deriveConsumer fills the userspace cost per event and per syscall.
-func deriveConsumer(run *Run, d *Derived) {
-	for k, n := range run.User.PerType {
-		if strings.HasSuffix(k, "_exit") {
-			d.TracedSyscalls += n
-		}
-	}
-	cpu := run.User.CPUSeconds
-	events := float64(run.User.Events)
-	if t := run.Tracer; t != nil {
-		cpu = t.CPUSeconds
-		if n, ok := t.Counters["syscalls"]; ok && d.TracedSyscalls == 0 && n > 0 {
-			d.TracedSyscalls = uint64(n)
-		}
-		if n, ok := t.Counters["events"]; ok && events == 0 {
-			events = n
-		}
-	}
-	if cpu <= 0 {
-		return
-	}
-	if events > 0 {
-		d.ConsumerNsPerEvent = cpu * 1e9 / events
-	}
-	if d.TracedSyscalls > 0 {
-		d.ConsumerNsPerSyscall = cpu * 1e9 / float64(d.TracedSyscalls)
-	}
-}
 
 // CapacitySettings are how a capacity search was run (see
 // docs/scenarios.md#capacity).

@@ -184,6 +184,9 @@ type TracerStats struct {
 	Counters map[string]float64 `json:"counters,omitempty"`
 	// Output is the last lines of its output, kept when the run failed.
 	Output string `json:"output,omitempty"`
+	// Texts are what its counter regexes' groups named *_text captured
+	// (e.g. the syscalls the tracer activated in the kernel).
+	Texts map[string]string `json:"texts,omitempty"`
 }
 
 // Derived are the per-run figures computed from the raw ones, stored so a
