@@ -91,7 +91,9 @@ func capacitySection(r *results.Results) *section {
 		s.Paras = append(s.Paras, p)
 	}
 	steps := &section{ID: "capacity-steps", Title: "Capacity steps", Collapsed: true}
-	steps.Paras = append(steps.Paras, "Every step of every search: the rate offered and made, the events the kernel attempted and dropped, and the consumer's CPU time and wait over the step's wall time.")
+	steps.Paras = append(steps.Paras, "Every step of every search, by search and rate made: the rate offered and made, the events the kernel attempted and dropped, "+
+		"and how busy the consumer was (its CPU time plus its time waiting for a CPU, over the step's wall time; above 100% when it went on draining a backlog after the step). "+
+		"\"generator short\": the generator made less than 90% of the rate offered.")
 	st := newTable("variant", "search", "offered/s", "made/s", "attempted", "drops", "drop ratio", "consumer busy", "step", "result").
 		right(1, 2, 3, 4, 5, 6, 7, 8).code(0)
 	for _, c := range r.Capacity {
@@ -437,4 +439,35 @@ func tracerTextsPara(r *results.Results, v results.Variant) string {
 		return " What it printed (last run): " + strings.Join(parts, "; ") + "."
 	}
 	return ""
+}
+
+// capacityDocument is the report of a capacity run (searches, no runs):
+// the scenario, the environment and the capacity section; the sections
+// of figures per run would be empty.
+func capacityDocument(r *results.Results) *document {
+	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
+	sc := r.Scenario
+	var b strings.Builder
+	fmt.Fprintf(&b, "Scenario `%s`", sanitizeCode(sc.Name))
+	if sc.File != "" {
+		fmt.Fprintf(&b, " (`%s`", sanitizeCode(sc.File))
+		if len(sc.SHA256) >= 12 {
+			fmt.Fprintf(&b, ", sha256 %s", sc.SHA256[:12])
+		}
+		b.WriteString(")")
+	}
+	if sc.Workload != "" {
+		fmt.Fprintf(&b, ", workload `%s`", sanitizeCode(sc.Workload))
+	}
+	fmt.Fprintf(&b, ". A capacity run: %s searched, the variants shuffled in every repeat (seed %d).", plural(len(r.Capacity), "variant", "variants"), r.Seed)
+	doc.Paras = append(doc.Paras, b.String())
+	if !r.Complete {
+		reason := r.Reason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		doc.Paras = append(doc.Paras, "Warning: this run is incomplete ("+reason+"); some variants may have fewer searches.")
+	}
+	doc.Sections = append(doc.Sections, environmentSection(r), capacitySection(r))
+	return doc
 }

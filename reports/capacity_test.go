@@ -160,3 +160,19 @@ func TestNoDropCounterSaysSo(t *testing.T) {
 		t.Error("the activated syscalls are not quoted")
 	}
 }
+
+// TestCapacityOnlyReport: a capacity run's report has no sections of
+// figures per run, which would be empty.
+func TestCapacityOnlyReport(t *testing.T) {
+	var b bytes.Buffer
+	if err := Render(&b, capacityFixture(), FormatMarkdown, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	if strings.Contains(md, "## Cost per variant") || strings.Contains(md, "Details per variant") {
+		t.Error("a capacity-only report has sections of figures per run")
+	}
+	if !strings.Contains(md, "A capacity run: 3 variants searched") || !strings.Contains(md, "## Environment") {
+		t.Error("the capacity report lacks its intro or environment")
+	}
+}

@@ -132,6 +132,9 @@ func modeLabel(v results.Variant) string {
 
 // buildDocument turns a results file into the report's sections.
 func buildDocument(r *results.Results, opts Options) *document {
+	if len(r.Runs) == 0 && len(r.Capacity) > 0 {
+		return capacityDocument(r)
+	}
 	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
