@@ -60,7 +60,10 @@ type stepFunc func(ctx context.Context, rate float64, d time.Duration) (results.
 // brackets the capacity in a few steps, then bisects the bracket
 // (geometric mean) until it is narrower than the resolution. A plain
 // bisection would need a bracket to start from; a ramp alone would need
-// as many steps as its resolution allows.
+// as many steps as its resolution allows. A passing step whose generator
+// fell short of the offered rate ends the search as generator-bound unless
+// it still made more than every passing step before it by the resolution
+// (on a busy machine the generator falls short now and then).
 type capacitySearch struct {
 	set results.CapacitySettings
 	// step measures one step; duration gives a step's length at a rate.
@@ -80,7 +83,16 @@ func (cs capacitySearch) run(ctx context.Context, prev float64) (results.Capacit
 		failStep *results.CapacityStep // the failing step of the lowest offered rate
 		lo, hi   float64               // highest passing, lowest failing offered rates
 	)
+	// grew tells whether step s made a higher rate than every passing
+	// step before it, by more than the resolution: a generator that fell
+	// short of its target this once (the machine was busy) but still got
+	// further is not yet the limit.
+	var before float64
+	grew := func(s results.CapacityStep) bool { return s.Achieved > before*(1+set.Resolution) }
 	measure := func(rate float64) (results.CapacityStep, error) {
+		if best != nil {
+			before = best.Achieved
+		}
 		s, err := cs.step(ctx, rate, cs.duration(rate))
 		if err != nil {
 			return s, err
@@ -144,7 +156,7 @@ func (cs capacitySearch) run(ctx context.Context, prev float64) (results.Capacit
 			break
 		}
 		lo = rate
-		if s.GeneratorBound || rate >= set.MaxRate {
+		if s.GeneratorBound && !grew(s) || rate >= set.MaxRate {
 			// Nothing dropped and the generator gave all it could (or
 			// all it may): the capacity is at least that.
 			return outcome(results.LimitGenerator), steps, nil
@@ -179,7 +191,7 @@ func (cs capacitySearch) run(ctx context.Context, prev float64) (results.Capacit
 		switch {
 		case !s.Pass:
 			hi = mid
-		case s.GeneratorBound:
+		case s.GeneratorBound && !grew(s):
 			// Passing only because the generator could not offer mid.
 			return outcome(results.LimitGenerator), steps, nil
 		default:

@@ -170,3 +170,28 @@ func TestCheckCapacitySettings(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchGoesOnPastAShortGenerator: a generator that falls short once
+// (a busy moment) but still makes more than before does not end the
+// search; the consumer's capacity above it is found.
+func TestSearchGoesOnPastAShortGenerator(t *testing.T) {
+	m := &model{capacity: 50_000, genMax: math.Inf(1)}
+	cs := testSearch(m)
+	short := true
+	cs.step = func(ctx context.Context, rate float64, d time.Duration) (results.CapacityStep, error) {
+		s, err := m.step(ctx, rate, d)
+		if short && rate >= 8000 {
+			// One step makes 85% of its rate, still more than before.
+			short = false
+			s.Achieved *= 0.85
+		}
+		return s, err
+	}
+	out, _, err := cs.run(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Limit != results.LimitConsumer || out.Capacity < 50_000/1.05 || out.Capacity > 50_000 {
+		t.Errorf("limit %q, capacity %g: want the consumer's 50000 within 5%%", out.Limit, out.Capacity)
+	}
+}
