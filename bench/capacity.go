@@ -192,8 +192,10 @@ func (cs capacitySearch) run(ctx context.Context, prev float64) (results.Capacit
 		case !s.Pass:
 			hi = mid
 		case s.GeneratorBound && !grew(s):
-			// Passing only because the generator could not offer mid.
-			return outcome(results.LimitGenerator), steps, nil
+			// The generator could not offer mid this time, so the step
+			// says nothing about it; a step above already dropped at a
+			// rate the generator made, so what limits is that step's side.
+			return outcome(limitOf(failStep)), steps, nil
 		default:
 			lo = mid
 		}
