@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -220,7 +220,7 @@ func (r *Runner) capacityVariant(v results.Variant) error {
 		if !ok {
 			return fmt.Errorf("variant %s: no tracer named %q", v.Name, v.Tracer)
 		}
-		if !tracerCountsDrops(t) {
+		if !t.CountsDrops() {
 			return fmt.Errorf("%w: tracer %s has no drop counter (a counter regex with a group named drops), so its drops cannot be seen", ErrNoCapacity, t.Name)
 		}
 	}
@@ -350,7 +350,7 @@ func (r *Runner) capacityStepper(v results.Variant, rep int, method *string) ste
 		spec.Syscalls.Duration = d
 		spec.Syscalls.Threads = r.capacityThreads
 		newWorkload := r.newWorkload
-		r.newWorkload = func(WorkloadSpec) (workloads.Workload, error) { return newWorkload(spec) }
+		r.newWorkload = func(scenario.WorkloadSpec) (workloads.Workload, error) { return newWorkload(spec) }
 		run, m, err := r.runOne(ctx, v)
 		r.newWorkload = newWorkload
 		if m != "" {
@@ -430,15 +430,4 @@ func checkCapacitySettings(set results.CapacitySettings) error {
 		errs = append(errs, fmt.Errorf("%d generator threads cannot offer %g syscalls/s (at most %d ops/s each)", set.Threads, set.MaxRate, workloads.MaxRatePerThread))
 	}
 	return errors.Join(errs...)
-}
-
-// tracerCountsDrops tells whether one of t's counter regexes has a group
-// named drops: without it a tracer's drops cannot be seen.
-func tracerCountsDrops(t TracerSpec) bool {
-	for _, re := range t.CounterRegexps() {
-		if slices.Contains(re.SubexpNames(), "drops") {
-			return true
-		}
-	}
-	return false
 }

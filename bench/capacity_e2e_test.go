@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 )
 
 // raisePriority gives every thread of this process nice -20 until the
@@ -90,7 +91,7 @@ func TestCapacityFindsAPlantedCapacity(t *testing.T) {
 	raisePriority(t)
 	const spin = 5 * time.Millisecond
 	planted := 2 / spin.Seconds() // syscalls/s: one event per two syscalls
-	sc, err := ParseScenarioBytes("planted.yaml", []byte(plantedScenario))
+	sc, err := scenario.ParseBytes("planted.yaml", []byte(plantedScenario))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/benchctl/benchctl/bench/scenario"
 )
 
 // sharedTracers is where ../shared/tracers/README.md's binaries are,
@@ -59,7 +61,7 @@ repetitions: 1
 warmup: 0
 tracers:
 ` + tracer("sinsp-0.21.0", old, "enter_exit") + tracer("sinsp-0.25.4", cur, "exit_only")
-	sc, err := ParseScenarioBytes("sinsp.yaml", []byte(yaml))
+	sc, err := scenario.ParseBytes("sinsp.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
