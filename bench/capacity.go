@@ -15,19 +15,8 @@ import (
 )
 
 // DefaultCapacitySettings are the capacity search's settings when a
-// scenario names none (see docs/scenarios.md#capacity).
-func DefaultCapacitySettings() results.CapacitySettings {
-	return results.CapacitySettings{
-		TargetDropRatio: 0,
-		Repeats:         6,
-		Resolution:      0.05,
-		StartRate:       10_000,
-		MaxRate:         2_000_000,
-		MinStep:         time.Second,
-		MaxStep:         10 * time.Second,
-		Threads:         1,
-	}
-}
+// scenario names none (results.DefaultCapacitySettings).
+func DefaultCapacitySettings() results.CapacitySettings { return results.DefaultCapacitySettings() }
 
 // ringOverhead is the ring buffer's own header per record (BPF_RINGBUF_HDR_SZ).
 const ringOverhead = 8

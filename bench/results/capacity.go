@@ -44,6 +44,21 @@ type CapacitySettings struct {
 	Threads int `json:"threads"`
 }
 
+// DefaultCapacitySettings are the capacity search's settings when a
+// scenario names none (see docs/scenarios.md#capacity).
+func DefaultCapacitySettings() CapacitySettings {
+	return CapacitySettings{
+		TargetDropRatio: 0,
+		Repeats:         6,
+		Resolution:      0.05,
+		StartRate:       10_000,
+		MaxRate:         2_000_000,
+		MinStep:         time.Second,
+		MaxStep:         10 * time.Second,
+		Threads:         1,
+	}
+}
+
 // The sides that limit a capacity (CapacitySearch.Limit).
 const (
 	// LimitConsumer: the failing step's consumer was busy (its CPU time

@@ -278,9 +278,12 @@ func runCmd(args []string) error {
 	}()
 
 	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, sc.Workload.Describe(), *seed, path)
-	res, err := runner.Run(ctx)
+	res, err := runScenario(ctx, runner, sc)
 	if res != nil && len(res.Runs) > 0 {
 		printSummary(os.Stdout, res)
+	}
+	if res != nil && len(res.Capacity) > 0 {
+		printCapacitySummary(os.Stdout, res)
 	}
 	if err != nil {
 		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
