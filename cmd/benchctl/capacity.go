@@ -87,3 +87,16 @@ func consumerString(c results.ConsumerCost) string {
 	}
 	return "spin " + c.Spin.String()
 }
+
+// doneCount says how much an incomplete results file holds: runs, or a
+// capacity run's steps.
+func doneCount(res *results.Results) string {
+	if len(res.Capacity) > 0 {
+		steps := 0
+		for _, c := range res.Capacity {
+			steps += len(c.Steps)
+		}
+		return fmt.Sprintf("%d capacity steps", steps)
+	}
+	return fmt.Sprintf("%d runs", len(res.Runs))
+}

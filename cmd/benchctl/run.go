@@ -287,7 +287,7 @@ func runCmd(args []string) error {
 	}
 	if err != nil {
 		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
-			fmt.Fprintf(os.Stderr, "incomplete results (%d runs) written to %s\n", len(res.Runs), path)
+			fmt.Fprintf(os.Stderr, "incomplete results (%s) written to %s\n", doneCount(res), path)
 		}
 		switch {
 		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing):
