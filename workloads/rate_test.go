@@ -34,7 +34,7 @@ func TestRateValidation(t *testing.T) {
 
 // TestPacedRunIsEven runs getpid at 20k syscalls/s on two threads and
 // checks the achieved rate and that no millisecond saw a burst: a flat-out
-// loop makes hundreds of getpid per millisecond, the paced one 20 on
+// loop makes thousands of getpid per millisecond, the paced one 20 on
 // average, and at most the catch-up of rateMaxLag after a hold-up.
 func TestPacedRunIsEven(t *testing.T) {
 	if testing.Short() {
@@ -77,7 +77,10 @@ func TestPacedRunIsEven(t *testing.T) {
 	for i := range buckets {
 		maxPerMs = max(maxPerMs, buckets[i].Load())
 	}
-	limit := int32(rate/1000 + rate*rateMaxLag.Seconds() + 2)
+	// A thread held up catches up to rateMaxLag of its ops at once, and
+	// both may do so in the same millisecond, once or twice: still a
+	// fraction of the thousands a flat-out loop makes in one.
+	limit := int32(rate/1000 + 2*rate*rateMaxLag.Seconds() + 2)
 	if maxPerMs > limit {
 		t.Errorf("%d ops in one millisecond, want at most %d: the run is bursty", maxPerMs, limit)
 	}
