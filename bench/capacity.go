@@ -309,6 +309,12 @@ func (r *Runner) RunCapacity(ctx context.Context, set results.CapacitySettings) 
 					reason := fmt.Sprintf("interrupted during search %d of %s: %v", rep+1, v.Name, context.Cause(ctx))
 					return res, errors.Join(fmt.Errorf("%s: %w", reason, ctx.Err()), write(false, reason))
 				}
+				if isEnvironmentError(err) {
+					// No privileges, no BTF, a missing tracer: nothing
+					// else can be searched either.
+					reason := fmt.Sprintf("capacity of %s: %v", v.Name, err)
+					return res, errors.Join(fmt.Errorf("%w: capacity of %s: %w", ErrRunFailed, v.Name, err), write(false, reason))
+				}
 				c.Error = err.Error()
 				obs.Note(fmt.Sprintf("warning: capacity of %s, search %d: %v", v.Name, rep+1, err))
 			} else {

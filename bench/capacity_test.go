@@ -2,12 +2,16 @@ package bench
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/probes"
 )
 
 // model is a tracer whose consumer handles capacity events/s and a
@@ -194,4 +198,35 @@ func TestSearchGoesOnPastAShortGenerator(t *testing.T) {
 	if out.Limit != results.LimitConsumer || out.Capacity < 50_000/1.05 || out.Capacity > 50_000 {
 		t.Errorf("limit %q, capacity %g: want the consumer's 50000 within 5%%", out.Limit, out.Capacity)
 	}
+}
+
+// TestRunCapacityStopsWithoutPrivileges: an environment error (here no
+// privileges to load probes) ends the capacity run with that error,
+// which `run` turns into exit 3, rather than a search error per variant.
+func TestRunCapacityStopsWithoutPrivileges(t *testing.T) {
+	sc, err := scenario.ParseBytes("c.yaml", []byte("workload: {type: syscalls, mix: getpid, duration: 1s}\nsets: {g: [getpid]}\nmodes: [exit_only]\nfloor: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(sc, RunOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.tr = deniedTracer{}
+	set := DefaultCapacitySettings()
+	set.Repeats = 2
+	res, err := r.RunCapacity(context.Background(), set)
+	if !errors.Is(err, probes.ErrPermission) {
+		t.Fatalf("error %v, want it to wrap ErrPermission", err)
+	}
+	if res == nil || res.Complete {
+		t.Errorf("results %+v, want an incomplete file", res)
+	}
+}
+
+// deniedTracer fails every load as an unprivileged process would.
+type deniedTracer struct{ tracer }
+
+func (deniedTracer) Load(probes.Config) (probeSet, error) {
+	return nil, fmt.Errorf("loading: %w", probes.ErrPermission)
 }
