@@ -110,6 +110,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 	exit, stopErr := tr.Stop()
 	ts.Exit = &exit
 	ts.Counters = workloads.ParseCounters(tr.Output(), t.CounterRegexps())
+	ts.Texts = workloads.ParseTexts(tr.Output(), t.CounterRegexps())
 	applyCounters(&run, ts.Counters)
 	goneErr := probes.WaitGone(tb.Programs, tb.Maps, goneTimeout)
 

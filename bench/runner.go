@@ -46,6 +46,9 @@ type Runner struct {
 	tr          tracer
 	newWorkload func(scenario.WorkloadSpec) (workloads.Workload, error)
 
+	// capacityThreads are the generator's threads in capacity steps.
+	capacityThreads int
+
 	mu     sync.Mutex
 	active map[int]io.Closer
 	nextID int
@@ -341,6 +344,9 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 			// Decode every event and drop it: what a tracer's userspace
 			// does at the least, against the default's counting.
 			copts.OnEvent = func(probes.Event) {}
+		}
+		if v.Consumer != nil {
+			copts.Cost = *v.Consumer
 		}
 		cons, err = ps.StartConsumer(copts)
 		if err != nil {

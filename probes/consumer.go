@@ -32,6 +32,9 @@ type ConsumerOptions struct {
 	// event is held until every ring is known to hold nothing older than
 	// its timestamp plus this window. See orderer.
 	ReorderWindow time.Duration
+	// Cost is per-event work beside draining (see ConsumerCost): a
+	// stateful cost decodes and orders every event, as OnEvent does.
+	Cost ConsumerCost
 
 	// afterDrain, for tests, runs after each ring is read to its end.
 	afterDrain func(ring int)
@@ -47,6 +50,8 @@ type Consumer struct {
 	mu      sync.Mutex
 	stats   ConsumerStats
 	perType []uint64
+	spin    int       // rounds of spinWork per event
+	state   *stateful // the stateful cost's tables, or nil
 	err     error
 	stopped bool
 }
@@ -65,6 +70,16 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		perType: make([]uint64, MaxSyscallNr*4),
+	}
+	if opts.Cost.Stateful {
+		c.state = newStateful()
+		user := opts.OnEvent
+		c.opts.OnEvent = func(ev Event) {
+			c.state.event(ev)
+			if user != nil {
+				user(ev)
+			}
+		}
 	}
 	p.mu.Lock()
 	for i, m := range p.rings {
@@ -213,6 +228,7 @@ func (c *Consumer) loop() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
+	wait0, waitOK := threadWait()
 	var (
 		rec   ringbuf.Record
 		order orderer
@@ -274,6 +290,9 @@ func (c *Consumer) loop() {
 		}
 	}
 	c.stats.CPUSeconds = (threadCPU() - cpu0).Seconds()
+	if wait1, ok := threadWait(); ok && waitOK {
+		c.stats.WaitSeconds = (wait1 - wait0).Seconds()
+	}
 }
 
 // drain reads up to limit records from ring i, counts them and, when
@@ -298,6 +317,9 @@ func (c *Consumer) drain(i int, r *ringbuf.Reader, rec *ringbuf.Record, limit in
 		raw := rec.RawSample
 		c.stats.Events++
 		c.stats.Bytes += uint64(len(raw))
+		if c.opts.Cost.Spin > 0 {
+			spin(c.opts.Cost.Spin)
+		}
 		if len(raw) >= HeaderLen {
 			if typ := int(binary.LittleEndian.Uint16(raw[offType:])); typ < len(c.perType) {
 				c.perType[typ]++
@@ -343,6 +365,11 @@ func (c *Consumer) Stop() (ConsumerStats, error) {
 		close(c.stop)
 		<-c.done
 		c.closeReaders()
+		c.stats.Cost = describeCost(c.opts.Cost)
+		if s := c.state; s != nil {
+			c.stats.TablePeak, c.stats.Joined, c.stats.Unmatched, c.stats.Replaced = uint64(s.peak), s.joined, s.unmatched, s.replaced
+			c.stats.Threads, c.stats.Fds = uint64(len(s.threads)), uint64(len(s.fds))
+		}
 		c.stats.PerType = map[string]uint64{}
 		for typ, n := range c.perType {
 			if n > 0 {

@@ -75,15 +75,22 @@ func Charts(r *results.Results) ([]Chart, error) {
 		out = append(out, c.Chart)
 	}
 	c, err := anatomyChart(r)
-	if err != nil || c == nil {
+	if err != nil {
 		return out, err
 	}
-	svg, err := renderSVG(c)
-	if err != nil {
-		return nil, err
+	if c != nil {
+		svg, err := renderSVG(c)
+		if err != nil {
+			return nil, err
+		}
+		c.SVG = svg
+		out = append(out, c.Chart)
 	}
-	c.SVG = svg
-	return append(out, c.Chart), nil
+	cc, err := capacityChart(r)
+	if err != nil || cc == nil {
+		return out, err
+	}
+	return append(out, *cc), nil
 }
 
 // stepColors colour the anatomy chart's steps, in ladder order.

@@ -28,6 +28,10 @@ var csvColumns = []string{
 func CSV(w io.Writer, r *results.Results) error {
 	cw := csv.NewWriter(w)
 	header := append([]string{"scenario", "variant", "mode", "toctou", "set", "stats", "round", "order", "warmup", "error", "wall_ns"}, csvColumns...)
+	width := len(header)
+	if len(r.Capacity) > 0 {
+		header = append(header, capacityCSVColumns...)
+	}
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("writing csv: %w", err)
 	}
@@ -72,6 +76,14 @@ func CSV(w io.Writer, r *results.Results) error {
 		if d.LatencyP99Change != nil {
 			row[len(row)-1] = f(*d.LatencyP99Change)
 		}
+		if len(r.Capacity) > 0 {
+			row = append(row, make([]string, len(capacityCSVColumns))...)
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("writing csv: %w", err)
+		}
+	}
+	for _, row := range capacityCSVRows(r, width) {
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("writing csv: %w", err)
 		}

@@ -97,6 +97,13 @@ func GoBench(w io.Writer, r *results.Results) error {
 			}
 		}
 	}
+	capUnits, err := capacityGoBench(bw, cfg, name, r)
+	if err != nil {
+		return err
+	}
+	for _, u := range capUnits {
+		unitsBetterHigher[u] = true
+	}
 	// Unit metadata goes last: benchstat reads it wherever it is.
 	var units []string
 	for u := range unitsBetterHigher {

@@ -132,6 +132,9 @@ func modeLabel(v results.Variant) string {
 
 // buildDocument turns a results file into the report's sections.
 func buildDocument(r *results.Results, opts Options) *document {
+	if len(r.Runs) == 0 && len(r.Capacity) > 0 {
+		return capacityDocument(r)
+	}
 	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
@@ -146,6 +149,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	doc.Sections = append(doc.Sections,
 		relativeSection(vss),
 	)
+	if cs := capacitySection(r); cs != nil {
+		doc.Sections = append(doc.Sections, cs)
+	}
 	if ps := precisionSection(r); ps != nil {
 		doc.Sections = append(doc.Sections, ps)
 	}
@@ -400,6 +406,9 @@ func variantsSection(r *results.Results, vss []results.VariantStats) *section {
 	}
 	t.Notes = c.notes()
 	s.Tables = append(s.Tables, t)
+	if p := noDropCounterPara(r); p != "" {
+		s.Paras = append(s.Paras, p)
+	}
 	return s
 }
 
@@ -623,7 +632,7 @@ func tracerCountersPara(r *results.Results, v results.Variant) string {
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(results.KindCount, "", stats.Summarize(values[k]).Median))
 	}
-	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "."
+	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "." + tracerTextsPara(r, v)
 }
 
 // slug turns a variant name into an anchor or file name part.

@@ -32,6 +32,10 @@ type SyscallsConfig struct {
 	Threads  int           // 0 = 1
 	Count    int64         // operations per thread; 0 = use Duration
 	Duration time.Duration // used when Count is 0
+	// Rate, when positive, paces the threads to this many syscalls/s in
+	// total (each thread Rate/Threads), spread evenly in time; 0 runs
+	// them flat out. See SyscallsPerOp.
+	Rate float64
 }
 
 // CommandConfig configures an arbitrary command.

@@ -127,6 +127,8 @@ type syscallsThread struct {
 	mountFD      int
 	handle       unix.FileHandle
 	buf          []byte
+	// afterOp, for tests, runs after every op of a paced run.
+	afterOp func()
 }
 
 // NewSyscalls returns the built-in syscall generator. Threads goroutines
@@ -156,6 +158,9 @@ func NewSyscalls(cfg SyscallsConfig) (Workload, error) {
 	if threads == 0 {
 		threads = 1
 	}
+	if err := rateCheck(cfg, threads); err != nil {
+		return nil, err
+	}
 	return &syscallsWorkload{cfg: cfg, mix: mix, threads: threads}, nil
 }
 
@@ -164,6 +169,9 @@ func (w *syscallsWorkload) Name() string { return "syscalls" }
 // Describe returns e.g. "syscalls mix=rw_pipe threads=2 count=100000/thread".
 func (w *syscallsWorkload) Describe() string {
 	d := fmt.Sprintf("syscalls mix=%s threads=%d", w.mix.name, w.threads)
+	if w.cfg.Rate > 0 {
+		d += fmt.Sprintf(" rate=%.0f/s", w.cfg.Rate)
+	}
 	if w.cfg.Count > 0 {
 		return d + " count=" + strconv.FormatInt(w.cfg.Count, 10) + "/thread"
 	}
@@ -440,6 +448,7 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 		abort       atomic.Bool // set by the first thread that fails
 		start       = make(chan struct{})
 		deadline    time.Time // written before start is closed
+		begin       time.Time // written before start is closed
 		ops         = make([]int64, len(workers))
 		errs        = make([]error, len(workers))
 	)
@@ -452,11 +461,18 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 			defer runtime.UnlockOSThread()
 			ready.Done()
 			<-start
+			if w.cfg.Rate > 0 {
+				// Thread i's ops fall between the others', not with them.
+				perThread := w.cfg.Rate / SyscallsPerOp(w.mix.name) / float64(len(workers))
+				phase := time.Duration(float64(i) / float64(len(workers)) * float64(time.Second) / perThread)
+				ops[i], errs[i] = t.pacedLoop(ctx, &w.stop, &abort, w.mix.kinds, w.cfg.Count, perThread, begin, phase, deadline)
+				return
+			}
 			ops[i], errs[i] = t.loop(ctx, &w.stop, &abort, w.mix.kinds, w.cfg.Count, deadline)
 		}()
 	}
 	ready.Wait()
-	begin := time.Now()
+	begin = time.Now()
 	deadline = begin.Add(w.cfg.Duration)
 	close(start)
 	done.Wait()
@@ -472,6 +488,10 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 	res := Result{Unit: "ops/s", Ops: float64(total), Wall: wall}
 	if s := wall.Seconds(); s > 0 {
 		res.Throughput = float64(total) / s
+	}
+	if w.cfg.Rate > 0 {
+		res.TargetRate = w.cfg.Rate
+		res.AchievedRate = res.Throughput * SyscallsPerOp(w.mix.name)
 	}
 	return res, nil
 }

@@ -724,7 +724,7 @@ func ParseCounters(output string, res []*regexp.Regexp) map[string]float64 {
 		names := re.SubexpNames()
 		for _, m := range re.FindAllStringSubmatchIndex(output, -1) {
 			for g, name := range names {
-				if name == "" || m[2*g] < 0 {
+				if name == "" || m[2*g] < 0 || strings.HasSuffix(name, TextSuffix) {
 					continue
 				}
 				if v, ok := parseCounter(output[m[2*g]:m[2*g+1]]); ok {

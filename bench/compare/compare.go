@@ -149,7 +149,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		r    *results.Results
 	}{{"base", base}, {"head", head}} {
 		for _, v := range r.r.Variants {
-			if len(r.r.RunsOf(v.Name)) == 0 {
+			if !measuredSomehow(r.r, v.Name) {
 				return nil, incomparable("variant %q has no measured runs in %s", v.Name, r.side)
 			}
 		}
@@ -160,8 +160,8 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 	for _, v := range base.Variants {
 		for _, metric := range metrics {
 			m, _ := results.GateMeasure(metric)
-			b, _ := base.Sample(v.Name, m)
-			h, _ := head.Sample(v.Name, m)
+			b := gateSample(base, v.Name, metric, m)
+			h := gateSample(head, v.Name, metric, m)
 			switch {
 			case len(b) == 0 && len(h) == 0:
 				continue // the metric does not apply (e.g. overhead of the baseline)
@@ -175,7 +175,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
 			row.Delta = stats.CompareSamples(b, h, alpha)
-			row.Verdict = stats.Decide(row.Significant, row.Change(), row.Threshold)
+			row.Verdict = stats.Decide(row.Significant, verdictChange(row), row.Threshold)
 			applyNoise(&row, base, head, alpha)
 			c.Rows = append(c.Rows, row)
 		}

@@ -36,6 +36,9 @@ func Derive(r *Results) {
 		run := &r.Runs[i]
 		run.Derived = deriveRun(run)
 		v, ok := variants[run.Variant]
+		if ok && !v.Baseline {
+			tracedFromFingerprint(r, v, run)
+		}
 		if ok && !v.Stats {
 			// Without stats the kernel counts nothing, or only while
 			// someone else happens to have them on: no kernel figures.
@@ -108,5 +111,6 @@ func deriveRun(run *Run) Derived {
 	if run.Kernel.Attempted > 0 {
 		d.DropRatio = float64(run.Kernel.Drops()) / float64(run.Kernel.Attempted)
 	}
+	deriveConsumer(run, &d)
 	return d
 }

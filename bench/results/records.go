@@ -136,6 +136,23 @@ type ConsumerStats struct {
 	CPUSeconds float64           `json:"cpu_seconds"`
 	Decoded    uint64            `json:"decoded,omitempty"`
 	BadRecords uint64            `json:"bad_records,omitempty"`
+	// Cost describes the per-event work the consumer did (e.g. "stateful",
+	// "spin 2µs"); empty when it only counted.
+	Cost string `json:"cost,omitempty"`
+	// The stateful consumer's table: the most enter events it held at
+	// once waiting for their exits, exits joined with their enter, exits
+	// with no enter held (dropped, or before the start), and enters
+	// replaced before their exit came.
+	TablePeak uint64 `json:"table_peak,omitempty"`
+	Joined    uint64 `json:"joined,omitempty"`
+	Unmatched uint64 `json:"unmatched,omitempty"`
+	Replaced  uint64 `json:"replaced,omitempty"`
+	// Threads and Fds are the sizes of its thread and fd tables at the end.
+	Threads uint64 `json:"threads,omitempty"`
+	Fds     uint64 `json:"fds,omitempty"`
+	// WaitSeconds is how long the consumer thread waited on a run queue,
+	// runnable but not running: what a busy machine took from it.
+	WaitSeconds float64 `json:"wait_seconds,omitempty"`
 }
 
 // Result is what one measured Run reports.
@@ -151,6 +168,11 @@ type Result struct {
 	Latency *Latency `json:"latency,omitempty"`
 	// Tests holds per-test figures (redis-benchmark's -t tests).
 	Tests []TestResult `json:"tests,omitempty"`
+	// TargetRate and AchievedRate are the syscalls/s a rate-controlled
+	// generator was asked for and made (the built-in generator with a
+	// rate); zero otherwise.
+	TargetRate   float64 `json:"target_rate,omitempty"`
+	AchievedRate float64 `json:"achieved_rate,omitempty"`
 }
 
 // Latency percentiles, in milliseconds.

@@ -31,6 +31,9 @@ type Results struct {
 	// measured in a separate pass with a counting program.
 	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
 	Runs        []Run        `json:"runs"`
+	// Capacity holds the capacity searches of a capacity run, one record
+	// per variant searched (see Capacity).
+	Capacity []Capacity `json:"capacity,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a results file comes from.
@@ -94,6 +97,9 @@ type Variant struct {
 	Tracer string `json:"tracer,omitempty"`
 	Family string `json:"family,omitempty"`
 	Design Mode   `json:"design,omitempty"`
+	// Consumer is the per-event work of benchctl's consumer (see
+	// ConsumerCost); nil when it only counts.
+	Consumer *ConsumerCost `json:"consumer,omitempty"`
 }
 
 // ModeExternal is the mode of a variant whose programs an external tracer
@@ -178,6 +184,9 @@ type TracerStats struct {
 	Counters map[string]float64 `json:"counters,omitempty"`
 	// Output is the last lines of its output, kept when the run failed.
 	Output string `json:"output,omitempty"`
+	// Texts are what its counter regexes' groups named *_text captured
+	// (e.g. the syscalls the tracer activated in the kernel).
+	Texts map[string]string `json:"texts,omitempty"`
 }
 
 // Derived are the per-run figures computed from the raw ones, stored so a
@@ -203,6 +212,15 @@ type Derived struct {
 	// no latency. See RunLatency for what a run's p50 and p99 are.
 	LatencyP50Change *float64 `json:"latency_p50_change,omitempty"`
 	LatencyP99Change *float64 `json:"latency_p99_change,omitempty"`
+	// TracedSyscalls is the syscalls of the traced set the tracer's
+	// userspace was told of: exit events received, or an external
+	// tracer's "syscalls" counter. ConsumerNsPerEvent and
+	// ConsumerNsPerSyscall are the tracer's userspace CPU time (the
+	// consumer thread, or the tracer's cgroup) per event received and
+	// per traced syscall.
+	TracedSyscalls       uint64  `json:"traced_syscalls,omitempty"`
+	ConsumerNsPerEvent   float64 `json:"consumer_ns_per_event,omitempty"`
+	ConsumerNsPerSyscall float64 `json:"consumer_ns_per_syscall,omitempty"`
 }
 
 // Write stores r at path atomically (temp file in the same folder, fsync, rename).

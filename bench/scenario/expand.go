@@ -54,7 +54,8 @@ func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
 		out = append(out, v)
 	}
 	probe := func(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
-		v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen}
+		v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen,
+			Consumer: consumerOf(s.Consumer, nil)}
 		if mode == probes.ModeExitOnly {
 			v.TOCTOU = toctou
 			if v.TOCTOU == "" {
@@ -127,8 +128,9 @@ func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
 		}
 		v := probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
 		v.Step, v.Reserve = e.Step, e.Reserve
+		v.Consumer = consumerOf(s.Consumer, e.Consumer)
 		if e.Mode == probes.ModeFloor {
-			v.Syscalls, v.Set = nil, ""
+			v.Syscalls, v.Set, v.Consumer = nil, "", nil
 		}
 		if e.RingSize != 0 {
 			v.RingSize = e.RingSize

@@ -74,6 +74,12 @@ type Scenario struct {
 	Snaplen  int
 	// Gate holds the thresholds (percent) compare applies: metric -> percent.
 	Gate map[string]float64
+	// Capacity, when set, makes `run` search each variant's capacity
+	// instead of measuring rounds (capacity.go).
+	Capacity *CapacitySpec
+	// Consumer is the per-event work of benchctl's consumer for every
+	// variant of its probes; nil when it only counts.
+	Consumer *results.ConsumerCost
 
 	// lines remembers where things were declared, for error messages.
 	lines map[string]int
@@ -98,6 +104,8 @@ type VariantSpec struct {
 	Snaplen  int    // 0 = the scenario's
 	Step     string // a cost-anatomy step ("" full; see StepNames)
 	Reserve  bool   // probes.Config.Reserve
+	// Consumer overrides the scenario's consumer cost (capacity.go).
+	Consumer *results.ConsumerCost
 	Line     int
 }
 
@@ -356,6 +364,8 @@ type (
 		Snaplen     field `yaml:"snaplen"`
 		Gate        field `yaml:"gate"`
 		Tracers     field `yaml:"tracers"`
+		Capacity    field `yaml:"capacity"` // capacity.go
+		Consumer    field `yaml:"consumer"`
 	}
 
 	autoDoc struct {
@@ -386,6 +396,7 @@ type (
 		Threads  field `yaml:"threads"`
 		Count    field `yaml:"count"`
 		Duration field `yaml:"duration"`
+		Rate     field `yaml:"rate"` // capacity.go
 	}
 
 	commandDoc struct {
@@ -408,6 +419,7 @@ type (
 		Snaplen  field `yaml:"snaplen"`
 		Step     field `yaml:"step"`
 		Reserve  field `yaml:"reserve"`
+		Consumer field `yaml:"consumer"` // capacity.go
 	}
 )
 
@@ -435,7 +447,12 @@ func (p *parser) scenario(root field, s *Scenario) {
 	p.boolean(&s.Stats, d.Stats)
 	p.boolean(&s.Floor, d.Floor)
 	p.ringSize(&s.RingSize, d.RingSize)
+	if d.RingSize.set() {
+		s.lines["ring_size"] = d.RingSize.v.Line
+	}
 	integer(p, &s.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
+	p.capacity(d.Capacity, s)
+	s.Consumer = p.consumer(d.Consumer)
 	p.sets(d.Sets, s)
 	p.modes(d.Modes, s)
 	if toctou, ok := p.list(d.TOCTOU, s, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)"); ok {
@@ -607,6 +624,7 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 		default:
 			p.errorf(f.k, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
 		}
+		p.workloadRate(sc.Rate, &w.Syscalls)
 	case "command":
 		bind(fs, &c)
 		cmd := &w.Command
@@ -830,6 +848,7 @@ func (p *parser) variants(f field, s *Scenario) {
 		}
 		p.ringSize(&v.RingSize, d.RingSize)
 		integer(p, &v.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
+		v.Consumer = p.consumer(d.Consumer)
 		if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
 			v.TOCTOU = probes.TOCTOUNone
 		}
@@ -920,6 +939,7 @@ func (p *parser) check(s *Scenario) {
 			p.errAt(set.Line, "reference it from a variant with `set: "+set.Name+"`, or remove it", "set %q is not used by any variant", set.Name)
 		}
 	}
+	p.checkCapacity(s)
 	if len(p.errs) > 0 {
 		return
 	}

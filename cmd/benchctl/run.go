@@ -278,13 +278,16 @@ func runCmd(args []string) error {
 	}()
 
 	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, sc.Workload.Describe(), *seed, path)
-	res, err := runner.Run(ctx)
+	res, err := runScenario(ctx, runner, sc)
 	if res != nil && len(res.Runs) > 0 {
 		printSummary(os.Stdout, res)
 	}
+	if res != nil && len(res.Capacity) > 0 {
+		printCapacitySummary(os.Stdout, res)
+	}
 	if err != nil {
 		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
-			fmt.Fprintf(os.Stderr, "incomplete results (%d runs) written to %s\n", len(res.Runs), path)
+			fmt.Fprintf(os.Stderr, "incomplete results (%s) written to %s\n", doneCount(res), path)
 		}
 		switch {
 		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing):

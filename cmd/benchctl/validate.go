@@ -98,6 +98,9 @@ func printPlan(w io.Writer, sc *scenario.Scenario, vs []results.Variant) {
 			snap = fmt.Sprint(v.Snaplen)
 		}
 		mode := string(v.Mode)
+		if c := v.Consumer; c != nil {
+			mode += ", consumer " + consumerString(*c)
+		}
 		if v.External() {
 			mode = "tracer " + v.Tracer
 			if v.Design != "" {
@@ -108,21 +111,25 @@ func printPlan(w io.Writer, sc *scenario.Scenario, vs []results.Variant) {
 	}
 	_ = reports.WriteTextTable(w, "  ", header, rows, right) // like the Fprintf calls around it
 
-	runs := len(vs) * (sc.Repetitions + sc.Warmup)
-	if a := sc.Auto; a != nil {
-		target := "half of each gated metric's threshold"
-		if a.HalfWidth > 0 {
-			target = fmt.Sprintf("±%g%% of the median (points for overhead and drop_ratio)", a.HalfWidth)
+	if sc.Capacity != nil {
+		printCapacityPlan(w, sc, vs)
+	} else {
+		runs := len(vs) * (sc.Repetitions + sc.Warmup)
+		if a := sc.Auto; a != nil {
+			target := "half of each gated metric's threshold"
+			if a.HalfWidth > 0 {
+				target = fmt.Sprintf("±%g%% of the median (points for overhead and drop_ratio)", a.HalfWidth)
+			}
+			fmt.Fprintf(w, "\nrounds: auto, %d to %d measured until every gated metric's 95%% interval is within %s; + %d warm-up = at most %d runs, plus 1 unmeasured fingerprint run\n",
+				a.Min, a.Max, target, sc.Warmup, runs)
+		} else {
+			fmt.Fprintf(w, "\nrounds: %d measured + %d warm-up = %d runs, plus 1 unmeasured fingerprint run\n", sc.Repetitions, sc.Warmup, runs)
 		}
-		fmt.Fprintf(w, "\nrounds: auto, %d to %d measured until every gated metric's 95%% interval is within %s; + %d warm-up = at most %d runs, plus 1 unmeasured fingerprint run\n",
-			a.Min, a.Max, target, sc.Warmup, runs)
-	} else {
-		fmt.Fprintf(w, "\nrounds: %d measured + %d warm-up = %d runs, plus 1 unmeasured fingerprint run\n", sc.Repetitions, sc.Warmup, runs)
-	}
-	if total, per, ok := sc.Estimate(len(vs), sc.Repetitions, sc.Warmup); ok {
-		fmt.Fprintf(w, "estimated duration: about %s (%s a run)\n", roundDuration(total), roundDuration(per))
-	} else {
-		fmt.Fprintln(w, "estimated duration: unknown (give the workload an `estimate:` such as 10s)")
+		if total, per, ok := sc.Estimate(len(vs), sc.Repetitions, sc.Warmup); ok {
+			fmt.Fprintf(w, "estimated duration: about %s (%s a run)\n", roundDuration(total), roundDuration(per))
+		} else {
+			fmt.Fprintln(w, "estimated duration: unknown (give the workload an `estimate:` such as 10s)")
+		}
 	}
 	gate := make([]string, 0, len(sc.Gate))
 	for m, v := range sc.Gate {
