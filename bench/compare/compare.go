@@ -24,6 +24,14 @@ type CompareOptions struct {
 	Thresholds map[string]float64
 	// Alpha is the significance level; 0 means DefaultAlpha.
 	Alpha float64
+	// Paired compares the runs of base and head round by round with a
+	// Wilcoxon signed-rank test of their differences, for base and head
+	// measured in the same rounds (SplitTracers); otherwise the two
+	// samples are compared with a Mann-Whitney U test.
+	Paired bool
+	// InconclusivePass lets inconclusive figures pass the gate
+	// (`--inconclusive pass`); by default they fail it (see Status).
+	InconclusivePass bool
 }
 
 // Side describes one of the two compared files.
@@ -46,8 +54,17 @@ type GateRow struct {
 	Threshold float64 // percent
 	stats.Delta
 	Verdict stats.Verdict
+	// MDC is the minimum detectable change of the comparison that
+	// decided (stats.MinDetectable at stats.Power), in the unit of Change
+	// (percent of the base median, or points): no regression larger than
+	// it could have gone unseen. +Inf when the samples are too small for
+	// the test to reach alpha, NaN when a side has no values.
+	MDC float64
+	// Reason says why an inconclusive row could not be decided.
+	Reason string
 	// Noise is set when either sample holds values of runs flagged as
-	// noisy (see applyNoise).
+	// noisy: those values are left out of Delta, the comparison that
+	// decides (see judge).
 	Noise *RowNoise
 }
 
@@ -72,8 +89,13 @@ type Comparison struct {
 	Scenario   string
 	Alpha      float64
 	Thresholds map[string]float64
-	Base, Head Side
-	Rows       []GateRow
+	// Paired is set when rows were decided by the paired test (see
+	// CompareOptions.Paired and Test).
+	Paired bool
+	// InconclusivePass is CompareOptions.InconclusivePass.
+	InconclusivePass bool
+	Base, Head       Side
+	Rows             []GateRow
 	// Warnings are things a reader should know that do not stop the
 	// comparison (other kernel, incomplete file, changed variant).
 	Warnings []string
@@ -106,9 +128,13 @@ func incomparable(format string, args ...any) error {
 }
 
 // Compare gates head against base. Variants are matched by name; each
-// gated metric's samples are compared with a Mann-Whitney U test, and a
-// change is a regression when it is significant and beyond its
-// threshold. It fails, wrapping ErrIncomparable, when the files come from
+// gated metric's samples are compared with a Mann-Whitney U test (or,
+// with opts.Paired, a Wilcoxon signed-rank test of the per-round
+// differences) without the values of noisy runs, and each gets one of
+// four verdicts (stats.Decide): a change is a regression when it is
+// significant and beyond its threshold, no change when it is not and a
+// change as large as the threshold would have been detected, and
+// inconclusive when it would not. It fails, wrapping ErrIncomparable, when the files come from
 // different scenarios or schema versions or their variants differ, and on
 // an unknown metric name in the thresholds.
 func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, error) {
@@ -138,8 +164,11 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		Scenario:   base.Scenario.Name,
 		Alpha:      alpha,
 		Thresholds: thresholds,
+		Paired:     opts.Paired,
 		Base:       side(base),
-		Head:       side(head),
+		// set below, beside Paired
+		InconclusivePass: opts.InconclusivePass,
+		Head:             side(head),
 	}
 	if missing := missingVariants(base, head); missing != "" {
 		return nil, incomparable("%s", missing)
@@ -174,9 +203,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 				continue
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
-			row.Delta = stats.CompareSamples(b, h, alpha)
-			row.Verdict = stats.Decide(row.Significant, row.Change(), row.Threshold)
-			applyNoise(&row, base, head, alpha)
+			judge(&row, samplesOf(base, head, v.Name, m, opts.Paired), opts.Paired, alpha)
 			c.Rows = append(c.Rows, row)
 		}
 	}
