@@ -193,3 +193,24 @@ func TestCompareWarnings(t *testing.T) {
 		t.Errorf("alpha not applied: %v", c.Alpha)
 	}
 }
+
+// TestThresholdsFromBase: the thresholds come from the base file's
+// scenario, never from the head's: a head that raised its own gate
+// (here ns_per_syscall to 50%) is still judged at the base's 5%, and the
+// comparison warns that the scenario files differ.
+func TestThresholdsFromBase(t *testing.T) {
+	base, head := readFixture(t, "base.json"), readFixture(t, "head_slow.json")
+	base.Scenario.Gate = map[string]float64{"ns_per_syscall": 5}
+	head.Scenario.Gate = map[string]float64{"ns_per_syscall": 50}
+	head.Scenario.SHA256 = "0000" + base.Scenario.SHA256
+	c, err := Compare(base, head, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Thresholds["ns_per_syscall"] != 5 || !c.Failed() {
+		t.Errorf("thresholds %v, failed %v; want the base's 5%% and a regression", c.Thresholds, c.Failed())
+	}
+	if !slices.Contains(c.Warnings, "scenario files differ (sha256); thresholds are taken from the base file") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}
