@@ -32,6 +32,9 @@ type RunOptions struct {
 	Output string
 	// Observer hears progress; nil is silent.
 	Observer Observer
+	// Set holds the --set values the scenario was parsed with, recorded
+	// in the results' provenance (secrets redacted).
+	Set map[string]string
 }
 
 // Runner measures a scenario: every variant once per round, in a shuffled
@@ -102,6 +105,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 		Started:     time.Now().UTC(),
 		Variants:    r.variants,
 		Runs:        []results.Run{},
+		Provenance:  collectProvenance(sc, r.variants, r.opts.Set),
 	}
 	res.Environment.StatsMethod = "off"
 	total := len(r.variants) * (sc.Repetitions + sc.Warmup)

@@ -83,6 +83,16 @@ func sideLine(s compare.Side) string {
 		}
 		parts = append(parts, cpu)
 	}
+	if t := s.Tracer; t != nil {
+		tr := "tracer " + t.Name
+		if t.Executable != "" {
+			tr += " " + t.Executable
+		}
+		if len(t.SHA256) >= 12 {
+			tr += " sha256 " + t.SHA256[:12]
+		}
+		parts = append(parts, tr)
+	}
 	parts = append(parts, plural(s.Runs, "measured run", "measured runs"))
 	if n := noisySideNote(s); n != "" {
 		parts = append(parts, n)
@@ -327,6 +337,11 @@ type jsonSide struct {
 	Complete bool   `json:"complete"`
 	Runs     int    `json:"measured_runs"`
 	Flagged  int    `json:"flagged_runs,omitempty"`
+	// Tracer is the side's tracer build (interleaved base and head):
+	// name, command, executable and its SHA-256.
+	Tracer *results.TracerProvenance `json:"tracer,omitempty"`
+	// BuildSHA256 is the SHA-256 of the benchctl that measured the side.
+	BuildSHA256 string `json:"benchctl_sha256,omitempty"`
 }
 
 type jsonRow struct {
@@ -379,8 +394,12 @@ type jsonComparison struct {
 
 func toJSONSide(s compare.Side) jsonSide {
 	e := s.Environment
-	return jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
-		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged}
+	js := jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
+		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged, Tracer: s.Tracer}
+	if s.Build != nil {
+		js.BuildSHA256 = s.Build.SHA256
+	}
+	return js
 }
 
 // ComparisonJSON writes c as JSON for machines. Verdicts are

@@ -44,6 +44,11 @@ type Side struct {
 	// of them are flagged as noisy (see Noise).
 	Runs    int
 	Flagged int
+	// Tracer is the side's external tracer when it has exactly one with
+	// provenance (a side of SplitTracers: the base or head build).
+	Tracer *results.TracerProvenance
+	// Build is the benchctl that measured the side (schema 2 on).
+	Build *results.Build
 }
 
 // GateRow is one gated metric of one variant.
@@ -145,8 +150,8 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		if f.r == nil {
 			return nil, incomparable("no %s results", f.side)
 		}
-		if f.r.Schema != results.SchemaVersion {
-			return nil, fmt.Errorf("%w: %s: %w %d (this benchctl reads %d)", ErrIncomparable, f.side, results.ErrSchema, f.r.Schema, results.SchemaVersion)
+		if err := results.CheckSchema(f.r.Schema); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrIncomparable, f.side, err)
 		}
 	}
 	if base.Scenario.Name != head.Scenario.Name {
@@ -220,7 +225,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 }
 
 func side(r *results.Results) Side {
-	return Side{
+	s := Side{
 		Scenario:    r.Scenario,
 		Environment: r.Environment,
 		Complete:    r.Complete,
@@ -228,6 +233,15 @@ func side(r *results.Results) Side {
 		Runs:        len(r.Measured()),
 		Flagged:     r.FlaggedCount(),
 	}
+	if p := r.Provenance; p != nil {
+		b := p.Build
+		s.Build = &b
+		if len(p.Tracers) == 1 {
+			t := p.Tracers[0]
+			s.Tracer = &t
+		}
+	}
+	return s
 }
 
 func missingVariants(base, head *results.Results) string {

@@ -139,3 +139,28 @@ func TestComparePairedRounds(t *testing.T) {
 		t.Errorf("A/A: %q (%s), status %q; want no change, pass", row.Verdict, row.Reason, aa.Status())
 	}
 }
+
+// TestSplitTracersProvenance: each side of an interleaved file keeps the
+// provenance of its own tracer only, so the comparison names which
+// binary was base and which head.
+func TestSplitTracersProvenance(t *testing.T) {
+	r := pairedFile(0)
+	r.Provenance = &results.Provenance{Tracers: []results.TracerProvenance{
+		{Name: "base", Argv: []string{"/ci/bin/benchctl-base", "trace", "--count"}, Executable: "/ci/bin/benchctl-base", SHA256: "aa11"},
+		{Name: "head", Argv: []string{"/ci/bin/benchctl-head", "trace", "--count"}, Executable: "/ci/bin/benchctl-head", SHA256: "bb22"},
+	}}
+	base, head, err := SplitTracers(r, "base", "head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(base, head, CompareOptions{Paired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Base.Tracer == nil || c.Base.Tracer.SHA256 != "aa11" || c.Head.Tracer == nil || c.Head.Tracer.Executable != "/ci/bin/benchctl-head" {
+		t.Errorf("sides' tracers: base %+v, head %+v", c.Base.Tracer, c.Head.Tracer)
+	}
+	if len(r.Provenance.Tracers) != 2 {
+		t.Error("SplitTracers changed its input's provenance")
+	}
+}

@@ -9,9 +9,19 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the results file this code writes and
-// reads. Readers refuse other versions.
-const SchemaVersion = 1
+// SchemaVersion is the version of the results file this code writes.
+// Readers read it and every older version (MinSchemaVersion on), and
+// refuse newer ones: a field may have changed meaning. Bump it whenever
+// a field changes meaning; docs/results.md lists what each version
+// changed.
+//
+//	1: until 2026-12-02.
+//	2: provenance (tracer argv and executables' SHA-256, --set values,
+//	   benchctl's build); gate verdicts judge without noisy runs.
+const SchemaVersion = 2
+
+// MinSchemaVersion is the oldest results schema this code reads.
+const MinSchemaVersion = 1
 
 // Results is the results file: everything one `benchctl run` measured.
 // It is the one interface between measuring and reporting.
@@ -31,6 +41,10 @@ type Results struct {
 	// measured in a separate pass with a counting program.
 	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
 	Runs        []Run        `json:"runs"`
+	// Provenance says what exactly was measured: the --set values,
+	// benchctl's build and each external tracer's resolved command and
+	// executable (schema 2 on; nil in older files).
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a results file comes from.
@@ -243,6 +257,20 @@ func (r *Results) Write(path string) error {
 // ErrSchema is returned (wrapped) for a results file of an unknown version.
 var ErrSchema = errors.New("unknown results schema version")
 
+// CheckSchema fails, wrapping ErrSchema, for a schema version this code
+// does not read: one newer than SchemaVersion (written by a newer
+// benchctl, whose fields may mean something else) or older than
+// MinSchemaVersion.
+func CheckSchema(v int) error {
+	switch {
+	case v > SchemaVersion:
+		return fmt.Errorf("%w %d: newer than this benchctl reads (%d to %d); use a benchctl at least as new as the one that wrote it", ErrSchema, v, MinSchemaVersion, SchemaVersion)
+	case v < MinSchemaVersion:
+		return fmt.Errorf("%w %d (this benchctl reads %d to %d)", ErrSchema, v, MinSchemaVersion, SchemaVersion)
+	}
+	return nil
+}
+
 // ReadResults loads a results file and refuses unknown schema versions.
 func ReadResults(path string) (*Results, error) {
 	data, err := os.ReadFile(path)
@@ -255,8 +283,8 @@ func ReadResults(path string) (*Results, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("reading results %s: %w", path, err)
 	}
-	if probe.Schema != SchemaVersion {
-		return nil, fmt.Errorf("reading results %s: %w %d (this benchctl reads %d)", path, ErrSchema, probe.Schema, SchemaVersion)
+	if err := CheckSchema(probe.Schema); err != nil {
+		return nil, fmt.Errorf("reading results %s: %w", path, err)
 	}
 	var r Results
 	if err := json.Unmarshal(data, &r); err != nil {

@@ -232,6 +232,10 @@ func runCmd(args []string) error {
 		return fmt.Errorf("creating results folder: %w", err)
 	}
 
+	setValues, err := sf.vars()
+	if err != nil {
+		return err
+	}
 	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
 	runner, err := bench.NewRunner(sc, bench.RunOptions{
 		Only:     sf.only,
@@ -240,6 +244,7 @@ func runCmd(args []string) error {
 		Commit:   commit(),
 		Output:   path,
 		Observer: progress,
+		Set:      setValues,
 	})
 	if err != nil {
 		return usageError("%v", err)
