@@ -44,7 +44,7 @@ func noiseSection(r *results.Results) *section {
 	s := &section{ID: "noise", Title: "Noise"}
 	s.Paras = append(s.Paras,
 		"What else the machine did while each workload ran, from `/proc/stat` read at its start and end: "+
-			"steal is the CPU time the hypervisor gave to other guests, outside CPU the busy CPU time of everything that is not benchctl, "+
+			"steal is the CPU time the hypervisor gave to other guests (per CPU when recorded: the largest share among the CPUs the run kept busy), outside CPU the busy CPU time of everything that is not benchctl, "+
 			"its descendants (redis-server, redis-benchmark, a command) or its cgroups (an external tracer), both in percent of the CPU time that elapsed; "+
 			"load is the 1-minute load average at the end (it counts benchctl's own threads, and lags). "+
 			"Medians over the measured runs, the largest value in parentheses.",
@@ -58,11 +58,19 @@ func noiseSection(r *results.Results) *section {
 		}
 		t.add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
 			fmt.Sprintf("%s (%s)", formatPercent(ns.StealPct), formatPercent(ns.MaxStealPct)),
-			fmt.Sprintf("%s (%s)", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct)),
+			fmt.Sprintf("%s (%s)%s", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
 			fmt.Sprintf("%.2f", ns.Load1))
 	}
 	s.Tables = append(s.Tables, t)
 	return s
+}
+
+// outsideCPUsNote is the outside CPU in CPUs, for files that record it.
+func outsideCPUsNote(ns results.NoiseSummary) string {
+	if ns.OutsideCPUs == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.2f CPUs", ns.OutsideCPUs)
 }
 
 // noiseDetailPara is a variant's noise line in its details, naming its

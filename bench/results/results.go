@@ -17,7 +17,9 @@ import (
 //
 //	1: until 2026-12-02.
 //	2: provenance (tracer argv and executables' SHA-256, --set values,
-//	   benchctl's build); gate verdicts judge without noisy runs.
+//	   benchctl's build); gate verdicts judge without noisy runs; noise
+//	   per CPU (the steal flag is decided on cpu_steal_pct), irq and
+//	   softirq apart, outside CPU in CPUs; environment.cpu_accounting.
 const SchemaVersion = 2
 
 // MinSchemaVersion is the oldest results schema this code reads.
@@ -82,6 +84,12 @@ type Environment struct {
 	// BENCHCTL_GUEST variable `benchctl vm` sets: "qemu-kvm", or
 	// "qemu-tcg" (emulated: its timings are not timings). Empty on a host.
 	Guest string `json:"guest,omitempty"`
+	// CPUAccounting is how the kernel accounts CPU time (see
+	// bench.CPUAccounting): "tick", "virt-gen", with ", irq" for IRQ time
+	// accounting and ", paravirt steal"; what noise's irq, softirq and
+	// steal mean depends on it. Empty when the kernel config is not
+	// readable (and in files before schema 2).
+	CPUAccounting string `json:"cpu_accounting,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.

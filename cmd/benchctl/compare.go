@@ -31,6 +31,8 @@ func compareCmd(args []string) error {
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
 	inconclusive := fs.String("inconclusive", "fail", "what a figure the data cannot decide does to the gate: `fail` (exit 4) or pass (exit 0, still printed)")
 	thresholds := map[string]float64{}
+	var nf noiseFlags
+	nf.register(fs)
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(results.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := compare.ParseThreshold(s)
 		if err != nil {
@@ -58,6 +60,9 @@ func compareCmd(args []string) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := nf.apply(); err != nil {
 		return err
 	}
 	interleaved := *baseTracer != "" || *headTracer != ""

@@ -101,6 +101,14 @@ func TestCompareNoisyRegressionNeverPasses(t *testing.T) {
 		t.Errorf("50%% slower, 3 of 5 runs at 6%% steal: exit %d (%v), want 1 or 4, never a pass", code, err)
 	}
 	data, _ := os.ReadFile(out)
+	// The noise thresholds are the command line's: at --noise-steal 10
+	// the 6% runs are not flagged, and the regression is called.
+	if code := exitCode(run([]string{"compare", "-o", out + ".2", base, stolenHead, "--noise-steal", "10"})); code != 1 {
+		t.Errorf("--noise-steal 10: exit %d, want 1", code)
+	}
+	if code := exitCode(run([]string{"compare", "-o", out + ".3", base, stolenHead, "--noise-outside", "-1"})); code != 2 {
+		t.Errorf("--noise-outside -1: exit %d, want 2", code)
+	}
 	for _, want := range []string{"Inconclusive: 13 figures could not be decided: floor ns_per_syscall (5+2 clean runs (noisy left out: 0 base, 3 head): " +
 		"the Mann-Whitney U test's smallest possible p is 0.095 > alpha 0.05)", "INCONCLUSIVE: "} {
 		if !strings.Contains(string(data), want) || strings.Contains(string(data), "PASS") {

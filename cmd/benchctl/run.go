@@ -199,6 +199,8 @@ func runCmd(args []string) error {
 	sf.register(fs)
 	out := fs.String("o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
+	var nf noiseFlags
+	nf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
@@ -208,6 +210,9 @@ func runCmd(args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	if err := nf.apply(); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
