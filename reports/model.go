@@ -135,6 +135,7 @@ func buildDocument(r *results.Results, opts Options) *document {
 	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
+	doc.Paras = append(doc.Paras, foreignIntroParas(r)...)
 	doc.Sections = append(doc.Sections,
 		environmentSection(r),
 		fingerprintSection(r),

@@ -36,3 +36,15 @@ func TestProvenanceSection(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignWarning: runs that saw foreign programs on the syscall
+// tracepoints get a warning at the top of the report naming them.
+func TestForeignWarning(t *testing.T) {
+	r := handmadeResults()
+	r.Runs[1].Foreign = []results.ForeignProgram{{ProgramID: 45, AttachPoint: "tracepoint/sys_enter", Holder: "bpftrace (pid 1234)"}}
+	md := string(render(t, r, FormatMarkdown, Options{}))
+	want := "Warning: 1 of 9 measured runs had BPF programs that were not theirs on the syscall tracepoints (another agent, a leftover tracer): `tracepoint/sys_enter: program 45, bpftrace (pid 1234)`."
+	if !strings.Contains(md, want) {
+		t.Errorf("report lacks %q:\n%s", want, md[:min(len(md), 1500)])
+	}
+}

@@ -189,6 +189,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		}
 	}
 	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
+	c.Warnings = append(c.Warnings, foreignWarnings(base, head)...)
 
 	metrics := c.Metrics()
 	for _, v := range base.Variants {

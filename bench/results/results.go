@@ -173,6 +173,9 @@ type Run struct {
 	Noise   *Noise  `json:"noise,omitempty"`
 	Derived Derived `json:"derived"`
 	Error   string  `json:"error,omitempty"`
+	// Foreign lists the BPF programs that were attached to the syscall
+	// tracepoints just before the run and were not its own (schema 2 on).
+	Foreign []ForeignProgram `json:"foreign,omitempty"`
 }
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.

@@ -201,8 +201,9 @@ func runCmd(args []string) error {
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
 	var nf noiseFlags
 	nf.register(fs)
+	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
 		fs.PrintDefaults()
 	}
@@ -250,6 +251,7 @@ func runCmd(args []string) error {
 		Output:   path,
 		Observer: progress,
 		Set:      setValues,
+		Strict:   *strict,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -296,7 +298,8 @@ func runCmd(args []string) error {
 			fmt.Fprintf(os.Stderr, "incomplete results (%d runs) written to %s\n", len(res.Runs), path)
 		}
 		switch {
-		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing):
+		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
+			errors.Is(err, bench.ErrForeignPrograms):
 			return envError(err)
 		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
 			return &exitError{code: 130, err: err}
