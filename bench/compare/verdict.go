@@ -17,7 +17,8 @@ type roundValue struct {
 }
 
 // roundValues reads measure m from the measured runs of the variant named
-// name, in round order, marking the values noise touches (NoisyRun).
+// name, in round order, marking the values noise touches (NoisyRun; never
+// for a measure that is NoiseFree).
 func roundValues(r *results.Results, name string, m results.Measure) []roundValue {
 	v, _ := r.Variant(name)
 	viaBaseline := againstBaseline(m)
@@ -27,7 +28,7 @@ func roundValues(r *results.Results, name string, m results.Measure) []roundValu
 		if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
 			continue
 		}
-		out = append(out, roundValue{run.Round, x, r.NoisyRun(run, viaBaseline)})
+		out = append(out, roundValue{run.Round, x, !m.NoiseFree && r.NoisyRun(run, viaBaseline)})
 	}
 	return out
 }
