@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -75,7 +76,7 @@ func TestForeignProgramsReportedAndRefused(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	sc, err := ParseScenarioBytes("foreign.yaml", []byte(`name: foreign
+	sc, err := scenario.ParseBytes("foreign.yaml", []byte(`name: foreign
 workload: {type: syscalls, mix: getpid, threads: 1, count: 20000}
 sets: {getpid: [getpid]}
 modes: [exit_only]

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 )
 
 // secretName matches variable and flag names whose values are not to be
@@ -71,7 +72,7 @@ func (r redactor) args(argv []string) []string {
 // collectProvenance describes what the run measures: set (the --set
 // values), this binary's build, and each external tracer that the
 // variants use.
-func collectProvenance(sc *Scenario, variants []results.Variant, set map[string]string) *results.Provenance {
+func collectProvenance(sc *scenario.Scenario, variants []results.Variant, set map[string]string) *results.Provenance {
 	red := newRedactor(set, os.Environ())
 	p := &results.Provenance{Build: currentBuild()}
 	if len(set) > 0 {

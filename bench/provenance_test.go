@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 )
 
 // TestCollectProvenance: each used tracer's resolved argv with its
@@ -26,7 +27,7 @@ func TestCollectProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
-	sc := &Scenario{Tracers: []TracerSpec{
+	sc := &scenario.Scenario{Tracers: []scenario.TracerSpec{
 		{Name: "t", Argv: []string{exe, "--auth=s3cr3t-v4lue", "API_TOKEN=abc123", "--password", "hunter22", "--level", "3"},
 			Env: []string{"DB_PASSWORD=pw-1", "MODE=fast"}, SetArgs: map[string][]string{"getpid": {"-p", "s3cr3t-v4lue"}}},
 		{Name: "sh", Argv: []string{"sleep 1"}, Shell: true},
