@@ -115,6 +115,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 			Repetitions: sc.Repetitions,
 			Warmup:      sc.Warmup,
 			Gate:        sc.Gate,
+			Noise:       sc.Noise,
 		},
 		Environment: CollectEnvironment(r.opts.Version, r.opts.Commit),
 		Seed:        r.opts.Seed,

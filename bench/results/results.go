@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
 // SchemaVersion is the version of the results file this code writes.
@@ -64,7 +66,22 @@ type ScenarioInfo struct {
 	Auto *AutoOutcome `json:"auto,omitempty"`
 	// Gate holds the thresholds `compare` applies: metric name -> percent.
 	Gate map[string]float64 `json:"gate,omitempty"`
+	// Noise holds the scenario's noise thresholds, when it sets them
+	// (schema 2 on); report and compare apply them unless the command
+	// line sets its own.
+	Noise *NoiseThresholds `json:"noise,omitempty"`
 }
+
+// NoiseThresholds are the percentages above which a run is flagged as
+// noisy (see stats.NoiseFlags).
+type NoiseThresholds struct {
+	StealPct   float64 `json:"steal_pct"`
+	OutsidePct float64 `json:"outside_pct"`
+}
+
+// DefaultNoise are the noise thresholds when neither the scenario nor
+// the command line sets them.
+var DefaultNoise = NoiseThresholds{StealPct: stats.DefaultNoiseStealPct, OutsidePct: stats.DefaultNoiseOutsidePct}
 
 // Environment describes the machine and the tool.
 type Environment struct {

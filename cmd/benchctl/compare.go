@@ -62,9 +62,6 @@ func compareCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := nf.apply(); err != nil {
-		return err
-	}
 	interleaved := *baseTracer != "" || *headTracer != ""
 	switch {
 	case interleaved && (*baseTracer == "" || *headTracer == ""):
@@ -101,6 +98,11 @@ func compareCmd(args []string) error {
 		if head, err = results.ReadResults(pos[1]); err != nil {
 			return usageError("cannot compare: %v", err)
 		}
+	}
+	// The base file's scenario gives the noise thresholds, as it gives
+	// the gate's.
+	if err := nf.apply(base.Scenario.Noise); err != nil {
+		return err
 	}
 	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha,
 		Paired: interleaved, InconclusivePass: *inconclusive == "pass"})

@@ -119,3 +119,48 @@ func TestCompareNoisyRegressionNeverPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareScenarioNoiseThresholds: the base file's scenario noise
+// thresholds apply unless the command line sets its own. Head runs at 6%
+// steal: flagged at the default 5% (its overhead judged on 2 clean runs:
+// inconclusive, exit 4); not flagged at the scenario's 10% (every
+// figure decided); flagged again with --noise-steal 5.
+func TestCompareScenarioNoiseThresholds(t *testing.T) {
+	quiet := results.Noise{StealPct: 0.5, OutsidePct: 1, Load1: 1}
+	base := func(noise *results.NoiseThresholds) string {
+		return writeModified(t, "base.json", func(r *results.Results) {
+			r.Scenario.Noise = noise
+			for i := range r.Runs {
+				n := quiet
+				r.Runs[i].Noise = &n
+			}
+		})
+	}
+	head := writeModified(t, "base.json", func(r *results.Results) {
+		for i := range r.Runs {
+			n := quiet
+			if !r.Runs[i].Warmup && r.Runs[i].Round < 3 {
+				n.StealPct = 6
+			}
+			r.Runs[i].Noise = &n
+		}
+	})
+	out := filepath.Join(t.TempDir(), "out.txt")
+	ten := &results.NoiseThresholds{StealPct: 10, OutsidePct: 5}
+	for _, tc := range []struct {
+		name string
+		base string
+		args []string
+		want int
+	}{
+		{"default 5%", base(nil), nil, 4},
+		{"scenario 10%", base(ten), nil, 0},
+		{"scenario 10%, --noise-steal 5", base(ten), []string{"--noise-steal", "5"}, 4},
+	} {
+		err := run(append([]string{"compare", "-o", out, tc.base, head, "--threshold", "ns_per_syscall=100"}, tc.args...))
+		if code := exitCode(err); code != tc.want {
+			data, _ := os.ReadFile(out)
+			t.Errorf("%s: exit %d (%v), want %d\n%s", tc.name, code, err, tc.want, data)
+		}
+	}
+}

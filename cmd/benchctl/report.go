@@ -43,7 +43,7 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := nf.apply(); err != nil {
+	if err := nf.apply(nil); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -64,6 +64,9 @@ func reportCmd(args []string) error {
 	r, err := results.ReadResults(pos[0])
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := nf.apply(r.Scenario.Noise); err != nil {
+		return err
 	}
 
 	opts := reports.Options{Alpha: *alpha}

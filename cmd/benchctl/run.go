@@ -214,7 +214,7 @@ func runCmd(args []string) error {
 	} else if err != nil {
 		return err
 	}
-	if err := nf.apply(); err != nil {
+	if err := nf.apply(nil); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -239,6 +239,9 @@ func runCmd(args []string) error {
 		return fmt.Errorf("creating results folder: %w", err)
 	}
 
+	if err := nf.apply(sc.Noise); err != nil {
+		return err
+	}
 	setValues, err := sf.vars()
 	if err != nil {
 		return err
