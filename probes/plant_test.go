@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"errors"
+	"os"
 	"testing"
 )
 
@@ -16,4 +18,19 @@ func TestPlantLoads(t *testing.T) {
 		}
 		p.Close()
 	}
+}
+
+// TestCheckPMU: the check gives a definite answer: a counter opened, or
+// an error; on a machine without a PMU (most VMs) it wraps ErrNoPMU.
+func TestCheckPMU(t *testing.T) {
+	requireKernel(t)
+	err := CheckPMU()
+	if _, statErr := os.Stat("/sys/bus/event_source/devices/cpu"); statErr != nil {
+		// No "cpu" PMU driver registered: there is no hardware PMU.
+		if !errors.Is(err, ErrNoPMU) {
+			t.Errorf("no cpu PMU device, CheckPMU: %v, want ErrNoPMU", err)
+		}
+		return
+	}
+	t.Logf("a cpu PMU device is registered; CheckPMU: %v", err)
 }
