@@ -117,6 +117,37 @@ func TestIntervalWidths(t *testing.T) {
 	}
 }
 
+// TestIntervalWidthsLatencyChangeInPoints: latency_p99_change is a
+// percentage itself, and the gate judges it in points; so must
+// repetitions: auto. Baseline p99 1.000 ms, the variant's 1.10 1.11 1.09
+// 1.10 1.10 1.12 ms: changes 10 11 9 10 10 12 points, median 10, interval
+// [9, 12], ±1.5 points against a target of 10/2 = 5: narrow enough. In
+// percent of the median (what auto used to judge) it is ±15%, too wide,
+// and auto ran to its maximum.
+func TestIntervalWidthsLatencyChangeInPoints(t *testing.T) {
+	r := &results.Results{Variants: []results.Variant{
+		{Name: "baseline", Mode: "none", Baseline: true, Stats: true},
+		{Name: "a/exit_only", Mode: "exit_only", Set: "a", Stats: true},
+	}}
+	p99 := []float64{1.10, 1.11, 1.09, 1.10, 1.10, 1.12}
+	for i, ms := range p99 {
+		r.Runs = append(r.Runs,
+			results.Run{Variant: "baseline", Round: i, Workload: workloads.Result{Throughput: 100, Unit: "requests/s", Latency: &workloads.Latency{P50Ms: 0.5, P99Ms: 1}}},
+			results.Run{Variant: "a/exit_only", Round: i, Workload: workloads.Result{Throughput: 90, Unit: "requests/s", Latency: &workloads.Latency{P50Ms: 0.5, P99Ms: ms}},
+				Programs: progs("sys_exit", 1000, 100_000)})
+	}
+	results.Derive(r)
+	ws := r.IntervalWidths(map[string]float64{"latency_p99_change": 10}, 0)
+	if len(ws) != 1 {
+		t.Fatalf("widths %+v, want one", ws)
+	}
+	w := ws[0]
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+	if !w.Points || !near(w.Median, 10) || !near(w.HalfWidth, 1.5) || w.Target != 5 || !w.Ok() {
+		t.Errorf("latency_p99_change: %+v, want ±1.5 points of a 5-point target", w)
+	}
+}
+
 const autoScenario = `name: fake
 workload: {type: syscalls, mix: getpid, count: 1000}
 sets: {a: [getpid]}

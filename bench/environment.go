@@ -39,6 +39,7 @@ func CollectEnvironment(version, commit string) results.Environment {
 		GoVersion:       runtime.Version(),
 		Time:            time.Now().UTC(),
 		Guest:           os.Getenv("BENCHCTL_GUEST"),
+		CPUAccounting:   CPUAccounting(),
 	}
 }
 

@@ -23,11 +23,14 @@ func TestCollectEnvironmentFromFixtures(t *testing.T) {
 	for i, p := range saved {
 		old[i] = *p
 	}
+	oldConfig := kernelConfigFiles
 	t.Cleanup(func() {
 		for i, p := range saved {
 			*p = old[i]
 		}
+		kernelConfigFiles = oldConfig
 	})
+	kernelConfigFiles = []string{write("config", "CONFIG_TICK_CPU_ACCOUNTING=y\nCONFIG_IRQ_TIME_ACCOUNTING=y\n")}
 	osReleaseFile = write("osrelease", "6.18.0-test\n")
 	cpuInfoFile = write("cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n")
 	memInfoFile = write("meminfo", "MemTotal:       24684084 kB\nMemFree:         1000 kB\n")
@@ -38,7 +41,7 @@ func TestCollectEnvironmentFromFixtures(t *testing.T) {
 	want := results.Environment{
 		Kernel: "6.18.0-test", Arch: runtime.GOARCH, CPUModel: "AMD EPYC 7B13", CPUs: 7,
 		MemoryBytes: 24684084 * 1024, ClockSource: "tsc", BenchctlVersion: "1.2.3", BenchctlCommit: "deadbeef",
-		GoVersion: runtime.Version(),
+		GoVersion: runtime.Version(), CPUAccounting: "tick, irq",
 	}
 	env.Hostname, env.Time = "", want.Time
 	if env != want {

@@ -141,6 +141,15 @@ func TestRunExternalBpftrace(t *testing.T) {
 	if !found {
 		t.Errorf("no bt-ee/bt-xo pair in %+v", pairs)
 	}
+	// Provenance: the bpftrace binary that ran, hashed.
+	if res.Provenance == nil || len(res.Provenance.Tracers) == 0 {
+		t.Fatalf("no tracer provenance: %+v", res.Provenance)
+	}
+	for _, tp := range res.Provenance.Tracers {
+		if !strings.HasSuffix(tp.Executable, "bpftrace") || len(tp.SHA256) != 64 || len(tp.Argv) == 0 {
+			t.Errorf("tracer provenance %+v, want bpftrace's path and SHA-256", tp)
+		}
+	}
 }
 
 // TestRunExternalFailures: a tracer that exits before it is ready, one

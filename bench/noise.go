@@ -2,9 +2,11 @@ package bench
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,6 +61,27 @@ func parseProcStat(data []byte) (cpuTimes, error) {
 		return cpuTimes{User: v[0], Nice: v[1], System: v[2], Idle: v[3], IOWait: v[4], IRQ: v[5], SoftIRQ: v[6], Steal: v[7]}, nil
 	}
 	return cpuTimes{}, errors.New("parsing /proc/stat: no cpu line")
+}
+
+// parseProcStatCPUs reads the per-CPU "cpuN" lines of /proc/stat, by N.
+func parseProcStatCPUs(data []byte) (map[int]cpuTimes, error) {
+	out := map[int]cpuTimes{}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		f := strings.Fields(string(line))
+		if len(f) == 0 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil {
+			continue
+		}
+		ct, err := parseProcStat([]byte("cpu " + strings.Join(f[1:], " ")))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f[0], err)
+		}
+		out[n] = ct
+	}
+	return out, nil
 }
 
 // parseLoadavg returns the 1-minute load average of /proc/loadavg.
@@ -156,6 +179,7 @@ type noiseCgroup interface {
 type noiseSample struct {
 	at   time.Time
 	cpu  cpuTimes
+	cpus map[int]cpuTimes
 	load float64
 	// own is benchctl's process (getrusage RUSAGE_SELF: every thread,
 	// the consumer's and the built-in generator's included) plus its
@@ -176,17 +200,21 @@ type noiseSample struct {
 // (reparented to init), and kernel threads working for the workload
 // (kworkers, ksoftirqd), whose time is charged to them, not to it.
 type noiseMeter struct {
-	hz      float64
-	self    int
-	cgroups []noiseCgroup
-	start   noiseSample
-	err     error
+	hz float64
+	// irqApart is set when the kernel accounts irq time apart from
+	// tasks (CONFIG_IRQ_TIME_ACCOUNTING): irq and softirq are then not
+	// outside CPU.
+	irqApart bool
+	self     int
+	cgroups  []noiseCgroup
+	start    noiseSample
+	err      error
 }
 
 // startNoise takes the first reading. It never fails the run: a meter
 // that cannot read gives no figures.
 func startNoise(cgroups ...noiseCgroup) *noiseMeter {
-	m := &noiseMeter{hz: userHZ(), self: os.Getpid(), cgroups: cgroups}
+	m := &noiseMeter{hz: userHZ(), self: os.Getpid(), cgroups: cgroups, irqApart: strings.Contains(CPUAccounting(), "irq")}
 	m.start, m.err = m.sample()
 	return m
 }
@@ -201,7 +229,7 @@ func (m *noiseMeter) end() *results.Noise {
 	if err != nil {
 		return nil
 	}
-	n := computeNoise(m.start, end, m.hz)
+	n := computeNoise(m.start, end, m.hz, m.irqApart)
 	n.Attributed = "benchctl process tree"
 	if len(m.cgroups) > 0 {
 		n.Attributed += ", tracer cgroup"
@@ -216,6 +244,9 @@ func (m *noiseMeter) sample() (noiseSample, error) {
 		return s, err
 	}
 	if s.cpu, err = parseProcStat(data); err != nil {
+		return s, err
+	}
+	if s.cpus, err = parseProcStatCPUs(data); err != nil {
 		return s, err
 	}
 	if data, err = os.ReadFile("/proc/loadavg"); err != nil {
@@ -300,8 +331,10 @@ func treeCPU(root int, children map[int][]int, stats map[int]pidStat, skip map[i
 	return sum
 }
 
-// computeNoise turns two readings into a run's noise figures.
-func computeNoise(a, b noiseSample, hz float64) *results.Noise {
+// computeNoise turns two readings into a run's noise figures. With
+// irqApart (IRQ time accounting) irq and softirq time is charged to no
+// task and is left out of the busy time compared with benchctl's own.
+func computeNoise(a, b noiseSample, hz float64, irqApart bool) *results.Noise {
 	d := func(x, y uint64) float64 {
 		if y < x {
 			return 0
@@ -309,20 +342,102 @@ func computeNoise(a, b noiseSample, hz float64) *results.Noise {
 		return float64(y-x) / hz
 	}
 	n := &results.Noise{
-		WallSeconds:   b.at.Sub(a.at).Seconds(),
-		TotalSeconds:  d(a.cpu.total(), b.cpu.total()),
-		BusySeconds:   d(a.cpu.busy(), b.cpu.busy()),
-		StealSeconds:  d(a.cpu.Steal, b.cpu.Steal),
-		IOWaitSeconds: d(a.cpu.IOWait, b.cpu.IOWait),
-		OwnSeconds:    math.Max(0, (b.own-a.own)+(b.cgroups-a.cgroups)),
-		Load1:         b.load,
+		WallSeconds:    b.at.Sub(a.at).Seconds(),
+		TotalSeconds:   d(a.cpu.total(), b.cpu.total()),
+		BusySeconds:    d(a.cpu.busy(), b.cpu.busy()),
+		StealSeconds:   d(a.cpu.Steal, b.cpu.Steal),
+		IOWaitSeconds:  d(a.cpu.IOWait, b.cpu.IOWait),
+		IRQSeconds:     d(a.cpu.IRQ, b.cpu.IRQ),
+		SoftIRQSeconds: d(a.cpu.SoftIRQ, b.cpu.SoftIRQ),
+		OwnSeconds:     math.Max(0, (b.own-a.own)+(b.cgroups-a.cgroups)),
+		Load1:          b.load,
 	}
-	n.OutsideSeconds = math.Max(0, n.BusySeconds-n.OwnSeconds)
+	busy := n.BusySeconds
+	if irqApart {
+		busy = math.Max(0, busy-n.IRQSeconds-n.SoftIRQSeconds)
+	}
+	n.OutsideSeconds = math.Max(0, busy-n.OwnSeconds)
 	if n.TotalSeconds > 0 {
 		n.StealPct = 100 * n.StealSeconds / n.TotalSeconds
 		n.OutsidePct = 100 * n.OutsideSeconds / n.TotalSeconds
 	}
+	if n.WallSeconds > 0 {
+		n.OutsideCPUs = n.OutsideSeconds / n.WallSeconds
+	}
+	if len(a.cpus) > 0 && len(b.cpus) > 0 {
+		worst := 0.0
+		for cpu, x := range a.cpus {
+			y, ok := b.cpus[cpu]
+			if !ok {
+				continue
+			}
+			total := d(x.total(), y.total())
+			steal := d(x.Steal, y.Steal)
+			if total <= 0 || (d(x.busy(), y.busy())+steal)/total < results.BusyCPUShare {
+				continue
+			}
+			n.BusyCPUs++
+			worst = math.Max(worst, 100*steal/total)
+		}
+		n.CPUStealPct = &worst
+	}
 	return n
+}
+
+// Files the CPU accounting mode is read from; variables for tests.
+var kernelConfigFiles = []string{"/proc/config.gz", "/boot/config-"}
+
+// CPUAccounting says how this kernel accounts CPU time, which decides
+// what /proc/stat's irq, softirq and steal mean: "tick" (irq and
+// softirq ticks charged to the interrupted task too), "irq" (IRQ time
+// accounting: irq and softirq charged to no task), "virt-gen" (context
+// tracking), plus ", paravirt steal" when steal is taken from the
+// hypervisor (and not charged to tasks). From the kernel's
+// configuration (/proc/config.gz or /boot/config-RELEASE); "" when
+// neither is readable.
+func CPUAccounting() string {
+	cfg := readKernelConfig()
+	if cfg == "" {
+		return ""
+	}
+	has := func(opt string) bool { return strings.Contains(cfg, "\n"+opt+"=y") }
+	var mode string
+	switch {
+	case has("CONFIG_VIRT_CPU_ACCOUNTING_GEN"):
+		mode = "virt-gen"
+	default:
+		mode = "tick"
+	}
+	if has("CONFIG_IRQ_TIME_ACCOUNTING") {
+		mode += ", irq"
+	}
+	if has("CONFIG_PARAVIRT_TIME_ACCOUNTING") {
+		mode += ", paravirt steal"
+	}
+	return mode
+}
+
+func readKernelConfig() string {
+	for _, f := range kernelConfigFiles {
+		if strings.HasSuffix(f, "-") {
+			f += readLine(osReleaseFile)
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.HasSuffix(f, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				continue
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				continue
+			}
+		}
+		return "\n" + string(data)
+	}
+	return ""
 }
 
 // tracerCgroup is an external tracer's cgroup, for noiseMeter.

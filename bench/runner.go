@@ -33,7 +33,19 @@ type RunOptions struct {
 	Output string
 	// Observer hears progress; nil is silent.
 	Observer Observer
+	// Set holds the --set values the scenario was parsed with, recorded
+	// in the results' provenance (secrets redacted).
+	Set map[string]string
+	// Strict refuses to measure while BPF programs that are not the
+	// run's own are attached to the syscall tracepoints (see
+	// ErrForeignPrograms); without it they are recorded and warned about.
+	Strict bool
 }
+
+// ErrForeignPrograms is returned (wrapped) by Run with RunOptions.Strict
+// when BPF programs of someone else are attached to the syscall
+// tracepoints before a run.
+var ErrForeignPrograms = errors.New("foreign BPF programs on the syscall tracepoints")
 
 // Runner measures a scenario: every variant once per round, in a shuffled
 // order, warm-up rounds first.
@@ -45,6 +57,11 @@ type Runner struct {
 	// What the runner measures with; tests replace them.
 	tr          tracer
 	newWorkload func(scenario.WorkloadSpec) (workloads.Workload, error)
+	// listForeign lists the programs on the syscall tracepoints
+	// (probes.SyscallPrograms; links: the link iterator too, which the
+	// runner asks for before its first run only).
+	listForeign func(links bool) ([]results.ForeignProgram, error)
+	listed      bool
 
 	// capacityThreads are the generator's threads in capacity steps.
 	capacityThreads int
@@ -73,6 +90,7 @@ func NewRunner(sc *scenario.Scenario, opts RunOptions) (*Runner, error) {
 		variants:    vs,
 		tr:          realTracer{},
 		newWorkload: scenario.WorkloadSpec.New,
+		listForeign: probes.SyscallPrograms,
 		active:      map[int]io.Closer{},
 	}, nil
 }
@@ -100,12 +118,14 @@ func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 			Repetitions: sc.Repetitions,
 			Warmup:      sc.Warmup,
 			Gate:        sc.Gate,
+			Noise:       sc.Noise,
 		},
 		Environment: CollectEnvironment(r.opts.Version, r.opts.Commit),
 		Seed:        r.opts.Seed,
 		Started:     time.Now().UTC(),
 		Variants:    r.variants,
 		Runs:        []results.Run{},
+		Provenance:  collectProvenance(sc, r.variants, r.opts.Set),
 	}
 	res.Environment.StatsMethod = "off"
 	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
@@ -162,9 +182,14 @@ rounds:
 			}
 			v := r.variants[vi]
 			info := RunInfo{Index: index, Variant: v.Name, Round: round, Warmup: round < 0}
+			foreign, ferr := r.checkForeign(v, round)
+			if ferr != nil {
+				return fail(ferr)
+			}
 			obs.RunStart(info)
 			run, method, err := r.runOne(ctx, v)
 			run.Variant, run.Round, run.Warmup, run.Order = v.Name, round, round < 0, pos
+			run.Foreign = foreign
 			if method != "" {
 				res.Environment.StatsMethod = method
 			}
@@ -176,7 +201,7 @@ rounds:
 				res.Runs = append(res.Runs, run)
 				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				if !v.External() || isEnvironmentError(err) {
+				if !v.External() || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
 					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
 				}
 				// An external tracer that fails (exits early, never gets
@@ -224,6 +249,43 @@ rounds:
 		}
 	}
 	return res, nil
+}
+
+// checkForeign lists the programs attached to the syscall tracepoints
+// before a run of v: every one is someone else's, since the run's own
+// are not attached yet and the previous run's are gone (an external
+// tracer's objects are waited for; a run whose stay loaded stops the
+// scenario). Before the first run the link iterator looks for links no
+// process holds too; later only processes' descriptors are read, which
+// opens nothing. They are returned to be recorded with the run, and warned
+// about; with Strict they stop the scenario. A listing that fails is
+// warned about once and not retried.
+func (r *Runner) checkForeign(v results.Variant, round int) ([]results.ForeignProgram, error) {
+	if r.listForeign == nil {
+		return nil, nil
+	}
+	foreign, err := r.listForeign(!r.listed)
+	r.listed = true
+	if err != nil {
+		r.opts.Observer.Note(fmt.Sprintf("warning: cannot list the programs on the syscall tracepoints: %v; foreign programs are not checked", err))
+		if len(foreign) == 0 {
+			r.listForeign = nil
+			return nil, nil
+		}
+	}
+	if len(foreign) == 0 {
+		return nil, nil
+	}
+	var parts []string
+	for _, f := range foreign {
+		parts = append(parts, f.String())
+	}
+	if r.opts.Strict {
+		return foreign, fmt.Errorf("%w before %s (round %d): %s (--strict)", ErrForeignPrograms, v.Name, round, strings.Join(parts, "; "))
+	}
+	r.opts.Observer.Note(fmt.Sprintf("warning: %d foreign BPF program(s) on the syscall tracepoints before %s (round %d), slowing every variant alike: %s",
+		len(foreign), v.Name, round, strings.Join(parts, "; ")))
+	return foreign, nil
 }
 
 // checkpoint writes what is done so far, marked incomplete, so even a

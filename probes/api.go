@@ -131,6 +131,11 @@ type Config struct {
 	// copying them out, as Falco's driver builds its variable-size events.
 	// The bytes sent are the same.
 	Reserve bool
+	// Plant adds an empty bpf_loop of this many iterations (at most
+	// 1<<20) to every syscall the enter_exit and exit_only dispatchers
+	// handle: a planted regression of known size, for measuring the
+	// gate's power on live probes. 0: none (pruned at load).
+	Plant uint32
 }
 
 // The records a run's probes fill are the results schema's: program

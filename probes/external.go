@@ -427,6 +427,11 @@ func (e *ExternalPrograms) Close() error {
 	return errors.Join(errs...)
 }
 
+// ErrStillLoaded is returned (wrapped) by WaitGone when BPF objects stay
+// loaded: a tracer that exited left them behind, and they would run on
+// every later run's syscalls.
+var ErrStillLoaded = errors.New("BPF objects stay loaded")
+
 // WaitGone waits until none of the program ids and map ids exists any
 // more. It opens nothing: it walks the kernel's id lists with
 // BPF_PROG_GET_NEXT_ID and BPF_MAP_GET_NEXT_ID every 20 ms, so it cannot
@@ -460,7 +465,7 @@ func WaitGone(progs, maps []uint32, timeout time.Duration) error {
 			if len(leftMaps) > 0 {
 				parts = append(parts, fmt.Sprintf("%d map(s) %v", len(leftMaps), leftMaps))
 			}
-			return fmt.Errorf("waiting for BPF objects to go: %s still loaded after %v", strings.Join(parts, " and "), timeout)
+			return fmt.Errorf("waiting for BPF objects to go: %w: %s still loaded after %v", ErrStillLoaded, strings.Join(parts, " and "), timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

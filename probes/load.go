@@ -287,6 +287,9 @@ func (p *Probes) load() error {
 	if err := spec.Variables["reserve_events"].Set(reserve); err != nil {
 		return fmt.Errorf("setting reserve_events: %w", err)
 	}
+	if err := spec.Variables["plant_loops"].Set(p.cfg.Plant); err != nil {
+		return fmt.Errorf("setting plant_loops: %w", err)
+	}
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("counting CPUs: %w", err)

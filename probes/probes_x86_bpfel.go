@@ -138,6 +138,7 @@ const (
 	probesProgWriteXm          = "write_xm"
 	probesVarAnatomyStep       = "anatomy_step"
 	probesVarCgroupFilter      = "cgroup_filter"
+	probesVarPlantLoops        = "plant_loops"
 	probesVarReserveEvents     = "reserve_events"
 	probesVarSnaplen           = "snaplen"
 	probesVarToctouMode        = "toctou_mode"
@@ -280,6 +281,7 @@ type probesMapSpecs struct {
 type probesVariableSpecs struct {
 	AnatomyStep     *ebpf.VariableSpec `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
+	PlantLoops      *ebpf.VariableSpec `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.VariableSpec `ebpf:"reserve_events"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
 	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
@@ -340,6 +342,7 @@ func (m *probesMaps) Close() error {
 type probesVariables struct {
 	AnatomyStep     *ebpf.Variable `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
+	PlantLoops      *ebpf.Variable `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.Variable `ebpf:"reserve_events"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
 	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`

@@ -83,6 +83,16 @@ func sideLine(s compare.Side) string {
 		}
 		parts = append(parts, cpu)
 	}
+	if t := s.Tracer; t != nil {
+		tr := "tracer " + t.Name
+		if t.Executable != "" {
+			tr += " " + t.Executable
+		}
+		if len(t.SHA256) >= 12 {
+			tr += " sha256 " + t.SHA256[:12]
+		}
+		parts = append(parts, tr)
+	}
 	parts = append(parts, plural(s.Runs, "measured run", "measured runs"))
 	if n := noisySideNote(s); n != "" {
 		parts = append(parts, n)
@@ -117,37 +127,115 @@ func verdictWord(v stats.Verdict, markdown bool) string {
 			return "✅ improvement"
 		}
 		return "improvement"
-	case stats.VerdictWithin:
-		return "within threshold"
-	case compare.VerdictNoisy:
+	case stats.VerdictInconclusive:
 		if markdown {
-			return "⚠️ noisy, not called"
+			return "⚠️ inconclusive"
 		}
-		return "noisy, not called"
+		return "INCONCLUSIVE"
 	}
-	return "~"
+	return "no change"
 }
 
+// testLine says which test decided the rows and how the minimum
+// detectable change is found.
+func testLine(c *compare.Comparison) string {
+	how := fmt.Sprintf("%s test of the two samples of runs (independent measurements)", c.Test())
+	if c.Paired {
+		how = fmt.Sprintf("%s test of the per-round differences (base and head measured in the same rounds)", c.Test())
+	}
+	return fmt.Sprintf("decided by the %s at alpha %g; values of runs flagged as noisy are left out. "+
+		"\"detectable\" is the smallest change that test would have called in %.0f%% of measurements like these (a bootstrap of the runs' spread): "+
+		"a figure is \"no change\" only when it is within the threshold, inconclusive when not.",
+		how, c.Alpha, 100*stats.Power)
+}
+
+// formatMDC formats a row's minimum detectable change.
+func formatMDC(r compare.GateRow) string {
+	if math.IsNaN(r.MDC) {
+		return none
+	}
+	return compare.FormatAmount(&r, r.MDC)
+}
+
+// verdictLines are the gate's outcome, one line per verdict that
+// occurred, then the overall line: regressions, inconclusive figures
+// (with why), no change (with the largest change that could have gone
+// unseen), improvements.
+func verdictLines(c *compare.Comparison) []string {
+	var lines []string
+	list := func(rows []compare.GateRow, item func(compare.GateRow) string) string {
+		var parts []string
+		for i, r := range rows {
+			if i == 4 {
+				parts = append(parts, fmt.Sprintf("and %d more", len(rows)-i))
+				break
+			}
+			parts = append(parts, item(r))
+		}
+		return strings.Join(parts, "; ")
+	}
+	if regs := c.Regressions(); len(regs) > 0 {
+		lines = append(lines, fmt.Sprintf("Regression: %s: %s.", plural(len(regs), "figure", "figures"),
+			list(regs, func(r compare.GateRow) string {
+				return fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
+			})))
+	}
+	if inc := c.Inconclusive(); len(inc) > 0 {
+		lines = append(lines, fmt.Sprintf("Inconclusive: %s could not be decided: %s.", plural(len(inc), "figure", "figures"),
+			list(inc, func(r compare.GateRow) string { return fmt.Sprintf("%s %s (%s)", r.Variant, r.Metric, r.Reason) })))
+	}
+	if same := c.NoChange(); len(same) > 0 {
+		worst := same[0]
+		for _, r := range same {
+			if r.MDC/math.Max(r.Threshold, 1e-9) > worst.MDC/math.Max(worst.Threshold, 1e-9) {
+				worst = r
+			}
+		}
+		if len(same) == 1 {
+			lines = append(lines, fmt.Sprintf("No change: %s %s: no regression larger than %s could have gone unseen (%.0f%% power).",
+				worst.Variant, worst.Metric, formatMDC(worst), 100*stats.Power))
+		} else {
+			lines = append(lines, fmt.Sprintf("No change: %d figures; for each, no regression larger than its \"detectable\" change could have gone unseen (%.0f%% power), at most %s (%s %s, threshold %s).",
+				len(same), 100*stats.Power, formatMDC(worst), worst.Variant, worst.Metric, formatThreshold(worst)))
+		}
+	}
+	if imp := c.Improvements(); len(imp) > 0 {
+		lines = append(lines, fmt.Sprintf("Improvement: %s: %s.", plural(len(imp), "figure", "figures"),
+			list(imp, func(r compare.GateRow) string {
+				return fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
+			})))
+	}
+	lines = append(lines, noisyLeftOutLines(c)...)
+	return append(lines, summaryLine(c))
+}
+
+// summaryLine is the gate's overall outcome.
 func summaryLine(c *compare.Comparison) string {
-	regs := c.Regressions()
-	if len(regs) == 0 {
-		return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared).", plural(len(c.Rows), "figure", "figures")) + noisyVerdictNote(c)
+	n := plural(len(c.Rows), "figure", "figures")
+	switch c.Status() {
+	case compare.StatusRegression:
+		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", plural(len(c.Regressions()), "gated figure", "gated figures"), n)
+	case compare.StatusInconclusive:
+		if len(c.Rows) == 0 {
+			return "INCONCLUSIVE: no gated figure could be compared; nothing was decided."
+		}
+		return fmt.Sprintf("INCONCLUSIVE: no regression called, but %d of %s could not be decided; measure more rounds or on a quieter machine (or accept with --inconclusive pass).",
+			len(c.Inconclusive()), n)
 	}
-	var names []string
-	for _, r := range regs {
-		names = append(names, fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true)))
+	if k := len(c.Inconclusive()); k > 0 || len(c.Rows) == 0 {
+		return fmt.Sprintf("PASS (--inconclusive pass): no regression called; %d of %s could not be decided.", k, n)
 	}
-	return fmt.Sprintf("FAIL: %s: %s.", plural(len(regs), "regression", "regressions"), strings.Join(names, "; ")) + noisyVerdictNote(c)
+	return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared, every one decided).", n)
 }
 
 // comparisonTable is the rows of a comparison as a table.
 func comparisonTable(c *compare.Comparison, markdown bool) *table {
-	t := newTable("variant", "metric", "base", "head", "change", "p", "threshold", "verdict").right(2, 3, 4, 5, 6).code(0, 1)
+	t := newTable("variant", "metric", "base", "head", "change", "p", "threshold", "detectable", "verdict").right(2, 3, 4, 5, 6, 7).code(0, 1)
 	cl := newCells(comparisonHasCI(c))
 	for _, r := range c.Rows {
 		k := r.Measure.Kind
 		t.add(r.Variant, r.Metric, cl.summary(k, "", r.Base), cl.summary(k, "", r.Head),
-			formatRowChange(r, false)+cl.n.marks(r.Warnings), formatP(r.Delta), formatThreshold(r), verdictWord(r.Verdict, markdown))
+			formatRowChange(r, false)+cl.n.marks(r.Warnings), formatP(r.Delta), formatThreshold(r), formatMDC(r), verdictWord(r.Verdict, markdown))
 	}
 	t.Notes = cl.notes()
 	if !cl.showCI {
@@ -163,6 +251,7 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 	ew.println("base: " + sideLine(c.Base))
 	ew.println("head: " + sideLine(c.Head))
 	ew.println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
+	ew.println("test: " + testLine(c))
 	ew.println("")
 	writeTextTable(ew, comparisonTable(c, false))
 	if len(c.Warnings) > 0 {
@@ -173,7 +262,9 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 		}
 	}
 	ew.println("")
-	ew.println(summaryLine(c))
+	for _, l := range verdictLines(c) {
+		ew.println(l)
+	}
 	return ew.err
 }
 
@@ -182,17 +273,23 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 	ew := &errWriter{w: w}
 	status := "✅ no regression"
-	if n := len(c.NoisyRows()); n > 0 {
-		status = fmt.Sprintf("⚠️ no regression called, %d on noisy runs only", n)
-	}
-	if n := len(c.Regressions()); n > 0 {
-		status = "❌ " + plural(n, "regression", "regressions")
+	switch c.Status() {
+	case compare.StatusRegression:
+		status = "❌ " + plural(len(c.Regressions()), "regression", "regressions")
+	case compare.StatusInconclusive:
+		status = "⚠️ inconclusive: " + plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
+	default:
+		if n := len(c.Inconclusive()); n > 0 {
+			status = fmt.Sprintf("✅ no regression (%d undecided, passed by --inconclusive pass)", n)
+		}
 	}
 	ew.printf("## benchctl compare: %s — %s\n\n", mdText(c.Scenario), status)
 	ew.println(mdText("Base: "+sideLine(c.Base)) + ".<br>")
 	ew.println(mdText("Head: "+sideLine(c.Head)) + ".<br>")
-	ew.println(mdPara(fmt.Sprintf("Gate: a change is a regression when it is significant (Mann-Whitney U, p ≤ %g) and beyond its threshold: %s. "+
-		"Every gated metric is lower-is-better; `~` is no significant change.", c.Alpha, thresholdsLine(c))))
+	ew.println(mdPara(fmt.Sprintf("Gate: a change is a regression when it is significant (%s, p ≤ %g) and beyond its threshold: %s. "+
+		"Every gated metric is lower-is-better; `~` is no significant change.", c.Test(), c.Alpha, thresholdsLine(c))))
+	ew.println("")
+	ew.println(mdPara("Test: " + testLine(c)))
 	ew.println("")
 	writeMarkdownTable(ew, comparisonTable(c, true))
 	if len(c.Warnings) > 0 {
@@ -204,11 +301,12 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 		}
 	}
 	ew.println("")
-	if n := len(c.Regressions()); n > 0 {
-		ew.println("**" + mdText(fmt.Sprintf("FAIL: %s beyond threshold.", plural(n, "gated figure regressed", "gated figures regressed"))+noisyVerdictNote(c)) + "**")
-	} else {
-		ew.println("**" + mdText(summaryLine(c)) + "**")
+	lines := verdictLines(c)
+	for _, l := range lines[:len(lines)-1] {
+		ew.println("- " + mdText(l))
 	}
+	ew.println("")
+	ew.println("**" + mdText(lines[len(lines)-1]) + "**")
 	return ew.err
 }
 
@@ -239,6 +337,11 @@ type jsonSide struct {
 	Complete bool   `json:"complete"`
 	Runs     int    `json:"measured_runs"`
 	Flagged  int    `json:"flagged_runs,omitempty"`
+	// Tracer is the side's tracer build (interleaved base and head):
+	// name, command, executable and its SHA-256.
+	Tracer *results.TracerProvenance `json:"tracer,omitempty"`
+	// BuildSHA256 is the SHA-256 of the benchctl that measured the side.
+	BuildSHA256 string `json:"benchctl_sha256,omitempty"`
 }
 
 type jsonRow struct {
@@ -255,8 +358,15 @@ type jsonRow struct {
 	ThresholdUnit string   `json:"threshold_unit"`
 	P             float64  `json:"p"`
 	Significant   bool     `json:"significant"`
-	Verdict       string   `json:"verdict"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// Test is the test behind P.
+	Test    string `json:"test"`
+	Verdict string `json:"verdict"`
+	// MDC is the minimum detectable change at Power, in the unit of the
+	// threshold; null when infinite or unknown (too few values).
+	MDC *float64 `json:"min_detectable_change"`
+	// Reason says why an inconclusive figure could not be decided.
+	Reason   string   `json:"reason,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Noise is set when either sample holds values of noisy runs.
 	Noise *jsonRowNoise `json:"noise,omitempty"`
 }
@@ -266,34 +376,52 @@ type jsonComparison struct {
 	Alpha       float64            `json:"alpha"`
 	Thresholds  map[string]float64 `json:"thresholds_pct"`
 	Pass        bool               `json:"pass"`
+	Status      string             `json:"status"`
+	Test        string             `json:"test"`
+	Paired      bool               `json:"paired"`
+	Power       float64            `json:"power"`
 	Regressions int                `json:"regressions"`
-	NotCalled   int                `json:"noisy_not_called,omitempty"`
-	Base        jsonSide           `json:"base"`
-	Head        jsonSide           `json:"head"`
-	Rows        []jsonRow          `json:"rows"`
-	Warnings    []string           `json:"warnings"`
+	// Inconclusive, NoChange and Improvements count the other verdicts.
+	Inconclusive     int       `json:"inconclusive"`
+	NoChange         int       `json:"no_change"`
+	Improvements     int       `json:"improvements"`
+	InconclusivePass bool      `json:"inconclusive_pass"`
+	Base             jsonSide  `json:"base"`
+	Head             jsonSide  `json:"head"`
+	Rows             []jsonRow `json:"rows"`
+	Warnings         []string  `json:"warnings"`
 }
 
 func toJSONSide(s compare.Side) jsonSide {
 	e := s.Environment
-	return jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
-		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged}
+	js := jsonSide{Version: e.BenchctlVersion, Commit: e.BenchctlCommit, Kernel: e.Kernel, CPUModel: e.CPUModel,
+		CPUs: e.CPUs, Complete: s.Complete, Runs: s.Runs, Flagged: s.Flagged, Tracer: s.Tracer}
+	if s.Build != nil {
+		js.BuildSHA256 = s.Build.SHA256
+	}
+	return js
 }
 
 // ComparisonJSON writes c as JSON for machines. Verdicts are
-// "regression", "improvement", "within threshold", "~" and "noisy" (a
-// regression only runs flagged as noisy show: not called).
+// "regression", "improvement", "no change" and "inconclusive"; status is
+// the gate's outcome ("regression", "inconclusive", "pass"), and pass is
+// true only for "pass".
 func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
 	out := jsonComparison{
 		Scenario: c.Scenario, Alpha: c.Alpha, Thresholds: c.Thresholds,
-		Pass: !c.Failed(), Regressions: len(c.Regressions()), NotCalled: len(c.NoisyRows()),
+		Pass: c.Status() == compare.StatusPass, Status: string(c.Status()), Test: c.Test(), Paired: c.Paired, Power: stats.Power,
+		Regressions: len(c.Regressions()), Inconclusive: len(c.Inconclusive()), NoChange: len(c.NoChange()),
+		Improvements: len(c.Improvements()), InconclusivePass: c.InconclusivePass,
 		Base: toJSONSide(c.Base), Head: toJSONSide(c.Head),
 		Rows: []jsonRow{}, Warnings: append([]string{}, c.Warnings...),
 	}
 	for _, r := range c.Rows {
 		jr := jsonRow{Variant: r.Variant, Metric: r.Metric, Unit: unitOf(r.Measure.Kind), Threshold: r.Threshold,
 			Base: toJSONSummary(r.Base), Head: toJSONSummary(r.Head), P: r.P, Significant: r.Significant,
-			Verdict: string(r.Verdict), Warnings: r.Warnings, Noise: toJSONRowNoise(r.Noise)}
+			Test: r.Test, Verdict: string(r.Verdict), Reason: r.Reason, Warnings: r.Warnings, Noise: toJSONRowNoise(r.Noise)}
+		if mdc := r.MDC; !math.IsInf(mdc, 0) && !math.IsNaN(mdc) {
+			jr.MDC = &mdc
+		}
 		if ch := r.ChangePct(); !math.IsInf(ch, 0) && !math.IsNaN(ch) {
 			jr.ChangePct = &ch
 		}
@@ -338,8 +466,8 @@ func ComparisonActionBenchmark(w io.Writer, c *compare.Comparison) error {
 		if r.Head.HasCI() {
 			e.Range = "± " + sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
 		}
-		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %s; %s",
-			r.Head.N, formatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), formatP(r.Delta), formatThreshold(r), r.Verdict)
+		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %s; detectable %s; %s",
+			r.Head.N, formatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), formatP(r.Delta), formatThreshold(r), formatMDC(r), r.Verdict)
 		out = append(out, e)
 	}
 	enc := json.NewEncoder(w)

@@ -138,6 +138,7 @@ func buildDocument(r *results.Results, opts Options) *document {
 	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
+	doc.Paras = append(doc.Paras, foreignIntroParas(r)...)
 	doc.Sections = append(doc.Sections,
 		environmentSection(r),
 		fingerprintSection(r),
@@ -166,6 +167,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	}
 	if ns := noiseSection(r); ns != nil {
 		doc.Sections = append(doc.Sections, ns)
+	}
+	if ps := provenanceSection(r); ps != nil {
+		doc.Sections = append(doc.Sections, ps)
 	}
 	doc.Sections = append(doc.Sections, detailsSection(r, vss))
 	return doc

@@ -44,11 +44,11 @@ func noiseSection(r *results.Results) *section {
 	s := &section{ID: "noise", Title: "Noise"}
 	s.Paras = append(s.Paras,
 		"What else the machine did while each workload ran, from `/proc/stat` read at its start and end: "+
-			"steal is the CPU time the hypervisor gave to other guests, outside CPU the busy CPU time of everything that is not benchctl, "+
+			"steal is the CPU time the hypervisor gave to other guests (per CPU when recorded: the largest share among the CPUs the run kept busy), outside CPU the busy CPU time of everything that is not benchctl, "+
 			"its descendants (redis-server, redis-benchmark, a command) or its cgroups (an external tracer), both in percent of the CPU time that elapsed; "+
 			"load is the 1-minute load average at the end (it counts benchctl's own threads, and lags). "+
 			"Medians over the measured runs, the largest value in parentheses.",
-		fmt.Sprintf("A run is flagged with %s; `compare` does not call a regression that only flagged runs show.", noiseRule))
+		fmt.Sprintf("A run is flagged with %s; `compare` judges gated figures without the values of flagged runs, and calls a figure inconclusive when too few remain.", noiseRule))
 	t := newTable("variant", "runs", "flagged", "steal", "outside CPU", "load").right(1, 2, 3, 4, 5).code(0)
 	for _, v := range r.Variants {
 		ns := r.SummarizeNoise(v.Name)
@@ -58,11 +58,19 @@ func noiseSection(r *results.Results) *section {
 		}
 		t.add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
 			fmt.Sprintf("%s (%s)", formatPercent(ns.StealPct), formatPercent(ns.MaxStealPct)),
-			fmt.Sprintf("%s (%s)", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct)),
+			fmt.Sprintf("%s (%s)%s", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
 			fmt.Sprintf("%.2f", ns.Load1))
 	}
 	s.Tables = append(s.Tables, t)
 	return s
+}
+
+// outsideCPUsNote is the outside CPU in CPUs, for files that record it.
+func outsideCPUsNote(ns results.NoiseSummary) string {
+	if ns.OutsideCPUs == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.2f CPUs", ns.OutsideCPUs)
 }
 
 // noiseDetailPara is a variant's noise line in its details, naming its
@@ -103,49 +111,46 @@ func noisySideNote(s compare.Side) string {
 	return fmt.Sprintf("%d flagged noisy", s.Flagged)
 }
 
-// noisyVerdictNote is appended to a comparison's summary line: the
-// regressions not called because only noisy runs show them.
-func noisyVerdictNote(c *compare.Comparison) string {
-	rows := c.NoisyRows()
-	if len(rows) == 0 {
-		return ""
-	}
+// noisyLeftOutLines name, for the rows whose samples held values of
+// noisy runs, how many were left out and what the comparison with them
+// said; nil when no row had any.
+func noisyLeftOutLines(c *compare.Comparison) []string {
 	var parts []string
-	for i, r := range rows {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(rows)-i))
-			break
+	for _, r := range c.Rows {
+		if r.Noise == nil {
+			continue
 		}
-		p := fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
-		if r.Noise != nil && r.Noise.Clean != nil {
-			clean := compare.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *r.Noise.Clean}
-			p += fmt.Sprintf(" (without the %s: %s, %s)", plural(r.Noise.BaseNoisy+r.Noise.HeadNoisy, "noisy run", "noisy runs"),
-				formatRowChange(clean, false), formatP(*r.Noise.Clean))
+		p := fmt.Sprintf("%s %s: %d base and %d head values", r.Variant, r.Metric, r.Noise.BaseNoisy, r.Noise.HeadNoisy)
+		if a := r.Noise.All; a != nil {
+			all := compare.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *a}
+			p += fmt.Sprintf(" (with them: %s, %s)", formatRowChange(all, true), formatP(*a))
 		}
 		parts = append(parts, p)
 	}
-	return fmt.Sprintf(" Not called: %s seen only with runs flagged as noisy: %s; measure again on a quiet machine.",
-		plural(len(rows), "regression", "regressions"), strings.Join(parts, "; "))
+	if len(parts) == 0 {
+		return nil
+	}
+	return []string{"Left out as noisy: " + strings.Join(parts, "; ") + "."}
 }
 
-// jsonRowNoise is a row's noise in the JSON comparison.
+// jsonRowNoise is a row's noise in the JSON comparison: how many values
+// of each side were left out as noisy, and the comparison with them.
 type jsonRowNoise struct {
-	BaseNoisy    int          `json:"base_noisy_values"`
-	HeadNoisy    int          `json:"head_noisy_values"`
-	Clean        *jsonSummary `json:"clean_head,omitempty"`
-	CleanBase    *jsonSummary `json:"clean_base,omitempty"`
-	CleanP       *float64     `json:"clean_p,omitempty"`
-	CleanVerdict string       `json:"clean_verdict,omitempty"`
+	BaseNoisy int          `json:"base_noisy_values"`
+	HeadNoisy int          `json:"head_noisy_values"`
+	AllBase   *jsonSummary `json:"all_base,omitempty"`
+	AllHead   *jsonSummary `json:"all_head,omitempty"`
+	AllP      *float64     `json:"all_p,omitempty"`
 }
 
 func toJSONRowNoise(n *compare.RowNoise) *jsonRowNoise {
 	if n == nil {
 		return nil
 	}
-	out := &jsonRowNoise{BaseNoisy: n.BaseNoisy, HeadNoisy: n.HeadNoisy, CleanVerdict: string(n.CleanVerdict)}
-	if n.Clean != nil {
-		b, h, p := toJSONSummary(n.Clean.Base), toJSONSummary(n.Clean.Head), n.Clean.P
-		out.CleanBase, out.Clean, out.CleanP = &b, &h, &p
+	out := &jsonRowNoise{BaseNoisy: n.BaseNoisy, HeadNoisy: n.HeadNoisy}
+	if n.All != nil {
+		b, h, p := toJSONSummary(n.All.Base), toJSONSummary(n.All.Head), n.All.P
+		out.AllBase, out.AllHead, out.AllP = &b, &h, &p
 	}
 	return out
 }

@@ -119,18 +119,21 @@ func gatePair(throughput []float64, flagged map[int]bool) *results.Results {
 }
 
 // TestNoisyComparison: base overhead median (1024 − 963.5)/1024 =
-// 5.908%; head's six flagged rounds at 850 ops/s put its median at
-// 16.992%, +11.1 points, a significant regression over all runs; its two
-// quiet rounds (962, 963) are not one: not called, exit status 0.
+// 5.908%; head's seven flagged rounds at 850 ops/s put its median at
+// 16.992%, +11.1 points, a significant regression over all runs. Without
+// them one head value remains: 8+1 runs can never reach p ≤ 0.05
+// (smallest p 2/9), so the figure is inconclusive, and the gate does not
+// pass (until issue 20 this was "noisy, not called", exit status 0).
 func TestNoisyComparison(t *testing.T) {
 	base := gatePair([]float64{960, 961, 962, 963, 964, 965, 966, 967}, nil)
-	head := gatePair([]float64{850, 850, 850, 850, 850, 850, 962, 963}, map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true})
+	flagged := map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
+	head := gatePair([]float64{850, 850, 850, 850, 850, 850, 850, 963}, flagged)
 	c, err := compare.Compare(base, head, compare.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Failed() {
-		t.Fatal("the gate failed on noisy runs")
+	if c.Failed() || c.Status() != compare.StatusInconclusive {
+		t.Fatalf("failed %v, status %q; want no regression, inconclusive", c.Failed(), c.Status())
 	}
 	var buf bytes.Buffer
 	if err := ComparisonText(&buf, c); err != nil {
@@ -138,27 +141,27 @@ func TestNoisyComparison(t *testing.T) {
 	}
 	txt := buf.String()
 	for _, want := range []string{
-		"head: 16 measured runs, 6 flagged noisy\n",
-		"5.91% ±0.3pp  17.0% ±11pp  +11.1 pts  p=0.005 n=8      5 pts  noisy, not called\n",
-		"noisy, not called",
-		"head is noisy: 6 of 16 measured runs flagged (steal > 5% or CPU outside benchctl > 5%): v round 0 (outside CPU 45.0% > 5%);",
-		"PASS: no gated metric regressed beyond its threshold (1 figure compared). Not called: 1 regression seen only with runs flagged as noisy: " +
-			"v overhead +11.1 pts (without the 6 noisy runs: ~, p=",
-		"n=8+2); measure again on a quiet machine.",
+		"head: 16 measured runs, 7 flagged noisy\n",
+		"  INCONCLUSIVE\n",
+		"head is noisy: 7 of 16 measured runs flagged (steal > 5% or CPU outside benchctl > 5%): v round 0 (outside CPU 45.0% > 5%);",
+		"Inconclusive: 1 figure could not be decided: v overhead (8+1 clean runs (noisy left out: 0 base, 7 head): the Mann-Whitney U test's smallest possible p is 0.222 > alpha 0.05).\n",
+		"Left out as noisy: v overhead: 0 base and 7 head values (with them: +11.1 pts, p=",
+		"INCONCLUSIVE: no regression called, but 1 of 1 figure could not be decided;",
 	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("text comparison lacks %q:\n%s", want, txt)
 		}
 	}
-	if !strings.Contains(txt, "base: 16 measured runs\n") {
-		t.Errorf("base side marked noisy:\n%s", txt)
+	if !strings.Contains(txt, "base: 16 measured runs\n") || strings.Contains(txt, "PASS") {
+		t.Errorf("base side marked noisy, or a pass:\n%s", txt)
 	}
 
 	buf.Reset()
 	if err := ComparisonMarkdown(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	if md := buf.String(); !strings.Contains(md, "⚠️ noisy, not called") || !strings.Contains(md, "## benchctl compare: gate — ⚠️ no regression called, 1 on noisy runs only\n") {
+	if md := buf.String(); !strings.Contains(md, "| ⚠️ inconclusive |") || !strings.Contains(md, "## benchctl compare: gate — ⚠️ inconclusive: 1 figure undecided\n") ||
+		!strings.Contains(md, "- Inconclusive: 1 figure could not be decided") {
 		t.Errorf("markdown comparison:\n%s", md)
 	}
 
@@ -167,39 +170,54 @@ func TestNoisyComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	var js struct {
-		Pass      bool `json:"pass"`
-		Regs      int  `json:"regressions"`
-		NotCalled int  `json:"noisy_not_called"`
-		Head      struct {
+		Pass         bool   `json:"pass"`
+		Status       string `json:"status"`
+		Regs         int    `json:"regressions"`
+		Inconclusive int    `json:"inconclusive"`
+		Head         struct {
 			Flagged int `json:"flagged_runs"`
 		} `json:"head"`
 		Rows []struct {
-			Verdict string `json:"verdict"`
+			Verdict string   `json:"verdict"`
+			Reason  string   `json:"reason"`
+			MDC     *float64 `json:"min_detectable_change"`
 			Noise   *struct {
-				HeadNoisy    int    `json:"head_noisy_values"`
-				CleanVerdict string `json:"clean_verdict"`
-				Clean        struct {
+				HeadNoisy int `json:"head_noisy_values"`
+				AllHead   struct {
 					N      int     `json:"n"`
 					Median float64 `json:"median"`
-				} `json:"clean_head"`
+				} `json:"all_head"`
 			} `json:"noise"`
 		} `json:"rows"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &js); err != nil {
 		t.Fatal(err)
 	}
-	if !js.Pass || js.Regs != 0 || js.NotCalled != 1 || js.Head.Flagged != 6 || len(js.Rows) != 1 {
+	if js.Pass || js.Status != "inconclusive" || js.Regs != 0 || js.Inconclusive != 1 || js.Head.Flagged != 7 || len(js.Rows) != 1 {
 		t.Fatalf("json: %+v", js)
 	}
 	row := js.Rows[0]
-	// Clean head: 962 and 963 → median overhead (1024 − 962.5)/1024 = 6.005859375%.
-	if row.Verdict != "noisy" || row.Noise == nil || row.Noise.HeadNoisy != 6 || row.Noise.CleanVerdict != "~" ||
-		row.Noise.Clean.N != 2 || row.Noise.Clean.Median != 6.005859375 {
+	// All head runs: median overhead (1024 − 850)/1024 = 16.9921875%.
+	if row.Verdict != "inconclusive" || row.MDC != nil || row.Reason == "" || row.Noise == nil || row.Noise.HeadNoisy != 7 ||
+		row.Noise.AllHead.N != 8 || row.Noise.AllHead.Median != 16.9921875 {
 		t.Errorf("json row: %+v %+v", row, row.Noise)
 	}
 
+	// --inconclusive pass lets it through, and says so.
+	c, err = compare.Compare(base, head, compare.CompareOptions{InconclusivePass: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := ComparisonText(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if txt := buf.String(); c.Status() != compare.StatusPass || !strings.Contains(txt, "PASS (--inconclusive pass): no regression called; 1 of 1 figure could not be decided.\n") {
+		t.Errorf("--inconclusive pass: status %q\n%s", c.Status(), txt)
+	}
+
 	// The same head without the noise flags is a called regression.
-	quietHead := gatePair([]float64{850, 850, 850, 850, 850, 850, 962, 963}, nil)
+	quietHead := gatePair([]float64{850, 850, 850, 850, 850, 850, 850, 963}, nil)
 	c, err = compare.Compare(base, quietHead, compare.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +226,7 @@ func TestNoisyComparison(t *testing.T) {
 	if err := ComparisonText(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	if txt := buf.String(); !c.Failed() || !strings.Contains(txt, "FAIL: 1 regression: v overhead +11.1 pts.\n") || strings.Contains(txt, "noisy") {
+	if txt := buf.String(); !c.Failed() || !strings.Contains(txt, "Regression: 1 figure: v overhead +11.1 pts.\nFAIL: 1 gated figure regressed beyond threshold (1 figure compared).\n") || strings.Contains(txt, "Left out as noisy") {
 		t.Errorf("quiet head:\n%s", txt)
 	}
 }

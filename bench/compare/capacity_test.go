@@ -32,7 +32,7 @@ func TestCapacityGate(t *testing.T) {
 	}{
 		{"lower capacity is a regression", capacityResults(80e3, 81e3, 79e3, 80.5e3, 79.5e3, 80.2e3), stats.VerdictRegression},
 		{"higher capacity is an improvement", capacityResults(120e3, 121e3, 119e3, 120.5e3, 119.5e3, 120.2e3), stats.VerdictImprovement},
-		{"within the threshold", capacityResults(98e3, 99e3, 97e3, 98.5e3, 97.5e3, 98.2e3), stats.VerdictWithin},
+		{"within the threshold", capacityResults(98e3, 99e3, 97e3, 98.5e3, 97.5e3, 98.2e3), stats.VerdictNoChange},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Compare(base, tc.head, CompareOptions{})

@@ -24,6 +24,14 @@ type CompareOptions struct {
 	Thresholds map[string]float64
 	// Alpha is the significance level; 0 means DefaultAlpha.
 	Alpha float64
+	// Paired compares the runs of base and head round by round with a
+	// Wilcoxon signed-rank test of their differences, for base and head
+	// measured in the same rounds (SplitTracers); otherwise the two
+	// samples are compared with a Mann-Whitney U test.
+	Paired bool
+	// InconclusivePass lets inconclusive figures pass the gate
+	// (`--inconclusive pass`); by default they fail it (see Status).
+	InconclusivePass bool
 }
 
 // Side describes one of the two compared files.
@@ -36,6 +44,11 @@ type Side struct {
 	// of them are flagged as noisy (see Noise).
 	Runs    int
 	Flagged int
+	// Tracer is the side's external tracer when it has exactly one with
+	// provenance (a side of SplitTracers: the base or head build).
+	Tracer *results.TracerProvenance
+	// Build is the benchctl that measured the side (schema 2 on).
+	Build *results.Build
 }
 
 // GateRow is one gated metric of one variant.
@@ -46,8 +59,17 @@ type GateRow struct {
 	Threshold float64 // percent
 	stats.Delta
 	Verdict stats.Verdict
+	// MDC is the minimum detectable change of the comparison that
+	// decided (stats.MinDetectable at stats.Power), in the unit of Change
+	// (percent of the base median, or points): no regression larger than
+	// it could have gone unseen. +Inf when the samples are too small for
+	// the test to reach alpha, NaN when a side has no values.
+	MDC float64
+	// Reason says why an inconclusive row could not be decided.
+	Reason string
 	// Noise is set when either sample holds values of runs flagged as
-	// noisy (see applyNoise).
+	// noisy: those values are left out of Delta, the comparison that
+	// decides (see judge).
 	Noise *RowNoise
 }
 
@@ -72,8 +94,13 @@ type Comparison struct {
 	Scenario   string
 	Alpha      float64
 	Thresholds map[string]float64
-	Base, Head Side
-	Rows       []GateRow
+	// Paired is set when rows were decided by the paired test (see
+	// CompareOptions.Paired and Test).
+	Paired bool
+	// InconclusivePass is CompareOptions.InconclusivePass.
+	InconclusivePass bool
+	Base, Head       Side
+	Rows             []GateRow
 	// Warnings are things a reader should know that do not stop the
 	// comparison (other kernel, incomplete file, changed variant).
 	Warnings []string
@@ -106,9 +133,13 @@ func incomparable(format string, args ...any) error {
 }
 
 // Compare gates head against base. Variants are matched by name; each
-// gated metric's samples are compared with a Mann-Whitney U test, and a
-// change is a regression when it is significant and beyond its
-// threshold. It fails, wrapping ErrIncomparable, when the files come from
+// gated metric's samples are compared with a Mann-Whitney U test (or,
+// with opts.Paired, a Wilcoxon signed-rank test of the per-round
+// differences) without the values of noisy runs, and each gets one of
+// four verdicts (stats.Decide): a change is a regression when it is
+// significant and beyond its threshold, no change when it is not and a
+// change as large as the threshold would have been detected, and
+// inconclusive when it would not. It fails, wrapping ErrIncomparable, when the files come from
 // different scenarios or schema versions or their variants differ, and on
 // an unknown metric name in the thresholds.
 func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, error) {
@@ -119,8 +150,8 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		if f.r == nil {
 			return nil, incomparable("no %s results", f.side)
 		}
-		if f.r.Schema != results.SchemaVersion {
-			return nil, fmt.Errorf("%w: %s: %w %d (this benchctl reads %d)", ErrIncomparable, f.side, results.ErrSchema, f.r.Schema, results.SchemaVersion)
+		if err := results.CheckSchema(f.r.Schema); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrIncomparable, f.side, err)
 		}
 	}
 	if base.Scenario.Name != head.Scenario.Name {
@@ -138,8 +169,11 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		Scenario:   base.Scenario.Name,
 		Alpha:      alpha,
 		Thresholds: thresholds,
+		Paired:     opts.Paired,
 		Base:       side(base),
-		Head:       side(head),
+		// set below, beside Paired
+		InconclusivePass: opts.InconclusivePass,
+		Head:             side(head),
 	}
 	if missing := missingVariants(base, head); missing != "" {
 		return nil, incomparable("%s", missing)
@@ -155,6 +189,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		}
 	}
 	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
+	c.Warnings = append(c.Warnings, foreignWarnings(base, head)...)
 
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
@@ -174,9 +209,14 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 				continue
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
-			row.Delta = stats.CompareSamples(b, h, alpha)
-			row.Verdict = stats.Decide(row.Significant, verdictChange(row), row.Threshold)
-			applyNoise(&row, base, head, alpha)
+			var s gateSamples
+			if metric == results.GateCapacity {
+				// Capacity searches are not rounds and carry no noise flags.
+				s = gateSamples{allBase: b, allHead: h, cleanBase: b, cleanHead: h}
+			} else {
+				s = samplesOf(base, head, v.Name, m, opts.Paired)
+			}
+			judge(&row, s, opts.Paired && metric != results.GateCapacity, alpha)
 			c.Rows = append(c.Rows, row)
 		}
 	}
@@ -193,7 +233,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 }
 
 func side(r *results.Results) Side {
-	return Side{
+	s := Side{
 		Scenario:    r.Scenario,
 		Environment: r.Environment,
 		Complete:    r.Complete,
@@ -201,6 +241,15 @@ func side(r *results.Results) Side {
 		Runs:        len(r.Measured()),
 		Flagged:     r.FlaggedCount(),
 	}
+	if p := r.Provenance; p != nil {
+		b := p.Build
+		s.Build = &b
+		if len(p.Tracers) == 1 {
+			t := p.Tracers[0]
+			s.Tracer = &t
+		}
+	}
+	return s
 }
 
 func missingVariants(base, head *results.Results) string {

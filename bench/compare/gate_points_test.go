@@ -128,19 +128,19 @@ func TestGatePercentagePoints(t *testing.T) {
 			// be). +19.2% > 15%: regression (10 "points" would not be).
 			name:       "points below threshold",
 			thresholds: map[string]float64{"overhead": 7, "drop_ratio": 2, "ns_per_syscall": 15},
-			want:       map[string]stats.Verdict{"overhead": stats.VerdictWithin, "drop_ratio": stats.VerdictWithin, "ns_per_syscall": stats.VerdictRegression},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictNoChange, "drop_ratio": stats.VerdictNoChange, "ns_per_syscall": stats.VerdictRegression},
 		},
 		{
 			// A change equal to its threshold is not beyond it.
 			name:       "change equal to threshold",
 			thresholds: map[string]float64{"overhead": 6.25, "drop_ratio": 5, "ns_per_syscall": 25},
-			want:       map[string]stats.Verdict{"overhead": stats.VerdictWithin, "drop_ratio": stats.VerdictWithin, "ns_per_syscall": stats.VerdictWithin},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictNoChange, "drop_ratio": stats.VerdictNoChange, "ns_per_syscall": stats.VerdictNoChange},
 		},
 		{
 			// 6.25 > 6 and 1.0 > 0.9 points: regressions; +19.2% < 20%.
 			name:       "points above threshold",
 			thresholds: map[string]float64{"overhead": 6, "drop_ratio": 0.9, "ns_per_syscall": 20},
-			want:       map[string]stats.Verdict{"overhead": stats.VerdictRegression, "drop_ratio": stats.VerdictRegression, "ns_per_syscall": stats.VerdictWithin},
+			want:       map[string]stats.Verdict{"overhead": stats.VerdictRegression, "drop_ratio": stats.VerdictRegression, "ns_per_syscall": stats.VerdictNoChange},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,7 +207,7 @@ func TestGatePercentagePoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row := gateRow(t, c, "overhead"); row.Verdict != stats.VerdictWithin || row.Change() != -6.25 {
+	if row := gateRow(t, c, "overhead"); row.Verdict != stats.VerdictNoChange || row.Change() != -6.25 {
 		t.Errorf("head → base overhead at threshold 6.25: change %v: %q, want -6.25, within threshold", row.Change(), row.Verdict)
 	}
 }

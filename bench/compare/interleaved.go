@@ -38,6 +38,15 @@ func SplitTracers(r *results.Results, base, head string) (*results.Results, *res
 func tracerSide(r *results.Results, name string) *results.Results {
 	out := *r
 	out.Variants, out.Runs = nil, nil
+	if r.Provenance != nil {
+		// This side's tracer only: its command and binary name the build.
+		p := *r.Provenance
+		p.Tracers = nil
+		if t, ok := r.Provenance.Tracer(name); ok {
+			p.Tracers = []results.TracerProvenance{t}
+		}
+		out.Provenance = &p
+	}
 	rename := map[string]string{}
 	for _, v := range r.Variants {
 		switch {

@@ -9,22 +9,13 @@ import (
 	"github.com/benchctl/benchctl/bench/stats"
 )
 
-// VerdictNoisy is the verdict of a gated figure that regresses over all
-// runs but not once the runs flagged as noisy are left out: the
-// regression is not called (it does not fail the gate), and the output
-// says to measure again on a quiet machine.
-const VerdictNoisy stats.Verdict = "noisy"
-
-// RowNoise is what noise does to one gated figure: how many of each
-// side's values come from noisy runs (see NoisyRun) and, when the figure
-// regresses, the comparison without them.
+// RowNoise is what noise did to one gated figure: how many of each
+// side's values come from noisy runs (see NoisyRun), left out of the
+// comparison that decides, and the comparison with them (All), for the
+// reader.
 type RowNoise struct {
 	BaseNoisy, HeadNoisy int
-	// Clean is the comparison without the noisy values and CleanVerdict
-	// its verdict; set only when the comparison of all values is a
-	// regression.
-	Clean        *stats.Delta
-	CleanVerdict stats.Verdict
+	All                  *stats.Delta
 }
 
 // againstBaseline tells whether measure m is measured against the
@@ -53,32 +44,6 @@ func noisySample(r *results.Results, name string, m results.Measure) (clean []fl
 	return clean, noisy
 }
 
-// applyNoise checks a gated row against noise: when either sample holds
-// values of noisy runs it records how many, and a regression that does
-// not stay one without them becomes VerdictNoisy.
-func applyNoise(row *GateRow, base, head *results.Results, alpha float64) {
-	bClean, bNoisy := noisySample(base, row.Variant, row.Measure)
-	hClean, hNoisy := noisySample(head, row.Variant, row.Measure)
-	if bNoisy == 0 && hNoisy == 0 {
-		return
-	}
-	row.Noise = &RowNoise{BaseNoisy: bNoisy, HeadNoisy: hNoisy}
-	if row.Verdict != stats.VerdictRegression {
-		return
-	}
-	clean := stats.CompareSamples(bClean, hClean, alpha)
-	cleanRow := GateRow{Measure: row.Measure, Threshold: row.Threshold, Delta: clean}
-	row.Noise.Clean = &clean
-	row.Noise.CleanVerdict = stats.Decide(clean.Significant, cleanRow.Change(), row.Threshold)
-	if row.Noise.CleanVerdict != stats.VerdictRegression {
-		row.Verdict = VerdictNoisy
-	}
-}
-
-// NoisyRows returns the rows whose regression was not called because it
-// rests on noisy runs.
-func (c *Comparison) NoisyRows() []GateRow { return c.rowsWith(VerdictNoisy) }
-
 // noiseWarnings says, per side, how many measured runs were flagged and
 // which, for Comparison.Warnings.
 func noiseWarnings(base, head *results.Results) []string {
@@ -104,7 +69,7 @@ func noiseWarnings(base, head *results.Results) []string {
 			flagged = append(flagged, fmt.Sprintf("and %d more", n-len(flagged)))
 		}
 		w = append(w, fmt.Sprintf("%s is noisy: %d of %d measured runs flagged (steal > %g%% or CPU outside benchctl > %g%%): %s; "+
-			"a regression seen only with them is not called",
+			"gated figures are judged without them",
 			f.side, n, len(f.r.Measured()), stats.NoiseStealPct, stats.NoiseOutsidePct, strings.Join(flagged, "; ")))
 	}
 	return w

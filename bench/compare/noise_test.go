@@ -100,11 +100,16 @@ var (
 	noiseBaseNs = []uint64{50, 51, 52, 53, 54, 55, 56, 57}
 )
 
-// TestCompareNoisyRegressionNotCalled: head's six flagged rounds are
+// TestCompareNoisyRegressionInconclusive: head's six flagged rounds are
 // slow (throughput 850: overhead 17.0%; 80 ns per syscall), its two quiet
-// rounds are as fast as base. Over all runs both gated figures regress;
-// without the flagged runs they do not, so no regression is called.
-func TestCompareNoisyRegressionNotCalled(t *testing.T) {
+// rounds are as fast as base. Overhead is judged without the flagged
+// runs: base's spreads over 0.7 points only and the two clean head
+// values sit inside it, so a change of 5 points could not have gone
+// unseen: no change. ns_per_syscall is a figure noise does not move
+// (results.Measure.NoiseFree, docs/measurements/noise-hog.md): its noisy
+// values are kept, and its regression is called. Until issue 20 both were
+// "noisy, not called", which passed.
+func TestCompareNoisyRegressionInconclusive(t *testing.T) {
 	base := noisyResults(noiseBaseTP, noiseBaseNs, nil, false)
 	headTP := []float64{850, 850, 850, 850, 850, 850, 962, 963}
 	headNs := []uint64{80, 80, 80, 80, 80, 80, 52, 53}
@@ -126,30 +131,21 @@ func TestCompareNoisyRegressionNotCalled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Failed() || len(c.Regressions()) != 0 {
-		t.Fatalf("regressions called on noisy data: %+v", c.Regressions())
+	if row := gateRow(t, c, "ns_per_syscall"); row.Verdict != stats.VerdictRegression || row.Noise != nil || row.Head.N != 8 {
+		t.Errorf("ns_per_syscall: %q over %d head values, noise %+v; want a regression over all 8", row.Verdict, row.Head.N, row.Noise)
 	}
-	if got := len(c.NoisyRows()); got != 2 {
-		t.Fatalf("%d rows not called, want 2", got)
+	row := gateRow(t, c, "overhead")
+	if row.Verdict != stats.VerdictNoChange || !(row.MDC < 1) {
+		t.Errorf("overhead: %q (%s), minimum detectable change %v; want no change, under 1 point", row.Verdict, row.Reason, row.MDC)
 	}
-	for _, metric := range []string{"overhead", "ns_per_syscall"} {
-		row := gateRow(t, c, metric)
-		if row.Verdict != VerdictNoisy {
-			t.Errorf("%s: %q, want %q", metric, row.Verdict, VerdictNoisy)
-		}
-		n := row.Noise
-		if n == nil || n.BaseNoisy != 0 || n.HeadNoisy != 6 || n.Clean == nil {
-			t.Fatalf("%s: noise %+v", metric, n)
-		}
-		if n.Clean.Base.N != 8 || n.Clean.Head.N != 2 || n.Clean.Significant || n.CleanVerdict != stats.VerdictSame {
-			t.Errorf("%s: clean comparison n=%d+%d significant %v verdict %q, want 8+2, not significant, ~",
-				metric, n.Clean.Base.N, n.Clean.Head.N, n.Clean.Significant, n.CleanVerdict)
-		}
+	if n := row.Noise; n == nil || n.BaseNoisy != 0 || n.HeadNoisy != 6 || n.All == nil || row.Base.N != 8 || row.Head.N != 2 || row.Significant ||
+		n.All.Head.N != 8 || !n.All.Significant {
+		t.Errorf("overhead: noise %+v, deciding comparison n=%d+%d significant %v", n, row.Base.N, row.Head.N, row.Significant)
 	}
 	if c.Head.Flagged != 6 || c.Base.Flagged != 0 {
 		t.Errorf("flagged runs: base %d, head %d; want 0 and 6", c.Base.Flagged, c.Head.Flagged)
 	}
-	want := "head is noisy: 6 of 16 measured runs flagged (steal > 5% or CPU outside benchctl > 5%): v round 0 (outside CPU 45.0% > 5%); v round 1 (outside CPU 45.0% > 5%); v round 2 (outside CPU 45.0% > 5%); v round 3 (outside CPU 45.0% > 5%); and 2 more; a regression seen only with them is not called"
+	want := "head is noisy: 6 of 16 measured runs flagged (steal > 5% or CPU outside benchctl > 5%): v round 0 (outside CPU 45.0% > 5%); v round 1 (outside CPU 45.0% > 5%); v round 2 (outside CPU 45.0% > 5%); v round 3 (outside CPU 45.0% > 5%); and 2 more; gated figures are judged without them"
 	found := false
 	for _, w := range c.Warnings {
 		found = found || w == want
@@ -173,8 +169,8 @@ func TestCompareRegressionOnCleanData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Regressions()) != 2 || len(c.NoisyRows()) != 0 {
-		t.Fatalf("quiet head: %d regressions, %d not called; want 2 and 0", len(c.Regressions()), len(c.NoisyRows()))
+	if len(c.Regressions()) != 2 || len(c.Inconclusive()) != 0 {
+		t.Fatalf("quiet head: %d regressions, %d inconclusive; want 2 and 0", len(c.Regressions()), len(c.Inconclusive()))
 	}
 	for _, w := range c.Warnings {
 		if strings.Contains(w, "noisy") {
@@ -189,14 +185,15 @@ func TestCompareRegressionOnCleanData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Regressions()) != 2 || len(c.NoisyRows()) != 0 {
-		t.Fatalf("partly noisy head: %d regressions, %d not called; want 2 and 0", len(c.Regressions()), len(c.NoisyRows()))
+	if len(c.Regressions()) != 2 || len(c.Inconclusive()) != 0 {
+		t.Fatalf("partly noisy head: %d regressions, %d inconclusive; want 2 and 0", len(c.Regressions()), len(c.Inconclusive()))
 	}
-	for _, metric := range []string{"overhead", "ns_per_syscall"} {
-		row := gateRow(t, c, metric)
-		if row.Noise == nil || row.Noise.HeadNoisy != 2 || row.Noise.CleanVerdict != stats.VerdictRegression || row.Noise.Clean.Head.N != 6 {
-			t.Errorf("%s: noise %+v, want 2 noisy head values and a clean regression over 6", metric, row.Noise)
-		}
+	if row := gateRow(t, c, "overhead"); row.Noise == nil || row.Noise.HeadNoisy != 2 || row.Verdict != stats.VerdictRegression || row.Head.N != 6 {
+		t.Errorf("overhead: noise %+v, verdict %q over %d head values; want 2 noisy head values and a regression over 6", row.Noise, row.Verdict, row.Head.N)
+	}
+	// ns_per_syscall keeps its noisy values (NoiseFree).
+	if row := gateRow(t, c, "ns_per_syscall"); row.Noise != nil || row.Verdict != stats.VerdictRegression || row.Head.N != 8 {
+		t.Errorf("ns_per_syscall: noise %+v, verdict %q over %d head values; want a regression over all 8", row.Noise, row.Verdict, row.Head.N)
 	}
 	if c.Head.Flagged != 4 {
 		t.Errorf("head flagged %d runs, want 4 (2 rounds × v and baseline)", c.Head.Flagged)

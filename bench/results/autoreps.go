@@ -86,9 +86,6 @@ func (w IntervalWidth) String() string {
 	return fmt.Sprintf("%s %s: %s (target ±%.3g%s)", w.Variant, w.Metric, hw, w.Target, unit)
 }
 
-// pointMetrics are the gate metrics that are percentages themselves.
-var pointMetrics = map[string]bool{"overhead": true, "drop_ratio": true}
-
 // IntervalWidths returns, for every measured variant and every gated
 // metric it has, its interval's half-width against the target, widest
 // (relative to its target) first. gate holds the thresholds (the
@@ -123,7 +120,7 @@ func (r *Results) IntervalWidths(gate map[string]float64, halfWidth float64) []I
 			}
 			s := stats.Summarize(values)
 			w := IntervalWidth{Variant: v.Name, Metric: metric, Median: s.Median, NoInterval: true,
-				Target: target, Points: pointMetrics[metric]}
+				Target: target, Points: m.Kind == KindPercent} // as the gate judges them (compare.GateRow.InPoints)
 			if hw, ok := stats.HalfWidth(s, w.Points); ok {
 				w.NoInterval, w.Lo, w.Hi, w.HalfWidth = false, s.Lo, s.Hi, hw
 			}

@@ -1,8 +1,12 @@
 package results
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -243,5 +247,32 @@ func TestDeriveIgnoresZeroBaseline(t *testing.T) {
 	// 90/120 − 1 = −0.25
 	if c := r.Runs[3].Derived.ThroughputChange; c == nil || *c != -0.25 {
 		t.Errorf("change against 120: %v, want -0.25", fmtPtr(c))
+	}
+}
+
+// TestReadResultsSchema: files of this schema and older ones are read; a
+// newer one is refused with an error that says so.
+func TestReadResultsSchema(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		schema int
+		want   string // "" reads
+	}{
+		{MinSchemaVersion, ""},
+		{SchemaVersion, ""},
+		{SchemaVersion + 1, "newer than this benchctl reads"},
+		{0, "this benchctl reads"},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("s%d.json", tc.schema))
+		if err := os.WriteFile(path, []byte(fmt.Sprintf(`{"schema": %d, "runs": []}`, tc.schema)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadResults(path)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("schema %d: %v", tc.schema, err)
+		case tc.want != "" && (err == nil || !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("schema %d: %v, want ErrSchema saying %q", tc.schema, err, tc.want)
+		}
 	}
 }

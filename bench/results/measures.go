@@ -30,6 +30,10 @@ type Measure struct {
 	// Value reads the measure from one run of variant v; ok is false when
 	// the run has no such figure (e.g. no programs in a baseline run).
 	Value func(v Variant, run Run) (value float64, ok bool)
+	// NoiseFree is set for a gate figure that machine load does not move
+	// (docs/measurements/noise-hog.md): the gate keeps the values of
+	// runs flagged as noisy instead of leaving them out.
+	NoiseFree bool
 }
 
 // Program run times and counts mean something only when the variant ran

@@ -48,6 +48,39 @@ type Noise struct {
 	// Attributed says what OwnSeconds covers, e.g. "benchctl process
 	// tree" or "benchctl process tree, tracer cgroup".
 	Attributed string `json:"attributed,omitempty"`
+
+	// Per CPU (schema 2 on; absent in older files). CPUStealPct is the
+	// largest steal among the CPUs that were busy (running something,
+	// or wanting to: busy + steal) at least BusyCPUShare of the time, in
+	// percent of that CPU's elapsed time: the workload's CPUs, as far as
+	// /proc/stat tells. On a 16-vCPU machine 50% steal on the one vCPU a
+	// single-threaded workload uses is 3% of the aggregate but 50% here.
+	// It decides the steal flag when present. BusyCPUs counts those CPUs.
+	CPUStealPct *float64 `json:"cpu_steal_pct,omitempty"`
+	BusyCPUs    int      `json:"busy_cpus,omitempty"`
+	// IRQSeconds and SoftIRQSeconds are the machine's irq and softirq
+	// time, apart. With IRQ time accounting (Environment.CPUAccounting
+	// says "irq") they are charged to no task, so they are not outside
+	// CPU; with tick accounting they are charged to the task they
+	// interrupted as well, and stay in BusySeconds.
+	IRQSeconds     float64 `json:"irq_cpu_s,omitempty"`
+	SoftIRQSeconds float64 `json:"softirq_cpu_s,omitempty"`
+	// OutsideCPUs is OutsideSeconds / WallSeconds: how many CPUs'
+	// worth of work outside benchctl ran beside it.
+	OutsideCPUs float64 `json:"outside_cpus,omitempty"`
+}
+
+// BusyCPUShare is how busy a CPU must have been during a run for its
+// steal to count in Noise.CPUStealPct.
+const BusyCPUShare = 0.10
+
+// FlagStealPct is the steal a run's flag is decided on: the largest
+// steal among its busy CPUs when measured per CPU, else the aggregate.
+func (n *Noise) FlagStealPct() float64 {
+	if n.CPUStealPct != nil {
+		return *n.CPUStealPct
+	}
+	return n.StealPct
 }
 
 // Flags returns why n is noisy, e.g. "steal 7.2% > 5%"; nil when it is
@@ -56,7 +89,7 @@ func (n *Noise) Flags() []string {
 	if n == nil {
 		return nil
 	}
-	return stats.NoiseFlags(n.StealPct, n.OutsidePct)
+	return stats.NoiseFlags(n.FlagStealPct(), n.OutsidePct)
 }
 
 // Flagged tells whether n is above a noise threshold.
@@ -117,13 +150,16 @@ type NoiseSummary struct {
 	StealPct, OutsidePct, Load1 float64
 	// MaxStealPct and MaxOutsidePct are the largest values.
 	MaxStealPct, MaxOutsidePct float64
+	// OutsideCPUs is the median of Noise.OutsideCPUs (0 in files
+	// before schema 2).
+	OutsideCPUs float64
 }
 
 // SummarizeNoise summarizes the noise of the variant named name; Runs is
 // 0 when no measured run has noise figures.
 func (r *Results) SummarizeNoise(name string) NoiseSummary {
 	var s NoiseSummary
-	var steal, outside, load []float64
+	var steal, outside, load, outsideCPUs []float64
 	for _, run := range r.RunsOf(name) {
 		n := run.Noise
 		if n == nil {
@@ -133,13 +169,15 @@ func (r *Results) SummarizeNoise(name string) NoiseSummary {
 		if n.Flagged() {
 			s.Flagged++
 		}
-		steal = append(steal, n.StealPct)
+		steal = append(steal, n.FlagStealPct())
 		outside = append(outside, n.OutsidePct)
 		load = append(load, n.Load1)
-		s.MaxStealPct = math.Max(s.MaxStealPct, n.StealPct)
+		outsideCPUs = append(outsideCPUs, n.OutsideCPUs)
+		s.MaxStealPct = math.Max(s.MaxStealPct, n.FlagStealPct())
 		s.MaxOutsidePct = math.Max(s.MaxOutsidePct, n.OutsidePct)
 	}
 	s.StealPct, s.OutsidePct, s.Load1 = median(steal), median(outside), median(load)
+	s.OutsideCPUs = median(outsideCPUs)
 	return s
 }
 

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -227,4 +228,22 @@ func (v Variant) ProbeStep() Step {
 		return StepFull
 	}
 	return Step(v.Step)
+}
+
+// ForeignProgram is a BPF program found attached to a syscall tracepoint
+// before a run (sys_enter, sys_exit, syscalls:sys_enter_*/sys_exit_*)
+// that is not the run's own: another agent's, a leftover tracer's. It
+// runs on the workload's syscalls too, and slows every variant alike.
+type ForeignProgram struct {
+	ProgramID   uint32 `json:"program_id"`
+	AttachPoint string `json:"attach_point"` // e.g. "tracepoint/sys_enter"
+	LinkType    string `json:"link_type,omitempty"`
+	// Holder says who holds it: "bpftrace (pid 1234)", or a link no
+	// process holds.
+	Holder string `json:"holder"`
+}
+
+// String is "tracepoint/sys_enter: program 45, bpftrace (pid 1234)".
+func (f ForeignProgram) String() string {
+	return fmt.Sprintf("%s: program %d, %s", f.AttachPoint, f.ProgramID, f.Holder)
 }

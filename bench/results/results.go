@@ -7,11 +7,25 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/stats"
 )
 
-// SchemaVersion is the version of the results file this code writes and
-// reads. Readers refuse other versions.
-const SchemaVersion = 1
+// SchemaVersion is the version of the results file this code writes.
+// Readers read it and every older version (MinSchemaVersion on), and
+// refuse newer ones: a field may have changed meaning. Bump it whenever
+// a field changes meaning; docs/results.md lists what each version
+// changed.
+//
+//	1: until 2026-12-02.
+//	2: provenance (tracer argv and executables' SHA-256, --set values,
+//	   benchctl's build); gate verdicts judge without noisy runs; noise
+//	   per CPU (the steal flag is decided on cpu_steal_pct), irq and
+//	   softirq apart, outside CPU in CPUs; environment.cpu_accounting.
+const SchemaVersion = 2
+
+// MinSchemaVersion is the oldest results schema this code reads.
+const MinSchemaVersion = 1
 
 // Results is the results file: everything one `benchctl run` measured.
 // It is the one interface between measuring and reporting.
@@ -34,6 +48,10 @@ type Results struct {
 	// Capacity holds the capacity searches of a capacity run, one record
 	// per variant searched (see Capacity).
 	Capacity []Capacity `json:"capacity,omitempty"`
+	// Provenance says what exactly was measured: the --set values,
+	// benchctl's build and each external tracer's resolved command and
+	// executable (schema 2 on; nil in older files).
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // ScenarioInfo identifies the scenario a results file comes from.
@@ -51,7 +69,22 @@ type ScenarioInfo struct {
 	Auto *AutoOutcome `json:"auto,omitempty"`
 	// Gate holds the thresholds `compare` applies: metric name -> percent.
 	Gate map[string]float64 `json:"gate,omitempty"`
+	// Noise holds the scenario's noise thresholds, when it sets them
+	// (schema 2 on); report and compare apply them unless the command
+	// line sets its own.
+	Noise *NoiseThresholds `json:"noise,omitempty"`
 }
+
+// NoiseThresholds are the percentages above which a run is flagged as
+// noisy (see stats.NoiseFlags).
+type NoiseThresholds struct {
+	StealPct   float64 `json:"steal_pct"`
+	OutsidePct float64 `json:"outside_pct"`
+}
+
+// DefaultNoise are the noise thresholds when neither the scenario nor
+// the command line sets them.
+var DefaultNoise = NoiseThresholds{StealPct: stats.DefaultNoiseStealPct, OutsidePct: stats.DefaultNoiseOutsidePct}
 
 // Environment describes the machine and the tool.
 type Environment struct {
@@ -71,6 +104,12 @@ type Environment struct {
 	// BENCHCTL_GUEST variable `benchctl vm` sets: "qemu-kvm", or
 	// "qemu-tcg" (emulated: its timings are not timings). Empty on a host.
 	Guest string `json:"guest,omitempty"`
+	// CPUAccounting is how the kernel accounts CPU time (see
+	// bench.CPUAccounting): "tick", "virt-gen", with ", irq" for IRQ time
+	// accounting and ", paravirt steal"; what noise's irq, softirq and
+	// steal mean depends on it. Empty when the kernel config is not
+	// readable (and in files before schema 2).
+	CPUAccounting string `json:"cpu_accounting,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.
@@ -157,6 +196,9 @@ type Run struct {
 	Noise   *Noise  `json:"noise,omitempty"`
 	Derived Derived `json:"derived"`
 	Error   string  `json:"error,omitempty"`
+	// Foreign lists the BPF programs that were attached to the syscall
+	// tracepoints just before the run and were not its own (schema 2 on).
+	Foreign []ForeignProgram `json:"foreign,omitempty"`
 }
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.
@@ -261,6 +303,20 @@ func (r *Results) Write(path string) error {
 // ErrSchema is returned (wrapped) for a results file of an unknown version.
 var ErrSchema = errors.New("unknown results schema version")
 
+// CheckSchema fails, wrapping ErrSchema, for a schema version this code
+// does not read: one newer than SchemaVersion (written by a newer
+// benchctl, whose fields may mean something else) or older than
+// MinSchemaVersion.
+func CheckSchema(v int) error {
+	switch {
+	case v > SchemaVersion:
+		return fmt.Errorf("%w %d: newer than this benchctl reads (%d to %d); use a benchctl at least as new as the one that wrote it", ErrSchema, v, MinSchemaVersion, SchemaVersion)
+	case v < MinSchemaVersion:
+		return fmt.Errorf("%w %d (this benchctl reads %d to %d)", ErrSchema, v, MinSchemaVersion, SchemaVersion)
+	}
+	return nil
+}
+
 // ReadResults loads a results file and refuses unknown schema versions.
 func ReadResults(path string) (*Results, error) {
 	data, err := os.ReadFile(path)
@@ -273,8 +329,8 @@ func ReadResults(path string) (*Results, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("reading results %s: %w", path, err)
 	}
-	if probe.Schema != SchemaVersion {
-		return nil, fmt.Errorf("reading results %s: %w %d (this benchctl reads %d)", path, ErrSchema, probe.Schema, SchemaVersion)
+	if err := CheckSchema(probe.Schema); err != nil {
+		return nil, fmt.Errorf("reading results %s: %w", path, err)
 	}
 	var r Results
 	if err := json.Unmarshal(data, &r); err != nil {

@@ -80,6 +80,9 @@ type Scenario struct {
 	// Consumer is the per-event work of benchctl's consumer for every
 	// variant of its probes; nil when it only counts.
 	Consumer *results.ConsumerCost
+	// Noise holds the noise thresholds of the `noise` key; nil for the
+	// defaults.
+	Noise *results.NoiseThresholds
 
 	// lines remembers where things were declared, for error messages.
 	lines map[string]int
@@ -366,6 +369,12 @@ type (
 		Tracers     field `yaml:"tracers"`
 		Capacity    field `yaml:"capacity"` // capacity.go
 		Consumer    field `yaml:"consumer"`
+		Noise       field `yaml:"noise"`
+	}
+
+	noiseDoc struct {
+		StealPct   field `yaml:"steal_pct"`
+		OutsidePct field `yaml:"outside_pct"`
 	}
 
 	autoDoc struct {
@@ -477,6 +486,33 @@ func (p *parser) scenario(root field, s *Scenario) {
 	p.variants(d.Variants, s)
 	p.tracers(d.Tracers, s)
 	p.gate(d.Gate, s)
+	p.noise(d.Noise, s)
+}
+
+// noise reads the noise thresholds: {steal_pct: 5, outside_pct: 5}, each
+// a percentage from 0 to 100; an unset one keeps its default.
+func (p *parser) noise(f field, s *Scenario) {
+	if !f.set() {
+		return
+	}
+	var d noiseDoc
+	if !p.decode(f, &d) {
+		return
+	}
+	t := results.DefaultNoise
+	for _, x := range []struct {
+		f   field
+		dst *float64
+	}{{d.StealPct, &t.StealPct}, {d.OutsidePct, &t.OutsidePct}} {
+		switch v, ok := p.number(x.f); {
+		case !ok:
+		case v < 0 || v > 100:
+			p.errorf(x.f.v, "a noise threshold is a percentage from 0 to 100, such as 5", "impossible noise threshold %s for %s", x.f.v.Value, x.f.what)
+		default:
+			*x.dst = v
+		}
+	}
+	s.Noise = &t
 }
 
 // list reads a list of names from valid, each once, for a scenario key;

@@ -37,6 +37,8 @@ const (
 const (
 	WarnNoCI     = "too few samples for a CI (95% CI of a median needs n ≥ 6)"
 	WarnNoDetect = "too few samples to detect a difference (Mann-Whitney needs n ≥ 4 on a side for p < 0.05)"
+	// WarnNoDetectPaired: the signed-rank test's smallest p is 2/2^n.
+	WarnNoDetectPaired = "too few pairs to detect a difference at this alpha (the signed-rank test's smallest p is 2/2^n)"
 )
 
 // Summary describes one sample: the values of one metric over the
@@ -141,6 +143,9 @@ type Delta struct {
 	Alpha       float64
 	Significant bool
 	Warnings    []string
+	// Test names the test behind P: TestMannWhitney (CompareSamples) or
+	// TestWilcoxon (ComparePaired).
+	Test string
 }
 
 // ChangePct is Change in percent.
@@ -152,7 +157,7 @@ func CompareSamples(base, head []float64, alpha float64) Delta {
 	if alpha <= 0 {
 		alpha = DefaultAlpha
 	}
-	d := Delta{Base: Summarize(base), Head: Summarize(head), Alpha: alpha, P: 1}
+	d := Delta{Base: Summarize(base), Head: Summarize(head), Alpha: alpha, P: 1, Test: TestMannWhitney}
 	d.Change = relChange(d.Base.Median, d.Head.Median)
 	if len(base) == 0 || len(head) == 0 {
 		d.Warnings = append(d.Warnings, "no samples on one side")
@@ -209,32 +214,41 @@ func (d Delta) String() string {
 // Verdict is the outcome of one gated metric of one variant.
 type Verdict string
 
-// Verdicts. Every gate metric is lower-is-better.
+// The four verdicts. Every gate metric is lower-is-better.
 const (
 	// VerdictRegression: significant and worse by more than the threshold.
 	VerdictRegression Verdict = "regression"
 	// VerdictImprovement: significant and better by more than the threshold.
 	VerdictImprovement Verdict = "improvement"
-	// VerdictWithin: significant but within the threshold either way.
-	VerdictWithin Verdict = "within threshold"
-	// VerdictSame: no significant change (p > alpha), printed as "~".
-	VerdictSame Verdict = "~"
+	// VerdictNoChange: no change beyond the threshold, and a change as
+	// large as the threshold would have been seen: the minimum
+	// detectable change (at Power) is within it. A significant change
+	// within the threshold is no change too.
+	VerdictNoChange Verdict = "no change"
+	// VerdictInconclusive: neither a regression nor an improvement, and
+	// the data cannot tell that there is none: too few values to ever
+	// reach significance at this alpha (MinP > alpha), or a minimum
+	// detectable change larger than the threshold.
+	VerdictInconclusive Verdict = "inconclusive"
 )
 
 // Decide is the gate's rule for one figure whose change (percent, or
-// points) and significance are known: a significant change beyond the
-// threshold is a regression (worse) or an improvement (better); every
-// gated figure is lower-is-better.
-func Decide(significant bool, change, threshold float64) Verdict {
+// points), significance and minimum detectable change (in the unit of
+// the change; +Inf or NaN when nothing can be detected) are known: a
+// significant change beyond the threshold is a regression (worse) or an
+// improvement (better); otherwise the figure did not change by more than
+// the threshold only if a change that large could have been seen, and is
+// inconclusive if not. Every gated figure is lower-is-better.
+func Decide(significant bool, change, threshold, mdc float64) Verdict {
 	switch {
-	case !significant:
-		return VerdictSame
-	case change > threshold:
+	case significant && change > threshold:
 		return VerdictRegression
-	case change < -threshold:
+	case significant && change < -threshold:
 		return VerdictImprovement
+	case math.IsNaN(mdc) || mdc > threshold:
+		return VerdictInconclusive
 	}
-	return VerdictWithin
+	return VerdictNoChange
 }
 
 // Thresholds above which a run is flagged as noisy, chosen from runs on
@@ -245,14 +259,32 @@ func Decide(significant bool, change, threshold float64) Verdict {
 // 73%; steal was 0 to 2.5% when the host was calm, and runs at 7 to 48%
 // steal lost throughput (redis baseline: 80-85k requests/s at 5-10%
 // steal, 28-40k at 30-36%, 12-15k at 43-48%).
-const (
+var (
 	// NoiseStealPct flags a run whose steal time exceeds this share of
-	// the elapsed CPU time.
-	NoiseStealPct = 5.0
+	// the elapsed CPU time. SetNoiseThresholds changes it.
+	NoiseStealPct = DefaultNoiseStealPct
 	// NoiseOutsidePct flags a run in which processes that are not
 	// benchctl's used more than this share of the elapsed CPU time.
-	NoiseOutsidePct = 5.0
+	NoiseOutsidePct = DefaultNoiseOutsidePct
 )
+
+// The default noise thresholds.
+const (
+	DefaultNoiseStealPct   = 5.0
+	DefaultNoiseOutsidePct = 5.0
+)
+
+// SetNoiseThresholds sets the thresholds NoiseFlags applies (the command
+// line's --noise-steal and --noise-outside): percentages, 0 to 100.
+func SetNoiseThresholds(stealPct, outsidePct float64) error {
+	for _, v := range []float64{stealPct, outsidePct} {
+		if !(v >= 0 && v <= 100) {
+			return fmt.Errorf("noise threshold %v: want a percentage from 0 to 100", v)
+		}
+	}
+	NoiseStealPct, NoiseOutsidePct = stealPct, outsidePct
+	return nil
+}
 
 // NoiseFlags returns why a run with that steal and outside CPU (percent
 // of the elapsed CPU time) is noisy, e.g. "steal 7.2% > 5%"; nil when it

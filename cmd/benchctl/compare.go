@@ -15,8 +15,12 @@ import (
 )
 
 func init() {
-	commands["compare"] = command{summary: "gate HEAD.json against BASE.json: exit 1 on a significant regression", run: compareCmd}
+	commands["compare"] = command{summary: "gate HEAD.json against BASE.json: exit 1 on a significant regression, 4 when undecided", run: compareCmd}
 }
+
+// exitInconclusive is the exit code of a gate that could not decide a
+// gated figure (and was not told to pass it with --inconclusive pass).
+const exitInconclusive = 4
 
 func compareCmd(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
@@ -25,7 +29,10 @@ func compareCmd(args []string) error {
 	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the Mann-Whitney U tests")
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
+	inconclusive := fs.String("inconclusive", "fail", "what a figure the data cannot decide does to the gate: `fail` (exit 4) or pass (exit 0, still printed)")
 	thresholds := map[string]float64{}
+	var nf noiseFlags
+	nf.register(fs)
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(results.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := compare.ParseThreshold(s)
 		if err != nil {
@@ -40,9 +47,12 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "\nCompares every gated metric of every variant. A change is a regression when it is")
 		fmt.Fprintln(fs.Output(), "significant (p <= alpha) and beyond its threshold; thresholds come from the base file's")
 		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 5 percentage points).")
-		fmt.Fprintln(fs.Output(), "Runs flagged as noisy (steal or CPU used outside benchctl above its thresholds) are named; a")
-		fmt.Fprintln(fs.Output(), "regression that does not hold without them is printed as \"noisy, not called\" and does not fail.")
-		fmt.Fprintln(fs.Output(), "Exit codes: 0 no regression; 1 a regression; 2 files that cannot be compared or bad usage.")
+		fmt.Fprintln(fs.Output(), "Values of runs flagged as noisy (steal or CPU used outside benchctl above its thresholds) are")
+		fmt.Fprintln(fs.Output(), "left out. A figure that is neither a regression nor an improvement is \"no change\" only when the")
+		fmt.Fprintln(fs.Output(), "test would have caught a change as large as its threshold (80% power); otherwise it is inconclusive.")
+		fmt.Fprintln(fs.Output(), "With --base-tracer/--head-tracer, base and head are paired by round (Wilcoxon signed-rank).")
+		fmt.Fprintln(fs.Output(), "Exit codes: 0 pass; 1 a regression; 2 files that cannot be compared or bad usage;")
+		fmt.Fprintln(fs.Output(), "4 no regression, but a figure could not be decided (0 with --inconclusive pass).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseCommandLine(fs, args)
@@ -63,6 +73,9 @@ func compareCmd(args []string) error {
 	}
 	if !slices.Contains(reports.CompareFormats, *format) {
 		return usageError("unknown comparison format %q (valid: %s)", *format, strings.Join(reports.CompareFormats, ", "))
+	}
+	if *inconclusive != "pass" && *inconclusive != "fail" {
+		return usageError("--inconclusive %q: want pass or fail", *inconclusive)
 	}
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
@@ -86,7 +99,13 @@ func compareCmd(args []string) error {
 			return usageError("cannot compare: %v", err)
 		}
 	}
-	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
+	// The base file's scenario gives the noise thresholds, as it gives
+	// the gate's.
+	if err := nf.apply(base.Scenario.Noise); err != nil {
+		return err
+	}
+	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha,
+		Paired: interleaved, InconclusivePass: *inconclusive == "pass"})
 	if err != nil {
 		return usageError("comparing %s: %v", what, err)
 	}
@@ -107,6 +126,10 @@ func compareCmd(args []string) error {
 			names = append(names, r.Variant+" "+r.Metric)
 		}
 		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(regs), strings.Join(names, ", "))}
+	}
+	if c.Status() == compare.StatusInconclusive {
+		return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d of %d gated figures could not be decided (--inconclusive pass lets them through)",
+			len(c.Inconclusive()), len(c.Rows))}
 	}
 	return nil
 }

@@ -34,7 +34,11 @@ func TestCompareExitCodes(t *testing.T) {
 		{"10% slower fails", []string{fixture("base.json"), fixture("head_slow.json")}, 1},
 		{"looser thresholds pass", []string{fixture("base.json"), fixture("head_slow.json"), "--threshold", "ns_per_syscall=15", "--threshold=overhead=100"}, 0},
 		{"stricter alpha still fails", []string{"--alpha", "0.01", fixture("base.json"), fixture("head_slow.json")}, 1},
-		{"3 samples cannot fail", []string{base3, slow3}, 0},
+		// 3+3 runs can never reach p ≤ 0.05: nothing is decided, and
+		// the gate says so (exit 4; before issue 20 this passed, exit 0).
+		{"3 samples are inconclusive", []string{base3, slow3}, 4},
+		{"3 samples pass when told", []string{base3, slow3, "--inconclusive", "pass"}, 0},
+		{"bad --inconclusive", []string{fixture("base.json"), fixture("head.json"), "--inconclusive", "maybe"}, 2},
 		{"faster passes", []string{fixture("head_slow.json"), fixture("base.json")}, 0},
 		{"other scenario", []string{fixture("base.json"), scenario}, 2},
 		{"missing variant", []string{fixture("base.json"), missing}, 2},

@@ -120,6 +120,12 @@ func doctorChecks() []check {
 		}},
 		{name: "tracefs syscall events", run: checkTracefs,
 			fix: "mount -t tracefs tracefs /sys/kernel/tracing (needed by exit_only with toctou stash or enter_event)"},
+		{name: "hardware PMU", run: func() (string, error) {
+			if err := probes.CheckPMU(); err != nil {
+				return "", err
+			}
+			return "instructions retired can be counted (perf_event_open)", nil
+		}, fix: "none inside most VMs: figures that would need instructions retired are left out"},
 		{name: "cgroup v2", run: func() (string, error) {
 			m, err := probes.Cgroup2Mount()
 			if err != nil {

@@ -25,6 +25,8 @@ func reportCmd(args []string) error {
 	out := fs.String("o", "", "write the report to `FILE` instead of standard output")
 	charts := fs.String("charts", "", "markdown and text: also write the charts as SVG files into `DIR` and link them (html inlines them)")
 	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
+	var nf noiseFlags
+	nf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]")
 		fmt.Fprintln(fs.Output(), "       benchctl report A.json B.json ... [--format markdown|html|text] [-o FILE]")
@@ -39,6 +41,9 @@ func reportCmd(args []string) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := nf.apply(nil); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -59,6 +64,9 @@ func reportCmd(args []string) error {
 	r, err := results.ReadResults(pos[0])
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := nf.apply(r.Scenario.Noise); err != nil {
+		return err
 	}
 
 	opts := reports.Options{Alpha: *alpha}

@@ -200,8 +200,11 @@ func runCmd(args []string) error {
 	sf.register(fs)
 	out := fs.String("o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
+	var nf noiseFlags
+	nf.register(fs)
+	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
 		fs.PrintDefaults()
 	}
@@ -209,6 +212,9 @@ func runCmd(args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	if err := nf.apply(nil); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -233,6 +239,13 @@ func runCmd(args []string) error {
 		return fmt.Errorf("creating results folder: %w", err)
 	}
 
+	if err := nf.apply(sc.Noise); err != nil {
+		return err
+	}
+	setValues, err := sf.vars()
+	if err != nil {
+		return err
+	}
 	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
 	runner, err := bench.NewRunner(sc, bench.RunOptions{
 		Only:     sf.only,
@@ -241,6 +254,8 @@ func runCmd(args []string) error {
 		Commit:   commit(),
 		Output:   path,
 		Observer: progress,
+		Set:      setValues,
+		Strict:   *strict,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -290,7 +305,8 @@ func runCmd(args []string) error {
 			fmt.Fprintf(os.Stderr, "incomplete results (%s) written to %s\n", doneCount(res), path)
 		}
 		switch {
-		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing):
+		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
+			errors.Is(err, bench.ErrForeignPrograms):
 			return envError(err)
 		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
 			return &exitError{code: 130, err: err}

@@ -39,9 +39,10 @@ func cmdTrace(args []string) error {
 	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
 	output := fs.String("o", "", "write events to this file instead of stdout")
 	count := fs.Bool("count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
+	plant := fs.Uint("plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...")
-		fmt.Fprintln(os.Stderr, "       benchctl trace --count --mode M [--toctou T] --syscalls a,b")
+		fmt.Fprintln(os.Stderr, "       benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]")
 		fmt.Fprintln(os.Stderr, "\nRuns CMD under the probes and prints the events of its process tree, one per line;")
 		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. With --count, traces every")
 		fmt.Fprintln(os.Stderr, "process of the machine until SIGINT or SIGTERM and only counts the events: a scenario")
@@ -86,8 +87,14 @@ func cmdTrace(args []string) error {
 			return usageError("trace: %v", err)
 		}
 	}
+	if *plant > 1<<20 {
+		return usageError("trace: --plant %d: at most 1048576 iterations", *plant)
+	}
+	if *plant > 0 && m == probes.ModeFloor {
+		return usageError("trace: --plant needs --mode enter_exit or exit_only (floor has no dispatcher)")
+	}
 	argv := fs.Args()
-	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen}
+	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen, Plant: uint32(*plant)}
 	if *count {
 		if len(argv) > 0 {
 			return usageError("trace: --count traces the whole machine and takes no command")

@@ -42,6 +42,8 @@ func TestTraceBadInput(t *testing.T) {
 		{[]string{"--mode", "enter_exit", "--toctou", "stash", "--syscalls", "read", "--", "true"}, "exit_only only"},
 		{[]string{"--mode", "exit_only", "--syscalls", "read", "--format", "xml", "--", "true"}, "unknown format"},
 		{[]string{"--mode", "exit_only", "--syscalls", "read", "--", "/no/such/program"}, "no/such/program"},
+		{[]string{"--count", "--mode", "exit_only", "--syscalls", "getpid", "--plant", "2000000"}, "at most 1048576"},
+		{[]string{"--count", "--mode", "floor", "--plant", "10"}, "--plant needs --mode enter_exit or exit_only"},
 	} {
 		err := cmdTrace(tc.args)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {

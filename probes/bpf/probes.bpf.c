@@ -60,6 +60,23 @@ volatile const __u32 anatomy_step = 0;
 // copied out with bpf_ringbuf_output. Same bytes either way.
 volatile const __u32 reserve_events = 0;
 
+// plant_loops: a planted regression, for measuring the gate's power on
+// live probes (benchctl trace --count --plant N). The dispatchers of
+// enter_exit and exit_only run an empty bpf_loop of this many
+// iterations on every syscall they handle: known, bounded extra work per
+// event. 0 (the default) prunes it away at load.
+volatile const __u32 plant_loops = 0;
+
+#define PLANT_MAX (1 << 20)
+
+static long plant_cb(__u32 i, void *data) { return 0; }
+
+static __always_inline void plant(void)
+{
+	if (plant_loops)
+		bpf_loop(plant_loops < PLANT_MAX ? plant_loops : PLANT_MAX, plant_cb, NULL, 0);
+}
+
 #define TOCTOU_NONE 0
 #define TOCTOU_STASH 1
 #define TOCTOU_ENTER_EVENT 2
@@ -667,6 +684,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	if (!interesting_nr(id, 0))
 		return 0;
+	plant();
 	if (anatomy_step == STEP_DISPATCH)
 		return 0;
 	bpf_tail_call(ctx, &enter_fillers, id);
@@ -679,6 +697,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	long id = syscall_nr(regs);
 	if (!interesting_nr(id, 1))
 		return 0;
+	plant();
 	if (anatomy_step == STEP_DISPATCH)
 		return 0;
 	bpf_tail_call(ctx, &exit_fillers, id);

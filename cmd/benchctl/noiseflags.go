@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
+)
+
+// noiseFlags are the noise thresholds of run, report and compare: a run
+// is flagged as noisy above them. They are applied when a results file
+// is read, not stored in it. What the command line sets wins; else the
+// scenario's `noise` key (recorded in the results file); else the
+// defaults.
+type noiseFlags struct {
+	fs             *flag.FlagSet
+	steal, outside *float64
+}
+
+func (n *noiseFlags) register(fs *flag.FlagSet) {
+	n.fs = fs
+	n.steal = fs.Float64("noise-steal", stats.DefaultNoiseStealPct, "flag a run as noisy when steal on a CPU it kept busy exceeds `PCT` percent (default: the scenario's noise.steal_pct, else 5)")
+	n.outside = fs.Float64("noise-outside", stats.DefaultNoiseOutsidePct, "flag a run as noisy when CPU used outside benchctl exceeds `PCT` percent of the machine's (default: the scenario's noise.outside_pct, else 5)")
+}
+
+// apply sets the thresholds: the command line's where given, else
+// scenario's (nil: the defaults). Bad values are bad usage (exit 2).
+func (n *noiseFlags) apply(scenario *results.NoiseThresholds) error {
+	t := results.DefaultNoise
+	if scenario != nil {
+		t = *scenario
+	}
+	n.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "noise-steal":
+			t.StealPct = *n.steal
+		case "noise-outside":
+			t.OutsidePct = *n.outside
+		}
+	})
+	if err := stats.SetNoiseThresholds(t.StealPct, t.OutsidePct); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
