@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -62,14 +65,50 @@ type FidelityReport struct {
 	// Drops are events the kernel could not deliver, per probe set: a
 	// check with drops is incomplete.
 	Drops map[string]uint64 `json:"drops"`
+	// Late are events the consumer of a probe set delivered out of
+	// timestamp order (probes.ConsumerStats.Late): the pairing of a
+	// thread's calls relies on order, so a check with late events is
+	// incomplete too.
+	Late map[string]uint64 `json:"late,omitempty"`
 }
 
-// OK says every row of every option is OK and nothing was dropped.
-func (f *FidelityReport) OK() bool {
-	for _, d := range f.Drops {
-		if d > 0 {
-			return false
+// Unchecked says why the check could not check everything: a probe set
+// dropped events or delivered some out of order. Empty when complete.
+func (f *FidelityReport) Unchecked() []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(f.Drops)) {
+		if d := f.Drops[name]; d > 0 {
+			out = append(out, fmt.Sprintf("%s dropped %d events (a larger --ring-size helps)", name, d))
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Late)) {
+		if n := f.Late[name]; n > 0 {
+			out = append(out, fmt.Sprintf("%s delivered %d events out of order (late: stamped before events already delivered; a descheduled vCPU does this)", name, n))
+		}
+	}
+	return out
+}
+
+// RowVerdict is r's verdict in f: "ok", "MISMATCH: ..." for a parameter
+// that differs or a count that differs in a complete check, or "could not
+// check: ..." for a count that differs when events were dropped or late.
+func (f *FidelityReport) RowVerdict(r FidelityRow) string {
+	switch {
+	case r.Mismatches > 0:
+		return "MISMATCH: " + r.Sample
+	case r.Calls != r.Merged && len(f.Unchecked()) > 0:
+		return "could not check: " + r.Sample
+	case r.Calls != r.Merged:
+		return "MISMATCH: " + r.Sample
+	}
+	return "ok"
+}
+
+// OK says every row of every option is OK, nothing was dropped and
+// nothing came late.
+func (f *FidelityReport) OK() bool {
+	if len(f.Unchecked()) > 0 {
+		return false
 	}
 	for _, rows := range f.Rows {
 		for _, r := range rows {
@@ -149,7 +188,7 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		}
 	}
 	workErr := work(ctx)
-	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}}
+	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{}}
 	for _, s := range sets {
 		if err := s.p.Detach(); err != nil {
 			return nil, err
@@ -160,11 +199,13 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.c.Stop(); err != nil {
+		us, err := s.c.Stop()
+		if err != nil {
 			return nil, err
 		}
 		s.c = nil
 		rep.Drops[s.name] = snap.Counters.Drops()
+		rep.Late[s.name] = us.Late
 	}
 	if workErr != nil {
 		return nil, workErr
@@ -349,3 +390,21 @@ func (w *ThreadWindow) Keep(ev probes.Event) bool {
 
 // ErrFidelity is returned (wrapped) when a check found a mismatch.
 var ErrFidelity = errors.New("merged events differ from enter+exit")
+
+// ErrFidelityUnchecked is returned (wrapped) when a check found no
+// mismatch but could not check everything (Unchecked).
+var ErrFidelityUnchecked = errors.New("could not check every call")
+
+// Mismatches counts the rows whose parameters differ, or whose counts
+// differ in a complete check.
+func (f *FidelityReport) Mismatches() int {
+	n := 0
+	for _, rows := range f.Rows {
+		for _, r := range rows {
+			if strings.HasPrefix(f.RowVerdict(r), "MISMATCH") {
+				n++
+			}
+		}
+	}
+	return n
+}

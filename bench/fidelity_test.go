@@ -136,3 +136,45 @@ func TestFidelityKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelityCouldNotCheck: drops and late events make a check that could
+// not check, not a pass and not a mismatch; its rows whose counts differ
+// say so instead of MISMATCH.
+func TestFidelityCouldNotCheck(t *testing.T) {
+	tbl := probes.Native()
+	pairs := []probes.Event{
+		ev(1, "close", "enter", false, val("fd", int64(5))),
+		ev(1, "close", "exit", false, val("res", int64(0))),
+		ev(1, "close", "enter", false, val("fd", int64(6))),
+		ev(1, "close", "exit", false, val("res", int64(0))),
+	}
+	merged := []probes.Event{ev(1, "close", "exit", true, val("res", int64(0)), val("fd", int64(5)))}
+	rows := CompareFidelity(tbl, pairs, merged, probes.TOCTOUNone)
+	base := func() *FidelityReport {
+		return &FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUNone}, Rows: map[probes.TOCTOU][]FidelityRow{probes.TOCTOUNone: rows},
+			Drops: map[string]uint64{"enter_exit": 0, "exit_only/none": 0}, Late: map[string]uint64{}}
+	}
+	clean := base()
+	if clean.OK() || len(clean.Unchecked()) != 0 {
+		t.Fatalf("a missing merged event with no drop and no late event: OK %v, unchecked %v", clean.OK(), clean.Unchecked())
+	}
+	dropped := base()
+	dropped.Drops["exit_only/none"] = 1
+	late := base()
+	late.Late["enter_exit"] = 2
+	for name, rep := range map[string]*FidelityReport{"drops": dropped, "late": late} {
+		un := rep.Unchecked()
+		if rep.OK() || len(un) != 1 {
+			t.Errorf("%s: OK %v, unchecked %v: want not OK and one reason", name, rep.OK(), un)
+		}
+		if rep.RowVerdict(rows[0]) == "ok" || strings.HasPrefix(rep.RowVerdict(rows[0]), "MISMATCH") {
+			t.Errorf("%s: row verdict %q, want could not check", name, rep.RowVerdict(rows[0]))
+		}
+	}
+	if !strings.Contains(late.Unchecked()[0], "2 events") || !strings.Contains(late.Unchecked()[0], "out of order") {
+		t.Errorf("late reason %q", late.Unchecked()[0])
+	}
+	if v := clean.RowVerdict(rows[0]); !strings.HasPrefix(v, "MISMATCH") {
+		t.Errorf("clean row verdict %q, want MISMATCH", v)
+	}
+}

@@ -111,10 +111,18 @@ type orderer struct {
 	// timestamp order.
 	queues [][]Event
 	heads  []int
+	// out is the timestamp of the newest event emitted; late counts the
+	// events added with an older timestamp than out: they come out of
+	// order (see ConsumerStats.Late).
+	out  uint64
+	late uint64
 }
 
 // add queues ev, read from ring.
 func (o *orderer) add(ring int, ev Event) {
+	if ev.Ts < o.out {
+		o.late++
+	}
 	for len(o.queues) <= ring {
 		o.queues = append(o.queues, nil)
 		o.heads = append(o.heads, 0)
@@ -155,9 +163,11 @@ func (o *orderer) release(below uint64, emit func(Event)) {
 		}
 		// Emit from that ring until the others have something older.
 		q, h := o.queues[best], o.heads[best]
+		o.out = max(o.out, q[h].Ts)
 		emit(q[h])
 		q[h] = Event{}
 		for h++; h < len(q) && q[h].Ts < limit; h++ {
+			o.out = max(o.out, q[h].Ts)
 			emit(q[h])
 			q[h] = Event{}
 		}
@@ -274,6 +284,7 @@ func (c *Consumer) loop() {
 		}
 	}
 	c.stats.CPUSeconds = (threadCPU() - cpu0).Seconds()
+	c.stats.Late = order.late
 }
 
 // drain reads up to limit records from ring i, counts them and, when

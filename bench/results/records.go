@@ -136,6 +136,11 @@ type ConsumerStats struct {
 	CPUSeconds float64           `json:"cpu_seconds"`
 	Decoded    uint64            `json:"decoded,omitempty"`
 	BadRecords uint64            `json:"bad_records,omitempty"`
+	// Late counts the events the ordered consumer received after it had
+	// delivered an event stamped later: a program descheduled between
+	// bpf_ktime_get_ns and its ring write for longer than the reorder
+	// window (a vCPU's steal time). They were delivered out of order.
+	Late uint64 `json:"late,omitempty"`
 }
 
 // Result is what one measured Run reports.

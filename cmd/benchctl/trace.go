@@ -356,6 +356,11 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 	if u.BadRecords > 0 {
 		fmt.Fprintf(w, "  malformed records  %d\n", u.BadRecords)
 	}
+	if u.Decoded > 0 {
+		fmt.Fprintf(w, "  late events        %d (delivered out of timestamp order: stamped before an event already delivered)\n", u.Late)
+	} else {
+		fmt.Fprintf(w, "  late events        not measured (events counted, not ordered)\n")
+	}
 	fmt.Fprintf(w, "  consumer CPU       %.3f s\n", u.CPUSeconds)
 	keys := make([]string, 0, len(u.PerType))
 	for k := range u.PerType {

@@ -220,3 +220,20 @@ func TestTraceCount(t *testing.T) {
 		t.Errorf("received %d + dropped %d != attempted %d", received, dropped, attempted)
 	}
 }
+
+// TestTraceStatsLate: the stats block says how many events came late (out
+// of timestamp order) when the consumer ordered them, and says that it
+// did not look when it did not (--count).
+func TestTraceStatsLate(t *testing.T) {
+	cfg := probes.Config{Mode: probes.ModeExitOnly, Syscalls: []string{"read"}}
+	var b bytes.Buffer
+	printTraceStats(&b, cfg, "BPF_ENABLE_STATS", time.Second, probes.Snapshot{}, probes.Counters{}, probes.ConsumerStats{Events: 10, Decoded: 10, Late: 3})
+	if !regexp.MustCompile(`late events\s+3 `).MatchString(b.String()) {
+		t.Errorf("ordered consumer with 3 late events:\n%s", b.String())
+	}
+	b.Reset()
+	printTraceStats(&b, cfg, "BPF_ENABLE_STATS", time.Second, probes.Snapshot{}, probes.Counters{}, probes.ConsumerStats{Events: 10})
+	if !strings.Contains(b.String(), "late events        not measured") {
+		t.Errorf("counting consumer:\n%s", b.String())
+	}
+}

@@ -150,8 +150,12 @@ func cmdVerify(args []string) error {
 	default:
 		writeFidelity(os.Stdout, rep, *format == "markdown")
 	}
-	if !rep.OK() {
+	switch {
+	case rep.OK():
+	case rep.Mismatches() > 0:
 		return &exitError{code: 1, err: bench.ErrFidelity}
+	default:
+		return &exitError{code: 1, err: fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; "))}
 	}
 	return nil
 }
@@ -164,10 +168,7 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		header := []string{"syscall", "calls", "merged", "pairs", "params compared", "mismatches", "explained", "merged only", "verdict"}
 		var lines [][]string
 		for _, r := range rows {
-			verdict := "ok"
-			if !r.OK() {
-				verdict = "MISMATCH: " + r.Sample
-			}
+			verdict := rep.RowVerdict(r)
 			lines = append(lines, []string{r.Syscall, fmt.Sprint(r.Calls), fmt.Sprint(r.Merged), fmt.Sprint(r.Pairs),
 				fmt.Sprint(r.Compared), fmt.Sprint(r.Mismatches), fmt.Sprint(r.Explained), strings.Join(r.Extra, " "), verdict})
 		}
@@ -188,14 +189,16 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		}
 		fmt.Fprintln(w)
 	}
-	for name, d := range rep.Drops {
-		if d > 0 {
-			fmt.Fprintf(w, "incomplete: %s dropped %d events (a larger --ring-size helps)\n", name, d)
-		}
+	unchecked := rep.Unchecked()
+	for _, why := range unchecked {
+		fmt.Fprintf(w, "incomplete: %s\n", why)
 	}
-	if rep.OK() {
+	switch {
+	case rep.OK():
 		fmt.Fprintln(w, "verdict: every merged event says what its enter and exit events said")
-	} else {
+	case rep.Mismatches() > 0:
 		fmt.Fprintln(w, "verdict: MISMATCH")
+	default:
+		fmt.Fprintln(w, "verdict: COULD NOT CHECK (events dropped or late; no parameter differed)")
 	}
 }
