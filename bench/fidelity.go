@@ -36,7 +36,16 @@ type FidelityOptions struct {
 	// CgroupID restricts events to one cgroup (a command's tree); Keep,
 	// when set, keeps only the events it accepts (e.g. one thread).
 	CgroupID uint64
+	CgroupFD int // the cgroup's directory, required with CgroupID
 	Keep     func(ev probes.Event) bool
+	// Window, when set, is the thread window of a workload that runs on
+	// one of benchctl's threads: the probes are loaded with a thread
+	// filter that the window's marks open and close, so the kernel sends
+	// that thread's events only (and Window.Keep trims them to the
+	// window in userspace). Without it every process's events of the
+	// traced syscalls reach userspace, and a busy machine overflows the
+	// rings.
+	Window *ThreadWindow
 }
 
 // FidelityRow is one syscall's verdict under one exit_only option.
@@ -70,6 +79,11 @@ type FidelityReport struct {
 	// thread's calls relies on order, so a check with late events is
 	// incomplete too.
 	Late map[string]uint64 `json:"late,omitempty"`
+	// Received are the events each probe set's consumer delivered, Kept
+	// those the check kept (its thread window or Keep): with the
+	// kernel's thread or cgroup filter the two are close.
+	Received map[string]uint64 `json:"received,omitempty"`
+	Kept     map[string]uint64 `json:"kept,omitempty"`
 }
 
 // Unchecked says why the check could not check everything: a probe set
@@ -142,12 +156,13 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		opts = []probes.TOCTOU{probes.TOCTOUNone}
 	}
 	type set struct {
-		name   string
-		toctou probes.TOCTOU
-		p      *probes.Probes
-		c      *probes.Consumer
-		mu     sync.Mutex
-		events []probes.Event
+		name     string
+		toctou   probes.TOCTOU
+		p        *probes.Probes
+		c        *probes.Consumer
+		mu       sync.Mutex
+		events   []probes.Event
+		received uint64 // events delivered to userspace, kept or not
 	}
 	sets := []*set{{name: string(probes.ModeEnterExit)}}
 	for _, t := range opts {
@@ -165,7 +180,8 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 	}
 	defer closeAll()
 	for i, s := range sets {
-		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID}
+		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID, CgroupFD: o.CgroupFD,
+			ThreadFilter: o.Window != nil}
 		if i > 0 {
 			cfg.Mode, cfg.TOCTOU = probes.ModeExitOnly, s.toctou
 		}
@@ -175,7 +191,11 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		}
 		s.p = p
 		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+			s.received++
 			if o.Keep != nil && !o.Keep(ev) {
+				return
+			}
+			if o.Window != nil && !o.Window.Keep(ev) {
 				return
 			}
 			ev.Raw = nil
@@ -187,8 +207,23 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 			return nil, fmt.Errorf("starting the consumer of %s: %w", s.name, err)
 		}
 	}
+	if o.Window != nil {
+		o.Window.setFilter(func(tid int) error {
+			for _, s := range sets {
+				if err := s.p.TraceThread(tid); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		defer o.Window.setFilter(nil)
+	}
 	workErr := work(ctx)
-	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{}}
+	if o.Window != nil && workErr == nil {
+		workErr = o.Window.filterErr()
+	}
+	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{},
+		Received: map[string]uint64{}, Kept: map[string]uint64{}}
 	for _, s := range sets {
 		if err := s.p.Detach(); err != nil {
 			return nil, err
@@ -206,6 +241,8 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		s.c = nil
 		rep.Drops[s.name] = snap.Counters.Drops()
 		rep.Late[s.name] = us.Late
+		rep.Received[s.name] = s.received
+		rep.Kept[s.name] = uint64(len(s.events))
 	}
 	if workErr != nil {
 		return nil, workErr
@@ -360,6 +397,33 @@ func extraParams(s probes.Syscall) []string {
 // (that thread runs other goroutines before and after).
 type ThreadWindow struct {
 	tid, begin, end atomic.Int64
+
+	mu     sync.Mutex
+	filter func(tid int) error // the kernel's thread filter, when set
+	err    error
+}
+
+func (w *ThreadWindow) setFilter(f func(tid int) error) {
+	w.mu.Lock()
+	w.filter, w.err = f, nil
+	w.mu.Unlock()
+}
+
+func (w *ThreadWindow) filterErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// setKernel points the kernel's thread filter at tid (0: none).
+func (w *ThreadWindow) setKernel(tid int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.filter != nil && w.err == nil {
+		if err := w.filter(tid); err != nil {
+			w.err = fmt.Errorf("setting the kernel's thread filter: %w", err)
+		}
+	}
 }
 
 // NewThreadWindow returns a window that keeps nothing until marked.
@@ -370,15 +434,23 @@ func NewThreadWindow() *ThreadWindow {
 	return w
 }
 
-// Mark opens (start) or closes the window on thread tid, now.
+// Mark opens (start) or closes the window on thread tid, now, and with a
+// kernel filter (FidelityOptions.Window) opens or closes that too: after
+// the window's start, before its end, so that the kernel sends no event
+// the window would not keep.
 func (w *ThreadWindow) Mark(tid int, start bool) {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // bpf_ktime_get_ns's clock
+	now := func() int64 {
+		var ts unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // bpf_ktime_get_ns's clock; vDSO, no syscall
+		return ts.Nano()
+	}
 	if start {
-		w.begin.Store(ts.Nano())
+		w.begin.Store(now())
 		w.tid.Store(int64(tid))
+		w.setKernel(tid)
 	} else {
-		w.end.Store(ts.Nano())
+		w.setKernel(0)
+		w.end.Store(now())
 	}
 }
 

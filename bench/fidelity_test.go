@@ -3,8 +3,13 @@ package bench
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -106,14 +111,48 @@ func TestFidelityKernel(t *testing.T) {
 	o := FidelityOptions{
 		Syscalls: set,
 		TOCTOU:   []probes.TOCTOU{probes.TOCTOUNone, probes.TOCTOUStash, probes.TOCTOUEnterEvent},
-		Keep:     win.Keep,
+		Window:   win,
 	}
 	dir := t.TempDir()
+	// Other threads make the traced syscalls all along, as a compiler
+	// beside the check does: the kernel's thread filter keeps them out of
+	// the rings, so they can neither fill them nor reach userspace.
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			buf := make([]byte, 8)
+			for !stop.Load() {
+				unix.Getpid()
+				unix.Read(-1, buf)
+				unix.Close(-1)
+			}
+		}()
+	}
 	rep, err := CheckFidelity(context.Background(), o, func(context.Context) error {
 		return workloads.FidelityCalls(dir, win.Mark)
 	})
+	stop.Store(true)
+	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name, n := range rep.Received {
+		if n == 0 || n != rep.Kept[name] {
+			t.Errorf("%s: %d events reached userspace, %d kept: want them equal and non-zero (the kernel filters to the workload's thread)", name, n, rep.Kept[name])
+		}
+	}
+	if len(rep.Received) != 1+len(o.TOCTOU) {
+		t.Errorf("received counts for %d probe sets, want %d", len(rep.Received), 1+len(o.TOCTOU))
+	}
+	for name, n := range rep.Late {
+		if n != 0 {
+			t.Errorf("%s: %d late events", name, n)
+		}
 	}
 	for _, opt := range o.TOCTOU {
 		seen := map[string]FidelityRow{}

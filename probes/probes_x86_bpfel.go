@@ -67,6 +67,7 @@ const (
 	probesMapStashMap          = "stash_map"
 	probesMapStashScratch      = "stash_scratch"
 	probesMapSyscallCounts     = "syscall_counts"
+	probesMapTracedCgroup      = "traced_cgroup"
 	probesProgAccept4E         = "accept4_e"
 	probesProgAccept4X         = "accept4_x"
 	probesProgAccept4Xm        = "accept4_xm"
@@ -140,7 +141,9 @@ const (
 	probesVarCgroupFilter      = "cgroup_filter"
 	probesVarReserveEvents     = "reserve_events"
 	probesVarSnaplen           = "snaplen"
+	probesVarThreadFilter      = "thread_filter"
 	probesVarToctouMode        = "toctou_mode"
+	probesVarTracedTid         = "traced_tid"
 	probesVarUnusedCounters    = "unused_counters"
 	probesVarUnusedPathReads   = "unused_path_reads"
 )
@@ -272,6 +275,7 @@ type probesMapSpecs struct {
 	StashMap      *ebpf.MapSpec `ebpf:"stash_map"`
 	StashScratch  *ebpf.MapSpec `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.MapSpec `ebpf:"syscall_counts"`
+	TracedCgroup  *ebpf.MapSpec `ebpf:"traced_cgroup"`
 }
 
 // probesVariableSpecs contains global variables before they are loaded into the kernel.
@@ -282,7 +286,9 @@ type probesVariableSpecs struct {
 	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
 	ReserveEvents   *ebpf.VariableSpec `ebpf:"reserve_events"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
+	ThreadFilter    *ebpf.VariableSpec `ebpf:"thread_filter"`
 	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
+	TracedTid       *ebpf.VariableSpec `ebpf:"traced_tid"`
 	UnusedCounters  *ebpf.VariableSpec `ebpf:"unused_counters"`
 	UnusedPathReads *ebpf.VariableSpec `ebpf:"unused_path_reads"`
 }
@@ -317,6 +323,7 @@ type probesMaps struct {
 	StashMap      *ebpf.Map `ebpf:"stash_map"`
 	StashScratch  *ebpf.Map `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.Map `ebpf:"syscall_counts"`
+	TracedCgroup  *ebpf.Map `ebpf:"traced_cgroup"`
 }
 
 func (m *probesMaps) Close() error {
@@ -331,6 +338,7 @@ func (m *probesMaps) Close() error {
 		m.StashMap,
 		m.StashScratch,
 		m.SyscallCounts,
+		m.TracedCgroup,
 	)
 }
 
@@ -342,7 +350,9 @@ type probesVariables struct {
 	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
 	ReserveEvents   *ebpf.Variable `ebpf:"reserve_events"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
+	ThreadFilter    *ebpf.Variable `ebpf:"thread_filter"`
 	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`
+	TracedTid       *ebpf.Variable `ebpf:"traced_tid"`
 	UnusedCounters  *ebpf.Variable `ebpf:"unused_counters"`
 	UnusedPathReads *ebpf.Variable `ebpf:"unused_path_reads"`
 }

@@ -26,7 +26,7 @@ func init() {
 	}
 }
 
-func cmdVerify(args []string) error {
+func cmdVerify(args []string) (err error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	syscalls := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
@@ -106,15 +106,15 @@ func cmdVerify(args []string) error {
 		// The workload runs on one of benchctl's threads: keep that
 		// thread's events while it runs the workload, and no other.
 		win := bench.NewThreadWindow()
-		o.Keep = win.Keep
+		o.Window = win
 		work = func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
 	} else {
 		cg, err := probes.NewCgroup("benchctl-verify")
 		if err != nil {
 			return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
 		}
-		defer cg.Close()
-		o.CgroupID = cg.ID
+		defer destroyCgroup(cg, "verify", os.Stderr, &err)
+		o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
 		work = func(ctx context.Context) error {
 			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/benchctl/benchctl/bench/results"
+)
+
+// tracersNeedCgroup2 fails, as an environment error (exit 3), when a
+// variant of vs runs an external tracer and mount (cgroup v2's) fails: a
+// tracer runs in a cgroup v2 of its own, so every run of it would fail one
+// by one. Checked before anything runs.
+func tracersNeedCgroup2(vs []results.Variant, mount func() (string, error)) error {
+	var name string
+	for _, v := range vs {
+		if v.Tracer != "" {
+			name = v.Tracer
+			break
+		}
+	}
+	if name == "" {
+		return nil
+	}
+	if _, err := mount(); err != nil {
+		return envError(fmt.Errorf("tracer %s runs in a cgroup v2 of its own, and this host has none: %w", name, err))
+	}
+	return nil
+}
