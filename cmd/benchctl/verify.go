@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -188,6 +190,9 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 			}
 		}
 		fmt.Fprintln(w)
+	}
+	for _, name := range slices.Sorted(maps.Keys(rep.Received)) {
+		fmt.Fprintf(w, "%s: %d events received, %d kept, %d late, %d dropped\n", name, rep.Received[name], rep.Kept[name], rep.Late[name], rep.Drops[name])
 	}
 	unchecked := rep.Unchecked()
 	for _, why := range unchecked {
