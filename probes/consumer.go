@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
@@ -49,6 +50,11 @@ type Consumer struct {
 	perType []uint64
 	err     error
 	stopped bool
+	// tid is the consumer thread's id, once its loop runs; cpu0 its CPU
+	// time then, in ns.
+	tid  atomic.Int32
+	cpu0 atomic.Int64
+	up   chan struct{}
 }
 
 // StartConsumer starts draining p's ring buffers.
@@ -65,6 +71,7 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		perType: make([]uint64, MaxSyscallNr*4),
+		up:      make(chan struct{}),
 	}
 	p.mu.Lock()
 	for i, m := range p.rings {
@@ -78,7 +85,23 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 	}
 	p.mu.Unlock()
 	go c.loop()
+	<-c.up
 	return c, nil
+}
+
+// CPU is the CPU time (user + system) the consumer's thread has used since
+// it started, read from any thread: its CLOCK_THREAD_CPUTIME_ID, through
+// the thread's CPU clock id. ConsumerStats.CPUSeconds is the same clock at
+// Stop. It does not count the Go runtime's other threads (GC workers,
+// sysmon).
+func (c *Consumer) CPU() time.Duration {
+	var ts unix.Timespec
+	// MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel.
+	clock := int32(^uint32(c.tid.Load())<<3) | 6
+	if err := unix.ClockGettime(clock, &ts); err != nil {
+		return 0 // the thread is gone: Stop's figure holds
+	}
+	return time.Duration(ts.Nano() - c.cpu0.Load())
 }
 
 func (c *Consumer) closeReaders() {
@@ -223,6 +246,9 @@ func (c *Consumer) loop() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
+	c.cpu0.Store(int64(cpu0))
+	c.tid.Store(int32(unix.Gettid()))
+	close(c.up)
 	var (
 		rec   ringbuf.Record
 		order orderer

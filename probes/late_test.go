@@ -2,7 +2,9 @@ package probes
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // TestOrdererCountsLate: an event that reaches the orderer after an event
@@ -30,5 +32,37 @@ func TestOrdererCountsLate(t *testing.T) {
 	}
 	if want := "[900 800 901 950 1200]"; fmt.Sprint(out) != want {
 		t.Fatalf("emitted %v, want %v", out, want)
+	}
+}
+
+// TestConsumerCPU: Consumer.CPU reads the consumer thread's clock, not the
+// caller's: while the caller burns CPU and no event comes, the consumer's
+// figure stays small, and Stop's figure is at least the last reading.
+func TestConsumerCPU(t *testing.T) {
+	requireKernel(t)
+	p, err := Load(Config{Mode: ModeExitOnly, Syscalls: []string{"getppid"}})
+	if err != nil {
+		t.Fatalf("loading: %+v", err)
+	}
+	defer p.Close()
+	c, err := p.StartConsumer(ConsumerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread()
+	start := threadCPU()
+	for threadCPU()-start < 200*time.Millisecond {
+	}
+	runtime.UnlockOSThread()
+	got := c.CPU()
+	if got <= 0 || got >= 100*time.Millisecond {
+		t.Errorf("consumer CPU %v while the caller burned 200ms and no event came: want the consumer's own, small figure", got)
+	}
+	st, err := c.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CPUSeconds < got.Seconds() {
+		t.Errorf("Stop's CPU %.6fs below an earlier reading %v", st.CPUSeconds, got)
 	}
 }
