@@ -38,6 +38,11 @@ type FidelityOptions struct {
 	CgroupID uint64
 	CgroupFD int // the cgroup's directory, required with CgroupID
 	Keep     func(ev probes.Event) bool
+	// MaxEvents bounds the events held per probe set (0:
+	// DefaultFidelityMaxEvents): the check holds every event it compares
+	// in memory, and a command can make calls without end. Past the cap
+	// the calls are not compared, and the report says so.
+	MaxEvents int
 	// Window, when set, is the thread window of a workload that runs on
 	// one of benchctl's threads: the probes are loaded with a thread
 	// filter that the window's marks open and close, so the kernel sends
@@ -47,6 +52,10 @@ type FidelityOptions struct {
 	// rings.
 	Window *ThreadWindow
 }
+
+// DefaultFidelityMaxEvents is FidelityOptions.MaxEvents' default: a
+// million decoded events per probe set, a few hundred MB with four sets.
+const DefaultFidelityMaxEvents = 1_000_000
 
 // FidelityRow is one syscall's verdict under one exit_only option.
 type FidelityRow struct {
@@ -84,6 +93,11 @@ type FidelityReport struct {
 	// kernel's thread or cgroup filter the two are close.
 	Received map[string]uint64 `json:"received,omitempty"`
 	Kept     map[string]uint64 `json:"kept,omitempty"`
+	// Capped is the cap on events held per probe set (MaxEvents) when a
+	// set reached it; NotCompared are then the events of each set after
+	// the earliest set's cap, which were not compared.
+	Capped      int               `json:"capped,omitempty"`
+	NotCompared map[string]uint64 `json:"not_compared,omitempty"`
 }
 
 // Unchecked says why the check could not check everything: a probe set
@@ -163,6 +177,12 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		mu       sync.Mutex
 		events   []probes.Event
 		received uint64 // events delivered to userspace, kept or not
+		overCap  uint64 // events kept by the filters but not held (MaxEvents)
+		capTs    uint64 // the timestamp of the last event held, once capped
+	}
+	maxEvents := o.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultFidelityMaxEvents
 	}
 	sets := []*set{{name: string(probes.ModeEnterExit)}}
 	for _, t := range opts {
@@ -200,7 +220,16 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 			}
 			ev.Raw = nil
 			s.mu.Lock()
-			s.events = append(s.events, ev)
+			if len(s.events) >= maxEvents {
+				// Bounded: past the cap nothing more is held, and the
+				// calls after the first set's cap are not compared.
+				if s.overCap == 0 {
+					s.capTs = s.events[len(s.events)-1].Ts
+				}
+				s.overCap++
+			} else {
+				s.events = append(s.events, ev)
+			}
 			s.mu.Unlock()
 		}})
 		if err != nil {
@@ -223,16 +252,24 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		workErr = o.Window.filterErr()
 	}
 	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{},
-		Received: map[string]uint64{}, Kept: map[string]uint64{}}
+		Received: map[string]uint64{}, Kept: map[string]uint64{}, NotCompared: map[string]uint64{}}
 	for _, s := range sets {
 		if err := s.p.Detach(); err != nil {
 			return nil, err
 		}
 	}
-	for _, s := range sets {
+	enterFailed := map[string]uint64{} // enter_exit's failed path reads at sys_enter
+	for i, s := range sets {
 		snap, err := s.p.Snapshot()
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			for key, pr := range snap.Counters.PathReads {
+				if name, ok := strings.CutSuffix(key, "_enter"); ok {
+					enterFailed[name] += pr.Failed
+				}
+			}
 		}
 		us, err := s.c.Stop()
 		if err != nil {
@@ -242,14 +279,47 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		rep.Drops[s.name] = snap.Counters.Drops()
 		rep.Late[s.name] = us.Late
 		rep.Received[s.name] = s.received
-		rep.Kept[s.name] = uint64(len(s.events))
+		rep.Kept[s.name] = uint64(len(s.events)) + s.overCap
 	}
 	if workErr != nil {
 		return nil, workErr
 	}
+	// A set that reached the cap holds the events up to its capTs: compare
+	// every set's events up to about the earliest such time only.
+	cut := uint64(math.MaxUint64)
+	for _, s := range sets {
+		if s.overCap > 0 {
+			cut = min(cut, s.capTs)
+			rep.Capped = maxEvents
+		}
+	}
+	if rep.Capped > 0 {
+		// Cut right before an enter event of enter_exit: each probe set
+		// stamps a call's exit at its own time, so a cut between a
+		// call's exits would keep it on one side only; a thread's next
+		// enter comes after every set's exit of its call before.
+		for i := len(sets[0].events) - 1; i >= 0; i-- {
+			if e := sets[0].events[i]; e.Dir == "enter" && e.Ts <= cut {
+				cut = e.Ts - 1
+				break
+			}
+		}
+	}
+	for _, s := range sets {
+		n := 0
+		for n < len(s.events) && s.events[n].Ts <= cut {
+			n++
+		}
+		if n < len(s.events) {
+			rep.NotCompared[s.name] = uint64(len(s.events)-n) + s.overCap
+		} else if s.overCap > 0 {
+			rep.NotCompared[s.name] = s.overCap
+		}
+		s.events = s.events[:n]
+	}
 	table := probes.Native()
 	for _, s := range sets[1:] {
-		rep.Rows[s.toctou] = CompareFidelity(table, sets[0].events, s.events, s.toctou)
+		rep.Rows[s.toctou] = CompareFidelityWith(table, sets[0].events, s.events, s.toctou, enterFailed)
 	}
 	return rep, nil
 }
@@ -262,7 +332,31 @@ type call struct {
 // CompareFidelity pairs each thread's calls of each syscall in order,
 // the enter_exit pairs with the exit_only merged events, and compares
 // them. Events must be in timestamp order (as the consumer delivers them).
+// No path read failure is known: see CompareFidelityWith.
 func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU) []FidelityRow {
+	return CompareFidelityWith(table, pairEvents, mergedEvents, toctou, nil)
+}
+
+// CompareFidelityWith is CompareFidelity with the enter_exit probes' failed
+// path reads at sys_enter, by syscall (their kernel counters): a path
+// parameter that the enter event sent empty, where the merged event has
+// it, is explained as a page not resident yet at sys_enter as many times
+// as the kernel counted such failures for that syscall, and no more. Any
+// other parameter missing at enter is a mismatch.
+func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU, enterPathFailed map[string]uint64) []FidelityRow {
+	pathFailsLeft := maps.Clone(enterPathFailed)
+	isPath := func(syscall, param string) bool {
+		s, err := table.Lookup(syscall)
+		if err != nil {
+			return false
+		}
+		for _, p := range s.Enter {
+			if p.Name == param {
+				return p.Type == probes.PTPath
+			}
+		}
+		return false
+	}
 	type key struct {
 		tid     uint32
 		syscall string
@@ -334,10 +428,12 @@ func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Even
 						continue
 					}
 					reason := explained[k.syscall][v.Name]
-					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil {
+					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil && isPath(k.syscall, v.Name) && pathFailsLeft[k.syscall] > 0 {
 						// bpf_probe_read_user cannot fault a page in:
-						// at sys_enter the kernel has not touched it yet.
-						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter)"
+						// at sys_enter the kernel has not touched it
+						// yet. The kernel counted the failed read.
+						pathFailsLeft[k.syscall]--
+						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter; the kernel counted the failed path read)"
 					}
 					if reason == "" && toctou == probes.TOCTOUNone && side == c.enter && explainedTOCTOU[v.Name] {
 						reason = "toctou none reads " + v.Name + " from user memory at exit"

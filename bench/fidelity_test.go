@@ -217,3 +217,93 @@ func TestFidelityCouldNotCheck(t *testing.T) {
 		t.Errorf("clean row verdict %q, want MISMATCH", v)
 	}
 }
+
+// TestCompareFidelityPathBacked: an enter-side value missing where the
+// merged event has one is explained as a page not resident only for a path
+// parameter, and only as many times as the kernel counted failed path
+// reads at sys_enter for that syscall; an address is a mismatch.
+func TestCompareFidelityPathBacked(t *testing.T) {
+	tbl := probes.Native()
+	open := func(name any) probes.Event {
+		return ev(1, "openat", "enter", false, val("dirfd", int64(-100)), val("name", name), val("flags", uint32(0)), val("mode", uint32(0)))
+	}
+	openX := ev(1, "openat", "exit", false, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/p"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2)))
+	openM := ev(1, "openat", "exit", true, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/p"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2)))
+	pairs := []probes.Event{open(nil), openX, open(nil), openX}
+	merged := []probes.Event{openM, openM}
+
+	for _, tc := range []struct {
+		failed              map[string]uint64
+		explained, mismatch int
+	}{
+		{nil, 0, 2},                            // no counter: nothing backs it
+		{map[string]uint64{"openat": 1}, 1, 1}, // one failure counted: one explained
+		{map[string]uint64{"openat": 5}, 2, 0},
+		{map[string]uint64{"read": 5}, 0, 2}, // another syscall's failures
+	} {
+		r := CompareFidelityWith(tbl, pairs, merged, probes.TOCTOUStash, tc.failed)[0]
+		if r.Explained != tc.explained || r.Mismatches != tc.mismatch {
+			t.Errorf("failed reads %v: explained %d, mismatches %d; want %d and %d (%+v)", tc.failed, r.Explained, r.Mismatches, tc.explained, tc.mismatch, r)
+		}
+	}
+
+	// connect's address (a sockaddr, not a path) empty at enter: a
+	// mismatch whatever the path counters say.
+	conn := []probes.Event{
+		ev(1, "connect", "enter", false, val("fd", int64(3)), val("addr", nil)),
+		ev(1, "connect", "exit", false, val("res", int64(0)), val("tuple", nil), val("fd", int64(3))),
+	}
+	connM := []probes.Event{ev(1, "connect", "exit", true, val("res", int64(0)), val("tuple", nil), val("fd", int64(3)), val("addr", "127.0.0.1:80"))}
+	r := CompareFidelityWith(tbl, conn, connM, probes.TOCTOUStash, map[string]uint64{"connect": 9})[0]
+	if r.Explained != 0 || r.Mismatches != 1 {
+		t.Errorf("connect addr empty at enter: explained %d, mismatches %d; want 0 and 1 (%+v)", r.Explained, r.Mismatches, r)
+	}
+}
+
+// TestFidelityBounded: with a cap on the events held per probe set, the
+// check holds no more than the cap, compares the calls up to the earliest
+// set's cap (no mismatch from the cut), and says how many it left out.
+func TestFidelityBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("loading BPF programs needs root (CI runs as root)")
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		t.Skip(err)
+	}
+	var set []string
+	for _, n := range workloads.FidelitySyscalls {
+		if _, err := probes.Lookup(n); err == nil {
+			set = append(set, n)
+		}
+	}
+	win := NewThreadWindow()
+	o := FidelityOptions{Syscalls: set, TOCTOU: []probes.TOCTOU{probes.TOCTOUStash}, Window: win, MaxEvents: 40}
+	dir := t.TempDir()
+	rep, err := CheckFidelity(context.Background(), o, func(context.Context) error {
+		return workloads.FidelityCalls(dir, win.Mark)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Capped != 40 || rep.NotCompared["enter_exit"] == 0 {
+		t.Fatalf("capped %d, not compared %v: want the cap of 40 reached by enter_exit", rep.Capped, rep.NotCompared)
+	}
+	pairs, calls, merged := 0, 0, 0
+	for _, r := range rep.Rows[probes.TOCTOUStash] {
+		pairs += r.Pairs
+		calls += r.Calls
+		merged += r.Merged
+		if r.Mismatches != 0 {
+			t.Errorf("%s: %+v", r.Syscall, r)
+		}
+	}
+	if pairs == 0 || calls > 20 || merged > 40 {
+		t.Errorf("compared %d pairs of %d calls and %d merged events: want some, at most the 20 calls 40 enter_exit events hold", pairs, calls, merged)
+	}
+	if !rep.OK() {
+		t.Errorf("a bounded check with no mismatch is not OK: %+v", rep)
+	}
+}

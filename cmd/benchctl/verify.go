@@ -36,6 +36,7 @@ func cmdVerify(args []string) (err error) {
 	format := fs.String("format", "text", "output format: text, markdown or json")
 	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
 	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
+	maxEvents := fs.Int("max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [-- CMD ARGS...]")
 		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
@@ -57,6 +58,9 @@ func cmdVerify(args []string) (err error) {
 	case "text", "markdown", "json":
 	default:
 		return usageError("verify: unknown format %q (text, markdown or json)", *format)
+	}
+	if *maxEvents < 1 {
+		return usageError("verify: --max-events must be at least 1")
 	}
 	var opts []probes.TOCTOU
 	for _, s := range strings.Split(*toctou, ",") {
@@ -97,7 +101,7 @@ func cmdVerify(args []string) (err error) {
 		}
 	}()
 
-	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen}
+	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen, MaxEvents: *maxEvents}
 	var work func(context.Context) error
 	if len(argv) == 0 {
 		dir, err := os.MkdirTemp("", "benchctl-verify-")
@@ -194,11 +198,20 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 	for _, name := range slices.Sorted(maps.Keys(rep.Received)) {
 		fmt.Fprintf(w, "%s: %d events received, %d kept, %d late, %d dropped\n", name, rep.Received[name], rep.Kept[name], rep.Late[name], rep.Drops[name])
 	}
+	if rep.Capped > 0 {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(rep.NotCompared)) {
+			parts = append(parts, fmt.Sprintf("%s %d", name, rep.NotCompared[name]))
+		}
+		fmt.Fprintf(w, "bounded: a probe set reached --max-events %d; the calls after it were not compared (events left out: %s)\n", rep.Capped, strings.Join(parts, ", "))
+	}
 	unchecked := rep.Unchecked()
 	for _, why := range unchecked {
 		fmt.Fprintf(w, "incomplete: %s\n", why)
 	}
 	switch {
+	case rep.OK() && rep.Capped > 0:
+		fmt.Fprintln(w, "verdict: every merged event compared says what its enter and exit events said (up to --max-events, see above)")
 	case rep.OK():
 		fmt.Fprintln(w, "verdict: every merged event says what its enter and exit events said")
 	case rep.Mismatches() > 0:

@@ -17,6 +17,7 @@ func TestVerifyBadInput(t *testing.T) {
 		{[]string{"--toctou", "bogus"}, "toctou"},
 		{[]string{"--syscalls", "opnat"}, "did you mean openat"},
 		{[]string{"--format", "xml"}, "unknown format"},
+		{[]string{"--max-events", "0"}, "--max-events"},
 	} {
 		err := cmdVerify(tc.args)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
