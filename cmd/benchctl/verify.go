@@ -38,7 +38,7 @@ func cmdVerify(args []string) (err error) {
 	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
 	maxEvents := fs.Int("max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [-- CMD ARGS...]")
+		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]")
 		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
 		fmt.Fprintln(os.Stderr, "fidelity workload (every syscall with a filler of its own, with known arguments, and failing")
 		fmt.Fprintln(os.Stderr, "calls) or CMD, pairs each thread's calls in order and compares every merged exit event with")
