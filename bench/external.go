@@ -93,14 +93,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return failed(fmt.Errorf("reading program stats: %w", err))
 	}
 	run.Programs = after.Sub(before).Programs
-	u1, uerr1 := tr.Usage()
 	run.Noise = noise.end()
-	if uerr == nil && uerr1 == nil {
-		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
-		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
-		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
-		ts.PeakMemoryBytes, ts.MemoryMethod = u1.PeakMemoryBytes, u1.MemoryMethod
-	}
 	// A tracer that died during the workload fails the run; so does one
 	// that does not stop cleanly.
 	aliveErr := tr.Alive()
@@ -109,6 +102,19 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 	ext.Close()
 	exit, stopErr := tr.Stop()
 	ts.Exit = &exit
+	// CPU from the start of the workload to the tracer's exit: what it
+	// spent on the workload's events includes draining them after the
+	// workload ended (and, unavoidably, its own shutdown), as benchctl's
+	// consumer's window ends with its drain.
+	u1, uerr1 := tr.Usage()
+	if uerr == nil && uerr1 == nil {
+		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
+		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
+		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
+		ts.PeakMemoryBytes, ts.MemoryMethod = u1.PeakMemoryBytes, u1.MemoryMethod
+		ts.CPUWindow = results.CPUWindowWorkloadToExit
+	}
+	ts.CountersWindow = results.CountersTracerLife
 	ts.Counters = workloads.ParseCounters(tr.Output(), t.CounterRegexps())
 	ts.Texts = workloads.ParseTexts(tr.Output(), t.CounterRegexps())
 	applyCounters(&run, ts.Counters)

@@ -318,3 +318,52 @@ func TestRunExternalInterrupted(t *testing.T) {
 		t.Errorf("bpftrace's BPF objects after the interruption: %v", err)
 	}
 }
+
+// TestRunExternalCPUWindow: a tracer's CPU time runs from the start of the
+// workload to its exit, its drain included: this one (a shell around
+// bpftrace) spends a few hundred ms of CPU after the stop signal, which a
+// window ending with the workload misses. Its counters cover its whole
+// life, so no per-second or per-syscall figure is made of them.
+func TestRunExternalCPUWindow(t *testing.T) {
+	requireProbes(t)
+	requireBpftrace(t)
+	sc := externalScenario(t, `  drainer:
+    argv: [sh, -c]
+    sets:
+      getpid: ['trap "i=0; while [ \$i -lt 200000 ]; do i=\$((i+1)); done; echo events: 7; exit 0" INT; bpftrace -e "tracepoint:raw_syscalls:sys_exit /args->id == 39/ { @exit = count(); }" & wait']
+    ready: {output: 'Attaching \d+ probes?'}
+    counters: ['events: (?P<events>\d+)']
+`, 1)
+	r, err := NewRunner(sc, RunOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := res.RunsOf("getpid/drainer")
+	if len(runs) != 1 {
+		n, first := res.FailedRuns("getpid/drainer")
+		t.Fatalf("%d measured runs (%d failed: %s)", len(runs), n, first)
+	}
+	run := runs[0]
+	// 200000 rounds of a shell loop take well over 50 ms of CPU anywhere
+	// this runs (about 0.3 s here); bpftrace itself uses almost none.
+	if run.Tracer == nil || run.Tracer.CPUSeconds < 0.05 {
+		t.Errorf("tracer CPU %+v: want the drain after the stop signal (>= 0.05 s) counted", run.Tracer)
+	}
+	if run.User.Events != 7 {
+		t.Errorf("events %d, want the 7 the tracer printed", run.User.Events)
+	}
+	v, _ := res.Variant("getpid/drainer")
+	for _, key := range []string{"events_per_sec", "events_per_syscall"} {
+		m, _ := results.MeasureByKey(key)
+		if x, ok := m.Value(v, run); ok {
+			t.Errorf("%s = %v from whole-life counters over the workload's window", key, x)
+		}
+	}
+	if run.Derived.EventsPerSec != 0 || run.Derived.BytesPerSec != 0 {
+		t.Errorf("derived events/s %v, bytes/s %v: want none for an external tracer", run.Derived.EventsPerSec, run.Derived.BytesPerSec)
+	}
+}

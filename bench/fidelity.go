@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,8 +36,26 @@ type FidelityOptions struct {
 	// CgroupID restricts events to one cgroup (a command's tree); Keep,
 	// when set, keeps only the events it accepts (e.g. one thread).
 	CgroupID uint64
+	CgroupFD int // the cgroup's directory, required with CgroupID
 	Keep     func(ev probes.Event) bool
+	// MaxEvents bounds the events held per probe set (0:
+	// DefaultFidelityMaxEvents): the check holds every event it compares
+	// in memory, and a command can make calls without end. Past the cap
+	// the calls are not compared, and the report says so.
+	MaxEvents int
+	// Window, when set, is the thread window of a workload that runs on
+	// one of benchctl's threads: the probes are loaded with a thread
+	// filter that the window's marks open and close, so the kernel sends
+	// that thread's events only (and Window.Keep trims them to the
+	// window in userspace). Without it every process's events of the
+	// traced syscalls reach userspace, and a busy machine overflows the
+	// rings.
+	Window *ThreadWindow
 }
+
+// DefaultFidelityMaxEvents is FidelityOptions.MaxEvents' default: a
+// million decoded events per probe set, a few hundred MB with four sets.
+const DefaultFidelityMaxEvents = 1_000_000
 
 // FidelityRow is one syscall's verdict under one exit_only option.
 type FidelityRow struct {
@@ -62,14 +83,60 @@ type FidelityReport struct {
 	// Drops are events the kernel could not deliver, per probe set: a
 	// check with drops is incomplete.
 	Drops map[string]uint64 `json:"drops"`
+	// Late are events the consumer of a probe set delivered out of
+	// timestamp order (probes.ConsumerStats.Late): the pairing of a
+	// thread's calls relies on order, so a check with late events is
+	// incomplete too.
+	Late map[string]uint64 `json:"late,omitempty"`
+	// Received are the events each probe set's consumer delivered, Kept
+	// those the check kept (its thread window or Keep): with the
+	// kernel's thread or cgroup filter the two are close.
+	Received map[string]uint64 `json:"received,omitempty"`
+	Kept     map[string]uint64 `json:"kept,omitempty"`
+	// Capped is the cap on events held per probe set (MaxEvents) when a
+	// set reached it; NotCompared are then the events of each set after
+	// the earliest set's cap, which were not compared.
+	Capped      int               `json:"capped,omitempty"`
+	NotCompared map[string]uint64 `json:"not_compared,omitempty"`
 }
 
-// OK says every row of every option is OK and nothing was dropped.
-func (f *FidelityReport) OK() bool {
-	for _, d := range f.Drops {
-		if d > 0 {
-			return false
+// Unchecked says why the check could not check everything: a probe set
+// dropped events or delivered some out of order. Empty when complete.
+func (f *FidelityReport) Unchecked() []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(f.Drops)) {
+		if d := f.Drops[name]; d > 0 {
+			out = append(out, fmt.Sprintf("%s dropped %d events (a larger --ring-size helps)", name, d))
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Late)) {
+		if n := f.Late[name]; n > 0 {
+			out = append(out, fmt.Sprintf("%s delivered %d events out of order (late: stamped before events already delivered; a descheduled vCPU does this)", name, n))
+		}
+	}
+	return out
+}
+
+// RowVerdict is r's verdict in f: "ok", "MISMATCH: ..." for a parameter
+// that differs or a count that differs in a complete check, or "could not
+// check: ..." for a count that differs when events were dropped or late.
+func (f *FidelityReport) RowVerdict(r FidelityRow) string {
+	switch {
+	case r.Mismatches > 0:
+		return "MISMATCH: " + r.Sample
+	case r.Calls != r.Merged && len(f.Unchecked()) > 0:
+		return "could not check: " + r.Sample
+	case r.Calls != r.Merged:
+		return "MISMATCH: " + r.Sample
+	}
+	return "ok"
+}
+
+// OK says every row of every option is OK, nothing was dropped and
+// nothing came late.
+func (f *FidelityReport) OK() bool {
+	if len(f.Unchecked()) > 0 {
+		return false
 	}
 	for _, rows := range f.Rows {
 		for _, r := range rows {
@@ -103,12 +170,19 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		opts = []probes.TOCTOU{probes.TOCTOUNone}
 	}
 	type set struct {
-		name   string
-		toctou probes.TOCTOU
-		p      *probes.Probes
-		c      *probes.Consumer
-		mu     sync.Mutex
-		events []probes.Event
+		name     string
+		toctou   probes.TOCTOU
+		p        *probes.Probes
+		c        *probes.Consumer
+		mu       sync.Mutex
+		events   []probes.Event
+		received uint64 // events delivered to userspace, kept or not
+		overCap  uint64 // events kept by the filters but not held (MaxEvents)
+		capTs    uint64 // the timestamp of the last event held, once capped
+	}
+	maxEvents := o.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultFidelityMaxEvents
 	}
 	sets := []*set{{name: string(probes.ModeEnterExit)}}
 	for _, t := range opts {
@@ -126,7 +200,8 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 	}
 	defer closeAll()
 	for i, s := range sets {
-		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID}
+		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID, CgroupFD: o.CgroupFD,
+			ThreadFilter: o.Window != nil}
 		if i > 0 {
 			cfg.Mode, cfg.TOCTOU = probes.ModeExitOnly, s.toctou
 		}
@@ -136,42 +211,115 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		}
 		s.p = p
 		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+			s.received++
 			if o.Keep != nil && !o.Keep(ev) {
+				return
+			}
+			if o.Window != nil && !o.Window.Keep(ev) {
 				return
 			}
 			ev.Raw = nil
 			s.mu.Lock()
-			s.events = append(s.events, ev)
+			if len(s.events) >= maxEvents {
+				// Bounded: past the cap nothing more is held, and the
+				// calls after the first set's cap are not compared.
+				if s.overCap == 0 {
+					s.capTs = s.events[len(s.events)-1].Ts
+				}
+				s.overCap++
+			} else {
+				s.events = append(s.events, ev)
+			}
 			s.mu.Unlock()
 		}})
 		if err != nil {
 			return nil, fmt.Errorf("starting the consumer of %s: %w", s.name, err)
 		}
 	}
+	if o.Window != nil {
+		o.Window.setFilter(func(tid int) error {
+			for _, s := range sets {
+				if err := s.p.TraceThread(tid); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		defer o.Window.setFilter(nil)
+	}
 	workErr := work(ctx)
-	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}}
+	if o.Window != nil && workErr == nil {
+		workErr = o.Window.filterErr()
+	}
+	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{},
+		Received: map[string]uint64{}, Kept: map[string]uint64{}, NotCompared: map[string]uint64{}}
 	for _, s := range sets {
 		if err := s.p.Detach(); err != nil {
 			return nil, err
 		}
 	}
-	for _, s := range sets {
+	enterFailed := map[string]uint64{} // enter_exit's failed path reads at sys_enter
+	for i, s := range sets {
 		snap, err := s.p.Snapshot()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.c.Stop(); err != nil {
+		if i == 0 {
+			for key, pr := range snap.Counters.PathReads {
+				if name, ok := strings.CutSuffix(key, "_enter"); ok {
+					enterFailed[name] += pr.Failed
+				}
+			}
+		}
+		us, err := s.c.Stop()
+		if err != nil {
 			return nil, err
 		}
 		s.c = nil
 		rep.Drops[s.name] = snap.Counters.Drops()
+		rep.Late[s.name] = us.Late
+		rep.Received[s.name] = s.received
+		rep.Kept[s.name] = uint64(len(s.events)) + s.overCap
 	}
 	if workErr != nil {
 		return nil, workErr
 	}
+	// A set that reached the cap holds the events up to its capTs: compare
+	// every set's events up to about the earliest such time only.
+	cut := uint64(math.MaxUint64)
+	for _, s := range sets {
+		if s.overCap > 0 {
+			cut = min(cut, s.capTs)
+			rep.Capped = maxEvents
+		}
+	}
+	if rep.Capped > 0 {
+		// Cut right before an enter event of enter_exit: each probe set
+		// stamps a call's exit at its own time, so a cut between a
+		// call's exits would keep it on one side only; a thread's next
+		// enter comes after every set's exit of its call before.
+		for i := len(sets[0].events) - 1; i >= 0; i-- {
+			if e := sets[0].events[i]; e.Dir == "enter" && e.Ts <= cut {
+				cut = e.Ts - 1
+				break
+			}
+		}
+	}
+	for _, s := range sets {
+		n := 0
+		for n < len(s.events) && s.events[n].Ts <= cut {
+			n++
+		}
+		if n < len(s.events) {
+			rep.NotCompared[s.name] = uint64(len(s.events)-n) + s.overCap
+		} else if s.overCap > 0 {
+			rep.NotCompared[s.name] = s.overCap
+		}
+		s.events = s.events[:n]
+	}
 	table := probes.Native()
 	for _, s := range sets[1:] {
-		rep.Rows[s.toctou] = CompareFidelity(table, sets[0].events, s.events, s.toctou)
+		rep.Rows[s.toctou] = CompareFidelityWith(table, sets[0].events, s.events, s.toctou, enterFailed)
 	}
 	return rep, nil
 }
@@ -184,7 +332,31 @@ type call struct {
 // CompareFidelity pairs each thread's calls of each syscall in order,
 // the enter_exit pairs with the exit_only merged events, and compares
 // them. Events must be in timestamp order (as the consumer delivers them).
+// No path read failure is known: see CompareFidelityWith.
 func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU) []FidelityRow {
+	return CompareFidelityWith(table, pairEvents, mergedEvents, toctou, nil)
+}
+
+// CompareFidelityWith is CompareFidelity with the enter_exit probes' failed
+// path reads at sys_enter, by syscall (their kernel counters): a path
+// parameter that the enter event sent empty, where the merged event has
+// it, is explained as a page not resident yet at sys_enter as many times
+// as the kernel counted such failures for that syscall, and no more. Any
+// other parameter missing at enter is a mismatch.
+func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU, enterPathFailed map[string]uint64) []FidelityRow {
+	pathFailsLeft := maps.Clone(enterPathFailed)
+	isPath := func(syscall, param string) bool {
+		s, err := table.Lookup(syscall)
+		if err != nil {
+			return false
+		}
+		for _, p := range s.Enter {
+			if p.Name == param {
+				return p.Type == probes.PTPath
+			}
+		}
+		return false
+	}
 	type key struct {
 		tid     uint32
 		syscall string
@@ -256,10 +428,12 @@ func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Even
 						continue
 					}
 					reason := explained[k.syscall][v.Name]
-					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil {
+					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil && isPath(k.syscall, v.Name) && pathFailsLeft[k.syscall] > 0 {
 						// bpf_probe_read_user cannot fault a page in:
-						// at sys_enter the kernel has not touched it yet.
-						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter)"
+						// at sys_enter the kernel has not touched it
+						// yet. The kernel counted the failed read.
+						pathFailsLeft[k.syscall]--
+						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter; the kernel counted the failed path read)"
 					}
 					if reason == "" && toctou == probes.TOCTOUNone && side == c.enter && explainedTOCTOU[v.Name] {
 						reason = "toctou none reads " + v.Name + " from user memory at exit"
@@ -319,6 +493,33 @@ func extraParams(s probes.Syscall) []string {
 // (that thread runs other goroutines before and after).
 type ThreadWindow struct {
 	tid, begin, end atomic.Int64
+
+	mu     sync.Mutex
+	filter func(tid int) error // the kernel's thread filter, when set
+	err    error
+}
+
+func (w *ThreadWindow) setFilter(f func(tid int) error) {
+	w.mu.Lock()
+	w.filter, w.err = f, nil
+	w.mu.Unlock()
+}
+
+func (w *ThreadWindow) filterErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// setKernel points the kernel's thread filter at tid (0: none).
+func (w *ThreadWindow) setKernel(tid int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.filter != nil && w.err == nil {
+		if err := w.filter(tid); err != nil {
+			w.err = fmt.Errorf("setting the kernel's thread filter: %w", err)
+		}
+	}
 }
 
 // NewThreadWindow returns a window that keeps nothing until marked.
@@ -329,15 +530,23 @@ func NewThreadWindow() *ThreadWindow {
 	return w
 }
 
-// Mark opens (start) or closes the window on thread tid, now.
+// Mark opens (start) or closes the window on thread tid, now, and with a
+// kernel filter (FidelityOptions.Window) opens or closes that too: after
+// the window's start, before its end, so that the kernel sends no event
+// the window would not keep.
 func (w *ThreadWindow) Mark(tid int, start bool) {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // bpf_ktime_get_ns's clock
+	now := func() int64 {
+		var ts unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // bpf_ktime_get_ns's clock; vDSO, no syscall
+		return ts.Nano()
+	}
 	if start {
-		w.begin.Store(ts.Nano())
+		w.begin.Store(now())
 		w.tid.Store(int64(tid))
+		w.setKernel(tid)
 	} else {
-		w.end.Store(ts.Nano())
+		w.setKernel(0)
+		w.end.Store(now())
 	}
 }
 
@@ -349,3 +558,21 @@ func (w *ThreadWindow) Keep(ev probes.Event) bool {
 
 // ErrFidelity is returned (wrapped) when a check found a mismatch.
 var ErrFidelity = errors.New("merged events differ from enter+exit")
+
+// ErrFidelityUnchecked is returned (wrapped) when a check found no
+// mismatch but could not check everything (Unchecked).
+var ErrFidelityUnchecked = errors.New("could not check every call")
+
+// Mismatches counts the rows whose parameters differ, or whose counts
+// differ in a complete check.
+func (f *FidelityReport) Mismatches() int {
+	n := 0
+	for _, rows := range f.Rows {
+		for _, r := range rows {
+			if strings.HasPrefix(f.RowVerdict(r), "MISMATCH") {
+				n++
+			}
+		}
+	}
+	return n
+}

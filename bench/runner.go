@@ -446,6 +446,10 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 			return run, method, fmt.Errorf("reading program stats: %w", err)
 		}
 	}
+	var consumerCPU0 time.Duration
+	if cons != nil {
+		consumerCPU0 = cons.CPU()
+	}
 	run.Start = time.Now().UTC()
 	result, runErr := wl.Run(ctx)
 	run.Wall = time.Since(run.Start)
@@ -481,7 +485,11 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		}
 		run.User = user
 		if own != nil {
-			own.CPUSeconds = user.CPUSeconds
+			// From the start of the workload to the end of the drain,
+			// as an external tracer's; the consumer's stats keep its
+			// whole life.
+			own.CPUSeconds = max(0, user.CPUSeconds-consumerCPU0.Seconds())
+			own.CPUWindow = results.CPUWindowWorkloadToDrain
 			run.Tracer = own
 		}
 	}
@@ -546,6 +554,8 @@ type probeSet interface {
 
 type consumer interface {
 	Stop() (probes.ConsumerStats, error)
+	// CPU is the consumer thread's CPU time so far.
+	CPU() time.Duration
 }
 
 // realTracer is package probes.

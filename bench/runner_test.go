@@ -160,10 +160,13 @@ func (p *fakeProbes) StartConsumer(probes.ConsumerOptions) (consumer, error) {
 
 type fakeConsumer struct{ p *fakeProbes }
 
+// The fake consumer's thread has used 0.25 s when asked, 1 s at Stop.
 func (c fakeConsumer) Stop() (probes.ConsumerStats, error) {
 	s, _ := c.p.Snapshot()
-	return probes.ConsumerStats{Events: s.Counters.Attempted, Bytes: 40 * s.Counters.Attempted}, nil
+	return probes.ConsumerStats{Events: s.Counters.Attempted, Bytes: 40 * s.Counters.Attempted, CPUSeconds: 1}, nil
 }
+
+func (c fakeConsumer) CPU() time.Duration { return 250 * time.Millisecond }
 
 func (p *fakeProbes) Close() error {
 	p.tr.mu.Lock()
@@ -706,6 +709,31 @@ func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
 	}
 	if back.Complete || len(back.Runs) != 0 || !strings.Contains(back.Reason, "interrupted after 0 of 35 runs") {
 		t.Errorf("complete %v, %d runs, reason %q", back.Complete, len(back.Runs), back.Reason)
+	}
+}
+
+// TestRunnerOwnTracerCPUWindow: benchctl's own tracer CPU runs from the
+// start of the workload to the end of the consumer's drain, as an external
+// tracer's does: the consumer's CPU before the workload (0.25 s here, of
+// the 1 s it used in all) is not in it.
+func TestRunnerOwnTracerCPUWindow(t *testing.T) {
+	r, _ := newFakeRunner(t, fakeScenario, RunOptions{Seed: 1})
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, run := range res.RunsOf("a/exit_only") {
+		n++
+		if run.Tracer == nil || run.Tracer.CPUSeconds != 0.75 || run.Tracer.CPUWindow != results.CPUWindowWorkloadToDrain {
+			t.Errorf("round %d: tracer %+v, want 0.75 s over %s", run.Round, run.Tracer, results.CPUWindowWorkloadToDrain)
+		}
+		if run.User.CPUSeconds != 1 {
+			t.Errorf("round %d: consumer CPU %v, want its whole 1 s", run.Round, run.User.CPUSeconds)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no run of a/exit_only")
 	}
 }
 

@@ -119,9 +119,17 @@ type Config struct {
 	RingSize int      // bytes per CPU ring buffer, a power of two >= page size; 0 = DefaultRingSize
 	Snaplen  int      // bytes of data buffers captured; 0 = DefaultSnaplen
 	// CgroupID, when non-zero, restricts events to tasks in that cgroup v2
-	// (used by `benchctl trace` to follow one process tree). Benchmarks
+	// or its descendants (used by `benchctl trace` to follow one process
+	// tree, wherever it moves its children). Benchmarks
 	// leave it zero: the check is then removed by the verifier.
 	CgroupID uint64
+	// CgroupFD is that cgroup's open directory (Cgroup.FD), required with
+	// CgroupID: the filter keeps tasks in the cgroup and in every cgroup
+	// below it.
+	CgroupFD int
+	// ThreadFilter restricts events to the one thread TraceThread names
+	// (none until it is called), in the kernel.
+	ThreadFilter bool
 	// Step stops enter_exit and exit_only short of their fillers, for the
 	// cost anatomy (see Step); StepFull by default.
 	Step Step

@@ -1,6 +1,10 @@
 package probes
 
-import "github.com/benchctl/benchctl/internal/cgroupv2"
+import (
+	"time"
+
+	"github.com/benchctl/benchctl/internal/cgroupv2"
+)
 
 // Cgroup is a cgroup v2 made to hold one traced process tree: children
 // stay in their parent's cgroup, so filtering events on its ID follows the
@@ -32,3 +36,9 @@ func (c *Cgroup) FD() int { return c.cg.FD() }
 
 // Close removes the cgroup (it must be empty: its processes have exited).
 func (c *Cgroup) Close() error { return c.cg.Close() }
+
+// Destroy kills what is left in the cgroup and below it, and removes them
+// all (see cgroupv2.Cgroup.Destroy); left is how many processes it found.
+func (c *Cgroup) Destroy(timeout time.Duration) (left int, err error) {
+	return c.cg.Destroy(timeout)
+}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
@@ -54,6 +55,11 @@ type Consumer struct {
 	state   *stateful // the stateful cost's tables, or nil
 	err     error
 	stopped bool
+	// tid is the consumer thread's id, once its loop runs; cpu0 its CPU
+	// time then, in ns.
+	tid  atomic.Int32
+	cpu0 atomic.Int64
+	up   chan struct{}
 }
 
 // StartConsumer starts draining p's ring buffers.
@@ -70,6 +76,7 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		perType: make([]uint64, MaxSyscallNr*4),
+		up:      make(chan struct{}),
 	}
 	if opts.Cost.Stateful {
 		c.state = newStateful()
@@ -93,7 +100,23 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 	}
 	p.mu.Unlock()
 	go c.loop()
+	<-c.up
 	return c, nil
+}
+
+// CPU is the CPU time (user + system) the consumer's thread has used since
+// it started, read from any thread: its CLOCK_THREAD_CPUTIME_ID, through
+// the thread's CPU clock id. ConsumerStats.CPUSeconds is the same clock at
+// Stop. It does not count the Go runtime's other threads (GC workers,
+// sysmon).
+func (c *Consumer) CPU() time.Duration {
+	var ts unix.Timespec
+	// MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the kernel.
+	clock := int32(^uint32(c.tid.Load())<<3) | 6
+	if err := unix.ClockGettime(clock, &ts); err != nil {
+		return 0 // the thread is gone: Stop's figure holds
+	}
+	return time.Duration(ts.Nano() - c.cpu0.Load())
 }
 
 func (c *Consumer) closeReaders() {
@@ -126,10 +149,18 @@ type orderer struct {
 	// timestamp order.
 	queues [][]Event
 	heads  []int
+	// out is the timestamp of the newest event emitted; late counts the
+	// events added with an older timestamp than out: they come out of
+	// order (see ConsumerStats.Late).
+	out  uint64
+	late uint64
 }
 
 // add queues ev, read from ring.
 func (o *orderer) add(ring int, ev Event) {
+	if ev.Ts < o.out {
+		o.late++
+	}
 	for len(o.queues) <= ring {
 		o.queues = append(o.queues, nil)
 		o.heads = append(o.heads, 0)
@@ -170,9 +201,11 @@ func (o *orderer) release(below uint64, emit func(Event)) {
 		}
 		// Emit from that ring until the others have something older.
 		q, h := o.queues[best], o.heads[best]
+		o.out = max(o.out, q[h].Ts)
 		emit(q[h])
 		q[h] = Event{}
 		for h++; h < len(q) && q[h].Ts < limit; h++ {
+			o.out = max(o.out, q[h].Ts)
 			emit(q[h])
 			q[h] = Event{}
 		}
@@ -229,6 +262,9 @@ func (c *Consumer) loop() {
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
 	wait0, waitOK := threadWait()
+	c.cpu0.Store(int64(cpu0))
+	c.tid.Store(int32(unix.Gettid()))
+	close(c.up)
 	var (
 		rec   ringbuf.Record
 		order orderer
@@ -293,6 +329,7 @@ func (c *Consumer) loop() {
 	if wait1, ok := threadWait(); ok && waitOK {
 		c.stats.WaitSeconds = (wait1 - wait0).Seconds()
 	}
+	c.stats.Late = order.late
 }
 
 // drain reads up to limit records from ring i, counts them and, when

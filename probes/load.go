@@ -274,6 +274,16 @@ func (p *Probes) load() error {
 	if err := spec.Variables["cgroup_filter"].Set(p.cfg.CgroupID); err != nil {
 		return fmt.Errorf("setting cgroup filter: %w", err)
 	}
+	if p.cfg.CgroupID != 0 && p.cfg.CgroupFD <= 0 {
+		return errors.New("loading probes: a cgroup filter needs the cgroup's directory (Config.CgroupFD)")
+	}
+	thread := uint32(0)
+	if p.cfg.ThreadFilter {
+		thread = 1
+	}
+	if err := spec.Variables["thread_filter"].Set(thread); err != nil {
+		return fmt.Errorf("setting thread filter: %w", err)
+	}
 	if err := spec.Variables["toctou_mode"].Set(toctouModes[p.cfg.TOCTOU]); err != nil {
 		return fmt.Errorf("setting toctou mode: %w", err)
 	}
@@ -303,6 +313,11 @@ func (p *Probes) load() error {
 		return loadError("loading probes", err)
 	}
 	p.coll = coll
+	if p.cfg.CgroupID != 0 {
+		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
+			return fmt.Errorf("installing the traced cgroup: %w", err)
+		}
+	}
 	idOf := map[string]ebpf.ProgramID{}
 	for name, prog := range coll.Programs {
 		if info, err := prog.Info(); err == nil {
@@ -518,6 +533,28 @@ func ensureTracefs() error {
 	}
 	if err := unix.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
 		return fmt.Errorf("mounting tracefs at /sys/kernel/tracing (needed by the TOCTOU programs): %w", err)
+	}
+	return nil
+}
+
+// TraceThread makes probes loaded with Config.ThreadFilter trace thread
+// tid only, from now on; 0 traces no thread. It writes the programs'
+// memory-mapped global, no syscall.
+func (p *Probes) TraceThread(tid int) error {
+	if !p.cfg.ThreadFilter {
+		return errors.New("tracing one thread: the probes were loaded without Config.ThreadFilter")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.coll == nil {
+		return errors.New("tracing one thread: the probes are closed")
+	}
+	v := p.coll.Variables["traced_tid"]
+	if v == nil {
+		return errors.New("tracing one thread: no traced_tid in the BPF object")
+	}
+	if err := v.Set(uint32(tid)); err != nil {
+		return fmt.Errorf("tracing thread %d: %w", tid, err)
 	}
 	return nil
 }

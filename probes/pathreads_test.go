@@ -131,7 +131,7 @@ func TestPathReadCounters(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cg.Close()
-			p, err := Load(Config{Mode: tc.mode, TOCTOU: tc.toctou, Syscalls: []string{"openat"}, CgroupID: cg.ID})
+			p, err := Load(Config{Mode: tc.mode, TOCTOU: tc.toctou, Syscalls: []string{"openat"}, CgroupID: cg.ID, CgroupFD: cg.FD()})
 			if err != nil {
 				t.Fatalf("loading: %+v", err)
 			}

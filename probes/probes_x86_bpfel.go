@@ -67,6 +67,7 @@ const (
 	probesMapStashMap          = "stash_map"
 	probesMapStashScratch      = "stash_scratch"
 	probesMapSyscallCounts     = "syscall_counts"
+	probesMapTracedCgroup      = "traced_cgroup"
 	probesProgAccept4E         = "accept4_e"
 	probesProgAccept4X         = "accept4_x"
 	probesProgAccept4Xm        = "accept4_xm"
@@ -141,7 +142,9 @@ const (
 	probesVarPlantLoops        = "plant_loops"
 	probesVarReserveEvents     = "reserve_events"
 	probesVarSnaplen           = "snaplen"
+	probesVarThreadFilter      = "thread_filter"
 	probesVarToctouMode        = "toctou_mode"
+	probesVarTracedTid         = "traced_tid"
 	probesVarUnusedCounters    = "unused_counters"
 	probesVarUnusedPathReads   = "unused_path_reads"
 )
@@ -273,6 +276,7 @@ type probesMapSpecs struct {
 	StashMap      *ebpf.MapSpec `ebpf:"stash_map"`
 	StashScratch  *ebpf.MapSpec `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.MapSpec `ebpf:"syscall_counts"`
+	TracedCgroup  *ebpf.MapSpec `ebpf:"traced_cgroup"`
 }
 
 // probesVariableSpecs contains global variables before they are loaded into the kernel.
@@ -284,7 +288,9 @@ type probesVariableSpecs struct {
 	PlantLoops      *ebpf.VariableSpec `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.VariableSpec `ebpf:"reserve_events"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
+	ThreadFilter    *ebpf.VariableSpec `ebpf:"thread_filter"`
 	ToctouMode      *ebpf.VariableSpec `ebpf:"toctou_mode"`
+	TracedTid       *ebpf.VariableSpec `ebpf:"traced_tid"`
 	UnusedCounters  *ebpf.VariableSpec `ebpf:"unused_counters"`
 	UnusedPathReads *ebpf.VariableSpec `ebpf:"unused_path_reads"`
 }
@@ -319,6 +325,7 @@ type probesMaps struct {
 	StashMap      *ebpf.Map `ebpf:"stash_map"`
 	StashScratch  *ebpf.Map `ebpf:"stash_scratch"`
 	SyscallCounts *ebpf.Map `ebpf:"syscall_counts"`
+	TracedCgroup  *ebpf.Map `ebpf:"traced_cgroup"`
 }
 
 func (m *probesMaps) Close() error {
@@ -333,6 +340,7 @@ func (m *probesMaps) Close() error {
 		m.StashMap,
 		m.StashScratch,
 		m.SyscallCounts,
+		m.TracedCgroup,
 	)
 }
 
@@ -345,7 +353,9 @@ type probesVariables struct {
 	PlantLoops      *ebpf.Variable `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.Variable `ebpf:"reserve_events"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`
+	ThreadFilter    *ebpf.Variable `ebpf:"thread_filter"`
 	ToctouMode      *ebpf.Variable `ebpf:"toctou_mode"`
+	TracedTid       *ebpf.Variable `ebpf:"traced_tid"`
 	UnusedCounters  *ebpf.Variable `ebpf:"unused_counters"`
 	UnusedPathReads *ebpf.Variable `ebpf:"unused_path_reads"`
 }

@@ -24,15 +24,22 @@ func anatomySection(r *results.Results, opts Options) *section {
 			"so a step's cost is its difference from the step above (in parentheses, `~` when the two steps' runs do not differ significantly). "+
 			"Kernel ns per syscall is what BPF stats see: the programs' run time over every syscall the machine made; they do not see the tracepoint's slow path or the trampoline around a program. "+
 			"Overhead is the throughput lost against the round's baseline, in points. "+
-			"Unseen is the part of the overhead that the programs' run time does not explain: overhead minus kernel time as a share of the workload's wall time.")
+			"Unseen is an estimate of the part of the overhead that the programs' run time does not explain: overhead minus kernel time as a share of the workload's wall time. "+
+			"It assumes a serial workload, whose every syscall (and so every program run) is on its one critical path: with several threads on several CPUs, "+
+			"kernel time spent in parallel is not all workload time lost, and the estimate is too high by that much. "+
+			"Every rung runs with BPF_ENABLE_STATS on, whose two clock reads per program run lie mostly outside the run time measured: "+
+			"where the scenario also runs a rung with stats off, a table below gives what the stats cost there.")
 	for _, a := range as {
 		sub := &section{ID: "anatomy-" + slug(a.Set), Title: "Set " + a.Set}
-		t := newTable("step", "enter_exit ns/syscall", "overhead", "unseen", "exit_only ns/syscall", "overhead", "unseen").right(1, 2, 3, 4, 5, 6)
+		t := newTable("step", "enter_exit ns/syscall", "overhead", "unseen (estimate)", "exit_only ns/syscall", "overhead", "unseen (estimate)").right(1, 2, 3, 4, 5, 6)
 		for _, row := range a.Rows {
 			t.add(results.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
 				nsCell(row.XO, row.Step), pointsCell(row.XO, row.Step), unseenCell(row.XO))
 		}
 		sub.Tables = append(sub.Tables, t)
+		if len(a.StatsOff) > 0 {
+			sub.Tables = append(sub.Tables, statsOffTable(a.StatsOff))
+		}
 		if l := a.Limit; l != nil {
 			sub.Paras = append(sub.Paras, limitPara(l))
 		} else {
@@ -155,4 +162,22 @@ func limitPara(l *results.AnatomyLimit) string {
 		}
 	}
 	return p + ". The merged exit event carries the enter parameters, so exit_only's exit side costs more than enter_exit's: the gap between its saving and the limit."
+}
+
+// statsOffTable gives, per rung run with program stats on and off, both
+// overheads and their difference: what BPF_ENABLE_STATS costs there.
+func statsOffTable(scs []results.StatsCost) *table {
+	t := newTable("step", "mode", "overhead, stats on", "overhead, stats off", "cost of the stats", "p").right(2, 3, 4, 5)
+	for _, sc := range scs {
+		cost := "~"
+		if sc.Delta.Significant {
+			cost = signed(formatPoints(math.Abs(sc.CostPoints)), sc.CostPoints)
+			if sc.CostPoints >= 0 {
+				cost = formatPoints(sc.CostPoints)
+			}
+		}
+		t.add(results.LadderLabels[sc.Step], string(sc.Mode), formatPoints(sc.On.Median), formatPoints(sc.Off.Median), cost, formatP(sc.Delta))
+	}
+	t.Notes = append(t.Notes, "Each rung against the baseline of its own stats state (baseline, baseline_nostats); the cost of the stats is the stats-on overhead less the stats-off one, in points.")
+	return t
 }

@@ -19,7 +19,7 @@ func TestAnatomySection(t *testing.T) {
 	md := string(render(t, r, FormatMarkdown, Options{}))
 	for _, want := range []string{
 		"## Where the time goes",
-		"| step | enter_exit ns/syscall | overhead | unseen | exit_only ns/syscall | overhead | unseen |\n" +
+		"| step | enter_exit ns/syscall | overhead | unseen (estimate) | exit_only ns/syscall | overhead | unseen (estimate) |\n" +
 			"| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n" +
 			"| nothing attached | 0 | 0 | — | 0 | 0 | — |\n" +
 			"| empty programs attached | 100 ns (+100 ns) | 20.0 pts (+20.0 pts) | 10.0 pts | 50.0 ns (+50.0 ns) | 12.0 pts (+12.0 pts) | 7.0 pts |\n" +

@@ -17,6 +17,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
 
 type htmlDoc struct {
 	Title    string
+	Headline *htmlSection
 	Paras    []template.HTML
 	Sections []htmlSection
 }

@@ -15,7 +15,9 @@ import (
 // same sections and tables, each renderer only spells them differently.
 // Paragraphs may hold `code` spans (backquotes); nothing else is markup.
 type document struct {
-	Title    string
+	Title string
+	// Headline, when set, comes right after the title (headlineSection).
+	Headline *section
 	Paras    []string
 	Sections []*section
 }
@@ -137,6 +139,7 @@ func buildDocument(r *results.Results, opts Options) *document {
 	}
 	vss := r.SummarizeVariants()
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
+	doc.Headline = headlineSection(r, vss, opts)
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
 	doc.Paras = append(doc.Paras, foreignIntroParas(r)...)
 	doc.Sections = append(doc.Sections,
@@ -477,7 +480,7 @@ func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes. The change is exit_only against enter_exit; `~` is no significant difference.")
 	sets := setSyscalls(r)
 	for _, pc := range pcs {
-		title := fmt.Sprintf("%s: enter_exit → %s", pc.Set, modeLabel(pc.ExitOnly))
+		title := fmt.Sprintf("%s: %s → %s", pc.Set, modeLabel(pc.EnterExit), modeLabel(pc.ExitOnly))
 		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: title}
 		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`; %s traced: %s.",
 			sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name), plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
@@ -516,7 +519,9 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	}
 	s.Paras = append(s.Paras, "Per syscall set and family, exit_only against enter_exit, measured in the same shuffled rounds: "+
 		"the change in kernel time, kernel ns per syscall and events, then each side's average event size, throughput overhead against the baseline of its round, "+
-		"and the tracer's CPU time in userspace (benchctl: its consumer thread; an external tracer: its whole process tree). "+
+		"and the tracer's CPU time, user + system, from the start of the workload to the end of its drain (benchctl: its consumer thread, not the Go runtime's other threads; "+
+		"an external tracer: its whole process tree, until it exits after the stop signal). "+
+		"An external tracer's events are what it printed at exit: they cover its whole life (start, ready wait, workload, stop), so no rate is made of them. "+
 		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.alpha())+").")
 	byName := map[string]results.VariantStats{}
 	for _, vs := range vss {

@@ -87,6 +87,9 @@ func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) 
 func writeMarkdownDocument(w io.Writer, doc *document, opts Options) error {
 	ew := &errWriter{w: w}
 	ew.println("# " + mdText(doc.Title))
+	if doc.Headline != nil {
+		writeMarkdownSection(ew, doc.Headline, 2, opts)
+	}
 	for _, p := range doc.Paras {
 		ew.println("")
 		ew.println(mdPara(p))
@@ -101,6 +104,9 @@ func writeTextDocument(w io.Writer, doc *document, opts Options) error {
 	ew := &errWriter{w: w}
 	ew.println(doc.Title)
 	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
+	if doc.Headline != nil {
+		writeTextSection(ew, doc.Headline, 0, opts)
+	}
 	for _, p := range doc.Paras {
 		ew.println("")
 		ew.println(wrap(plainPara(p), textWidth))
@@ -115,6 +121,10 @@ func writeTextDocument(w io.Writer, doc *document, opts Options) error {
 // none).
 func writeHTMLDocument(w io.Writer, doc *document, charts map[string]htmlChart) error {
 	hd := htmlDoc{Title: doc.Title}
+	if doc.Headline != nil {
+		h := toHTMLSection(doc.Headline, 0, charts)
+		hd.Headline = &h
+	}
 	for _, p := range doc.Paras {
 		hd.Paras = append(hd.Paras, htmlPara(p))
 	}

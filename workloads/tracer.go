@@ -49,7 +49,9 @@ type TracerSpec struct {
 	Name string   // for messages; default: the base name of Argv[0]
 	Argv []string // Argv[0] is looked up in PATH when it has no slash
 	Env  []string // extra "KEY=value", added to benchctl's environment
-	// Shell runs Argv joined with spaces by /bin/sh -c.
+	// Shell runs Argv[0] as a script with /bin/sh -c, the rest of Argv
+	// as its positional parameters ("$@"; $0 is "sh"), as the command
+	// workload's shell does: arguments are never parsed by the shell.
 	Shell bool
 	// ReadyOutput, when set, must match a line of the tracer's output
 	// (stdout or stderr) before the tracer counts as ready.
@@ -69,6 +71,7 @@ type TracerSpec struct {
 type Tracer struct {
 	spec TracerSpec
 	cg   *cgroupv2.Cgroup
+	dog  *watchdog
 	out  *tailBuffer
 	mat  *lineMatcher // nil without ReadyOutput
 
@@ -137,7 +140,7 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	}
 	argv := spec.Argv
 	if spec.Shell {
-		argv = []string{"/bin/sh", "-c", strings.Join(spec.Argv, " ")}
+		argv = append([]string{"/bin/sh", "-c", spec.Argv[0], "sh"}, spec.Argv[1:]...)
 	}
 	if spec.Name == "" {
 		if f := strings.Fields(spec.Argv[0]); len(f) > 0 {
@@ -165,9 +168,15 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a tracer runs in a cgroup v2 of its own: %w", err)
 	}
+	dog, err := startWatchdog(cg.Path)
+	if err != nil {
+		_ = cg.Close()
+		return nil, err
+	}
 	t := &Tracer{
 		spec:    spec,
 		cg:      cg,
+		dog:     dog,
 		out:     newTailBuffer(tracerOutputMax),
 		reaped:  make(chan struct{}),
 		done:    make(chan struct{}),
@@ -188,6 +197,7 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	}
 	if err := t.start(cmd, w); err != nil {
 		_ = cg.Close()
+		dog.Close()
 		return nil, fmt.Errorf("starting %s: %w", spec.Name, err)
 	}
 	go func() {
@@ -605,6 +615,7 @@ func (t *Tracer) finish() error {
 		if err := t.cg.Close(); err != nil {
 			errs = append(errs, err)
 		}
+		t.dog.Close()
 		t.closeOnce.Do(func() { close(t.closing) })
 		t.finishErr = errors.Join(errs...)
 	})

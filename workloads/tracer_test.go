@@ -423,7 +423,13 @@ func TestTracerHelperProcess(t *testing.T) {
 	if file == "" {
 		t.Skip("helper process only")
 	}
-	tr, err := StartTracer(context.Background(), TracerSpec{Argv: []string{"sleep", "60"}})
+	spec := TracerSpec{Argv: []string{"sleep", "60"}}
+	if os.Getenv(tracerHelperEnv+"_SHELL") != "" {
+		// A shell that does not exec its last command: the real
+		// tracer is sh's child, which the parent death signal misses.
+		spec = TracerSpec{Argv: []string{"sleep 60; true"}, Shell: true}
+	}
+	tr, err := StartTracer(context.Background(), spec)
 	if err != nil {
 		os.Exit(2)
 	}
@@ -469,7 +475,7 @@ func TestTracerMissingBinary(t *testing.T) {
 func TestTracerOutputShellEnv(t *testing.T) {
 	requireCgroup2(t)
 	tr := startTestTracer(t, TracerSpec{
-		Argv:  []string{"echo", "a;", "echo", "$BENCHCTL_T_VALUE", ">&2;", "echo", "c;", "exit", "0"},
+		Argv:  []string{`echo a; echo "$BENCHCTL_T_VALUE" >&2; echo "$1"; exit 0`, "c"},
 		Env:   []string{"BENCHCTL_T_VALUE=b"},
 		Shell: true,
 	})
@@ -611,5 +617,77 @@ func TestTracerLineMatcher(t *testing.T) {
 	long.Write([]byte("\nready\n"))
 	if !long.matched.Load() {
 		t.Error("long line broke the matcher")
+	}
+}
+
+// TestTracerShellArgs: a shell tracer's Argv[0] is the script and the
+// rest its positional parameters, as for the command workload: a path with
+// a space stays one argument and a "$(...)" value is not run.
+func TestTracerShellArgs(t *testing.T) {
+	requireCgroup2(t)
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	tr := startTestTracer(t, TracerSpec{
+		Argv:  []string{`printf '<%s>\n' "$@"`, filepath.Join(dir, "a b"), "$(touch " + pwned + ")"},
+		Shell: true,
+	})
+	for tr.Alive() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := tr.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	want := "<" + filepath.Join(dir, "a b") + ">\n<$(touch " + pwned + ")>\n"
+	if got := tr.Output(); got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Error("an argument's $(...) ran")
+	}
+}
+
+// TestTracerShellParentDeath: when benchctl is killed with SIGKILL, the
+// real tracer a shell started dies too, not only the shell (the parent
+// death signal reaches the shell alone): a watchdog kills the tracer's
+// cgroup and removes it.
+func TestTracerShellParentDeath(t *testing.T) {
+	requireCgroup2(t)
+	file := filepath.Join(t.TempDir(), "pid")
+	helper := exec.Command(os.Args[0], "-test.run=^TestTracerHelperProcess$", "-test.count=1")
+	helper.Env = append(os.Environ(), tracerHelperEnv+"="+file, tracerHelperEnv+"_SHELL=1")
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, cgPath, _ := strings.Cut(waitForFile(t, file), " ")
+	procs := func() []string {
+		b, _ := os.ReadFile(filepath.Join(cgPath, "cgroup.procs"))
+		return strings.Fields(string(b))
+	}
+	t.Cleanup(func() {
+		for _, p := range procs() {
+			pid, _ := strconv.Atoi(p)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(100 * time.Millisecond)
+		os.Remove(cgPath)
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for len(procs()) < 2 { // sh and its sleep
+		if time.Now().After(deadline) {
+			t.Fatalf("tracer cgroup holds %v, want the shell and its sleep", procs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	helper.Process.Kill()
+	helper.Wait()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(cgPath); os.IsNotExist(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after benchctl's SIGKILL the tracer's cgroup %s still exists, holding %v", cgPath, procs())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -71,6 +71,8 @@ type Anatomy struct {
 	Set   string
 	Rows  []AnatomyRow
 	Limit *AnatomyLimit
+	// StatsOff compares the rungs run with program stats on and off.
+	StatsOff []StatsCost
 }
 
 // ladderVariant finds benchctl's variant of set, mode and step with
@@ -116,6 +118,7 @@ func (r *Results) Anatomies(alpha float64) []Anatomy {
 		r.stepDiffs(a.Rows, func(row AnatomyRow) *AnatomyCell { return row.EE }, alpha)
 		r.stepDiffs(a.Rows, func(row AnatomyRow) *AnatomyCell { return row.XO }, alpha)
 		a.Limit = r.anatomyLimit(set, a.Rows)
+		a.StatsOff = r.statsCosts(set, alpha)
 		out = append(out, a)
 	}
 	return out

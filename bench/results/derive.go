@@ -39,6 +39,11 @@ func Derive(r *Results) {
 		if ok && !v.Baseline {
 			tracedFromFingerprint(r, v, run)
 		}
+		if ok && v.External() {
+			// An external tracer's events and bytes are what it printed
+			// at exit, over its whole life: not a rate of the workload.
+			run.Derived.EventsPerSec, run.Derived.BytesPerSec = 0, 0
+		}
 		if ok && !v.Stats {
 			// Without stats the kernel counts nothing, or only while
 			// someone else happens to have them on: no kernel figures.

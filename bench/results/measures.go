@@ -169,13 +169,15 @@ var Measures = []Measure{
 		return float64(run.User.Events), counted(v, run, "events")
 	}},
 	{Key: "events_per_syscall", Label: "events/syscall", Kind: KindRatio, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		if !counted(v, run, "events") || !v.Stats || run.Derived.Syscalls == 0 {
+		// An external tracer's events cover its whole life, the syscalls
+		// the workload's window: no ratio of the two.
+		if !counted(v, run, "events") || !v.Stats || v.External() || run.Derived.Syscalls == 0 {
 			return 0, false
 		}
 		return float64(run.User.Events) / float64(run.Derived.Syscalls), true
 	}},
 	{Key: "events_per_sec", Label: "events/s", Kind: KindCount, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		return run.Derived.EventsPerSec, counted(v, run, "events")
+		return run.Derived.EventsPerSec, counted(v, run, "events") && !v.External()
 	}},
 	{Key: "bytes", Label: "bytes", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		return float64(run.User.Bytes), counted(v, run, "bytes")

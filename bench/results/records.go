@@ -154,6 +154,11 @@ type ConsumerStats struct {
 	// WaitSeconds is how long the consumer thread waited on a run queue,
 	// runnable but not running: what a busy machine took from it.
 	WaitSeconds float64 `json:"wait_seconds,omitempty"`
+	// Late counts the events the ordered consumer received after it had
+	// delivered an event stamped later: a program descheduled between
+	// bpf_ktime_get_ns and its ring write for longer than the reorder
+	// window (a vCPU's steal time). They were delivered out of order.
+	Late uint64 `json:"late,omitempty"`
 }
 
 // Result is what one measured Run reports.

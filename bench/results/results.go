@@ -201,12 +201,25 @@ type Run struct {
 	Foreign []ForeignProgram `json:"foreign,omitempty"`
 }
 
+// The windows of TracerStats' figures.
+const (
+	// From the start of the workload to the exit of the external tracer
+	// after its stop signal: its drain, final report and shutdown.
+	CPUWindowWorkloadToExit = "workload_start_to_tracer_exit"
+	// From the start of the workload to the end of benchctl's consumer's
+	// drain, after the probes were detached.
+	CPUWindowWorkloadToDrain = "workload_start_to_drain_end"
+	// The tracer's whole life: start, ready wait, workload, stop.
+	CountersTracerLife = "tracer_life"
+)
+
 // TracerStats is what a run's tracer cost in userspace, and what it held.
 // For an external tracer it covers its whole process tree (its cgroup)
 // over the measured window; for benchctl's own probes, the consumer
 // thread.
 type TracerStats struct {
-	// CPUSeconds is user + system CPU time over the measured window.
+	// CPUSeconds is user + system CPU time over the measured window
+	// (CPUWindow says which).
 	CPUSeconds    float64 `json:"cpu_seconds"`
 	UserSeconds   float64 `json:"user_seconds,omitempty"`
 	SystemSeconds float64 `json:"system_seconds,omitempty"`
@@ -218,6 +231,15 @@ type TracerStats struct {
 	BPFMemoryBytes   uint64 `json:"bpf_memory_bytes,omitempty"`
 	ProgramsLoaded   int    `json:"programs_loaded,omitempty"`
 	ProgramsAttached int    `json:"programs_attached,omitempty"`
+	// CPUWindow is the window of CPUSeconds: CPUWindowWorkloadToExit or
+	// CPUWindowWorkloadToDrain; empty in files written before it was
+	// recorded, whose window ended with the workload.
+	CPUWindow string `json:"cpu_window,omitempty"`
+	// CountersWindow is the window of the counters the tracer printed
+	// (and of the events, bytes, drops and kernel events read from them):
+	// CountersTracerLife for an external tracer, which prints them at
+	// exit. They are not divided by the workload's wall time or syscalls.
+	CountersWindow string `json:"counters_window,omitempty"`
 	// ReadyNs is how long the tracer took from start to ready.
 	ReadyNs time.Duration `json:"ready_ns,omitempty"`
 	// Exit is how an external tracer ended.

@@ -190,7 +190,10 @@ func (w WorkloadSpec) Describe() string {
 		if w.Command.Shell {
 			b.WriteString(" sh -c")
 		}
-		for _, a := range w.Command.Argv {
+		for i, a := range w.Command.Argv {
+			if i == 1 && w.Command.Shell {
+				b.WriteString(" sh") // $0
+			}
 			b.WriteString(" " + shell.Quote(a))
 		}
 	}
@@ -671,9 +674,9 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			p.errorf(f.k, "add `argv: [program, arg, ...]`", "command workload has no argv")
 		}
 		cmd.Argv = argv
-		if p.boolean(&cmd.Shell, c.Shell) && cmd.Shell && len(cmd.Argv) > 1 {
-			p.errorf(c.Shell.k, "with shell: true give the whole command line as the one item of argv", "shell: true takes a single argv item, not %d", len(cmd.Argv))
-		}
+		// With shell: true, argv[0] is the script and the other items its
+		// arguments ("$@"), as for a shell tracer.
+		p.boolean(&cmd.Shell, c.Shell)
 		p.setStr(&cmd.Dir, c.Dir)
 		env, nodes, _ := p.strList(c.Env)
 		for i, e := range env {

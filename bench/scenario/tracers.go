@@ -45,7 +45,11 @@ type TracerSpec struct {
 	// Missing says why the tracer's program cannot be run here ("" when
 	// it was found). validate and run report it (exit 3).
 	Missing string
-	Line    int
+	// Unchecked says why the program of a shell tracer could not be
+	// checked (its script does not start with a plain program name);
+	// validate says so.
+	Unchecked string
+	Line      int
 }
 
 // Spec is the workloads package's description of the tracer for set.
@@ -180,6 +184,9 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 		p.errorf(f.k, "add `argv: [program, arg, ...]`", "%s has no argv", what)
 	}
 	for i, a := range args {
+		if i == 0 && t.Shell && !p.noVarsInScript(nodes[i], a, what) {
+			continue
+		}
 		if x, ok := p.expand(nodes[i], a, d.Argv.what); ok {
 			t.Argv = append(t.Argv, x)
 		}
@@ -257,9 +264,32 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 			t.Counters = append(t.Counters, c)
 		}
 	}
-	if len(t.Argv) > 0 && !t.Shell {
+	switch {
+	case len(t.Argv) == 0:
+	case !t.Shell:
 		t.Missing = missingProgram(t.Argv[0])
+	default:
+		if prog, ok := workloads.ShellProgram(t.Argv[0]); ok {
+			t.Missing = missingProgram(prog)
+		} else {
+			t.Unchecked = "its program is not checked: the script does not start with a plain program name"
+		}
 	}
+}
+
+// noVarsInScript refuses ${NAME} in a shell tracer's script: the value
+// would become shell code (a --set value holding $(...) would run). The
+// script takes values as arguments instead; $${NAME} is the shell's own.
+func (p *parser) noVarsInScript(n *yaml.Node, script, what string) bool {
+	for _, m := range varRE.FindAllStringSubmatch(script, -1) {
+		if m[0] == "$$" {
+			continue
+		}
+		p.errorf(n, fmt.Sprintf("put ${%s} in an argument after the script and use \"$1\" (\"$2\", ...) in it: arguments are never parsed as shell code; $${%s} is the shell's own variable", m[1], m[1]),
+			"%s shell script uses ${%s}, whose value would be run as shell code", what, m[1])
+		return false
+	}
+	return true
 }
 
 // missingProgram says why prog cannot be run, or "" when it can.

@@ -263,6 +263,9 @@ func runCmd(args []string) error {
 	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
 		return envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
 	}
+	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
+		return err
+	}
 
 	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the
 	// workload, detaches the probes and writes what it has. A second one

@@ -137,7 +137,7 @@ type traceOptions struct {
 // path: the probes are closed by defer, so nothing stays attached whether
 // the command fails, benchctl errors, or the user presses Ctrl-C (which
 // is forwarded to the command, and ends the trace when the command ends).
-func trace(o traceOptions) error {
+func trace(o traceOptions) (err error) {
 	// From the start: a Ctrl-C while the probes load must not kill
 	// benchctl before it can unload them. One that comes before the
 	// command starts is passed on to it as soon as it does.
@@ -151,8 +151,8 @@ func trace(o traceOptions) error {
 	if err != nil {
 		return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
 	}
-	defer cg.Close()
-	o.cfg.CgroupID = cg.ID
+	defer destroyCgroup(cg, "trace", o.stderr, &err)
+	o.cfg.CgroupID, o.cfg.CgroupFD = cg.ID, cg.FD()
 
 	statsOff, method, err := probes.EnableStats()
 	if err != nil {
@@ -239,6 +239,26 @@ func trace(o traceOptions) error {
 		return fmt.Errorf("running %s: %w", o.argv[0], runErr)
 	}
 	return nil
+}
+
+// destroyCgroup kills what the command left in its cgroup (a daemon, or
+// children of an interrupted command), says so on w, and removes the
+// cgroup and any below it; a failure becomes *err when there is none yet.
+func destroyCgroup(cg *probes.Cgroup, cmd string, w io.Writer, err *error) {
+	left, derr := cg.Destroy(5 * time.Second)
+	if left > 0 {
+		s := "es"
+		if left == 1 {
+			s = ""
+		}
+		fmt.Fprintf(w, "benchctl %s: killed %d process%s the command left behind in %s\n", cmd, left, s, cg.Path)
+	}
+	if derr != nil {
+		fmt.Fprintf(w, "benchctl %s: %v\n", cmd, derr)
+		if *err == nil {
+			*err = derr
+		}
+	}
 }
 
 // traceCount loads the probes for the whole machine, counts what the
@@ -362,6 +382,11 @@ func printTraceStats(w io.Writer, cfg probes.Config, method string, elapsed time
 	}
 	if u.BadRecords > 0 {
 		fmt.Fprintf(w, "  malformed records  %d\n", u.BadRecords)
+	}
+	if u.Decoded > 0 {
+		fmt.Fprintf(w, "  late events        %d (delivered out of timestamp order: stamped before an event already delivered)\n", u.Late)
+	} else {
+		fmt.Fprintf(w, "  late events        not measured (events counted, not ordered)\n")
 	}
 	fmt.Fprintf(w, "  consumer CPU       %.3f s\n", u.CPUSeconds)
 	keys := make([]string, 0, len(u.PerType))

@@ -222,3 +222,81 @@ func TestTraceCount(t *testing.T) {
 		t.Errorf("received %d + dropped %d != attempted %d", received, dropped, attempted)
 	}
 }
+
+// TestTraceStatsLate: the stats block says how many events came late (out
+// of timestamp order) when the consumer ordered them, and says that it
+// did not look when it did not (--count).
+func TestTraceStatsLate(t *testing.T) {
+	cfg := probes.Config{Mode: probes.ModeExitOnly, Syscalls: []string{"read"}}
+	var b bytes.Buffer
+	printTraceStats(&b, cfg, "BPF_ENABLE_STATS", time.Second, probes.Snapshot{}, probes.Counters{}, probes.ConsumerStats{Events: 10, Decoded: 10, Late: 3})
+	if !regexp.MustCompile(`late events\s+3 `).MatchString(b.String()) {
+		t.Errorf("ordered consumer with 3 late events:\n%s", b.String())
+	}
+	b.Reset()
+	printTraceStats(&b, cfg, "BPF_ENABLE_STATS", time.Second, probes.Snapshot{}, probes.Counters{}, probes.ConsumerStats{Events: 10})
+	if !strings.Contains(b.String(), "late events        not measured") {
+		t.Errorf("counting consumer:\n%s", b.String())
+	}
+}
+
+// leftCgroups lists the cgroups named prefix-<this pid>-* under the cgroup
+// v2 mount.
+func leftCgroups(t *testing.T, prefix string) []string {
+	mnt, err := probes.Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := filepath.Glob(filepath.Join(mnt, prefix+"-"+strconv.Itoa(os.Getpid())+"-*"))
+	return m
+}
+
+// TestTraceLeavesNothing: a command that daemonizes leaves a process in
+// its cgroup; trace kills it, removes the cgroup and says so.
+func TestTraceLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		t.Skip(err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	var out, stderr bytes.Buffer
+	err := trace(traceOptions{
+		cfg:  probes.Config{Mode: probes.ModeExitOnly, Syscalls: []string{"getpid"}},
+		argv: []string{"sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $! > " + pidFile},
+		out:  &out, stderr: &stderr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		t.Fatalf("pid file %q", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(st), ") Z") {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the daemonized sleep %d outlived trace", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if left := leftCgroups(t, "benchctl-trace"); len(left) != 0 {
+		t.Errorf("cgroups left behind: %v", left)
+	}
+	if !strings.Contains(stderr.String(), "killed 1 process") {
+		t.Errorf("stderr does not say what was killed:\n%s", stderr.String())
+	}
+}

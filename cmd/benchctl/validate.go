@@ -52,6 +52,9 @@ func validateCmd(args []string) error {
 		return usageError("%v", err)
 	}
 	printPlan(os.Stdout, sc, vs)
+	for _, u := range uncheckedTracers(sc, vs) {
+		fmt.Fprintf(os.Stdout, "note: %s\n", u)
+	}
 	if missing := missingTracers(sc, vs); len(missing) > 0 {
 		return envError(fmt.Errorf("%s: `run` would stop with exit code 3", strings.Join(missing, "; ")))
 	}

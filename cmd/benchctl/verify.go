@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -26,7 +28,7 @@ func init() {
 	}
 }
 
-func cmdVerify(args []string) error {
+func cmdVerify(args []string) (err error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	syscalls := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
@@ -34,8 +36,9 @@ func cmdVerify(args []string) error {
 	format := fs.String("format", "text", "output format: text, markdown or json")
 	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
 	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
+	maxEvents := fs.Int("max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [-- CMD ARGS...]")
+		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]")
 		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
 		fmt.Fprintln(os.Stderr, "fidelity workload (every syscall with a filler of its own, with known arguments, and failing")
 		fmt.Fprintln(os.Stderr, "calls) or CMD, pairs each thread's calls in order and compares every merged exit event with")
@@ -55,6 +58,9 @@ func cmdVerify(args []string) error {
 	case "text", "markdown", "json":
 	default:
 		return usageError("verify: unknown format %q (text, markdown or json)", *format)
+	}
+	if *maxEvents < 1 {
+		return usageError("verify: --max-events must be at least 1")
 	}
 	var opts []probes.TOCTOU
 	for _, s := range strings.Split(*toctou, ",") {
@@ -95,7 +101,7 @@ func cmdVerify(args []string) error {
 		}
 	}()
 
-	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen}
+	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen, MaxEvents: *maxEvents}
 	var work func(context.Context) error
 	if len(argv) == 0 {
 		dir, err := os.MkdirTemp("", "benchctl-verify-")
@@ -106,15 +112,15 @@ func cmdVerify(args []string) error {
 		// The workload runs on one of benchctl's threads: keep that
 		// thread's events while it runs the workload, and no other.
 		win := bench.NewThreadWindow()
-		o.Keep = win.Keep
+		o.Window = win
 		work = func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
 	} else {
 		cg, err := probes.NewCgroup("benchctl-verify")
 		if err != nil {
 			return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
 		}
-		defer cg.Close()
-		o.CgroupID = cg.ID
+		defer destroyCgroup(cg, "verify", os.Stderr, &err)
+		o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
 		work = func(ctx context.Context) error {
 			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
@@ -150,8 +156,12 @@ func cmdVerify(args []string) error {
 	default:
 		writeFidelity(os.Stdout, rep, *format == "markdown")
 	}
-	if !rep.OK() {
+	switch {
+	case rep.OK():
+	case rep.Mismatches() > 0:
 		return &exitError{code: 1, err: bench.ErrFidelity}
+	default:
+		return &exitError{code: 1, err: fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; "))}
 	}
 	return nil
 }
@@ -164,10 +174,7 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		header := []string{"syscall", "calls", "merged", "pairs", "params compared", "mismatches", "explained", "merged only", "verdict"}
 		var lines [][]string
 		for _, r := range rows {
-			verdict := "ok"
-			if !r.OK() {
-				verdict = "MISMATCH: " + r.Sample
-			}
+			verdict := rep.RowVerdict(r)
 			lines = append(lines, []string{r.Syscall, fmt.Sprint(r.Calls), fmt.Sprint(r.Merged), fmt.Sprint(r.Pairs),
 				fmt.Sprint(r.Compared), fmt.Sprint(r.Mismatches), fmt.Sprint(r.Explained), strings.Join(r.Extra, " "), verdict})
 		}
@@ -188,14 +195,28 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		}
 		fmt.Fprintln(w)
 	}
-	for name, d := range rep.Drops {
-		if d > 0 {
-			fmt.Fprintf(w, "incomplete: %s dropped %d events (a larger --ring-size helps)\n", name, d)
-		}
+	for _, name := range slices.Sorted(maps.Keys(rep.Received)) {
+		fmt.Fprintf(w, "%s: %d events received, %d kept, %d late, %d dropped\n", name, rep.Received[name], rep.Kept[name], rep.Late[name], rep.Drops[name])
 	}
-	if rep.OK() {
+	if rep.Capped > 0 {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(rep.NotCompared)) {
+			parts = append(parts, fmt.Sprintf("%s %d", name, rep.NotCompared[name]))
+		}
+		fmt.Fprintf(w, "bounded: a probe set reached --max-events %d; the calls after it were not compared (events left out: %s)\n", rep.Capped, strings.Join(parts, ", "))
+	}
+	unchecked := rep.Unchecked()
+	for _, why := range unchecked {
+		fmt.Fprintf(w, "incomplete: %s\n", why)
+	}
+	switch {
+	case rep.OK() && rep.Capped > 0:
+		fmt.Fprintln(w, "verdict: every merged event compared says what its enter and exit events said (up to --max-events, see above)")
+	case rep.OK():
 		fmt.Fprintln(w, "verdict: every merged event says what its enter and exit events said")
-	} else {
+	case rep.Mismatches() > 0:
 		fmt.Fprintln(w, "verdict: MISMATCH")
+	default:
+		fmt.Fprintln(w, "verdict: COULD NOT CHECK (events dropped or late; no parameter differed)")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -16,6 +17,7 @@ func TestVerifyBadInput(t *testing.T) {
 		{[]string{"--toctou", "bogus"}, "toctou"},
 		{[]string{"--syscalls", "opnat"}, "did you mean openat"},
 		{[]string{"--format", "xml"}, "unknown format"},
+		{[]string{"--max-events", "0"}, "--max-events"},
 	} {
 		err := cmdVerify(tc.args)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
@@ -50,6 +52,26 @@ func TestVerifyCommand(t *testing.T) {
 		}
 		if !strings.Contains(s, "openat") || !strings.Contains(s, "read") {
 			t.Errorf("%v: no openat or read row:\n%s", args, s)
+		}
+	}
+}
+
+// TestWriteFidelitySets: the verdict lists, per probe set, the events that
+// reached userspace, those kept, and the late and dropped ones, zeros
+// included, so a clean check shows it looked.
+func TestWriteFidelitySets(t *testing.T) {
+	rep := &bench.FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUNone}, Rows: map[probes.TOCTOU][]bench.FidelityRow{},
+		Drops: map[string]uint64{"enter_exit": 0, "exit_only/none": 5}, Late: map[string]uint64{"enter_exit": 2, "exit_only/none": 0},
+		Received: map[string]uint64{"enter_exit": 224, "exit_only/none": 112}, Kept: map[string]uint64{"enter_exit": 220, "exit_only/none": 112}}
+	var b strings.Builder
+	writeFidelity(&b, rep, false)
+	for _, want := range []string{
+		"enter_exit: 224 events received, 220 kept, 2 late, 0 dropped",
+		"exit_only/none: 112 events received, 112 kept, 0 late, 5 dropped",
+		"verdict: COULD NOT CHECK",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
 	}
 }

@@ -303,3 +303,49 @@ func (c *Cgroup) Close() error {
 	c.removed = true
 	return nil
 }
+
+// Destroy kills every process in the cgroup and in the cgroups below it,
+// waits up to timeout for them to be gone, removes the cgroups below it
+// (deepest first) and then the cgroup itself. left is how many processes
+// it found there: a command that daemonized, or one interrupted, leaves
+// some. Unlike Close it does not need the cgroup to be empty, and it says
+// when it could not remove it.
+func (c *Cgroup) Destroy(timeout time.Duration) (left int, err error) {
+	c.mu.Lock()
+	removed := c.removed
+	c.mu.Unlock()
+	if removed {
+		return 0, nil
+	}
+	var dirs []string
+	walkErr := filepath.WalkDir(c.Path, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, path)
+			if b, rerr := os.ReadFile(filepath.Join(path, "cgroup.procs")); rerr == nil {
+				left += len(bytes.Fields(b))
+			}
+		}
+		return nil
+	})
+	if walkErr != nil && !errors.Is(walkErr, os.ErrNotExist) {
+		return left, fmt.Errorf("destroying cgroup %s: %w", c.Path, walkErr)
+	}
+	if left > 0 {
+		if err := c.Kill(); err != nil {
+			return left, err
+		}
+		if err := c.WaitEmpty(timeout); err != nil {
+			return left, err
+		}
+	}
+	// Deepest first: WalkDir lists a directory before what it holds.
+	for i := len(dirs) - 1; i > 0; i-- {
+		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return left, fmt.Errorf("removing cgroup %s: %w", dirs[i], err)
+		}
+	}
+	return left, c.Close()
+}

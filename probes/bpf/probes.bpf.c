@@ -41,6 +41,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 // Settings fixed before load (the verifier prunes branches on them).
 volatile const __u32 snaplen = 80;
 volatile const __u64 cgroup_filter = 0;
+// thread_filter: trace only the thread traced_tid names, set at run time
+// (0: none). The built-in fidelity check traces one of its own threads.
+volatile const __u32 thread_filter = 0;
+__u32 traced_tid = 0;
 // exit_only's TOCTOU mitigation for open, openat, openat2, creat, connect.
 volatile const __u32 toctou_mode = 0;
 
@@ -114,6 +118,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } interesting SEC(".maps");
+
+// The traced cgroup (slot 0) when cgroup_filter is set: a task in it or in
+// any cgroup below it is traced (bpf_current_task_under_cgroup, in every
+// kernel with BTF tracing), so processes the command moves into child
+// cgroups (containers, systemd-run) stay traced.
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced_cgroup SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -666,7 +681,9 @@ static __always_inline int interesting_nr(__u32 nr, int at_exit)
 	__u8 *on = bpf_map_lookup_elem(&interesting, &nr);
 	if (!on || !*on)
 		return 0;
-	if (cgroup_filter && bpf_get_current_cgroup_id() != cgroup_filter)
+	if (cgroup_filter && bpf_current_task_under_cgroup(&traced_cgroup, 0) != 1)
+		return 0;
+	if (thread_filter && (__u32)bpf_get_current_pid_tgid() != traced_tid)
 		return 0;
 	if (in_ia32()) {
 		if (at_exit) {
@@ -1320,7 +1337,9 @@ TOCTOU_XM(connect, 4, ({
 
 static __always_inline int toctou_filter(void)
 {
-	return !cgroup_filter || bpf_get_current_cgroup_id() == cgroup_filter;
+	if (cgroup_filter && bpf_current_task_under_cgroup(&traced_cgroup, 0) != 1)
+		return 0;
+	return !thread_filter || (__u32)bpf_get_current_pid_tgid() == traced_tid;
 }
 
 static __always_inline struct auxbuf *toctou_enter_event(long nr, __u32 nparams)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
+)
+
+// TestTracersNeedCgroup2: on a host without cgroup v2, a scenario with an
+// external tracer exits 3 before anything runs; one without needs none.
+func TestTracersNeedCgroup2(t *testing.T) {
+	none := func() (string, error) { return "", errors.New("no cgroup v2 hierarchy is mounted") }
+	here := func() (string, error) { return "/sys/fs/cgroup", nil }
+	withTracer := []results.Variant{{Name: "base"}, {Name: "falco", Tracer: "scap-open"}}
+	own := []results.Variant{{Name: "base"}, {Name: "s/exit_only"}}
+	err := tracersNeedCgroup2(withTracer, none)
+	if exitCode(err) != 3 || !strings.Contains(err.Error(), "scap-open") || !strings.Contains(err.Error(), "cgroup v2") {
+		t.Errorf("tracer, no cgroup v2: exit %d, %v; want exit 3 naming the tracer and cgroup v2", exitCode(err), err)
+	}
+	if err := tracersNeedCgroup2(withTracer, here); err != nil {
+		t.Errorf("tracer, cgroup v2 here: %v", err)
+	}
+	if err := tracersNeedCgroup2(own, none); err != nil {
+		t.Errorf("no tracer, no cgroup v2: %v", err)
+	}
+}
+
+// TestShellTracerValidate: validate checks a shell tracer's program as an
+// argv tracer's (exit 3 naming it), and says when it cannot.
+func TestShellTracerValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(script string) string {
+		p := filepath.Join(dir, "s.yaml")
+		os.WriteFile(p, []byte(`name: s
+workload: {type: syscalls, mix: getpid, threads: 1, count: 1000}
+sets: {getpid: [getpid]}
+floor: false
+tracers:
+  t:
+    shell: true
+    argv: ['`+script+`']
+    sets: {getpid: []}
+`), 0o600)
+		return p
+	}
+	err := validateCmd([]string{write(`/nonexistent/benchctl-tracer "$@"`)})
+	if exitCode(err) != 3 || !strings.Contains(err.Error(), "/nonexistent/benchctl-tracer") {
+		t.Errorf("shell tracer with a missing program: exit %d, %v; want 3 naming it", exitCode(err), err)
+	}
+	sc, err := scenario.Parse(write(`cd /tmp && tracer`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, _ := sc.Expand()
+	if u := uncheckedTracers(sc, vs); len(u) != 1 || !strings.Contains(u[0], "not checked") {
+		t.Errorf("unchecked tracers %v", u)
+	}
+}
