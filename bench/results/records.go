@@ -1,0 +1,208 @@
+package results
+
+import (
+	"strings"
+	"time"
+)
+
+// Mode selects which programs are attached.
+type Mode string
+
+// The probe modes; see docs/probe-modes.md.
+const (
+	ModeNone      Mode = "none"       // nothing attached: the baseline
+	ModeFloor     Mode = "floor"      // empty programs on sys_enter and sys_exit
+	ModeEnterExit Mode = "enter_exit" // dispatchers on both, two events per syscall
+	ModeExitOnly  Mode = "exit_only"  // exit dispatcher only, one merged event per syscall
+)
+
+// Step is a step of the cost-anatomy ladder: how far the enter_exit or
+// exit_only programs go. Each step adds one thing to the one before, on
+// every side the mode attaches, so the difference between neighbours is
+// the cost of that thing.
+type Step string
+
+// The ladder, in order; StepFull (the zero value) is the mode itself.
+const (
+	StepFull     Step = ""         // the full fillers
+	StepFloor    Step = "floor"    // empty programs on the mode's sides: the tracepoint and the trampoline
+	StepDispatch Step = "dispatch" // the dispatchers: syscall id, interesting lookup, no tail call
+	StepTailCall Step = "tailcall" // + a tail call into an empty program
+	// StepStamp builds a header-only event, counts it and stamps its time
+	// and thread, and does not write it: StepHeader minus the ring write.
+	StepStamp  Step = "stamp"
+	StepHeader Step = "header" // + the header-only event written into the ring buffer
+	// StepExitSide is enter_exit without its enter side: the sys_exit
+	// dispatcher and enter_exit's exit fillers only. Removing the enter
+	// side can save at most what separates enter_exit from it.
+	StepExitSide Step = "exit_side"
+)
+
+// TOCTOU selects how exit_only obtains the user-memory arguments of the
+// path and address syscalls (open, openat, openat2, creat, connect).
+type TOCTOU string
+
+// The TOCTOU options; see docs/probe-modes.md.
+const (
+	TOCTOUNone       TOCTOU = "none"        // read user memory at exit: racy
+	TOCTOUStash      TOCTOU = "stash"       // copy at sys_enter_<name> into a per-thread map
+	TOCTOUEnterEvent TOCTOU = "enter_event" // send an enter event for those five syscalls
+)
+
+// ProgramStats is one program's cumulative cost, from BPF_ENABLE_STATS.
+type ProgramStats struct {
+	Name            string `json:"name"`
+	AttachPoint     string `json:"attach_point"`
+	RunCount        uint64 `json:"run_cnt"`
+	RunTimeNs       uint64 `json:"run_time_ns"`
+	RecursionMisses uint64 `json:"recursion_misses"`
+	ID              uint32 `json:"id,omitempty"`   // kernel program id
+	Type            string `json:"type,omitempty"` // program type, e.g. "Tracing", "TracePoint", "RawTracepoint"
+	Role            string `json:"role,omitempty"` // RoleEnter, RoleExit or RoleOther
+}
+
+// Program roles (ProgramStats.Role): what a program's run count means.
+const (
+	RoleEnter = "enter" // runs on every syscall entry: sys_enter dispatcher
+	RoleExit  = "exit"  // runs on every syscall exit: sys_exit dispatcher
+	RoleOther = "other"
+)
+
+// AvgNs is the average run time, 0 when the program never ran.
+func (p ProgramStats) AvgNs() float64 {
+	if p.RunCount == 0 {
+		return 0
+	}
+	return float64(p.RunTimeNs) / float64(p.RunCount)
+}
+
+// Counters are the kernel-side event counters, summed over CPUs.
+type Counters struct {
+	Attempted     uint64 `json:"attempted"`       // events the programs tried to send
+	DropsFull     uint64 `json:"drops_full"`      // ring buffer had no room
+	DropsTooLarge uint64 `json:"drops_too_large"` // event larger than the maximum event size
+	// Ia32Skipped counts 32-bit syscalls (x86-64's ia32 emulation) whose
+	// number is in the traced set and that the dispatchers did not
+	// trace: their numbers are another table's.
+	Ia32Skipped uint64 `json:"ia32_skipped,omitempty"`
+	// PathReads says what became of the paths read from user memory,
+	// keyed "<syscall>_enter" (read at sys_enter: enter events, the
+	// TOCTOU stash and enter_event) or "<syscall>_exit" (read at
+	// sys_exit). Only keys with reads are present.
+	PathReads map[string]PathReads `json:"path_reads,omitempty"`
+}
+
+// PathReads counts path reads by result. A failed read sends the path
+// empty: at sys_enter it fails when the string's page is not resident yet
+// (the kernel has not copied it, and a non-sleepable BPF program cannot
+// fault it in), or when the pointer is bad (the syscall then fails too).
+type PathReads struct {
+	Reads   uint64 `json:"reads"`
+	Failed  uint64 `json:"failed"`
+	Empty   uint64 `json:"empty,omitempty"`    // the user's string was ""
+	AtLimit uint64 `json:"at_limit,omitempty"` // filled PATH_MAX: cut if it was longer
+}
+
+// Add returns p + o.
+func (p PathReads) Add(o PathReads) PathReads {
+	return PathReads{p.Reads + o.Reads, p.Failed + o.Failed, p.Empty + o.Empty, p.AtLimit + o.AtLimit}
+}
+
+// Sub returns p - o.
+func (p PathReads) Sub(o PathReads) PathReads {
+	return PathReads{p.Reads - o.Reads, p.Failed - o.Failed, p.Empty - o.Empty, p.AtLimit - o.AtLimit}
+}
+
+// PathReadsTotal sums c.PathReads over its keys whose side is side
+// ("enter", "exit"), or over all of them when side is "".
+func (c Counters) PathReadsTotal(side string) PathReads {
+	var t PathReads
+	for k, r := range c.PathReads {
+		if side == "" || strings.HasSuffix(k, "_"+side) {
+			t = t.Add(r)
+		}
+	}
+	return t
+}
+
+// Drops is the sum of all drop causes.
+func (c Counters) Drops() uint64 { return c.DropsFull + c.DropsTooLarge }
+
+// ConsumerStats is what userspace received.
+type ConsumerStats struct {
+	Events     uint64            `json:"events"`
+	Bytes      uint64            `json:"bytes"`
+	PerType    map[string]uint64 `json:"per_type"` // key "<syscall>_<enter|exit>"
+	CPUSeconds float64           `json:"cpu_seconds"`
+	Decoded    uint64            `json:"decoded,omitempty"`
+	BadRecords uint64            `json:"bad_records,omitempty"`
+}
+
+// Result is what one measured Run reports.
+type Result struct {
+	// Throughput is the workload's headline figure in Unit (ops/s,
+	// requests/s); higher is better. Zero when the workload has none.
+	Throughput float64 `json:"throughput"`
+	Unit       string  `json:"unit"`
+	// Ops is the number of operations done, when known.
+	Ops  float64       `json:"ops,omitempty"`
+	Wall time.Duration `json:"wall_ns"`
+	// Latency percentiles in milliseconds, when the workload has them.
+	Latency *Latency `json:"latency,omitempty"`
+	// Tests holds per-test figures (redis-benchmark's -t tests).
+	Tests []TestResult `json:"tests,omitempty"`
+}
+
+// Latency percentiles, in milliseconds.
+type Latency struct {
+	AvgMs float64 `json:"avg_ms"`
+	MinMs float64 `json:"min_ms"`
+	P50Ms float64 `json:"p50_ms"`
+	P95Ms float64 `json:"p95_ms"`
+	P99Ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+// TestResult is one named test inside a workload run.
+type TestResult struct {
+	Name       string   `json:"name"`
+	Throughput float64  `json:"throughput"`
+	Latency    *Latency `json:"latency,omitempty"`
+}
+
+// TracerExit says how a tracer ended: ExitCode and Signal are its
+// leader's.
+type TracerExit struct {
+	ExitCode int           `json:"exit_code"`        // -1 when killed by a signal
+	Signal   string        `json:"signal,omitempty"` // e.g. "SIGKILL" when it was killed
+	Killed   bool          `json:"killed,omitempty"` // benchctl had to SIGKILL processes of its cgroup (grace period over, or Close)
+	StopTime time.Duration `json:"stop_ns"`          // from the stop signal to the cgroup being empty
+}
+
+// ProgramRole tells whether benchctl's program named name is the enter
+// dispatcher, the exit dispatcher or another program.
+func ProgramRole(name string) string {
+	switch name {
+	case "sys_enter", "floor_enter":
+		return RoleEnter
+	case "sys_exit", "floor_exit":
+		return RoleExit
+	}
+	return RoleOther
+}
+
+// StepDecode is the anatomy step whose consumer decodes every event: the
+// probes run their full mode (StepFull) and the cost is userspace's.
+const StepDecode = "decode"
+
+// StepRunsFillers tells whether a step runs the mode's fillers (and so
+// its TOCTOU options).
+func StepRunsFillers(step string) bool { return step == "" || step == StepDecode }
+
+// ProbeStep is the probes step variant v loads.
+func (v Variant) ProbeStep() Step {
+	if v.Step == StepDecode {
+		return StepFull
+	}
+	return Step(v.Step)
+}
