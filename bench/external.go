@@ -70,6 +70,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return len(tb.Attached), err
 	})
 	if err != nil {
+		run.Load = refusal(tr, t)
 		return failed(err)
 	}
 	ts.ReadyNs = time.Since(started)
@@ -82,6 +83,11 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return failed(fmt.Errorf("finding the tracer's BPF programs: %w", err))
 	}
 	ts.ProgramsLoaded, ts.ProgramsAttached, ts.BPFMemoryBytes = len(tb.Programs), len(tb.Attached), tb.MemlockBytes
+	loads, err := probes.ExternalLoads(tb.Programs, tb.Attached)
+	if err != nil {
+		return failed(fmt.Errorf("reading the load cost of the tracer's programs: %w", err))
+	}
+	run.Load = &results.Load{ReadyNs: ts.ReadyNs, Programs: loads}
 	ext, err := probes.OpenExternal(tb.Attached)
 	if err != nil {
 		return failed(fmt.Errorf("opening the tracer's programs: %w", err))

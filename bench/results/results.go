@@ -146,6 +146,10 @@ type Run struct {
 	// Tracer is what the tracer cost outside the kernel: an external
 	// tracer's process tree, or benchctl's own consumer.
 	Tracer *TracerStats `json:"tracer,omitempty"`
+	// Load is what loading the run's programs cost (bpf_prog_info), or
+	// why the kernel refused them; nil for the baseline and in files
+	// written before it was recorded.
+	Load *Load `json:"load,omitempty"`
 	// Noise is what else the machine did during the run (see Noise);
 	// nil in files written before it was measured.
 	Noise   *Noise  `json:"noise,omitempty"`
