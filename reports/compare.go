@@ -130,6 +130,14 @@ func verdictWord(v stats.Verdict, markdown bool) string {
 
 func summaryLine(c *compare.Comparison) string {
 	regs := c.Regressions()
+	if load := loadSummary(c); len(load) > 0 {
+		var names []string
+		for _, r := range regs {
+			names = append(names, fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true)))
+		}
+		names = append(names, load...)
+		return fmt.Sprintf("FAIL: %s: %s.", plural(len(names), "regression", "regressions"), strings.Join(names, "; ")) + noisyVerdictNote(c)
+	}
 	if len(regs) == 0 {
 		return fmt.Sprintf("PASS: no gated metric regressed beyond its threshold (%s compared).", plural(len(c.Rows), "figure", "figures")) + noisyVerdictNote(c)
 	}
@@ -165,6 +173,13 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 	ew.println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
 	ew.println("")
 	writeTextTable(ew, comparisonTable(c, false))
+	if len(c.Load) > 0 {
+		ew.println("")
+		ew.println(loadGateLine(c))
+		if lt := loadComparisonTable(c, false); lt != nil {
+			writeTextTable(ew, lt)
+		}
+	}
 	if len(c.Warnings) > 0 {
 		ew.println("")
 		ew.println("Warnings:")
@@ -185,7 +200,7 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 	if n := len(c.NoisyRows()); n > 0 {
 		status = fmt.Sprintf("⚠️ no regression called, %d on noisy runs only", n)
 	}
-	if n := len(c.Regressions()); n > 0 {
+	if n := len(c.Regressions()) + len(c.LoadRegressions()); n > 0 {
 		status = "❌ " + plural(n, "regression", "regressions")
 	}
 	ew.printf("## benchctl compare: %s — %s\n\n", mdText(c.Scenario), status)
@@ -195,6 +210,14 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 		"Every gated metric is lower-is-better; `~` is no significant change.", c.Alpha, thresholdsLine(c))))
 	ew.println("")
 	writeMarkdownTable(ew, comparisonTable(c, true))
+	if len(c.Load) > 0 {
+		ew.println("")
+		ew.println(mdPara(loadGateLine(c) + "."))
+		if lt := loadComparisonTable(c, true); lt != nil {
+			ew.println("")
+			writeMarkdownTable(ew, lt)
+		}
+	}
 	if len(c.Warnings) > 0 {
 		ew.println("")
 		ew.println("**Warnings**")
@@ -204,7 +227,7 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 		}
 	}
 	ew.println("")
-	if n := len(c.Regressions()); n > 0 {
+	if n := len(c.Regressions()) + len(c.LoadRegressions()); n > 0 {
 		ew.println("**" + mdText(fmt.Sprintf("FAIL: %s beyond threshold.", plural(n, "gated figure regressed", "gated figures regressed"))+noisyVerdictNote(c)) + "**")
 	} else {
 		ew.println("**" + mdText(summaryLine(c)) + "**")
@@ -272,6 +295,10 @@ type jsonComparison struct {
 	Head        jsonSide           `json:"head"`
 	Rows        []jsonRow          `json:"rows"`
 	Warnings    []string           `json:"warnings"`
+	// Load is the load gate's rows (verified instructions per program);
+	// LoadRegressions counts the failed ones.
+	Load            []jsonLoadRow `json:"load,omitempty"`
+	LoadRegressions int           `json:"load_regressions,omitempty"`
 }
 
 func toJSONSide(s compare.Side) jsonSide {
@@ -289,6 +316,7 @@ func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
 		Pass: !c.Failed(), Regressions: len(c.Regressions()), NotCalled: len(c.NoisyRows()),
 		Base: toJSONSide(c.Base), Head: toJSONSide(c.Head),
 		Rows: []jsonRow{}, Warnings: append([]string{}, c.Warnings...),
+		Load: toJSONLoadRows(c), LoadRegressions: len(c.LoadRegressions()),
 	}
 	for _, r := range c.Rows {
 		jr := jsonRow{Variant: r.Variant, Metric: r.Metric, Unit: unitOf(r.Measure.Kind), Threshold: r.Threshold,

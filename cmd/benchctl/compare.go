@@ -25,6 +25,8 @@ func compareCmd(args []string) error {
 	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the Mann-Whitney U tests")
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
+	loadGrowth := fs.Float64("load-growth", compare.DefaultLoadGrowth, "load gate: a program's verified instructions may grow by at most `PCT` percent")
+	loadLimit := fs.Float64("load-limit", compare.DefaultLoadLimit, "load gate: a program may use at most `PCT` percent of the verifier's 1,000,000-instruction limit")
 	thresholds := map[string]float64{}
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(results.GateMetricNames(), ", ")+")", func(s string) error {
 		m, pct, err := compare.ParseThreshold(s)
@@ -42,6 +44,9 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "scenario gate section (default: ns_per_syscall 5%, overhead 5 percentage points).")
 		fmt.Fprintln(fs.Output(), "Runs flagged as noisy (steal or CPU used outside benchctl above its thresholds) are named; a")
 		fmt.Fprintln(fs.Output(), "regression that does not hold without them is printed as \"noisy, not called\" and does not fail.")
+		fmt.Fprintln(fs.Output(), "The load gate compares each program's verified instructions exactly (no repetitions needed): a")
+		fmt.Fprintln(fs.Output(), "program whose count grew past --load-growth, passed --load-limit of the limit, or that the")
+		fmt.Fprintln(fs.Output(), "kernel refused on head only, is a regression.")
 		fmt.Fprintln(fs.Output(), "Exit codes: 0 no regression; 1 a regression; 2 files that cannot be compared or bad usage.")
 		fs.PrintDefaults()
 	}
@@ -67,6 +72,9 @@ func compareCmd(args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
 	}
+	if !(*loadGrowth > 0) || !(*loadLimit > 0 && *loadLimit <= 100) {
+		return usageError("--load-growth %v must be above 0 and --load-limit %v between 0 (excluded) and 100", *loadGrowth, *loadLimit)
+	}
 	var base, head *results.Results
 	what := strings.Join(pos, " and ")
 	if interleaved {
@@ -86,7 +94,7 @@ func compareCmd(args []string) error {
 			return usageError("cannot compare: %v", err)
 		}
 	}
-	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha})
+	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha, LoadGrowth: *loadGrowth, LoadLimit: *loadLimit})
 	if err != nil {
 		return usageError("comparing %s: %v", what, err)
 	}
@@ -97,16 +105,19 @@ func compareCmd(args []string) error {
 	if err := writeOutput(*out, buf.Bytes()); err != nil {
 		return err
 	}
-	if regs := c.Regressions(); len(regs) > 0 {
-		var names []string
-		for i, r := range regs {
-			if i == 3 {
-				names = append(names, fmt.Sprintf("and %d more", len(regs)-i))
-				break
-			}
-			names = append(names, r.Variant+" "+r.Metric)
+	if c.Failed() {
+		var all []string
+		for _, r := range c.Regressions() {
+			all = append(all, r.Variant+" "+r.Metric)
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(regs), strings.Join(names, ", "))}
+		for _, r := range c.LoadRegressions() {
+			all = append(all, r.Variant+" "+r.Program+" load "+r.Verdict)
+		}
+		names := all
+		if len(all) > 3 {
+			names = append(all[:3:3], fmt.Sprintf("and %d more", len(all)-3))
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(all), strings.Join(names, ", "))}
 	}
 	return nil
 }
