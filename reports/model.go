@@ -161,6 +161,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	if ns := noiseSection(r); ns != nil {
 		doc.Sections = append(doc.Sections, ns)
 	}
+	if ls := loadSection(r); ls != nil {
+		doc.Sections = append(doc.Sections, ls)
+	}
 	doc.Sections = append(doc.Sections, detailsSection(r, vss))
 	return doc
 }
