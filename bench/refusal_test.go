@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
@@ -145,7 +146,12 @@ func TestRunExternalUpstreamDriver(t *testing.T) {
 		if attached == 0 || len(l.Programs) <= attached || l.ReadyNs <= 0 {
 			t.Errorf("%s: %d programs, %d attached, ready after %v: want tail-called programs besides the attached ones", name, len(l.Programs), attached, l.ReadyNs)
 		}
-		t.Logf("%s loaded: %d programs, largest %+v", name, len(l.Programs), l.LargestPrograms()[0])
+		// Falco's per-CPU rings (8 MiB each by default) sit only in an
+		// array of maps: counted, BPF memory is at least one per CPU.
+		if ts := runs[0].Tracer; !ts.BPFMemoryEstimate && ts.BPFMemoryBytes < uint64(runtime.NumCPU())<<23 {
+			t.Errorf("%s: BPF memory %d bytes, want at least one 8 MiB ring per CPU (%d)", name, ts.BPFMemoryBytes, runtime.NumCPU())
+		}
+		t.Logf("%s loaded: %d programs, largest %+v, BPF memory %d bytes", name, len(l.Programs), l.LargestPrograms()[0], runs[0].Tracer.BPFMemoryBytes)
 	}
 	if n := len(res.RunsOf(results.BaselineName)); n != 1 {
 		t.Errorf("the baseline ran %d times, want 1", n)

@@ -74,6 +74,9 @@ func loadSection(r *results.Results) *section {
 		subs = append(subs, sub)
 	}
 	s.Tables = append(s.Tables, t)
+	if p := estimatePara(r); p != "" {
+		s.Paras = append(s.Paras, p)
+	}
 	if len(subs) > 0 {
 		s.Sub = append(s.Sub, &section{ID: "load-programs", Title: "Largest programs", Collapsed: true, Sub: subs})
 	}
@@ -170,4 +173,25 @@ func loadTotals(l *results.Load) (max uint32, total uint64) {
 		}
 	}
 	return max, total
+}
+
+// estimatePara lists the BPF memory figures that are estimates (a kernel
+// before 6.4): the tables and comparisons leave them out.
+func estimatePara(r *results.Results) string {
+	var parts []string
+	for _, v := range r.Variants {
+		var xs []float64
+		for _, run := range r.RunsOf(v.Name) {
+			if run.Tracer != nil && run.Tracer.BPFMemoryEstimate && run.Tracer.BPFMemoryBytes > 0 {
+				xs = append(xs, float64(run.Tracer.BPFMemoryBytes))
+			}
+		}
+		if len(xs) > 0 {
+			parts = append(parts, fmt.Sprintf("`%s` %s", sanitizeCode(v.Name), formatBytes(stats.Summarize(xs).Median)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "BPF memory on this kernel (before 6.4) is an estimate from the maps' declared sizes (a ring buffer's reads 0), so it is not compared and left out of the other tables: " + strings.Join(parts, ", ") + "."
 }

@@ -171,9 +171,13 @@ type TracerStats struct {
 	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
 	MemoryMethod    string `json:"memory_method,omitempty"`
 	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
-	BPFMemoryBytes   uint64 `json:"bpf_memory_bytes,omitempty"`
-	ProgramsLoaded   int    `json:"programs_loaded,omitempty"`
-	ProgramsAttached int    `json:"programs_attached,omitempty"`
+	BPFMemoryBytes uint64 `json:"bpf_memory_bytes,omitempty"`
+	// BPFMemoryEstimate is set when BPFMemoryBytes comes from a kernel
+	// before 6.4, whose memlock figures are estimates from declared sizes
+	// (a ring buffer's is 0): shown, never compared.
+	BPFMemoryEstimate bool `json:"bpf_memory_estimate,omitempty"`
+	ProgramsLoaded    int  `json:"programs_loaded,omitempty"`
+	ProgramsAttached  int  `json:"programs_attached,omitempty"`
 	// ReadyNs is how long the tracer took from start to ready.
 	ReadyNs time.Duration `json:"ready_ns,omitempty"`
 	// Exit is how an external tracer ended.
