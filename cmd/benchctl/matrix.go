@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,7 +25,7 @@ func init() {
 	commands["matrix"] = command{summary: "run one scenario on several kernels (the host and QEMU guests) and report which tracer loads where", run: matrixCmd}
 }
 
-const matrixUsage = `usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
+const matrixUsage = `usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--jobs 1] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
 
 Runs SCENARIO with 'benchctl run' on each kernel in turn: "host" (this
 machine) or a kernel image booted in a QEMU guest ('benchctl vm'), writing
@@ -57,6 +58,7 @@ func matrixCmd(args []string) error {
 	timeout := fs.Duration("timeout", 2*time.Hour, "kill a guest after this long")
 	self := fs.String("benchctl", "", "the statically linked benchctl the guests run (default: this one)")
 	out := fs.String("o", "results/matrix", "write the results files and matrix.md to `DIR`")
+	jobs := fs.Int("jobs", 1, "run up to `N` guests at a time (after the host, which runs alone); each needs --memory")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, matrixUsage)
 		fs.PrintDefaults()
@@ -122,9 +124,12 @@ func matrixCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var cols []reports.MatrixColumn
-	failed := 0
-	for _, k := range kernels {
+	// The host runs first and alone (its timings are timings); then the
+	// guests, --jobs at a time: under TCG their timings mean nothing, so
+	// running them side by side costs nothing but memory.
+	cols := make([]reports.MatrixColumn, len(kernels))
+	one := func(i int) (hostCode int) {
+		k := kernels[i]
 		name, _ := kernelName(k)
 		file := filepath.Join(dir, name+".json")
 		relFile, _ := filepath.Rel(cwd, file)
@@ -141,9 +146,6 @@ func matrixCmd(args []string) error {
 		start := time.Now()
 		code, err := runChild(ctx, exe, argv)
 		fmt.Fprintf(os.Stderr, "matrix: %s: exit %d after %s\n", name, code, time.Since(start).Round(time.Second))
-		if ctx.Err() != nil {
-			return &exitError{code: 1, err: fmt.Errorf("matrix: interrupted during %s", name)}
-		}
 		col := reports.MatrixColumn{Name: name}
 		r, rerr := results.ReadResults(file)
 		switch {
@@ -154,13 +156,47 @@ func matrixCmd(args []string) error {
 		default:
 			col.Missing = fmt.Sprintf("exit status %d, no results file (%v)", code, rerr)
 		}
-		if k == "host" && code == 3 {
+		cols[i] = col
+		return code
+	}
+	var guests []int
+	for i, k := range kernels {
+		if k != "host" {
+			guests = append(guests, i)
+			continue
+		}
+		if code := one(i); code == 3 && ctx.Err() == nil {
 			return envError(fmt.Errorf("matrix: the host cannot run %s (see above)", scenario))
 		}
-		if col.Results == nil {
-			failed++
+		if ctx.Err() != nil {
+			return &exitError{code: 1, err: errors.New("matrix: interrupted")}
 		}
-		cols = append(cols, col)
+	}
+	sem := make(chan struct{}, max(*jobs, 1))
+	var wg sync.WaitGroup
+	for _, i := range guests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if ctx.Err() == nil {
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return &exitError{code: 1, err: errors.New("matrix: interrupted")}
+	}
+	failed := 0
+	for i := range cols {
+		if cols[i].Results == nil {
+			failed++
+			if cols[i].Name == "" {
+				cols[i].Name, _ = kernelName(kernels[i])
+			}
+		}
 	}
 	var md, txt bytes.Buffer
 	if err := reports.Matrix(&md, cols, reports.FormatMarkdown); err != nil {
