@@ -200,11 +200,18 @@ func loadCell(c MatrixColumn, variant string) string {
 	if f := l.Refusal; f != nil {
 		return "❌ " + f.String()
 	}
+	// Loaded, but no run was measured: say why (e.g. it did not stop).
+	failed := ""
+	if len(c.Results.RunsOf(variant)) == 0 {
+		if n, first := c.Results.FailedRuns(variant); n > 0 {
+			failed = "; ⚠️ run failed: " + firstLine(first)
+		}
+	}
 	progs := l.LargestPrograms()
 	if len(progs) == 0 || progs[0].VerifiedInsns == 0 {
-		return fmt.Sprintf("✅ %s", plural(len(l.Programs), "program", "programs"))
+		return fmt.Sprintf("✅ %s", plural(len(l.Programs), "program", "programs")) + failed
 	}
-	return fmt.Sprintf("✅ %s (%s) %s", formatCount(float64(progs[0].VerifiedInsns)), formatLimitShare(progs[0]), progs[0].Name)
+	return fmt.Sprintf("✅ %s (%s) %s", formatCount(float64(progs[0].VerifiedInsns)), formatLimitShare(progs[0]), progs[0].Name) + failed
 }
 
 func overheadCell(c MatrixColumn, variant string) string {

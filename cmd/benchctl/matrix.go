@@ -26,6 +26,7 @@ func init() {
 }
 
 const matrixUsage = `usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--jobs 1] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
+       benchctl matrix --render [--format markdown|text] A.json B.json ...
 
 Runs SCENARIO with 'benchctl run' on each kernel in turn: "host" (this
 machine) or a kernel image booted in a QEMU guest ('benchctl vm'), writing
@@ -58,6 +59,8 @@ func matrixCmd(args []string) error {
 	timeout := fs.Duration("timeout", 2*time.Hour, "kill a guest after this long")
 	self := fs.String("benchctl", "", "the statically linked benchctl the guests run (default: this one)")
 	out := fs.String("o", "results/matrix", "write the results files and matrix.md to `DIR`")
+	format := fs.String("format", reports.FormatText, "with --render: markdown or text, on standard output")
+	render := fs.Bool("render", false, "run nothing: render the matrix of the results FILES given (one column each, named after the file)")
 	jobs := fs.Int("jobs", 1, "run up to `N` guests at a time (after the host, which runs alone); each needs --memory")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, matrixUsage)
@@ -69,6 +72,9 @@ func matrixCmd(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *render {
+		return renderMatrix(pos, *format)
 	}
 	if len(pos) != 1 {
 		return usageError("matrix takes one scenario file, got %s", argCount(len(pos)))
@@ -249,4 +255,29 @@ func runChild(ctx context.Context, exe string, argv []string) (int, error) {
 		return -1, err
 	}
 	return 0, nil
+}
+
+// renderMatrix writes the matrix of the results files files, one column
+// each, named after the file (host.json: "host").
+func renderMatrix(files []string, format string) error {
+	if len(files) == 0 {
+		return usageError("matrix --render takes the results files of its columns")
+	}
+	if format != reports.FormatMarkdown && format != reports.FormatText {
+		return usageError("matrix --render: format %q: want markdown or text", format)
+	}
+	var cols []reports.MatrixColumn
+	for _, f := range files {
+		r, err := results.ReadResults(f)
+		if err != nil {
+			return usageError("matrix: %v", err)
+		}
+		cols = append(cols, reports.MatrixColumn{Name: strings.TrimSuffix(filepath.Base(f), ".json"), Results: r})
+	}
+	var buf bytes.Buffer
+	if err := reports.Matrix(&buf, cols, format); err != nil {
+		return err
+	}
+	_, err := os.Stdout.Write(buf.Bytes())
+	return err
 }
