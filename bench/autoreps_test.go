@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -28,7 +29,7 @@ func TestParseRepetitions(t *testing.T) {
 		auto     *results.AutoRepetitions
 		errorHas string
 	}{
-		{"", DefaultRepetitions, nil, ""},
+		{"", scenario.DefaultRepetitions, nil, ""},
 		{"repetitions: 8", 8, nil, ""},
 		{"repetitions: auto", results.DefaultAutoMax, &results.AutoRepetitions{Min: 6, Max: 20}, ""},
 		{"repetitions: {min: 7, max: 12, half_width: 1.5}", 12, &results.AutoRepetitions{Min: 7, Max: 12, HalfWidth: 1.5}, ""},
@@ -39,7 +40,7 @@ func TestParseRepetitions(t *testing.T) {
 		{"repetitions: lots", 0, nil, `repetitions must be a whole number or auto, not "lots"`},
 		{"repetitions: 0", 0, nil, "repetitions 0 is out of range"},
 	} {
-		sc, err := ParseScenarioBytes("t.yaml", []byte(head+tc.yaml+"\n"))
+		sc, err := scenario.ParseBytes("t.yaml", []byte(head+tc.yaml+"\n"))
 		if tc.errorHas != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
 				t.Errorf("%q: error %v, want one with %q", tc.yaml, err, tc.errorHas)
@@ -178,51 +179,4 @@ func hasNote(rec *recorder, s string) bool {
 		}
 	}
 	return false
-}
-
-// TestStepsExpand: steps cross with the sets and modes; exit_side only
-// with enter_exit; TOCTOU options only with the steps that run fillers.
-func TestStepsExpand(t *testing.T) {
-	sc := mustParse(t, `workload: {type: syscalls, mix: getpid, count: 1000}
-sets: {g: [getpid]}
-modes: [enter_exit, exit_only]
-toctou: [none, stash]
-floor: false
-steps: [floor, dispatch, full, decode, exit_side]
-`)
-	vs, err := sc.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"baseline",
-		"g/enter_exit.floor", "g/enter_exit.dispatch", "g/enter_exit", "g/enter_exit.decode", "g/enter_exit.exit_side",
-		"g/exit_only.floor", "g/exit_only.dispatch", "g/exit_only", "g/exit_only+stash", "g/exit_only.decode", "g/exit_only+stash.decode"}
-	if got := names(vs); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("variants\n got %v\nwant %v", got, want)
-	}
-	for _, v := range vs {
-		switch v.Name {
-		case "g/exit_only.decode":
-			if v.Step != results.StepDecode || v.ProbeStep() != probes.StepFull {
-				t.Errorf("%s: step %q, probe step %q", v.Name, v.Step, v.ProbeStep())
-			}
-		case "g/enter_exit.dispatch":
-			if v.ProbeStep() != probes.StepDispatch || v.Mode != probes.ModeEnterExit {
-				t.Errorf("%s: %+v", v.Name, v)
-			}
-		}
-	}
-	for _, bad := range []struct{ yaml, err string }{
-		{"steps: [flor]", `unknown step "flor"`},
-		{"steps: [full, full]", `step "full" listed twice`},
-	} {
-		_, err := ParseScenarioBytes("t.yaml", []byte("workload: {type: syscalls, mix: getpid, count: 1000}\nsets: {g: [getpid]}\nmodes: [exit_only]\n"+bad.yaml+"\n"))
-		if err == nil || !strings.Contains(err.Error(), bad.err) {
-			t.Errorf("%s: %v, want %q", bad.yaml, err, bad.err)
-		}
-	}
-	_, err = ParseScenarioBytes("t.yaml", []byte("workload: {type: syscalls, mix: getpid, count: 1000}\nsteps: [full]\n"))
-	if err == nil || !strings.Contains(err.Error(), "steps without modes") {
-		t.Errorf("steps without modes: %v", err)
-	}
 }

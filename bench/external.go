@@ -17,16 +17,6 @@ import (
 // tracer's programs and maps after it exits.
 const goneTimeout = 30 * time.Second
 
-// Tracer returns the tracer named name.
-func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
-	for _, t := range s.Tracers {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return TracerSpec{}, false
-}
-
 // runExternal measures one run of an external tracer's variant, with wl
 // prepared: enable stats, start the tracer, wait until it is ready (its
 // process tree holds attached BPF programs, and its output matched the
@@ -163,16 +153,6 @@ func describeTracerExit(e workloads.TracerExit) string {
 		s += " (it was still running after the grace period)"
 	}
 	return s
-}
-
-// StopSignalName names the tracer's stop signal, e.g. "SIGINT".
-func (t TracerSpec) StopSignalName() string {
-	for name, sig := range signalNames {
-		if sig == t.StopSignal {
-			return name
-		}
-	}
-	return t.StopSignal.String()
 }
 
 // applyCounters puts the counters whose names benchctl knows into the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -29,7 +30,7 @@ func requireBpftrace(t *testing.T) {
 
 // externalScenario is a getpid generator traced by the tracers given as
 // YAML, on one set "getpid".
-func externalScenario(t *testing.T, tracers string, reps int) *Scenario {
+func externalScenario(t *testing.T, tracers string, reps int) *scenario.Scenario {
 	t.Helper()
 	yaml := `name: ext
 workload: {type: syscalls, mix: getpid, threads: 1, count: 200000}
@@ -39,7 +40,7 @@ repetitions: ` + strconv.Itoa(reps) + `
 warmup: 0
 tracers:
 ` + tracers
-	sc, err := ParseScenarioBytes("ext.yaml", []byte(yaml))
+	sc, err := scenario.ParseBytes("ext.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,26 +220,26 @@ func TestRunExternalMissing(t *testing.T) {
 	if len(missing) != 1 || !strings.Contains(missing[0], "/nonexistent/tracer") {
 		t.Fatalf("missing %v, want the tracer's path", missing)
 	}
-	_, err := ParseScenarioWith(writeScenario(t, `name: x
+	_, err := scenario.ParseWith(writeScenario(t, `name: x
 workload: {type: syscalls, mix: getpid, count: 10}
 sets: {getpid: [getpid]}
 tracers:
   t:
     argv: ["${TRACER_DIR_FOR_TEST}/x"]
     sets: {getpid: []}
-`), ParseOptions{})
-	var se *ScenarioError
+`), scenario.ParseOptions{})
+	var se *scenario.Error
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "TRACER_DIR_FOR_TEST") || !strings.Contains(err.Error(), "--set") {
 		t.Fatalf("unset variable: %v, want an error naming it and --set", err)
 	}
-	sc2, err := ParseScenarioWith(writeScenario(t, `name: x
+	sc2, err := scenario.ParseWith(writeScenario(t, `name: x
 workload: {type: syscalls, mix: getpid, count: 10}
 sets: {getpid: [getpid]}
 tracers:
   t:
     argv: ["${TRACER_DIR_FOR_TEST}/sh"]
     sets: {getpid: []}
-`), ParseOptions{Vars: map[string]string{"TRACER_DIR_FOR_TEST": "/bin"}})
+`), scenario.ParseOptions{Vars: map[string]string{"TRACER_DIR_FOR_TEST": "/bin"}})
 	if err != nil || sc2.Tracers[0].Argv[0] != "/bin/sh" || sc2.Tracers[0].Missing != "" {
 		t.Fatalf("--set value: %v %+v", err, sc2)
 	}

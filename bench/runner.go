@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -37,13 +38,13 @@ type RunOptions struct {
 // Runner measures a scenario: every variant once per round, in a shuffled
 // order, warm-up rounds first.
 type Runner struct {
-	sc       *Scenario
+	sc       *scenario.Scenario
 	opts     RunOptions
 	variants []results.Variant
 
 	// What the runner measures with; tests replace them.
 	tr          tracer
-	newWorkload func(WorkloadSpec) (workloads.Workload, error)
+	newWorkload func(scenario.WorkloadSpec) (workloads.Workload, error)
 
 	mu     sync.Mutex
 	active map[int]io.Closer
@@ -51,12 +52,12 @@ type Runner struct {
 }
 
 // NewRunner expands the scenario and applies opts.Only.
-func NewRunner(sc *Scenario, opts RunOptions) (*Runner, error) {
+func NewRunner(sc *scenario.Scenario, opts RunOptions) (*Runner, error) {
 	all, err := sc.Expand()
 	if err != nil {
 		return nil, err
 	}
-	vs, err := Select(all, opts.Only)
+	vs, err := scenario.Select(all, opts.Only)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func NewRunner(sc *Scenario, opts RunOptions) (*Runner, error) {
 		opts:        opts,
 		variants:    vs,
 		tr:          realTracer{},
-		newWorkload: WorkloadSpec.New,
+		newWorkload: scenario.WorkloadSpec.New,
 		active:      map[int]io.Closer{},
 	}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -36,7 +37,7 @@ func requireProbes(t *testing.T) {
 // results file.
 func TestRunCIScenario(t *testing.T) {
 	requireProbes(t)
-	sc, err := ParseScenario("../scenarios/ci.yaml")
+	sc, err := scenario.Parse("../scenarios/ci.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestRunCIScenario(t *testing.T) {
 // incomplete and no program is left behind.
 func TestRunCancelLeavesNothingAttached(t *testing.T) {
 	requireProbes(t)
-	sc, err := ParseScenario("../scenarios/ci.yaml")
+	sc, err := scenario.Parse("../scenarios/ci.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

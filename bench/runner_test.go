@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -245,16 +246,16 @@ repetitions: 3
 warmup: 2
 `
 
-func newFakeRunner(t *testing.T, scenario string, opts RunOptions) (*Runner, *fakeTracer) {
+func newFakeRunner(t *testing.T, text string, opts RunOptions) (*Runner, *fakeTracer) {
 	t.Helper()
-	sc := mustParse(t, scenario)
+	sc := mustParse(t, text)
 	r, err := NewRunner(sc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := newFakeTracer()
 	r.tr = tr
-	r.newWorkload = func(WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(scenario.WorkloadSpec) (workloads.Workload, error) {
 		tr.mu.Lock()
 		tr.openWl++
 		tr.mu.Unlock()
@@ -393,7 +394,7 @@ func TestRunnerStatsFollowTheVariant(t *testing.T) {
 	}
 	var seen []obs
 	inner := r.newWorkload
-	r.newWorkload = func(s WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
 		w, err := inner(s)
 		return &statsProbe{Workload: w, tr: tr, record: func(on bool) {
 			mu.Lock()
@@ -487,7 +488,7 @@ func TestRunnerCancelWritesIncompleteResults(t *testing.T) {
 	started := make(chan struct{})
 	n := 0
 	inner := r.newWorkload
-	r.newWorkload = func(s WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
 		w, err := inner(s)
 		fw := w.(*fakeWorkload)
 		n++
@@ -575,7 +576,7 @@ func TestRunnerEnvironmentErrors(t *testing.T) {
 	}
 	// A missing workload program stops the run before anything is measured.
 	r, _ = newFakeRunner(t, fakeScenario, RunOptions{})
-	r.newWorkload = func(WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(scenario.WorkloadSpec) (workloads.Workload, error) {
 		return nil, fmt.Errorf("finding redis-server: %w", workloads.ErrMissingBinary)
 	}
 	out := filepath.Join(t.TempDir(), "r.json")
@@ -640,7 +641,7 @@ func TestRunnerAbortClosesEverything(t *testing.T) {
 	started := make(chan struct{})
 	n := 0
 	inner := r.newWorkload
-	r.newWorkload = func(s WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
 		w, err := inner(s)
 		fw := w.(*fakeWorkload)
 		n++
@@ -684,7 +685,7 @@ func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
 	defer cancel()
 	inner := r.newWorkload
 	n := 0
-	r.newWorkload = func(s WorkloadSpec) (workloads.Workload, error) {
+	r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
 		w, err := inner(s)
 		n++
 		if n == 2 { // the fingerprint's
@@ -706,4 +707,22 @@ func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
 	if back.Complete || len(back.Runs) != 0 || !strings.Contains(back.Reason, "interrupted after 0 of 35 runs") {
 		t.Errorf("complete %v, %d runs, reason %q", back.Complete, len(back.Runs), back.Reason)
 	}
+}
+
+// mustParse parses a scenario held in yamlText, failing the test on an error.
+func mustParse(t *testing.T, yamlText string) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.ParseBytes("test.yaml", []byte(yamlText))
+	if err != nil {
+		t.Fatalf("parsing:\n%v", err)
+	}
+	return sc
+}
+
+func names(vs []results.Variant) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Name
+	}
+	return out
 }

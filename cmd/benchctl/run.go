@@ -19,6 +19,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/workloads"
@@ -57,7 +58,7 @@ func (f *scenarioFlags) vars() (map[string]string, error) {
 }
 
 // load parses the scenario with the --set values and applies the overrides.
-func (f *scenarioFlags) load(path string) (*bench.Scenario, error) {
+func (f *scenarioFlags) load(path string) (*scenario.Scenario, error) {
 	vars, err := f.vars()
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func (f *scenarioFlags) load(path string) (*bench.Scenario, error) {
 }
 
 // missingTracers names the tracers of vs whose program is not here.
-func missingTracers(sc *bench.Scenario, vs []results.Variant) []string {
+func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 	used := map[string]bool{}
 	for _, v := range vs {
 		used[v.Tracer] = true
@@ -88,7 +89,7 @@ func missingTracers(sc *bench.Scenario, vs []results.Variant) []string {
 }
 
 // apply sets the overrides on sc.
-func (f *scenarioFlags) apply(sc *bench.Scenario) error {
+func (f *scenarioFlags) apply(sc *scenario.Scenario) error {
 	if f.repetitions < 0 {
 		return usageError("--repetitions must be at least 1")
 	}
@@ -180,12 +181,12 @@ func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // loadScenario parses a scenario file; a bad one prints every problem as
 // "file:line: message (hint: ...)" and exits 2.
-func loadScenario(path string, vars map[string]string) (*bench.Scenario, error) {
-	sc, err := bench.ParseScenarioWith(path, bench.ParseOptions{Vars: vars})
+func loadScenario(path string, vars map[string]string) (*scenario.Scenario, error) {
+	sc, err := scenario.ParseWith(path, scenario.ParseOptions{Vars: vars})
 	if err == nil {
 		return sc, nil
 	}
-	var se *bench.ScenarioError
+	var se *scenario.Error
 	if errors.As(err, &se) {
 		fmt.Fprintln(os.Stderr, err)
 		return nil, &exitError{code: 2, err: errSilent}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -60,7 +60,7 @@ func TestValidateExitCodes(t *testing.T) {
 	}{
 		{[]string{"../../scenarios/ci.yaml"}, 0},
 		{[]string{"../../scenarios/redis.yaml", "--only", "big/*", "--repetitions", "2"}, 0},
-		{[]string{"../../bench/testdata/scenarios/bad/unknown_syscall.yaml"}, 2},
+		{[]string{"../../bench/scenario/testdata/bad/unknown_syscall.yaml"}, 2},
 		{[]string{"../../scenarios/nosuch.yaml"}, 2},
 		{[]string{}, 2},
 		{[]string{"a.yaml", "b.yaml"}, 2},
@@ -77,7 +77,7 @@ func TestValidateExitCodes(t *testing.T) {
 
 func TestRunBadScenarioExits2BeforeLoading(t *testing.T) {
 	err := captureStdout(t, func() error {
-		return runCmd([]string{"../../bench/testdata/scenarios/bad/empty_set.yaml", "-o", t.TempDir() + "/r.json"})
+		return runCmd([]string{"../../bench/scenario/testdata/bad/empty_set.yaml", "-o", t.TempDir() + "/r.json"})
 	})
 	if exitCode(err) != 2 {
 		t.Errorf("err = %v, want exit 2", err)
@@ -99,7 +99,7 @@ func captureStdout(t *testing.T, fn func() error) error {
 }
 
 func TestPrintPlan(t *testing.T) {
-	sc, err := bench.ParseScenario("../../scenarios/redis.yaml")
+	sc, err := scenario.Parse("../../scenarios/redis.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

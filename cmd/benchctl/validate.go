@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/reports"
 )
 
@@ -47,7 +47,7 @@ func validateCmd(args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	vs, err := bench.Select(all, sf.only)
+	vs, err := scenario.Select(all, sf.only)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -59,7 +59,7 @@ func validateCmd(args []string) error {
 }
 
 // printPlan prints what `run` would do with sc.
-func printPlan(w io.Writer, sc *bench.Scenario, vs []results.Variant) {
+func printPlan(w io.Writer, sc *scenario.Scenario, vs []results.Variant) {
 	fmt.Fprintf(w, "scenario %s (%s): ok\n", sc.Name, sc.File)
 	if sc.Description != "" {
 		fmt.Fprintf(w, "  %s\n", strings.TrimSpace(sc.Description))
@@ -137,7 +137,7 @@ func printPlan(w io.Writer, sc *bench.Scenario, vs []results.Variant) {
 }
 
 // workloadPrograms lists the programs the scenario's workload runs.
-func workloadPrograms(sc *bench.Scenario) []string {
+func workloadPrograms(sc *scenario.Scenario) []string {
 	switch sc.Workload.Type {
 	case "redis":
 		server, client := sc.Workload.Redis.ServerBin, sc.Workload.Redis.BenchBin

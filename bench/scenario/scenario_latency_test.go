@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 func TestScenarioLatencyGate(t *testing.T) {
 	const redis = "workload:\n  type: redis\n  tests: [get]\ngate:\n  latency_p99: 10\n  latency_p50_change: 3\n"
-	sc, err := ParseScenarioBytes("latency.yaml", []byte(redis))
+	sc, err := ParseBytes("latency.yaml", []byte(redis))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,8 +17,8 @@ func TestScenarioLatencyGate(t *testing.T) {
 	}
 
 	const syscalls = "workload:\n  type: syscalls\n  mix: getpid\n  count: 1000\ngate:\n  overhead: 5\n  latency_p99: 10\n"
-	_, err = ParseScenarioBytes("latency.yaml", []byte(syscalls))
-	var errs ScenarioErrors
+	_, err = ParseBytes("latency.yaml", []byte(syscalls))
+	var errs Errors
 	if !errors.As(err, &errs) || len(errs) != 1 {
 		t.Fatalf("latency gate on the syscalls workload: err %v, want one scenario error", err)
 	}

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 
 func mustParse(t *testing.T, yamlText string) *Scenario {
 	t.Helper()
-	sc, err := ParseScenarioBytes("test.yaml", []byte(yamlText))
+	sc, err := ParseBytes("test.yaml", []byte(yamlText))
 	if err != nil {
 		t.Fatalf("parsing:\n%v", err)
 	}
@@ -109,8 +109,8 @@ func TestExpandRejectsDuplicateNames(t *testing.T) {
 		"  - {set: a, mode: exit_only}\n", // derived name a/exit_only clashes with the matrix
 		"  - {name: x, set: a, mode: exit_only}\n  - {name: x, set: a, mode: enter_exit}\n",
 	} {
-		_, err := ParseScenarioBytes("d.yaml", []byte(expandHead+"sets: {a: [getpid]}\nmodes: [exit_only]\nvariants:\n"+extra))
-		var se *ScenarioError
+		_, err := ParseBytes("d.yaml", []byte(expandHead+"sets: {a: [getpid]}\nmodes: [exit_only]\nvariants:\n"+extra))
+		var se *Error
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), "duplicate variant name") {
 			t.Errorf("variants\n%s: err = %v, want a duplicate variant name", extra, err)
 		}
@@ -183,5 +183,52 @@ func TestSelect(t *testing.T) {
 		if got := globMatch(c.pat, c.name); got != c.want {
 			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pat, c.name, got, c.want)
 		}
+	}
+}
+
+// TestStepsExpand: steps cross with the sets and modes; exit_side only
+// with enter_exit; TOCTOU options only with the steps that run fillers.
+func TestStepsExpand(t *testing.T) {
+	sc := mustParse(t, `workload: {type: syscalls, mix: getpid, count: 1000}
+sets: {g: [getpid]}
+modes: [enter_exit, exit_only]
+toctou: [none, stash]
+floor: false
+steps: [floor, dispatch, full, decode, exit_side]
+`)
+	vs, err := sc.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"baseline",
+		"g/enter_exit.floor", "g/enter_exit.dispatch", "g/enter_exit", "g/enter_exit.decode", "g/enter_exit.exit_side",
+		"g/exit_only.floor", "g/exit_only.dispatch", "g/exit_only", "g/exit_only+stash", "g/exit_only.decode", "g/exit_only+stash.decode"}
+	if got := names(vs); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("variants\n got %v\nwant %v", got, want)
+	}
+	for _, v := range vs {
+		switch v.Name {
+		case "g/exit_only.decode":
+			if v.Step != results.StepDecode || v.ProbeStep() != probes.StepFull {
+				t.Errorf("%s: step %q, probe step %q", v.Name, v.Step, v.ProbeStep())
+			}
+		case "g/enter_exit.dispatch":
+			if v.ProbeStep() != probes.StepDispatch || v.Mode != probes.ModeEnterExit {
+				t.Errorf("%s: %+v", v.Name, v)
+			}
+		}
+	}
+	for _, bad := range []struct{ yaml, err string }{
+		{"steps: [flor]", `unknown step "flor"`},
+		{"steps: [full, full]", `step "full" listed twice`},
+	} {
+		_, err := ParseBytes("t.yaml", []byte("workload: {type: syscalls, mix: getpid, count: 1000}\nsets: {g: [getpid]}\nmodes: [exit_only]\n"+bad.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), bad.err) {
+			t.Errorf("%s: %v, want %q", bad.yaml, err, bad.err)
+		}
+	}
+	_, err = ParseBytes("t.yaml", []byte("workload: {type: syscalls, mix: getpid, count: 1000}\nsteps: [full]\n"))
+	if err == nil || !strings.Contains(err.Error(), "steps without modes") {
+		t.Errorf("steps without modes: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"errors"
@@ -16,20 +16,20 @@ import (
 )
 
 func TestShippedScenariosValidate(t *testing.T) {
-	files, err := filepath.Glob("../scenarios/*.yaml")
+	files, err := filepath.Glob("../../scenarios/*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"redis", "quick", "ci"} {
-		if !slices.Contains(files, "../scenarios/"+name+".yaml") {
+		if !slices.Contains(files, "../../scenarios/"+name+".yaml") {
 			t.Errorf("scenarios/%s.yaml is missing", name)
 		}
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			sc, err := ParseScenario(f)
+			sc, err := Parse(f)
 			if err != nil {
-				t.Fatalf("ParseScenario: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			vs, err := sc.Expand()
 			if err != nil {
@@ -44,7 +44,7 @@ func TestShippedScenariosValidate(t *testing.T) {
 
 // TestRedisScenarioIsTheProposals pins what redis.yaml must hold.
 func TestRedisScenarioIsTheProposals(t *testing.T) {
-	sc, err := ParseScenario("../scenarios/redis.yaml")
+	sc, err := Parse("../../scenarios/redis.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +89,8 @@ func TestQuickAndCIScenariosAreSmall(t *testing.T) {
 	for _, c := range []struct {
 		file string
 		max  time.Duration
-	}{{"../scenarios/quick.yaml", time.Minute}, {"../scenarios/ci.yaml", 2 * time.Minute}} {
-		sc, err := ParseScenario(c.file)
+	}{{"../../scenarios/quick.yaml", time.Minute}, {"../../scenarios/ci.yaml", 2 * time.Minute}} {
+		sc, err := Parse(c.file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestQuickAndCIScenariosAreSmall(t *testing.T) {
 }
 
 func TestParseFullScenario(t *testing.T) {
-	sc, err := ParseScenario("testdata/scenarios/good/full.yaml")
+	sc, err := Parse("testdata/good/full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestParseFullScenario(t *testing.T) {
 }
 
 func TestParseDefaults(t *testing.T) {
-	sc, err := ParseScenario("testdata/scenarios/good/minimal.yaml")
+	sc, err := Parse("testdata/good/minimal.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Errorf("syscalls = %+v", sc.Workload.Syscalls)
 	}
 
-	sc, err = ParseScenario("testdata/scenarios/good/redis_defaults.yaml")
+	sc, err = Parse("testdata/good/redis_defaults.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,18 +231,18 @@ func TestBadScenarios(t *testing.T) {
 	for _, c := range cases {
 		seen[c.file] = true
 		t.Run(strings.TrimSuffix(c.file, ".yaml"), func(t *testing.T) {
-			path := filepath.Join("testdata/scenarios/bad", c.file)
-			_, err := ParseScenario(path)
+			path := filepath.Join("testdata/bad", c.file)
+			_, err := Parse(path)
 			if err == nil {
 				t.Fatal("parsed without error")
 			}
-			var errs ScenarioErrors
+			var errs Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %v (%T) is not ScenarioErrors", err, err)
+				t.Fatalf("error %v (%T) is not Errors", err, err)
 			}
-			var se *ScenarioError
+			var se *Error
 			if !errors.As(err, &se) {
-				t.Fatal("errors.As finds no *ScenarioError")
+				t.Fatal("errors.As finds no *Error")
 			}
 			for _, e := range errs {
 				if e.File == path && e.Line == c.line && e.Msg == c.msg {
@@ -262,7 +262,7 @@ func TestBadScenarios(t *testing.T) {
 		})
 	}
 	// Every fixture has a case.
-	files, _ := filepath.Glob("testdata/scenarios/bad/*.yaml")
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	for _, f := range files {
 		if !seen[filepath.Base(f)] {
 			t.Errorf("fixture %s has no test case", f)
@@ -281,8 +281,8 @@ sets:
 repetitions: 0
 colour: blue
 `)
-	_, err := ParseScenarioBytes("x.yaml", data)
-	var errs ScenarioErrors
+	_, err := ParseBytes("x.yaml", data)
+	var errs Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v", err)
 	}
@@ -296,11 +296,11 @@ colour: blue
 }
 
 func TestParseScenarioMissingFile(t *testing.T) {
-	_, err := ParseScenario("testdata/scenarios/nosuch.yaml")
+	_, err := Parse("testdata/nosuch.yaml")
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v, want a not-exist error", err)
 	}
-	var se *ScenarioError
+	var se *Error
 	if errors.As(err, &se) {
 		t.Error("a missing file is not a scenario error")
 	}
@@ -309,7 +309,7 @@ func TestParseScenarioMissingFile(t *testing.T) {
 func TestSizes(t *testing.T) {
 	for in, want := range map[string]int{"4096": 4096, "64KiB": 64 << 10, "8MiB": 8 << 20, "8M": 8 << 20, "1GiB": 1 << 30, "16MB": 16 << 20} {
 		data := []byte("workload: {type: syscalls, mix: getpid, count: 10}\nring_size: " + in + "\n")
-		sc, err := ParseScenarioBytes("s.yaml", data)
+		sc, err := ParseBytes("s.yaml", data)
 		if err != nil {
 			t.Errorf("%s: %v", in, err)
 			continue
@@ -320,7 +320,7 @@ func TestSizes(t *testing.T) {
 	}
 	for _, in := range []string{"8 parsecs", "12MiB", "2KiB", "2GiB", "-4096", "1.5MiB"} {
 		data := []byte("workload: {type: syscalls, mix: getpid, count: 10}\nring_size: " + in + "\n")
-		if _, err := ParseScenarioBytes("s.yaml", data); err == nil {
+		if _, err := ParseBytes("s.yaml", data); err == nil {
 			t.Errorf("ring_size %s accepted", in)
 		}
 	}

@@ -1,0 +1,322 @@
+package scenario
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
+)
+
+// TracerSpec is one external tracer of a scenario's `tracers` section: a
+// program that loads its own BPF programs (Falco's scap-open, bpftrace,
+// Tetragon, ...). Every set it has arguments for becomes a variant of
+// mode external, measured in the same rounds as benchctl's own probes.
+type TracerSpec struct {
+	Name string
+	// Family and Design say which variants a report pairs: within one
+	// family, an exit_only design against an enter_exit one.
+	Family string
+	Design probes.Mode // enter_exit, exit_only or "" (neither)
+	// Argv and Env have their ${VAR} references expanded already.
+	Argv  []string
+	Env   []string
+	Shell bool
+	// SetArgs are the arguments appended to Argv for each set, in the
+	// order of the scenario's sets.
+	SetArgs  map[string][]string
+	SetOrder []string
+
+	ReadyOutput  string // regex; "" = programs attached is enough
+	ReadyTimeout time.Duration
+	StopSignal   syscall.Signal
+	StopGrace    time.Duration
+	Counters     []string // regexes with named groups
+
+	// Missing says why the tracer's program cannot be run here ("" when
+	// it was found). validate and run report it (exit 3).
+	Missing string
+	Line    int
+}
+
+// Spec is the workloads package's description of the tracer for set.
+func (t TracerSpec) Spec(set string) workloads.TracerSpec {
+	spec := workloads.TracerSpec{
+		Name:         t.Name,
+		Argv:         append(slices.Clone(t.Argv), t.SetArgs[set]...),
+		Env:          slices.Clone(t.Env),
+		Shell:        t.Shell,
+		ReadyTimeout: t.ReadyTimeout,
+		StopSignal:   t.StopSignal,
+		StopGrace:    t.StopGrace,
+	}
+	if t.ReadyOutput != "" {
+		spec.ReadyOutput = regexp.MustCompile(t.ReadyOutput)
+	}
+	return spec
+}
+
+// StopSignalName names the tracer's stop signal, e.g. "SIGINT".
+func (t TracerSpec) StopSignalName() string {
+	if name := unix.SignalName(t.StopSignal); name != "" {
+		return name
+	}
+	return t.StopSignal.String()
+}
+
+// CounterRegexps compiles the counter regexes (checked at parse time).
+func (t TracerSpec) CounterRegexps() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(t.Counters))
+	for i, c := range t.Counters {
+		out[i] = regexp.MustCompile(c)
+	}
+	return out
+}
+
+// Tracer returns the tracer named name.
+func (s *Scenario) Tracer(name string) (TracerSpec, bool) {
+	for _, t := range s.Tracers {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TracerSpec{}, false
+}
+
+// MissingTracers lists, one line each, the tracers whose program cannot
+// be found here.
+func (s *Scenario) MissingTracers() []string {
+	var out []string
+	for _, t := range s.Tracers {
+		if t.Missing != "" {
+			out = append(out, fmt.Sprintf("tracer %s: %s", t.Name, t.Missing))
+		}
+	}
+	return out
+}
+
+// The sections of a tracer, as decode reads them.
+type (
+	tracerDoc struct {
+		Family   field `yaml:"family"`
+		Design   field `yaml:"design"`
+		Argv     field `yaml:"argv"`
+		Env      field `yaml:"env"`
+		Shell    field `yaml:"shell"`
+		Sets     field `yaml:"sets"`
+		Ready    field `yaml:"ready"`
+		Stop     field `yaml:"stop"`
+		Counters field `yaml:"counters"`
+	}
+
+	readyDoc struct {
+		Output  field `yaml:"output"`
+		Timeout field `yaml:"timeout"`
+	}
+
+	stopDoc struct {
+		Signal field `yaml:"signal"`
+		Grace  field `yaml:"grace"`
+	}
+)
+
+func (p *parser) tracers(f field, s *Scenario) {
+	fs, ok := p.entries(f, nil)
+	if ok && len(fs) == 0 {
+		p.errorf(f.v, "name a tracer and give its argv, or remove the section", "tracers is empty")
+	}
+	for _, g := range fs {
+		if !identRE.MatchString(g.key) {
+			p.errorf(g.k, "use letters, digits, '_', '.' and '-' (it goes into variant names)", "invalid tracer name %q", g.key)
+			continue
+		}
+		t := TracerSpec{
+			Name: g.key, Family: g.key, Line: g.k.Line,
+			SetArgs:      map[string][]string{},
+			ReadyTimeout: workloads.DefaultReadyTimeout,
+			StopSignal:   syscall.SIGINT,
+			StopGrace:    workloads.DefaultStopGrace,
+		}
+		g.what = "tracer " + g.key
+		p.tracer(g, &t, s)
+		s.Tracers = append(s.Tracers, t)
+	}
+}
+
+func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
+	var d tracerDoc
+	if !p.decode(f, &d) {
+		return
+	}
+	what := f.what
+	if v, ok := p.str(d.Family); ok {
+		if identRE.MatchString(v) {
+			t.Family = v
+		} else {
+			p.errorf(d.Family.v, "use letters, digits, '_', '.' and '-'", "invalid family %q", v)
+		}
+	}
+	if v, ok := p.str(d.Design); ok {
+		switch m := probes.Mode(v); {
+		case m == probes.ModeEnterExit || m == probes.ModeExitOnly:
+			t.Design = m
+		case p.oneOf(d.Design.v, "design", v, []string{"enter_exit", "exit_only", "other"}):
+		}
+	}
+	p.boolean(&t.Shell, d.Shell)
+	args, nodes, ok := p.strList(d.Argv)
+	if ok && len(args) == 0 {
+		p.errorf(d.Argv.v, "give the program and its arguments, such as [bpftrace, -e, '...']", "%s argv is empty", what)
+	} else if !d.Argv.set() {
+		p.errorf(f.k, "add `argv: [program, arg, ...]`", "%s has no argv", what)
+	}
+	for i, a := range args {
+		if x, ok := p.expand(nodes[i], a, d.Argv.what); ok {
+			t.Argv = append(t.Argv, x)
+		}
+	}
+	env, _ := p.entries(d.Env, nil)
+	for _, e := range env {
+		if v, ok := p.str(e); ok {
+			if x, ok := p.expand(e.v, v, e.what); ok {
+				t.Env = append(t.Env, e.key+"="+x)
+			}
+		}
+	}
+	sets, ok := p.entries(d.Sets, nil)
+	if ok && len(sets) == 0 {
+		p.errorf(d.Sets.v, "name the scenario's sets this tracer traces, each with the arguments that select it", "%s sets is empty", what)
+	} else if !d.Sets.set() {
+		p.errorf(f.k, "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", "%s has no sets", what)
+	}
+	for _, e := range sets {
+		e.what = what + " set " + e.key
+		args := []string{}
+		if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
+			list, nodes, ok := p.strList(e)
+			if !ok {
+				continue
+			}
+			for i, a := range list {
+				if x, ok := p.expand(nodes[i], a, e.what); ok {
+					args = append(args, x)
+				}
+			}
+		}
+		t.SetArgs[e.key] = args
+		t.SetOrder = append(t.SetOrder, e.key)
+		s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
+	}
+	var ready readyDoc
+	p.decode(d.Ready, &ready)
+	if v, ok := p.str(ready.Output); ok {
+		if _, err := regexp.Compile(v); err != nil {
+			p.errorf(ready.Output.v, "write a Go regular expression (RE2 syntax)", "%s ready output: %v", what, err)
+		} else {
+			t.ReadyOutput = v
+		}
+	}
+	p.duration(&t.ReadyTimeout, ready.Timeout)
+	var stop stopDoc
+	p.decode(d.Stop, &stop)
+	if v, ok := p.str(stop.Signal); ok {
+		name := strings.ToUpper(v)
+		if !strings.HasPrefix(name, "SIG") {
+			name = "SIG" + name
+		}
+		if sig := unix.SignalNum(name); sig != 0 {
+			t.StopSignal = sig
+		} else {
+			var names []string
+			for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
+				names = append(names, unix.SignalName(sig))
+			}
+			p.errorf(stop.Signal.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
+		}
+	}
+	p.duration(&t.StopGrace, stop.Grace)
+	if list, nodes, ok := p.strList(d.Counters); ok {
+		for i, c := range list {
+			re, err := regexp.Compile(c)
+			if err == nil {
+				err = workloads.CheckCounterRegex(re)
+			}
+			if err != nil {
+				p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
+				continue
+			}
+			t.Counters = append(t.Counters, c)
+		}
+	}
+	if len(t.Argv) > 0 && !t.Shell {
+		t.Missing = missingProgram(t.Argv[0])
+	}
+}
+
+// missingProgram says why prog cannot be run, or "" when it can.
+func missingProgram(prog string) string {
+	if !strings.Contains(prog, "/") {
+		if _, err := exec.LookPath(prog); err != nil {
+			return fmt.Sprintf("program %q is not in PATH", prog)
+		}
+		return ""
+	}
+	st, err := os.Stat(prog)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("program %s not found", prog)
+	case st.IsDir() || st.Mode()&0o111 == 0:
+		return fmt.Sprintf("%s is not an executable file", prog)
+	}
+	return ""
+}
+
+var varRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+
+// expand replaces ${NAME} and ${NAME:-default} in v with the value given
+// by --set NAME=..., else the environment, else the default; $$ is a
+// dollar sign. A reference to nothing is an error naming the variable.
+func (p *parser) expand(n *yaml.Node, v, what string) (string, bool) {
+	ok := true
+	out := varRE.ReplaceAllStringFunc(v, func(ref string) string {
+		if ref == "$$" {
+			return "$"
+		}
+		m := varRE.FindStringSubmatch(ref)
+		name := m[1]
+		if x, set := p.vars[name]; set {
+			return x
+		}
+		if x, set := os.LookupEnv(name); set {
+			return x
+		}
+		if strings.Contains(ref, ":-") {
+			return m[2]
+		}
+		p.errorf(n, fmt.Sprintf("export %s=... or pass --set %s=...", name, name), "%s uses ${%s}, which is not set", what, name)
+		ok = false
+		return ref
+	})
+	return out, ok
+}
+
+// checkTracers validates what tracers share with the rest: their sets
+// must be the scenario's.
+func (p *parser) checkTracers(s *Scenario, setNames []string) {
+	for _, t := range s.Tracers {
+		for _, set := range t.SetOrder {
+			if !slices.Contains(setNames, set) {
+				p.errAt(s.lines["tracer-set:"+t.Name+"/"+set], suggestHint(set, setNames), "tracer %s: no set named %q", t.Name, set)
+			}
+		}
+	}
+}
