@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -100,8 +101,8 @@ func classifyTracerOutput(output string, re *regexp.Regexp, exit *workloads.Trac
 // refusal classifies why tracer t did not get ready: from its output once
 // it exited (with its exit status), or, while it still runs, only when
 // its output names a refused program. nil when there is nothing to say.
-func refusal(tr *workloads.Tracer, t TracerSpec) *results.Load {
-	re := t.refusedRegexp()
+func refusal(tr *workloads.Tracer, t scenario.TracerSpec) *results.Load {
+	re := t.RefusedRegexp()
 	if tr.Alive() != nil {
 		exit, _ := tr.Stop()
 		return &results.Load{Refusal: classifyTracerOutput(tr.Output(), re, &exit)}
@@ -114,9 +115,6 @@ func refusal(tr *workloads.Tracer, t TracerSpec) *results.Load {
 	}
 	return nil
 }
-
-// refusedRegexp is the tracer's own refusal pattern, nil for the default.
-func (t TracerSpec) refusedRegexp() *regexp.Regexp { return nil }
 
 // refused tells whether run failed because the kernel refused to load or
 // attach its programs: a result about that kernel, not a reason to stop

@@ -157,3 +157,33 @@ func TestRunExternalUpstreamDriver(t *testing.T) {
 		t.Errorf("the baseline ran %d times, want 1", n)
 	}
 }
+
+// TestRunExternalRefusedPattern: a tracer that words its refusal its own
+// way, matched by the scenario's refused pattern, is recorded as the
+// verifier's refusal of the program it names, with its exit status; the
+// scenario goes on.
+func TestRunExternalRefusedPattern(t *testing.T) {
+	requireProbes(t)
+	sc := externalScenario(t, `  own:
+    argv: [sh, -c, 'echo "cannot load my_prog: bad"; echo "0: (b7) r0 = 0"; echo "R1 invalid mem access"; echo "processed 5 insns (limit 1000000)"; exit 4']
+    sets: {getpid: []}
+    refused: '^cannot load (?P<program>\w+):'
+`, 1)
+	sc.Modes = nil
+	r, err := NewRunner(sc, RunOptions{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatalf("a refused tracer must not stop the scenario: %v", err)
+	}
+	l := res.LoadOf("getpid/own")
+	if l == nil || l.Refusal == nil {
+		t.Fatalf("no refusal recorded: %+v", l)
+	}
+	f := l.Refusal
+	if f.Kind != results.RefusedVerifier || f.Program != "my_prog" || f.Line != "R1 invalid mem access" || f.Processed != 5 || f.ExitCode == nil || *f.ExitCode != 4 {
+		t.Errorf("refusal %+v, want the verifier refusing my_prog after 5 insns, exit 4", f)
+	}
+}
