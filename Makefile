@@ -148,7 +148,7 @@ clean: ## remove build output
 GREMLINS         ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTANTS_RESULTS  := -E '(^|/)(anatomy|autoreps|doc|names|noise|query|records|results)\.go$$'
 MUTANTS_COMPARE  := -E '(^|/)(doc|interleaved|noise)\.go$$'
-MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|load|probes_x86_bpfel|stats|syscalls|syscalls_table)\.go$$' -E 'internal/'
+MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|innermaps|load|probes_x86_bpfel|stats|syscalls|syscalls_table)\.go$$' -E 'internal/'
 
 .PHONY: mutants
 mutants: ## mutation testing (gremlins) of bench/stats, bench/compare, bench/results' derived figures and probes/event.go; slow
