@@ -57,8 +57,8 @@ func loadGateLine(c *compare.Comparison) string {
 			changed++
 		}
 	}
-	return fmt.Sprintf("load gate (verified instructions, exact): %s compared, %d changed or refused; thresholds: growth %g%%, %g%% of the %d-instruction limit",
-		plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, results.VerifierInsnLimit)
+	return fmt.Sprintf("load gate (verified instructions, exact): %s compared, %d changed or refused; thresholds: growth %g%%, %g%% of the %s-instruction limit",
+		plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, formatCount(results.VerifierInsnLimit))
 }
 
 // loadSummary names the load regressions for the summary line.

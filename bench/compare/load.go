@@ -114,7 +114,7 @@ func gateLoad(base, head *results.Results, growth, limit float64) (rows []LoadRo
 			share := 100 * float64(row.Head) / results.VerifierInsnLimit
 			switch {
 			case share > limit:
-				row.Verdict, row.Why = LoadNearLimit, fmt.Sprintf("%.1f%% of the %d-instruction limit > %g%%", share, results.VerifierInsnLimit, limit)
+				row.Verdict, row.Why = LoadNearLimit, fmt.Sprintf("%.1f%% of the 1,000,000-instruction limit > %g%%", share, limit)
 			case row.Base > 0 && row.GrowthPct() > growth:
 				row.Verdict, row.Why = LoadGrew, fmt.Sprintf("%+.1f%% > %g%%", row.GrowthPct(), growth)
 			}
