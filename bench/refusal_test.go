@@ -97,7 +97,6 @@ func TestRunExternalUpstreamDriver(t *testing.T) {
 `
 	}
 	sc := externalScenario(t, tracer("up21", up21)+tracer("up25", up25)+tracer("patched25", patched), 1)
-	sc.Modes = nil
 	r, err := NewRunner(sc, RunOptions{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +168,6 @@ func TestRunExternalRefusedPattern(t *testing.T) {
     sets: {getpid: []}
     refused: '^cannot load (?P<program>\w+):'
 `, 1)
-	sc.Modes = nil
 	r, err := NewRunner(sc, RunOptions{Seed: 2})
 	if err != nil {
 		t.Fatal(err)
