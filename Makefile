@@ -71,9 +71,12 @@ deps-clang: ## install clang, llvm and libbpf headers when missing (only for mak
 KERNEL_CACHE  := .cache/kernels
 GUEST_DIR     := .cache/guest
 ACCEL         ?= auto
-# Kernels test-kernels boots: Debian 12's 6.1 cloud kernel (it has BTF), and
-# the host's own when /boot has it readable.
-TEST_KERNELS  ?= $(KERNEL_CACHE)/6.1/boot/vmlinuz $(wildcard /boot/vmlinuz-$(shell uname -r))
+# Kernels test-kernels boots: Debian 12's 6.1 and 6.12 cloud kernels (both
+# have BTF), and the host's own when /boot has it readable. Each is the
+# newest package matching its pattern in the apt sources.
+KERNEL_PKG_6.1  := ^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$$
+KERNEL_PKG_6.12 := ^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$$
+TEST_KERNELS  ?= $(KERNEL_CACHE)/6.1/boot/vmlinuz $(KERNEL_CACHE)/6.12/boot/vmlinuz $(wildcard /boot/vmlinuz-$(shell uname -r))
 
 deps-qemu: ## install qemu-system-x86 and busybox-static when missing
 	@if ! command -v qemu-system-x86_64 >/dev/null || ! dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then \
@@ -81,22 +84,23 @@ deps-qemu: ## install qemu-system-x86 and busybox-static when missing
 		{ apt-get update -q && $(APT_INSTALL) qemu-system-x86 busybox-static; } >/dev/null || exit 1; \
 	fi
 
-kernels: $(KERNEL_CACHE)/6.1/boot/vmlinuz ## fetch and unpack Debian 12's newest 6.1 cloud kernel into .cache/kernels/6.1
+kernels: $(KERNEL_CACHE)/6.1/boot/vmlinuz $(KERNEL_CACHE)/6.12/boot/vmlinuz ## fetch and unpack Debian 12's newest 6.1 and 6.12 cloud kernels into .cache/kernels/{6.1,6.12}
 
-$(KERNEL_CACHE)/6.1/boot/vmlinuz:
-	@pkg=$$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$$' | awk '{print $$1}' | sort -V | tail -1); \
+$(KERNEL_CACHE)/%/boot/vmlinuz:
+	@pattern='$(KERNEL_PKG_$*)'; [ -n "$$pattern" ] || { echo "no package pattern for kernel $* (KERNEL_PKG_$*)" >&2; exit 1; }; \
+	pkg=$$(apt-cache search --names-only "$$pattern" | awk '{print $$1}' | sort -V | tail -1); \
 	if [ -z "$$pkg" ]; then \
 		apt-get update -q >/dev/null || exit 1; \
-		pkg=$$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$$' | awk '{print $$1}' | sort -V | tail -1); \
+		pkg=$$(apt-cache search --names-only "$$pattern" | awk '{print $$1}' | sort -V | tail -1); \
 	fi; \
-	[ -n "$$pkg" ] || { echo "no linux-image-6.1.0-*-cloud-amd64-unsigned package in the apt sources" >&2; exit 1; }; \
-	echo "fetching $$pkg into $(KERNEL_CACHE)/6.1"; \
-	rm -rf $(KERNEL_CACHE)/6.1 $(KERNEL_CACHE)/dl && mkdir -p $(KERNEL_CACHE)/dl && \
-	(cd $(KERNEL_CACHE)/dl && apt-get download -q "$$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true) && \
-	dpkg -x $(KERNEL_CACHE)/dl/$${pkg}_*.deb $(KERNEL_CACHE)/6.1 && \
-	grep -q '^CONFIG_DEBUG_INFO_BTF=y' $(KERNEL_CACHE)/6.1/boot/config-* && \
-	ln -sf $$(cd $(KERNEL_CACHE)/6.1/boot && ls vmlinuz-* | head -1) $(KERNEL_CACHE)/6.1/boot/vmlinuz && \
-	rm -rf $(KERNEL_CACHE)/dl
+	[ -n "$$pkg" ] || { echo "no package matching $$pattern in the apt sources" >&2; exit 1; }; \
+	echo "fetching $$pkg into $(KERNEL_CACHE)/$*"; \
+	rm -rf $(KERNEL_CACHE)/$* $(KERNEL_CACHE)/dl-$* && mkdir -p $(KERNEL_CACHE)/dl-$* && \
+	(cd $(KERNEL_CACHE)/dl-$* && apt-get download -q "$$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true) && \
+	dpkg -x $(KERNEL_CACHE)/dl-$*/*.deb $(KERNEL_CACHE)/$* && \
+	grep -q '^CONFIG_DEBUG_INFO_BTF=y' $(KERNEL_CACHE)/$*/boot/config-* && \
+	ln -sf $$(cd $(KERNEL_CACHE)/$*/boot && ls vmlinuz-* | head -1) $(KERNEL_CACHE)/$*/boot/vmlinuz && \
+	rm -rf $(KERNEL_CACHE)/dl-$*
 
 $(GUEST_DIR): FORCE
 	@mkdir -p $(GUEST_DIR)
@@ -105,7 +109,7 @@ $(GUEST_DIR): FORCE
 
 FORCE:
 
-test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, and the host kernel): benchctl doctor, the probe tests, scenarios/ci.yaml
+test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, 6.12, and the host kernel): benchctl doctor, the probe tests, scenarios/ci.yaml
 	@failed=""; mkdir -p $(RESULTS_DIR); \
 	for k in $(TEST_KERNELS); do \
 		name=$$(basename $$(readlink -f $$k) | sed 's/^vmlinuz-//'); \
@@ -144,7 +148,7 @@ clean: ## remove build output
 GREMLINS         ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTANTS_RESULTS  := -E '(^|/)(anatomy|autoreps|doc|names|noise|query|records|results)\.go$$'
 MUTANTS_COMPARE  := -E '(^|/)(doc|interleaved|noise)\.go$$'
-MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|load|probes_x86_bpfel|stats|syscalls|syscalls_table)\.go$$' -E 'internal/'
+MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|innermaps|load|probes_x86_bpfel|stats|syscalls|syscalls_table)\.go$$' -E 'internal/'
 
 .PHONY: mutants
 mutants: ## mutation testing (gremlins) of bench/stats, bench/compare, bench/results' derived figures and probes/event.go; slow

@@ -60,6 +60,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return len(tb.Attached), err
 	})
 	if err != nil {
+		run.Load = refusal(tr, t)
 		return failed(err)
 	}
 	ts.ReadyNs = time.Since(started)
@@ -72,6 +73,20 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return failed(fmt.Errorf("finding the tracer's BPF programs: %w", err))
 	}
 	ts.ProgramsLoaded, ts.ProgramsAttached, ts.BPFMemoryBytes = len(tb.Programs), len(tb.Attached), tb.MemlockBytes
+	// Maps held only inside the tracer's maps-of-maps (Falco's per-CPU
+	// rings) count too, and are waited for after it exits.
+	inner, innerMem, err := probes.InnerMaps(tb.Maps)
+	if err != nil {
+		return failed(fmt.Errorf("reading the tracer's maps of maps: %w", err))
+	}
+	tb.Maps = append(tb.Maps, inner...)
+	ts.BPFMemoryBytes += innerMem
+	ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
+	loads, err := probes.ExternalLoads(tb.Programs, tb.Attached)
+	if err != nil {
+		return failed(fmt.Errorf("reading the load cost of the tracer's programs: %w", err))
+	}
+	run.Load = &results.Load{ReadyNs: ts.ReadyNs, Programs: loads}
 	ext, err := probes.OpenExternal(tb.Attached)
 	if err != nil {
 		return failed(fmt.Errorf("opening the tracer's programs: %w", err))
@@ -174,6 +189,7 @@ func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
 	ts := &results.TracerStats{CPUSeconds: user.CPUSeconds}
 	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {
 		ts.BPFMemoryBytes = tb.MemlockBytes
+		ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
 		ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
 	}
 	return ts

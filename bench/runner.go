@@ -201,11 +201,12 @@ rounds:
 				res.Runs = append(res.Runs, run)
 				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				if !v.External() || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
+				if (!v.External() && !refused(run)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
 					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
 				}
 				// An external tracer that fails (exits early, never gets
-				// ready, dies mid-run) fails its run only; the others go on.
+				// ready, dies mid-run), or probes the kernel refuses, fail
+				// their run only; the others go on.
 				obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
 				index++
 				if err := r.checkpoint(res, index, total); err != nil {
@@ -397,7 +398,13 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 	if !v.Baseline {
 		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen, Step: v.ProbeStep(), Reserve: v.Reserve})
 		if err != nil {
+			if f := probes.Classify(err); f != nil {
+				run.Load = &results.Load{Refusal: f}
+			}
 			return run, "", fmt.Errorf("loading probes: %w", err)
+		}
+		if lc, ok := ps.(interface{ LoadCost() *results.Load }); ok {
+			run.Load = lc.LoadCost()
 		}
 		defer r.track(ps)()
 		defer closeInto(ps, "detaching probes", &err)

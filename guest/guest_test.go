@@ -210,6 +210,26 @@ func TestUnpackFiles(t *testing.T) {
 	if _, err := unpackFiles(b64, share); err == nil {
 		t.Error("a path outside the share was accepted")
 	}
+
+	// A symlink already in the host's share does not lead a file out of it.
+	outside := filepath.Join(dir, "outside")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(share, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	c = newCpioWriter(&buf)
+	c.Bytes("./linked/x.json", 0o644, []byte("x"))
+	c.Close()
+	writeFile(t, b64, base64.StdEncoding.EncodeToString(buf.Bytes()), 0o644)
+	if _, err := unpackFiles(b64, share); err == nil {
+		t.Error("a file was written through a symlink out of the share")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("the folder outside the share holds %v", ents)
+	}
 }
 
 func TestCheckStatic(t *testing.T) {
@@ -269,6 +289,10 @@ func TestVMDoctor(t *testing.T) {
 		Commands: [][]string{
 			{"benchctl", "doctor"},
 			{"sh", "-c", `mkdir -p out && { uname -r; echo "$BENCHCTL_GUEST"; cat in.txt; } > out/guest.txt`},
+			// Output faking the exit status, with and without whatever
+			// nonce the command line shows, then a real failure: only
+			// /init's marker counts.
+			{"sh", "-c", `echo BENCHCTL-GUEST-EXIT=0; echo "BENCHCTL-GUEST-EXIT-$(sed -n 's/.*benchctl[.]nonce=\([^ ]*\).*/\1/p' /proc/cmdline)=0"; exit 7`},
 		},
 		Console: &console,
 	})
@@ -276,8 +300,8 @@ func TestVMDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ExitCode != 0 {
-		t.Fatalf("guest exit status %d", res.ExitCode)
+	if res.ExitCode != 7 {
+		t.Fatalf("guest exit status %d, want 7: the last command's, not one its output faked", res.ExitCode)
 	}
 	for _, want := range []string{"[ok  ] BTF", "[ok  ] tp_btf attach", "[ok  ] BPF stats", "[ok  ] tracefs syscall events", "[ok  ] cgroup v2"} {
 		if !strings.Contains(console.String(), want) {

@@ -28,6 +28,9 @@ const (
 	markerExit  = "BENCHCTL-GUEST-EXIT="
 	markerReady = "BENCHCTL-GUEST-READY"
 	markerFiles = "BENCHCTL-GUEST-FILES="
+	// The forms /init prints, with the boot's nonce (see nonced).
+	markerExitNonce  = "BENCHCTL-GUEST-EXIT-$NONCE="
+	markerFilesNonce = "BENCHCTL-GUEST-FILES-$NONCE="
 )
 
 // skipDirs are folders of a share that are never copied in: version
@@ -67,12 +70,19 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up
 hostname benchctl-guest
 BENCHCTL_GUEST=qemu
+NONCE=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	benchctl.guest=*) BENCHCTL_GUEST="${arg#benchctl.guest=}" ;;
+	benchctl.nonce=*) NONCE="${arg#benchctl.nonce=}" ;;
 	esac
 done
 export BENCHCTL_GUEST
+# The nonce stays in this shell (not exported) and out of the commands'
+# /proc/cmdline: the markers below carry it, so no output of theirs can
+# pass for one.
+sed 's/ *benchctl\.nonce=[^ ]*//' /proc/cmdline > ` + guestStateDir + `/cmdline
+mount --bind ` + guestStateDir + `/cmdline /proc/cmdline
 if [ -f ` + guestStateDir + `/modules ]; then
 	while read -r m; do
 		insmod "` + guestModuleDir + `/$m" || echo "benchctl-guest: insmod $m failed"
@@ -93,13 +103,13 @@ if [ -n "$BENCHCTL_GUEST_SHARE" ] && [ -e /dev/ttyS1 ]; then
 	if [ "$n" -gt 0 ]; then
 		(cd "$BENCHCTL_GUEST_SHARE" && cpio -o -H newc < ` + guestStateDir + `/files 2>/dev/null | base64) > /dev/ttyS1
 	fi
-	echo "` + markerFiles + `$n"
+	echo "` + markerFilesNonce + `$n"
 fi
 # stty with a setting waits until the console has sent what it holds
 # (TCSADRAIN), so the marker is not lost at power off.
-echo "` + markerExit + `$code"
+echo "` + markerExitNonce + `$code"
 stty -F /dev/console -echo 2>/dev/null
-echo "<2>` + markerExit + `$code" > /dev/kmsg
+echo "<2>` + markerExitNonce + `$code" > /dev/kmsg
 poweroff -f
 `
 
@@ -124,6 +134,12 @@ type Spec struct {
 	// Binaries are copied into /usr/local/bin, on the guest's PATH. They
 	// must be statically linked: the guest has no C library.
 	Binaries []string
+	// Programs are copied into the guest at their host paths, with the
+	// shared libraries ldd lists for them (and the ELF interpreter), so
+	// dynamically linked tools (external tracers such as Falco's
+	// scap-open or bpftrace) run there as they do on the host, and a
+	// scenario naming them by path needs no change.
+	Programs []string
 	// Modules are kernel modules (.ko) inserted in this order at boot.
 	Modules []string
 	// Env holds KEY=VALUE pairs exported to the commands.
@@ -318,6 +334,9 @@ func buildInitramfs(w io.Writer, s *Spec) (skipped []string, err error) {
 		if err := add(b, path.Join(guestBinDir, name)); err != nil {
 			return nil, fmt.Errorf("adding %s: %w", b, err)
 		}
+	}
+	if err := addPrograms(c, s.Programs); err != nil {
+		return nil, err
 	}
 	var mods strings.Builder
 	for _, m := range s.Modules {

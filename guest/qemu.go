@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -87,10 +89,19 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 	out := filepath.Join(dir, "files.b64")
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
+	// A nonce per boot, on the kernel command line: /init prints it in
+	// its markers and hides it from the commands, so nothing they print
+	// can pass for the exit status or the file count.
+	var rnd [16]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	nonce := hex.EncodeToString(rnd[:])
 	start := time.Now()
 	b, err := boot(ctx, bootArgs{
 		kernel: s.Kernel, initrd: initrd, accel: accel, memory: s.Memory, cpus: s.CPUs,
-		cmdline: strings.TrimSpace("benchctl.guest=" + res.Guest() + " " + s.KernelArgs), filesOut: out,
+		cmdline: strings.TrimSpace("benchctl.guest=" + res.Guest() + " benchctl.nonce=" + nonce + " " + s.KernelArgs), filesOut: out,
+		nonce: nonce,
 	}, s.Console)
 	res.Boot = time.Since(start)
 	if b.exit >= 0 {
@@ -126,6 +137,9 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 type bootArgs struct {
 	kernel, initrd, accel, memory, cmdline, filesOut string
 	cpus                                             int
+	// nonce is the boot's nonce (see Run): only markers that carry it
+	// count.
+	nonce string
 }
 
 // booted is what one boot printed: the exit status (-1: none), the count
@@ -182,16 +196,17 @@ func boot(ctx context.Context, a bootArgs, console io.Writer) (booted, error) {
 	}
 	sc := bufio.NewScanner(pipe)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	exitMarker, filesMarker := nonced(markerExit, a.nonce), nonced(markerFiles, a.nonce)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		fmt.Fprintln(console, line)
-		if i := strings.Index(line, markerExit); i >= 0 && b.exit < 0 {
-			if n, err := strconv.Atoi(strings.TrimSpace(line[i+len(markerExit):])); err == nil {
+		if i := strings.Index(line, exitMarker); i >= 0 && b.exit < 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(line[i+len(exitMarker):])); err == nil {
 				b.exit = n
 			}
 		}
-		if i := strings.Index(line, markerFiles); i >= 0 {
-			if n, err := strconv.Atoi(strings.TrimSpace(line[i+len(markerFiles):])); err == nil {
+		if i := strings.Index(line, filesMarker); i >= 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(line[i+len(filesMarker):])); err == nil {
 				b.files = n
 			}
 		}
@@ -212,6 +227,11 @@ func boot(ctx context.Context, a bootArgs, console io.Writer) (booted, error) {
 		err = ctx.Err()
 	}
 	return b, err
+}
+
+// nonced is marker ("NAME=") with the boot's nonce: "NAME-<nonce>=".
+func nonced(marker, nonce string) string {
+	return strings.TrimSuffix(marker, "=") + "-" + nonce + "="
 }
 
 // DetectAccel boots kernel with initrd under KVM with a short timeout and
@@ -261,6 +281,17 @@ func unpackFiles(b64File, share string) ([]string, error) {
 		return nil, fmt.Errorf("decoding base64: %w", err)
 	}
 	entries, err := readCpio(bytes.NewReader(data))
+	// Everything is written through an os.Root of the share: a symlink
+	// already in the host's share (the guest's own are not unpacked)
+	// cannot lead a file outside it.
+	if err := os.MkdirAll(share, 0o755); err != nil {
+		return nil, err
+	}
+	root, rerr := os.OpenRoot(share)
+	if rerr != nil {
+		return nil, rerr
+	}
+	defer root.Close()
 	var files []string
 	for _, e := range entries {
 		if !e.IsRegular() {
@@ -270,37 +301,45 @@ func unpackFiles(b64File, share string) ([]string, error) {
 		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			return files, fmt.Errorf("refusing %q: outside the share", e.Name)
 		}
-		dst := filepath.Join(share, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return files, err
+		if err := root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+			return files, fmt.Errorf("writing %s: %w", rel, err)
 		}
-		if err := writeFileAtomic(dst, e.Data, os.FileMode(e.Mode&0o777)); err != nil {
-			return files, err
+		if err := writeFileAtomic(root, rel, e.Data, os.FileMode(e.Mode&0o777)); err != nil {
+			return files, fmt.Errorf("writing %s: %w", rel, err)
 		}
-		files = append(files, dst)
+		files = append(files, filepath.Join(share, rel))
 	}
 	return files, err
 }
 
-func writeFileAtomic(dst string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".guest-*")
+// writeFileAtomic writes data to rel inside root: a temporary file
+// beside it, then a rename over it (which replaces a symlink there rather
+// than following it).
+func writeFileAtomic(root *os.Root, rel string, data []byte, perm os.FileMode) error {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(rel), "."+filepath.Base(rel)+".guest-"+hex.EncodeToString(rnd[:]))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		root.Remove(tmp)
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		root.Remove(tmp)
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
-		os.Remove(tmp.Name())
+	if err := f.Close(); err != nil {
+		root.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp.Name(), dst)
+	return root.Rename(tmp, rel)
 }
 
 // Detect tells how kernel would run here, "kvm" or "tcg", with the same

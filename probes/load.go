@@ -31,6 +31,8 @@ type Probes struct {
 	ids      []ebpf.ProgramID
 	mu       sync.Mutex
 	closed   bool
+	// cost is what loading cost (LoadCost), filled once attached.
+	cost *results.Load
 }
 
 type attachedProg struct {
@@ -308,6 +310,7 @@ func (p *Probes) load() error {
 	rings.MaxEntries = uint32(ncpu)
 	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
 
+	started := time.Now()
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return loadError("loading probes", err)
@@ -364,12 +367,12 @@ func (p *Probes) load() error {
 			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
 		}
 		if err != nil {
-			return loadError("attaching "+name, err)
+			return &AttachError{Program: name, Err: loadError("attaching "+name, err)}
 		}
 		p.links = append(p.links, l)
 		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog, id: idOf[name]})
 	}
-	return nil
+	return p.recordCost(time.Since(started), attach)
 }
 
 // loadError wraps err, turning permission failures into ErrPermission.

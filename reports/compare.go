@@ -205,6 +205,9 @@ func verdictLines(c *compare.Comparison) []string {
 				return fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
 			})))
 	}
+	if load := loadSummary(c); len(load) > 0 {
+		lines = append(lines, fmt.Sprintf("Load regression: %s.", strings.Join(load, "; ")))
+	}
 	lines = append(lines, noisyLeftOutLines(c)...)
 	return append(lines, summaryLine(c))
 }
@@ -214,7 +217,7 @@ func summaryLine(c *compare.Comparison) string {
 	n := plural(len(c.Rows), "figure", "figures")
 	switch c.Status() {
 	case compare.StatusRegression:
-		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", plural(len(c.Regressions()), "gated figure", "gated figures"), n)
+		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", plural(len(c.Regressions())+len(c.LoadRegressions()), "gated figure", "gated figures"), n)
 	case compare.StatusInconclusive:
 		if len(c.Rows) == 0 {
 			return "INCONCLUSIVE: no gated figure could be compared; nothing was decided."
@@ -254,6 +257,13 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 	ew.println("test: " + testLine(c))
 	ew.println("")
 	writeTextTable(ew, comparisonTable(c, false))
+	if len(c.Load) > 0 {
+		ew.println("")
+		ew.println(loadGateLine(c))
+		if lt := loadComparisonTable(c, false); lt != nil {
+			writeTextTable(ew, lt)
+		}
+	}
 	if len(c.Warnings) > 0 {
 		ew.println("")
 		ew.println("Warnings:")
@@ -275,7 +285,7 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 	status := "✅ no regression"
 	switch c.Status() {
 	case compare.StatusRegression:
-		status = "❌ " + plural(len(c.Regressions()), "regression", "regressions")
+		status = "❌ " + plural(len(c.Regressions())+len(c.LoadRegressions()), "regression", "regressions")
 	case compare.StatusInconclusive:
 		status = "⚠️ inconclusive: " + plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
 	default:
@@ -292,6 +302,14 @@ func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
 	ew.println(mdPara("Test: " + testLine(c)))
 	ew.println("")
 	writeMarkdownTable(ew, comparisonTable(c, true))
+	if len(c.Load) > 0 {
+		ew.println("")
+		ew.println(mdPara(loadGateLine(c) + "."))
+		if lt := loadComparisonTable(c, true); lt != nil {
+			ew.println("")
+			writeMarkdownTable(ew, lt)
+		}
+	}
 	if len(c.Warnings) > 0 {
 		ew.println("")
 		ew.println("**Warnings**")
@@ -390,6 +408,10 @@ type jsonComparison struct {
 	Head             jsonSide  `json:"head"`
 	Rows             []jsonRow `json:"rows"`
 	Warnings         []string  `json:"warnings"`
+	// Load is the load gate's rows (verified instructions per program);
+	// LoadRegressions counts the failed ones.
+	Load            []jsonLoadRow `json:"load,omitempty"`
+	LoadRegressions int           `json:"load_regressions,omitempty"`
 }
 
 func toJSONSide(s compare.Side) jsonSide {
@@ -414,6 +436,7 @@ func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
 		Improvements: len(c.Improvements()), InconclusivePass: c.InconclusivePass,
 		Base: toJSONSide(c.Base), Head: toJSONSide(c.Head),
 		Rows: []jsonRow{}, Warnings: append([]string{}, c.Warnings...),
+		Load: toJSONLoadRows(c), LoadRegressions: len(c.LoadRegressions()),
 	}
 	for _, r := range c.Rows {
 		jr := jsonRow{Variant: r.Variant, Metric: r.Metric, Unit: unitOf(r.Measure.Kind), Threshold: r.Threshold,

@@ -20,6 +20,10 @@ var csvColumns = []string{
 	// Latency in ms (see results.RunLatency) and its change against the
 	// round's baseline as a fraction, like throughput_change.
 	"latency_p50_ms", "latency_p99_ms", "latency_p50_change", "latency_p99_change",
+	// The load (see results.Load): load time of benchctl's probes or
+	// ready time of an external tracer, programs loaded, the largest
+	// and the summed verified instructions, and a refusal in one line.
+	"load_ns", "ready_ns", "programs_loaded", "max_verified_insns", "verified_insns", "refusal",
 }
 
 // CSV writes one row per run of r (warm-ups and failed runs included,
@@ -76,6 +80,7 @@ func CSV(w io.Writer, r *results.Results) error {
 		if d.LatencyP99Change != nil {
 			row[len(row)-1] = f(*d.LatencyP99Change)
 		}
+		row = append(row, loadCells(run.Load)...)
 		if len(r.Capacity) > 0 {
 			row = append(row, make([]string, len(capacityCSVColumns))...)
 		}

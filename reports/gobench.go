@@ -89,6 +89,13 @@ func GoBench(w io.Writer, r *results.Results) error {
 				}
 				res.Values = append(res.Values, benchfmt.Value{Value: x / u.div, Unit: unit})
 			}
+			if run.Load != nil && run.Load.Refusal == nil {
+				// Exact, per run: benchstat shows any change as it is.
+				if max, total := loadTotals(run.Load); total > 0 {
+					res.Values = append(res.Values, benchfmt.Value{Value: float64(max), Unit: "max-verified-insns"},
+						benchfmt.Value{Value: float64(total), Unit: "verified-insns"})
+				}
+			}
 			if len(res.Values) == 0 {
 				continue
 			}

@@ -174,6 +174,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	if ps := provenanceSection(r); ps != nil {
 		doc.Sections = append(doc.Sections, ps)
 	}
+	if ls := loadSection(r); ls != nil {
+		doc.Sections = append(doc.Sections, ls)
+	}
 	doc.Sections = append(doc.Sections, detailsSection(r, vss))
 	return doc
 }

@@ -32,6 +32,9 @@ type CompareOptions struct {
 	// InconclusivePass lets inconclusive figures pass the gate
 	// (`--inconclusive pass`); by default they fail it (see Status).
 	InconclusivePass bool
+	// LoadGrowth and LoadLimit are the load gate's thresholds in percent
+	// (see gateLoad); 0 means DefaultLoadGrowth and DefaultLoadLimit.
+	LoadGrowth, LoadLimit float64
 }
 
 // Side describes one of the two compared files.
@@ -104,6 +107,10 @@ type Comparison struct {
 	// Warnings are things a reader should know that do not stop the
 	// comparison (other kernel, incomplete file, changed variant).
 	Warnings []string
+	// Load compares every program's verified instructions (LoadRow),
+	// with the thresholds applied.
+	Load                  []LoadRow
+	LoadGrowth, LoadLimit float64
 }
 
 // Metrics returns the gated metric names, sorted.
@@ -126,7 +133,7 @@ func (c *Comparison) rowsWith(v stats.Verdict) []GateRow {
 }
 
 // Failed tells whether any gated metric regressed.
-func (c *Comparison) Failed() bool { return len(c.Regressions()) > 0 }
+func (c *Comparison) Failed() bool { return len(c.Regressions()) > 0 || len(c.LoadRegressions()) > 0 }
 
 func incomparable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrIncomparable, fmt.Sprintf(format, args...))
@@ -184,6 +191,9 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 	}{{"base", base}, {"head", head}} {
 		for _, v := range r.r.Variants {
 			if !measuredSomehow(r.r, v.Name) {
+				if l := r.r.LoadOf(v.Name); l != nil && l.Refusal != nil {
+					continue // refused: the load gate judges it
+				}
 				return nil, incomparable("variant %q has no measured runs in %s", v.Name, r.side)
 			}
 		}
@@ -220,6 +230,16 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 			c.Rows = append(c.Rows, row)
 		}
 	}
+	c.LoadGrowth, c.LoadLimit = opts.LoadGrowth, opts.LoadLimit
+	if c.LoadGrowth == 0 {
+		c.LoadGrowth = DefaultLoadGrowth
+	}
+	if c.LoadLimit == 0 {
+		c.LoadLimit = DefaultLoadLimit
+	}
+	var lw []string
+	c.Load, lw = gateLoad(base, head, c.LoadGrowth, c.LoadLimit)
+	c.Warnings = append(c.Warnings, lw...)
 	// A gated metric no variant has on either side gates nothing: say so
 	// rather than pass in silence (e.g. latency gated on a workload or a
 	// redis-benchmark that reports none).

@@ -195,9 +195,9 @@ const (
 // nothing.
 func (c *Comparison) Status() Status {
 	switch {
-	case len(c.Regressions()) > 0:
+	case len(c.Regressions()) > 0 || len(c.LoadRegressions()) > 0:
 		return StatusRegression
-	case (len(c.Inconclusive()) > 0 || len(c.Rows) == 0) && !c.InconclusivePass:
+	case (len(c.Inconclusive()) > 0 || len(c.Rows) == 0 && len(c.Load) == 0) && !c.InconclusivePass:
 		return StatusInconclusive
 	}
 	return StatusPass

@@ -220,7 +220,7 @@ var Measures = []Measure{
 		return float64(run.Tracer.PeakMemoryBytes), traced(v)
 	}},
 	{Key: "bpf_memory", Label: "BPF memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
-		if run.Tracer == nil || run.Tracer.BPFMemoryBytes == 0 {
+		if run.Tracer == nil || run.Tracer.BPFMemoryBytes == 0 || run.Tracer.BPFMemoryEstimate {
 			return 0, false
 		}
 		return float64(run.Tracer.BPFMemoryBytes), traced(v)

@@ -191,6 +191,10 @@ type Run struct {
 	// Tracer is what the tracer cost outside the kernel: an external
 	// tracer's process tree, or benchctl's own consumer.
 	Tracer *TracerStats `json:"tracer,omitempty"`
+	// Load is what loading the run's programs cost (bpf_prog_info), or
+	// why the kernel refused them; nil for the baseline and in files
+	// written before it was recorded.
+	Load *Load `json:"load,omitempty"`
 	// Noise is what else the machine did during the run (see Noise);
 	// nil in files written before it was measured.
 	Noise   *Noise  `json:"noise,omitempty"`
@@ -228,9 +232,13 @@ type TracerStats struct {
 	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
 	MemoryMethod    string `json:"memory_method,omitempty"`
 	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
-	BPFMemoryBytes   uint64 `json:"bpf_memory_bytes,omitempty"`
-	ProgramsLoaded   int    `json:"programs_loaded,omitempty"`
-	ProgramsAttached int    `json:"programs_attached,omitempty"`
+	BPFMemoryBytes uint64 `json:"bpf_memory_bytes,omitempty"`
+	// BPFMemoryEstimate is set when BPFMemoryBytes comes from a kernel
+	// before 6.4, whose memlock figures are estimates from declared sizes
+	// (a ring buffer's is 0): shown, never compared.
+	BPFMemoryEstimate bool `json:"bpf_memory_estimate,omitempty"`
+	ProgramsLoaded    int  `json:"programs_loaded,omitempty"`
+	ProgramsAttached  int  `json:"programs_attached,omitempty"`
 	// CPUWindow is the window of CPUSeconds: CPUWindowWorkloadToExit or
 	// CPUWindowWorkloadToDrain; empty in files written before it was
 	// recorded, whose window ended with the workload.

@@ -41,6 +41,10 @@ type TracerSpec struct {
 	StopSignal   syscall.Signal
 	StopGrace    time.Duration
 	Counters     []string // regexes with named groups
+	// Refused is the regex of the output line that names a program the
+	// kernel refused (its group "program", else its first, names it);
+	// "" means bench.DefaultRefusedPattern, libbpf's line.
+	Refused string
 
 	// Missing says why the tracer's program cannot be run here ("" when
 	// it was found). validate and run report it (exit 3).
@@ -120,6 +124,7 @@ type (
 		Ready    field `yaml:"ready"`
 		Stop     field `yaml:"stop"`
 		Counters field `yaml:"counters"`
+		Refused  field `yaml:"refused"`
 	}
 
 	readyDoc struct {
@@ -264,6 +269,17 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 			t.Counters = append(t.Counters, c)
 		}
 	}
+	if v, ok := p.str(d.Refused); ok {
+		re, err := regexp.Compile(v)
+		switch {
+		case err != nil:
+			p.errorf(d.Refused.v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", "%s refused: %v", what, err)
+		case re.NumSubexp() == 0:
+			p.errorf(d.Refused.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
+		default:
+			t.Refused = v
+		}
+	}
 	switch {
 	case len(t.Argv) == 0:
 	case !t.Shell:
@@ -290,6 +306,15 @@ func (p *parser) noVarsInScript(n *yaml.Node, script, what string) bool {
 		return false
 	}
 	return true
+}
+
+// RefusedRegexp compiles Refused (checked at parse time); nil when it is
+// not set.
+func (t TracerSpec) RefusedRegexp() *regexp.Regexp {
+	if t.Refused == "" {
+		return nil
+	}
+	return regexp.MustCompile(t.Refused)
 }
 
 // missingProgram says why prog cannot be run, or "" when it can.

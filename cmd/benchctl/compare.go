@@ -30,6 +30,8 @@ func compareCmd(args []string) error {
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
 	headTracer := fs.String("head-tracer", "", "... against those of this `TRACER` (the head build), measured in the same rounds")
 	inconclusive := fs.String("inconclusive", "fail", "what a figure the data cannot decide does to the gate: `fail` (exit 4) or pass (exit 0, still printed)")
+	loadGrowth := fs.Float64("load-growth", compare.DefaultLoadGrowth, "load gate: a program's verified instructions may grow by at most `PCT` percent")
+	loadLimit := fs.Float64("load-limit", compare.DefaultLoadLimit, "load gate: a program may use at most `PCT` percent of the verifier's 1,000,000-instruction limit")
 	thresholds := map[string]float64{}
 	var nf noiseFlags
 	nf.register(fs)
@@ -51,6 +53,9 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "left out. A figure that is neither a regression nor an improvement is \"no change\" only when the")
 		fmt.Fprintln(fs.Output(), "test would have caught a change as large as its threshold (80% power); otherwise it is inconclusive.")
 		fmt.Fprintln(fs.Output(), "With --base-tracer/--head-tracer, base and head are paired by round (Wilcoxon signed-rank).")
+		fmt.Fprintln(fs.Output(), "The load gate compares each program's verified instructions exactly (no repetitions needed): a")
+		fmt.Fprintln(fs.Output(), "program whose count grew past --load-growth, passed --load-limit of the limit, or that the")
+		fmt.Fprintln(fs.Output(), "kernel refused on head only, is a regression.")
 		fmt.Fprintln(fs.Output(), "Exit codes: 0 pass; 1 a regression; 2 files that cannot be compared or bad usage;")
 		fmt.Fprintln(fs.Output(), "4 no regression, but a figure could not be decided (0 with --inconclusive pass).")
 		fs.PrintDefaults()
@@ -80,6 +85,9 @@ func compareCmd(args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
 	}
+	if !(*loadGrowth > 0) || !(*loadLimit > 0 && *loadLimit <= 100) {
+		return usageError("--load-growth %v must be above 0 and --load-limit %v between 0 (excluded) and 100", *loadGrowth, *loadLimit)
+	}
 	var base, head *results.Results
 	what := strings.Join(pos, " and ")
 	if interleaved {
@@ -105,7 +113,8 @@ func compareCmd(args []string) error {
 		return err
 	}
 	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha,
-		Paired: interleaved, InconclusivePass: *inconclusive == "pass"})
+		Paired: interleaved, InconclusivePass: *inconclusive == "pass",
+		LoadGrowth: *loadGrowth, LoadLimit: *loadLimit})
 	if err != nil {
 		return usageError("comparing %s: %v", what, err)
 	}
@@ -116,16 +125,19 @@ func compareCmd(args []string) error {
 	if err := writeOutput(*out, buf.Bytes()); err != nil {
 		return err
 	}
-	if regs := c.Regressions(); len(regs) > 0 {
-		var names []string
-		for i, r := range regs {
-			if i == 3 {
-				names = append(names, fmt.Sprintf("and %d more", len(regs)-i))
-				break
-			}
-			names = append(names, r.Variant+" "+r.Metric)
+	if c.Failed() {
+		var all []string
+		for _, r := range c.Regressions() {
+			all = append(all, r.Variant+" "+r.Metric)
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(regs), strings.Join(names, ", "))}
+		for _, r := range c.LoadRegressions() {
+			all = append(all, r.Variant+" "+r.Program+" load "+r.Verdict)
+		}
+		names := all
+		if len(all) > 3 {
+			names = append(all[:3:3], fmt.Sprintf("and %d more", len(all)-3))
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(all), strings.Join(names, ", "))}
 	}
 	if c.Status() == compare.StatusInconclusive {
 		return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d of %d gated figures could not be decided (--inconclusive pass lets them through)",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ func init() {
 	commands["vm"] = command{summary: "run benchctl ARGS inside a QEMU guest booted with another kernel", run: vmCmd}
 }
 
-const vmUsage = `usage: benchctl vm --kernel PATH [--accel auto|kvm|tcg] [--memory 2G] [--timeout 30m] [--share DIR] -- ARGS...
+const vmUsage = `usage: benchctl vm --kernel PATH [--accel auto|kvm|tcg] [--memory 2G] [--timeout 30m] [--share DIR] [--program PROG...] -- ARGS...
        benchctl vm --kernel PATH --sh [--bin FILE...] [--workdir DIR] -- 'SHELL COMMAND'
        benchctl vm --kernel PATH --detect-accel
 
@@ -48,8 +49,9 @@ func vmCmd(args []string) error {
 	detect := fs.Bool("detect-accel", false, "only print kvm or tcg: how --accel auto would run this kernel")
 	appendArgs := fs.String("append", "", "add these `ARGS` to the kernel command line (e.g. loglevel=7 for the kernel's messages)")
 	quiet := fs.Bool("q", false, "do not stream the guest's console (it is printed when the guest fails)")
-	var bins, modules, env stringList
+	var bins, modules, env, programs stringList
 	fs.Var(&bins, "bin", "also copy this statically linked `FILE` into the guest's /usr/local/bin (repeatable)")
+	fs.Var(&programs, "program", "also copy this `PROGRAM` (a path, or a name on PATH; dynamically linked is fine) into the guest at its host path, with the shared libraries ldd lists for it (repeatable; e.g. an external tracer)")
 	fs.Var(&modules, "module", "insert this kernel module `FILE.ko` at boot (repeatable, in order)")
 	fs.Var(&env, "env", "export `KEY=VALUE` to the guest's commands (repeatable)")
 	fs.Usage = func() {
@@ -86,6 +88,13 @@ func vmCmd(args []string) error {
 	spec := guest.Spec{
 		Kernel: *kernel, Accel: *accel, Memory: *memory, CPUs: *cpus, Timeout: *timeout,
 		Binaries: bins, Modules: modules, Env: env, Log: os.Stderr, KernelArgs: *appendArgs,
+	}
+	for _, p := range programs {
+		abs, err := resolveProgram(p)
+		if err != nil {
+			return usageError("vm: --program %s: %v", p, err)
+		}
+		spec.Programs = append(spec.Programs, abs)
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -161,4 +170,23 @@ func parseVMArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, err
 	}
 	return fs.Args(), nil
+}
+
+// resolveProgram finds p (a path, or a name on PATH) as an absolute path.
+func resolveProgram(p string) (string, error) {
+	if !strings.Contains(p, "/") {
+		return exec.LookPath(p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%s is not an executable file", abs)
+	}
+	return abs, nil
 }

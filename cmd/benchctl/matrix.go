@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports"
+)
+
+func init() {
+	commands["matrix"] = command{summary: "run one scenario on several kernels (the host and QEMU guests) and report which tracer loads where", run: matrixCmd}
+}
+
+const matrixUsage = `usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--jobs 1] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
+       benchctl matrix --render [--format markdown|text] A.json B.json ...
+
+Runs SCENARIO with 'benchctl run' on each kernel in turn: "host" (this
+machine) or a kernel image booted in a QEMU guest ('benchctl vm'), writing
+DIR/<kernel>.json. The external tracers the scenario names go into the
+guests at their host paths with their shared libraries. Then it writes one
+report, DIR/matrix.md (and the same as text on standard output): per
+variant × kernel, loads (the largest program's verified instructions) or
+refused (why), the headline overhead (TCG guests: not timings), and the
+largest programs' verified instructions. A kernel whose run fails is a
+column saying so; the others go on. RUN FLAGS go to every 'benchctl run'
+(e.g. -- --repetitions 2 --only 'getpid/*'). The guests need a statically
+linked benchctl (CGO_ENABLED=0 go build, or --benchctl). DIR must be inside
+the current folder: guests bring their files back into it.
+Exit codes: 0 every kernel produced results; 1 some did not; 2 bad usage;
+3 the host cannot run the scenario. Flags:`
+
+func matrixCmd(args []string) error {
+	var runArgs []string
+	for i, a := range args {
+		if a == "--" {
+			args, runArgs = args[:i], args[i+1:]
+			break
+		}
+	}
+	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
+	var kernels stringList
+	fs.Var(&kernels, "kernel", "a kernel to run on: host, or a kernel image for a QEMU guest (repeatable, in column order; default host)")
+	accel := fs.String("accel", "auto", "the guests' accelerator: auto, kvm or tcg")
+	memory := fs.String("memory", "3G", "guest memory, as QEMU's -m (external tracers with large libraries need room)")
+	timeout := fs.Duration("timeout", 2*time.Hour, "kill a guest after this long")
+	self := fs.String("benchctl", "", "the statically linked benchctl the guests run (default: this one)")
+	out := fs.String("o", "results/matrix", "write the results files and matrix.md to `DIR`")
+	format := fs.String("format", reports.FormatText, "with --render: markdown or text, on standard output")
+	render := fs.Bool("render", false, "run nothing: render the matrix of the results FILES given (one column each, named after the file)")
+	jobs := fs.Int("jobs", 1, "run up to `N` guests at a time (after the host, which runs alone); each needs --memory")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, matrixUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if *render {
+		return renderMatrix(pos, *format)
+	}
+	if len(pos) != 1 {
+		return usageError("matrix takes one scenario file, got %s", argCount(len(pos)))
+	}
+	scenario := pos[0]
+	if len(kernels) == 0 {
+		kernels = stringList{"host"}
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*out)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(cwd, dir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return usageError("matrix: -o %s is outside the current folder: guests bring their results back only into it", *out)
+	}
+	sc, err := loadScenario(scenario, nil)
+	if err != nil {
+		return err
+	}
+	var programs []string
+	names := map[string]string{}
+	for _, k := range kernels {
+		name, err := kernelName(k)
+		if err != nil {
+			return usageError("matrix: --kernel %s: %v", k, err)
+		}
+		if prev, dup := names[name]; dup {
+			return usageError("matrix: kernels %s and %s have the same name %s", prev, k, name)
+		}
+		names[name] = k
+	}
+	for _, t := range sc.Tracers {
+		if t.Missing != "" || len(t.Argv) == 0 {
+			continue // run reports it
+		}
+		if p, err := resolveProgram(t.Argv[0]); err == nil && !slices.Contains(programs, p) {
+			programs = append(programs, p)
+		}
+	}
+	exe := *self
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The host runs first and alone (its timings are timings); then the
+	// guests, --jobs at a time: under TCG their timings mean nothing, so
+	// running them side by side costs nothing but memory.
+	cols := make([]reports.MatrixColumn, len(kernels))
+	one := func(i int) (hostCode int) {
+		k := kernels[i]
+		name, _ := kernelName(k)
+		file := filepath.Join(dir, name+".json")
+		relFile, _ := filepath.Rel(cwd, file)
+		argv := append([]string{"run", scenario, "-o", relFile}, runArgs...)
+		if k != "host" {
+			vm := []string{"vm", "--kernel", k, "--accel", *accel, "--memory", *memory, "--timeout", timeout.String(), "--benchctl", exe, "-q"}
+			for _, p := range programs {
+				vm = append(vm, "--program", p)
+			}
+			argv = append(append(vm, "--"), argv...)
+		}
+		os.Remove(file)
+		fmt.Fprintf(os.Stderr, "matrix: %s: benchctl %s\n", name, strings.Join(argv, " "))
+		start := time.Now()
+		code, err := runChild(ctx, exe, argv)
+		fmt.Fprintf(os.Stderr, "matrix: %s: exit %d after %s\n", name, code, time.Since(start).Round(time.Second))
+		col := reports.MatrixColumn{Name: name}
+		r, rerr := results.ReadResults(file)
+		switch {
+		case rerr == nil:
+			col.Results = r
+		case err != nil:
+			col.Missing = err.Error()
+		default:
+			col.Missing = fmt.Sprintf("exit status %d, no results file (%v)", code, rerr)
+		}
+		cols[i] = col
+		return code
+	}
+	var guests []int
+	for i, k := range kernels {
+		if k != "host" {
+			guests = append(guests, i)
+			continue
+		}
+		if code := one(i); code == 3 && ctx.Err() == nil {
+			return envError(fmt.Errorf("matrix: the host cannot run %s (see above)", scenario))
+		}
+		if ctx.Err() != nil {
+			return &exitError{code: 1, err: errors.New("matrix: interrupted")}
+		}
+	}
+	sem := make(chan struct{}, max(*jobs, 1))
+	var wg sync.WaitGroup
+	for _, i := range guests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if ctx.Err() == nil {
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return &exitError{code: 1, err: errors.New("matrix: interrupted")}
+	}
+	failed := 0
+	for i := range cols {
+		if cols[i].Results == nil {
+			failed++
+			if cols[i].Name == "" {
+				cols[i].Name, _ = kernelName(kernels[i])
+			}
+		}
+	}
+	var md, txt bytes.Buffer
+	if err := reports.Matrix(&md, cols, reports.FormatMarkdown); err != nil {
+		return err
+	}
+	if err := reports.Matrix(&txt, cols, reports.FormatText); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	os.Stdout.Write(txt.Bytes())
+	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(*out, "matrix.md"))
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(kernels))}
+	}
+	return nil
+}
+
+// kernelName names a matrix column: "host", or the release in a kernel
+// image's file name (vmlinuz-6.1.0-57-cloud-amd64 → 6.1.0-57-cloud-amd64).
+func kernelName(k string) (string, error) {
+	if k == "host" {
+		return "host", nil
+	}
+	real, err := filepath.EvalSymlinks(k)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimPrefix(filepath.Base(real), "vmlinuz-")
+	return unsafeName.ReplaceAllString(name, "_"), nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._+-]`)
+
+// runChild runs this benchctl with argv, its output on ours, and returns
+// its exit status. Ctrl-C reaches it too (same process group); on a
+// cancelled ctx it gets SIGINT, then SIGKILL after 60 s.
+func runChild(ctx context.Context, exe string, argv []string) (int, error) {
+	cmd := exec.CommandContext(ctx, exe, argv...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 60 * time.Second
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// renderMatrix writes the matrix of the results files files, one column
+// each, named after the file (host.json: "host").
+func renderMatrix(files []string, format string) error {
+	if len(files) == 0 {
+		return usageError("matrix --render takes the results files of its columns")
+	}
+	if format != reports.FormatMarkdown && format != reports.FormatText {
+		return usageError("matrix --render: format %q: want markdown or text", format)
+	}
+	var cols []reports.MatrixColumn
+	for _, f := range files {
+		r, err := results.ReadResults(f)
+		if err != nil {
+			return usageError("matrix: %v", err)
+		}
+		cols = append(cols, reports.MatrixColumn{Name: strings.TrimSuffix(filepath.Base(f), ".json"), Results: r})
+	}
+	var buf bytes.Buffer
+	if err := reports.Matrix(&buf, cols, format); err != nil {
+		return err
+	}
+	_, err := os.Stdout.Write(buf.Bytes())
+	return err
+}

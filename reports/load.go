@@ -1,0 +1,197 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
+)
+
+// loadTopPrograms is how many of a variant's largest programs the Load
+// section lists.
+const loadTopPrograms = 8
+
+// loadSection is the report's "Load" section: per variant, whether its
+// programs loaded (or why the kernel refused them), how many, their
+// largest verified instruction count with its share of the verifier's
+// limit, and the load or ready time; then each variant's largest
+// programs. nil when no run recorded a load.
+func loadSection(r *results.Results) *section {
+	if !r.HasLoad() {
+		return nil
+	}
+	s := &section{ID: "load", Title: "Load"}
+	s.Paras = append(s.Paras, fmt.Sprintf("What loading each tracer cost, from `bpf_prog_info`: the instructions the verifier processed for each program (`verified_insns`, "+
+		"Linux 5.16+; exact, the same on every run of the same programs on the same kernel), against the verifier's limit of %s; "+
+		"translated and JIT-compiled sizes; maps used. Programs are every one the tracer held when ready, tail-call targets included. "+
+		"Load time is benchctl's own (maps created, every program verified and attached), ready time an external tracer's (start to ready); median over the runs.",
+		formatCount(results.VerifierInsnLimit)))
+	if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
+		s.Paras = append(s.Paras, "TCG: the load and ready times are not timings (emulated CPU); the instruction counts and sizes are exact.")
+	}
+	t := newTable("variant", "loads", "programs", "attached", "largest", "verified insns", "share of limit", "all programs' insns", "load / ready").right(2, 3, 5, 6, 7, 8).code(0, 4)
+	var subs []*section
+	for _, v := range r.Variants {
+		l := r.LoadOf(v.Name)
+		if l == nil {
+			continue
+		}
+		if f := l.Refusal; f != nil {
+			t.add(v.Name, "refused: "+f.String(), none, none, cmpOr(f.Program, none), refusedInsns(f), none, none, none)
+			continue
+		}
+		progs := l.LargestPrograms()
+		var total uint64
+		attached := 0
+		for _, p := range progs {
+			total += uint64(p.VerifiedInsns)
+			if p.Attached {
+				attached++
+			}
+		}
+		largest, insns, share := none, none, none
+		if len(progs) > 0 && progs[0].VerifiedInsns > 0 {
+			largest, insns, share = progs[0].Name, formatCount(float64(progs[0].VerifiedInsns)), formatLimitShare(progs[0])
+		}
+		t.add(v.Name, "yes", fmt.Sprint(len(progs)), fmt.Sprint(attached), largest, insns, share, formatCount(float64(total)), loadTime(r, v.Name))
+		pt := newTable("program", "attached", "verified insns", "share of limit", "xlated", "jited", "maps").right(2, 3, 4, 5, 6).code(0)
+		for i, p := range progs {
+			if i == loadTopPrograms {
+				break
+			}
+			att := ""
+			if p.Attached {
+				att = "yes"
+			}
+			pt.add(p.Name, att, formatCount(float64(p.VerifiedInsns)), formatLimitShare(p), formatCount(float64(p.XlatedBytes))+" B", formatCount(float64(p.JitedBytes))+" B", fmt.Sprint(p.Maps))
+		}
+		sub := &section{ID: "load-" + slug(v.Name), Title: v.Name, Tables: []*table{pt}}
+		if n := len(progs) - loadTopPrograms; n > 0 {
+			sub.Paras = append(sub.Paras, fmt.Sprintf("The %d largest of %d programs.", loadTopPrograms, len(progs)))
+		}
+		subs = append(subs, sub)
+	}
+	s.Tables = append(s.Tables, t)
+	if p := estimatePara(r); p != "" {
+		s.Paras = append(s.Paras, p)
+	}
+	if len(subs) > 0 {
+		s.Sub = append(s.Sub, &section{ID: "load-programs", Title: "Largest programs", Collapsed: true, Sub: subs})
+	}
+	return s
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func refusedInsns(f *results.Refusal) string {
+	if f.Processed == 0 {
+		return none
+	}
+	return formatCount(float64(f.Processed)) + " processed"
+}
+
+// formatCount formats a whole count with thousands separators.
+func formatCount(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func formatLimitShare(p results.ProgramLoad) string {
+	if p.VerifiedInsns == 0 {
+		return none
+	}
+	return fmt.Sprintf("%.1f%%", 100*p.LimitShare())
+}
+
+// loadTime is the median load time (own probes) or ready time (external
+// tracer) over the runs of variant name that recorded one.
+func loadTime(r *results.Results, name string) string {
+	var xs []float64
+	for _, run := range r.Runs {
+		if run.Variant != name || run.Load == nil || run.Load.Refusal != nil {
+			continue
+		}
+		switch {
+		case run.Load.LoadNs > 0:
+			xs = append(xs, float64(run.Load.LoadNs))
+		case run.Load.ReadyNs > 0:
+			xs = append(xs, float64(run.Load.ReadyNs))
+		}
+	}
+	if len(xs) == 0 {
+		return none
+	}
+	sort.Float64s(xs)
+	return formatDuration(stats.Summarize(xs).Median)
+}
+
+// loadCells are the CSV cells of a run's load (see csvColumns).
+func loadCells(l *results.Load) []string {
+	cells := make([]string, 6)
+	if l == nil {
+		return cells
+	}
+	if l.LoadNs > 0 {
+		cells[0] = fmt.Sprint(int64(l.LoadNs))
+	}
+	if l.ReadyNs > 0 {
+		cells[1] = fmt.Sprint(int64(l.ReadyNs))
+	}
+	if l.Refusal != nil {
+		cells[5] = l.Refusal.String()
+		return cells
+	}
+	max, total := loadTotals(l)
+	cells[2] = fmt.Sprint(len(l.Programs))
+	if total > 0 {
+		cells[3], cells[4] = fmt.Sprint(max), fmt.Sprint(total)
+	}
+	return cells
+}
+
+// loadTotals are the largest and the summed verified instructions of l's
+// programs.
+func loadTotals(l *results.Load) (max uint32, total uint64) {
+	for _, p := range l.Programs {
+		total += uint64(p.VerifiedInsns)
+		if p.VerifiedInsns > max {
+			max = p.VerifiedInsns
+		}
+	}
+	return max, total
+}
+
+// estimatePara lists the BPF memory figures that are estimates (a kernel
+// before 6.4): the tables and comparisons leave them out.
+func estimatePara(r *results.Results) string {
+	var parts []string
+	for _, v := range r.Variants {
+		var xs []float64
+		for _, run := range r.RunsOf(v.Name) {
+			if run.Tracer != nil && run.Tracer.BPFMemoryEstimate && run.Tracer.BPFMemoryBytes > 0 {
+				xs = append(xs, float64(run.Tracer.BPFMemoryBytes))
+			}
+		}
+		if len(xs) > 0 {
+			parts = append(parts, fmt.Sprintf("`%s` %s", sanitizeCode(v.Name), formatBytes(stats.Summarize(xs).Median)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "BPF memory on this kernel (before 6.4) is an estimate from the maps' declared sizes (a ring buffer's reads 0), so it is not compared and left out of the other tables: " + strings.Join(parts, ", ") + "."
+}
