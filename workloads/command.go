@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/benchctl/benchctl/internal/shell"
 )
 
 const (
@@ -104,17 +106,9 @@ func NewCommand(cfg CommandConfig) (Workload, error) {
 
 func (w *commandWorkload) Name() string { return "command" }
 
-// Describe returns the command line, quoting the arguments that need it.
-func (w *commandWorkload) Describe() string {
-	parts := make([]string, len(w.args))
-	for i, a := range w.args {
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`|&;<>()*?[]{}#~") {
-			a = strconv.Quote(a)
-		}
-		parts[i] = a
-	}
-	return strings.Join(parts, " ")
-}
+// Describe returns the command line, each argument quoted for sh where
+// it needs it, so that it can be pasted into a shell as it is.
+func (w *commandWorkload) Describe() string { return shell.Join(w.args) }
 
 // Prepare does nothing: a command has no set-up.
 func (w *commandWorkload) Prepare(ctx context.Context) error {

@@ -139,7 +139,7 @@ func TestCommandShellDirEnv(t *testing.T) {
 		Env:             []string{"BENCHCTL_TEST_X=42"},
 		ThroughputRegex: `v=(?P<value>\d+)`,
 	})
-	if got := w.Describe(); !strings.HasPrefix(got, `sh -c "echo \"$1`) {
+	if got := w.Describe(); !strings.HasPrefix(got, `sh -c 'echo "$1 $BENCHCTL_TEST_X" > out;`) {
 		t.Errorf("Describe() = %q", got)
 	}
 	res, err := w.Run(context.Background())
