@@ -448,17 +448,7 @@ func capacityDocument(r *results.Results) *document {
 	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
 	sc := r.Scenario
 	var b strings.Builder
-	fmt.Fprintf(&b, "Scenario `%s`", sanitizeCode(sc.Name))
-	if sc.File != "" {
-		fmt.Fprintf(&b, " (`%s`", sanitizeCode(sc.File))
-		if len(sc.SHA256) >= 12 {
-			fmt.Fprintf(&b, ", sha256 %s", sc.SHA256[:12])
-		}
-		b.WriteString(")")
-	}
-	if sc.Workload != "" {
-		fmt.Fprintf(&b, ", workload `%s`", sanitizeCode(sc.Workload))
-	}
+	b.WriteString(scenarioIntro(sc))
 	fmt.Fprintf(&b, ". A capacity run: %s searched, the variants shuffled in every repeat (seed %d).", plural(len(r.Capacity), "variant", "variants"), r.Seed)
 	doc.Paras = append(doc.Paras, b.String())
 	if !r.Complete {

@@ -181,9 +181,9 @@ func buildDocument(r *results.Results, opts Options) *document {
 	return doc
 }
 
-func introParas(r *results.Results, vss []results.VariantStats, opts Options) []string {
-	var out []string
-	sc := r.Scenario
+// scenarioIntro names the scenario, its file and hash, and its workload:
+// the start of a report's first paragraph.
+func scenarioIntro(sc results.ScenarioInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Scenario `%s`", sanitizeCode(sc.Name))
 	if sc.File != "" {
@@ -196,6 +196,14 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 	if sc.Workload != "" {
 		fmt.Fprintf(&b, ", workload `%s`", sanitizeCode(sc.Workload))
 	}
+	return b.String()
+}
+
+func introParas(r *results.Results, vss []results.VariantStats, opts Options) []string {
+	var out []string
+	sc := r.Scenario
+	var b strings.Builder
+	b.WriteString(scenarioIntro(sc))
 	b.WriteString(". ")
 	rounds := measuredRounds(r)
 	fmt.Fprintf(&b, "%s measured", plural(rounds, "round", "rounds"))
