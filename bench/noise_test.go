@@ -180,7 +180,9 @@ func TestNoiseMeterCountsOwnCPU(t *testing.T) {
 	}
 	// On a busy machine spin may get less than the 50 ms it asks for
 	// before its wall-time bound: the meter must count what it burned.
-	if n.OwnSeconds < burned.Seconds() || n.WallSeconds < burned.Seconds() {
+	// (Wall time can be shorter: burned is the whole process's CPU, and
+	// its other threads run on the other CPU.)
+	if n.OwnSeconds < burned.Seconds() || n.WallSeconds <= 0 {
 		t.Errorf("own %v s over %v s, want at least the %v burned", n.OwnSeconds, n.WallSeconds, burned)
 	}
 	if n.TotalSeconds <= 0 || n.StealPct < 0 || n.OutsidePct < 0 || n.OutsidePct > 100 || n.Attributed != "benchctl process tree" {
