@@ -14,7 +14,7 @@
 # Usage, as root from the repository root:
 #   scripts/plant-gate.sh PAIRS BIG SMALL [OUTDIR]
 # Sizing here (2026-12-03, docs/measurements/gate-aa.md): --plant 10 was
-# +10 to +23% kernel ns per getpid, --plant 5 about half that.
+# +3 to +23% kernel ns per getpid (median +13.7%), --plant 5 median +7.3%.
 set -euo pipefail
 pairs=${1:?pairs}
 big=${2:?plant iterations for +10%}
