@@ -14,7 +14,6 @@ import (
 
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/bench/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -245,32 +244,5 @@ func TestFormats(t *testing.T) {
 	}
 	if err := RenderComparison(&bytes.Buffer{}, c, "xml"); err == nil {
 		t.Error("unknown comparison format accepted")
-	}
-}
-
-func TestFormatting(t *testing.T) {
-	for _, tc := range []struct{ got, want string }{
-		{formatDuration(83.46), "83.5 ns"},
-		{formatDuration(1.848e9), "1.85 s"},
-		{formatDuration(635.5e6), "636 ms"},
-		{formatDuration(1.48e6), "1.48 ms"},
-		{siScale(4.39e6, countPrefixes), "4.39M"},
-		{siScale(999.7, countPrefixes), "1.00k"},
-		{siScale(142123, countPrefixes), "142k"},
-		{formatBytes(2.55e8), "255 MB"},
-		{formatBytes(58), "58.0 B"},
-		{formatPercent(-21.49), "-21.5%"},
-		{formatPercent(0.0074), "0.0074%"},
-		{formatSignedPct(9.84), "+9.8%"},
-		{superscript(12), "¹²"},
-		{sig3(0.99971), "1.00"},
-		{sig3(9.9971), "10.0"},
-		{formatCI(results.KindDuration, stats.Summarize([]float64{1, 2, 3})), "±∞"},
-		{formatCI(results.KindDuration, stats.Summarize([]float64{97, 98, 99, 100, 100, 100, 101, 102, 103, 104})), "±3.0%"},
-		{formatCI(results.KindPercent, stats.Summarize([]float64{-21, -20, -20, -20, -20, -19, -19, -19, -18, -18})), "±1.5pp"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
 	}
 }

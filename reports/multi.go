@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -9,10 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // MultiFormats are the formats a report over several results files is
@@ -74,71 +73,11 @@ func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) 
 	doc := buildMultiDocument(files, opts)
 	switch format {
 	case FormatHTML:
-		return writeHTMLDocument(w, doc, nil)
+		return page.WriteHTML(w, doc, nil)
 	case FormatText:
-		return writeTextDocument(w, doc, opts)
+		return page.WriteText(w, doc, nil)
 	}
-	return writeMarkdownDocument(w, doc, opts)
-}
-
-// The three writers below spell a document the way Markdown, Text and
-// HTML spell a single file's, with their section writers.
-
-func writeMarkdownDocument(w io.Writer, doc *document, opts Options) error {
-	ew := &errWriter{w: w}
-	ew.println("# " + mdText(doc.Title))
-	if doc.Headline != nil {
-		writeMarkdownSection(ew, doc.Headline, 2, opts)
-	}
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(mdPara(p))
-	}
-	for _, s := range doc.Sections {
-		writeMarkdownSection(ew, s, 2, opts)
-	}
-	return ew.err
-}
-
-func writeTextDocument(w io.Writer, doc *document, opts Options) error {
-	ew := &errWriter{w: w}
-	ew.println(doc.Title)
-	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
-	if doc.Headline != nil {
-		writeTextSection(ew, doc.Headline, 0, opts)
-	}
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(wrap(plainPara(p), textWidth))
-	}
-	for _, s := range doc.Sections {
-		writeTextSection(ew, s, 0, opts)
-	}
-	return ew.err
-}
-
-// writeHTMLDocument writes doc as HTML, with the charts by name (nil for
-// none).
-func writeHTMLDocument(w io.Writer, doc *document, charts map[string]htmlChart) error {
-	hd := htmlDoc{Title: doc.Title}
-	if doc.Headline != nil {
-		h := toHTMLSection(doc.Headline, 0, charts)
-		hd.Headline = &h
-	}
-	for _, p := range doc.Paras {
-		hd.Paras = append(hd.Paras, htmlPara(p))
-	}
-	for _, s := range doc.Sections {
-		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, charts))
-	}
-	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, hd); err != nil {
-		return fmt.Errorf("rendering html: %w", err)
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("writing html: %w", err)
-	}
-	return nil
+	return page.WriteMarkdown(w, doc, nil)
 }
 
 // multi is what the sections of a multi-file report share.
@@ -198,7 +137,7 @@ func fileLabels(files []ResultsFile) []string {
 
 // buildMultiDocument turns several results files into one report's
 // sections.
-func buildMultiDocument(files []ResultsFile, opts Options) *document {
+func buildMultiDocument(files []ResultsFile, opts Options) *page.Document {
 	m := &multi{files: files, labels: fileLabels(files), opts: opts}
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -209,7 +148,7 @@ func buildMultiDocument(files []ResultsFile, opts Options) *document {
 			}
 		}
 	}
-	doc := &document{}
+	doc := &page.Document{}
 	names := scenarioNames(files)
 	if len(names) == 1 {
 		doc.Title = fmt.Sprintf("benchctl report: %s, %d results files", names[0], len(files))
@@ -252,7 +191,7 @@ func (m *multi) introParas(names []string) []string {
 	default:
 		b.WriteString("file name and position, since nothing else tells them apart")
 	}
-	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", sanitizeCode(m.labels[0]))
+	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", page.SanitizeCode(m.labels[0]))
 	out = append(out, b.String())
 
 	sc := m.ref().Scenario
@@ -260,7 +199,7 @@ func (m *multi) introParas(names []string) []string {
 	case len(names) > 1:
 		quoted := make([]string, len(names))
 		for i, n := range names {
-			quoted[i] = "`" + sanitizeCode(n) + "`"
+			quoted[i] = "`" + page.SanitizeCode(n) + "`"
 		}
 		out = append(out, "Warning: these files come from different scenarios ("+strings.Join(quoted, ", ")+
 			"). Variants are matched by name only: the same name may stand for another workload or syscall set in each file.")
@@ -269,7 +208,7 @@ func (m *multi) introParas(names []string) []string {
 			o := f.Results.Scenario
 			if o.SHA256 != sc.SHA256 || o.Workload != sc.Workload {
 				out = append(out, fmt.Sprintf("Warning: the files all ran scenario `%s`, but not the same version of it (its sha256 or workload differs, see the environments): "+
-					"variants are matched by name.", sanitizeCode(sc.Name)))
+					"variants are matched by name.", page.SanitizeCode(sc.Name)))
 				break
 			}
 		}
@@ -277,7 +216,7 @@ func (m *multi) introParas(names []string) []string {
 
 	ci := false
 	for _, f := range m.files {
-		ci = ci || anyCI(f.Results.SummarizeVariants())
+		ci = ci || page.AnyCI(f.Results.SummarizeVariants())
 	}
 	figures := "Figures are medians over each file's measured runs"
 	if ci {
@@ -293,12 +232,12 @@ func (m *multi) introParas(names []string) []string {
 		if m.marked == 1 {
 			verb = "differs"
 		}
-		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", plural(m.marked, "figure", "figures"), verb))
+		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", page.Plural(m.marked, "figure", "figures"), verb))
 	}
 
 	for i, f := range m.files {
 		r := f.Results
-		l := sanitizeCode(m.labels[i])
+		l := page.SanitizeCode(m.labels[i])
 		if !r.Complete {
 			out = append(out, fmt.Sprintf("Warning: `%s` is an incomplete run (%s); some variants may have fewer runs.", l, cmp.Or(r.Reason, "no reason recorded")))
 		}
@@ -312,7 +251,7 @@ func (m *multi) introParas(names []string) []string {
 			if failed > 1 {
 				verb = "were"
 			}
-			out = append(out, fmt.Sprintf("Warning: in `%s`, %s failed and %s left out (see its own report).", l, plural(failed, "run", "runs"), verb))
+			out = append(out, fmt.Sprintf("Warning: in `%s`, %s failed and %s left out (see its own report).", l, page.Plural(failed, "run", "runs"), verb))
 		}
 		if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
 			out = append(out, fmt.Sprintf("TCG: `%s` was measured in a QEMU guest whose CPU was emulated: only its functional figures (events) mean something, not its times or overheads.", l))
@@ -324,11 +263,11 @@ func (m *multi) introParas(names []string) []string {
 		var without []string
 		for i := range m.files {
 			if !m.has(i, name) {
-				without = append(without, "`"+sanitizeCode(m.labels[i])+"`")
+				without = append(without, "`"+page.SanitizeCode(m.labels[i])+"`")
 			}
 		}
 		if len(without) > 0 {
-			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", sanitizeCode(name), strings.Join(without, ", ")))
+			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", page.SanitizeCode(name), strings.Join(without, ", ")))
 		}
 	}
 	if len(lacking) > 0 {
@@ -349,9 +288,9 @@ func (m *multi) ruleText() string {
 }
 
 // environmentSection puts the files' environments side by side.
-func (m *multi) environmentSection() *section {
+func (m *multi) environmentSection() *page.Section {
 	header := append([]string{"property"}, m.labels...)
-	t := newTable(header...)
+	t := page.NewTable(header...)
 	type row struct {
 		name string
 		get  func(r *results.Results, path string) string
@@ -369,7 +308,7 @@ func (m *multi) environmentSection() *section {
 		}},
 		{name: "workload", get: func(r *results.Results, _ string) string { return r.Scenario.Workload }},
 		{name: "runs", get: func(r *results.Results, _ string) string {
-			s := fmt.Sprintf("%s × %s", plural(measuredRounds(r), "round", "rounds"), plural(len(r.Variants), "variant", "variants"))
+			s := fmt.Sprintf("%s × %s", page.Plural(measuredRounds(r), "round", "rounds"), page.Plural(len(r.Variants), "variant", "variants"))
 			if !r.Complete {
 				s += ", incomplete"
 			}
@@ -438,12 +377,12 @@ func (m *multi) environmentSection() *section {
 		}
 		for i, c := range cells {
 			if c == "" {
-				cells[i] = none
+				cells[i] = page.None
 			}
 		}
-		t.add(append([]string{rw.name}, cells...)...)
+		t.Add(append([]string{rw.name}, cells...)...)
 	}
-	s := &section{ID: "environments", Title: "Environments", Tables: []*table{t}}
+	s := &page.Section{ID: "environments", Title: "Environments", Tables: []*page.Table{t}}
 	if len(differ) == 0 {
 		s.Paras = append(s.Paras, "The files differ in nothing recorded but their dates.")
 	} else {
@@ -481,12 +420,12 @@ func (m *multi) sample(i int, name string, measure results.Measure) []float64 {
 
 // figureSection puts one headline figure of every traced variant side by
 // side, one column per file.
-func (m *multi) figureSection(f headlineFigure) *section {
-	s := &section{ID: f.id, Title: f.title, Paras: []string{f.intro}}
+func (m *multi) figureSection(f headlineFigure) *page.Section {
+	s := &page.Section{ID: f.id, Title: f.title, Paras: []string{f.intro}}
 	header := append([]string{"variant"}, m.labels...)
-	t := newTable(header...).code(0)
+	t := page.NewTable(header...).AsCode(0)
 	for i := range m.files {
-		t.right(i + 1)
+		t.AlignRight(i + 1)
 	}
 	// Every sample of the table first, to know whether any has a CI.
 	samples := map[string][][]float64{}
@@ -504,7 +443,7 @@ func (m *multi) figureSection(f headlineFigure) *section {
 		}
 		samples[name], summaries[name] = per, sums
 	}
-	c := newCells(showCI)
+	c := page.NewCells(showCI)
 	for _, name := range m.variants {
 		if m.untraced(name) {
 			continue
@@ -517,10 +456,10 @@ func (m *multi) figureSection(f headlineFigure) *section {
 			case !m.has(i, name):
 				row = append(row, missing)
 			case len(per[i]) == 0:
-				row = append(row, none)
+				row = append(row, page.None)
 			default:
 				anyValue = true
-				cell := c.summary(f.measure.Kind, "", summaries[name][i])
+				cell := c.Summary(f.measure.Kind, "", summaries[name][i])
 				if i > 0 && len(per[0]) > 0 {
 					if mark := m.markFigure(f.measure.Kind, per[0], per[i]); mark != "" {
 						cell += " " + mark
@@ -530,14 +469,14 @@ func (m *multi) figureSection(f headlineFigure) *section {
 			}
 		}
 		if anyValue {
-			t.add(row...)
+			t.Add(row...)
 		}
 	}
 	if len(t.Rows) == 0 {
 		s.Paras = append(s.Paras, "No file has this figure for any variant.")
 		return s
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	return s
 }
@@ -597,8 +536,8 @@ func pairKey(p results.VariantPair) string { return p.EnterExit.Name + " → " +
 
 // pairsSection puts, for every enter_exit → exit_only pair of any file,
 // what exit_only changes in each file side by side.
-func (m *multi) pairsSection() *section {
-	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
+func (m *multi) pairsSection() *page.Section {
+	s := &page.Section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
 	perFile := make([]map[string]results.PairComparison, len(m.files))
 	var keys []string
 	first := map[string]results.PairComparison{}
@@ -621,14 +560,14 @@ func (m *multi) pairsSection() *section {
 		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.alpha())+").")
 	for _, k := range keys {
 		pc := first[k]
-		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, modeLabel(pc.ExitOnly))}
-		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`.", sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name)))
+		sub := &page.Section{ID: "pair-" + page.Slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, page.ModeLabel(pc.ExitOnly))}
+		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`.", page.SanitizeCode(pc.ExitOnly.Name), page.SanitizeCode(pc.EnterExit.Name)))
 		header := append([]string{"metric"}, m.labels...)
-		t := newTable(header...)
+		t := page.NewTable(header...)
 		for i := range m.files {
-			t.right(i + 1)
+			t.AlignRight(i + 1)
 		}
-		c := newCells(true)
+		c := page.NewCells(true)
 		for _, key := range results.PairMeasures {
 			measure, _ := results.MeasureByKey(key)
 			row := []string{measure.Label}
@@ -642,15 +581,15 @@ func (m *multi) pairsSection() *section {
 				}
 				d, ok := pairDelta(pc, key)
 				if !ok {
-					row = append(row, none)
+					row = append(row, page.None)
 					continue
 				}
 				anyValue = true
-				cell := formatSignedPct(d.ChangePct())
+				cell := page.FormatSignedPct(d.ChangePct())
 				if !d.Significant {
 					cell += " ~"
 				}
-				cell += c.n.marks(d.Warnings)
+				cell += c.Notes.Marks(d.Warnings)
 				if i == 0 {
 					ref = &d
 				} else if ref != nil {
@@ -662,10 +601,10 @@ func (m *multi) pairsSection() *section {
 				row = append(row, cell)
 			}
 			if anyValue {
-				t.add(row...)
+				t.Add(row...)
 			}
 		}
-		t.Notes = c.notes()
+		t.Notes = c.Footnotes()
 		sub.Tables = append(sub.Tables, t)
 		s.Sub = append(s.Sub, sub)
 	}

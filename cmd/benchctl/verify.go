@@ -17,7 +17,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -186,7 +186,7 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		} else {
 			fmt.Fprintln(w, title)
 			right := []bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
-			_ = reports.WriteTextTable(w, "", header, lines, right) // like the Fprintf calls around it
+			_ = page.WriteTextTable(w, "", header, lines, right) // like the Fprintf calls around it
 		}
 		for _, r := range rows {
 			for _, reason := range r.Reasons {
