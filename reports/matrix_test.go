@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // TestGoldenMatrix: the host's real results beside a guest column that
@@ -31,7 +32,7 @@ func TestGoldenMatrix(t *testing.T) {
 		if err := Matrix(&buf, cols, format); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "matrix."+goldenExt[format], buf.Bytes())
+		golden.Check(t, "matrix."+goldenExt[format], buf.Bytes())
 	}
 	var buf bytes.Buffer
 	if err := Matrix(&buf, cols, FormatMarkdown); err != nil {

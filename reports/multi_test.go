@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // multiFixture builds a results file of a baseline (1000 ops/s in every
@@ -313,7 +314,7 @@ func TestMultiFormats(t *testing.T) {
 func goldenMultiFiles(t *testing.T) []ResultsFile {
 	var out []ResultsFile
 	for _, name := range []string{"base.json", "head_slow.json", "ten.json"} {
-		out = append(out, ResultsFile{Path: filepath.Join("testdata", name), Results: readResults(t, name)})
+		out = append(out, ResultsFile{Path: filepath.Join("testdata", name), Results: golden.Results(t, name)})
 	}
 	return out
 }
@@ -321,8 +322,8 @@ func goldenMultiFiles(t *testing.T) []ResultsFile {
 func TestGoldenMulti(t *testing.T) {
 	files := goldenMultiFiles(t)
 	md := renderMulti(t, files, FormatMarkdown)
-	golden(t, "report-multi.md", []byte(md))
-	golden(t, "report-multi.txt", []byte(renderMulti(t, files, FormatText)))
+	golden.Check(t, "report-multi.md", []byte(md))
+	golden.Check(t, "report-multi.txt", []byte(renderMulti(t, files, FormatText)))
 	// head_slow's kernel ns/syscall is about 10% above base's in every
 	// variant: marked where the change is beyond 10% (floor 61.8 → 68.5 ns,
 	// +10.8%), not where it is under (big/enter_exit 363 → 398 ns, +9.6%).

@@ -13,11 +13,12 @@ const module = "github.com/benchctl/benchctl/"
 // import directly or indirectly; nil means none. Every arrow points down
 // the data flow: statistics, then the results file, then what reads it.
 var allowed = map[string][]string{
-	"bench/stats":   nil,
-	"bench/results": {"bench/stats"},
-	"bench/compare": {"bench/stats", "bench/results"},
-	"reports/page":  {"bench/stats", "bench/results"},
-	"reports":       {"bench/stats", "bench/results", "bench/compare", "reports/page"},
+	"bench/stats":             nil,
+	"bench/results":           {"bench/stats"},
+	"bench/compare":           {"bench/stats", "bench/results"},
+	"reports/page":            {"bench/stats", "bench/results"},
+	"reports/internal/golden": {"bench/stats", "bench/results"},
+	"reports":                 {"bench/stats", "bench/results", "bench/compare", "reports/page"},
 }
 
 // deps returns the dependencies of every package of the module, from go list.
