@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/reports/internal/golden"
 )
@@ -86,24 +85,6 @@ func TestGoldenCharts(t *testing.T) {
 		}
 		if _, err := os.Stat(p); err != nil {
 			t.Error(err)
-		}
-	}
-}
-
-func TestGoldenComparisons(t *testing.T) {
-	base := golden.Results(t, "base.json")
-	for _, head := range []string{"head", "head_slow"} {
-		c, err := compare.Compare(base, golden.Results(t, head+".json"), compare.CompareOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, format := range CompareFormats {
-			var buf bytes.Buffer
-			if err := RenderComparison(&buf, c, format); err != nil {
-				t.Fatal(err)
-			}
-			ext := map[string]string{CompareText: "txt", CompareMarkdown: "md", CompareJSON: "json", CompareActionBen: "gab.json"}[format]
-			golden.Check(t, "compare-"+head+"."+ext, buf.Bytes())
 		}
 	}
 }
@@ -198,12 +179,5 @@ func TestFormats(t *testing.T) {
 	r := golden.Results(t, "base.json")
 	if err := Render(&bytes.Buffer{}, r, "pdf", Options{}); err == nil {
 		t.Error("unknown report format accepted")
-	}
-	c, err := compare.Compare(r, r, compare.CompareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderComparison(&bytes.Buffer{}, c, "xml"); err == nil {
-		t.Error("unknown comparison format accepted")
 	}
 }

@@ -18,7 +18,8 @@ var allowed = map[string][]string{
 	"bench/compare":           {"bench/stats", "bench/results"},
 	"reports/page":            {"bench/stats", "bench/results"},
 	"reports/internal/golden": {"bench/stats", "bench/results"},
-	"reports":                 {"bench/stats", "bench/results", "bench/compare", "reports/page"},
+	"reports":                 {"bench/stats", "bench/results", "reports/page"},
+	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "reports/page"},
 }
 
 // deps returns the dependencies of every package of the module, from go list.

@@ -1,4 +1,4 @@
-package reports
+package comparison
 
 import (
 	"encoding/json"
@@ -15,28 +15,28 @@ import (
 
 // Comparison formats.
 const (
-	CompareText      = "text"
-	CompareMarkdown  = "markdown"
-	CompareJSON      = "json"
-	CompareActionBen = "github-action-benchmark"
+	FormatText            = "text"
+	FormatMarkdown        = "markdown"
+	FormatJSON            = "json"
+	FormatActionBenchmark = "github-action-benchmark"
 )
 
-// CompareFormats lists the formats of `benchctl compare`, the default first.
-var CompareFormats = []string{CompareText, CompareMarkdown, CompareJSON, CompareActionBen}
+// Formats lists the formats of `benchctl compare`, the default first.
+var Formats = []string{FormatText, FormatMarkdown, FormatJSON, FormatActionBenchmark}
 
-// RenderComparison writes c in format (one of CompareFormats) to w.
-func RenderComparison(w io.Writer, c *compare.Comparison, format string) error {
+// Render writes c in format (one of Formats) to w.
+func Render(w io.Writer, c *compare.Comparison, format string) error {
 	switch format {
-	case CompareText, "":
-		return ComparisonText(w, c)
-	case CompareMarkdown:
-		return ComparisonMarkdown(w, c)
-	case CompareJSON:
-		return ComparisonJSON(w, c)
-	case CompareActionBen:
-		return ComparisonActionBenchmark(w, c)
+	case FormatText, "":
+		return Text(w, c)
+	case FormatMarkdown:
+		return Markdown(w, c)
+	case FormatJSON:
+		return JSON(w, c)
+	case FormatActionBenchmark:
+		return ActionBenchmark(w, c)
 	}
-	return fmt.Errorf("rendering comparison: unknown format %q (valid: %s)", format, strings.Join(CompareFormats, ", "))
+	return fmt.Errorf("rendering comparison: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }
 
 // unitOf is the unit a measure's values are expressed in, for machines.
@@ -248,8 +248,8 @@ func comparisonTable(c *compare.Comparison, markdown bool) *page.Table {
 	return t
 }
 
-// ComparisonText writes c as terminal tables.
-func ComparisonText(w io.Writer, c *compare.Comparison) error {
+// Text writes c as terminal tables.
+func Text(w io.Writer, c *compare.Comparison) error {
 	ew := page.NewWriter(w)
 	ew.Printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
 	ew.Println("base: " + sideLine(c.Base))
@@ -279,9 +279,9 @@ func ComparisonText(w io.Writer, c *compare.Comparison) error {
 	return ew.Err()
 }
 
-// ComparisonMarkdown writes c as markdown for a pull-request comment or a
+// Markdown writes c as markdown for a pull-request comment or a
 // job summary.
-func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
+func Markdown(w io.Writer, c *compare.Comparison) error {
 	ew := page.NewWriter(w)
 	status := "✅ no regression"
 	switch c.Status() {
@@ -425,11 +425,11 @@ func toJSONSide(s compare.Side) jsonSide {
 	return js
 }
 
-// ComparisonJSON writes c as JSON for machines. Verdicts are
+// JSON writes c as JSON for machines. Verdicts are
 // "regression", "improvement", "no change" and "inconclusive"; status is
 // the gate's outcome ("regression", "inconclusive", "pass"), and pass is
 // true only for "pass".
-func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
+func JSON(w io.Writer, c *compare.Comparison) error {
 	out := jsonComparison{
 		Scenario: c.Scenario, Alpha: c.Alpha, Thresholds: c.Thresholds,
 		Pass: c.Status() == compare.StatusPass, Status: string(c.Status()), Test: c.Test(), Paired: c.Paired, Power: stats.Power,
@@ -476,11 +476,11 @@ type actionBenchmarkEntry struct {
 	Extra string  `json:"extra,omitempty"`
 }
 
-// ComparisonActionBenchmark writes the head side of c in the
+// ActionBenchmark writes the head side of c in the
 // customSmallerIsBetter shape of github-action-benchmark: one entry
 // "<variant> <metric>" per gated figure with the head's median; range is
 // the CI half-width when there is one, extra the comparison with base.
-func ComparisonActionBenchmark(w io.Writer, c *compare.Comparison) error {
+func ActionBenchmark(w io.Writer, c *compare.Comparison) error {
 	out := []actionBenchmarkEntry{}
 	for _, r := range c.Rows {
 		e := actionBenchmarkEntry{Name: r.Variant + " " + r.Metric, Unit: unitOf(r.Measure.Kind), Value: r.Head.Median}
