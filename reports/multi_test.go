@@ -190,12 +190,12 @@ func TestMultiMissingVariant(t *testing.T) {
 }
 
 // TestMultiFewRuns: with 3 runs a side no Mann-Whitney test can reach
-// 0.05, and only a factor beyond 2 is marked: handmadeResults' enter_exit
+// 0.05, and only a factor beyond 2 is marked: golden.Handmade's enter_exit
 // at 2.5 times the run time (110 → 275 ns) is, its exit_only at 1.5
 // times (77.0 → 116 ns) is not, though its runs do not overlap.
 func TestMultiFewRuns(t *testing.T) {
-	a := handmadeResults()
-	b := handmadeResults()
+	a := golden.Handmade()
+	b := golden.Handmade()
 	b.Environment.Hostname, b.Environment.Kernel = "other", "6.19.0-test"
 	scale := map[string]float64{"s/enter_exit": 2.5, "s/exit_only": 1.5}
 	for i := range b.Runs {

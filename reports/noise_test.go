@@ -5,9 +5,10 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
-// noisyHandmade is handmadeResults with noise figures: one run, round 1
+// noisyHandmade is golden.Handmade with noise figures: one run, round 1
 // of s/enter_exit, had 12.5% steal.
 //
 //	                 round 0            round 1             round 2            medians (max)
@@ -17,7 +18,7 @@ import (
 //
 // (steal / outside CPU / load)
 func noisyHandmade() *results.Results {
-	r := handmadeResults()
+	r := golden.Handmade()
 	type key struct {
 		variant string
 		round   int
@@ -73,7 +74,7 @@ func TestNoiseReport(t *testing.T) {
 // section and no warning; one with only quiet runs gets the section and
 // no warning.
 func TestNoiseReportQuiet(t *testing.T) {
-	md := string(render(t, handmadeResults(), FormatMarkdown, Options{}))
+	md := string(render(t, golden.Handmade(), FormatMarkdown, Options{}))
 	if strings.Contains(md, "Noise") || strings.Contains(md, "noisy") {
 		t.Errorf("a file without noise figures mentions noise:\n%s", md)
 	}
