@@ -14,8 +14,8 @@ import (
 // syscall and in throughput points, enter_exit and exit_only side by
 // side, and the most that removing the enter side can save.
 func anatomySection(r *results.Results, opts Options) *page.Section {
-	as := r.Anatomies(opts.alpha())
-	ocs := r.ReserveComparisons(opts.alpha())
+	as := r.Anatomies(opts.SignificanceLevel())
+	ocs := r.ReserveComparisons(opts.SignificanceLevel())
 	if len(as) == 0 && len(ocs) == 0 {
 		return nil
 	}

@@ -12,8 +12,10 @@
 // Charts are drawn with gonum.org/v1/plot and can also be written as SVG
 // files (WriteCharts) for a markdown report to link.
 //
-// The documents are spelled by reports/page; what `benchctl compare`
-// decided is printed by reports/comparison.
+// The documents are spelled by reports/page. Reports over several
+// results files side by side (the multi-file report, the kernel matrix)
+// are reports/multifile's; what `benchctl compare` decided is printed by
+// reports/comparison.
 //
 // Output is deterministic: the same results file gives the same bytes,
 // so renderers are tested against golden files (go test ./reports

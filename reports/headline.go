@@ -20,7 +20,7 @@ func headlineSection(r *results.Results, vss []results.VariantStats, opts Option
 		byName[vs.Variant.Name] = vs
 	}
 	c := page.NewCells(page.AnyCI(vss))
-	for _, pc := range r.ComparePairs(opts.alpha()) {
+	for _, pc := range r.ComparePairs(opts.SignificanceLevel()) {
 		unit := byName[pc.EnterExit.Name].Unit
 		var parts []string
 		for _, key := range []string{"kernel_time_ns", "events"} {

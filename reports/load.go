@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,7 +41,7 @@ func loadSection(r *results.Results) *page.Section {
 			continue
 		}
 		if f := l.Refusal; f != nil {
-			t.Add(v.Name, "refused: "+f.String(), page.None, page.None, cmpOr(f.Program, page.None), refusedInsns(f), page.None, page.None, page.None)
+			t.Add(v.Name, "refused: "+f.String(), page.None, page.None, cmp.Or(f.Program, page.None), refusedInsns(f), page.None, page.None, page.None)
 			continue
 		}
 		progs := l.LargestPrograms()
@@ -80,13 +81,6 @@ func loadSection(r *results.Results) *page.Section {
 	}
 	if len(subs) > 0 {
 		s.Sub = append(s.Sub, &page.Section{ID: "load-programs", Title: "Largest programs", Collapsed: true, Sub: subs})
-	}
-	return s
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
 	}
 	return s
 }

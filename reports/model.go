@@ -85,7 +85,7 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 	var b strings.Builder
 	b.WriteString(scenarioIntro(sc))
 	b.WriteString(". ")
-	rounds := measuredRounds(r)
+	rounds := r.MeasuredRounds()
 	fmt.Fprintf(&b, "%s measured", page.Plural(rounds, "round", "rounds"))
 	if sc.Warmup > 0 {
 		fmt.Fprintf(&b, " after %s", page.Plural(sc.Warmup, "warm-up round", "warm-up rounds"))
@@ -95,7 +95,7 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 	if a := sc.Auto; a != nil {
 		out = append(out, autoPara(a))
 	}
-	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.alpha())
+	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.SignificanceLevel())
 	if page.AnyCI(vss) {
 		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", stats.MinSamplesCI)+tests)
 	} else {
@@ -142,16 +142,6 @@ func autoPara(a *results.AutoOutcome) string {
 		p += "; widest: `" + page.SanitizeCode(a.Widest.String()) + "`"
 	}
 	return p + "."
-}
-
-func measuredRounds(r *results.Results) int {
-	seen := map[int]bool{}
-	for _, run := range r.Runs {
-		if !run.Warmup {
-			seen[run.Round] = true
-		}
-	}
-	return len(seen)
 }
 
 func environmentSection(r *results.Results) *page.Section {
@@ -363,7 +353,7 @@ func relativeSection(vss []results.VariantStats) *page.Section {
 
 func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) *page.Section {
 	s := &page.Section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
-	pcs := r.ComparePairs(opts.alpha())
+	pcs := r.ComparePairs(opts.SignificanceLevel())
 	if len(pcs) == 0 {
 		s.Paras = append(s.Paras, "No syscall set has both an enter_exit and an exit_only variant with the same stats setting.")
 		return s
@@ -403,7 +393,7 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 		return nil
 	}
 	s := &page.Section{ID: "model-vs-tracers", Title: "benchctl's model against real tracers"}
-	pcs := r.ComparePairs(opts.alpha())
+	pcs := r.ComparePairs(opts.SignificanceLevel())
 	if len(pcs) == 0 {
 		s.Paras = append(s.Paras, "No set has an enter_exit and an exit_only variant in the same family (benchctl's probes, or external tracers with `design:` and a shared `family:`) to put side by side.")
 		return s
@@ -413,7 +403,7 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 		"and the tracer's CPU time, user + system, from the start of the workload to the end of its drain (benchctl: its consumer thread, not the Go runtime's other threads; "+
 		"an external tracer: its whole process tree, until it exits after the stop signal). "+
 		"An external tracer's events are what it printed at exit: they cover its whole life (start, ready wait, workload, stop), so no rate is made of them. "+
-		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.alpha())+").")
+		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.SignificanceLevel())+").")
 	byName := map[string]results.VariantStats{}
 	for _, vs := range vss {
 		byName[vs.Variant.Name] = vs

@@ -34,7 +34,8 @@ type Options struct {
 	ChartLinks map[string]string
 }
 
-func (o Options) alpha() float64 {
+// SignificanceLevel is Alpha, or stats.DefaultAlpha when Alpha is 0.
+func (o Options) SignificanceLevel() float64 {
 	if o.Alpha > 0 {
 		return o.Alpha
 	}

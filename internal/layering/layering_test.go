@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"reports/internal/golden": {"bench/stats", "bench/results"},
 	"reports":                 {"bench/stats", "bench/results", "reports/page"},
 	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "reports/page"},
+	"reports/multifile":       {"bench/stats", "bench/results", "reports", "reports/page"},
 }
 
 // deps returns the dependencies of every package of the module, from go list.

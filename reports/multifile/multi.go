@@ -1,4 +1,4 @@
-package reports
+package multifile
 
 import (
 	"cmp"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
-// MultiFormats are the formats a report over several results files is
+// Formats are the formats a report over several results files is
 // rendered in. gobench and csv list the runs of one file: render each
 // file on its own (benchstat compares gobench files itself).
-var MultiFormats = []string{FormatMarkdown, FormatHTML, FormatText}
+var Formats = []string{reports.FormatMarkdown, reports.FormatHTML, reports.FormatText}
 
 // ResultsFile is one results file of a report over several.
 type ResultsFile struct {
@@ -28,22 +29,22 @@ type ResultsFile struct {
 }
 
 // What a multi-file report marks: a figure that differs from the
-// reference file's (the first) by more than MultiMinChange percent, or
-// MultiMinPoints percentage points for figures that are percentages
+// reference file's (the first) by more than MinChange percent, or
+// MinPoints percentage points for figures that are percentages
 // (overhead), and whose runs differ significantly from the reference's
 // (Mann-Whitney U, as compare tests). With fewer than
 // stats.MinSamplesDetect runs on a side no test can be significant, and
-// a figure is marked when it differs by more than MultiUntestedFactor
-// times (MultiUntestedPoints points) on its own. An enter_exit →
+// a figure is marked when it differs by more than UntestedFactor
+// times (UntestedPoints points) on its own. An enter_exit →
 // exit_only change is marked when it differs from the reference's by
-// more than MultiPairPoints percentage points and either of the two is
+// more than PairPoints percentage points and either of the two is
 // significant in its own file.
 const (
-	MultiMinChange      = 10.0
-	MultiMinPoints      = 2.0
-	MultiUntestedFactor = 2.0
-	MultiUntestedPoints = 10.0
-	MultiPairPoints     = 10.0
+	MinChange      = 10.0
+	MinPoints      = 2.0
+	UntestedFactor = 2.0
+	UntestedPoints = 10.0
+	PairPoints     = 10.0
 )
 
 // Marks of a figure beyond the rule: higher or lower than the reference's.
@@ -55,26 +56,26 @@ const (
 // missing is the cell of a variant or pair that a file lacks.
 const missing = "missing"
 
-// RenderMulti writes one report over several results files in format
-// (one of MultiFormats) to w: their environments side by side, then for
+// Render writes one report over several results files in format
+// (one of Formats) to w: their environments side by side, then for
 // every variant and every enter_exit → exit_only pair the headline
 // figures of each file, the differences from the first file marked.
 // opts.ChartLinks is ignored: the report has no charts.
-func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) error {
+func Render(w io.Writer, files []ResultsFile, format string, opts reports.Options) error {
 	if len(files) == 0 {
 		return fmt.Errorf("rendering report: no results files")
 	}
-	if format != "" && !slices.Contains(MultiFormats, format) {
-		if slices.Contains(Formats, format) {
-			return fmt.Errorf("rendering report: format %s takes one results file, not %d (several files: %s)", format, len(files), strings.Join(MultiFormats, ", "))
+	if format != "" && !slices.Contains(Formats, format) {
+		if slices.Contains(reports.Formats, format) {
+			return fmt.Errorf("rendering report: format %s takes one results file, not %d (several files: %s)", format, len(files), strings.Join(Formats, ", "))
 		}
-		return fmt.Errorf("rendering report: unknown format %q (valid for several files: %s)", format, strings.Join(MultiFormats, ", "))
+		return fmt.Errorf("rendering report: unknown format %q (valid for several files: %s)", format, strings.Join(Formats, ", "))
 	}
 	doc := buildMultiDocument(files, opts)
 	switch format {
-	case FormatHTML:
+	case reports.FormatHTML:
 		return page.WriteHTML(w, doc, nil)
-	case FormatText:
+	case reports.FormatText:
 		return page.WriteText(w, doc, nil)
 	}
 	return page.WriteMarkdown(w, doc, nil)
@@ -84,7 +85,7 @@ func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) 
 type multi struct {
 	files  []ResultsFile
 	labels []string
-	opts   Options
+	opts   reports.Options
 	// variants are the names of every file's variants, in the order they
 	// first appear (the first file's first).
 	variants []string
@@ -137,7 +138,7 @@ func fileLabels(files []ResultsFile) []string {
 
 // buildMultiDocument turns several results files into one report's
 // sections.
-func buildMultiDocument(files []ResultsFile, opts Options) *page.Document {
+func buildMultiDocument(files []ResultsFile, opts reports.Options) *page.Document {
 	m := &multi{files: files, labels: fileLabels(files), opts: opts}
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -283,8 +284,8 @@ func (m *multi) ruleText() string {
 		"(Mann-Whitney U at alpha %g, as `benchctl compare` tests). With fewer than %d runs on a side, where no test can tell, "+
 		"a figure is marked when it differs by more than %g× (%g points) on its own. "+
 		"An enter_exit → exit_only change is marked when it differs from the reference's by more than %g percentage points and either of the two is significant.",
-		markHigher, markLower, MultiMinChange, MultiMinPoints, m.opts.alpha(), stats.MinSamplesDetect,
-		MultiUntestedFactor, MultiUntestedPoints, MultiPairPoints)
+		markHigher, markLower, MinChange, MinPoints, m.opts.SignificanceLevel(), stats.MinSamplesDetect,
+		UntestedFactor, UntestedPoints, PairPoints)
 }
 
 // environmentSection puts the files' environments side by side.
@@ -308,7 +309,7 @@ func (m *multi) environmentSection() *page.Section {
 		}},
 		{name: "workload", get: func(r *results.Results, _ string) string { return r.Scenario.Workload }},
 		{name: "runs", get: func(r *results.Results, _ string) string {
-			s := fmt.Sprintf("%s × %s", page.Plural(measuredRounds(r), "round", "rounds"), page.Plural(len(r.Variants), "variant", "variants"))
+			s := fmt.Sprintf("%s × %s", page.Plural(r.MeasuredRounds(), "round", "rounds"), page.Plural(len(r.Variants), "variant", "variants"))
 			if !r.Complete {
 				s += ", incomplete"
 			}
@@ -496,23 +497,23 @@ func (m *multi) untraced(name string) bool {
 // reference's runs ref, or "" when the rule does not mark it. It counts
 // the marks it gives.
 func (m *multi) markFigure(k results.Kind, ref, x []float64) string {
-	d := stats.CompareSamples(ref, x, m.opts.alpha())
+	d := stats.CompareSamples(ref, x, m.opts.SignificanceLevel())
 	a, b := d.Base.Median, d.Head.Median
 	tested := len(ref) >= stats.MinSamplesDetect && len(x) >= stats.MinSamplesDetect
 	beyond := false
 	if k == results.KindPercent {
 		diff := math.Abs(b - a)
 		if tested {
-			beyond = diff > MultiMinPoints && d.Significant
+			beyond = diff > MinPoints && d.Significant
 		} else {
-			beyond = diff > MultiUntestedPoints
+			beyond = diff > UntestedPoints
 		}
 	} else {
 		if tested {
-			beyond = math.Abs(d.ChangePct()) > MultiMinChange && d.Significant
+			beyond = math.Abs(d.ChangePct()) > MinChange && d.Significant
 		} else {
 			lo, hi := math.Min(math.Abs(a), math.Abs(b)), math.Max(math.Abs(a), math.Abs(b))
-			beyond = hi > MultiUntestedFactor*lo && hi > 0
+			beyond = hi > UntestedFactor*lo && hi > 0
 		}
 	}
 	return m.count(beyond, b > a)
@@ -543,7 +544,7 @@ func (m *multi) pairsSection() *page.Section {
 	first := map[string]results.PairComparison{}
 	for i, f := range m.files {
 		perFile[i] = map[string]results.PairComparison{}
-		for _, pc := range f.Results.ComparePairs(m.opts.alpha()) {
+		for _, pc := range f.Results.ComparePairs(m.opts.SignificanceLevel()) {
 			k := pairKey(pc.VariantPair)
 			perFile[i][k] = pc
 			if _, ok := first[k]; !ok {
@@ -557,7 +558,7 @@ func (m *multi) pairsSection() *page.Section {
 		return s
 	}
 	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes in each file: the change of the medians, exit_only against enter_exit, "+
-		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.alpha())+").")
+		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.SignificanceLevel())+").")
 	for _, k := range keys {
 		pc := first[k]
 		sub := &page.Section{ID: "pair-" + page.Slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, page.ModeLabel(pc.ExitOnly))}
@@ -594,7 +595,7 @@ func (m *multi) pairsSection() *page.Section {
 					ref = &d
 				} else if ref != nil {
 					diff := d.ChangePct() - ref.ChangePct()
-					if mark := m.count(math.Abs(diff) > MultiPairPoints && (d.Significant || ref.Significant), diff > 0); mark != "" {
+					if mark := m.count(math.Abs(diff) > PairPoints && (d.Significant || ref.Significant), diff > 0); mark != "" {
 						cell += " " + mark
 					}
 				}

@@ -1,11 +1,13 @@
-package reports
+package multifile
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -31,12 +33,12 @@ const matrixTopPrograms = 3
 // it; its headline overhead figures (marked as not timings in TCG
 // guests); and its largest programs' verified instructions on each kernel.
 func Matrix(w io.Writer, cols []MatrixColumn, format string) error {
-	if format != FormatMarkdown && format != FormatText {
+	if format != reports.FormatMarkdown && format != reports.FormatText {
 		return fmt.Errorf("matrix: format %q: want markdown or text", format)
 	}
 	doc := matrixDocument(cols)
 	ew := page.NewWriter(w)
-	if format == FormatMarkdown {
+	if format == reports.FormatMarkdown {
 		ew.Printf("# %s\n\n", page.MDText(doc.Title))
 		for _, p := range doc.Paras {
 			ew.Println(page.MDPara(p))
@@ -98,7 +100,7 @@ func matrixDocument(cols []MatrixColumn) *page.Document {
 			}
 		}
 	}
-	doc := &page.Document{Title: "benchctl matrix: " + cmpOr(scenario, "no results")}
+	doc := &page.Document{Title: "benchctl matrix: " + cmp.Or(scenario, "no results")}
 	var kernels []string
 	for _, c := range cols {
 		kernels = append(kernels, columnHeader(c))
