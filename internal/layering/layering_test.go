@@ -14,6 +14,7 @@ const module = "github.com/benchctl/benchctl/"
 // the data flow: statistics, then the results file, then what reads it.
 var allowed = map[string][]string{
 	"bench/stats":             nil,
+	"probes/syscalls":         nil,
 	"bench/results":           {"bench/stats"},
 	"bench/compare":           {"bench/stats", "bench/results"},
 	"reports/page":            {"bench/stats", "bench/results"},
