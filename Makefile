@@ -24,7 +24,7 @@ build: ## build bin/benchctl (no clang needed: the BPF objects are committed)
 
 generate: deps-clang ## regenerate the BPF objects and the syscall table
 	cd probes && $(GO) generate ./...
-	$(GO) run ./probes/internal/gensyscalls > probes/syscalls_table.go
+	$(GO) run ./probes/internal/gensyscalls > probes/syscalls/syscalls_table.go
 
 check-generate: generate ## fail when the committed generated files differ from a fresh build
 	@git diff --exit-code --stat -- probes/ || { echo "generated files differ from the committed ones: run 'make generate' and commit" >&2; exit 1; }
@@ -148,11 +148,13 @@ clean: ## remove build output
 GREMLINS         ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTANTS_RESULTS  := -E '(^|/)(anatomy|autoreps|doc|names|noise|query|records|results)\.go$$'
 MUTANTS_COMPARE  := -E '(^|/)(doc|interleaved|noise)\.go$$'
-MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|innermaps|load|probes_x86_bpfel|stats|syscalls|syscalls_table)\.go$$' -E 'internal/'
+MUTANTS_PROBES   := -E '(^|/)(api|cgroup|consumer|count|doc|errors|external|gen|innermaps|load|probes_x86_bpfel|stats)\.go$$' -E 'internal/' -E 'syscalls/'
+MUTANTS_SYSCALLS := -E '(^|/)(doc|syscalls|syscalls_table)\.go$$'
 
 .PHONY: mutants
-mutants: ## mutation testing (gremlins) of bench/stats, bench/compare, bench/results' derived figures and probes/event.go; slow
+mutants: ## mutation testing (gremlins) of bench/stats, bench/compare, bench/results' derived figures and probes/syscalls/event.go; slow
 	GOFLAGS=-short $(GREMLINS) unleash --timeout-coefficient 300 ./bench/stats
 	GOFLAGS=-short $(GREMLINS) unleash --timeout-coefficient 300 $(MUTANTS_COMPARE) ./bench/compare
 	GOFLAGS=-short $(GREMLINS) unleash --timeout-coefficient 300 $(MUTANTS_RESULTS) ./bench/results
 	GOFLAGS=-short $(GREMLINS) unleash --timeout-coefficient 300 $(MUTANTS_PROBES) ./probes
+	GOFLAGS=-short $(GREMLINS) unleash --timeout-coefficient 300 $(MUTANTS_SYSCALLS) ./probes/syscalls

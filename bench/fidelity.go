@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // Fidelity checks the premise of the exit-only design: that one merged
@@ -37,7 +38,7 @@ type FidelityOptions struct {
 	// when set, keeps only the events it accepts (e.g. one thread).
 	CgroupID uint64
 	CgroupFD int // the cgroup's directory, required with CgroupID
-	Keep     func(ev probes.Event) bool
+	Keep     func(ev syscalls.Event) bool
 	// MaxEvents bounds the events held per probe set (0:
 	// DefaultFidelityMaxEvents): the check holds every event it compares
 	// in memory, and a command can make calls without end. Past the cap
@@ -175,7 +176,7 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		p        *probes.Probes
 		c        *probes.Consumer
 		mu       sync.Mutex
-		events   []probes.Event
+		events   []syscalls.Event
 		received uint64 // events delivered to userspace, kept or not
 		overCap  uint64 // events kept by the filters but not held (MaxEvents)
 		capTs    uint64 // the timestamp of the last event held, once capped
@@ -210,7 +211,7 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 			return nil, fmt.Errorf("loading %s: %w", s.name, err)
 		}
 		s.p = p
-		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 			s.received++
 			if o.Keep != nil && !o.Keep(ev) {
 				return
@@ -317,7 +318,7 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		}
 		s.events = s.events[:n]
 	}
-	table := probes.Native()
+	table := syscalls.Native()
 	for _, s := range sets[1:] {
 		rep.Rows[s.toctou] = CompareFidelityWith(table, sets[0].events, s.events, s.toctou, enterFailed)
 	}
@@ -326,14 +327,14 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 
 // call is one syscall a thread made, as enter_exit saw it.
 type call struct {
-	enter, exit *probes.Event
+	enter, exit *syscalls.Event
 }
 
 // CompareFidelity pairs each thread's calls of each syscall in order,
 // the enter_exit pairs with the exit_only merged events, and compares
 // them. Events must be in timestamp order (as the consumer delivers them).
 // No path read failure is known: see CompareFidelityWith.
-func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU) []FidelityRow {
+func CompareFidelity(table *syscalls.Table, pairEvents, mergedEvents []syscalls.Event, toctou probes.TOCTOU) []FidelityRow {
 	return CompareFidelityWith(table, pairEvents, mergedEvents, toctou, nil)
 }
 
@@ -343,7 +344,7 @@ func CompareFidelity(table *probes.Table, pairEvents, mergedEvents []probes.Even
 // it, is explained as a page not resident yet at sys_enter as many times
 // as the kernel counted such failures for that syscall, and no more. Any
 // other parameter missing at enter is a mismatch.
-func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.Event, toctou probes.TOCTOU, enterPathFailed map[string]uint64) []FidelityRow {
+func CompareFidelityWith(table *syscalls.Table, pairEvents, mergedEvents []syscalls.Event, toctou probes.TOCTOU, enterPathFailed map[string]uint64) []FidelityRow {
 	pathFailsLeft := maps.Clone(enterPathFailed)
 	isPath := func(syscall, param string) bool {
 		s, err := table.Lookup(syscall)
@@ -352,7 +353,7 @@ func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.
 		}
 		for _, p := range s.Enter {
 			if p.Name == param {
-				return p.Type == probes.PTPath
+				return p.Type == syscalls.PTPath
 			}
 		}
 		return false
@@ -362,7 +363,7 @@ func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.
 		syscall string
 	}
 	calls := map[key][]call{}
-	inflight := map[uint32]*probes.Event{}
+	inflight := map[uint32]*syscalls.Event{}
 	for i := range pairEvents {
 		ev := &pairEvents[i]
 		if ev.Dir == "enter" {
@@ -377,7 +378,7 @@ func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.
 		k := key{ev.Tid, ev.Syscall}
 		calls[k] = append(calls[k], c)
 	}
-	merged := map[key][]*probes.Event{}
+	merged := map[key][]*syscalls.Event{}
 	for i := range mergedEvents {
 		ev := &mergedEvents[i]
 		if !ev.Merged {
@@ -414,7 +415,7 @@ func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.
 		for i := 0; i < len(cs) && i < len(ms); i++ {
 			r.Pairs++
 			c, m := cs[i], ms[i]
-			for _, side := range []*probes.Event{c.enter, c.exit} {
+			for _, side := range []*syscalls.Event{c.enter, c.exit} {
 				if side == nil {
 					continue
 				}
@@ -471,7 +472,7 @@ func CompareFidelityWith(table *probes.Table, pairEvents, mergedEvents []probes.
 
 // extraParams are the merged event's parameters that neither the enter
 // nor the exit event has (Falco 0.25.4 added a few): nothing to compare.
-func extraParams(s probes.Syscall) []string {
+func extraParams(s syscalls.Syscall) []string {
 	have := map[string]bool{}
 	for _, p := range s.Enter {
 		have[p.Name] = true
@@ -551,7 +552,7 @@ func (w *ThreadWindow) Mark(tid int, start bool) {
 }
 
 // Keep says whether ev is the thread's and inside the window.
-func (w *ThreadWindow) Keep(ev probes.Event) bool {
+func (w *ThreadWindow) Keep(ev syscalls.Event) bool {
 	ts := int64(ev.Ts)
 	return int64(ev.Tid) == w.tid.Load() && ts >= w.begin.Load() && ts <= w.end.Load()
 }

@@ -12,21 +12,22 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
 )
 
-func ev(tid uint32, syscall, dir string, merged bool, params ...probes.Value) probes.Event {
-	return probes.Event{Tid: tid, Syscall: syscall, Dir: dir, Merged: merged, Params: params}
+func ev(tid uint32, syscall, dir string, merged bool, params ...syscalls.Value) syscalls.Event {
+	return syscalls.Event{Tid: tid, Syscall: syscall, Dir: dir, Merged: merged, Params: params}
 }
 
-func val(name string, v any) probes.Value { return probes.Value{Name: name, Val: v} }
+func val(name string, v any) syscalls.Value { return syscalls.Value{Name: name, Val: v} }
 
 // TestCompareFidelity works the pairing and the comparison through by
 // hand: two threads, interleaved; one merged parameter that differs; one
 // thread's call missing on the merged side.
 func TestCompareFidelity(t *testing.T) {
-	tbl := probes.Native()
-	pairs := []probes.Event{
+	tbl := syscalls.Native()
+	pairs := []syscalls.Event{
 		ev(1, "read", "enter", false, val("fd", int64(3)), val("size", uint32(64))),
 		ev(2, "close", "enter", false, val("fd", int64(5))),
 		ev(1, "read", "exit", false, val("res", int64(2)), val("data", []byte("hi")), val("fd", int64(3)), val("size", uint32(64))),
@@ -36,7 +37,7 @@ func TestCompareFidelity(t *testing.T) {
 		ev(2, "close", "enter", false, val("fd", int64(6))),
 		ev(2, "close", "exit", false, val("res", int64(0))),
 	}
-	merged := []probes.Event{
+	merged := []syscalls.Event{
 		ev(2, "close", "exit", true, val("res", int64(0)), val("fd", int64(5))),
 		ev(1, "read", "exit", true, val("res", int64(2)), val("data", []byte("hi")), val("fd", int64(3)), val("size", uint32(64))),
 		// The second read's data differs: one mismatch.
@@ -71,12 +72,12 @@ func TestCompareFidelity(t *testing.T) {
 // TestCompareFidelityExplained: a path that differs under toctou none is
 // explained (read at exit), under stash it is a mismatch.
 func TestCompareFidelityExplained(t *testing.T) {
-	tbl := probes.Native()
-	pairs := []probes.Event{
+	tbl := syscalls.Native()
+	pairs := []syscalls.Event{
 		ev(1, "openat", "enter", false, val("dirfd", int64(-100)), val("name", "/a"), val("flags", uint32(0)), val("mode", uint32(0))),
 		ev(1, "openat", "exit", false, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/b"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2))),
 	}
-	merged := []probes.Event{
+	merged := []syscalls.Event{
 		ev(1, "openat", "exit", true, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/b"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2))),
 	}
 	none := CompareFidelity(tbl, pairs, merged, probes.TOCTOUNone)[0]
@@ -103,7 +104,7 @@ func TestFidelityKernel(t *testing.T) {
 	}
 	var set []string
 	for _, n := range workloads.FidelitySyscalls {
-		if _, err := probes.Lookup(n); err == nil {
+		if _, err := syscalls.Lookup(n); err == nil {
 			set = append(set, n)
 		}
 	}
@@ -180,14 +181,14 @@ func TestFidelityKernel(t *testing.T) {
 // not check, not a pass and not a mismatch; its rows whose counts differ
 // say so instead of MISMATCH.
 func TestFidelityCouldNotCheck(t *testing.T) {
-	tbl := probes.Native()
-	pairs := []probes.Event{
+	tbl := syscalls.Native()
+	pairs := []syscalls.Event{
 		ev(1, "close", "enter", false, val("fd", int64(5))),
 		ev(1, "close", "exit", false, val("res", int64(0))),
 		ev(1, "close", "enter", false, val("fd", int64(6))),
 		ev(1, "close", "exit", false, val("res", int64(0))),
 	}
-	merged := []probes.Event{ev(1, "close", "exit", true, val("res", int64(0)), val("fd", int64(5)))}
+	merged := []syscalls.Event{ev(1, "close", "exit", true, val("res", int64(0)), val("fd", int64(5)))}
 	rows := CompareFidelity(tbl, pairs, merged, probes.TOCTOUNone)
 	base := func() *FidelityReport {
 		return &FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUNone}, Rows: map[probes.TOCTOU][]FidelityRow{probes.TOCTOUNone: rows},
@@ -223,14 +224,14 @@ func TestFidelityCouldNotCheck(t *testing.T) {
 // parameter, and only as many times as the kernel counted failed path
 // reads at sys_enter for that syscall; an address is a mismatch.
 func TestCompareFidelityPathBacked(t *testing.T) {
-	tbl := probes.Native()
-	open := func(name any) probes.Event {
+	tbl := syscalls.Native()
+	open := func(name any) syscalls.Event {
 		return ev(1, "openat", "enter", false, val("dirfd", int64(-100)), val("name", name), val("flags", uint32(0)), val("mode", uint32(0)))
 	}
 	openX := ev(1, "openat", "exit", false, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/p"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2)))
 	openM := ev(1, "openat", "exit", true, val("res", int64(3)), val("dirfd", int64(-100)), val("name", "/p"), val("flags", uint32(0)), val("mode", uint32(0)), val("dev", uint32(1)), val("ino", uint64(2)))
-	pairs := []probes.Event{open(nil), openX, open(nil), openX}
-	merged := []probes.Event{openM, openM}
+	pairs := []syscalls.Event{open(nil), openX, open(nil), openX}
+	merged := []syscalls.Event{openM, openM}
 
 	for _, tc := range []struct {
 		failed              map[string]uint64
@@ -249,11 +250,11 @@ func TestCompareFidelityPathBacked(t *testing.T) {
 
 	// connect's address (a sockaddr, not a path) empty at enter: a
 	// mismatch whatever the path counters say.
-	conn := []probes.Event{
+	conn := []syscalls.Event{
 		ev(1, "connect", "enter", false, val("fd", int64(3)), val("addr", nil)),
 		ev(1, "connect", "exit", false, val("res", int64(0)), val("tuple", nil), val("fd", int64(3))),
 	}
-	connM := []probes.Event{ev(1, "connect", "exit", true, val("res", int64(0)), val("tuple", nil), val("fd", int64(3)), val("addr", "127.0.0.1:80"))}
+	connM := []syscalls.Event{ev(1, "connect", "exit", true, val("res", int64(0)), val("tuple", nil), val("fd", int64(3)), val("addr", "127.0.0.1:80"))}
 	r := CompareFidelityWith(tbl, conn, connM, probes.TOCTOUStash, map[string]uint64{"connect": 9})[0]
 	if r.Explained != 0 || r.Mismatches != 1 {
 		t.Errorf("connect addr empty at enter: explained %d, mismatches %d; want 0 and 1 (%+v)", r.Explained, r.Mismatches, r)
@@ -275,7 +276,7 @@ func TestFidelityBounded(t *testing.T) {
 	}
 	var set []string
 	for _, n := range workloads.FidelitySyscalls {
-		if _, err := probes.Lookup(n); err == nil {
+		if _, err := syscalls.Lookup(n); err == nil {
 			set = append(set, n)
 		}
 	}

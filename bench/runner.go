@@ -15,6 +15,7 @@ import (
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -412,7 +413,7 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		if v.Step == results.StepDecode {
 			// Decode every event and drop it: what a tracer's userspace
 			// does at the least, against the default's counting.
-			copts.OnEvent = func(probes.Event) {}
+			copts.OnEvent = func(syscalls.Event) {}
 		}
 		if v.Consumer != nil {
 			copts.Cost = *v.Consumer

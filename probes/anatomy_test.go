@@ -8,6 +8,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 func TestStepConfigErrors(t *testing.T) {
@@ -44,7 +46,7 @@ func TestAnatomySteps(t *testing.T) {
 	mountFd, handle := fileHandle(t)
 	const n = 500
 	nr := func() uint32 {
-		s, err := Lookup("open_by_handle_at")
+		s, err := syscalls.Lookup("open_by_handle_at")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -115,7 +115,7 @@ const (
 type Config struct {
 	Mode     Mode
 	TOCTOU   TOCTOU   // exit_only only; "" is none
-	Syscalls []string // the interesting syscalls, by name (see Lookup)
+	Syscalls []string // the interesting syscalls, by name (see syscalls.Lookup)
 	RingSize int      // bytes per CPU ring buffer, a power of two >= page size; 0 = DefaultRingSize
 	Snaplen  int      // bytes of data buffers captured; 0 = DefaultSnaplen
 	// CgroupID, when non-zero, restricts events to tasks in that cgroup v2

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // These benchmarks give the figures of the probes issue; run them with
@@ -110,7 +112,7 @@ func BenchmarkDrain(b *testing.B) {
 		var delivered uint64
 		if variant.decode {
 			name += "+decode"
-			opts.OnEvent = func(Event) { delivered++ }
+			opts.OnEvent = func(syscalls.Event) { delivered++ }
 		}
 		b.Run(name, func(b *testing.B) {
 			var events, drops uint64

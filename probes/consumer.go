@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // ConsumerOptions configure the ring-buffer consumer.
@@ -22,7 +23,7 @@ type ConsumerOptions struct {
 	// across all CPUs' rings (see ReorderWindow); it runs on the consumer
 	// goroutine and must not keep ev.Raw. Without it events are only
 	// counted, and nothing is held back.
-	OnEvent func(ev Event)
+	OnEvent func(ev syscalls.Event)
 	// Idle is how long the consumer sleeps when every ring buffer was
 	// empty (default 1ms). The programs submit with BPF_RB_NO_WAKEUP, as
 	// Falco's driver does, so the consumer polls.
@@ -45,7 +46,7 @@ type ConsumerOptions struct {
 type Consumer struct {
 	opts    ConsumerOptions
 	readers []*ringbuf.Reader
-	table   *Table
+	table   *syscalls.Table
 	stop    chan struct{}
 	done    chan struct{}
 	mu      sync.Mutex
@@ -72,16 +73,16 @@ func (p *Probes) StartConsumer(opts ConsumerOptions) (*Consumer, error) {
 	}
 	c := &Consumer{
 		opts:    opts,
-		table:   Native(),
+		table:   syscalls.Native(),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		perType: make([]uint64, MaxSyscallNr*4),
+		perType: make([]uint64, syscalls.MaxSyscallNr*4),
 		up:      make(chan struct{}),
 	}
 	if opts.Cost.Stateful {
 		c.state = newStateful()
 		user := opts.OnEvent
-		c.opts.OnEvent = func(ev Event) {
+		c.opts.OnEvent = func(ev syscalls.Event) {
 			c.state.event(ev)
 			if user != nil {
 				user(ev)
@@ -147,7 +148,7 @@ func monotonicNs() uint64 {
 type orderer struct {
 	// queues[i][heads[i]:] are ring i's events not yet emitted, in
 	// timestamp order.
-	queues [][]Event
+	queues [][]syscalls.Event
 	heads  []int
 	// out is the timestamp of the newest event emitted; late counts the
 	// events added with an older timestamp than out: they come out of
@@ -157,7 +158,7 @@ type orderer struct {
 }
 
 // add queues ev, read from ring.
-func (o *orderer) add(ring int, ev Event) {
+func (o *orderer) add(ring int, ev syscalls.Event) {
 	if ev.Ts < o.out {
 		o.late++
 	}
@@ -177,7 +178,7 @@ func (o *orderer) add(ring int, ev Event) {
 
 // release emits, oldest first, every queued event with a timestamp below
 // below: a merge of the rings' queues, which are each in order already.
-func (o *orderer) release(below uint64, emit func(Event)) {
+func (o *orderer) release(below uint64, emit func(syscalls.Event)) {
 	for {
 		// The ring with the oldest head, and the oldest head of the rest.
 		best, bestTs, limit := -1, uint64(0), below
@@ -203,11 +204,11 @@ func (o *orderer) release(below uint64, emit func(Event)) {
 		q, h := o.queues[best], o.heads[best]
 		o.out = max(o.out, q[h].Ts)
 		emit(q[h])
-		q[h] = Event{}
+		q[h] = syscalls.Event{}
 		for h++; h < len(q) && q[h].Ts < limit; h++ {
 			o.out = max(o.out, q[h].Ts)
 			emit(q[h])
-			q[h] = Event{}
+			q[h] = syscalls.Event{}
 		}
 		o.heads[best] = h
 	}
@@ -357,8 +358,8 @@ func (c *Consumer) drain(i int, r *ringbuf.Reader, rec *ringbuf.Record, limit in
 		if c.opts.Cost.Spin > 0 {
 			spin(c.opts.Cost.Spin)
 		}
-		if len(raw) >= HeaderLen {
-			if typ := int(binary.LittleEndian.Uint16(raw[offType:])); typ < len(c.perType) {
+		if len(raw) >= syscalls.HeaderLen {
+			if typ := int(syscalls.RawType(raw)); typ < len(c.perType) {
 				c.perType[typ]++
 			}
 		}
@@ -378,7 +379,7 @@ func (c *Consumer) drain(i int, r *ringbuf.Reader, rec *ringbuf.Record, limit in
 }
 
 // cloneParams copies byte payloads out of the ring record, which is reused.
-func cloneParams(ps []Value) []Value {
+func cloneParams(ps []syscalls.Value) []syscalls.Value {
 	for i, v := range ps {
 		if b, ok := v.Val.([]byte); ok {
 			ps[i].Val = append([]byte(nil), b...)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // ConsumerCost is per-event work the consumer does beside draining, so
@@ -61,7 +62,7 @@ type fdState struct {
 // a syscall on or returning a file descriptor, that descriptor's state
 // (close removes it).
 type stateful struct {
-	pending map[uint32]Event
+	pending map[uint32]syscalls.Event
 	threads map[uint32]*threadState
 	fds     map[fdKey]*fdState
 	// joined counts exits joined with their enter, unmatched exits with
@@ -70,12 +71,12 @@ type stateful struct {
 	joined, unmatched, replaced uint64
 	peak                        int
 	// params is reused for the joined parameters.
-	params []Value
+	params []syscalls.Value
 }
 
 func newStateful() *stateful {
 	return &stateful{
-		pending: map[uint32]Event{},
+		pending: map[uint32]syscalls.Event{},
 		threads: map[uint32]*threadState{},
 		fds:     map[fdKey]*fdState{},
 	}
@@ -98,8 +99,8 @@ var ioSyscalls = map[string]bool{
 
 // event handles one decoded event, in timestamp order. ev.Params may be
 // kept: the consumer copied them out of the ring.
-func (s *stateful) event(ev Event) {
-	var params []Value
+func (s *stateful) event(ev syscalls.Event) {
+	var params []syscalls.Value
 	switch {
 	case ev.Dir == "enter":
 		if _, ok := s.pending[ev.Tid]; ok {
@@ -133,7 +134,7 @@ func (s *stateful) event(ev Event) {
 	s.updateFd(ev, params)
 }
 
-func (s *stateful) updateThread(ev Event, enterTs uint64) {
+func (s *stateful) updateThread(ev syscalls.Event, enterTs uint64) {
 	t := s.threads[ev.Tid]
 	if t == nil {
 		t = &threadState{pid: ev.Pid}
@@ -146,7 +147,7 @@ func (s *stateful) updateThread(ev Event, enterTs uint64) {
 	}
 }
 
-func intParam(params []Value, name string) (int64, bool) {
+func intParam(params []syscalls.Value, name string) (int64, bool) {
 	for _, v := range params {
 		if v.Name != name {
 			continue
@@ -164,7 +165,7 @@ func intParam(params []Value, name string) (int64, bool) {
 	return 0, false
 }
 
-func (s *stateful) updateFd(ev Event, params []Value) {
+func (s *stateful) updateFd(ev syscalls.Event, params []syscalls.Value) {
 	res, hasRes := intParam(params, "res")
 	if fdReturning[ev.Syscall] {
 		if hasRes && res >= 0 {

@@ -6,21 +6,23 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
-func ev(dir string, merged bool, tid uint32, nr int, name string, ts uint64, params ...Value) Event {
-	return Event{Ts: ts, Pid: 100, Tid: tid, Nr: nr, Syscall: name, Dir: dir, Merged: merged, Params: params}
+func ev(dir string, merged bool, tid uint32, nr int, name string, ts uint64, params ...syscalls.Value) syscalls.Event {
+	return syscalls.Event{Ts: ts, Pid: 100, Tid: tid, Nr: nr, Syscall: name, Dir: dir, Merged: merged, Params: params}
 }
 
 func TestStatefulJoinsEnterWithExit(t *testing.T) {
 	s := newStateful()
 	// Two threads with an enter in flight each: the table holds two.
-	s.event(ev("enter", false, 1, 0, "read", 10, Value{Name: "fd", Val: int64(3)}))
-	s.event(ev("enter", false, 2, 1, "write", 11, Value{Name: "fd", Val: int64(4)}))
-	s.event(ev("exit", false, 1, 0, "read", 20, Value{Name: "res", Val: int64(64)}))
-	s.event(ev("exit", false, 2, 1, "write", 21, Value{Name: "res", Val: int64(8)}))
+	s.event(ev("enter", false, 1, 0, "read", 10, syscalls.Value{Name: "fd", Val: int64(3)}))
+	s.event(ev("enter", false, 2, 1, "write", 11, syscalls.Value{Name: "fd", Val: int64(4)}))
+	s.event(ev("exit", false, 1, 0, "read", 20, syscalls.Value{Name: "res", Val: int64(64)}))
+	s.event(ev("exit", false, 2, 1, "write", 21, syscalls.Value{Name: "res", Val: int64(8)}))
 	// An exit whose enter was never seen.
-	s.event(ev("exit", false, 3, 0, "read", 30, Value{Name: "res", Val: int64(1)}))
+	s.event(ev("exit", false, 3, 0, "read", 30, syscalls.Value{Name: "res", Val: int64(1)}))
 	if s.peak != 2 || len(s.pending) != 0 {
 		t.Errorf("table peak %d, held %d; want 2, 0", s.peak, len(s.pending))
 	}
@@ -38,12 +40,12 @@ func TestStatefulJoinsEnterWithExit(t *testing.T) {
 
 func TestStatefulExitOnlyNeedsNoTable(t *testing.T) {
 	s := newStateful()
-	s.event(ev("exit", true, 1, 257, "openat", 10, Value{Name: "res", Val: int64(5)}))
-	s.event(ev("exit", true, 1, 0, "read", 20, Value{Name: "res", Val: int64(9)}, Value{Name: "fd", Val: int64(5)}))
+	s.event(ev("exit", true, 1, 257, "openat", 10, syscalls.Value{Name: "res", Val: int64(5)}))
+	s.event(ev("exit", true, 1, 0, "read", 20, syscalls.Value{Name: "res", Val: int64(9)}, syscalls.Value{Name: "fd", Val: int64(5)}))
 	if f := s.fds[fdKey{100, 5}]; f == nil || f.bytes != 9 || f.openedBy != 257 {
 		t.Errorf("fd 5 state %+v, want opened by openat, 9 bytes", f)
 	}
-	s.event(ev("exit", true, 1, 3, "close", 30, Value{Name: "res", Val: int64(0)}, Value{Name: "fd", Val: int64(5)}))
+	s.event(ev("exit", true, 1, 3, "close", 30, syscalls.Value{Name: "res", Val: int64(0)}, syscalls.Value{Name: "fd", Val: int64(5)}))
 	if _, ok := s.fds[fdKey{100, 5}]; ok {
 		t.Error("close left fd 5 in the table")
 	}

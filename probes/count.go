@@ -6,6 +6,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // CountSyscalls attaches a counting program on sys_exit, runs fn, and
@@ -43,10 +45,10 @@ func CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[str
 	if runErr != nil {
 		return nil, runErr
 	}
-	table := Native()
+	table := syscalls.Native()
 	out := map[string]uint64{}
 	var per []uint64
-	for nr := uint32(0); nr < MaxSyscallNr; nr++ {
+	for nr := uint32(0); nr < syscalls.MaxSyscallNr; nr++ {
 		if err := objs.Counts.Lookup(nr, &per); err != nil {
 			return nil, fmt.Errorf("reading syscall counts: %w", err)
 		}

@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // fillerCase makes one syscall with known arguments and says which
@@ -24,7 +26,7 @@ type fillerCase struct {
 	run func(t *testing.T) map[string]any
 	// match picks our event among this thread's events of the syscall
 	// (default: the last one).
-	match func(ev Event) bool
+	match func(ev syscalls.Event) bool
 }
 
 func raw(t *testing.T, nr uintptr, args ...uintptr) int64 {
@@ -214,8 +216,8 @@ func fillerCases(t *testing.T) []fillerCase {
 			local, _ := unix.Getsockname(fd)
 			in := local.(*unix.SockaddrInet4)
 			client := netip.AddrPortFrom(netip.AddrFrom4(in.Addr), uint16(in.Port))
-			return map[string]any{"fd": int64(fd), "addr": SockAddr{Family: 2, Addr: lnAddr},
-				"res": res, "tuple": Tuple{Family: 2, Src: client, Dst: lnAddr}}
+			return map[string]any{"fd": int64(fd), "addr": syscalls.SockAddr{Family: 2, Addr: lnAddr},
+				"res": res, "tuple": syscalls.Tuple{Family: 2, Src: client, Dst: lnAddr}}
 		}},
 		{syscall: "sendto", run: func(t *testing.T) map[string]any {
 			// udpA has no peer: the tuple's destination is the address
@@ -223,7 +225,7 @@ func fillerCases(t *testing.T) []fillerCase {
 			msg := []byte("ping over udp")
 			res := raw(t, unix.SYS_SENDTO, uintptr(udpA), uintptr(unsafe.Pointer(&msg[0])), uintptr(len(msg)), 0, uintptr(unsafe.Pointer(&sockaddrB[0])), 16)
 			unix.Read(udpB, make([]byte, 64))
-			return map[string]any{"fd": int64(udpA), "size": uint32(len(msg)), "tuple": Tuple{Family: 2, Src: addrA, Dst: addrB},
+			return map[string]any{"fd": int64(udpA), "size": uint32(len(msg)), "tuple": syscalls.Tuple{Family: 2, Src: addrA, Dst: addrB},
 				"res": res, "data": msg}
 		}},
 		{syscall: "recvfrom", run: func(t *testing.T) map[string]any {
@@ -235,7 +237,7 @@ func fillerCases(t *testing.T) []fillerCase {
 			// Inbound: the source is the peer, from the address the
 			// kernel wrote for the caller (udpB has no peer of its own).
 			return map[string]any{"fd": int64(udpB), "size": uint32(32),
-				"res": res, "data": []byte("pong"), "tuple": Tuple{Family: 2, Src: addrA, Dst: addrB}}
+				"res": res, "data": []byte("pong"), "tuple": syscalls.Tuple{Family: 2, Src: addrA, Dst: addrB}}
 		}},
 		{syscall: "setsockopt", run: func(t *testing.T) map[string]any {
 			one := int32(1)
@@ -250,7 +252,7 @@ func fillerCases(t *testing.T) []fillerCase {
 			if res >= 0 {
 				defer unix.Close(int(res))
 			}
-			return map[string]any{"res": res, "tuple": Tuple{Family: 2, Src: client, Dst: server},
+			return map[string]any{"res": res, "tuple": syscalls.Tuple{Family: 2, Src: client, Dst: server},
 				"queuepct": uint8(0), "queuelen": uint32(0), "queuemax": uint32(4)}
 		}},
 		{syscall: "accept4", run: func(t *testing.T) map[string]any {
@@ -260,7 +262,7 @@ func fillerCases(t *testing.T) []fillerCase {
 			if res >= 0 {
 				defer unix.Close(int(res))
 			}
-			return map[string]any{"flags": uint32(unix.SOCK_CLOEXEC), "res": res, "tuple": Tuple{Family: 2, Src: client, Dst: server},
+			return map[string]any{"flags": uint32(unix.SOCK_CLOEXEC), "res": res, "tuple": syscalls.Tuple{Family: 2, Src: client, Dst: server},
 				"queuepct": uint8(0), "queuelen": uint32(0), "queuemax": uint32(4)}
 		}},
 		{syscall: "open", run: func(t *testing.T) map[string]any {
@@ -324,14 +326,17 @@ func TestFillers(t *testing.T) {
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		covered[tc.syscall] = true
-		sc := Native().byName[tc.syscall]
+		sc, err := syscalls.Lookup(tc.syscall)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, mode := range []Mode{ModeEnterExit, ModeExitOnly} {
 			t.Run(tc.syscall+"/"+string(mode), func(t *testing.T) {
 				var want map[string]any
 				got := capture(t, Config{Mode: mode, Syscalls: []string{tc.syscall}}, func() {
 					want = tc.run(t)
 				})
-				var evs []Event
+				var evs []syscalls.Event
 				for _, ev := range got.events {
 					if ev.Syscall == tc.syscall {
 						evs = append(evs, ev)
@@ -365,8 +370,9 @@ func TestFillers(t *testing.T) {
 			})
 		}
 	}
-	for _, s := range specific {
-		if !covered[s.Name] {
+	tbl := syscalls.Native()
+	for _, name := range tbl.Names() {
+		if s, _ := tbl.Lookup(name); !s.Generic() && !covered[s.Name] {
 			t.Errorf("syscall %s has a specific filler but no test case", s.Name)
 		}
 	}
@@ -374,7 +380,7 @@ func TestFillers(t *testing.T) {
 
 // checkParams checks that ev carries exactly params, in order, each with
 // the value want gives it.
-func checkParams(t *testing.T, ev Event, params []Param, want map[string]any) {
+func checkParams(t *testing.T, ev syscalls.Event, params []syscalls.Param, want map[string]any) {
 	t.Helper()
 	if len(ev.Params) != len(params) {
 		t.Fatalf("%s %s: %d params, want %d", ev.Syscall, ev.Dir, len(ev.Params), len(params))

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // TestCgroupFilterFollowsChildCgroups: a process the traced command puts
@@ -55,7 +57,7 @@ func TestCgroupFilterFollowsChildCgroups(t *testing.T) {
 			paths := map[string]string{"traced": filepath.Join(dir, "traced"), "child": filepath.Join(dir, "child"), "sibling": filepath.Join(dir, "sibling")}
 			var mu sync.Mutex
 			seen := map[string]int{}
-			c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev Event) {
+			c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 				if v, ok := ev.Param("name"); ok {
 					for k, path := range paths {
 						if v.Format() == path {

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // TestHeaderOnTheWire reads raw records straight from the rings (no
@@ -21,6 +24,11 @@ import (
 // the generic filler), and the parameter lengths adding up to len.
 func TestHeaderOnTheWire(t *testing.T) {
 	requireKernel(t)
+	getppid, err := syscalls.Lookup("getppid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := syscalls.EventType(getppid.Nr, syscalls.KindMerged)
 	p, err := Load(Config{Mode: ModeExitOnly, Syscalls: []string{"getppid"}})
 	if err != nil {
 		t.Fatalf("loading: %+v", err)
@@ -55,7 +63,7 @@ func TestHeaderOnTheWire(t *testing.T) {
 			}
 			raw := rec.RawSample
 			le := binary.LittleEndian
-			if len(raw) < HeaderLen || le.Uint32(raw[8:]) != uint32(tid) {
+			if len(raw) < syscalls.HeaderLen || le.Uint32(raw[8:]) != uint32(tid) {
 				continue
 			}
 			found++
@@ -68,16 +76,16 @@ func TestHeaderOnTheWire(t *testing.T) {
 			if n := le.Uint32(raw[16:]); n != uint32(len(raw)) {
 				t.Errorf("len field %d, record of %d bytes", n, len(raw))
 			}
-			if typ := le.Uint16(raw[20:]); typ != EventType(nr(t, "getppid"), KindMerged) {
-				t.Errorf("type %d, want getppid's merged type %d", typ, EventType(nr(t, "getppid"), KindMerged))
+			if typ := le.Uint16(raw[20:]); typ != merged {
+				t.Errorf("type %d, want getppid's merged type %d", typ, merged)
 			}
 			nparams := le.Uint32(raw[22:])
 			if nparams != 2 {
 				t.Fatalf("nparams %d, want 2 (res, args)", nparams)
 			}
-			sum := HeaderLen + 2*int(nparams)
+			sum := syscalls.HeaderLen + 2*int(nparams)
 			for i := range int(nparams) {
-				sum += int(le.Uint16(raw[HeaderLen+2*i:]))
+				sum += int(le.Uint16(raw[syscalls.HeaderLen+2*i:]))
 			}
 			if sum != len(raw) {
 				t.Errorf("header + lengths + payloads = %d, record of %d bytes", sum, len(raw))
@@ -87,5 +95,42 @@ func TestHeaderOnTheWire(t *testing.T) {
 	}
 	if found != calls {
 		t.Errorf("%d records of this thread, want %d", found, calls)
+	}
+}
+
+// TestHeaderLayout checks the structures the BPF object's BTF holds
+// (the scratch buffer, the counters, the snaplen constant) against what
+// the Go side assumes. The header itself is written byte by byte into the
+// scratch buffer, so it has no type in the BTF: TestHeaderOnTheWire checks
+// it against records the kernel really produced.
+func TestHeaderLayout(t *testing.T) {
+	spec, err := loadProbes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aux *btf.Struct
+	if err := spec.Types.TypeByName("auxbuf", &aux); err != nil {
+		t.Fatal(err)
+	}
+	var data *btf.Array
+	for _, m := range aux.Members {
+		if m.Name == "data" {
+			data, _ = m.Type.(*btf.Array)
+		}
+	}
+	if data == nil || data.Nelems < 2*syscalls.MaxEventSize {
+		t.Fatalf("auxbuf.data is %v, want an array of at least %d bytes", data, 2*syscalls.MaxEventSize)
+	}
+	var counters *btf.Struct
+	if err := spec.Types.TypeByName("counters", &counters); err != nil {
+		t.Fatal(err)
+	}
+	// attempted, drops_full, drops_too_large, ia32_skipped: what
+	// Snapshot sums.
+	if len(counters.Members) != 4 {
+		t.Fatalf("struct counters has %d members, want 4", len(counters.Members))
+	}
+	if v := spec.Variables["snaplen"]; v == nil {
+		t.Fatal("no snaplen variable")
 	}
 }

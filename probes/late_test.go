@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // TestOrdererCountsLate: an event that reaches the orderer after an event
@@ -15,10 +17,10 @@ import (
 // is delivered out of order. The orderer must count it; events stamped
 // after everything released so far are not late.
 func TestOrdererCountsLate(t *testing.T) {
-	ev := func(ts uint64) Event { return Event{Ts: ts, Dir: "exit", Syscall: "read"} }
+	ev := func(ts uint64) syscalls.Event { return syscalls.Event{Ts: ts, Dir: "exit", Syscall: "read"} }
 	var o orderer
 	var out []uint64
-	emit := func(e Event) { out = append(out, e.Ts) }
+	emit := func(e syscalls.Event) { out = append(out, e.Ts) }
 	o.add(0, ev(900))
 	o.add(1, ev(1200))
 	o.release(1000, emit)

@@ -15,13 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // Probes is a loaded and attached set of programs. Close detaches and
 // unloads everything.
 type Probes struct {
 	cfg      Config
-	syscalls []Syscall
+	syscalls []syscalls.Syscall
 	coll     *ebpf.Collection
 	links    []link.Link
 	// attached are the programs with their own attachment (the ones whose
@@ -107,7 +108,7 @@ func Load(cfg Config) (*Probes, error) {
 		return p, nil
 	}
 	if cfg.Mode == ModeEnterExit || cfg.Mode == ModeExitOnly {
-		set, err := ResolveSet(cfg.Syscalls)
+		set, err := syscalls.ResolveSet(cfg.Syscalls)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +208,7 @@ func (p *Probes) programs() (attach []string, fillers []string) {
 var anatomySteps = map[Step]uint32{StepDispatch: 1, StepTailCall: 2, StepHeader: 3, StepStamp: 4}
 
 // tables returns, for syscall s, the program each tail-call table gets.
-func (p *Probes) tables(s Syscall) []struct{ table, prog string } {
+func (p *Probes) tables(s syscalls.Syscall) []struct{ table, prog string } {
 	type entry = struct{ table, prog string }
 	ee := p.cfg.Mode == ModeEnterExit
 	switch p.cfg.Step {

@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // TestOrdererRounds feeds the orderer what two rings yield over three
@@ -22,10 +24,10 @@ import (
 // out from the rule (emit below the pass start minus the window), not
 // from a run of the code.
 func TestOrdererRounds(t *testing.T) {
-	ev := func(ts uint64, dir string) Event { return Event{Ts: ts, Dir: dir, Syscall: "read"} }
+	ev := func(ts uint64, dir string) syscalls.Event { return syscalls.Event{Ts: ts, Dir: dir, Syscall: "read"} }
 	var o orderer
 	var out []string
-	emit := func(e Event) { out = append(out, fmt.Sprintf("%d%s", e.Ts, e.Dir[:2])) }
+	emit := func(e syscalls.Event) { out = append(out, fmt.Sprintf("%d%s", e.Ts, e.Dir[:2])) }
 
 	// Pass 1 starts at 1000: ring 0 is empty when read, then the thread
 	// enters at 1100 on CPU 0, blocks, wakes on CPU 1 and exits at 2100;
@@ -193,11 +195,11 @@ func TestOrderAcrossCPUs(t *testing.T) {
 
 			var (
 				mu      sync.Mutex
-				events  []Event
+				events  []syscalls.Event
 				armed   atomic.Int32 // rounds the hook still has to force
 				hookErr = make(chan error, rounds)
 			)
-			opts := ConsumerOptions{OnEvent: func(ev Event) {
+			opts := ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 				if int(ev.Tid) == m.tid && ev.Syscall == "read" {
 					mu.Lock()
 					events = append(events, ev)
@@ -297,7 +299,7 @@ func TestOrdererRandom(t *testing.T) {
 				// Unique timestamps, increasing within each ring.
 				last[ring] = ts
 				queued[ts] = true
-				o.add(ring, Event{Ts: ts})
+				o.add(ring, syscalls.Event{Ts: ts})
 			}
 			below := uint64(rng.IntN(int(ts) + 10))
 			if pass == 19 {
@@ -310,7 +312,7 @@ func TestOrdererRandom(t *testing.T) {
 				}
 			}
 			got := 0
-			o.release(below, func(e Event) {
+			o.release(below, func(e syscalls.Event) {
 				if e.Ts >= below || !queued[e.Ts] {
 					t.Fatalf("trial %d: emitted %d (bound %d, queued %v)", trial, e.Ts, below, queued[e.Ts])
 				}

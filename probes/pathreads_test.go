@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // pathReadsEnv makes the test binary, re-executed, run pathReadsWorkload
@@ -138,7 +140,7 @@ func TestPathReadCounters(t *testing.T) {
 			defer p.Close()
 			var mu sync.Mutex
 			gotNamed := map[string]int{}
-			c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev Event) {
+			c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 				for _, v := range ev.Params {
 					if v.Name == "name" && v.Format() == "/etc/hostname" {
 						mu.Lock()

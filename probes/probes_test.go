@@ -10,6 +10,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // requireKernel skips a test that loads probes when this process cannot.
@@ -30,7 +32,7 @@ func requireKernel(t testing.TB) {
 // capture loads probes, runs fn on one locked OS thread, and returns the
 // decoded events that thread produced, with the final stats.
 type captured struct {
-	events   []Event
+	events   []syscalls.Event
 	user     ConsumerStats
 	snap     Snapshot
 	progIDs  []ebpf.ProgramID
@@ -46,11 +48,11 @@ func capture(t *testing.T, cfg Config, fn func()) captured {
 	defer p.Close()
 	var (
 		mu     sync.Mutex
-		events []Event
+		events []syscalls.Event
 		tid    = make(chan int, 1)
 	)
 	var want int
-	c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev Event) {
+	c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if int(ev.Tid) == want {

@@ -12,11 +12,13 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // collectAll loads cfg, runs fn, and returns every event of the given
 // syscall, from any process.
-func collectAll(t *testing.T, cfg Config, syscallName string, fn func()) []Event {
+func collectAll(t *testing.T, cfg Config, syscallName string, fn func()) []syscalls.Event {
 	t.Helper()
 	p, err := Load(cfg)
 	if err != nil {
@@ -25,9 +27,9 @@ func collectAll(t *testing.T, cfg Config, syscallName string, fn func()) []Event
 	defer p.Close()
 	var (
 		mu  sync.Mutex
-		evs []Event
+		evs []syscalls.Event
 	)
-	c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev Event) {
+	c, err := p.StartConsumer(ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 		if ev.Syscall != syscallName {
 			return
 		}
@@ -79,7 +81,7 @@ func TestMergedExecve(t *testing.T) {
 	if failedRes != -int64(unix.ENOENT) {
 		t.Fatalf("execve of a missing file returned %d, want -ENOENT", failedRes)
 	}
-	want := []Value{{"id", PTU16, uint16(unix.SYS_EXECVE)}, {"native_id", PTU16, uint16(unix.SYS_EXECVE)}}
+	want := []syscalls.Value{{Name: "id", Type: syscalls.PTU16, Val: uint16(unix.SYS_EXECVE)}, {Name: "native_id", Type: syscalls.PTU16, Val: uint16(unix.SYS_EXECVE)}}
 	sawChild, sawSelf := false, false
 	for _, ev := range evs {
 		if !ev.Merged {

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // TestSnaplen writes 5000 known bytes to a pipe under each snaplen and
@@ -32,7 +34,7 @@ func TestSnaplen(t *testing.T) {
 			})
 			unix.Close(p[0])
 			unix.Close(p[1])
-			var exit *Event
+			var exit *syscalls.Event
 			for i := range got.events {
 				if ev := &got.events[i]; ev.Syscall == "write" && ev.Dir == "exit" {
 					exit = ev

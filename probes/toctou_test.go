@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 // The TOCTOU proof. A thread calls a path syscall on a FIFO, which blocks
@@ -191,7 +193,11 @@ func TestTOCTOURace(t *testing.T) {
 				} else {
 					buf = append([]byte(rc.original), 0)
 				}
-				nr := Native().byName[rc.syscall].Nr
+				sc, err := syscalls.Lookup(rc.syscall)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nr := sc.Nr
 				var res int64
 				got := capture(t, Config{Mode: mc.mode, TOCTOU: mc.toctou, Syscalls: []string{rc.syscall}}, func() {
 					tid := unix.Gettid()
@@ -213,7 +219,7 @@ func TestTOCTOURace(t *testing.T) {
 				if res < 0 {
 					t.Fatalf("%s returned %d", rc.syscall, res)
 				}
-				var enter, exit *Event
+				var enter, exit *syscalls.Event
 				for i := range got.events {
 					ev := &got.events[i]
 					if ev.Syscall != rc.syscall {
@@ -228,7 +234,7 @@ func TestTOCTOURace(t *testing.T) {
 				if exit == nil {
 					t.Fatalf("no exit event among %d", len(got.events))
 				}
-				param := func(ev *Event) string {
+				param := func(ev *syscalls.Event) string {
 					v, ok := ev.Param(rc.param)
 					if !ok {
 						t.Fatalf("%s %s has no %s", ev.Syscall, ev.Dir, rc.param)
@@ -257,7 +263,7 @@ func TestTOCTOURace(t *testing.T) {
 				}
 				if rc.syscall == "connect" {
 					v, _ := exit.Param("tuple")
-					if tu, ok := v.Val.(Tuple); !ok || "unix:"+tu.Path != rc.original {
+					if tu, ok := v.Val.(syscalls.Tuple); !ok || "unix:"+tu.Path != rc.original {
 						t.Errorf("tuple = %v, want the listener's real path %s", v.Val, rc.original)
 					}
 				}

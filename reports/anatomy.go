@@ -6,19 +6,20 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // anatomySection is "Where the time goes": for every set with a ladder
 // of steps (scenarios/anatomy.yaml), each step's cost in kernel ns per
 // syscall and in throughput points, enter_exit and exit_only side by
 // side, and the most that removing the enter side can save.
-func anatomySection(r *results.Results, opts Options) *section {
-	as := r.Anatomies(opts.alpha())
-	ocs := r.ReserveComparisons(opts.alpha())
+func anatomySection(r *results.Results, opts Options) *page.Section {
+	as := r.Anatomies(opts.SignificanceLevel())
+	ocs := r.ReserveComparisons(opts.SignificanceLevel())
 	if len(as) == 0 && len(ocs) == 0 {
 		return nil
 	}
-	s := &section{ID: "anatomy", Title: "Where the time goes", Charts: []string{ChartAnatomy}}
+	s := &page.Section{ID: "anatomy", Title: "Where the time goes", Charts: []string{ChartAnatomy}}
 	s.Paras = append(s.Paras,
 		"Each step adds one thing to the one above it, on every side the mode attaches (enter_exit: sys_enter and sys_exit; exit_only: sys_exit only), "+
 			"so a step's cost is its difference from the step above (in parentheses, `~` when the two steps' runs do not differ significantly). "+
@@ -30,10 +31,10 @@ func anatomySection(r *results.Results, opts Options) *section {
 			"Every rung runs with BPF_ENABLE_STATS on, whose two clock reads per program run lie mostly outside the run time measured: "+
 			"where the scenario also runs a rung with stats off, a table below gives what the stats cost there.")
 	for _, a := range as {
-		sub := &section{ID: "anatomy-" + slug(a.Set), Title: "Set " + a.Set}
-		t := newTable("step", "enter_exit ns/syscall", "overhead", "unseen (estimate)", "exit_only ns/syscall", "overhead", "unseen (estimate)").right(1, 2, 3, 4, 5, 6)
+		sub := &page.Section{ID: "anatomy-" + page.Slug(a.Set), Title: "Set " + a.Set}
+		t := page.NewTable("step", "enter_exit ns/syscall", "overhead", "unseen (estimate)", "exit_only ns/syscall", "overhead", "unseen (estimate)").AlignRight(1, 2, 3, 4, 5, 6)
 		for _, row := range a.Rows {
-			t.add(results.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
+			t.Add(results.LadderLabels[row.Step], nsCell(row.EE, row.Step), pointsCell(row.EE, row.Step), unseenCell(row.EE),
 				nsCell(row.XO, row.Step), pointsCell(row.XO, row.Step), unseenCell(row.XO))
 		}
 		sub.Tables = append(sub.Tables, t)
@@ -55,26 +56,26 @@ func anatomySection(r *results.Results, opts Options) *section {
 
 // reserveSection compares the variants that reserve fixed-size events in
 // the ring with their twins that build them in the scratch buffer.
-func reserveSection(ocs []results.OptionComparison) *section {
-	sub := &section{ID: "anatomy-reserve", Title: "Fixed-size events reserved in the ring"}
+func reserveSection(ocs []results.OptionComparison) *page.Section {
+	sub := &page.Section{ID: "anatomy-reserve", Title: "Fixed-size events reserved in the ring"}
 	sub.Paras = append(sub.Paras, "With `reserve: true` the fixed-size events (generic events, the header-only step's) are written straight into space reserved in the ring buffer "+
 		"instead of being built in the per-CPU scratch buffer and copied out with `bpf_ringbuf_output` (what every other event, and Falco's driver for its variable-size events, does). "+
 		"The bytes sent are the same. Each row compares a variant with its twin without the option, measured in the same rounds; `~` is no significant difference.")
-	t := newTable("variant", "against", "metric", "without", "with", "change", "p").right(3, 4, 5, 6).code(0, 1)
-	c := newCells(false)
+	t := page.NewTable("variant", "against", "metric", "without", "with", "change", "p").AlignRight(3, 4, 5, 6).AsCode(0, 1)
+	c := page.NewCells(false)
 	for _, oc := range ocs {
 		for _, d := range oc.Deltas {
 			k, base, head, label := d.Measure.Kind, d.Base, d.Head, d.Measure.Label
 			if d.Measure.Key == "throughput_change" {
 				label = "throughput vs baseline"
 			}
-			change := formatChange(d.Delta)
+			change := page.FormatChange(d.Delta)
 			if k == results.KindPercent && d.Significant {
 				// A change of a percentage is told in points.
 				diff := head.Median - base.Median
 				change = signed(formatPoints(math.Abs(diff)), diff)
 			}
-			t.add(oc.Variant.Name, oc.Twin.Name, label, c.summary(k, "", base), c.summary(k, "", head), change, formatP(d.Delta))
+			t.Add(oc.Variant.Name, oc.Twin.Name, label, c.Summary(k, "", base), c.Summary(k, "", head), change, page.FormatP(d.Delta))
 		}
 	}
 	sub.Tables = append(sub.Tables, t)
@@ -90,21 +91,21 @@ func stepMark(d *stats.Delta) string {
 
 func nsCell(c *results.AnatomyCell, step string) string {
 	if c == nil || !c.HasNs {
-		return none
+		return page.None
 	}
-	v := formatDuration(c.NsPerSyscall.Median)
+	v := page.FormatDuration(c.NsPerSyscall.Median)
 	if step == "none" {
 		return "0"
 	}
 	if c.NsDelta != nil || c.From != "" {
-		v += fmt.Sprintf(" (%s%s)", signed(formatDuration(math.Abs(c.StepNs)), c.StepNs), stepMark(c.NsDelta))
+		v += fmt.Sprintf(" (%s%s)", signed(page.FormatDuration(math.Abs(c.StepNs)), c.StepNs), stepMark(c.NsDelta))
 	}
 	return v
 }
 
 func pointsCell(c *results.AnatomyCell, step string) string {
 	if c == nil || !c.HasOverhead {
-		return none
+		return page.None
 	}
 	if step == "none" {
 		return "0"
@@ -118,7 +119,7 @@ func pointsCell(c *results.AnatomyCell, step string) string {
 
 func unseenCell(c *results.AnatomyCell) string {
 	if c == nil || !c.HasUnseen {
-		return none
+		return page.None
 	}
 	return formatPoints(c.Unseen.Median)
 }
@@ -136,24 +137,24 @@ func signed(abs string, v float64) string {
 }
 
 func limitPara(l *results.AnatomyLimit) string {
-	p := fmt.Sprintf("The limit: removing everything enter-side from `%s` leaves its exit side alone (`%s`); ", sanitizeCode(l.EnterExitVariant), sanitizeCode(l.ExitSide))
+	p := fmt.Sprintf("The limit: removing everything enter-side from `%s` leaves its exit side alone (`%s`); ", page.SanitizeCode(l.EnterExitVariant), page.SanitizeCode(l.ExitSide))
 	switch {
 	case l.HasPoints && l.HasNs:
 		p += fmt.Sprintf("that saves at most %s of throughput and %s per syscall. `%s` saves %s and %s",
-			formatPoints(l.LimitPoints), formatDuration(l.LimitNs), sanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints), formatDuration(l.GotNs))
+			formatPoints(l.LimitPoints), page.FormatDuration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints), page.FormatDuration(l.GotNs))
 	case l.HasPoints:
-		p += fmt.Sprintf("that saves at most %s of throughput. `%s` saves %s", formatPoints(l.LimitPoints), sanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints))
+		p += fmt.Sprintf("that saves at most %s of throughput. `%s` saves %s", formatPoints(l.LimitPoints), page.SanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints))
 	case l.HasNs:
-		p += fmt.Sprintf("that saves at most %s per syscall. `%s` saves %s", formatDuration(l.LimitNs), sanitizeCode(l.ExitOnlyVariant), formatDuration(l.GotNs))
+		p += fmt.Sprintf("that saves at most %s per syscall. `%s` saves %s", page.FormatDuration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), page.FormatDuration(l.GotNs))
 	default:
 		return p + "no figures to compare."
 	}
 	var shares []string
 	if l.HasSharePoints {
-		shares = append(shares, formatPercent(100*l.SharePoints)+" of the throughput limit")
+		shares = append(shares, page.FormatPercent(100*l.SharePoints)+" of the throughput limit")
 	}
 	if l.HasShareNs {
-		shares = append(shares, formatPercent(100*l.ShareNs)+" of the kernel-time limit")
+		shares = append(shares, page.FormatPercent(100*l.ShareNs)+" of the kernel-time limit")
 	}
 	if len(shares) > 0 {
 		p += ": " + shares[0]
@@ -166,8 +167,8 @@ func limitPara(l *results.AnatomyLimit) string {
 
 // statsOffTable gives, per rung run with program stats on and off, both
 // overheads and their difference: what BPF_ENABLE_STATS costs there.
-func statsOffTable(scs []results.StatsCost) *table {
-	t := newTable("step", "mode", "overhead, stats on", "overhead, stats off", "cost of the stats", "p").right(2, 3, 4, 5)
+func statsOffTable(scs []results.StatsCost) *page.Table {
+	t := page.NewTable("step", "mode", "overhead, stats on", "overhead, stats off", "cost of the stats", "p").AlignRight(2, 3, 4, 5)
 	for _, sc := range scs {
 		cost := "~"
 		if sc.Delta.Significant {
@@ -176,7 +177,7 @@ func statsOffTable(scs []results.StatsCost) *table {
 				cost = formatPoints(sc.CostPoints)
 			}
 		}
-		t.add(results.LadderLabels[sc.Step], string(sc.Mode), formatPoints(sc.On.Median), formatPoints(sc.Off.Median), cost, formatP(sc.Delta))
+		t.Add(results.LadderLabels[sc.Step], string(sc.Mode), formatPoints(sc.On.Median), formatPoints(sc.Off.Median), cost, page.FormatP(sc.Delta))
 	}
 	t.Notes = append(t.Notes, "Each rung against the baseline of its own stats state (baseline, baseline_nostats); the cost of the stats is the stats-on overhead less the stats-off one, in points.")
 	return t

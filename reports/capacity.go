@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // ChartCapacity is the drop ratio against the offered rate, one line per
@@ -34,27 +35,27 @@ func init() {
 // its interval over the searches, the side that limited it, what the
 // consumer cost per event there, and every step (the curve). Nil when
 // the results hold no capacity search.
-func capacitySection(r *results.Results) *section {
+func capacitySection(r *results.Results) *page.Section {
 	if len(r.Capacity) == 0 {
 		return nil
 	}
 	set := r.Capacity[0].Settings
-	s := &section{ID: "capacity", Title: "Capacity", Charts: []string{ChartCapacity}}
+	s := &page.Section{ID: "capacity", Title: "Capacity", Charts: []string{ChartCapacity}}
 	target := "no drop at all"
 	if set.TargetDropRatio > 0 {
-		target = "a drop ratio of at most " + formatPercent(100*set.TargetDropRatio)
+		target = "a drop ratio of at most " + page.FormatPercent(100*set.TargetDropRatio)
 	}
 	s.Paras = append(s.Paras,
 		fmt.Sprintf("The highest syscall rate each variant sustained with %s, from %d searches each (median and 95%% interval over the searches). "+
 			"A search ramps the built-in generator's rate up geometrically until a step drops, then bisects to within %s; "+
 			"each step loads the probes (or starts the tracer) afresh and lasts until the ring would fill at the resolution's excess rate (%s to %s). "+
 			"Drops are what a step measures, not a failure.",
-			target, set.Repeats, formatPercent(100*set.Resolution), fmtStep(set.MinStep), fmtStep(set.MaxStep)),
+			target, set.Repeats, page.FormatPercent(100*set.Resolution), fmtStep(set.MinStep), fmtStep(set.MaxStep)),
 		"Limit: `consumer` when the failing step's consumer was busy (CPU time plus time waiting for a CPU, at least 90% of the step); "+
 			"`ring` when it dropped with a consumer that had time to spare (a burst larger than the ring); "+
 			"`generator` when the generator could offer no more without a drop: the capacity is then at least (≥) the rate shown.")
-	t := newTable("variant", "mode", "consumer", "ring", "capacity (syscalls/s)", "events/s", "limit", "searches", "consumer CPU/event", "table peak").
-		right(3, 4, 5, 7, 8, 9).code(0)
+	t := page.NewTable("variant", "mode", "consumer", "ring", "capacity (syscalls/s)", "events/s", "limit", "searches", "consumer CPU/event", "table peak").
+		AlignRight(3, 4, 5, 7, 8, 9).AsCode(0)
 	for _, c := range r.Capacity {
 		v, _ := r.Variant(c.Variant)
 		cons := "count"
@@ -64,9 +65,9 @@ func capacitySection(r *results.Results) *section {
 		if v.External() {
 			cons = "the tracer's own"
 		}
-		ring := none
+		ring := page.None
 		if v.RingSize > 0 {
-			ring = formatBytes(float64(v.RingSize))
+			ring = page.FormatBytes(float64(v.RingSize))
 		}
 		sum, ok := c.Summary()
 		if !ok {
@@ -74,28 +75,28 @@ func capacitySection(r *results.Results) *section {
 			if c.Error != "" {
 				why = c.Error
 			}
-			t.add(c.Variant, modeLabel(v), cons, ring, none, none, why, "0", none, none)
+			t.Add(c.Variant, page.ModeLabel(v), cons, ring, page.None, page.None, why, "0", page.None, page.None)
 			continue
 		}
-		capCell := formatRate(sum.Syscalls.Median) + " " + formatCI(results.KindCount, sum.Syscalls)
+		capCell := formatRate(sum.Syscalls.Median) + " " + page.FormatCI(results.KindCount, sum.Syscalls)
 		if sum.LowerOnly {
 			capCell = "≥ " + capCell
 		}
 		perEvent, peak := passingConsumer(c)
-		t.add(c.Variant, modeLabel(v), cons, ring, capCell,
-			formatRate(sum.Events.Median)+" "+formatCI(results.KindCount, sum.Events),
+		t.Add(c.Variant, page.ModeLabel(v), cons, ring, capCell,
+			formatRate(sum.Events.Median)+" "+page.FormatCI(results.KindCount, sum.Events),
 			sum.Limit, strconv.Itoa(sum.Searches), perEvent, peak)
 	}
 	s.Tables = append(s.Tables, t)
 	if p := capacityRatioPara(r); p != "" {
 		s.Paras = append(s.Paras, p)
 	}
-	steps := &section{ID: "capacity-steps", Title: "Capacity steps", Collapsed: true}
+	steps := &page.Section{ID: "capacity-steps", Title: "Capacity steps", Collapsed: true}
 	steps.Paras = append(steps.Paras, "Every step of every search, by search and rate made: the rate offered and made, the events the kernel attempted and dropped, "+
 		"and how busy the consumer was (its CPU time plus its time waiting for a CPU, over the step's wall time; above 100% when it went on draining a backlog after the step). "+
 		"\"generator short\": the generator made less than 90% of the rate offered.")
-	st := newTable("variant", "search", "offered/s", "made/s", "attempted", "drops", "drop ratio", "consumer busy", "step", "result").
-		right(1, 2, 3, 4, 5, 6, 7, 8).code(0)
+	st := page.NewTable("variant", "search", "offered/s", "made/s", "attempted", "drops", "drop ratio", "consumer busy", "step", "result").
+		AlignRight(1, 2, 3, 4, 5, 6, 7, 8).AsCode(0)
 	for _, c := range r.Capacity {
 		for _, x := range sortedSteps(c) {
 			res := "pass"
@@ -107,9 +108,9 @@ func capacitySection(r *results.Results) *section {
 			case x.GeneratorBound:
 				res = "pass (generator short)"
 			}
-			st.add(c.Variant, strconv.Itoa(x.Search+1), formatRate(x.Offered), formatRate(x.Achieved),
-				siScale(float64(x.Attempted), countPrefixes), siScale(float64(x.Drops), countPrefixes),
-				formatPercent(100*x.DropRatio), formatPercent(100*x.Busy), fmtStep(x.Wall), res)
+			st.Add(c.Variant, strconv.Itoa(x.Search+1), formatRate(x.Offered), formatRate(x.Achieved),
+				page.SIScale(float64(x.Attempted), page.CountPrefixes), page.SIScale(float64(x.Drops), page.CountPrefixes),
+				page.FormatPercent(100*x.DropRatio), page.FormatPercent(100*x.Busy), fmtStep(x.Wall), res)
 		}
 	}
 	steps.Tables = append(steps.Tables, st)
@@ -183,13 +184,13 @@ func passingConsumer(c results.Capacity) (perEvent, peak string) {
 			per = append(per, s.ConsumerCPU*1e9/float64(s.Events))
 		}
 	}
-	perEvent, peak = none, none
+	perEvent, peak = page.None, page.None
 	if len(per) > 0 {
 		slices.Sort(per)
-		perEvent = formatDuration(per[len(per)/2])
+		perEvent = page.FormatDuration(per[len(per)/2])
 	}
 	if max > 0 {
-		peak = siScale(float64(max), countPrefixes)
+		peak = page.SIScale(float64(max), page.CountPrefixes)
 	}
 	return perEvent, peak
 }
@@ -230,9 +231,9 @@ func sortedSteps(c results.Capacity) []results.CapacityStep {
 	return out
 }
 
-func formatRate(v float64) string { return siScale(math.Round(v), countPrefixes) }
+func formatRate(v float64) string { return page.SIScale(math.Round(v), page.CountPrefixes) }
 
-func fmtStep(d time.Duration) string { return formatDuration(float64(d)) }
+func fmtStep(d time.Duration) string { return page.FormatDuration(float64(d)) }
 
 // capacityColors colour the chart's lines, one per variant, in turn.
 var capacityColors = []color.Color{
@@ -408,13 +409,13 @@ func noDropCounterPara(r *results.Results) string {
 			}
 		}
 		if !has {
-			names = append(names, "`"+sanitizeCode(v.Name)+"`")
+			names = append(names, "`"+page.SanitizeCode(v.Name)+"`")
 		}
 	}
 	if len(names) == 0 {
 		return ""
 	}
-	return "No drop counter: " + strings.Join(names, ", ") + " print no drop count, so their drops are unknown (" + none + "), not 0."
+	return "No drop counter: " + strings.Join(names, ", ") + " print no drop count, so their drops are unknown (" + page.None + "), not 0."
 }
 
 // tracerTextsPara quotes what an external tracer's *_text groups
@@ -434,7 +435,7 @@ func tracerTextsPara(r *results.Results, v results.Variant) string {
 		slices.Sort(keys)
 		var parts []string
 		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("`%s`: %s", sanitizeCode(k), t.Texts[k]))
+			parts = append(parts, fmt.Sprintf("`%s`: %s", page.SanitizeCode(k), t.Texts[k]))
 		}
 		return " What it printed (last run): " + strings.Join(parts, "; ") + "."
 	}
@@ -444,12 +445,12 @@ func tracerTextsPara(r *results.Results, v results.Variant) string {
 // capacityDocument is the report of a capacity run (searches, no runs):
 // the scenario, the environment and the capacity section; the sections
 // of figures per run would be empty.
-func capacityDocument(r *results.Results) *document {
-	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
+func capacityDocument(r *results.Results) *page.Document {
+	doc := &page.Document{Title: "benchctl report: " + r.Scenario.Name}
 	sc := r.Scenario
 	var b strings.Builder
 	b.WriteString(scenarioIntro(sc))
-	fmt.Fprintf(&b, ". A capacity run: %s searched, the variants shuffled in every repeat (seed %d).", plural(len(r.Capacity), "variant", "variants"), r.Seed)
+	fmt.Fprintf(&b, ". A capacity run: %s searched, the variants shuffled in every repeat (seed %d).", page.Plural(len(r.Capacity), "variant", "variants"), r.Seed)
 	doc.Paras = append(doc.Paras, b.String())
 	if !r.Complete {
 		reason := r.Reason

@@ -1,4 +1,5 @@
-// Package reports renders benchctl results files for people and for CI.
+// Package reports renders one benchctl results file for people and for
+// CI.
 //
 // It reads only *results.Results (and the statistics of package bench):
 // a report can be re-rendered from a results file at any time, without
@@ -11,9 +12,10 @@
 // Charts are drawn with gonum.org/v1/plot and can also be written as SVG
 // files (WriteCharts) for a markdown report to link.
 //
-// Comparison formats (RenderComparison) print what `benchctl compare`
-// decided: text, markdown, JSON, and the customSmallerIsBetter input of
-// github-action-benchmark.
+// The documents are spelled by reports/page. Reports over several
+// results files side by side (the multi-file report, the kernel matrix)
+// are reports/multifile's; what `benchctl compare` decided is printed by
+// reports/comparison.
 //
 // Output is deterministic: the same results file gives the same bytes,
 // so renderers are tested against golden files (go test ./reports

@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"encoding/csv"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,49 +11,9 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-func readResults(t *testing.T, name string) *results.Results {
-	t.Helper()
-	r, err := results.ReadResults(filepath.Join("..", "bench", "compare", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// golden compares got with testdata/golden/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gl), len(wl)) {
-			if gl[i] != wl[i] {
-				t.Fatalf("%s differs from the golden file at line %d:\n got: %s\nwant: %s\n(run go test -update if the change is intended)", name, i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("%s differs from the golden file in length: %d lines, want %d (run go test -update if intended)", name, len(gl), len(wl))
-	}
-}
 
 func render(t *testing.T, r *results.Results, format string, opts Options) []byte {
 	t.Helper()
@@ -79,18 +38,18 @@ var goldenExt = map[string]string{
 
 func TestGoldenReports(t *testing.T) {
 	for _, fixture := range []string{"base", "ten"} {
-		r := readResults(t, fixture+".json")
+		r := golden.Results(t, fixture+".json")
 		for _, format := range Formats {
 			if fixture == "ten" && format != FormatMarkdown && format != FormatText {
 				continue // n=10 only changes the CI cells
 			}
 			t.Run(fixture+"/"+format, func(t *testing.T) {
-				golden(t, "report-"+fixture+"."+goldenExt[format], render(t, r, format, Options{}))
+				golden.Check(t, "report-"+fixture+"."+goldenExt[format], render(t, r, format, Options{}))
 			})
 		}
 	}
 	t.Run("markdown with charts", func(t *testing.T) {
-		r := readResults(t, "base.json")
+		r := golden.Results(t, "base.json")
 		links := map[string]string{ChartKernelTime: "charts/kernel_time.svg", ChartThroughput: "charts/throughput.svg", ChartEventsPerSec: "charts/events_per_sec.svg"}
 		got := render(t, r, FormatMarkdown, Options{ChartLinks: links})
 		for _, l := range links {
@@ -102,7 +61,7 @@ func TestGoldenReports(t *testing.T) {
 }
 
 func TestGoldenCharts(t *testing.T) {
-	charts, err := Charts(readResults(t, "base.json"))
+	charts, err := Charts(golden.Results(t, "base.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,10 +72,10 @@ func TestGoldenCharts(t *testing.T) {
 		if !bytes.HasPrefix(c.SVG, []byte("<?xml")) || !bytes.Contains(c.SVG, []byte("</svg>")) {
 			t.Errorf("%s is not an SVG document", c.Name)
 		}
-		golden(t, "chart-"+c.Name+".svg", c.SVG)
+		golden.Check(t, "chart-"+c.Name+".svg", c.SVG)
 	}
 	dir := t.TempDir()
-	paths, err := WriteCharts(filepath.Join(dir, "charts"), readResults(t, "base.json"))
+	paths, err := WriteCharts(filepath.Join(dir, "charts"), golden.Results(t, "base.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,26 +89,8 @@ func TestGoldenCharts(t *testing.T) {
 	}
 }
 
-func TestGoldenComparisons(t *testing.T) {
-	base := readResults(t, "base.json")
-	for _, head := range []string{"head", "head_slow"} {
-		c, err := compare.Compare(base, readResults(t, head+".json"), compare.CompareOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, format := range CompareFormats {
-			var buf bytes.Buffer
-			if err := RenderComparison(&buf, c, format); err != nil {
-				t.Fatal(err)
-			}
-			ext := map[string]string{CompareText: "txt", CompareMarkdown: "md", CompareJSON: "json", CompareActionBen: "gab.json"}[format]
-			golden(t, "compare-"+head+"."+ext, buf.Bytes())
-		}
-	}
-}
-
 func TestHTMLSelfContained(t *testing.T) {
-	got := string(render(t, readResults(t, "base.json"), FormatHTML, Options{}))
+	got := string(render(t, golden.Results(t, "base.json"), FormatHTML, Options{}))
 	for _, bad := range []string{"<script", "<link", "src=", "@import", "url("} {
 		if strings.Contains(got, bad) {
 			t.Errorf("HTML contains %q: it must load nothing when viewed", bad)
@@ -169,7 +110,7 @@ func TestHTMLSelfContained(t *testing.T) {
 }
 
 func TestMarkdownTablesWellFormed(t *testing.T) {
-	got := string(render(t, readResults(t, "base.json"), FormatMarkdown, Options{}))
+	got := string(render(t, golden.Results(t, "base.json"), FormatMarkdown, Options{}))
 	cols := 0
 	for i, line := range strings.Split(got, "\n") {
 		if !strings.HasPrefix(line, "|") {
@@ -186,7 +127,7 @@ func TestMarkdownTablesWellFormed(t *testing.T) {
 }
 
 func TestGoBenchReadable(t *testing.T) {
-	r := readResults(t, "base.json")
+	r := golden.Results(t, "base.json")
 	got := render(t, r, FormatGoBench, Options{})
 	rd := benchfmt.NewReader(bytes.NewReader(got), "base.txt")
 	results := 0
@@ -224,7 +165,7 @@ func TestGoBenchReadable(t *testing.T) {
 }
 
 func TestCSVRows(t *testing.T) {
-	r := readResults(t, "base.json")
+	r := golden.Results(t, "base.json")
 	rows, err := csv.NewReader(bytes.NewReader(render(t, r, FormatCSV, Options{}))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -235,42 +176,8 @@ func TestCSVRows(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	r := readResults(t, "base.json")
+	r := golden.Results(t, "base.json")
 	if err := Render(&bytes.Buffer{}, r, "pdf", Options{}); err == nil {
 		t.Error("unknown report format accepted")
-	}
-	c, err := compare.Compare(r, r, compare.CompareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderComparison(&bytes.Buffer{}, c, "xml"); err == nil {
-		t.Error("unknown comparison format accepted")
-	}
-}
-
-func TestFormatting(t *testing.T) {
-	for _, tc := range []struct{ got, want string }{
-		{formatDuration(83.46), "83.5 ns"},
-		{formatDuration(1.848e9), "1.85 s"},
-		{formatDuration(635.5e6), "636 ms"},
-		{formatDuration(1.48e6), "1.48 ms"},
-		{siScale(4.39e6, countPrefixes), "4.39M"},
-		{siScale(999.7, countPrefixes), "1.00k"},
-		{siScale(142123, countPrefixes), "142k"},
-		{formatBytes(2.55e8), "255 MB"},
-		{formatBytes(58), "58.0 B"},
-		{formatPercent(-21.49), "-21.5%"},
-		{formatPercent(0.0074), "0.0074%"},
-		{formatSignedPct(9.84), "+9.8%"},
-		{superscript(12), "¹²"},
-		{sig3(0.99971), "1.00"},
-		{sig3(9.9971), "10.0"},
-		{formatCI(results.KindDuration, stats.Summarize([]float64{1, 2, 3})), "±∞"},
-		{formatCI(results.KindDuration, stats.Summarize([]float64{97, 98, 99, 100, 100, 100, 101, 102, 103, 104})), "±3.0%"},
-		{formatCI(results.KindPercent, stats.Summarize([]float64{-21, -20, -20, -20, -20, -19, -19, -19, -18, -18})), "±1.5pp"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
 	}
 }

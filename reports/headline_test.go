@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // TestHeadlineFirst: every document format opens with the headline, before
 // the intro and the first section, and it says, per set and family, what
 // exit_only changed in kernel time, events and overhead, with intervals.
 func TestHeadlineFirst(t *testing.T) {
-	r := handmadeResults()
+	r := golden.Handmade()
 	for _, format := range []string{FormatMarkdown, FormatText, FormatHTML} {
 		out := string(render(t, r, format, Options{}))
 		h := strings.Index(out, "Headline")
@@ -45,7 +46,7 @@ func TestHeadlineNoise(t *testing.T) {
 	if !strings.Contains(h, "noisy") {
 		t.Errorf("headline of a noisy file does not warn:\n%s", h)
 	}
-	clean := mdSection(string(render(t, handmadeResults(), FormatMarkdown, Options{})), "## Headline")
+	clean := mdSection(string(render(t, golden.Handmade(), FormatMarkdown, Options{})), "## Headline")
 	if strings.Contains(clean, "noisy") {
 		t.Errorf("headline of a clean file warns of noise:\n%s", clean)
 	}
@@ -54,7 +55,7 @@ func TestHeadlineNoise(t *testing.T) {
 // TestPairTitlesNameBothSides: a pair of an external family is titled
 // with both of its variants' labels, not benchctl's mode on one side.
 func TestPairTitlesNameBothSides(t *testing.T) {
-	r := handmadeResults()
+	r := golden.Handmade()
 	for i := range r.Variants {
 		v := &r.Variants[i]
 		switch v.Name {

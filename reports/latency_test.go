@@ -11,9 +11,10 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
-// latencyResults is handmadeResults with redis-style latency on every
+// latencyResults is golden.Handmade with redis-style latency on every
 // run, p50 / p99 in ms (all exact in binary, so are the changes):
 //
 //	round               0          1          2          median
@@ -24,7 +25,7 @@ import (
 //	s/exit_only p50     0.265625   0.28125    0.3125     → 281 µs; +6.25, +12.5, +25%             → 12.5%
 //	s/exit_only p99     0.53125    0.5625     0.515625   → 531 µs; +6.25, +12.5, +3.125%          → 6.25%
 func latencyResults() *results.Results {
-	r := handmadeResults()
+	r := golden.Handmade()
 	lat := map[string][3][2]float64{
 		"baseline":     {{0.25, 0.5}, {0.25, 0.5}, {0.25, 0.5}},
 		"s/enter_exit": {{0.28125, 0.5625}, {0.375, 0.625}, {0.4375, 0.75}},
@@ -67,7 +68,7 @@ func TestLatencyMarkdown(t *testing.T) {
 		}
 	}
 
-	plain := string(render(t, handmadeResults(), FormatMarkdown, Options{}))
+	plain := string(render(t, golden.Handmade(), FormatMarkdown, Options{}))
 	if strings.Contains(plain, "## Latency") || strings.Contains(plain, "p50") {
 		t.Error("a report without latency has a latency section or figures")
 	}

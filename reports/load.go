@@ -1,12 +1,14 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // loadTopPrograms is how many of a variant's largest programs the Load
@@ -18,28 +20,28 @@ const loadTopPrograms = 8
 // largest verified instruction count with its share of the verifier's
 // limit, and the load or ready time; then each variant's largest
 // programs. nil when no run recorded a load.
-func loadSection(r *results.Results) *section {
+func loadSection(r *results.Results) *page.Section {
 	if !r.HasLoad() {
 		return nil
 	}
-	s := &section{ID: "load", Title: "Load"}
+	s := &page.Section{ID: "load", Title: "Load"}
 	s.Paras = append(s.Paras, fmt.Sprintf("What loading each tracer cost, from `bpf_prog_info`: the instructions the verifier processed for each program (`verified_insns`, "+
 		"Linux 5.16+; exact, the same on every run of the same programs on the same kernel), against the verifier's limit of %s; "+
 		"translated and JIT-compiled sizes; maps used. Programs are every one the tracer held when ready, tail-call targets included. "+
 		"Load time is benchctl's own (maps created, every program verified and attached), ready time an external tracer's (start to ready); median over the runs.",
-		formatCount(results.VerifierInsnLimit)))
+		page.FormatCount(results.VerifierInsnLimit)))
 	if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
 		s.Paras = append(s.Paras, "TCG: the load and ready times are not timings (emulated CPU); the instruction counts and sizes are exact.")
 	}
-	t := newTable("variant", "loads", "programs", "attached", "largest", "verified insns", "share of limit", "all programs' insns", "load / ready").right(2, 3, 5, 6, 7, 8).code(0, 4)
-	var subs []*section
+	t := page.NewTable("variant", "loads", "programs", "attached", "largest", "verified insns", "share of limit", "all programs' insns", "load / ready").AlignRight(2, 3, 5, 6, 7, 8).AsCode(0, 4)
+	var subs []*page.Section
 	for _, v := range r.Variants {
 		l := r.LoadOf(v.Name)
 		if l == nil {
 			continue
 		}
 		if f := l.Refusal; f != nil {
-			t.add(v.Name, "refused: "+f.String(), none, none, cmpOr(f.Program, none), refusedInsns(f), none, none, none)
+			t.Add(v.Name, "refused: "+f.String(), page.None, page.None, cmp.Or(f.Program, page.None), refusedInsns(f), page.None, page.None, page.None)
 			continue
 		}
 		progs := l.LargestPrograms()
@@ -51,12 +53,12 @@ func loadSection(r *results.Results) *section {
 				attached++
 			}
 		}
-		largest, insns, share := none, none, none
+		largest, insns, share := page.None, page.None, page.None
 		if len(progs) > 0 && progs[0].VerifiedInsns > 0 {
-			largest, insns, share = progs[0].Name, formatCount(float64(progs[0].VerifiedInsns)), formatLimitShare(progs[0])
+			largest, insns, share = progs[0].Name, page.FormatCount(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0])
 		}
-		t.add(v.Name, "yes", fmt.Sprint(len(progs)), fmt.Sprint(attached), largest, insns, share, formatCount(float64(total)), loadTime(r, v.Name))
-		pt := newTable("program", "attached", "verified insns", "share of limit", "xlated", "jited", "maps").right(2, 3, 4, 5, 6).code(0)
+		t.Add(v.Name, "yes", fmt.Sprint(len(progs)), fmt.Sprint(attached), largest, insns, share, page.FormatCount(float64(total)), loadTime(r, v.Name))
+		pt := page.NewTable("program", "attached", "verified insns", "share of limit", "xlated", "jited", "maps").AlignRight(2, 3, 4, 5, 6).AsCode(0)
 		for i, p := range progs {
 			if i == loadTopPrograms {
 				break
@@ -65,9 +67,9 @@ func loadSection(r *results.Results) *section {
 			if p.Attached {
 				att = "yes"
 			}
-			pt.add(p.Name, att, formatCount(float64(p.VerifiedInsns)), formatLimitShare(p), formatCount(float64(p.XlatedBytes))+" B", formatCount(float64(p.JitedBytes))+" B", fmt.Sprint(p.Maps))
+			pt.Add(p.Name, att, page.FormatCount(float64(p.VerifiedInsns)), page.FormatLimitShare(p), page.FormatCount(float64(p.XlatedBytes))+" B", page.FormatCount(float64(p.JitedBytes))+" B", fmt.Sprint(p.Maps))
 		}
-		sub := &section{ID: "load-" + slug(v.Name), Title: v.Name, Tables: []*table{pt}}
+		sub := &page.Section{ID: "load-" + page.Slug(v.Name), Title: v.Name, Tables: []*page.Table{pt}}
 		if n := len(progs) - loadTopPrograms; n > 0 {
 			sub.Paras = append(sub.Paras, fmt.Sprintf("The %d largest of %d programs.", loadTopPrograms, len(progs)))
 		}
@@ -78,43 +80,16 @@ func loadSection(r *results.Results) *section {
 		s.Paras = append(s.Paras, p)
 	}
 	if len(subs) > 0 {
-		s.Sub = append(s.Sub, &section{ID: "load-programs", Title: "Largest programs", Collapsed: true, Sub: subs})
-	}
-	return s
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
+		s.Sub = append(s.Sub, &page.Section{ID: "load-programs", Title: "Largest programs", Collapsed: true, Sub: subs})
 	}
 	return s
 }
 
 func refusedInsns(f *results.Refusal) string {
 	if f.Processed == 0 {
-		return none
+		return page.None
 	}
-	return formatCount(float64(f.Processed)) + " processed"
-}
-
-// formatCount formats a whole count with thousands separators.
-func formatCount(n float64) string {
-	s := fmt.Sprintf("%.0f", n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-func formatLimitShare(p results.ProgramLoad) string {
-	if p.VerifiedInsns == 0 {
-		return none
-	}
-	return fmt.Sprintf("%.1f%%", 100*p.LimitShare())
+	return page.FormatCount(float64(f.Processed)) + " processed"
 }
 
 // loadTime is the median load time (own probes) or ready time (external
@@ -133,10 +108,10 @@ func loadTime(r *results.Results, name string) string {
 		}
 	}
 	if len(xs) == 0 {
-		return none
+		return page.None
 	}
 	sort.Float64s(xs)
-	return formatDuration(stats.Summarize(xs).Median)
+	return page.FormatDuration(stats.Summarize(xs).Median)
 }
 
 // loadCells are the CSV cells of a run's load (see csvColumns).
@@ -187,7 +162,7 @@ func estimatePara(r *results.Results) string {
 			}
 		}
 		if len(xs) > 0 {
-			parts = append(parts, fmt.Sprintf("`%s` %s", sanitizeCode(v.Name), formatBytes(stats.Summarize(xs).Median)))
+			parts = append(parts, fmt.Sprintf("`%s` %s", page.SanitizeCode(v.Name), page.FormatBytes(stats.Summarize(xs).Median)))
 		}
 	}
 	if len(parts) == 0 {

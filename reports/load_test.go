@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // TestGoldenLoad renders a real results file (scenarios/matrix.yaml on
@@ -30,7 +31,7 @@ func TestGoldenLoad(t *testing.T) {
 				}
 				return
 			}
-			golden(t, "report-load."+goldenExt[format], got)
+			golden.Check(t, "report-load."+goldenExt[format], got)
 		})
 	}
 	md := string(render(t, r, FormatMarkdown, Options{}))

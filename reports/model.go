@@ -9,136 +9,16 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
-// A document is what the markdown, text and HTML renderers share: the
-// same sections and tables, each renderer only spells them differently.
-// Paragraphs may hold `code` spans (backquotes); nothing else is markup.
-type document struct {
-	Title string
-	// Headline, when set, comes right after the title (headlineSection).
-	Headline *section
-	Paras    []string
-	Sections []*section
-}
-
-type section struct {
-	ID    string // anchor, and the chart slot in HTML
-	Title string
-	Paras []string
-	// Tables follow the paragraphs.
-	Tables []*table
-	// Charts are chart names (see Charts) shown after the tables.
-	Charts []string
-	// Collapsed sections are folded by default where the format can
-	// (markdown and HTML <details>).
-	Collapsed bool
-	Sub       []*section
-}
-
-type table struct {
-	Caption string
-	Header  []string
-	// Right marks right-aligned (numeric) columns; Code marks columns of
-	// identifiers (variant and syscall names).
-	Right []bool
-	Code  []bool
-	Rows  [][]string
-	// Notes are footnotes; cells refer to them with superscript numbers.
-	Notes []string
-}
-
-func newTable(header ...string) *table {
-	return &table{Header: header, Right: make([]bool, len(header)), Code: make([]bool, len(header))}
-}
-
-func (t *table) right(cols ...int) *table {
-	for _, c := range cols {
-		t.Right[c] = true
-	}
-	return t
-}
-
-func (t *table) code(cols ...int) *table {
-	for _, c := range cols {
-		t.Code[c] = true
-	}
-	return t
-}
-
-func (t *table) add(cells ...string) { t.Rows = append(t.Rows, cells) }
-
-// none is what an empty cell shows.
-const none = "—"
-
-// cells formats summaries for one table: "median ±CI" with footnote
-// marks for their warnings. When no summary of the report has a CI (every
-// variant has fewer than stats.MinSamplesCI runs) the "±∞" is left out of
-// every cell and the table says so once.
-type cells struct {
-	n      notes
-	showCI bool
-}
-
-func newCells(showCI bool) *cells { return &cells{showCI: showCI} }
-
-func (c *cells) summary(k results.Kind, unit string, s stats.Summary) string {
-	v := formatValue(k, unit, s.Median)
-	if !c.showCI {
-		return v
-	}
-	return v + " " + formatCI(k, s) + c.n.marks(s.Warnings)
-}
-
-// get formats measure key of vs; none when the variant has no such figure.
-func (c *cells) get(vs results.VariantStats, key string) string {
-	ms, ok := vs.Get(key)
-	if !ok {
-		return none
-	}
-	return c.summary(ms.Measure.Kind, vs.Unit, ms.Summary)
-}
-
-// notes returns the table's footnotes. That no variant has enough runs
-// for an interval is said once, at the top of the report.
-func (c *cells) notes() []string { return c.n.numbered() }
-
-// anyCI tells whether any measure of any variant has a finite CI.
-func anyCI(vss []results.VariantStats) bool {
-	for _, vs := range vss {
-		for _, ms := range vs.Measures {
-			if ms.HasCI() {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func modeLabel(v results.Variant) string {
-	m := string(v.Mode)
-	if v.External() {
-		m = "tracer " + v.Tracer
-		if v.Design != "" {
-			m += " (" + string(v.Design) + ")"
-		}
-	}
-	if v.Mode == results.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != results.TOCTOUNone {
-		m += " (" + string(v.TOCTOU) + ")"
-	}
-	if !v.Stats {
-		m += ", stats off"
-	}
-	return m
-}
-
 // buildDocument turns a results file into the report's sections.
-func buildDocument(r *results.Results, opts Options) *document {
+func buildDocument(r *results.Results, opts Options) *page.Document {
 	if len(r.Runs) == 0 && len(r.Capacity) > 0 {
 		return capacityDocument(r)
 	}
 	vss := r.SummarizeVariants()
-	doc := &document{Title: "benchctl report: " + r.Scenario.Name}
+	doc := &page.Document{Title: "benchctl report: " + r.Scenario.Name}
 	doc.Headline = headlineSection(r, vss, opts)
 	doc.Paras = append(doc.Paras, introParas(r, vss, opts)...)
 	doc.Paras = append(doc.Paras, foreignIntroParas(r)...)
@@ -185,16 +65,16 @@ func buildDocument(r *results.Results, opts Options) *document {
 // the start of a report's first paragraph.
 func scenarioIntro(sc results.ScenarioInfo) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Scenario `%s`", sanitizeCode(sc.Name))
+	fmt.Fprintf(&b, "Scenario `%s`", page.SanitizeCode(sc.Name))
 	if sc.File != "" {
-		fmt.Fprintf(&b, " (`%s`", sanitizeCode(sc.File))
+		fmt.Fprintf(&b, " (`%s`", page.SanitizeCode(sc.File))
 		if len(sc.SHA256) >= 12 {
 			fmt.Fprintf(&b, ", sha256 %s", sc.SHA256[:12])
 		}
 		b.WriteString(")")
 	}
 	if sc.Workload != "" {
-		fmt.Fprintf(&b, ", workload `%s`", sanitizeCode(sc.Workload))
+		fmt.Fprintf(&b, ", workload `%s`", page.SanitizeCode(sc.Workload))
 	}
 	return b.String()
 }
@@ -205,18 +85,18 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 	var b strings.Builder
 	b.WriteString(scenarioIntro(sc))
 	b.WriteString(". ")
-	rounds := measuredRounds(r)
-	fmt.Fprintf(&b, "%s measured", plural(rounds, "round", "rounds"))
+	rounds := r.MeasuredRounds()
+	fmt.Fprintf(&b, "%s measured", page.Plural(rounds, "round", "rounds"))
 	if sc.Warmup > 0 {
-		fmt.Fprintf(&b, " after %s", plural(sc.Warmup, "warm-up round", "warm-up rounds"))
+		fmt.Fprintf(&b, " after %s", page.Plural(sc.Warmup, "warm-up round", "warm-up rounds"))
 	}
-	fmt.Fprintf(&b, ", %s shuffled in every round (seed %d).", plural(len(r.Variants), "variant", "variants"), r.Seed)
+	fmt.Fprintf(&b, ", %s shuffled in every round (seed %d).", page.Plural(len(r.Variants), "variant", "variants"), r.Seed)
 	out = append(out, b.String())
 	if a := sc.Auto; a != nil {
 		out = append(out, autoPara(a))
 	}
-	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.alpha())
-	if anyCI(vss) {
+	tests := fmt.Sprintf("Changes are Mann-Whitney U tests at alpha %g; `~` means no significant difference.", opts.SignificanceLevel())
+	if page.AnyCI(vss) {
 		out = append(out, fmt.Sprintf("Figures are medians over the measured runs with their 95%% confidence interval (±∞: fewer than %d runs, too few samples for a CI). ", stats.MinSamplesCI)+tests)
 	} else {
 		out = append(out, fmt.Sprintf("Figures are medians over the measured runs. No variant has the %d runs a 95%% confidence interval of a median needs: "+
@@ -236,7 +116,7 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 				verb = "were"
 			}
 			out = append(out, fmt.Sprintf("Warning: %s of `%s` failed and %s left out (first error: `%s`).",
-				plural(n, "run", "runs"), sanitizeCode(v.Name), verb, sanitizeCode(first)))
+				page.Plural(n, "run", "runs"), page.SanitizeCode(v.Name), verb, page.SanitizeCode(first)))
 		}
 	}
 	out = append(out, noiseIntroParas(r)...)
@@ -252,34 +132,24 @@ func autoPara(a *results.AutoOutcome) string {
 	p := fmt.Sprintf("Repetitions: auto, %d to %d rounds, until the 95%% interval of every gated metric of every variant is within %s: ", a.Min, a.Max, target)
 	switch {
 	case a.Narrow:
-		p += fmt.Sprintf("reached after %s", plural(a.Rounds, "round", "rounds"))
+		p += fmt.Sprintf("reached after %s", page.Plural(a.Rounds, "round", "rounds"))
 	case a.Rounds >= a.Max:
-		p += fmt.Sprintf("not reached in the maximum of %s", plural(a.Max, "round", "rounds"))
+		p += fmt.Sprintf("not reached in the maximum of %s", page.Plural(a.Max, "round", "rounds"))
 	default:
-		p += fmt.Sprintf("not reached; the run ended after %s", plural(a.Rounds, "round", "rounds"))
+		p += fmt.Sprintf("not reached; the run ended after %s", page.Plural(a.Rounds, "round", "rounds"))
 	}
 	if a.Widest != nil {
-		p += "; widest: `" + sanitizeCode(a.Widest.String()) + "`"
+		p += "; widest: `" + page.SanitizeCode(a.Widest.String()) + "`"
 	}
 	return p + "."
 }
 
-func measuredRounds(r *results.Results) int {
-	seen := map[int]bool{}
-	for _, run := range r.Runs {
-		if !run.Warmup {
-			seen[run.Round] = true
-		}
-	}
-	return len(seen)
-}
-
-func environmentSection(r *results.Results) *section {
+func environmentSection(r *results.Results) *page.Section {
 	e := r.Environment
-	t := newTable("property", "value")
+	t := page.NewTable("property", "value")
 	add := func(k, v string) {
 		if v != "" {
-			t.add(k, v)
+			t.Add(k, v)
 		}
 	}
 	kernel := e.Kernel
@@ -315,7 +185,7 @@ func environmentSection(r *results.Results) *section {
 		add("measured", when)
 	}
 	add("guest", e.Guest)
-	s := &section{ID: "environment", Title: "Environment", Tables: []*table{t}}
+	s := &page.Section{ID: "environment", Title: "Environment", Tables: []*page.Table{t}}
 	if strings.HasPrefix(e.Guest, "qemu-tcg") {
 		s.Paras = append(s.Paras, "TCG: timings are not timings. These runs were made in a QEMU guest whose CPU was emulated (no KVM): only the functional figures (events, counts, drops) mean something, not times, rates or overheads.")
 	}
@@ -335,8 +205,8 @@ func setSyscalls(r *results.Results) map[string][]string {
 // fingerprintTop is how many syscalls the fingerprint table lists.
 const fingerprintTop = 12
 
-func fingerprintSection(r *results.Results) *section {
-	s := &section{ID: "fingerprint", Title: "Syscall fingerprint"}
+func fingerprintSection(r *results.Results) *page.Section {
+	s := &page.Section{ID: "fingerprint", Title: "Syscall fingerprint"}
 	fp := r.Fingerprint
 	if fp == nil || len(fp.Syscalls) == 0 {
 		s.Paras = append(s.Paras, "The results file has no syscall fingerprint.")
@@ -349,7 +219,7 @@ func fingerprintSection(r *results.Results) *section {
 		}
 	}
 	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls on the whole machine (%s distinct), counted in a separate pass.",
-		siScale(float64(total), countPrefixes), fmt.Sprint(len(fp.Syscalls))))
+		page.SIScale(float64(total), page.CountPrefixes), fmt.Sprint(len(fp.Syscalls))))
 	if r.Environment.ClockSource == "tsc" {
 		s.Paras = append(s.Paras, "The clock source is tsc: gettimeofday and clock_gettime are served by the vDSO and never enter the kernel, so tracing them costs nothing here, unlike on a machine with the xen or hpet clock source.")
 	}
@@ -362,7 +232,7 @@ func fingerprintSection(r *results.Results) *section {
 	slices.SortFunc(names, func(a, b string) int {
 		return cmp.Or(cmp.Compare(fp.Syscalls[b], fp.Syscalls[a]), cmp.Compare(a, b))
 	})
-	t := newTable("syscall", "calls", "share", "traced by").right(1, 2).code(0)
+	t := page.NewTable("syscall", "calls", "share", "traced by").AlignRight(1, 2).AsCode(0)
 	var rest uint64
 	for i, n := range names {
 		c := fp.Syscalls[n]
@@ -376,11 +246,11 @@ func fingerprintSection(r *results.Results) *section {
 				in = append(in, set)
 			}
 		}
-		t.add(n, siScale(float64(c), countPrefixes), formatPercent(100*float64(c)/float64(total)), strings.Join(in, ", "))
+		t.Add(n, page.SIScale(float64(c), page.CountPrefixes), page.FormatPercent(100*float64(c)/float64(total)), strings.Join(in, ", "))
 	}
 	if len(names) > fingerprintTop {
 		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d others", len(names)-fingerprintTop),
-			siScale(float64(rest), countPrefixes), formatPercent(100 * float64(rest) / float64(total)), ""})
+			page.SIScale(float64(rest), page.CountPrefixes), page.FormatPercent(100 * float64(rest) / float64(total)), ""})
 	}
 	s.Tables = append(s.Tables, t)
 	for _, set := range setNames {
@@ -392,8 +262,8 @@ func fingerprintSection(r *results.Results) *section {
 			}
 			traced += fp.Syscalls[n]
 		}
-		p := fmt.Sprintf("Set `%s` traces %s, %s of all calls", sanitizeCode(set), plural(len(sets[set]), "syscall", "syscalls"),
-			formatPercent(100*float64(traced)/float64(total)))
+		p := fmt.Sprintf("Set `%s` traces %s, %s of all calls", page.SanitizeCode(set), page.Plural(len(sets[set]), "syscall", "syscalls"),
+			page.FormatPercent(100*float64(traced)/float64(total)))
 		if len(never) > 0 {
 			slices.Sort(never)
 			p += fmt.Sprintf("; never called: %s", strings.Join(never, ", "))
@@ -403,8 +273,8 @@ func fingerprintSection(r *results.Results) *section {
 	return s
 }
 
-func variantsSection(r *results.Results, vss []results.VariantStats) *section {
-	s := &section{ID: "variants", Title: "Cost per variant", Charts: []string{ChartKernelTime, ChartThroughput, ChartEventsPerSec}}
+func variantsSection(r *results.Results, vss []results.VariantStats) *page.Section {
+	s := &page.Section{ID: "variants", Title: "Cost per variant", Charts: []string{ChartKernelTime, ChartThroughput, ChartEventsPerSec}}
 	s.Paras = append(s.Paras, "Average run time of the enter and exit dispatchers (floor: the empty programs) and of other programs (TOCTOU helpers), "+
 		"their total kernel time per run, what reached userspace, and the workload's throughput with its change against the baseline of the same round.")
 	for _, vs := range vss {
@@ -413,16 +283,16 @@ func variantsSection(r *results.Results, vss []results.VariantStats) *section {
 			break
 		}
 	}
-	t := newTable("variant", "mode", "sys_enter avg", "sys_exit avg", "other avg", "kernel time", "events", "bytes", "avg event", "drops", "throughput", "vs baseline").
-		right(2, 3, 4, 5, 6, 7, 8, 9, 10, 11).code(0)
-	c := newCells(anyCI(vss))
+	t := page.NewTable("variant", "mode", "sys_enter avg", "sys_exit avg", "other avg", "kernel time", "events", "bytes", "avg event", "drops", "throughput", "vs baseline").
+		AlignRight(2, 3, 4, 5, 6, 7, 8, 9, 10, 11).AsCode(0)
+	c := page.NewCells(page.AnyCI(vss))
 	for _, vs := range vss {
-		t.add(vs.Variant.Name, modeLabel(vs.Variant),
-			c.get(vs, "enter_avg_ns"), c.get(vs, "exit_avg_ns"), c.get(vs, "other_avg_ns"),
-			c.get(vs, "kernel_time_ns"), c.get(vs, "events"), c.get(vs, "bytes"), c.get(vs, "avg_event_size"),
-			c.get(vs, "drops"), c.get(vs, "throughput"), c.get(vs, "throughput_change"))
+		t.Add(vs.Variant.Name, page.ModeLabel(vs.Variant),
+			c.Get(vs, "enter_avg_ns"), c.Get(vs, "exit_avg_ns"), c.Get(vs, "other_avg_ns"),
+			c.Get(vs, "kernel_time_ns"), c.Get(vs, "events"), c.Get(vs, "bytes"), c.Get(vs, "avg_event_size"),
+			c.Get(vs, "drops"), c.Get(vs, "throughput"), c.Get(vs, "throughput_change"))
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	if p := noDropCounterPara(r); p != "" {
 		s.Paras = append(s.Paras, p)
@@ -432,7 +302,7 @@ func variantsSection(r *results.Results, vss []results.VariantStats) *section {
 
 // latencySection shows the workload's latency percentiles per variant
 // and their change against the baseline; nil when no variant has latency.
-func latencySection(vss []results.VariantStats) *section {
+func latencySection(vss []results.VariantStats) *page.Section {
 	has := false
 	for _, vs := range vss {
 		_, ok := vs.Get("latency_p50_ns")
@@ -441,49 +311,49 @@ func latencySection(vss []results.VariantStats) *section {
 	if !has {
 		return nil
 	}
-	s := &section{ID: "latency", Title: "Latency"}
+	s := &page.Section{ID: "latency", Title: "Latency"}
 	s.Paras = append(s.Paras, "The workload's latency p50 and p99, and their change against the baseline run of the same round (positive: slower). "+
 		"redis-benchmark reports percentiles per test, and percentiles do not combine: a run's p50 (p99) is the mean of its tests' p50s (p99s), "+
 		"not a percentile of all its requests.")
-	t := newTable("variant", "mode", "p50", "p50 vs baseline", "p99", "p99 vs baseline").right(2, 3, 4, 5).code(0)
-	c := newCells(anyCI(vss))
+	t := page.NewTable("variant", "mode", "p50", "p50 vs baseline", "p99", "p99 vs baseline").AlignRight(2, 3, 4, 5).AsCode(0)
+	c := page.NewCells(page.AnyCI(vss))
 	for _, vs := range vss {
-		t.add(vs.Variant.Name, modeLabel(vs.Variant),
-			c.get(vs, "latency_p50_ns"), c.get(vs, "latency_p50_change"),
-			c.get(vs, "latency_p99_ns"), c.get(vs, "latency_p99_change"))
+		t.Add(vs.Variant.Name, page.ModeLabel(vs.Variant),
+			c.Get(vs, "latency_p50_ns"), c.Get(vs, "latency_p50_change"),
+			c.Get(vs, "latency_p99_ns"), c.Get(vs, "latency_p99_change"))
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	return s
 }
 
-func relativeSection(vss []results.VariantStats) *section {
-	s := &section{ID: "relative", Title: "Relative figures"}
+func relativeSection(vss []results.VariantStats) *page.Section {
+	s := &page.Section{ID: "relative", Title: "Relative figures"}
 	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
 		"Kernel time share splits the programs' run time between the enter and the exit side. "+
 		"Failed path reads is the share of paths read from user memory that the probes sent empty (a read at sys_enter fails when the path's page is not resident yet); `—` when the set reads no path.")
-	t := newTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio", "failed path reads").
-		right(1, 2, 3, 4, 5, 6, 7).code(0)
-	c := newCells(anyCI(vss))
+	t := page.NewTable("variant", "kernel ns/syscall", "events/syscall", "enter share", "exit share", "overhead", "drop ratio", "failed path reads").
+		AlignRight(1, 2, 3, 4, 5, 6, 7).AsCode(0)
+	c := page.NewCells(page.AnyCI(vss))
 	for _, vs := range vss {
 		if vs.Variant.Baseline || vs.Variant.Mode == results.ModeNone {
 			continue
 		}
-		overhead := none
+		overhead := page.None
 		if ms, ok := vs.Get("throughput_change"); ok {
-			overhead = c.summary(results.KindPercent, "", ms.Summary.Negated())
+			overhead = c.Summary(results.KindPercent, "", ms.Summary.Negated())
 		}
-		t.add(vs.Variant.Name, c.get(vs, "ns_per_syscall"), c.get(vs, "events_per_syscall"),
-			c.get(vs, "enter_share"), c.get(vs, "exit_share"), overhead, c.get(vs, "drop_ratio"), c.get(vs, "path_read_failure"))
+		t.Add(vs.Variant.Name, c.Get(vs, "ns_per_syscall"), c.Get(vs, "events_per_syscall"),
+			c.Get(vs, "enter_share"), c.Get(vs, "exit_share"), overhead, c.Get(vs, "drop_ratio"), c.Get(vs, "path_read_failure"))
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	return s
 }
 
-func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) *section {
-	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
-	pcs := r.ComparePairs(opts.alpha())
+func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) *page.Section {
+	s := &page.Section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
+	pcs := r.ComparePairs(opts.SignificanceLevel())
 	if len(pcs) == 0 {
 		s.Paras = append(s.Paras, "No syscall set has both an enter_exit and an exit_only variant with the same stats setting.")
 		return s
@@ -491,19 +361,19 @@ func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes. The change is exit_only against enter_exit; `~` is no significant difference.")
 	sets := setSyscalls(r)
 	for _, pc := range pcs {
-		title := fmt.Sprintf("%s: %s → %s", pc.Set, modeLabel(pc.EnterExit), modeLabel(pc.ExitOnly))
-		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: title}
+		title := fmt.Sprintf("%s: %s → %s", pc.Set, page.ModeLabel(pc.EnterExit), page.ModeLabel(pc.ExitOnly))
+		sub := &page.Section{ID: "pair-" + page.Slug(pc.ExitOnly.Name), Title: title}
 		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`; %s traced: %s.",
-			sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name), plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
-		t := newTable("metric", "enter_exit", "exit_only", "change", "p").right(1, 2, 3, 4)
-		c := newCells(anyCI(vss))
+			page.SanitizeCode(pc.ExitOnly.Name), page.SanitizeCode(pc.EnterExit.Name), page.Plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
+		t := page.NewTable("metric", "enter_exit", "exit_only", "change", "p").AlignRight(1, 2, 3, 4)
+		c := page.NewCells(page.AnyCI(vss))
 		unit := r.SummarizeVariant(pc.EnterExit.Name).Unit
 		for _, d := range pc.Deltas {
 			k := d.Measure.Kind
-			t.add(d.Measure.Label, c.summary(k, unit, d.Base), c.summary(k, unit, d.Head),
-				formatChange(d.Delta)+c.n.marks(d.Warnings), formatP(d.Delta))
+			t.Add(d.Measure.Label, c.Summary(k, unit, d.Base), c.Summary(k, unit, d.Head),
+				page.FormatChange(d.Delta)+c.Notes.Marks(d.Warnings), page.FormatP(d.Delta))
 		}
-		t.Notes = c.notes()
+		t.Notes = c.Footnotes()
 		sub.Tables = append(sub.Tables, t)
 		s.Sub = append(s.Sub, sub)
 	}
@@ -514,7 +384,7 @@ func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) 
 // enter_exit for every family side by side: benchctl's own probes and
 // each family of external tracers (e.g. Falco's two releases). It is the
 // figure that says whether benchctl's model reproduces the real driver.
-func modelSection(r *results.Results, vss []results.VariantStats, opts Options) *section {
+func modelSection(r *results.Results, vss []results.VariantStats, opts Options) *page.Section {
 	hasExternal := false
 	for _, v := range r.Variants {
 		hasExternal = hasExternal || v.External()
@@ -522,8 +392,8 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	if !hasExternal {
 		return nil
 	}
-	s := &section{ID: "model-vs-tracers", Title: "benchctl's model against real tracers"}
-	pcs := r.ComparePairs(opts.alpha())
+	s := &page.Section{ID: "model-vs-tracers", Title: "benchctl's model against real tracers"}
+	pcs := r.ComparePairs(opts.SignificanceLevel())
 	if len(pcs) == 0 {
 		s.Paras = append(s.Paras, "No set has an enter_exit and an exit_only variant in the same family (benchctl's probes, or external tracers with `design:` and a shared `family:`) to put side by side.")
 		return s
@@ -533,38 +403,38 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 		"and the tracer's CPU time, user + system, from the start of the workload to the end of its drain (benchctl: its consumer thread, not the Go runtime's other threads; "+
 		"an external tracer: its whole process tree, until it exits after the stop signal). "+
 		"An external tracer's events are what it printed at exit: they cover its whole life (start, ready wait, workload, stop), so no rate is made of them. "+
-		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.alpha())+").")
+		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.SignificanceLevel())+").")
 	byName := map[string]results.VariantStats{}
 	for _, vs := range vss {
 		byName[vs.Variant.Name] = vs
 	}
-	t := newTable("set", "family", "pair", "kernel time", "kernel ns/syscall", "events", "avg event", "overhead", "tracer CPU").
-		right(3, 4, 5, 6, 7, 8).code(2)
-	c := newCells(false)
+	t := page.NewTable("set", "family", "pair", "kernel time", "kernel ns/syscall", "events", "avg event", "overhead", "tracer CPU").
+		AlignRight(3, 4, 5, 6, 7, 8).AsCode(2)
+	c := page.NewCells(false)
 	change := func(pc results.PairComparison, key string) string {
 		for _, d := range pc.Deltas {
 			if d.Measure.Key == key {
-				out := formatSignedPct(d.ChangePct())
+				out := page.FormatSignedPct(d.ChangePct())
 				if !d.Significant {
 					out += " ~"
 				}
 				return out
 			}
 		}
-		return none
+		return page.None
 	}
 	both := func(pc results.PairComparison, key string, negate bool) string {
 		a, aok := byName[pc.EnterExit.Name].Get(key)
 		b, bok := byName[pc.ExitOnly.Name].Get(key)
 		if !aok || !bok {
-			return none
+			return page.None
 		}
 		sa, sb := a.Summary, b.Summary
 		if negate {
 			sa.Median, sb.Median = -sa.Median, -sb.Median
 		}
 		k := a.Measure.Kind
-		return c.summary(k, "", sa) + " → " + c.summary(k, "", sb)
+		return c.Summary(k, "", sa) + " → " + c.Summary(k, "", sb)
 	}
 	for _, pc := range pcs {
 		if pc.ExitOnly.Mode == results.ModeExitOnly && pc.ExitOnly.TOCTOU != "" && pc.ExitOnly.TOCTOU != results.TOCTOUNone {
@@ -574,29 +444,29 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 		if !pc.ExitOnly.Stats {
 			fam += ", stats off"
 		}
-		t.add(pc.Set, fam, pc.EnterExit.Name+" → "+pc.ExitOnly.Name,
+		t.Add(pc.Set, fam, pc.EnterExit.Name+" → "+pc.ExitOnly.Name,
 			change(pc, "kernel_time_ns"), change(pc, "ns_per_syscall"), change(pc, "events"),
 			both(pc, "avg_event_size", false), both(pc, "throughput_change", true), both(pc, "tracer_cpu_s", false))
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	return s
 }
 
-func detailsSection(r *results.Results, vss []results.VariantStats) *section {
-	s := &section{ID: "details", Title: "Details per variant", Collapsed: true}
+func detailsSection(r *results.Results, vss []results.VariantStats) *page.Section {
+	s := &page.Section{ID: "details", Title: "Details per variant", Collapsed: true}
 	s.Paras = append(s.Paras, fmt.Sprintf("Every measure of every variant: median, 95%% confidence interval, range and sample count. "+
 		"Outliers are runs whose modified z-score (on the median absolute deviation) exceeds %g and that lie more than %g%% from the median.",
 		stats.OutlierZ, 100*stats.OutlierMinRel))
 	for _, vs := range vss {
-		sub := &section{ID: "variant-" + slug(vs.Variant.Name), Title: vs.Variant.Name, Collapsed: true}
-		desc := fmt.Sprintf("Mode %s", modeLabel(vs.Variant))
+		sub := &page.Section{ID: "variant-" + page.Slug(vs.Variant.Name), Title: vs.Variant.Name, Collapsed: true}
+		desc := fmt.Sprintf("Mode %s", page.ModeLabel(vs.Variant))
 		if vs.Variant.Set != "" {
-			desc += fmt.Sprintf(", set `%s` (%s)", sanitizeCode(vs.Variant.Set), strings.Join(vs.Variant.Syscalls, ", "))
+			desc += fmt.Sprintf(", set `%s` (%s)", page.SanitizeCode(vs.Variant.Set), strings.Join(vs.Variant.Syscalls, ", "))
 		}
-		desc += fmt.Sprintf("; %s measured", plural(vs.Runs, "run", "runs"))
+		desc += fmt.Sprintf("; %s measured", page.Plural(vs.Runs, "run", "runs"))
 		if vs.Failed > 0 {
-			desc += fmt.Sprintf(", %s failed (`%s`)", plural(vs.Failed, "run", "runs"), sanitizeCode(vs.FirstError))
+			desc += fmt.Sprintf(", %s failed (`%s`)", page.Plural(vs.Failed, "run", "runs"), page.SanitizeCode(vs.FirstError))
 		}
 		sub.Paras = append(sub.Paras, desc+".")
 		if p := tracerCountersPara(r, vs.Variant); p != "" {
@@ -605,19 +475,19 @@ func detailsSection(r *results.Results, vss []results.VariantStats) *section {
 		if p := noiseDetailPara(r, vs.Variant); p != "" {
 			sub.Paras = append(sub.Paras, p)
 		}
-		t := newTable("measure", "median", "95% CI", "min", "max", "n", "outliers").right(1, 2, 3, 4, 5)
+		t := page.NewTable("measure", "median", "95% CI", "min", "max", "n", "outliers").AlignRight(1, 2, 3, 4, 5)
 		for _, ms := range vs.Measures {
 			k := ms.Measure.Kind
 			ci := "∞"
 			if ms.HasCI() {
-				ci = formatValue(k, vs.Unit, ms.Lo) + " to " + formatValue(k, vs.Unit, ms.Hi)
+				ci = page.FormatValue(k, vs.Unit, ms.Lo) + " to " + page.FormatValue(k, vs.Unit, ms.Hi)
 			}
 			var out []string
 			for _, i := range ms.Outliers {
-				out = append(out, fmt.Sprintf("round %d (%s%s)", ms.Rounds[i], formatValue(k, vs.Unit, ms.Values[i]), noisyMark(r, vs.Variant.Name, ms.Rounds[i])))
+				out = append(out, fmt.Sprintf("round %d (%s%s)", ms.Rounds[i], page.FormatValue(k, vs.Unit, ms.Values[i]), noisyMark(r, vs.Variant.Name, ms.Rounds[i])))
 			}
-			t.add(ms.Measure.Label, formatValue(k, vs.Unit, ms.Median), ci,
-				formatValue(k, vs.Unit, ms.Min), formatValue(k, vs.Unit, ms.Max), fmt.Sprint(ms.N), strings.Join(out, ", "))
+			t.Add(ms.Measure.Label, page.FormatValue(k, vs.Unit, ms.Median), ci,
+				page.FormatValue(k, vs.Unit, ms.Min), page.FormatValue(k, vs.Unit, ms.Max), fmt.Sprint(ms.N), strings.Join(out, ", "))
 		}
 		sub.Tables = append(sub.Tables, t)
 		s.Sub = append(s.Sub, sub)
@@ -650,21 +520,7 @@ func tracerCountersPara(r *results.Results, v results.Variant) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("`%s` %s", sanitizeCode(k), formatValue(results.KindCount, "", stats.Summarize(values[k]).Median))
+		parts[i] = fmt.Sprintf("`%s` %s", page.SanitizeCode(k), page.FormatValue(results.KindCount, "", stats.Summarize(values[k]).Median))
 	}
 	return "Counters the tracer printed (median over its measured runs; they cover its whole life, start to stop): " + strings.Join(parts, ", ") + "." + tracerTextsPara(r, v)
-}
-
-// slug turns a variant name into an anchor or file name part.
-func slug(s string) string {
-	var b strings.Builder
-	for _, c := range strings.ToLower(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	return b.String()
 }

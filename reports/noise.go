@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // noiseRule says when a run is flagged, for paragraphs.
@@ -23,7 +23,7 @@ func noiseIntroParas(r *results.Results) []string {
 		flagged += len(fr)
 		runs += len(r.RunsOf(v.Name))
 		if len(fr) > 0 {
-			worst = append(worst, fmt.Sprintf("`%s` %d", sanitizeCode(v.Name), len(fr)))
+			worst = append(worst, fmt.Sprintf("`%s` %d", page.SanitizeCode(v.Name), len(fr)))
 		}
 	}
 	if flagged == 0 {
@@ -37,11 +37,11 @@ func noiseIntroParas(r *results.Results) []string {
 // noiseSection is the noise line of every variant: medians of steal,
 // outside CPU and load over its measured runs, and how many were
 // flagged; nil when the file has no noise figures.
-func noiseSection(r *results.Results) *section {
+func noiseSection(r *results.Results) *page.Section {
 	if !r.HasNoise() {
 		return nil
 	}
-	s := &section{ID: "noise", Title: "Noise"}
+	s := &page.Section{ID: "noise", Title: "Noise"}
 	s.Paras = append(s.Paras,
 		"What else the machine did while each workload ran, from `/proc/stat` read at its start and end: "+
 			"steal is the CPU time the hypervisor gave to other guests (per CPU when recorded: the largest share among the CPUs the run kept busy), outside CPU the busy CPU time of everything that is not benchctl, "+
@@ -49,16 +49,16 @@ func noiseSection(r *results.Results) *section {
 			"load is the 1-minute load average at the end (it counts benchctl's own threads, and lags). "+
 			"Medians over the measured runs, the largest value in parentheses.",
 		fmt.Sprintf("A run is flagged with %s; `compare` judges gated figures without the values of flagged runs, and calls a figure inconclusive when too few remain.", noiseRule))
-	t := newTable("variant", "runs", "flagged", "steal", "outside CPU", "load").right(1, 2, 3, 4, 5).code(0)
+	t := page.NewTable("variant", "runs", "flagged", "steal", "outside CPU", "load").AlignRight(1, 2, 3, 4, 5).AsCode(0)
 	for _, v := range r.Variants {
 		ns := r.SummarizeNoise(v.Name)
 		if ns.Runs == 0 {
-			t.add(v.Name, fmt.Sprint(len(r.RunsOf(v.Name))), none, none, none, none)
+			t.Add(v.Name, fmt.Sprint(len(r.RunsOf(v.Name))), page.None, page.None, page.None, page.None)
 			continue
 		}
-		t.add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
-			fmt.Sprintf("%s (%s)", formatPercent(ns.StealPct), formatPercent(ns.MaxStealPct)),
-			fmt.Sprintf("%s (%s)%s", formatPercent(ns.OutsidePct), formatPercent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
+		t.Add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
+			fmt.Sprintf("%s (%s)", page.FormatPercent(ns.StealPct), page.FormatPercent(ns.MaxStealPct)),
+			fmt.Sprintf("%s (%s)%s", page.FormatPercent(ns.OutsidePct), page.FormatPercent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
 			fmt.Sprintf("%.2f", ns.Load1))
 	}
 	s.Tables = append(s.Tables, t)
@@ -80,7 +80,7 @@ func noiseDetailPara(r *results.Results, v results.Variant) string {
 	if ns.Runs == 0 {
 		return ""
 	}
-	p := fmt.Sprintf("Noise: steal %s, outside CPU %s, load %.2f (medians)", formatPercent(ns.StealPct), formatPercent(ns.OutsidePct), ns.Load1)
+	p := fmt.Sprintf("Noise: steal %s, outside CPU %s, load %.2f (medians)", page.FormatPercent(ns.StealPct), page.FormatPercent(ns.OutsidePct), ns.Load1)
 	fr := r.FlaggedRuns(v.Name)
 	if len(fr) == 0 {
 		return p + "; no run flagged."
@@ -101,56 +101,4 @@ func noisyMark(r *results.Results, name string, round int) string {
 		}
 	}
 	return ""
-}
-
-// noisySideNote is what sideLine adds for a side with flagged runs.
-func noisySideNote(s compare.Side) string {
-	if s.Flagged == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d flagged noisy", s.Flagged)
-}
-
-// noisyLeftOutLines name, for the rows whose samples held values of
-// noisy runs, how many were left out and what the comparison with them
-// said; nil when no row had any.
-func noisyLeftOutLines(c *compare.Comparison) []string {
-	var parts []string
-	for _, r := range c.Rows {
-		if r.Noise == nil {
-			continue
-		}
-		p := fmt.Sprintf("%s %s: %d base and %d head values", r.Variant, r.Metric, r.Noise.BaseNoisy, r.Noise.HeadNoisy)
-		if a := r.Noise.All; a != nil {
-			all := compare.GateRow{Measure: r.Measure, Threshold: r.Threshold, Delta: *a}
-			p += fmt.Sprintf(" (with them: %s, %s)", formatRowChange(all, true), formatP(*a))
-		}
-		parts = append(parts, p)
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	return []string{"Left out as noisy: " + strings.Join(parts, "; ") + "."}
-}
-
-// jsonRowNoise is a row's noise in the JSON comparison: how many values
-// of each side were left out as noisy, and the comparison with them.
-type jsonRowNoise struct {
-	BaseNoisy int          `json:"base_noisy_values"`
-	HeadNoisy int          `json:"head_noisy_values"`
-	AllBase   *jsonSummary `json:"all_base,omitempty"`
-	AllHead   *jsonSummary `json:"all_head,omitempty"`
-	AllP      *float64     `json:"all_p,omitempty"`
-}
-
-func toJSONRowNoise(n *compare.RowNoise) *jsonRowNoise {
-	if n == nil {
-		return nil
-	}
-	out := &jsonRowNoise{BaseNoisy: n.BaseNoisy, HeadNoisy: n.HeadNoisy}
-	if n.All != nil {
-		b, h, p := toJSONSummary(n.All.Base), toJSONSummary(n.All.Head), n.All.P
-		out.AllBase, out.AllHead, out.AllP = &b, &h, &p
-	}
-	return out
 }

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // TestProvenanceSection: a file with provenance gets a section naming
 // benchctl's build, the --set values and every tracer's command,
 // executable and hash; a file without (schema 1) gets none.
 func TestProvenanceSection(t *testing.T) {
-	r := handmadeResults()
+	r := golden.Handmade()
 	if md := string(render(t, r, FormatMarkdown, Options{})); strings.Contains(md, "## Provenance") {
 		t.Error("a file without provenance has a Provenance section")
 	}
@@ -40,7 +41,7 @@ func TestProvenanceSection(t *testing.T) {
 // TestForeignWarning: runs that saw foreign programs on the syscall
 // tracepoints get a warning at the top of the report naming them.
 func TestForeignWarning(t *testing.T) {
-	r := handmadeResults()
+	r := golden.Handmade()
 	r.Runs[1].Foreign = []results.ForeignProgram{{ProgramID: 45, AttachPoint: "tracepoint/sys_enter", Holder: "bpftrace (pid 1234)"}}
 	md := string(render(t, r, FormatMarkdown, Options{}))
 	want := "Warning: 1 of 9 measured runs had BPF programs that were not theirs on the syscall tracepoints (another agent, a leftover tracer): `tracepoint/sys_enter: program 45, bpftrace (pid 1234)`."

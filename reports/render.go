@@ -7,6 +7,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // Report formats.
@@ -33,7 +34,8 @@ type Options struct {
 	ChartLinks map[string]string
 }
 
-func (o Options) alpha() float64 {
+// SignificanceLevel is Alpha, or stats.DefaultAlpha when Alpha is 0.
+func (o Options) SignificanceLevel() float64 {
 	if o.Alpha > 0 {
 		return o.Alpha
 	}
@@ -57,21 +59,12 @@ func Render(w io.Writer, r *results.Results, format string, opts Options) error 
 	return fmt.Errorf("rendering report: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }
 
-// errWriter remembers the first write error so renderers can write
-// without checking every call.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+// links are the charts a markdown or text report links: those of
+// o.ChartLinks, with their titles.
+func (o Options) links() map[string]page.Link {
+	out := map[string]page.Link{}
+	for name, path := range o.ChartLinks {
+		out[name] = page.Link{Title: chartTitles[name], Path: path}
 	}
-}
-
-func (e *errWriter) println(s string) {
-	if e.err == nil {
-		_, e.err = io.WriteString(e.w, s+"\n")
-	}
+	return out
 }

@@ -134,3 +134,15 @@ func (r *Results) ModePairs() []VariantPair {
 	}
 	return out
 }
+
+// MeasuredRounds counts the rounds that have a measured (not warm-up)
+// run.
+func (r *Results) MeasuredRounds() int {
+	seen := map[int]bool{}
+	for _, run := range r.Runs {
+		if !run.Warmup {
+			seen[run.Round] = true
+		}
+	}
+	return len(seen)
+}

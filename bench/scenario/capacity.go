@@ -7,7 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -184,7 +184,7 @@ func (p *parser) checkCapacity(s *Scenario) {
 		line = l
 	}
 	p.checkRate(line, "capacity max_rate", c.MaxRate, s.Workload.Syscalls.Mix, threads)
-	hint := fmt.Sprintf("a capacity step needs a ring that holds one event of the largest size (%d bytes and the ring's 8-byte header): at least 16KiB", probes.MaxEventSize)
+	hint := fmt.Sprintf("a capacity step needs a ring that holds one event of the largest size (%d bytes and the ring's 8-byte header): at least 16KiB", syscalls.MaxEventSize)
 	if s.RingSize != 0 && s.RingSize < minCapacityRing {
 		p.errAt(s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
 	}

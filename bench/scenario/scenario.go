@@ -19,6 +19,7 @@ import (
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/shell"
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -739,12 +740,12 @@ func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) []
 			continue
 		}
 		seen[name] = nodes[i].Line
-		if _, err := probes.Lookup(name); err != nil {
+		if _, err := syscalls.Lookup(name); err != nil {
 			hint := "syscall names are the kernel's, without a sys_ prefix, such as openat or sendto"
-			if near := probes.Native().Nearest(name, 3); len(near) > 0 {
+			if near := syscalls.Native().Nearest(name, 3); len(near) > 0 {
 				hint = "did you mean " + strings.Join(near, ", ") + "?"
 			}
-			p.errorf(nodes[i], hint, "%s: unknown syscall %q on %s", what, name, probes.Native().Arch)
+			p.errorf(nodes[i], hint, "%s: unknown syscall %q on %s", what, name, syscalls.Native().Arch)
 			continue
 		}
 		out = append(out, name)
@@ -989,7 +990,7 @@ func (p *parser) check(s *Scenario) {
 
 // suggestHint names the valid choices nearest to got, or all of them.
 func suggestHint(got string, valid []string) string {
-	near := probes.NearestNames(got, valid, 3)
+	near := syscalls.NearestNames(got, valid, 3)
 	if len(near) > 0 {
 		return "did you mean " + strings.Join(near, ", ") + "?"
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
-	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // capacitySettings are sc's capacity settings, the generator's threads
@@ -71,7 +71,7 @@ func printCapacitySummary(w io.Writer, res *results.Results) {
 		}
 		rows = append(rows, []string{c.Variant, fmt.Sprint(sum.Searches), capCell, si(sum.Events.Median), sum.Limit})
 	}
-	_ = reports.WriteTextTable(w, "", header, rows, right)
+	_ = page.WriteTextTable(w, "", header, rows, right)
 	if !res.Complete {
 		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
-	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/comparison"
 )
 
 func init() {
@@ -24,7 +24,7 @@ const exitInconclusive = 4
 
 func compareCmd(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	format := fs.String("format", reports.CompareText, "output `format`: "+strings.Join(reports.CompareFormats, ", "))
+	format := fs.String("format", comparison.FormatText, "output `format`: "+strings.Join(comparison.Formats, ", "))
 	out := fs.String("o", "", "write the comparison to `FILE` instead of standard output")
 	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the Mann-Whitney U tests")
 	baseTracer := fs.String("base-tracer", "", "with one results file: compare the variants of this external `TRACER` (e.g. the base build) ...")
@@ -76,8 +76,8 @@ func compareCmd(args []string) error {
 	case !interleaved && len(pos) != 2:
 		return usageError("compare takes two results files, BASE.json and HEAD.json, got %s", argCount(len(pos)))
 	}
-	if !slices.Contains(reports.CompareFormats, *format) {
-		return usageError("unknown comparison format %q (valid: %s)", *format, strings.Join(reports.CompareFormats, ", "))
+	if !slices.Contains(comparison.Formats, *format) {
+		return usageError("unknown comparison format %q (valid: %s)", *format, strings.Join(comparison.Formats, ", "))
 	}
 	if *inconclusive != "pass" && *inconclusive != "fail" {
 		return usageError("--inconclusive %q: want pass or fail", *inconclusive)
@@ -119,7 +119,7 @@ func compareCmd(args []string) error {
 		return usageError("comparing %s: %v", what, err)
 	}
 	var buf bytes.Buffer
-	if err := reports.RenderComparison(&buf, c, *format); err != nil {
+	if err := comparison.Render(&buf, c, *format); err != nil {
 		return err
 	}
 	if err := writeOutput(*out, buf.Bytes()); err != nil {

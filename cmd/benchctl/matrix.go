@@ -19,6 +19,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/multifile"
 )
 
 func init() {
@@ -133,7 +134,7 @@ func matrixCmd(args []string) error {
 	// The host runs first and alone (its timings are timings); then the
 	// guests, --jobs at a time: under TCG their timings mean nothing, so
 	// running them side by side costs nothing but memory.
-	cols := make([]reports.MatrixColumn, len(kernels))
+	cols := make([]multifile.MatrixColumn, len(kernels))
 	one := func(i int) (hostCode int) {
 		k := kernels[i]
 		name, _ := kernelName(k)
@@ -152,7 +153,7 @@ func matrixCmd(args []string) error {
 		start := time.Now()
 		code, err := runChild(ctx, exe, argv)
 		fmt.Fprintf(os.Stderr, "matrix: %s: exit %d after %s\n", name, code, time.Since(start).Round(time.Second))
-		col := reports.MatrixColumn{Name: name}
+		col := multifile.MatrixColumn{Name: name}
 		r, rerr := results.ReadResults(file)
 		switch {
 		case rerr == nil:
@@ -205,10 +206,10 @@ func matrixCmd(args []string) error {
 		}
 	}
 	var md, txt bytes.Buffer
-	if err := reports.Matrix(&md, cols, reports.FormatMarkdown); err != nil {
+	if err := multifile.Matrix(&md, cols, reports.FormatMarkdown); err != nil {
 		return err
 	}
-	if err := reports.Matrix(&txt, cols, reports.FormatText); err != nil {
+	if err := multifile.Matrix(&txt, cols, reports.FormatText); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
@@ -266,16 +267,16 @@ func renderMatrix(files []string, format string) error {
 	if format != reports.FormatMarkdown && format != reports.FormatText {
 		return usageError("matrix --render: format %q: want markdown or text", format)
 	}
-	var cols []reports.MatrixColumn
+	var cols []multifile.MatrixColumn
 	for _, f := range files {
 		r, err := results.ReadResults(f)
 		if err != nil {
 			return usageError("matrix: %v", err)
 		}
-		cols = append(cols, reports.MatrixColumn{Name: strings.TrimSuffix(filepath.Base(f), ".json"), Results: r})
+		cols = append(cols, multifile.MatrixColumn{Name: strings.TrimSuffix(filepath.Base(f), ".json"), Results: r})
 	}
 	var buf bytes.Buffer
-	if err := reports.Matrix(&buf, cols, format); err != nil {
+	if err := multifile.Matrix(&buf, cols, format); err != nil {
 		return err
 	}
 	_, err := os.Stdout.Write(buf.Bytes())

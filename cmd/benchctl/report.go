@@ -13,6 +13,7 @@ import (
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/multifile"
 )
 
 func init() {
@@ -87,23 +88,23 @@ func reportCmd(args []string) error {
 // reportMulti renders one report over several results files, in the
 // order given: the first is the reference the others are held against.
 func reportMulti(paths []string, format, out, charts string, alpha float64) error {
-	if !slices.Contains(reports.MultiFormats, format) {
+	if !slices.Contains(multifile.Formats, format) {
 		return usageError("--format %s takes one results file, got %d: a report over several files is %s (or run benchctl report once per file)",
-			format, len(paths), strings.Join(reports.MultiFormats, ", "))
+			format, len(paths), strings.Join(multifile.Formats, ", "))
 	}
 	if charts != "" {
 		return usageError("--charts takes one results file, got %d: a report over several files has no charts", len(paths))
 	}
-	files := make([]reports.ResultsFile, 0, len(paths))
+	files := make([]multifile.ResultsFile, 0, len(paths))
 	for _, p := range paths {
 		r, err := results.ReadResults(p)
 		if err != nil {
 			return usageError("%v", err)
 		}
-		files = append(files, reports.ResultsFile{Path: p, Results: r})
+		files = append(files, multifile.ResultsFile{Path: p, Results: r})
 	}
 	var buf bytes.Buffer
-	if err := reports.RenderMulti(&buf, files, format, reports.Options{Alpha: alpha}); err != nil {
+	if err := multifile.Render(&buf, files, format, reports.Options{Alpha: alpha}); err != nil {
 		return err
 	}
 	return writeOutput(out, buf.Bytes())

@@ -22,6 +22,7 @@ import (
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -394,7 +395,7 @@ func printSummary(w io.Writer, res *results.Results) {
 			cell("enter_avg_ns", ns), cell("exit_avg_ns", ns), cell("kernel_time_ns", dur),
 			cell("events", count), cell("drops", count), cell("throughput", tput), cell("throughput_change", pct)})
 	}
-	_ = reports.WriteTextTable(w, "", header, rows, right) // like the Fprintf calls: a summary on a closed stdout is lost
+	_ = page.WriteTextTable(w, "", header, rows, right) // like the Fprintf calls: a summary on a closed stdout is lost
 	if !res.Complete {
 		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
 	}

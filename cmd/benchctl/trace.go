@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
 func init() {
@@ -32,7 +33,7 @@ func cmdTrace(args []string) error {
 	fs.SetOutput(io.Discard)
 	mode := fs.String("mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
 	toctou := fs.String("toctou", "none", "exit_only TOCTOU mitigation: none, stash or enter_event")
-	syscalls := fs.String("syscalls", "", "comma-separated syscalls to trace (required)")
+	syscallList := fs.String("syscalls", "", "comma-separated syscalls to trace (required)")
 	format := fs.String("format", "text", "output format: text or json")
 	jsonOut := fs.Bool("json", false, "same as --format json")
 	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
@@ -78,12 +79,12 @@ func cmdTrace(args []string) error {
 	if t != probes.TOCTOUNone && m != probes.ModeExitOnly {
 		return usageError("trace: --toctou applies to --mode exit_only only")
 	}
-	names := splitList(*syscalls)
+	names := splitList(*syscallList)
 	if m != probes.ModeFloor {
 		if len(names) == 0 {
 			return usageError("trace: --syscalls is empty; name at least one syscall, e.g. --syscalls openat,read")
 		}
-		if _, err := probes.ResolveSet(names); err != nil {
+		if _, err := syscalls.ResolveSet(names); err != nil {
 			return usageError("trace: %v", err)
 		}
 	}
@@ -174,7 +175,7 @@ func trace(o traceOptions) (err error) {
 	bootToWall := wallOffset()
 	enc := json.NewEncoder(w)
 	var writeErr error
-	c, err := p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev probes.Event) {
+	c, err := p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev syscalls.Event) {
 		if writeErr != nil {
 			return
 		}
@@ -329,7 +330,7 @@ type jsonEvent struct {
 	Params  map[string]any `json:"params"`
 }
 
-func eventJSON(ev probes.Event, off int64) jsonEvent {
+func eventJSON(ev syscalls.Event, off int64) jsonEvent {
 	params := make(map[string]any, len(ev.Params))
 	for _, v := range ev.Params {
 		params[v.Name] = v.JSON()
@@ -337,7 +338,7 @@ func eventJSON(ev probes.Event, off int64) jsonEvent {
 	return jsonEvent{Ts: int64(ev.Ts) + off, Tid: ev.Tid, Pid: ev.Pid, Syscall: ev.Syscall, Dir: ev.Dir, Params: params}
 }
 
-func eventText(ev probes.Event, off int64) string {
+func eventText(ev syscalls.Event, off int64) string {
 	var b strings.Builder
 	ts := time.Unix(0, int64(ev.Ts)+off)
 	arrow := ">"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
-	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 func init() {
@@ -112,7 +112,7 @@ func printPlan(w io.Writer, sc *scenario.Scenario, vs []results.Variant) {
 		}
 		rows = append(rows, []string{v.Name, mode, dash(string(v.TOCTOU)), dash(v.Set), syscalls, stats, ring, snap})
 	}
-	_ = reports.WriteTextTable(w, "  ", header, rows, right) // like the Fprintf calls around it
+	_ = page.WriteTextTable(w, "  ", header, rows, right) // like the Fprintf calls around it
 
 	if sc.Capacity != nil {
 		printCapacityPlan(w, sc, vs)

@@ -17,7 +17,8 @@ import (
 
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/probes/syscalls"
+	"github.com/benchctl/benchctl/reports/page"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -31,7 +32,7 @@ func init() {
 func cmdVerify(args []string) (err error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	syscalls := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
+	syscallList := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
 	toctou := fs.String("toctou", "none,stash,enter_event", "comma-separated exit_only TOCTOU options to check")
 	format := fs.String("format", "text", "output format: text, markdown or json")
 	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
@@ -71,13 +72,13 @@ func cmdVerify(args []string) (err error) {
 		opts = append(opts, t)
 	}
 	names := workloads.FidelitySyscalls
-	if *syscalls != "" {
-		names = strings.Split(*syscalls, ",")
+	if *syscallList != "" {
+		names = strings.Split(*syscallList, ",")
 	}
 	var set []string
 	for _, n := range names {
-		if _, err := probes.Lookup(strings.TrimSpace(n)); err != nil {
-			if *syscalls != "" {
+		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
+			if *syscallList != "" {
 				return usageError("verify: %v", err)
 			}
 			continue // the built-in list names syscalls this architecture may lack
@@ -186,7 +187,7 @@ func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
 		} else {
 			fmt.Fprintln(w, title)
 			right := []bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
-			_ = reports.WriteTextTable(w, "", header, lines, right) // like the Fprintf calls around it
+			_ = page.WriteTextTable(w, "", header, lines, right) // like the Fprintf calls around it
 		}
 		for _, r := range rows {
 			for _, reason := range r.Reasons {

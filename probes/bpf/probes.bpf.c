@@ -793,7 +793,7 @@ int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 // enter and exit events of libs 0.21.0 (enter_exit) and the exit events of
 // libs 0.25.4, which carry the former enter parameters (exit_only). Values
 // stay Linux's own where Falco translates flags to its own enums (same
-// sizes). probes/syscalls.go lists the parameters; TestFillers checks
+// sizes). probes/syscalls/syscalls.go lists the parameters; TestFillers checks
 // every one against a call with known arguments.
 //
 // FILLERS(name, n_e, n_x, n_xm) makes three programs from name##_e_params,

@@ -1,4 +1,4 @@
-package probes
+package syscalls
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package reports
+package comparison
 
 import (
 	"encoding/json"
@@ -10,32 +10,33 @@ import (
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // Comparison formats.
 const (
-	CompareText      = "text"
-	CompareMarkdown  = "markdown"
-	CompareJSON      = "json"
-	CompareActionBen = "github-action-benchmark"
+	FormatText            = "text"
+	FormatMarkdown        = "markdown"
+	FormatJSON            = "json"
+	FormatActionBenchmark = "github-action-benchmark"
 )
 
-// CompareFormats lists the formats of `benchctl compare`, the default first.
-var CompareFormats = []string{CompareText, CompareMarkdown, CompareJSON, CompareActionBen}
+// Formats lists the formats of `benchctl compare`, the default first.
+var Formats = []string{FormatText, FormatMarkdown, FormatJSON, FormatActionBenchmark}
 
-// RenderComparison writes c in format (one of CompareFormats) to w.
-func RenderComparison(w io.Writer, c *compare.Comparison, format string) error {
+// Render writes c in format (one of Formats) to w.
+func Render(w io.Writer, c *compare.Comparison, format string) error {
 	switch format {
-	case CompareText, "":
-		return ComparisonText(w, c)
-	case CompareMarkdown:
-		return ComparisonMarkdown(w, c)
-	case CompareJSON:
-		return ComparisonJSON(w, c)
-	case CompareActionBen:
-		return ComparisonActionBenchmark(w, c)
+	case FormatText, "":
+		return Text(w, c)
+	case FormatMarkdown:
+		return Markdown(w, c)
+	case FormatJSON:
+		return JSON(w, c)
+	case FormatActionBenchmark:
+		return ActionBenchmark(w, c)
 	}
-	return fmt.Errorf("rendering comparison: unknown format %q (valid: %s)", format, strings.Join(CompareFormats, ", "))
+	return fmt.Errorf("rendering comparison: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }
 
 // unitOf is the unit a measure's values are expressed in, for machines.
@@ -93,7 +94,7 @@ func sideLine(s compare.Side) string {
 		}
 		parts = append(parts, tr)
 	}
-	parts = append(parts, plural(s.Runs, "measured run", "measured runs"))
+	parts = append(parts, page.Plural(s.Runs, "measured run", "measured runs"))
 	if n := noisySideNote(s); n != "" {
 		parts = append(parts, n)
 	}
@@ -152,7 +153,7 @@ func testLine(c *compare.Comparison) string {
 // formatMDC formats a row's minimum detectable change.
 func formatMDC(r compare.GateRow) string {
 	if math.IsNaN(r.MDC) {
-		return none
+		return page.None
 	}
 	return compare.FormatAmount(&r, r.MDC)
 }
@@ -175,13 +176,13 @@ func verdictLines(c *compare.Comparison) []string {
 		return strings.Join(parts, "; ")
 	}
 	if regs := c.Regressions(); len(regs) > 0 {
-		lines = append(lines, fmt.Sprintf("Regression: %s: %s.", plural(len(regs), "figure", "figures"),
+		lines = append(lines, fmt.Sprintf("Regression: %s: %s.", page.Plural(len(regs), "figure", "figures"),
 			list(regs, func(r compare.GateRow) string {
 				return fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
 			})))
 	}
 	if inc := c.Inconclusive(); len(inc) > 0 {
-		lines = append(lines, fmt.Sprintf("Inconclusive: %s could not be decided: %s.", plural(len(inc), "figure", "figures"),
+		lines = append(lines, fmt.Sprintf("Inconclusive: %s could not be decided: %s.", page.Plural(len(inc), "figure", "figures"),
 			list(inc, func(r compare.GateRow) string { return fmt.Sprintf("%s %s (%s)", r.Variant, r.Metric, r.Reason) })))
 	}
 	if same := c.NoChange(); len(same) > 0 {
@@ -200,7 +201,7 @@ func verdictLines(c *compare.Comparison) []string {
 		}
 	}
 	if imp := c.Improvements(); len(imp) > 0 {
-		lines = append(lines, fmt.Sprintf("Improvement: %s: %s.", plural(len(imp), "figure", "figures"),
+		lines = append(lines, fmt.Sprintf("Improvement: %s: %s.", page.Plural(len(imp), "figure", "figures"),
 			list(imp, func(r compare.GateRow) string {
 				return fmt.Sprintf("%s %s %s", r.Variant, r.Metric, formatRowChange(r, true))
 			})))
@@ -214,10 +215,10 @@ func verdictLines(c *compare.Comparison) []string {
 
 // summaryLine is the gate's overall outcome.
 func summaryLine(c *compare.Comparison) string {
-	n := plural(len(c.Rows), "figure", "figures")
+	n := page.Plural(len(c.Rows), "figure", "figures")
 	switch c.Status() {
 	case compare.StatusRegression:
-		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", plural(len(c.Regressions())+len(c.LoadRegressions()), "gated figure", "gated figures"), n)
+		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", page.Plural(len(c.Regressions())+len(c.LoadRegressions()), "gated figure", "gated figures"), n)
 	case compare.StatusInconclusive:
 		if len(c.Rows) == 0 {
 			return "INCONCLUSIVE: no gated figure could be compared; nothing was decided."
@@ -232,100 +233,100 @@ func summaryLine(c *compare.Comparison) string {
 }
 
 // comparisonTable is the rows of a comparison as a table.
-func comparisonTable(c *compare.Comparison, markdown bool) *table {
-	t := newTable("variant", "metric", "base", "head", "change", "p", "threshold", "detectable", "verdict").right(2, 3, 4, 5, 6, 7).code(0, 1)
-	cl := newCells(comparisonHasCI(c))
+func comparisonTable(c *compare.Comparison, markdown bool) *page.Table {
+	t := page.NewTable("variant", "metric", "base", "head", "change", "p", "threshold", "detectable", "verdict").AlignRight(2, 3, 4, 5, 6, 7).AsCode(0, 1)
+	cl := page.NewCells(comparisonHasCI(c))
 	for _, r := range c.Rows {
 		k := r.Measure.Kind
-		t.add(r.Variant, r.Metric, cl.summary(k, "", r.Base), cl.summary(k, "", r.Head),
-			formatRowChange(r, false)+cl.n.marks(r.Warnings), formatP(r.Delta), formatThreshold(r), formatMDC(r), verdictWord(r.Verdict, markdown))
+		t.Add(r.Variant, r.Metric, cl.Summary(k, "", r.Base), cl.Summary(k, "", r.Head),
+			formatRowChange(r, false)+cl.Notes.Marks(r.Warnings), page.FormatP(r.Delta), formatThreshold(r), formatMDC(r), verdictWord(r.Verdict, markdown))
 	}
-	t.Notes = cl.notes()
-	if !cl.showCI {
+	t.Notes = cl.Footnotes()
+	if !cl.ShowCI {
 		t.Notes = append([]string{fmt.Sprintf("Medians only: fewer than %d runs per variant, too few samples for a 95%% confidence interval.", stats.MinSamplesCI)}, t.Notes...)
 	}
 	return t
 }
 
-// ComparisonText writes c as terminal tables.
-func ComparisonText(w io.Writer, c *compare.Comparison) error {
-	ew := &errWriter{w: w}
-	ew.printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
-	ew.println("base: " + sideLine(c.Base))
-	ew.println("head: " + sideLine(c.Head))
-	ew.println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
-	ew.println("test: " + testLine(c))
-	ew.println("")
-	writeTextTable(ew, comparisonTable(c, false))
+// Text writes c as terminal tables.
+func Text(w io.Writer, c *compare.Comparison) error {
+	ew := page.NewWriter(w)
+	ew.Printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
+	ew.Println("base: " + sideLine(c.Base))
+	ew.Println("head: " + sideLine(c.Head))
+	ew.Println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
+	ew.Println("test: " + testLine(c))
+	ew.Println("")
+	ew.TextTable(comparisonTable(c, false))
 	if len(c.Load) > 0 {
-		ew.println("")
-		ew.println(loadGateLine(c))
+		ew.Println("")
+		ew.Println(loadGateLine(c))
 		if lt := loadComparisonTable(c, false); lt != nil {
-			writeTextTable(ew, lt)
+			ew.TextTable(lt)
 		}
 	}
 	if len(c.Warnings) > 0 {
-		ew.println("")
-		ew.println("Warnings:")
+		ew.Println("")
+		ew.Println("Warnings:")
 		for _, w := range c.Warnings {
-			ew.println("  " + w)
+			ew.Println("  " + w)
 		}
 	}
-	ew.println("")
+	ew.Println("")
 	for _, l := range verdictLines(c) {
-		ew.println(l)
+		ew.Println(l)
 	}
-	return ew.err
+	return ew.Err()
 }
 
-// ComparisonMarkdown writes c as markdown for a pull-request comment or a
+// Markdown writes c as markdown for a pull-request comment or a
 // job summary.
-func ComparisonMarkdown(w io.Writer, c *compare.Comparison) error {
-	ew := &errWriter{w: w}
+func Markdown(w io.Writer, c *compare.Comparison) error {
+	ew := page.NewWriter(w)
 	status := "✅ no regression"
 	switch c.Status() {
 	case compare.StatusRegression:
-		status = "❌ " + plural(len(c.Regressions())+len(c.LoadRegressions()), "regression", "regressions")
+		status = "❌ " + page.Plural(len(c.Regressions())+len(c.LoadRegressions()), "regression", "regressions")
 	case compare.StatusInconclusive:
-		status = "⚠️ inconclusive: " + plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
+		status = "⚠️ inconclusive: " + page.Plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
 	default:
 		if n := len(c.Inconclusive()); n > 0 {
 			status = fmt.Sprintf("✅ no regression (%d undecided, passed by --inconclusive pass)", n)
 		}
 	}
-	ew.printf("## benchctl compare: %s — %s\n\n", mdText(c.Scenario), status)
-	ew.println(mdText("Base: "+sideLine(c.Base)) + ".<br>")
-	ew.println(mdText("Head: "+sideLine(c.Head)) + ".<br>")
-	ew.println(mdPara(fmt.Sprintf("Gate: a change is a regression when it is significant (%s, p ≤ %g) and beyond its threshold: %s. "+
+	ew.Printf("## benchctl compare: %s — %s\n\n", page.MDText(c.Scenario), status)
+	ew.Println(page.MDText("Base: "+sideLine(c.Base)) + ".<br>")
+	ew.Println(page.MDText("Head: "+sideLine(c.Head)) + ".<br>")
+	ew.Println(page.MDPara(fmt.Sprintf("Gate: a change is a regression when it is significant (%s, p ≤ %g) and beyond its threshold: %s. "+
 		"Every gated metric is lower-is-better; `~` is no significant change.", c.Test(), c.Alpha, thresholdsLine(c))))
-	ew.println("")
-	ew.println(mdPara("Test: " + testLine(c)))
-	ew.println("")
-	writeMarkdownTable(ew, comparisonTable(c, true))
+	ew.Println("")
+	ew.Println(page.MDPara("Test: " + testLine(c)))
+	ew.Println("")
+	ew.MarkdownTable(comparisonTable(c, true))
 	if len(c.Load) > 0 {
-		ew.println("")
-		ew.println(mdPara(loadGateLine(c) + "."))
+		ew.Println("")
+		ew.Println(page.MDPara(loadGateLine(c) + "."))
 		if lt := loadComparisonTable(c, true); lt != nil {
-			ew.println("")
-			writeMarkdownTable(ew, lt)
+			ew.Println("")
+			ew.MarkdownTable(lt)
 		}
 	}
 	if len(c.Warnings) > 0 {
-		ew.println("")
-		ew.println("**Warnings**")
-		ew.println("")
+		ew.Println("")
+		ew.Println("**Warnings**")
+		ew.Println("")
 		for _, w := range c.Warnings {
-			ew.println("- " + mdText(w))
+			ew.Println("- " + page.MDText(w))
 		}
 	}
-	ew.println("")
+	ew.Println("")
 	lines := verdictLines(c)
 	for _, l := range lines[:len(lines)-1] {
-		ew.println("- " + mdText(l))
+		ew.Println("- " + page.MDText(l))
 	}
-	ew.println("")
-	ew.println("**" + mdText(lines[len(lines)-1]) + "**")
-	return ew.err
+	ew.Println("")
+	ew.Println("**" + page.MDText(lines[len(lines)-1]) + "**")
+	return ew.Err()
 }
 
 type jsonSummary struct {
@@ -424,11 +425,11 @@ func toJSONSide(s compare.Side) jsonSide {
 	return js
 }
 
-// ComparisonJSON writes c as JSON for machines. Verdicts are
+// JSON writes c as JSON for machines. Verdicts are
 // "regression", "improvement", "no change" and "inconclusive"; status is
 // the gate's outcome ("regression", "inconclusive", "pass"), and pass is
 // true only for "pass".
-func ComparisonJSON(w io.Writer, c *compare.Comparison) error {
+func JSON(w io.Writer, c *compare.Comparison) error {
 	out := jsonComparison{
 		Scenario: c.Scenario, Alpha: c.Alpha, Thresholds: c.Thresholds,
 		Pass: c.Status() == compare.StatusPass, Status: string(c.Status()), Test: c.Test(), Paired: c.Paired, Power: stats.Power,
@@ -475,11 +476,11 @@ type actionBenchmarkEntry struct {
 	Extra string  `json:"extra,omitempty"`
 }
 
-// ComparisonActionBenchmark writes the head side of c in the
+// ActionBenchmark writes the head side of c in the
 // customSmallerIsBetter shape of github-action-benchmark: one entry
 // "<variant> <metric>" per gated figure with the head's median; range is
 // the CI half-width when there is one, extra the comparison with base.
-func ComparisonActionBenchmark(w io.Writer, c *compare.Comparison) error {
+func ActionBenchmark(w io.Writer, c *compare.Comparison) error {
 	out := []actionBenchmarkEntry{}
 	for _, r := range c.Rows {
 		e := actionBenchmarkEntry{Name: r.Variant + " " + r.Metric, Unit: unitOf(r.Measure.Kind), Value: r.Head.Median}
@@ -487,10 +488,10 @@ func ComparisonActionBenchmark(w io.Writer, c *compare.Comparison) error {
 			e.Unit = r.Metric
 		}
 		if r.Head.HasCI() {
-			e.Range = "± " + sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
+			e.Range = "± " + page.Sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
 		}
 		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %s; detectable %s; %s",
-			r.Head.N, formatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), formatP(r.Delta), formatThreshold(r), formatMDC(r), r.Verdict)
+			r.Head.N, page.FormatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), page.FormatP(r.Delta), formatThreshold(r), formatMDC(r), r.Verdict)
 		out = append(out, e)
 	}
 	enc := json.NewEncoder(w)
@@ -511,7 +512,7 @@ func formatRowChange(r compare.GateRow, always bool) string {
 	if r.InPoints() {
 		return fmt.Sprintf("%+.1f pts", r.Change())
 	}
-	return formatSignedPct(r.ChangePct())
+	return page.FormatSignedPct(r.ChangePct())
 }
 
 // formatThreshold formats a row's threshold in its unit.

@@ -1,7 +1,6 @@
-package reports
+package multifile
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -9,16 +8,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
-// MultiFormats are the formats a report over several results files is
+// Formats are the formats a report over several results files is
 // rendered in. gobench and csv list the runs of one file: render each
 // file on its own (benchstat compares gobench files itself).
-var MultiFormats = []string{FormatMarkdown, FormatHTML, FormatText}
+var Formats = []string{reports.FormatMarkdown, reports.FormatHTML, reports.FormatText}
 
 // ResultsFile is one results file of a report over several.
 type ResultsFile struct {
@@ -29,22 +29,22 @@ type ResultsFile struct {
 }
 
 // What a multi-file report marks: a figure that differs from the
-// reference file's (the first) by more than MultiMinChange percent, or
-// MultiMinPoints percentage points for figures that are percentages
+// reference file's (the first) by more than MinChange percent, or
+// MinPoints percentage points for figures that are percentages
 // (overhead), and whose runs differ significantly from the reference's
 // (Mann-Whitney U, as compare tests). With fewer than
 // stats.MinSamplesDetect runs on a side no test can be significant, and
-// a figure is marked when it differs by more than MultiUntestedFactor
-// times (MultiUntestedPoints points) on its own. An enter_exit →
+// a figure is marked when it differs by more than UntestedFactor
+// times (UntestedPoints points) on its own. An enter_exit →
 // exit_only change is marked when it differs from the reference's by
-// more than MultiPairPoints percentage points and either of the two is
+// more than PairPoints percentage points and either of the two is
 // significant in its own file.
 const (
-	MultiMinChange      = 10.0
-	MultiMinPoints      = 2.0
-	MultiUntestedFactor = 2.0
-	MultiUntestedPoints = 10.0
-	MultiPairPoints     = 10.0
+	MinChange      = 10.0
+	MinPoints      = 2.0
+	UntestedFactor = 2.0
+	UntestedPoints = 10.0
+	PairPoints     = 10.0
 )
 
 // Marks of a figure beyond the rule: higher or lower than the reference's.
@@ -56,96 +56,36 @@ const (
 // missing is the cell of a variant or pair that a file lacks.
 const missing = "missing"
 
-// RenderMulti writes one report over several results files in format
-// (one of MultiFormats) to w: their environments side by side, then for
+// Render writes one report over several results files in format
+// (one of Formats) to w: their environments side by side, then for
 // every variant and every enter_exit → exit_only pair the headline
 // figures of each file, the differences from the first file marked.
 // opts.ChartLinks is ignored: the report has no charts.
-func RenderMulti(w io.Writer, files []ResultsFile, format string, opts Options) error {
+func Render(w io.Writer, files []ResultsFile, format string, opts reports.Options) error {
 	if len(files) == 0 {
 		return fmt.Errorf("rendering report: no results files")
 	}
-	if format != "" && !slices.Contains(MultiFormats, format) {
-		if slices.Contains(Formats, format) {
-			return fmt.Errorf("rendering report: format %s takes one results file, not %d (several files: %s)", format, len(files), strings.Join(MultiFormats, ", "))
+	if format != "" && !slices.Contains(Formats, format) {
+		if slices.Contains(reports.Formats, format) {
+			return fmt.Errorf("rendering report: format %s takes one results file, not %d (several files: %s)", format, len(files), strings.Join(Formats, ", "))
 		}
-		return fmt.Errorf("rendering report: unknown format %q (valid for several files: %s)", format, strings.Join(MultiFormats, ", "))
+		return fmt.Errorf("rendering report: unknown format %q (valid for several files: %s)", format, strings.Join(Formats, ", "))
 	}
 	doc := buildMultiDocument(files, opts)
 	switch format {
-	case FormatHTML:
-		return writeHTMLDocument(w, doc, nil)
-	case FormatText:
-		return writeTextDocument(w, doc, opts)
+	case reports.FormatHTML:
+		return page.WriteHTML(w, doc, nil)
+	case reports.FormatText:
+		return page.WriteText(w, doc, nil)
 	}
-	return writeMarkdownDocument(w, doc, opts)
-}
-
-// The three writers below spell a document the way Markdown, Text and
-// HTML spell a single file's, with their section writers.
-
-func writeMarkdownDocument(w io.Writer, doc *document, opts Options) error {
-	ew := &errWriter{w: w}
-	ew.println("# " + mdText(doc.Title))
-	if doc.Headline != nil {
-		writeMarkdownSection(ew, doc.Headline, 2, opts)
-	}
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(mdPara(p))
-	}
-	for _, s := range doc.Sections {
-		writeMarkdownSection(ew, s, 2, opts)
-	}
-	return ew.err
-}
-
-func writeTextDocument(w io.Writer, doc *document, opts Options) error {
-	ew := &errWriter{w: w}
-	ew.println(doc.Title)
-	ew.println(strings.Repeat("=", utf8.RuneCountInString(doc.Title)))
-	if doc.Headline != nil {
-		writeTextSection(ew, doc.Headline, 0, opts)
-	}
-	for _, p := range doc.Paras {
-		ew.println("")
-		ew.println(wrap(plainPara(p), textWidth))
-	}
-	for _, s := range doc.Sections {
-		writeTextSection(ew, s, 0, opts)
-	}
-	return ew.err
-}
-
-// writeHTMLDocument writes doc as HTML, with the charts by name (nil for
-// none).
-func writeHTMLDocument(w io.Writer, doc *document, charts map[string]htmlChart) error {
-	hd := htmlDoc{Title: doc.Title}
-	if doc.Headline != nil {
-		h := toHTMLSection(doc.Headline, 0, charts)
-		hd.Headline = &h
-	}
-	for _, p := range doc.Paras {
-		hd.Paras = append(hd.Paras, htmlPara(p))
-	}
-	for _, s := range doc.Sections {
-		hd.Sections = append(hd.Sections, toHTMLSection(s, 0, charts))
-	}
-	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, hd); err != nil {
-		return fmt.Errorf("rendering html: %w", err)
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("writing html: %w", err)
-	}
-	return nil
+	return page.WriteMarkdown(w, doc, nil)
 }
 
 // multi is what the sections of a multi-file report share.
 type multi struct {
 	files  []ResultsFile
 	labels []string
-	opts   Options
+	opts   reports.Options
 	// variants are the names of every file's variants, in the order they
 	// first appear (the first file's first).
 	variants []string
@@ -198,7 +138,7 @@ func fileLabels(files []ResultsFile) []string {
 
 // buildMultiDocument turns several results files into one report's
 // sections.
-func buildMultiDocument(files []ResultsFile, opts Options) *document {
+func buildMultiDocument(files []ResultsFile, opts reports.Options) *page.Document {
 	m := &multi{files: files, labels: fileLabels(files), opts: opts}
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -209,7 +149,7 @@ func buildMultiDocument(files []ResultsFile, opts Options) *document {
 			}
 		}
 	}
-	doc := &document{}
+	doc := &page.Document{}
 	names := scenarioNames(files)
 	if len(names) == 1 {
 		doc.Title = fmt.Sprintf("benchctl report: %s, %d results files", names[0], len(files))
@@ -252,7 +192,7 @@ func (m *multi) introParas(names []string) []string {
 	default:
 		b.WriteString("file name and position, since nothing else tells them apart")
 	}
-	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", sanitizeCode(m.labels[0]))
+	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", page.SanitizeCode(m.labels[0]))
 	out = append(out, b.String())
 
 	sc := m.ref().Scenario
@@ -260,7 +200,7 @@ func (m *multi) introParas(names []string) []string {
 	case len(names) > 1:
 		quoted := make([]string, len(names))
 		for i, n := range names {
-			quoted[i] = "`" + sanitizeCode(n) + "`"
+			quoted[i] = "`" + page.SanitizeCode(n) + "`"
 		}
 		out = append(out, "Warning: these files come from different scenarios ("+strings.Join(quoted, ", ")+
 			"). Variants are matched by name only: the same name may stand for another workload or syscall set in each file.")
@@ -269,7 +209,7 @@ func (m *multi) introParas(names []string) []string {
 			o := f.Results.Scenario
 			if o.SHA256 != sc.SHA256 || o.Workload != sc.Workload {
 				out = append(out, fmt.Sprintf("Warning: the files all ran scenario `%s`, but not the same version of it (its sha256 or workload differs, see the environments): "+
-					"variants are matched by name.", sanitizeCode(sc.Name)))
+					"variants are matched by name.", page.SanitizeCode(sc.Name)))
 				break
 			}
 		}
@@ -277,7 +217,7 @@ func (m *multi) introParas(names []string) []string {
 
 	ci := false
 	for _, f := range m.files {
-		ci = ci || anyCI(f.Results.SummarizeVariants())
+		ci = ci || page.AnyCI(f.Results.SummarizeVariants())
 	}
 	figures := "Figures are medians over each file's measured runs"
 	if ci {
@@ -293,12 +233,12 @@ func (m *multi) introParas(names []string) []string {
 		if m.marked == 1 {
 			verb = "differs"
 		}
-		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", plural(m.marked, "figure", "figures"), verb))
+		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", page.Plural(m.marked, "figure", "figures"), verb))
 	}
 
 	for i, f := range m.files {
 		r := f.Results
-		l := sanitizeCode(m.labels[i])
+		l := page.SanitizeCode(m.labels[i])
 		if !r.Complete {
 			out = append(out, fmt.Sprintf("Warning: `%s` is an incomplete run (%s); some variants may have fewer runs.", l, cmp.Or(r.Reason, "no reason recorded")))
 		}
@@ -312,7 +252,7 @@ func (m *multi) introParas(names []string) []string {
 			if failed > 1 {
 				verb = "were"
 			}
-			out = append(out, fmt.Sprintf("Warning: in `%s`, %s failed and %s left out (see its own report).", l, plural(failed, "run", "runs"), verb))
+			out = append(out, fmt.Sprintf("Warning: in `%s`, %s failed and %s left out (see its own report).", l, page.Plural(failed, "run", "runs"), verb))
 		}
 		if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
 			out = append(out, fmt.Sprintf("TCG: `%s` was measured in a QEMU guest whose CPU was emulated: only its functional figures (events) mean something, not its times or overheads.", l))
@@ -324,11 +264,11 @@ func (m *multi) introParas(names []string) []string {
 		var without []string
 		for i := range m.files {
 			if !m.has(i, name) {
-				without = append(without, "`"+sanitizeCode(m.labels[i])+"`")
+				without = append(without, "`"+page.SanitizeCode(m.labels[i])+"`")
 			}
 		}
 		if len(without) > 0 {
-			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", sanitizeCode(name), strings.Join(without, ", ")))
+			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", page.SanitizeCode(name), strings.Join(without, ", ")))
 		}
 	}
 	if len(lacking) > 0 {
@@ -344,14 +284,14 @@ func (m *multi) ruleText() string {
 		"(Mann-Whitney U at alpha %g, as `benchctl compare` tests). With fewer than %d runs on a side, where no test can tell, "+
 		"a figure is marked when it differs by more than %g× (%g points) on its own. "+
 		"An enter_exit → exit_only change is marked when it differs from the reference's by more than %g percentage points and either of the two is significant.",
-		markHigher, markLower, MultiMinChange, MultiMinPoints, m.opts.alpha(), stats.MinSamplesDetect,
-		MultiUntestedFactor, MultiUntestedPoints, MultiPairPoints)
+		markHigher, markLower, MinChange, MinPoints, m.opts.SignificanceLevel(), stats.MinSamplesDetect,
+		UntestedFactor, UntestedPoints, PairPoints)
 }
 
 // environmentSection puts the files' environments side by side.
-func (m *multi) environmentSection() *section {
+func (m *multi) environmentSection() *page.Section {
 	header := append([]string{"property"}, m.labels...)
-	t := newTable(header...)
+	t := page.NewTable(header...)
 	type row struct {
 		name string
 		get  func(r *results.Results, path string) string
@@ -369,7 +309,7 @@ func (m *multi) environmentSection() *section {
 		}},
 		{name: "workload", get: func(r *results.Results, _ string) string { return r.Scenario.Workload }},
 		{name: "runs", get: func(r *results.Results, _ string) string {
-			s := fmt.Sprintf("%s × %s", plural(measuredRounds(r), "round", "rounds"), plural(len(r.Variants), "variant", "variants"))
+			s := fmt.Sprintf("%s × %s", page.Plural(r.MeasuredRounds(), "round", "rounds"), page.Plural(len(r.Variants), "variant", "variants"))
 			if !r.Complete {
 				s += ", incomplete"
 			}
@@ -438,12 +378,12 @@ func (m *multi) environmentSection() *section {
 		}
 		for i, c := range cells {
 			if c == "" {
-				cells[i] = none
+				cells[i] = page.None
 			}
 		}
-		t.add(append([]string{rw.name}, cells...)...)
+		t.Add(append([]string{rw.name}, cells...)...)
 	}
-	s := &section{ID: "environments", Title: "Environments", Tables: []*table{t}}
+	s := &page.Section{ID: "environments", Title: "Environments", Tables: []*page.Table{t}}
 	if len(differ) == 0 {
 		s.Paras = append(s.Paras, "The files differ in nothing recorded but their dates.")
 	} else {
@@ -481,12 +421,12 @@ func (m *multi) sample(i int, name string, measure results.Measure) []float64 {
 
 // figureSection puts one headline figure of every traced variant side by
 // side, one column per file.
-func (m *multi) figureSection(f headlineFigure) *section {
-	s := &section{ID: f.id, Title: f.title, Paras: []string{f.intro}}
+func (m *multi) figureSection(f headlineFigure) *page.Section {
+	s := &page.Section{ID: f.id, Title: f.title, Paras: []string{f.intro}}
 	header := append([]string{"variant"}, m.labels...)
-	t := newTable(header...).code(0)
+	t := page.NewTable(header...).AsCode(0)
 	for i := range m.files {
-		t.right(i + 1)
+		t.AlignRight(i + 1)
 	}
 	// Every sample of the table first, to know whether any has a CI.
 	samples := map[string][][]float64{}
@@ -504,7 +444,7 @@ func (m *multi) figureSection(f headlineFigure) *section {
 		}
 		samples[name], summaries[name] = per, sums
 	}
-	c := newCells(showCI)
+	c := page.NewCells(showCI)
 	for _, name := range m.variants {
 		if m.untraced(name) {
 			continue
@@ -517,10 +457,10 @@ func (m *multi) figureSection(f headlineFigure) *section {
 			case !m.has(i, name):
 				row = append(row, missing)
 			case len(per[i]) == 0:
-				row = append(row, none)
+				row = append(row, page.None)
 			default:
 				anyValue = true
-				cell := c.summary(f.measure.Kind, "", summaries[name][i])
+				cell := c.Summary(f.measure.Kind, "", summaries[name][i])
 				if i > 0 && len(per[0]) > 0 {
 					if mark := m.markFigure(f.measure.Kind, per[0], per[i]); mark != "" {
 						cell += " " + mark
@@ -530,14 +470,14 @@ func (m *multi) figureSection(f headlineFigure) *section {
 			}
 		}
 		if anyValue {
-			t.add(row...)
+			t.Add(row...)
 		}
 	}
 	if len(t.Rows) == 0 {
 		s.Paras = append(s.Paras, "No file has this figure for any variant.")
 		return s
 	}
-	t.Notes = c.notes()
+	t.Notes = c.Footnotes()
 	s.Tables = append(s.Tables, t)
 	return s
 }
@@ -557,23 +497,23 @@ func (m *multi) untraced(name string) bool {
 // reference's runs ref, or "" when the rule does not mark it. It counts
 // the marks it gives.
 func (m *multi) markFigure(k results.Kind, ref, x []float64) string {
-	d := stats.CompareSamples(ref, x, m.opts.alpha())
+	d := stats.CompareSamples(ref, x, m.opts.SignificanceLevel())
 	a, b := d.Base.Median, d.Head.Median
 	tested := len(ref) >= stats.MinSamplesDetect && len(x) >= stats.MinSamplesDetect
 	beyond := false
 	if k == results.KindPercent {
 		diff := math.Abs(b - a)
 		if tested {
-			beyond = diff > MultiMinPoints && d.Significant
+			beyond = diff > MinPoints && d.Significant
 		} else {
-			beyond = diff > MultiUntestedPoints
+			beyond = diff > UntestedPoints
 		}
 	} else {
 		if tested {
-			beyond = math.Abs(d.ChangePct()) > MultiMinChange && d.Significant
+			beyond = math.Abs(d.ChangePct()) > MinChange && d.Significant
 		} else {
 			lo, hi := math.Min(math.Abs(a), math.Abs(b)), math.Max(math.Abs(a), math.Abs(b))
-			beyond = hi > MultiUntestedFactor*lo && hi > 0
+			beyond = hi > UntestedFactor*lo && hi > 0
 		}
 	}
 	return m.count(beyond, b > a)
@@ -597,14 +537,14 @@ func pairKey(p results.VariantPair) string { return p.EnterExit.Name + " → " +
 
 // pairsSection puts, for every enter_exit → exit_only pair of any file,
 // what exit_only changes in each file side by side.
-func (m *multi) pairsSection() *section {
-	s := &section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
+func (m *multi) pairsSection() *page.Section {
+	s := &page.Section{ID: "enter-exit-vs-exit-only", Title: "enter_exit → exit_only"}
 	perFile := make([]map[string]results.PairComparison, len(m.files))
 	var keys []string
 	first := map[string]results.PairComparison{}
 	for i, f := range m.files {
 		perFile[i] = map[string]results.PairComparison{}
-		for _, pc := range f.Results.ComparePairs(m.opts.alpha()) {
+		for _, pc := range f.Results.ComparePairs(m.opts.SignificanceLevel()) {
 			k := pairKey(pc.VariantPair)
 			perFile[i][k] = pc
 			if _, ok := first[k]; !ok {
@@ -618,17 +558,17 @@ func (m *multi) pairsSection() *section {
 		return s
 	}
 	s.Paras = append(s.Paras, "For every syscall set, what dropping the sys_enter program changes in each file: the change of the medians, exit_only against enter_exit, "+
-		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.alpha())+").")
+		"measured in the same rounds of that file; `~` marks a change that is not significant in its file (Mann-Whitney U at alpha "+fmt.Sprint(m.opts.SignificanceLevel())+").")
 	for _, k := range keys {
 		pc := first[k]
-		sub := &section{ID: "pair-" + slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, modeLabel(pc.ExitOnly))}
-		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`.", sanitizeCode(pc.ExitOnly.Name), sanitizeCode(pc.EnterExit.Name)))
+		sub := &page.Section{ID: "pair-" + page.Slug(pc.ExitOnly.Name), Title: fmt.Sprintf("%s: enter_exit → %s", pc.Set, page.ModeLabel(pc.ExitOnly))}
+		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`.", page.SanitizeCode(pc.ExitOnly.Name), page.SanitizeCode(pc.EnterExit.Name)))
 		header := append([]string{"metric"}, m.labels...)
-		t := newTable(header...)
+		t := page.NewTable(header...)
 		for i := range m.files {
-			t.right(i + 1)
+			t.AlignRight(i + 1)
 		}
-		c := newCells(true)
+		c := page.NewCells(true)
 		for _, key := range results.PairMeasures {
 			measure, _ := results.MeasureByKey(key)
 			row := []string{measure.Label}
@@ -642,30 +582,30 @@ func (m *multi) pairsSection() *section {
 				}
 				d, ok := pairDelta(pc, key)
 				if !ok {
-					row = append(row, none)
+					row = append(row, page.None)
 					continue
 				}
 				anyValue = true
-				cell := formatSignedPct(d.ChangePct())
+				cell := page.FormatSignedPct(d.ChangePct())
 				if !d.Significant {
 					cell += " ~"
 				}
-				cell += c.n.marks(d.Warnings)
+				cell += c.Notes.Marks(d.Warnings)
 				if i == 0 {
 					ref = &d
 				} else if ref != nil {
 					diff := d.ChangePct() - ref.ChangePct()
-					if mark := m.count(math.Abs(diff) > MultiPairPoints && (d.Significant || ref.Significant), diff > 0); mark != "" {
+					if mark := m.count(math.Abs(diff) > PairPoints && (d.Significant || ref.Significant), diff > 0); mark != "" {
 						cell += " " + mark
 					}
 				}
 				row = append(row, cell)
 			}
 			if anyValue {
-				t.add(row...)
+				t.Add(row...)
 			}
 		}
-		t.Notes = c.notes()
+		t.Notes = c.Footnotes()
 		sub.Tables = append(sub.Tables, t)
 		s.Sub = append(s.Sub, sub)
 	}

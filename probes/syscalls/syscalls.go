@@ -1,4 +1,4 @@
-package probes
+package syscalls
 
 import (
 	"errors"
@@ -115,10 +115,10 @@ var (
 
 // specific lists the syscalls with their own fillers, in Falco's shapes.
 // The C fillers in probes/bpf/probes.bpf.c write exactly these parameters
-// in this order; TestFillersMatchTable and TestFillers hold the two
-// together. Syscalls that Falco sends as generic events (epoll_ctl,
-// epoll_pwait, clock_gettime, gettimeofday, clock_nanosleep, ...) use the
-// generic filler here too.
+// in this order; TestFillers (package probes) holds the two together.
+// Syscalls that Falco sends as generic events (epoll_ctl, epoll_pwait,
+// clock_gettime, gettimeofday, clock_nanosleep, ...) use the generic
+// filler here too.
 var specific = []Syscall{
 	{Name: "read", Filler: "read", Enter: ps(pFd, pSize), Exit: readExit, Merged: readExit},
 	{Name: "write", Filler: "write", Enter: ps(pFd, pSize), Exit: readExit, Merged: readExit},

@@ -1,4 +1,4 @@
-package probes
+package syscalls
 
 import (
 	"encoding/base64"
@@ -28,6 +28,11 @@ const (
 	offType    = 20
 	offNparams = 22
 )
+
+// RawType is the type field of a record of at least HeaderLen bytes,
+// read without ParseHeader's checks: the consumer counts every record it
+// receives by type, decodable or not.
+func RawType(raw []byte) uint16 { return binary.LittleEndian.Uint16(raw[offType:]) }
 
 // Event kinds, the low two bits of the event type.
 const (

@@ -1,4 +1,4 @@
-package reports
+package comparison
 
 import (
 	"fmt"
@@ -6,35 +6,36 @@ import (
 
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // loadComparisonTable shows the load gate's rows that failed or changed;
 // nil when none did (unchanged programs are counted in loadGateLine).
-func loadComparisonTable(c *compare.Comparison, markdown bool) *table {
-	t := newTable("variant", "program", "base insns", "head insns", "change", "share of limit", "verdict").right(2, 3, 4, 5).code(0, 1)
+func loadComparisonTable(c *compare.Comparison, markdown bool) *page.Table {
+	t := page.NewTable("variant", "program", "base insns", "head insns", "change", "share of limit", "verdict").AlignRight(2, 3, 4, 5).AsCode(0, 1)
 	for _, r := range c.Load {
 		if !r.Regression() && r.Base == r.Head {
 			continue
 		}
-		change := none
+		change := page.None
 		if r.Base > 0 && r.Head > 0 {
-			change = formatSignedPct(r.GrowthPct())
+			change = page.FormatSignedPct(r.GrowthPct())
 		}
 		cnt := func(n uint32) string {
 			if n == 0 {
-				return none
+				return page.None
 			}
 			return fmt.Sprint(n)
 		}
 		head, share := cnt(r.Head), fmt.Sprintf("%.1f%%", 100*float64(r.Head)/results.VerifierInsnLimit)
 		if r.Refusal != nil {
-			head, share = "refused", none
+			head, share = "refused", page.None
 		}
 		verdict := r.Verdict
 		if r.Regression() {
 			verdict = verdictWordLoad(r.Verdict, markdown) + ": " + r.Why
 		}
-		t.add(r.Variant, r.Program, cnt(r.Base), head, change, share, verdict)
+		t.Add(r.Variant, r.Program, cnt(r.Base), head, change, share, verdict)
 	}
 	if len(t.Rows) == 0 {
 		return nil
@@ -58,7 +59,7 @@ func loadGateLine(c *compare.Comparison) string {
 		}
 	}
 	return fmt.Sprintf("load gate (verified instructions, exact): %s compared, %d changed or refused; thresholds: growth %g%%, %g%% of the %s-instruction limit",
-		plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, formatCount(results.VerifierInsnLimit))
+		page.Plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, page.FormatCount(results.VerifierInsnLimit))
 }
 
 // loadSummary names the load regressions for the summary line.

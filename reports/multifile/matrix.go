@@ -1,11 +1,14 @@
-package reports
+package multifile
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/page"
 )
 
 // MatrixColumn is one kernel of a matrix: its results file, or why there
@@ -30,33 +33,33 @@ const matrixTopPrograms = 3
 // it; its headline overhead figures (marked as not timings in TCG
 // guests); and its largest programs' verified instructions on each kernel.
 func Matrix(w io.Writer, cols []MatrixColumn, format string) error {
-	if format != FormatMarkdown && format != FormatText {
+	if format != reports.FormatMarkdown && format != reports.FormatText {
 		return fmt.Errorf("matrix: format %q: want markdown or text", format)
 	}
 	doc := matrixDocument(cols)
-	ew := &errWriter{w: w}
-	if format == FormatMarkdown {
-		ew.printf("# %s\n\n", mdText(doc.Title))
+	ew := page.NewWriter(w)
+	if format == reports.FormatMarkdown {
+		ew.Printf("# %s\n\n", page.MDText(doc.Title))
 		for _, p := range doc.Paras {
-			ew.println(mdPara(p))
-			ew.println("")
+			ew.Println(page.MDPara(p))
+			ew.Println("")
 		}
 		for _, s := range doc.Sections {
-			writeMarkdownSection(ew, s, 2, Options{})
+			ew.MarkdownSection(s, 2, nil)
 		}
-		return ew.err
+		return ew.Err()
 	}
-	ew.println(doc.Title)
-	ew.println(strings.Repeat("=", len([]rune(doc.Title))))
-	ew.println("")
+	ew.Println(doc.Title)
+	ew.Println(strings.Repeat("=", len([]rune(doc.Title))))
+	ew.Println("")
 	for _, p := range doc.Paras {
-		ew.println(wrap(plainPara(p), 100))
-		ew.println("")
+		ew.Println(page.Wrap(page.PlainPara(p), 100))
+		ew.Println("")
 	}
 	for _, s := range doc.Sections {
-		writeTextSection(ew, s, 1, Options{})
+		ew.TextSection(s, 1, nil)
 	}
-	return ew.err
+	return ew.Err()
 }
 
 // columnHeader names a column: its name and kernel, and TCG when timings
@@ -75,7 +78,7 @@ func columnHeader(c MatrixColumn) string {
 	return h
 }
 
-func matrixDocument(cols []MatrixColumn) *document {
+func matrixDocument(cols []MatrixColumn) *page.Document {
 	var scenario string
 	var order []string // variant names in the first file's order, then new ones
 	seen := map[string]bool{}
@@ -97,12 +100,12 @@ func matrixDocument(cols []MatrixColumn) *document {
 			}
 		}
 	}
-	doc := &document{Title: "benchctl matrix: " + cmpOr(scenario, "no results")}
+	doc := &page.Document{Title: "benchctl matrix: " + cmp.Or(scenario, "no results")}
 	var kernels []string
 	for _, c := range cols {
 		kernels = append(kernels, columnHeader(c))
 	}
-	doc.Paras = append(doc.Paras, fmt.Sprintf("Scenario `%s` on %s: %s.", sanitizeCode(scenario), plural(len(cols), "kernel", "kernels"), strings.Join(kernels, ", ")))
+	doc.Paras = append(doc.Paras, fmt.Sprintf("Scenario `%s` on %s: %s.", page.SanitizeCode(scenario), page.Plural(len(cols), "kernel", "kernels"), strings.Join(kernels, ", ")))
 	if anyTCG {
 		doc.Paras = append(doc.Paras, "[TCG]: a QEMU guest with an emulated CPU. Its timings are not timings: its overhead figures say that the tracer ran, not what it costs. Whether it loads, and its verified instructions, are exact on every kernel.")
 	}
@@ -113,14 +116,14 @@ func matrixDocument(cols []MatrixColumn) *document {
 	}
 
 	header := append([]string{"variant"}, kernels...)
-	loads := newTable(header...).code(0)
+	loads := page.NewTable(header...).AsCode(0)
 	loadsPara := "Loads: ✅ loaded, with its largest program's verified instructions (share of the 1,000,000 limit); ❌ refused, and why."
-	over := newTable(header...).code(0)
+	over := page.NewTable(header...).AsCode(0)
 	overPara := "Overhead: throughput change against the baseline of the same rounds, and kernel ns per syscall (median of the measured runs)."
 	for i := 1; i < len(header); i++ {
 		over.Right[i] = true
 	}
-	progs := newTable(append([]string{"variant", "program"}, kernels...)...).code(0, 1)
+	progs := page.NewTable(append([]string{"variant", "program"}, kernels...)...).AsCode(0, 1)
 	progsPara := fmt.Sprintf("Largest programs: the %d largest of each variant on any kernel, verified instructions on each.", matrixTopPrograms)
 	for i := 2; i < len(progs.Header); i++ {
 		progs.Right[i] = true
@@ -140,20 +143,20 @@ func matrixDocument(cols []MatrixColumn) *document {
 				}
 			}
 		}
-		loads.add(lrow...)
-		over.add(orow...)
+		loads.Add(lrow...)
+		over.Add(orow...)
 		for _, pn := range topNames(largest, matrixTopPrograms) {
 			row := []string{name, pn}
 			for _, c := range cols {
 				row = append(row, programCell(c, name, pn))
 			}
-			progs.add(row...)
+			progs.Add(row...)
 		}
 	}
 	doc.Sections = append(doc.Sections,
-		&section{ID: "loads", Title: "Loads", Paras: []string{loadsPara}, Tables: []*table{loads}},
-		&section{ID: "overhead", Title: "Overhead", Paras: []string{overPara}, Tables: []*table{over}},
-		&section{ID: "largest", Title: "Largest programs", Paras: []string{progsPara}, Tables: []*table{progs}},
+		&page.Section{ID: "loads", Title: "Loads", Paras: []string{loadsPara}, Tables: []*page.Table{loads}},
+		&page.Section{ID: "overhead", Title: "Overhead", Paras: []string{overPara}, Tables: []*page.Table{over}},
+		&page.Section{ID: "largest", Title: "Largest programs", Paras: []string{progsPara}, Tables: []*page.Table{progs}},
 	)
 	return doc
 }
@@ -185,7 +188,7 @@ func sortByCount(names []string, counts map[string]uint32) {
 
 func loadCell(c MatrixColumn, variant string) string {
 	if c.Results == nil {
-		return none
+		return page.None
 	}
 	if _, ok := c.Results.Variant(variant); !ok {
 		return "not run"
@@ -195,7 +198,7 @@ func loadCell(c MatrixColumn, variant string) string {
 		if n, first := c.Results.FailedRuns(variant); n > 0 {
 			return "❌ failed: " + firstLine(first)
 		}
-		return none
+		return page.None
 	}
 	if f := l.Refusal; f != nil {
 		return "❌ " + f.String()
@@ -209,52 +212,52 @@ func loadCell(c MatrixColumn, variant string) string {
 	}
 	progs := l.LargestPrograms()
 	if len(progs) == 0 || progs[0].VerifiedInsns == 0 {
-		return fmt.Sprintf("✅ %s", plural(len(l.Programs), "program", "programs")) + failed
+		return fmt.Sprintf("✅ %s", page.Plural(len(l.Programs), "program", "programs")) + failed
 	}
-	return fmt.Sprintf("✅ %s (%s) %s", formatCount(float64(progs[0].VerifiedInsns)), formatLimitShare(progs[0]), progs[0].Name) + failed
+	return fmt.Sprintf("✅ %s (%s) %s", page.FormatCount(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0]), progs[0].Name) + failed
 }
 
 func overheadCell(c MatrixColumn, variant string) string {
 	if c.Results == nil {
-		return none
+		return page.None
 	}
 	if len(c.Results.RunsOf(variant)) == 0 {
-		return none
+		return page.None
 	}
 	vs := c.Results.SummarizeVariant(variant)
 	var parts []string
 	if ms, ok := vs.Get("throughput_change"); ok {
-		parts = append(parts, formatValue(ms.Measure.Kind, vs.Unit, ms.Median))
+		parts = append(parts, page.FormatValue(ms.Measure.Kind, vs.Unit, ms.Median))
 	}
 	if ms, ok := vs.Get("ns_per_syscall"); ok {
-		parts = append(parts, formatValue(ms.Measure.Kind, vs.Unit, ms.Median)+"/syscall")
+		parts = append(parts, page.FormatValue(ms.Measure.Kind, vs.Unit, ms.Median)+"/syscall")
 	}
 	if len(parts) == 0 {
-		return none
+		return page.None
 	}
 	return strings.Join(parts, ", ")
 }
 
 func programCell(c MatrixColumn, variant, program string) string {
 	if c.Results == nil {
-		return none
+		return page.None
 	}
 	l := c.Results.LoadOf(variant)
 	if l == nil {
-		return none
+		return page.None
 	}
 	if f := l.Refusal; f != nil {
 		if f.Program == program {
 			return "refused"
 		}
-		return none
+		return page.None
 	}
 	for _, p := range l.Programs {
 		if p.Name == program {
-			return formatCount(float64(p.VerifiedInsns))
+			return page.FormatCount(float64(p.VerifiedInsns))
 		}
 	}
-	return none
+	return page.None
 }
 
 func firstLine(s string) string {

@@ -1,4 +1,4 @@
-package probes
+package syscalls
 
 import (
 	"encoding/binary"
@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/cilium/ebpf/btf"
 )
 
 // record builds a wire record the way the BPF fillers do.
@@ -121,43 +119,6 @@ func TestFormat(t *testing.T) {
 		if got := tc.v.Format(); got != tc.want {
 			t.Errorf("Format(%#v) = %q, want %q", tc.v.Val, got, tc.want)
 		}
-	}
-}
-
-// TestHeaderLayout checks the structures the BPF object's BTF holds
-// (the scratch buffer, the counters, the snaplen constant) against what
-// the Go side assumes. The header itself is written byte by byte into the
-// scratch buffer, so it has no type in the BTF: TestHeaderOnTheWire checks
-// it against records the kernel really produced.
-func TestHeaderLayout(t *testing.T) {
-	spec, err := loadProbes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var aux *btf.Struct
-	if err := spec.Types.TypeByName("auxbuf", &aux); err != nil {
-		t.Fatal(err)
-	}
-	var data *btf.Array
-	for _, m := range aux.Members {
-		if m.Name == "data" {
-			data, _ = m.Type.(*btf.Array)
-		}
-	}
-	if data == nil || data.Nelems < 2*MaxEventSize {
-		t.Fatalf("auxbuf.data is %v, want an array of at least %d bytes", data, 2*MaxEventSize)
-	}
-	var counters *btf.Struct
-	if err := spec.Types.TypeByName("counters", &counters); err != nil {
-		t.Fatal(err)
-	}
-	// attempted, drops_full, drops_too_large, ia32_skipped: what
-	// Snapshot sums.
-	if len(counters.Members) != 4 {
-		t.Fatalf("struct counters has %d members, want 4", len(counters.Members))
-	}
-	if v := spec.Variables["snaplen"]; v == nil {
-		t.Fatal("no snaplen variable")
 	}
 }
 

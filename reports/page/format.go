@@ -1,4 +1,4 @@
-package reports
+package page
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 	"github.com/benchctl/benchctl/bench/stats"
 )
 
-// sig3 formats v with about three significant digits.
-func sig3(v float64) string {
+// Sig3 formats v with about three significant digits.
+func Sig3(v float64) string {
 	a := math.Abs(v)
 	switch {
 	case a == 0:
@@ -27,9 +27,9 @@ func sig3(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-// siScale formats v with an SI prefix from prefixes (for 10^0, 10^3,
+// SIScale formats v with an SI prefix from prefixes (for 10^0, 10^3,
 // 10^6, ...) and three significant digits.
-func siScale(v float64, prefixes []string) string {
+func SIScale(v float64, prefixes []string) string {
 	a := math.Abs(v)
 	if a < 999.5 && v == math.Trunc(v) {
 		return fmt.Sprintf("%.0f", v) + prefixes[0] // a whole count
@@ -40,41 +40,42 @@ func siScale(v float64, prefixes []string) string {
 		v /= 1000
 		i++
 	}
-	return sig3(v) + prefixes[i]
+	return Sig3(v) + prefixes[i]
 }
 
-var countPrefixes = []string{"", "k", "M", "G", "T"}
+// CountPrefixes are the SI prefixes of counts, for SIScale.
+var CountPrefixes = []string{"", "k", "M", "G", "T"}
 
-// formatDuration formats nanoseconds as ns, µs, ms or s.
-func formatDuration(ns float64) string {
+// FormatDuration formats nanoseconds as ns, µs, ms or s.
+func FormatDuration(ns float64) string {
 	a := math.Abs(ns)
 	switch {
 	case a == 0:
 		return "0"
 	case a < 999.5:
-		return sig3(ns) + " ns"
+		return Sig3(ns) + " ns"
 	case a < 999.5e3:
-		return sig3(ns/1e3) + " µs"
+		return Sig3(ns/1e3) + " µs"
 	case a < 999.5e6:
-		return sig3(ns/1e6) + " ms"
+		return Sig3(ns/1e6) + " ms"
 	}
-	return sig3(ns/1e9) + " s"
+	return Sig3(ns/1e9) + " s"
 }
 
-// formatBytes formats a byte count with decimal prefixes.
-func formatBytes(b float64) string {
+// FormatBytes formats a byte count with decimal prefixes.
+func FormatBytes(b float64) string {
 	a := math.Abs(b)
 	switch {
 	case a == 0:
 		return "0 B"
 	case a < 999.5:
-		return sig3(b) + " B"
+		return Sig3(b) + " B"
 	}
-	return siScale(b, []string{"", " kB", " MB", " GB", " TB"})
+	return SIScale(b, []string{"", " kB", " MB", " GB", " TB"})
 }
 
-// formatPercent formats a value already in percent.
-func formatPercent(p float64) string {
+// FormatPercent formats a value already in percent.
+func FormatPercent(p float64) string {
 	a := math.Abs(p)
 	switch {
 	case a == 0:
@@ -87,31 +88,31 @@ func formatPercent(p float64) string {
 	return fmt.Sprintf("%.1f%%", p)
 }
 
-// formatValue formats one value of a measure of kind k; unit is the
+// FormatValue formats one value of a measure of kind k; unit is the
 // workload's throughput unit.
-func formatValue(k results.Kind, unit string, v float64) string {
+func FormatValue(k results.Kind, unit string, v float64) string {
 	switch k {
 	case results.KindDuration:
-		return formatDuration(v)
+		return FormatDuration(v)
 	case results.KindBytes:
-		return formatBytes(v)
+		return FormatBytes(v)
 	case results.KindPercent:
-		return formatPercent(v)
+		return FormatPercent(v)
 	case results.KindRatio:
-		return sig3(v)
+		return Sig3(v)
 	case results.KindThroughput:
 		if unit == "" {
-			return siScale(v, countPrefixes)
+			return SIScale(v, CountPrefixes)
 		}
-		return siScale(v, countPrefixes) + " " + unit
+		return SIScale(v, CountPrefixes) + " " + unit
 	}
-	return siScale(v, countPrefixes)
+	return SIScale(v, CountPrefixes)
 }
 
-// formatCI formats the half-width of a summary's confidence interval:
+// FormatCI formats the half-width of a summary's confidence interval:
 // "±3%" of the median, "±0.9pp" for percentages, "±∞" without an
 // interval.
-func formatCI(k results.Kind, s stats.Summary) string {
+func FormatCI(k results.Kind, s stats.Summary) string {
 	if !s.HasCI() {
 		return "±∞"
 	}
@@ -139,16 +140,17 @@ func formatCI(k results.Kind, s stats.Summary) string {
 	return fmt.Sprintf("±%.0f%s", half, unit)
 }
 
-// formatChange formats a relative change (a fraction) in percent with its
+// FormatChange formats a relative change (a fraction) in percent with its
 // sign, or "~" when it is not significant.
-func formatChange(d stats.Delta) string {
+func FormatChange(d stats.Delta) string {
 	if !d.Significant {
 		return "~"
 	}
-	return formatSignedPct(d.ChangePct())
+	return FormatSignedPct(d.ChangePct())
 }
 
-func formatSignedPct(pct float64) string {
+// FormatSignedPct formats a change in percent with its sign.
+func FormatSignedPct(pct float64) string {
 	switch {
 	case math.IsInf(pct, 1):
 		return "+∞"
@@ -160,8 +162,8 @@ func formatSignedPct(pct float64) string {
 	return fmt.Sprintf("%+.1f%%", pct)
 }
 
-// formatP formats a p-value and the sample sizes: "p=0.008 n=5".
-func formatP(d stats.Delta) string { return d.String() }
+// FormatP formats a p-value and the sample sizes: "p=0.008 n=5".
+func FormatP(d stats.Delta) string { return d.String() }
 
 // superscripts renders footnote numbers.
 var superscripts = []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -174,13 +176,13 @@ func superscript(n int) string {
 	return b.String()
 }
 
-// notes numbers footnotes: the same text gets the same number.
-type notes struct {
+// Notes numbers footnotes: the same text gets the same number.
+type Notes struct {
 	texts []string
 }
 
-// mark returns the superscript that refers to text, adding it if new.
-func (n *notes) mark(text string) string {
+// Mark returns the superscript that refers to text, adding it if new.
+func (n *Notes) Mark(text string) string {
 	for i, t := range n.texts {
 		if t == text {
 			return superscript(i + 1)
@@ -190,17 +192,17 @@ func (n *notes) mark(text string) string {
 	return superscript(len(n.texts))
 }
 
-// marks returns the superscripts of every text, concatenated.
-func (n *notes) marks(texts []string) string {
+// Marks returns the superscripts of every text, concatenated.
+func (n *Notes) Marks(texts []string) string {
 	var b strings.Builder
 	for _, t := range texts {
-		b.WriteString(n.mark(t))
+		b.WriteString(n.Mark(t))
 	}
 	return b.String()
 }
 
-// numbered returns the footnotes as "¹ text" lines.
-func (n *notes) numbered() []string {
+// Numbered returns the footnotes as "¹ text" lines.
+func (n *Notes) Numbered() []string {
 	out := make([]string, len(n.texts))
 	for i, t := range n.texts {
 		out[i] = superscript(i+1) + " " + t
@@ -208,15 +210,37 @@ func (n *notes) numbered() []string {
 	return out
 }
 
-// plural returns "1 run" or "2 runs".
-func plural(n int, one, many string) string {
+// Plural returns "1 run" or "2 runs".
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// sanitizeCode makes s safe inside a `code` span.
-func sanitizeCode(s string) string {
+// SanitizeCode makes s safe inside a `code` span.
+func SanitizeCode(s string) string {
 	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
+}
+
+// FormatCount formats a whole count with thousands separators.
+func FormatCount(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// FormatLimitShare formats p's verified instructions as a share of the
+// verifier's limit; None when not known.
+func FormatLimitShare(p results.ProgramLoad) string {
+	if p.VerifiedInsns == 0 {
+		return None
+	}
+	return fmt.Sprintf("%.1f%%", 100*p.LimitShare())
 }

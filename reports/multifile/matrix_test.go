@@ -1,4 +1,4 @@
-package reports
+package multifile
 
 import (
 	"bytes"
@@ -7,17 +7,19 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // TestGoldenMatrix: the host's real results beside a guest column that
 // loads Falco's upstream driver (the host file with the refusals turned
 // into loads, as 6.1 does, and marked TCG) and a kernel without results.
 func TestGoldenMatrix(t *testing.T) {
-	host, err := results.ReadResults(filepath.Join("testdata", "load-host.json"))
+	host, err := results.ReadResults(filepath.Join("..", "testdata", "load-host.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	guest, _ := results.ReadResults(filepath.Join("testdata", "load-host.json"))
+	guest, _ := results.ReadResults(filepath.Join("..", "testdata", "load-host.json"))
 	guest.Environment.Kernel, guest.Environment.Guest = "6.1.0-57-cloud-amd64", "qemu-tcg"
 	patched := guest.LoadOf("getpid/falco-0.25.4")
 	for i := range guest.Runs {
@@ -26,15 +28,15 @@ func TestGoldenMatrix(t *testing.T) {
 		}
 	}
 	cols := []MatrixColumn{{Name: "host", Results: host}, {Name: "6.1", Results: guest}, {Name: "6.12", Missing: "exit status 3, no results file"}}
-	for _, format := range []string{FormatMarkdown, FormatText} {
+	for _, format := range []string{reports.FormatMarkdown, reports.FormatText} {
 		var buf bytes.Buffer
 		if err := Matrix(&buf, cols, format); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "matrix."+goldenExt[format], buf.Bytes())
+		golden.Check(t, "matrix."+map[string]string{reports.FormatMarkdown: "md", reports.FormatText: "txt"}[format], buf.Bytes())
 	}
 	var buf bytes.Buffer
-	if err := Matrix(&buf, cols, FormatMarkdown); err != nil {
+	if err := Matrix(&buf, cols, reports.FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
 	md := buf.String()
@@ -48,10 +50,10 @@ func TestGoldenMatrix(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	if err := Matrix(&buf, cols, FormatText); err != nil || !strings.Contains(buf.String(), "6.1 (6.1.0-57-cloud-amd64) [TCG]") {
+	if err := Matrix(&buf, cols, reports.FormatText); err != nil || !strings.Contains(buf.String(), "6.1 (6.1.0-57-cloud-amd64) [TCG]") {
 		t.Errorf("the text matrix does not mark the TCG guest (%v)", err)
 	}
-	if err := Matrix(&buf, cols, FormatHTML); err == nil {
+	if err := Matrix(&buf, cols, reports.FormatHTML); err == nil {
 		t.Error("html matrix: want an error")
 	}
 }

@@ -1,4 +1,4 @@
-package reports
+package multifile
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/reports"
+	"github.com/benchctl/benchctl/reports/internal/golden"
 )
 
 // multiFixture builds a results file of a baseline (1000 ops/s in every
@@ -92,11 +94,11 @@ func multiPair() []ResultsFile {
 func renderMulti(t *testing.T, files []ResultsFile, format string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := RenderMulti(&buf, files, format, Options{}); err != nil {
+	if err := Render(&buf, files, format, reports.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var again bytes.Buffer
-	if err := RenderMulti(&again, files, format, Options{}); err != nil {
+	if err := Render(&again, files, format, reports.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
@@ -116,7 +118,7 @@ func wantAll(t *testing.T, got string, wants ...string) {
 }
 
 func TestMultiSideBySide(t *testing.T) {
-	md := renderMulti(t, multiPair(), FormatMarkdown)
+	md := renderMulti(t, multiPair(), reports.FormatMarkdown)
 	wantAll(t, md,
 		"# benchctl report: multi, 2 results files\n",
 		"2 results files side by side, labelled by host and kernel. The first, `alpha 6.1.0`, is the reference",
@@ -176,7 +178,7 @@ func TestMultiMissingVariant(t *testing.T) {
 	b := files[1].Results
 	b.Variants = slices.DeleteFunc(b.Variants, func(v results.Variant) bool { return v.Name == "s/exit_only" })
 	b.Runs = slices.DeleteFunc(b.Runs, func(r results.Run) bool { return r.Variant == "s/exit_only" })
-	md := renderMulti(t, files, FormatMarkdown)
+	md := renderMulti(t, files, reports.FormatMarkdown)
 	wantAll(t, md,
 		"Not in every file: `s/exit_only` (missing from `beta 6.8.0`).",
 		"| `s/enter_exit` | 102 ns | 152 ns ▲ |\n| `s/exit_only` | 72.0 ns | missing |\n",
@@ -189,12 +191,12 @@ func TestMultiMissingVariant(t *testing.T) {
 }
 
 // TestMultiFewRuns: with 3 runs a side no Mann-Whitney test can reach
-// 0.05, and only a factor beyond 2 is marked: handmadeResults' enter_exit
+// 0.05, and only a factor beyond 2 is marked: golden.Handmade's enter_exit
 // at 2.5 times the run time (110 → 275 ns) is, its exit_only at 1.5
 // times (77.0 → 116 ns) is not, though its runs do not overlap.
 func TestMultiFewRuns(t *testing.T) {
-	a := handmadeResults()
-	b := handmadeResults()
+	a := golden.Handmade()
+	b := golden.Handmade()
 	b.Environment.Hostname, b.Environment.Kernel = "other", "6.19.0-test"
 	scale := map[string]float64{"s/enter_exit": 2.5, "s/exit_only": 1.5}
 	for i := range b.Runs {
@@ -204,7 +206,7 @@ func TestMultiFewRuns(t *testing.T) {
 		}
 	}
 	results.Derive(b)
-	md := renderMulti(t, []ResultsFile{{Path: "a.json", Results: a}, {Path: "b.json", Results: b}}, FormatMarkdown)
+	md := renderMulti(t, []ResultsFile{{Path: "a.json", Results: a}, {Path: "b.json", Results: b}}, reports.FormatMarkdown)
 	wantAll(t, md,
 		"| variant | 6.18.0-test | other 6.19.0-test |\n",
 		"| `s/enter_exit` | 110 ns | 275 ns ▲ |\n| `s/exit_only` | 77.0 ns | 116 ns |\n",
@@ -240,13 +242,13 @@ func TestMultiLabels(t *testing.T) {
 func TestMultiScenarios(t *testing.T) {
 	files := multiPair()
 	files[1].Results.Scenario.SHA256 = "fedcba9876543210"
-	wantAll(t, renderMulti(t, files, FormatMarkdown),
+	wantAll(t, renderMulti(t, files, reports.FormatMarkdown),
 		"# benchctl report: multi, 2 results files\n",
 		"Warning: the files all ran scenario `multi`, but not the same version of it",
 		"| scenario | multi (sha256 0123456789ab) | multi (sha256 fedcba987654) |\n",
 	)
 	files[1].Results.Scenario.Name = "other"
-	md := renderMulti(t, files, FormatMarkdown)
+	md := renderMulti(t, files, reports.FormatMarkdown)
 	wantAll(t, md,
 		"# benchctl report: 2 results files\n",
 		"Warning: these files come from different scenarios (`multi`, `other`). Variants are matched by name only",
@@ -264,7 +266,7 @@ func TestMultiWarnings(t *testing.T) {
 	b.Complete, b.Reason = false, "interrupted"
 	b.Environment.Guest = "qemu-tcg"
 	b.Runs = append(b.Runs, results.Run{Variant: "s/exit_only", Round: 5, Error: "boom"}, results.Run{Variant: "s/exit_only", Round: 6, Error: "boom"})
-	wantAll(t, renderMulti(t, files, FormatMarkdown),
+	wantAll(t, renderMulti(t, files, reports.FormatMarkdown),
 		"Warning: `beta 6.8.0` is an incomplete run (interrupted)",
 		"Warning: in `beta 6.8.0`, 2 runs failed and were left out",
 		"TCG: `beta 6.8.0` was measured in a QEMU guest whose CPU was emulated",
@@ -274,7 +276,7 @@ func TestMultiWarnings(t *testing.T) {
 
 func TestMultiFormats(t *testing.T) {
 	files := multiPair()
-	txt := renderMulti(t, files, FormatText)
+	txt := renderMulti(t, files, reports.FormatText)
 	wantAll(t, txt,
 		"benchctl report: multi, 2 results files\n=======================================\n",
 		"Kernel ns per syscall\n---------------------\n",
@@ -283,7 +285,7 @@ func TestMultiFormats(t *testing.T) {
 			"s/enter_exit       102 ns    152 ns ▲\n"+
 			"s/exit_only       72.0 ns     73.0 ns\n",
 	)
-	html := renderMulti(t, files, FormatHTML)
+	html := renderMulti(t, files, reports.FormatHTML)
 	wantAll(t, html,
 		"<title>benchctl report: multi, 2 results files</title>",
 		`<tr><td><code>s/enter_exit</code></td><td class="num">102 ns</td><td class="num">152 ns ▲</td></tr>`,
@@ -293,16 +295,16 @@ func TestMultiFormats(t *testing.T) {
 			t.Errorf("multi-file HTML contains %q", bad)
 		}
 	}
-	for _, format := range []string{FormatGoBench, FormatCSV} {
-		err := RenderMulti(&bytes.Buffer{}, files, format, Options{})
+	for _, format := range []string{reports.FormatGoBench, reports.FormatCSV} {
+		err := Render(&bytes.Buffer{}, files, format, reports.Options{})
 		if err == nil || !strings.Contains(err.Error(), "takes one results file") {
 			t.Errorf("%s over two files: %v, want a one-file error", format, err)
 		}
 	}
-	if err := RenderMulti(&bytes.Buffer{}, files, "pdf", Options{}); err == nil {
+	if err := Render(&bytes.Buffer{}, files, "pdf", reports.Options{}); err == nil {
 		t.Error("unknown format accepted")
 	}
-	if err := RenderMulti(&bytes.Buffer{}, nil, FormatMarkdown, Options{}); err == nil {
+	if err := Render(&bytes.Buffer{}, nil, reports.FormatMarkdown, reports.Options{}); err == nil {
 		t.Error("no files accepted")
 	}
 }
@@ -313,16 +315,16 @@ func TestMultiFormats(t *testing.T) {
 func goldenMultiFiles(t *testing.T) []ResultsFile {
 	var out []ResultsFile
 	for _, name := range []string{"base.json", "head_slow.json", "ten.json"} {
-		out = append(out, ResultsFile{Path: filepath.Join("testdata", name), Results: readResults(t, name)})
+		out = append(out, ResultsFile{Path: filepath.Join("testdata", name), Results: golden.Results(t, name)})
 	}
 	return out
 }
 
 func TestGoldenMulti(t *testing.T) {
 	files := goldenMultiFiles(t)
-	md := renderMulti(t, files, FormatMarkdown)
-	golden(t, "report-multi.md", []byte(md))
-	golden(t, "report-multi.txt", []byte(renderMulti(t, files, FormatText)))
+	md := renderMulti(t, files, reports.FormatMarkdown)
+	golden.Check(t, "report-multi.md", []byte(md))
+	golden.Check(t, "report-multi.txt", []byte(renderMulti(t, files, reports.FormatText)))
 	// head_slow's kernel ns/syscall is about 10% above base's in every
 	// variant: marked where the change is beyond 10% (floor 61.8 → 68.5 ns,
 	// +10.8%), not where it is under (big/enter_exit 363 → 398 ns, +9.6%).
