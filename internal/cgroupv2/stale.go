@@ -58,9 +58,14 @@ func RemoveStale(mount string, timeout time.Duration) (removed []Stale, err erro
 		}
 		s := Stale{Path: path, Owner: pid, Why: why}
 		s.Killed, s.Err = (&Cgroup{Path: path}).Destroy(timeout)
-		if s.Err != nil && s.Killed == 0 {
+		if s.Err != nil {
 			if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
-				continue // removed meanwhile (its watchdog, another benchctl)
+				// Removed meanwhile, by its watchdog or another
+				// benchctl: gone, as wanted.
+				if s.Killed == 0 {
+					continue
+				}
+				s.Err = nil
 			}
 		}
 		removed = append(removed, s)
