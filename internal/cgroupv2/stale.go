@@ -37,7 +37,7 @@ type Stale struct {
 // is every name that does not match. Each cgroup's failure is in its
 // Stale; err is only for a mount that cannot be listed. timeout bounds
 // the wait for one cgroup's processes to be gone.
-func RemoveStale(mount string, timeout time.Duration) (removed []Stale, err error) {
+func RemoveStale(mount string, timeout time.Duration) (found []Stale, err error) {
 	entries, err := os.ReadDir(mount)
 	if err != nil {
 		return nil, fmt.Errorf("listing cgroups: %w", err)
@@ -68,9 +68,9 @@ func RemoveStale(mount string, timeout time.Duration) (removed []Stale, err erro
 				s.Err = nil
 			}
 		}
-		removed = append(removed, s)
+		found = append(found, s)
 	}
-	return removed, nil
+	return found, nil
 }
 
 // ownerAlive tells whether pid is a running benchctl that may own the
