@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/cgroupv2"
 )
 
 // tracersNeedCgroup2 fails, as an environment error (exit 3), when a
@@ -42,4 +45,35 @@ func uncheckedTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 		}
 	}
 	return out
+}
+
+// removeStaleCgroups kills and removes, before a command makes cgroups of
+// its own, the cgroups that a benchctl which is gone left under the cgroup
+// v2 mount with what still runs in them (cgroupv2.RemoveStale), and says
+// so on w. What it cannot do is a warning: the command goes on.
+func removeStaleCgroups(w io.Writer) {
+	mnt, err := cgroupv2.Mount()
+	if err != nil {
+		return // no cgroup v2: no benchctl made cgroups here
+	}
+	stale, err := cgroupv2.RemoveStale(mnt, 5*time.Second)
+	printStale(w, stale, err)
+}
+
+// printStale says what RemoveStale did: one line per cgroup.
+func printStale(w io.Writer, stale []cgroupv2.Stale, err error) {
+	if err != nil {
+		fmt.Fprintf(w, "benchctl: warning: looking for stale cgroups: %v\n", err)
+	}
+	for _, s := range stale {
+		procs := fmt.Sprintf("%d processes", s.Killed)
+		if s.Killed == 1 {
+			procs = "1 process"
+		}
+		if s.Err != nil {
+			fmt.Fprintf(w, "benchctl: warning: stale cgroup %s (%s) not removed, %s found in it: %v\n", s.Path, s.Why, procs, s.Err)
+			continue
+		}
+		fmt.Fprintf(w, "benchctl: removed stale cgroup %s (%s), killed %s\n", s.Path, s.Why, procs)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/cgroupv2"
 )
 
 // TestTracersNeedCgroup2: on a host without cgroup v2, a scenario with an
@@ -59,5 +61,29 @@ tracers:
 	vs, _ := sc.Expand()
 	if u := uncheckedTracers(sc, vs); len(u) != 1 || !strings.Contains(u[0], "not checked") {
 		t.Errorf("unchecked tracers %v", u)
+	}
+}
+
+// TestPrintStale: one line per stale cgroup, saying what was removed and
+// how many processes were killed, and the failures as warnings.
+func TestPrintStale(t *testing.T) {
+	var b bytes.Buffer
+	printStale(&b, []cgroupv2.Stale{
+		{Path: "/sys/fs/cgroup/benchctl-tracer-41-1", Owner: 41, Why: "no process 41", Killed: 2},
+		{Path: "/sys/fs/cgroup/benchctl-trace-42-3", Owner: 42, Why: "pid 42 is now sleep, not benchctl", Killed: 1},
+		{Path: "/sys/fs/cgroup/benchctl-verify-43-1", Owner: 43, Why: "no process 43", Killed: 1, Err: errors.New("cgroup still holds processes [7]")},
+	}, errors.New("listing cgroups: permission denied"))
+	want := `benchctl: warning: looking for stale cgroups: listing cgroups: permission denied
+benchctl: removed stale cgroup /sys/fs/cgroup/benchctl-tracer-41-1 (no process 41), killed 2 processes
+benchctl: removed stale cgroup /sys/fs/cgroup/benchctl-trace-42-3 (pid 42 is now sleep, not benchctl), killed 1 process
+benchctl: warning: stale cgroup /sys/fs/cgroup/benchctl-verify-43-1 (no process 43) not removed, 1 process found in it: cgroup still holds processes [7]
+`
+	if b.String() != want {
+		t.Errorf("printStale wrote\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	printStale(&b, nil, nil)
+	if b.Len() != 0 {
+		t.Errorf("nothing stale: printStale wrote %q, want nothing", b.String())
 	}
 }

@@ -267,6 +267,7 @@ func runCmd(args []string) error {
 	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
 		return err
 	}
+	removeStaleCgroups(os.Stderr)
 
 	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the
 	// workload, detaches the probes and writes what it has. A second one

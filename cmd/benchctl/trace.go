@@ -148,6 +148,7 @@ func trace(o traceOptions) (err error) {
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
+	removeStaleCgroups(o.stderr)
 	cg, err := probes.NewCgroup("benchctl-trace")
 	if err != nil {
 		return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
@@ -270,6 +271,8 @@ func traceCount(cfg probes.Config, w io.Writer) error {
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
+	// No removeStaleCgroups: --count makes no cgroup, and runs as a
+	// scenario's tracer, whose run has removed them before it started.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -298,5 +299,74 @@ func TestTraceLeavesNothing(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "killed 1 process") {
 		t.Errorf("stderr does not say what was killed:\n%s", stderr.String())
+	}
+}
+
+// TestTraceRemovesStale: trace starts by killing and removing a cgroup
+// that a benchctl which is gone left under the mount, and says so.
+func TestTraceRemovesStale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short runs no probes, no redis and no tracers")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
+	}
+	if err := probes.CheckEnvironment(); err != nil {
+		t.Skip(err)
+	}
+	mnt, err := probes.Cgroup2Mount()
+	if err != nil {
+		t.Skip(err)
+	}
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := gone.ProcessState.Pid()
+	stale := filepath.Join(mnt, "benchctl-test-stale-"+strconv.Itoa(dead)+"-1")
+	if err := os.Mkdir(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(stale, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sleep := exec.Command("sleep", "1000")
+	sleep.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd, Pdeathsig: syscall.SIGKILL}
+	err = sleep.Start()
+	unix.Close(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	go func() { _ = sleep.Wait(); close(waited) }()
+	t.Cleanup(func() {
+		_ = sleep.Process.Kill()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+		}
+		_ = os.Remove(stale)
+	})
+
+	var out, stderr bytes.Buffer
+	if err := trace(traceOptions{
+		cfg:  probes.Config{Mode: probes.ModeExitOnly, Syscalls: []string{"getpid"}},
+		argv: []string{"true"},
+		out:  &out, stderr: &stderr,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := "benchctl: removed stale cgroup " + stale + " (no process " + strconv.Itoa(dead) + "), killed 1 process\n"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Error("the sleep in the stale cgroup outlived trace")
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists (%v)", stale, err)
 	}
 }

@@ -89,6 +89,7 @@ func cmdVerify(args []string) (err error) {
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
+	removeStaleCgroups(os.Stderr)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
