@@ -102,10 +102,9 @@ func (p *parser) checkRate(line int, what string, rate float64, mix string, thre
 		return
 	}
 	threads = max(threads, 1)
-	if reach := float64(threads) * workloads.MaxRatePerThread * perOp; rate > reach {
-		p.errAt(line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
-			"%s %.0f syscalls/s is unreachable", what, rate)
-	}
+	reach := float64(threads) * workloads.MaxRatePerThread * perOp
+	p.errIf(rate > reach, line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
+		"%s %.0f syscalls/s is unreachable", what, rate)
 }
 
 // checkCapacity validates what a capacity section needs of the rest of
@@ -131,19 +130,13 @@ func (p *parser) checkCapacity(s *Scenario) {
 	}
 	p.checkRate(line, "capacity max_rate", c.MaxRate, s.Workload.Syscalls.Mix, threads)
 	hint := fmt.Sprintf("a capacity step needs a ring that holds one event of the largest size (%d bytes and the ring's 8-byte header): at least 16KiB", probes.MaxEventSize)
-	if s.RingSize != 0 && s.RingSize < minCapacityRing {
-		p.errAt(s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
-	}
+	p.errIf(s.RingSize != 0 && s.RingSize < minCapacityRing, s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
 	for _, v := range s.Extra {
-		if v.RingSize != 0 && v.RingSize < minCapacityRing {
-			p.errAt(v.Line, hint, "variant ring_size %d is too small for one event", v.RingSize)
-		}
+		p.errIf(v.RingSize != 0 && v.RingSize < minCapacityRing, v.Line, hint, "variant ring_size %d is too small for one event", v.RingSize)
 	}
 	for _, t := range s.Tracers {
-		if !t.CountsDrops() {
-			p.errAt(t.Line, "a capacity search needs the tracer's drops: add a counter regex with a group named drops, or remove the tracer from this scenario",
-				"tracer %s has no drop counter, so its capacity cannot be searched", t.Name)
-		}
+		p.errIf(!t.CountsDrops(), t.Line, "a capacity search needs the tracer's drops: add a counter regex with a group named drops, or remove the tracer from this scenario",
+			"tracer %s has no drop counter, so its capacity cannot be searched", t.Name)
 	}
 }
 

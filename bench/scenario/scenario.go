@@ -530,16 +530,12 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 				}
 			}},
 			{name: "throughput_regex", dst: func(f field) {
-				re, ok := p.str(f)
-				cre, err := regexp.Compile(re)
-				switch {
-				case !ok:
-				case err != nil:
-					p.errorf(f.v, "Go regexp syntax (RE2)", "invalid throughput_regex: %v", err)
-				case cre.SubexpIndex("value") < 0:
-					p.errorf(f.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
-				default:
-					cmd.ThroughputRegex = re
+				if v, ok := p.str(f); ok {
+					if re, ok := p.regex(f.v, v, "Go regexp syntax (RE2)", "invalid throughput_regex"); ok && re.SubexpIndex("value") < 0 {
+						p.errorf(f.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
+					} else if ok {
+						cmd.ThroughputRegex = v
+					}
 				}
 			}},
 			{name: "unit", dst: &cmd.Unit},

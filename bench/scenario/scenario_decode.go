@@ -141,10 +141,10 @@ func (p *parser) entries(f field, known []string) ([]field, bool) {
 }
 
 // key is one key of a section and how it is read. A valid value is
-// stored in dst, checked by its type: *string, *bool, *int or *int64
-// from lo to hi, *time.Duration, or *float64 unless bad says it is out
-// of range (then the error is msg, of the key's name in messages and the
-// number as written, with hint). A func(field) dst reads the key itself;
+// stored in dst, checked by its type: *string, *bool, *int from lo to
+// hi, *time.Duration, or *float64 unless bad says it is out of range
+// (then the error is msg, of the key's name in messages and the number
+// as written, with hint). A func(field) dst reads the key itself;
 // a nil one leaves it to the caller. A key with need is required: when
 // it is missing, "OWNER has no KEY" with need as hint.
 type key struct {
@@ -338,6 +338,16 @@ func (p *parser) named(re *regexp.Regexp, n *yaml.Node, name, hint, format strin
 		return false
 	}
 	return true
+}
+
+// regex compiles s; when it does not compile, that is an error: what,
+// then the compiler's message.
+func (p *parser) regex(n *yaml.Node, s, hint, what string) (*regexp.Regexp, bool) {
+	re, err := regexp.Compile(s)
+	if err != nil {
+		p.errorf(n, hint, "%s: %v", what, err)
+	}
+	return re, err == nil
 }
 
 // mapping reads a mapping of any keys, in file order; an empty one is

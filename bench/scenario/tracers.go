@@ -188,9 +188,7 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 		key{name: "ready", dst: func(f field) {
 			p.section(f, key{name: "output", dst: func(f field) {
 				if v, ok := p.str(f); ok {
-					if _, err := regexp.Compile(v); err != nil {
-						p.errorf(f.v, "write a Go regular expression (RE2 syntax)", "%s ready output: %v", what, err)
-					} else {
+					if _, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax)", what+" ready output"); ok {
 						t.ReadyOutput = v
 					}
 				}
@@ -217,16 +215,12 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 			}
 		}},
 		key{name: "refused", dst: func(f field) {
-			v, ok := p.str(f)
-			re, err := regexp.Compile(v)
-			switch {
-			case !ok:
-			case err != nil:
-				p.errorf(f.v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", "%s refused: %v", what, err)
-			case re.NumSubexp() == 0:
-				p.errorf(f.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
-			default:
-				t.Refused = v
+			if v, ok := p.str(f); ok {
+				if re, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", what+" refused"); ok && re.NumSubexp() == 0 {
+					p.errorf(f.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
+				} else if ok {
+					t.Refused = v
+				}
 			}
 		}},
 	)
