@@ -363,7 +363,7 @@ func (p *parser) scenario(root field, s *Scenario) {
 		key{name: "description", dst: &s.Description},
 		key{name: "workload", dst: func(f field) { p.workload(f, &s.Workload) }, need: "add a workload section with a type: redis, syscalls or command"},
 		key{name: "repetitions", dst: func(f field) { p.repetitions(f, s) }},
-		key{name: "warmup", dst: &s.Warmup, hi: 100},
+		key{name: "warmup", dst: &s.Warmup, lo: 0, hi: 100},
 		key{name: "stats", dst: &s.Stats},
 		key{name: "floor", dst: &s.Floor},
 		key{name: "ring_size", dst: func(f field) {

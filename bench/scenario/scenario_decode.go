@@ -194,7 +194,9 @@ func (p *parser) read(owner field, m map[string]field, keys ...key) {
 		}
 		switch d := k.dst.(type) {
 		case *string:
-			p.setStr(d, f)
+			if v, ok := p.str(f); ok {
+				*d = v
+			}
 		case *bool:
 			p.boolean(d, f)
 		case *int:
@@ -256,14 +258,8 @@ func (p *parser) str(f field) (string, bool) {
 	return f.v.Value, true
 }
 
-// setStr, boolean, integer and duration store f's value in *dst when f
-// is given and valid.
-func (p *parser) setStr(dst *string, f field) {
-	if v, ok := p.str(f); ok {
-		*dst = v
-	}
-}
-
+// boolean, integer and duration store f's value in *dst when f is
+// given and valid.
 func (p *parser) boolean(dst *bool, f field) bool {
 	if !f.set() || !p.scalar(f, "write true or false") {
 		return false
