@@ -22,22 +22,6 @@ type CapacitySpec struct {
 	Line int
 }
 
-type capacityDoc struct {
-	TargetDropRatio field `yaml:"target_drop_ratio"`
-	Repeats         field `yaml:"repeats"`
-	Resolution      field `yaml:"resolution"`
-	StartRate       field `yaml:"start_rate"`
-	MaxRate         field `yaml:"max_rate"`
-	MinStep         field `yaml:"min_step"`
-	MaxStep         field `yaml:"max_step"`
-	Threads         field `yaml:"threads"`
-}
-
-type consumerDoc struct {
-	Spin     field `yaml:"spin"`
-	Stateful field `yaml:"stateful"`
-}
-
 // minCapacityRing is the smallest ring that holds one event of the
 // largest size the fillers send (probes.MaxEventSize) with the ring's
 // 8-byte record header: the power of two above it.
@@ -46,85 +30,51 @@ const minCapacityRing = 16 << 10
 // capacity reads the `capacity` section: every key optional, defaults
 // from results.DefaultCapacitySettings; `capacity:` alone takes them all.
 func (p *parser) capacity(f field, s *Scenario) {
-	if !f.set() {
-		return
-	}
 	spec := &CapacitySpec{CapacitySettings: results.DefaultCapacitySettings(), Line: f.k.Line}
 	spec.Threads = 0
 	s.Capacity = spec
 	if f.v.Kind == yaml.ScalarNode && f.v.Tag == "!!null" {
 		return
 	}
-	var d capacityDoc
-	if !p.decode(f, &d) {
+	set := &spec.CapacitySettings
+	keys := []key{
+		{name: "target_drop_ratio", dst: &set.TargetDropRatio, bad: func(v float64) bool { return v < 0 || v >= 1 },
+			hint: "a drop ratio is a fraction from 0 to below 1: 0.001 is 0.1%", msg: "%s %s is out of range"},
+		{name: "repeats", dst: &set.Repeats, lo: 1, hi: 100},
+		{name: "resolution", dst: &set.Resolution, bad: func(v float64) bool { return v <= 0 || v >= 1 },
+			hint: "the resolution is a fraction above 0 and below 1: 0.05 stops within 5%", msg: "%s %s is out of range"},
+		rate("start_rate", &set.StartRate),
+		rate("max_rate", &set.MaxRate),
+		{name: "min_step", dst: &set.MinStep},
+		{name: "max_step", dst: &set.MaxStep},
+		{name: "threads", dst: &set.Threads, lo: 1, hi: 4096},
+	}
+	m, ok := p.fields(f, keys...)
+	if !ok {
 		return
 	}
-	set := &spec.CapacitySettings
-	if v, ok := p.number(d.TargetDropRatio); ok {
-		if v < 0 || v >= 1 {
-			p.errorf(d.TargetDropRatio.v, "a drop ratio is a fraction from 0 to below 1: 0.001 is 0.1%", "%s %s is out of range", d.TargetDropRatio.what, d.TargetDropRatio.v.Value)
-		} else {
-			set.TargetDropRatio = v
-		}
+	p.read(f, m, keys[:5]...)
+	line := f.k.Line
+	if maxRate := m["max_rate"]; maxRate.set() {
+		line = maxRate.v.Line
+		s.lines["capacity.max_rate"] = line
 	}
-	integer(p, &set.Repeats, d.Repeats, 1, 100)
-	if v, ok := p.number(d.Resolution); ok {
-		if v <= 0 || v >= 1 {
-			p.errorf(d.Resolution.v, "the resolution is a fraction above 0 and below 1: 0.05 stops within 5%", "%s %s is out of range", d.Resolution.what, d.Resolution.v.Value)
-		} else {
-			set.Resolution = v
-		}
-	}
-	p.rate(&set.StartRate, d.StartRate)
-	p.rate(&set.MaxRate, d.MaxRate)
-	if d.MaxRate.set() {
-		s.lines["capacity.max_rate"] = d.MaxRate.v.Line
-	}
-	if set.MaxRate < set.StartRate {
-		line := f.k.Line
-		if d.MaxRate.set() {
-			line = d.MaxRate.v.Line
-		}
-		p.errAt(line, "max_rate bounds the search from above: make it at least start_rate", "capacity max_rate %.0f is below start_rate %.0f", set.MaxRate, set.StartRate)
-	}
-	p.duration(&set.MinStep, d.MinStep)
-	p.duration(&set.MaxStep, d.MaxStep)
-	if set.MaxStep < set.MinStep {
-		p.errAt(f.k.Line, "max_step must be at least min_step", "capacity max_step %s is below min_step %s", set.MaxStep, set.MinStep)
-	}
-	integer(p, &set.Threads, d.Threads, 1, 4096)
+	p.errIf(set.MaxRate < set.StartRate, line, "max_rate bounds the search from above: make it at least start_rate", "capacity max_rate %.0f is below start_rate %.0f", set.MaxRate, set.StartRate)
+	p.read(f, m, keys[5:7]...)
+	p.errIf(set.MaxStep < set.MinStep, f.k.Line, "max_step must be at least min_step", "capacity max_step %s is below min_step %s", set.MaxStep, set.MinStep)
+	p.read(f, m, keys[7:]...)
 }
 
-// rate stores a rate in syscalls/s, a positive number, when f is given
-// and valid.
-func (p *parser) rate(dst *float64, f field) bool {
-	v, ok := p.number(f)
-	if !ok {
-		return false
-	}
-	if v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		p.errorf(f.v, "a rate is a positive number of syscalls per second, such as 50000", "%s %s: a rate must be above 0", f.what, f.v.Value)
-		return false
-	}
-	*dst = v
-	return true
-}
-
-// workloadRate reads a syscalls workload's `rate` and checks its threads
-// can reach it.
-func (p *parser) workloadRate(f field, c *workloads.SyscallsConfig) {
-	if p.rate(&c.Rate, f) {
-		p.checkRate(f.v.Line, f.what, c.Rate, c.Mix, c.Threads)
-	}
+// rate is the key of a rate in syscalls/s, a positive number.
+func rate(name string, dst *float64) key {
+	return key{name: name, dst: dst, bad: func(v float64) bool { return v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) },
+		hint: "a rate is a positive number of syscalls per second, such as 50000", msg: "%s %s: a rate must be above 0"}
 }
 
 // consumer reads a consumer cost: `count`, `stateful`, or a mapping
-// {spin: DURATION, stateful: BOOL}; nil when f is not given or wrong.
+// {spin: DURATION, stateful: BOOL}; nil when it is wrong.
 func (p *parser) consumer(f field) *results.ConsumerCost {
 	const hint = "write `count`, `stateful`, or {spin: 2us} (with `stateful: true` for both)"
-	if !f.set() {
-		return nil
-	}
 	if f.v.Kind == yaml.ScalarNode {
 		switch f.v.Value {
 		case "count":
@@ -135,16 +85,12 @@ func (p *parser) consumer(f field) *results.ConsumerCost {
 		p.errorf(f.v, hint, "%s: unknown consumer %q", f.what, f.v.Value)
 		return nil
 	}
-	var d consumerDoc
-	if !p.decode(f, &d) {
+	c := &results.ConsumerCost{}
+	m, ok := p.section(f, key{name: "spin", dst: &c.Spin}, key{name: "stateful", dst: &c.Stateful})
+	if !ok {
 		return nil
 	}
-	c := &results.ConsumerCost{}
-	p.duration(&c.Spin, d.Spin)
-	p.boolean(&c.Stateful, d.Stateful)
-	if c.IsZero() && !d.Spin.set() && !d.Stateful.set() {
-		p.errorf(f.v, hint, "%s asks for no work: leave it out, or write `count`", f.what)
-	}
+	p.errIf(len(m) == 0, f.v.Line, hint, "%s asks for no work: leave it out, or write `count`", f.what)
 	return c
 }
 
@@ -156,10 +102,9 @@ func (p *parser) checkRate(line int, what string, rate float64, mix string, thre
 		return
 	}
 	threads = max(threads, 1)
-	if reach := float64(threads) * workloads.MaxRatePerThread * perOp; rate > reach {
-		p.errAt(line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
-			"%s %.0f syscalls/s is unreachable", what, rate)
-	}
+	reach := float64(threads) * workloads.MaxRatePerThread * perOp
+	p.errIf(rate > reach, line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
+		"%s %.0f syscalls/s is unreachable", what, rate)
 }
 
 // checkCapacity validates what a capacity section needs of the rest of
@@ -185,19 +130,13 @@ func (p *parser) checkCapacity(s *Scenario) {
 	}
 	p.checkRate(line, "capacity max_rate", c.MaxRate, s.Workload.Syscalls.Mix, threads)
 	hint := fmt.Sprintf("a capacity step needs a ring that holds one event of the largest size (%d bytes and the ring's 8-byte header): at least 16KiB", syscalls.MaxEventSize)
-	if s.RingSize != 0 && s.RingSize < minCapacityRing {
-		p.errAt(s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
-	}
+	p.errIf(s.RingSize != 0 && s.RingSize < minCapacityRing, s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
 	for _, v := range s.Extra {
-		if v.RingSize != 0 && v.RingSize < minCapacityRing {
-			p.errAt(v.Line, hint, "variant ring_size %d is too small for one event", v.RingSize)
-		}
+		p.errIf(v.RingSize != 0 && v.RingSize < minCapacityRing, v.Line, hint, "variant ring_size %d is too small for one event", v.RingSize)
 	}
 	for _, t := range s.Tracers {
-		if !t.CountsDrops() {
-			p.errAt(t.Line, "a capacity search needs the tracer's drops: add a counter regex with a group named drops, or remove the tracer from this scenario",
-				"tracer %s has no drop counter, so its capacity cannot be searched", t.Name)
-		}
+		p.errIf(!t.CountsDrops(), t.Line, "a capacity search needs the tracer's drops: add a counter regex with a group named drops, or remove the tracer from this scenario",
+			"tracer %s has no drop counter, so its capacity cannot be searched", t.Name)
 	}
 }
 

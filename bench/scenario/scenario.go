@@ -329,6 +329,7 @@ func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, erro
 		RingSize:    probes.DefaultRingSize,
 		Snaplen:     probes.DefaultSnaplen,
 		TOCTOU:      []probes.TOCTOU{probes.TOCTOUNone},
+		Gate:        maps.Clone(results.DefaultGate),
 		lines:       map[string]int{},
 	}
 	if root := p.document(data); root != nil {
@@ -349,189 +350,75 @@ var (
 	variantNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+:/-]*$`)
 )
 
-// The sections of a scenario file, as decode reads them. A section is
-// decoded when the checks reach it, so that errors sharing a line keep
-// the order of the checks.
-type (
-	scenarioDoc struct {
-		Name        field `yaml:"name"`
-		Description field `yaml:"description"`
-		Workload    field `yaml:"workload"`
-		Sets        field `yaml:"sets"`
-		Modes       field `yaml:"modes"`
-		TOCTOU      field `yaml:"toctou"`
-		NoStatsSets field `yaml:"nostats_sets"`
-		Steps       field `yaml:"steps"`
-		Stats       field `yaml:"stats"`
-		Floor       field `yaml:"floor"`
-		Variants    field `yaml:"variants"`
-		Repetitions field `yaml:"repetitions"`
-		Warmup      field `yaml:"warmup"`
-		RingSize    field `yaml:"ring_size"`
-		Snaplen     field `yaml:"snaplen"`
-		Gate        field `yaml:"gate"`
-		Tracers     field `yaml:"tracers"`
-		Capacity    field `yaml:"capacity"` // capacity.go
-		Consumer    field `yaml:"consumer"`
-		Noise       field `yaml:"noise"`
-	}
+const identHint = "use letters, digits, '_', '.' and '-'"
 
-	noiseDoc struct {
-		StealPct   field `yaml:"steal_pct"`
-		OutsidePct field `yaml:"outside_pct"`
-	}
-
-	autoDoc struct {
-		Min       field `yaml:"min"`
-		Max       field `yaml:"max"`
-		HalfWidth field `yaml:"half_width"`
-	}
-
-	workloadDoc struct {
-		Type     field `yaml:"type"`
-		Estimate field `yaml:"estimate"`
-	}
-
-	redisDoc struct {
-		Tests     field `yaml:"tests"`
-		Requests  field `yaml:"requests"`
-		Clients   field `yaml:"clients"`
-		Pipeline  field `yaml:"pipeline"`
-		DataSize  field `yaml:"data_size"`
-		Keyspace  field `yaml:"keyspace"`
-		Threads   field `yaml:"threads"`
-		Server    field `yaml:"server"`
-		Benchmark field `yaml:"benchmark"`
-	}
-
-	syscallsDoc struct {
-		Mix      field `yaml:"mix"`
-		Threads  field `yaml:"threads"`
-		Count    field `yaml:"count"`
-		Duration field `yaml:"duration"`
-		Rate     field `yaml:"rate"` // capacity.go
-	}
-
-	commandDoc struct {
-		Argv            field `yaml:"argv"`
-		Shell           field `yaml:"shell"`
-		Dir             field `yaml:"dir"`
-		Env             field `yaml:"env"`
-		ThroughputRegex field `yaml:"throughput_regex"`
-		Unit            field `yaml:"unit"`
-	}
-
-	variantDoc struct {
-		Name     field `yaml:"name"`
-		Set      field `yaml:"set"`
-		Syscalls field `yaml:"syscalls"`
-		Mode     field `yaml:"mode"`
-		TOCTOU   field `yaml:"toctou"`
-		Stats    field `yaml:"stats"`
-		RingSize field `yaml:"ring_size"`
-		Snaplen  field `yaml:"snaplen"`
-		Step     field `yaml:"step"`
-		Reserve  field `yaml:"reserve"`
-		Consumer field `yaml:"consumer"` // capacity.go
-	}
-)
-
+// scenario reads the file's keys in the order of their checks.
 func (p *parser) scenario(root field, s *Scenario) {
-	var d scenarioDoc
-	if !p.decode(root, &d) {
-		return
-	}
 	s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
-	if v, ok := p.str(d.Name); ok {
-		if identRE.MatchString(v) {
-			s.Name = v
-		} else {
-			p.errorf(d.Name.v, "use letters, digits, '_', '.' and '-' (it goes into file names)", "invalid scenario name %q", v)
-		}
-	}
-	p.setStr(&s.Description, d.Description)
-	if d.Workload.set() {
-		p.workload(d.Workload, &s.Workload)
-	} else {
-		p.errAt(root.v.Line, "add a workload section with a type: redis, syscalls or command", "scenario has no workload")
-	}
-	p.repetitions(d.Repetitions, s)
-	integer(p, &s.Warmup, d.Warmup, 0, 100)
-	p.boolean(&s.Stats, d.Stats)
-	p.boolean(&s.Floor, d.Floor)
-	p.ringSize(&s.RingSize, d.RingSize)
-	if d.RingSize.set() {
-		s.lines["ring_size"] = d.RingSize.v.Line
-	}
-	integer(p, &s.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
-	p.capacity(d.Capacity, s)
-	s.Consumer = p.consumer(d.Consumer)
-	p.sets(d.Sets, s)
-	p.modes(d.Modes, s)
-	if toctou, ok := p.list(d.TOCTOU, s, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)"); ok {
-		s.TOCTOU = nil
-		for _, t := range toctou {
-			s.TOCTOU = append(s.TOCTOU, probes.TOCTOU(t))
-		}
-	}
-	steps, _ := p.list(d.Steps, s, "step", StepNames, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key")
-	for _, step := range steps {
-		s.Steps = append(s.Steps, stepOf(step))
-	}
-	if d.NoStatsSets.set() {
-		names, nodes, _ := p.strList(d.NoStatsSets)
-		sets, at := p.enums(names, nodes, "nostats_sets: set", nil)
-		for i, n := range sets {
-			s.lines["nostats:"+n] = at[i].Line
-		}
-		s.NoStatsSets = sets
-		s.lines["nostats_sets"] = d.NoStatsSets.k.Line
-	}
-	p.variants(d.Variants, s)
-	p.tracers(d.Tracers, s)
-	p.gate(d.Gate, s)
-	p.noise(d.Noise, s)
+	p.section(root,
+		key{name: "name", dst: func(f field) {
+			if v, ok := p.str(f); ok && p.named(identRE, f.v, v, identHint+" (it goes into file names)", "invalid scenario name %q") {
+				s.Name = v
+			}
+		}},
+		key{name: "description", dst: &s.Description},
+		key{name: "workload", dst: func(f field) { p.workload(f, &s.Workload) }, need: "add a workload section with a type: redis, syscalls or command"},
+		key{name: "repetitions", dst: func(f field) { p.repetitions(f, s) }},
+		key{name: "warmup", dst: &s.Warmup, lo: 0, hi: 100},
+		key{name: "stats", dst: &s.Stats},
+		key{name: "floor", dst: &s.Floor},
+		key{name: "ring_size", dst: func(f field) {
+			p.ringSize(&s.RingSize, f)
+			s.lines["ring_size"] = f.v.Line
+		}},
+		key{name: "snaplen", dst: &s.Snaplen, lo: 1, hi: probes.MaxSnaplen},
+		key{name: "capacity", dst: func(f field) { p.capacity(f, s) }},
+		key{name: "consumer", dst: func(f field) { s.Consumer = p.consumer(f) }},
+		key{name: "sets", dst: func(f field) { p.sets(f, s) }},
+		key{name: "modes", dst: func(f field) { p.modes(f, s) }},
+		key{name: "toctou", dst: func(f field) {
+			s.TOCTOU = nil
+			for _, t := range p.list(f, s, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)") {
+				s.TOCTOU = append(s.TOCTOU, probes.TOCTOU(t))
+			}
+		}},
+		key{name: "steps", dst: func(f field) {
+			for _, step := range p.list(f, s, "step", StepNames, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key") {
+				s.Steps = append(s.Steps, stepOf(step))
+			}
+		}},
+		key{name: "nostats_sets", dst: func(f field) {
+			names, nodes, _ := p.strList(f, "")
+			sets, at := p.enums(names, nodes, "nostats_sets: set", nil)
+			for i, n := range sets {
+				s.lines["nostats:"+n] = at[i].Line
+			}
+			s.NoStatsSets = sets
+			s.lines["nostats_sets"] = f.k.Line
+		}},
+		key{name: "variants", dst: func(f field) { p.variants(f, s) }},
+		key{name: "tracers", dst: func(f field) { p.tracers(f, s) }},
+		key{name: "gate", dst: func(f field) { p.gate(f, s) }},
+		key{name: "noise", dst: func(f field) {
+			const hint, msg = "a noise threshold is a percentage from 0 to 100, such as 5", "impossible noise threshold %[2]s for %[1]s"
+			notPct := func(v float64) bool { return v < 0 || v > 100 }
+			t := results.DefaultNoise
+			p.section(f, key{name: "steal_pct", dst: &t.StealPct, bad: notPct, hint: hint, msg: msg},
+				key{name: "outside_pct", dst: &t.OutsidePct, bad: notPct, hint: hint, msg: msg})
+			s.Noise = &t
+		}},
+	)
 }
 
-// noise reads the noise thresholds: {steal_pct: 5, outside_pct: 5}, each
-// a percentage from 0 to 100; an unset one keeps its default.
-func (p *parser) noise(f field, s *Scenario) {
-	if !f.set() {
-		return
-	}
-	var d noiseDoc
-	if !p.decode(f, &d) {
-		return
-	}
-	t := results.DefaultNoise
-	for _, x := range []struct {
-		f   field
-		dst *float64
-	}{{d.StealPct, &t.StealPct}, {d.OutsidePct, &t.OutsidePct}} {
-		switch v, ok := p.number(x.f); {
-		case !ok:
-		case v < 0 || v > 100:
-			p.errorf(x.f.v, "a noise threshold is a percentage from 0 to 100, such as 5", "impossible noise threshold %s for %s", x.f.v.Value, x.f.what)
-		default:
-			*x.dst = v
-		}
-	}
-	s.Noise = &t
-}
-
-// list reads a list of names from valid, each once, for a scenario key;
-// ok is false when it is not a list of strings.
-func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHint string) ([]string, bool) {
-	names, nodes, ok := p.strList(f)
+// list reads a list of names from valid, each once, for a scenario key.
+func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHint string) []string {
+	names, nodes, ok := p.strList(f, emptyHint)
 	if !ok {
-		return nil, false
+		return nil
 	}
 	s.lines[f.key] = f.v.Line
-	if len(names) == 0 {
-		p.errorf(f.v, emptyHint, "%s is empty", f.key)
-	}
 	out, _ := p.enums(names, nodes, noun, valid)
-	return out, true
+	return out
 }
 
 // repetitions reads a number of rounds, `auto`, or an auto mapping
@@ -539,19 +426,10 @@ func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHi
 func (p *parser) repetitions(f field, s *Scenario) {
 	a := results.AutoRepetitions{Min: results.DefaultAutoMin, Max: results.DefaultAutoMax}
 	switch n := f.v; {
-	case n == nil:
-		return
 	case n.Kind == yaml.ScalarNode && n.Value == "auto":
 	case n.Kind == yaml.MappingNode:
-		var d autoDoc
-		p.decode(f, &d)
-		integer(p, &a.Min, d.Min, 1, 1000)
-		integer(p, &a.Max, d.Max, 1, 1000)
-		if v, ok := p.number(d.HalfWidth); ok && v <= 0 {
-			p.errorf(d.HalfWidth.v, "a percent of the median (points for overhead and drop_ratio), such as 2.5", "repetitions half_width must be above 0")
-		} else if ok {
-			a.HalfWidth = v
-		}
+		p.section(f, key{name: "min", dst: &a.Min, lo: 1, hi: 1000}, key{name: "max", dst: &a.Max, lo: 1, hi: 1000},
+			key{name: "half_width", dst: &a.HalfWidth, bad: func(v float64) bool { return v <= 0 }, hint: "a percent of the median (points for overhead and drop_ratio), such as 2.5", msg: "%[1]s must be above 0"})
 		if a.Max < a.Min {
 			p.errorf(n, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
 			return
@@ -574,7 +452,7 @@ var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
 func (p *parser) ringSize(dst *int, f field) {
 	const hint = "write bytes as a number or with a suffix, such as 8MiB or 65536"
 	f.what = "ring_size"
-	if !f.set() || !p.scalar(f, hint) {
+	if !p.scalar(f, hint) {
 		return
 	}
 	m := sizeRE.FindStringSubmatch(strings.ReplaceAll(f.v.Value, "_", ""))
@@ -597,136 +475,141 @@ func (p *parser) ringSize(dst *int, f field) {
 	*dst = int(v)
 }
 
+// workload reads the workload section: its type, then the keys of that
+// type; a key of another type is an error.
 func (p *parser) workload(f field, w *WorkloadSpec) {
 	w.Line = f.k.Line
-	var d workloadDoc
-	var r redisDoc
-	var sc syscallsDoc
-	var c commandDoc
-	keys := map[string][]string{"redis": tags(&r), "syscalls": tags(&sc), "command": tags(&c)}
-	fs, ok := p.entries(f, slices.Concat(tags(&d), keys["redis"], keys["syscalls"], keys["command"]))
+	cmd := &w.Command
+	byType := map[string][]key{
+		"redis": {
+			{name: "tests", dst: func(f field) {
+				tests, nodes, _ := p.strList(f, "")
+				if len(tests) == 0 && f.v.Kind == yaml.SequenceNode {
+					p.errorf(f.v, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
+				}
+				w.Redis.Tests, _ = p.enums(tests, nodes, "redis-benchmark test", RedisTests)
+			}},
+			{name: "requests", dst: &w.Redis.Requests, lo: 1, hi: 1_000_000_000},
+			{name: "clients", dst: &w.Redis.Clients, lo: 1, hi: 10000},
+			{name: "pipeline", dst: &w.Redis.Pipeline, lo: 1, hi: 10000},
+			{name: "data_size", dst: &w.Redis.DataSize, lo: 1, hi: 1 << 26},
+			{name: "keyspace", dst: &w.Redis.Keyspace, lo: 1, hi: 1 << 40},
+			{name: "threads", dst: &w.Redis.Threads, lo: 1, hi: 1024},
+			{name: "server", dst: &w.Redis.ServerBin},
+			{name: "benchmark", dst: &w.Redis.BenchBin},
+		},
+		"syscalls": {
+			{name: "mix", need: "add `mix:`, one of " + strings.Join(workloads.Mixes(), ", "), dst: func(f field) {
+				if mix, ok := p.str(f); ok && p.oneOf(f.v, "syscalls mix", mix, workloads.Mixes()) {
+					w.Syscalls.Mix = mix
+				}
+			}},
+			{name: "threads", dst: &w.Syscalls.Threads, lo: 1, hi: 4096},
+			{name: "count"}, {name: "duration"}, // read together below
+			{name: "rate", dst: func(f field) {
+				if p.numberIn(rate("rate", &w.Syscalls.Rate), f) {
+					p.checkRate(f.v.Line, f.what, w.Syscalls.Rate, w.Syscalls.Mix, w.Syscalls.Threads)
+				}
+			}},
+		},
+		"command": {
+			{name: "argv", need: "add `argv: [program, arg, ...]`", dst: func(f field) {
+				// With shell: true, argv[0] is the script and the other items its
+				// arguments ("$@"), as for a shell tracer.
+				cmd.Argv, _, _ = p.strList(f, "give the program and its arguments, such as [stress-ng, --cpu, '1']")
+			}},
+			{name: "shell", dst: &cmd.Shell},
+			{name: "dir", dst: &cmd.Dir},
+			{name: "env", dst: func(f field) {
+				env, nodes, _ := p.strList(f, "")
+				for i, e := range env {
+					if k, _, found := strings.Cut(e, "="); !found || k == "" {
+						p.errorf(nodes[i], "write NAME=value", "workload env item %q has no NAME=", e)
+					} else {
+						cmd.Env = append(cmd.Env, e)
+					}
+				}
+			}},
+			{name: "throughput_regex", dst: func(f field) {
+				if v, ok := p.str(f); ok {
+					if re, ok := p.regex(f.v, v, "Go regexp syntax (RE2)", "invalid throughput_regex"); ok && re.SubexpIndex("value") < 0 {
+						p.errorf(f.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
+					} else if ok {
+						cmd.ThroughputRegex = v
+					}
+				}
+			}},
+			{name: "unit", dst: &cmd.Unit},
+		},
+	}
+	fs, ok := p.entries(f, slices.Concat([]string{"type", "estimate"}, keyNames(byType["redis"]...), keyNames(byType["syscalls"]...), keyNames(byType["command"]...)))
+	m := byKey(fs)
 	if !ok {
 		return
 	}
-	bind(fs, &d)
-	if !d.Type.set() {
+	t, given := m["type"]
+	if !given {
 		p.errorf(f.k, "add `type: redis`, `type: syscalls` or `type: command`", "workload has no type")
 		return
 	}
-	typ, ok := p.str(d.Type)
-	if !ok || !p.oneOf(d.Type.v, "workload type", typ, WorkloadTypes) {
+	typ, ok := p.str(t)
+	if !ok || !p.oneOf(t.v, "workload type", typ, WorkloadTypes) {
 		return
 	}
 	w.Type = typ
+	keys := byType[typ]
 	for _, g := range fs {
-		if slices.Contains(tags(&d), g.key) || slices.Contains(keys[typ], g.key) {
+		if g.key == "type" || g.key == "estimate" || slices.Contains(keyNames(keys...), g.key) {
 			continue
 		}
 		for _, other := range WorkloadTypes {
-			if slices.Contains(keys[other], g.key) {
-				p.errorf(g.k, fmt.Sprintf("%s workloads take: %s", typ, strings.Join(keys[typ], ", ")), "workload key %q belongs to the %s workload, not %s", g.key, other, typ)
+			if slices.Contains(keyNames(byType[other]...), g.key) {
+				p.errorf(g.k, fmt.Sprintf("%s workloads take: %s", typ, strings.Join(keyNames(keys...), ", ")), "workload key %q belongs to the %s workload, not %s", g.key, other, typ)
 			}
 		}
 	}
-	p.duration(&w.Estimate, d.Estimate)
+	p.duration(&w.Estimate, m["estimate"])
+	owner := field{k: f.k, what: typ + " workload"}
 	switch typ {
 	case "redis":
-		bind(fs, &r)
 		w.Redis.Requests = DefaultRedisRequests
-		tests, nodes, _ := p.strList(r.Tests)
-		if len(tests) == 0 && r.Tests.set() && r.Tests.v.Kind == yaml.SequenceNode {
-			p.errorf(r.Tests.v, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
-		}
-		w.Redis.Tests, _ = p.enums(tests, nodes, "redis-benchmark test", RedisTests)
-		integer(p, &w.Redis.Requests, r.Requests, 1, 1_000_000_000)
-		integer(p, &w.Redis.Clients, r.Clients, 1, 10000)
-		integer(p, &w.Redis.Pipeline, r.Pipeline, 1, 10000)
-		integer(p, &w.Redis.DataSize, r.DataSize, 1, 1<<26)
-		integer(p, &w.Redis.Keyspace, r.Keyspace, 1, 1<<40)
-		integer(p, &w.Redis.Threads, r.Threads, 1, 1024)
-		p.setStr(&w.Redis.ServerBin, r.Server)
-		p.setStr(&w.Redis.BenchBin, r.Benchmark)
+		p.read(owner, m, keys...)
 	case "syscalls":
-		bind(fs, &sc)
-		if mix, ok := p.str(sc.Mix); ok && p.oneOf(sc.Mix.v, "syscalls mix", mix, workloads.Mixes()) {
-			w.Syscalls.Mix = mix
-		} else if !sc.Mix.set() {
-			p.errorf(f.k, "add `mix:`, one of "+strings.Join(workloads.Mixes(), ", "), "syscalls workload has no mix")
-		}
-		integer(p, &w.Syscalls.Threads, sc.Threads, 1, 4096)
-		switch {
-		case sc.Count.set() && sc.Duration.set():
-			p.errorf(sc.Duration.k, "keep one of them", "syscalls workload takes count or duration, not both")
-		case sc.Count.set():
-			integer(p, &w.Syscalls.Count, sc.Count, 1, 1<<50)
-		case sc.Duration.set():
-			p.duration(&w.Syscalls.Duration, sc.Duration)
+		p.read(owner, m, keys[:2]...)
+		switch count, dur := m["count"], m["duration"]; {
+		case count.set() && dur.set():
+			p.errorf(dur.k, "keep one of them", "syscalls workload takes count or duration, not both")
+		case count.set():
+			integer(p, &w.Syscalls.Count, count, 1, 1<<50)
+		case dur.set():
+			p.duration(&w.Syscalls.Duration, dur)
 		default:
 			p.errorf(f.k, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
 		}
-		p.workloadRate(sc.Rate, &w.Syscalls)
+		p.read(owner, m, keys[4:]...)
 	case "command":
-		bind(fs, &c)
-		cmd := &w.Command
-		argv, _, ok := p.strList(c.Argv)
-		if ok && len(argv) == 0 {
-			p.errorf(c.Argv.v, "give the program and its arguments, such as [stress-ng, --cpu, '1']", "workload argv is empty")
-		} else if !c.Argv.set() {
-			p.errorf(f.k, "add `argv: [program, arg, ...]`", "command workload has no argv")
-		}
-		cmd.Argv = argv
-		// With shell: true, argv[0] is the script and the other items its
-		// arguments ("$@"), as for a shell tracer.
-		p.boolean(&cmd.Shell, c.Shell)
-		p.setStr(&cmd.Dir, c.Dir)
-		env, nodes, _ := p.strList(c.Env)
-		for i, e := range env {
-			if k, _, found := strings.Cut(e, "="); !found || k == "" {
-				p.errorf(nodes[i], "write NAME=value", "workload env item %q has no NAME=", e)
-			} else {
-				cmd.Env = append(cmd.Env, e)
-			}
-		}
-		if re, ok := p.str(c.ThroughputRegex); ok {
-			cre, err := regexp.Compile(re)
-			switch {
-			case err != nil:
-				p.errorf(c.ThroughputRegex.v, "Go regexp syntax (RE2)", "invalid throughput_regex: %v", err)
-			case cre.SubexpIndex("value") < 0:
-				p.errorf(c.ThroughputRegex.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
-			default:
-				cmd.ThroughputRegex = re
-			}
-		}
-		p.setStr(&cmd.Unit, c.Unit)
-		if c.Unit.set() && !c.ThroughputRegex.set() {
-			p.errorf(c.Unit.k, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
-		} else if !c.Unit.set() && cmd.ThroughputRegex != "" {
+		p.read(owner, m, keys...)
+		if unit := m["unit"]; unit.set() && !m["throughput_regex"].set() {
+			p.errorf(unit.k, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
+		} else if !unit.set() && cmd.ThroughputRegex != "" {
 			cmd.Unit = "ops/s"
 		}
 	}
 }
 
 func (p *parser) sets(f field, s *Scenario) {
-	fs, ok := p.entries(f, nil)
-	if ok && len(fs) == 0 {
-		p.errorf(f.v, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`", "sets is empty")
-	}
-	for _, g := range fs {
-		if !identRE.MatchString(g.key) {
-			p.errorf(g.k, "use letters, digits, '_', '.' and '-'", "invalid set name %q", g.key)
+	for _, g := range p.mapping(f, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`") {
+		if !p.named(identRE, g.k, g.key, identHint, "invalid set name %q") {
 			continue
 		}
 		g.what = "set " + g.key
-		names, nodes, ok := p.strList(g)
-		if !ok {
-			continue
-		}
-		if len(names) == 0 {
+		switch names, nodes, ok := p.strList(g, ""); {
+		case !ok:
+		case len(names) == 0:
 			p.errorf(g.v, "list at least one syscall, or remove the set", "set %q is empty", g.key)
-			continue
+		default:
+			s.Sets = append(s.Sets, SyscallSet{Name: g.key, Line: g.k.Line, Syscalls: p.syscallList(names, nodes, g.what)})
 		}
-		s.Sets = append(s.Sets, SyscallSet{Name: g.key, Line: g.k.Line, Syscalls: p.syscallList(names, nodes, g.what)})
 	}
 }
 
@@ -754,12 +637,9 @@ func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) []
 }
 
 func (p *parser) modes(f field, s *Scenario) {
-	names, nodes, ok := p.strList(f)
+	names, nodes, ok := p.strList(f, "list enter_exit and/or exit_only, or remove the key")
 	if !ok {
 		return
-	}
-	if len(names) == 0 {
-		p.errorf(f.v, "list enter_exit and/or exit_only, or remove the key", "modes is empty")
 	}
 	s.lines["modes"] = f.v.Line
 	for i, name := range names {
@@ -800,50 +680,72 @@ func toctouNames() []string {
 }
 
 func (p *parser) variants(f field, s *Scenario) {
-	if !f.set() {
-		return
-	}
 	if f.v.Kind != yaml.SequenceNode {
 		p.errorf(f.v, "write one `- mode: ...` item per variant", "variants must be a list, not %s", kindName(f.v))
 		return
 	}
 	for _, it := range f.v.Content {
 		it = deref(it)
-		var d variantDoc
-		if !p.decode(field{v: it, what: "variant"}, &d) {
+		v := VariantSpec{Line: it.Line, Stats: s.Stats}
+		probeMode := func() bool { return v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly }
+		keys := []key{
+			{name: "name", dst: func(f field) {
+				if name, ok := p.str(f); ok && p.named(variantNameRE, f.v, name, "use letters, digits and _ . + : / -", "invalid variant name %q") {
+					v.Name = name
+				}
+			}},
+			{name: "mode", need: "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", dst: func(f field) {
+				switch name, ok := p.str(f); {
+				case !ok:
+				case name == string(probes.ModeNone):
+					p.errorf(f.v, "the baseline is always included; remove this variant", "a variant cannot have mode none")
+				case p.oneOf(f.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
+					v.Mode = probes.Mode(name)
+				}
+			}},
+			{name: "toctou", dst: func(f field) {
+				switch name, ok := p.str(f); {
+				case !ok, !p.oneOf(f.v, "toctou option", name, toctouNames()):
+				case v.Mode != "" && v.Mode != probes.ModeExitOnly:
+					p.errorf(f.k, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
+				default:
+					v.TOCTOU = probes.TOCTOU(name)
+				}
+			}},
+			{name: "set"}, {name: "syscalls"}, // read together below
+			{name: "stats", dst: &v.Stats},
+			{name: "step", dst: func(f field) {
+				switch name, ok := p.str(f); {
+				case !ok, !p.oneOf(f.v, "step", name, StepNames):
+				case !probeMode():
+					p.errorf(f.k, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
+				case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
+					p.errorf(f.k, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
+				case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+					p.errorf(f.k, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
+				default:
+					v.Step = stepOf(name)
+				}
+			}},
+			{name: "reserve", dst: func(f field) {
+				if p.boolean(&v.Reserve, f) && v.Reserve && !probeMode() {
+					p.errorf(f.k, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
+				}
+			}},
+			{name: "ring_size", dst: func(f field) { p.ringSize(&v.RingSize, f) }},
+			{name: "snaplen", dst: &v.Snaplen, lo: 1, hi: probes.MaxSnaplen},
+			{name: "consumer", dst: func(f field) { v.Consumer = p.consumer(f) }},
+		}
+		item := field{v: it, what: "variant"}
+		m, ok := p.fields(item, keys...)
+		if !ok {
 			continue
 		}
-		v := VariantSpec{Line: it.Line, Stats: s.Stats}
-		if name, ok := p.str(d.Name); ok {
-			if variantNameRE.MatchString(name) {
-				v.Name = name
-			} else {
-				p.errorf(d.Name.v, "use letters, digits and _ . + : / -", "invalid variant name %q", name)
-			}
-		}
-		if name, ok := p.str(d.Mode); ok {
-			switch m := probes.Mode(name); {
-			case m == probes.ModeNone:
-				p.errorf(d.Mode.v, "the baseline is always included; remove this variant", "a variant cannot have mode none")
-			case p.oneOf(d.Mode.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
-				v.Mode = m
-			}
-		} else if !d.Mode.set() {
-			p.errorf(it, "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", "variant has no mode")
-		}
-		if name, ok := p.str(d.TOCTOU); ok {
-			switch {
-			case !p.oneOf(d.TOCTOU.v, "toctou option", name, toctouNames()):
-			case v.Mode != "" && v.Mode != probes.ModeExitOnly:
-				p.errorf(d.TOCTOU.k, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
-			default:
-				v.TOCTOU = probes.TOCTOU(name)
-			}
-		}
-		switch set, list := d.Set, d.Syscalls; {
+		p.read(item, m, keys[:3]...)
+		switch set, list := m["set"], m["syscalls"]; {
 		case v.Mode == probes.ModeFloor && (set.set() || list.set()):
 			at := set.k
-			if !set.set() {
+			if at == nil {
 				at = list.k
 			}
 			p.errorf(at, "floor attaches empty programs and traces nothing; remove set/syscalls", "a floor variant takes no syscalls")
@@ -855,40 +757,13 @@ func (p *parser) variants(f field, s *Scenario) {
 				s.lines["variant-set:"+strconv.Itoa(v.Line)] = set.v.Line
 			}
 		case list.set():
-			names, nodes, ok := p.strList(list)
-			if ok && len(names) == 0 {
-				p.errorf(list.v, "list at least one syscall", "variant syscalls is empty")
-			}
+			names, nodes, _ := p.strList(list, "list at least one syscall")
 			v.Syscalls = p.syscallList(names, nodes, "variant")
-			if v.Name == "" {
-				p.errorf(list.k, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
-			}
+			p.errIf(v.Name == "", list.k.Line, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
 		case v.Mode != "" && v.Mode != probes.ModeFloor:
 			p.errorf(it, "add `set: NAME` or `syscalls: [a, b]`", "variant has no syscalls")
 		}
-		p.boolean(&v.Stats, d.Stats)
-		probeMode := v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly
-		if name, ok := p.str(d.Step); ok {
-			switch {
-			case !p.oneOf(d.Step.v, "step", name, StepNames):
-			case !probeMode:
-				p.errorf(d.Step.k, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
-			case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
-				p.errorf(d.Step.k, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
-			case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
-				p.errorf(d.Step.k, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
-			default:
-				v.Step = stepOf(name)
-			}
-		}
-		if reserve := false; p.boolean(&reserve, d.Reserve) && reserve && !probeMode {
-			p.errorf(d.Reserve.k, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
-		} else {
-			v.Reserve = reserve
-		}
-		p.ringSize(&v.RingSize, d.RingSize)
-		integer(p, &v.Snaplen, d.Snaplen, 1, probes.MaxSnaplen)
-		v.Consumer = p.consumer(d.Consumer)
+		p.read(item, m, keys[5:]...)
 		if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
 			v.TOCTOU = probes.TOCTOUNone
 		}
@@ -897,10 +772,6 @@ func (p *parser) variants(f field, s *Scenario) {
 }
 
 func (p *parser) gate(f field, s *Scenario) {
-	if !f.set() {
-		s.Gate = maps.Clone(results.DefaultGate)
-		return
-	}
 	fs, ok := p.entries(f, nil)
 	if !ok {
 		return
@@ -937,47 +808,32 @@ func (p *parser) check(s *Scenario) {
 			used[n] = true
 		}
 	}
-	if len(s.Modes) == 0 && len(s.Tracers) == 0 && len(s.NoStatsSets) > 0 {
-		p.errAt(s.lines["nostats_sets"], "add modes to cross the sets with", "nostats_sets without modes")
-	}
-	p.checkTracers(s, setNames)
+	p.errIf(len(s.Modes) == 0 && len(s.Tracers) == 0 && len(s.NoStatsSets) > 0, s.lines["nostats_sets"], "add modes to cross the sets with", "nostats_sets without modes")
 	for _, t := range s.Tracers {
 		for _, set := range t.SetOrder {
+			p.errIf(!slices.Contains(setNames, set), s.lines["tracer-set:"+t.Name+"/"+set], suggestHint(set, setNames), "tracer %s: no set named %q", t.Name, set)
 			used[set] = true
 		}
 	}
 	for _, n := range s.NoStatsSets {
-		if !slices.Contains(setNames, n) {
-			p.errAt(s.lines["nostats:"+n], suggestHint(n, setNames), "nostats_sets: no set named %q", n)
+		p.errIf(!slices.Contains(setNames, n), s.lines["nostats:"+n], suggestHint(n, setNames), "nostats_sets: no set named %q", n)
+	}
+	for _, v := range s.Extra {
+		if v.Set != "" {
+			p.errIf(!slices.Contains(setNames, v.Set), s.lines["variant-set:"+strconv.Itoa(v.Line)], suggestHint(v.Set, setNames), "variant: no set named %q", v.Set)
+			used[v.Set] = true
 		}
 	}
-	for i := range s.Extra {
-		v := &s.Extra[i]
-		if v.Set == "" {
-			continue
-		}
-		if !slices.Contains(setNames, v.Set) {
-			p.errAt(s.lines["variant-set:"+strconv.Itoa(v.Line)], suggestHint(v.Set, setNames), "variant: no set named %q", v.Set)
-			continue
-		}
-		used[v.Set] = true
+	_, steps := s.lines["steps"]
+	p.errIf(steps && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
+	_, toctou := s.lines["toctou"]
+	p.errIf(toctou && !slices.Contains(s.Modes, probes.ModeExitOnly), s.lines["toctou"], "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
+	if len(s.Sets) > 0 {
+		p.errIf(len(s.Modes) == 0 && len(s.Extra) == 0 && len(s.Tracers) == 0, s.Sets[0].Line, "add `modes: [enter_exit, exit_only]` to cross the sets with", "sets are given but no modes")
 	}
-	if line, ok := s.lines["steps"]; ok && len(s.Modes) == 0 {
-		p.errAt(line, "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
-	}
-	if line, ok := s.lines["toctou"]; ok && !slices.Contains(s.Modes, probes.ModeExitOnly) {
-		p.errAt(line, "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
-	}
-	if len(s.Sets) > 0 && len(s.Modes) == 0 && len(s.Extra) == 0 && len(s.Tracers) == 0 {
-		p.errAt(s.Sets[0].Line, "add `modes: [enter_exit, exit_only]` to cross the sets with", "sets are given but no modes")
-	}
-	if len(s.Modes) > 0 && len(s.Sets) == 0 {
-		p.errAt(s.lines["modes"], "add a sets section naming the syscalls to trace", "modes are given but no sets")
-	}
+	p.errIf(len(s.Modes) > 0 && len(s.Sets) == 0, s.lines["modes"], "add a sets section naming the syscalls to trace", "modes are given but no sets")
 	for _, set := range s.Sets {
-		if !used[set.Name] && len(s.Modes) == 0 && (len(s.Extra) > 0 || len(s.Tracers) > 0) {
-			p.errAt(set.Line, "reference it from a variant with `set: "+set.Name+"`, or remove it", "set %q is not used by any variant", set.Name)
-		}
+		p.errIf(!used[set.Name] && len(s.Modes) == 0 && (len(s.Extra) > 0 || len(s.Tracers) > 0), set.Line, "reference it from a variant with `set: "+set.Name+"`, or remove it", "set %q is not used by any variant", set.Name)
 	}
 	p.checkCapacity(s)
 	if len(p.errs) > 0 {

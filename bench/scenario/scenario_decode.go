@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,6 +24,13 @@ type parser struct {
 
 func (p *parser) errAt(line int, hint, format string, args ...any) {
 	p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// errIf is errAt when bad.
+func (p *parser) errIf(bad bool, line int, hint, format string, args ...any) {
+	if bad {
+		p.errAt(line, hint, format, args...)
+	}
 }
 
 func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {
@@ -94,13 +100,19 @@ type field struct {
 
 func (f field) set() bool { return f.v != nil }
 
+// pos is where a section is: its key, or its node when it has none (the
+// whole file, a list item).
+func (f field) pos() *yaml.Node {
+	if f.k != nil {
+		return f.k
+	}
+	return f.v
+}
+
 // entries checks f is a mapping whose keys are all in known (any key
 // when known is nil) and returns its fields in file order. Unknown and
 // duplicate keys are errors.
 func (p *parser) entries(f field, known []string) ([]field, bool) {
-	if !f.set() {
-		return nil, false
-	}
 	n, what := f.v, f.what
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "write it as `key: value` lines indented under it", "%s must be a mapping, not %s", what, kindName(n))
@@ -128,33 +140,84 @@ func (p *parser) entries(f field, known []string) ([]field, bool) {
 	return out, true
 }
 
-// decode reads the mapping f into the struct out points to: its fields,
-// all of type field, take the keys their yaml tags name; other keys are
-// errors.
-func (p *parser) decode(f field, out any) bool {
-	fs, ok := p.entries(f, tags(out))
-	bind(fs, out)
-	return ok
+// key is one key of a section and how it is read. A valid value is
+// stored in dst, checked by its type: *string, *bool, *int from lo to
+// hi, *time.Duration, or *float64 unless bad says it is out of range
+// (then the error is msg, of the key's name in messages and the number
+// as written, with hint). A func(field) dst reads the key itself;
+// a nil one leaves it to the caller. A key with need is required: when
+// it is missing, "OWNER has no KEY" with need as hint.
+type key struct {
+	name      string
+	dst       any
+	lo, hi    int64
+	need      string
+	bad       func(float64) bool
+	hint, msg string
 }
 
-// tags are the keys of the struct out points to.
-func tags(out any) []string {
-	t := reflect.TypeOf(out).Elem()
-	keys := make([]string, t.NumField())
-	for i := range keys {
-		keys[i] = t.Field(i).Tag.Get("yaml")
+// section checks f is a mapping of the keys given and reads them in the
+// order given, so that errors sharing a line come in the order of the
+// checks. It returns the fields by key.
+func (p *parser) section(f field, keys ...key) (map[string]field, bool) {
+	m, ok := p.fields(f, keys...)
+	if ok {
+		p.read(f, m, keys...)
 	}
-	return keys
+	return m, ok
 }
 
-// bind sets the fields of the struct out points to from fs, by tag.
-func bind(fs []field, out any) {
-	keys, v := tags(out), reflect.ValueOf(out).Elem()
+// fields checks f is a mapping of the keys given and returns its fields
+// by key, unread.
+func (p *parser) fields(f field, keys ...key) (map[string]field, bool) {
+	fs, ok := p.entries(f, keyNames(keys...))
+	return byKey(fs), ok
+}
+
+func byKey(fs []field) map[string]field {
+	m := map[string]field{}
 	for _, f := range fs {
-		if i := slices.Index(keys, f.key); i >= 0 {
-			v.Field(i).Set(reflect.ValueOf(f))
+		m[f.key] = f
+	}
+	return m
+}
+
+// read reads the given keys of m, the fields of section owner.
+func (p *parser) read(owner field, m map[string]field, keys ...key) {
+	for _, k := range keys {
+		f, given := m[k.name]
+		if !given {
+			if k.need != "" {
+				p.errorf(owner.pos(), k.need, "%s has no %s", owner.what, k.name)
+			}
+			continue
+		}
+		switch d := k.dst.(type) {
+		case *string:
+			if v, ok := p.str(f); ok {
+				*d = v
+			}
+		case *bool:
+			p.boolean(d, f)
+		case *int:
+			integer(p, d, f, k.lo, k.hi)
+		case *time.Duration:
+			p.duration(d, f)
+		case *float64:
+			p.numberIn(k, f)
+		case func(field):
+			d(f)
 		}
 	}
+}
+
+// keyNames lists a section's keys.
+func keyNames(keys ...key) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	return out
 }
 
 func kindName(n *yaml.Node) string {
@@ -195,14 +258,8 @@ func (p *parser) str(f field) (string, bool) {
 	return f.v.Value, true
 }
 
-// setStr, boolean, integer and duration store f's value in *dst when f
-// is given and valid.
-func (p *parser) setStr(dst *string, f field) {
-	if v, ok := p.str(f); ok {
-		*dst = v
-	}
-}
-
+// boolean, integer and duration store f's value in *dst when f is
+// given and valid.
 func (p *parser) boolean(dst *bool, f field) bool {
 	if !f.set() || !p.scalar(f, "write true or false") {
 		return false
@@ -256,12 +313,53 @@ func (p *parser) number(f field) (float64, bool) {
 	return v, true
 }
 
-// strList reads a list of strings: the good items and their nodes, and
-// whether f is a list of nothing else.
-func (p *parser) strList(f field) ([]string, []*yaml.Node, bool) {
-	if !f.set() {
-		return nil, nil, false
+// numberIn stores f's number in k's dst unless k.bad says it is out of
+// range; k.msg then takes f.what and the number as written.
+func (p *parser) numberIn(k key, f field) bool {
+	v, ok := p.number(f)
+	if ok && k.bad(v) {
+		p.errorf(f.v, k.hint, k.msg, f.what, f.v.Value)
+		return false
+	} else if ok {
+		*k.dst.(*float64) = v
 	}
+	return ok
+}
+
+// named reports whether name matches re, and makes it an error of
+// format (which takes name) when not.
+func (p *parser) named(re *regexp.Regexp, n *yaml.Node, name, hint, format string) bool {
+	if !re.MatchString(name) {
+		p.errorf(n, hint, format, name)
+		return false
+	}
+	return true
+}
+
+// regex compiles s; when it does not compile, that is an error: what,
+// then the compiler's message.
+func (p *parser) regex(n *yaml.Node, s, hint, what string) (*regexp.Regexp, bool) {
+	re, err := regexp.Compile(s)
+	if err != nil {
+		p.errorf(n, hint, "%s: %v", what, err)
+	}
+	return re, err == nil
+}
+
+// mapping reads a mapping of any keys, in file order; an empty one is
+// an error with emptyHint.
+func (p *parser) mapping(f field, emptyHint string) []field {
+	fs, ok := p.entries(f, nil)
+	if ok && len(fs) == 0 {
+		p.errorf(f.v, emptyHint, "%s is empty", f.what)
+	}
+	return fs
+}
+
+// strList reads a list of strings: the good items and their nodes, and
+// whether f is a list of nothing else; with emptyHint, an empty list is
+// an error.
+func (p *parser) strList(f field, emptyHint string) ([]string, []*yaml.Node, bool) {
 	if f.v.Kind != yaml.SequenceNode {
 		hint := "write a list: [a, b] or one `- a` line per item"
 		if f.v.Kind == yaml.ScalarNode && strings.Contains(f.v.Value, ",") {
@@ -280,6 +378,9 @@ func (p *parser) strList(f field) ([]string, []*yaml.Node, bool) {
 		} else {
 			ok = false
 		}
+	}
+	if ok && len(out) == 0 && emptyHint != "" {
+		p.errorf(f.v, emptyHint, "%s is empty", f.what)
 	}
 	return out, nodes, ok
 }

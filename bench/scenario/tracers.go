@@ -112,40 +112,9 @@ func (s *Scenario) MissingTracers() []string {
 	return out
 }
 
-// The sections of a tracer, as decode reads them.
-type (
-	tracerDoc struct {
-		Family   field `yaml:"family"`
-		Design   field `yaml:"design"`
-		Argv     field `yaml:"argv"`
-		Env      field `yaml:"env"`
-		Shell    field `yaml:"shell"`
-		Sets     field `yaml:"sets"`
-		Ready    field `yaml:"ready"`
-		Stop     field `yaml:"stop"`
-		Counters field `yaml:"counters"`
-		Refused  field `yaml:"refused"`
-	}
-
-	readyDoc struct {
-		Output  field `yaml:"output"`
-		Timeout field `yaml:"timeout"`
-	}
-
-	stopDoc struct {
-		Signal field `yaml:"signal"`
-		Grace  field `yaml:"grace"`
-	}
-)
-
 func (p *parser) tracers(f field, s *Scenario) {
-	fs, ok := p.entries(f, nil)
-	if ok && len(fs) == 0 {
-		p.errorf(f.v, "name a tracer and give its argv, or remove the section", "tracers is empty")
-	}
-	for _, g := range fs {
-		if !identRE.MatchString(g.key) {
-			p.errorf(g.k, "use letters, digits, '_', '.' and '-' (it goes into variant names)", "invalid tracer name %q", g.key)
+	for _, g := range p.mapping(f, "name a tracer and give its argv, or remove the section") {
+		if !p.named(identRE, g.k, g.key, identHint+" (it goes into variant names)", "invalid tracer name %q") {
 			continue
 		}
 		t := TracerSpec{
@@ -162,124 +131,99 @@ func (p *parser) tracers(f field, s *Scenario) {
 }
 
 func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
-	var d tracerDoc
-	if !p.decode(f, &d) {
-		return
-	}
 	what := f.what
-	if v, ok := p.str(d.Family); ok {
-		if identRE.MatchString(v) {
-			t.Family = v
-		} else {
-			p.errorf(d.Family.v, "use letters, digits, '_', '.' and '-'", "invalid family %q", v)
-		}
-	}
-	if v, ok := p.str(d.Design); ok {
-		switch m := probes.Mode(v); {
-		case m == probes.ModeEnterExit || m == probes.ModeExitOnly:
-			t.Design = m
-		case p.oneOf(d.Design.v, "design", v, []string{"enter_exit", "exit_only", "other"}):
-		}
-	}
-	p.boolean(&t.Shell, d.Shell)
-	args, nodes, ok := p.strList(d.Argv)
-	if ok && len(args) == 0 {
-		p.errorf(d.Argv.v, "give the program and its arguments, such as [bpftrace, -e, '...']", "%s argv is empty", what)
-	} else if !d.Argv.set() {
-		p.errorf(f.k, "add `argv: [program, arg, ...]`", "%s has no argv", what)
-	}
-	for i, a := range args {
-		if i == 0 && t.Shell && !p.noVarsInScript(nodes[i], a, what) {
-			continue
-		}
-		if x, ok := p.expand(nodes[i], a, d.Argv.what); ok {
-			t.Argv = append(t.Argv, x)
-		}
-	}
-	env, _ := p.entries(d.Env, nil)
-	for _, e := range env {
-		if v, ok := p.str(e); ok {
-			if x, ok := p.expand(e.v, v, e.what); ok {
-				t.Env = append(t.Env, e.key+"="+x)
+	p.section(f,
+		key{name: "family", dst: func(f field) {
+			if v, ok := p.str(f); ok && p.named(identRE, f.v, v, identHint, "invalid family %q") {
+				t.Family = v
 			}
-		}
-	}
-	sets, ok := p.entries(d.Sets, nil)
-	if ok && len(sets) == 0 {
-		p.errorf(d.Sets.v, "name the scenario's sets this tracer traces, each with the arguments that select it", "%s sets is empty", what)
-	} else if !d.Sets.set() {
-		p.errorf(f.k, "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", "%s has no sets", what)
-	}
-	for _, e := range sets {
-		e.what = what + " set " + e.key
-		args := []string{}
-		if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
-			list, nodes, ok := p.strList(e)
-			if !ok {
-				continue
+		}},
+		key{name: "design", dst: func(f field) {
+			if v, ok := p.str(f); ok && p.oneOf(f.v, "design", v, []string{"enter_exit", "exit_only", "other"}) && v != "other" {
+				t.Design = probes.Mode(v)
 			}
-			for i, a := range list {
-				if x, ok := p.expand(nodes[i], a, e.what); ok {
-					args = append(args, x)
+		}},
+		key{name: "shell", dst: &t.Shell},
+		key{name: "argv", need: "add `argv: [program, arg, ...]`", dst: func(f field) {
+			args, nodes, _ := p.strList(f, "give the program and its arguments, such as [bpftrace, -e, '...']")
+			for i, a := range args {
+				if i == 0 && t.Shell && !p.noVarsInScript(nodes[i], a, what) {
+					continue
+				}
+				if x, ok := p.expand(nodes[i], a, f.what); ok {
+					t.Argv = append(t.Argv, x)
 				}
 			}
-		}
-		t.SetArgs[e.key] = args
-		t.SetOrder = append(t.SetOrder, e.key)
-		s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
-	}
-	var ready readyDoc
-	p.decode(d.Ready, &ready)
-	if v, ok := p.str(ready.Output); ok {
-		if _, err := regexp.Compile(v); err != nil {
-			p.errorf(ready.Output.v, "write a Go regular expression (RE2 syntax)", "%s ready output: %v", what, err)
-		} else {
-			t.ReadyOutput = v
-		}
-	}
-	p.duration(&t.ReadyTimeout, ready.Timeout)
-	var stop stopDoc
-	p.decode(d.Stop, &stop)
-	if v, ok := p.str(stop.Signal); ok {
-		name := strings.ToUpper(v)
-		if !strings.HasPrefix(name, "SIG") {
-			name = "SIG" + name
-		}
-		if sig := unix.SignalNum(name); sig != 0 {
-			t.StopSignal = sig
-		} else {
-			var names []string
-			for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
-				names = append(names, unix.SignalName(sig))
+		}},
+		key{name: "env", dst: func(f field) {
+			env, _ := p.entries(f, nil)
+			for _, e := range env {
+				if v, ok := p.str(e); ok {
+					if x, ok := p.expand(e.v, v, e.what); ok {
+						t.Env = append(t.Env, e.key+"="+x)
+					}
+				}
 			}
-			p.errorf(stop.Signal.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
-		}
-	}
-	p.duration(&t.StopGrace, stop.Grace)
-	if list, nodes, ok := p.strList(d.Counters); ok {
-		for i, c := range list {
-			re, err := regexp.Compile(c)
-			if err == nil {
-				err = workloads.CheckCounterRegex(re)
+		}},
+		key{name: "sets", need: "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", dst: func(f field) {
+			for _, e := range p.mapping(f, "name the scenario's sets this tracer traces, each with the arguments that select it") {
+				e.what = what + " set " + e.key
+				args := []string{}
+				if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
+					list, nodes, ok := p.strList(e, "")
+					if !ok {
+						continue
+					}
+					for i, a := range list {
+						if x, ok := p.expand(nodes[i], a, e.what); ok {
+							args = append(args, x)
+						}
+					}
+				}
+				t.SetArgs[e.key] = args
+				t.SetOrder = append(t.SetOrder, e.key)
+				s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
 			}
-			if err != nil {
-				p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
-				continue
+		}},
+		key{name: "ready", dst: func(f field) {
+			p.section(f, key{name: "output", dst: func(f field) {
+				if v, ok := p.str(f); ok {
+					if _, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax)", what+" ready output"); ok {
+						t.ReadyOutput = v
+					}
+				}
+			}}, key{name: "timeout", dst: &t.ReadyTimeout})
+		}},
+		key{name: "stop", dst: func(f field) {
+			p.section(f, key{name: "signal", dst: func(f field) { p.stopSignal(f, t, what) }}, key{name: "grace", dst: &t.StopGrace})
+		}},
+		key{name: "counters", dst: func(f field) {
+			list, nodes, ok := p.strList(f, "")
+			if !ok {
+				return
 			}
-			t.Counters = append(t.Counters, c)
-		}
-	}
-	if v, ok := p.str(d.Refused); ok {
-		re, err := regexp.Compile(v)
-		switch {
-		case err != nil:
-			p.errorf(d.Refused.v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", "%s refused: %v", what, err)
-		case re.NumSubexp() == 0:
-			p.errorf(d.Refused.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
-		default:
-			t.Refused = v
-		}
-	}
+			for i, c := range list {
+				re, err := regexp.Compile(c)
+				if err == nil {
+					err = workloads.CheckCounterRegex(re)
+				}
+				if err != nil {
+					p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
+				} else {
+					t.Counters = append(t.Counters, c)
+				}
+			}
+		}},
+		key{name: "refused", dst: func(f field) {
+			if v, ok := p.str(f); ok {
+				if re, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", what+" refused"); ok && re.NumSubexp() == 0 {
+					p.errorf(f.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
+				} else if ok {
+					t.Refused = v
+				}
+			}
+		}},
+	)
 	switch {
 	case len(t.Argv) == 0:
 	case !t.Shell:
@@ -290,6 +234,25 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 		} else {
 			t.Unchecked = "its program is not checked: the script does not start with a plain program name"
 		}
+	}
+}
+
+// stopSignal reads a stop signal's name, with or without SIG.
+func (p *parser) stopSignal(f field, t *TracerSpec, what string) {
+	v, ok := p.str(f)
+	if !ok {
+		return
+	}
+	name := strings.ToUpper(v)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if t.StopSignal = unix.SignalNum(name); t.StopSignal == 0 {
+		var names []string
+		for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
+			names = append(names, unix.SignalName(sig))
+		}
+		p.errorf(f.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
 	}
 }
 
@@ -362,16 +325,4 @@ func (p *parser) expand(n *yaml.Node, v, what string) (string, bool) {
 		return ref
 	})
 	return out, ok
-}
-
-// checkTracers validates what tracers share with the rest: their sets
-// must be the scenario's.
-func (p *parser) checkTracers(s *Scenario, setNames []string) {
-	for _, t := range s.Tracers {
-		for _, set := range t.SetOrder {
-			if !slices.Contains(setNames, set) {
-				p.errAt(s.lines["tracer-set:"+t.Name+"/"+set], suggestHint(set, setNames), "tracer %s: no set named %q", t.Name, set)
-			}
-		}
-	}
 }
