@@ -22,7 +22,13 @@ import (
 //	   benchctl's build); gate verdicts judge without noisy runs; noise
 //	   per CPU (the steal flag is decided on cpu_steal_pct), irq and
 //	   softirq apart, outside CPU in CPUs; environment.cpu_accounting.
-const SchemaVersion = 2
+//	3: tracer.cpu_seconds of benchctl's own probes is benchctl's whole
+//	   process less the generator's threads (tracer.cpu_method), no
+//	   longer the consumer thread alone, and so are the consumer_ns_*
+//	   figures derived from it; workload.cpu_seconds and cpu_method,
+//	   the CPU-per-op figures, environment.instructions; the noise
+//	   meter counts the workload's cgroup as benchctl's own.
+const SchemaVersion = 3
 
 // MinSchemaVersion is the oldest results schema this code reads.
 const MinSchemaVersion = 1
@@ -205,8 +211,17 @@ type Run struct {
 	Foreign []ForeignProgram `json:"foreign,omitempty"`
 }
 
-// The windows of TracerStats' figures.
+// The windows and methods of TracerStats' figures.
 const (
+	// TracerCPUProcess: benchctl's own probes' tracer CPU is benchctl's
+	// whole process (every thread: the consumer, the Go runtime's and
+	// the garbage collector's, the runner's reads of program stats)
+	// over the window, less the built-in generator's worker threads
+	// (Result.CPUSeconds) and the noise meter's own reading of /proc.
+	TracerCPUProcess = "benchctl_process_less_workload"
+	// TracerCPUCgroup: an external tracer's cgroup's cpu.stat.
+	TracerCPUCgroup = "tracer_cgroup"
+
 	// From the start of the workload to the exit of the external tracer
 	// after its stop signal: its drain, final report and shutdown.
 	CPUWindowWorkloadToExit = "workload_start_to_tracer_exit"
@@ -219,8 +234,8 @@ const (
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.
 // For an external tracer it covers its whole process tree (its cgroup)
-// over the measured window; for benchctl's own probes, the consumer
-// thread.
+// over the measured window; for benchctl's own probes, benchctl's
+// process less the workload's threads (CPUMethod says which).
 type TracerStats struct {
 	// CPUSeconds is user + system CPU time over the measured window
 	// (CPUWindow says which).
@@ -243,6 +258,10 @@ type TracerStats struct {
 	// CPUWindowWorkloadToDrain; empty in files written before it was
 	// recorded, whose window ended with the workload.
 	CPUWindow string `json:"cpu_window,omitempty"`
+	// CPUMethod says whose CPU time CPUSeconds is: TracerCPUProcess or
+	// TracerCPUCgroup; empty before schema 3, when benchctl's figure
+	// was its consumer thread's alone.
+	CPUMethod string `json:"cpu_method,omitempty"`
 	// CountersWindow is the window of the counters the tracer printed
 	// (and of the events, bytes, drops and kernel events read from them):
 	// CountersTracerLife for an external tracer, which prints them at
