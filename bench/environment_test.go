@@ -1,12 +1,17 @@
 package bench
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/probes"
 )
 
 func TestCollectEnvironmentFromFixtures(t *testing.T) {
@@ -70,5 +75,23 @@ func TestCollectEnvironmentHere(t *testing.T) {
 	}
 	if env.Kernel == "" || env.CPUs < 1 || env.MemoryBytes == 0 || env.Time.IsZero() {
 		t.Errorf("environment %+v", env)
+	}
+}
+
+// TestInstructionsRetired: what the environment records of CheckPMU's
+// answer names the errno, and says when it means there is no PMU.
+func TestInstructionsRetired(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "available"},
+		{fmt.Errorf("%w (perf_event_open: %w)", probes.ErrNoPMU, unix.ENOENT), "not available: ENOENT (no hardware PMU)"},
+		{fmt.Errorf("opening an instructions counter: %w", unix.EACCES), "not available: EACCES (permission denied)"},
+		{errors.New("odd"), "not available: odd"},
+	} {
+		if got := instructionsRetired(c.err); got != c.want {
+			t.Errorf("instructionsRetired(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

@@ -116,6 +116,11 @@ type Environment struct {
 	// steal mean depends on it. Empty when the kernel config is not
 	// readable (and in files before schema 2).
 	CPUAccounting string `json:"cpu_accounting,omitempty"`
+	// Instructions says whether instructions retired can be counted
+	// here (a hardware PMU, perf_event_open of
+	// PERF_COUNT_HW_INSTRUCTIONS): "available", or "not available: "
+	// and why (most VMs have no PMU). Empty before schema 3.
+	Instructions string `json:"instructions,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.
