@@ -762,6 +762,14 @@ func TestRunnerOwnTracerCPUWindow(t *testing.T) {
 			run.Tracer.CPUMethod != results.TracerCPUProcess {
 			t.Errorf("round %d: tracer %+v, want 0.75 s over %s by %s", run.Round, run.Tracer, results.CPUWindowWorkloadToDrain, results.TracerCPUProcess)
 		}
+		// 1.5 s of the workload and 0.75 s of the tracer over 1000 ops.
+		if d := run.Derived; math.Abs(d.WorkloadCPUNsPerOp-1.5e6) > 1e-3 || math.Abs(d.TracerCPUNsPerOp-0.75e6) > 1e-3 || math.Abs(d.CPUNsPerOp-2.25e6) > 1e-3 {
+			t.Errorf("round %d: CPU per op: workload %v, tracer %v, both %v ns; want 1.5e6, 0.75e6, 2.25e6", run.Round, d.WorkloadCPUNsPerOp, d.TracerCPUNsPerOp, d.CPUNsPerOp)
+		}
+		// The baseline's CPU per op is its workload's 1.5e6 ns alone.
+		if c := run.Derived.CPUPerOpChange; c == nil || math.Abs(*c-0.5) > 1e-9 {
+			t.Errorf("round %d: CPU per op change %v, want +50%%", run.Round, fmtPtr(c))
+		}
 		if run.User.CPUSeconds != 1 {
 			t.Errorf("round %d: consumer CPU %v, want its whole 1 s", run.Round, run.User.CPUSeconds)
 		}
@@ -789,3 +797,10 @@ func names(vs []results.Variant) []string {
 	return out
 }
 
+// fmtPtr formats *p, or nil.
+func fmtPtr(p *float64) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
+}

@@ -317,6 +317,16 @@ type Derived struct {
 	TracedSyscalls       uint64  `json:"traced_syscalls,omitempty"`
 	ConsumerNsPerEvent   float64 `json:"consumer_ns_per_event,omitempty"`
 	ConsumerNsPerSyscall float64 `json:"consumer_ns_per_syscall,omitempty"`
+	// CPU per unit of work (Workload.Ops: a request, a generator op, a
+	// command's run), in ns: the workload's own CPU time
+	// (Workload.CPUSeconds), the tracer's (Tracer.CPUSeconds, for
+	// traced variants) and their sum; see CPUPerOp. CPUPerOpChange is
+	// CPUNsPerOp / the same round's baseline run's CPUNsPerOp (its
+	// workload's alone) − 1, as ThroughputChange is made.
+	WorkloadCPUNsPerOp float64  `json:"workload_cpu_ns_per_op,omitempty"`
+	TracerCPUNsPerOp   float64  `json:"tracer_cpu_ns_per_op,omitempty"`
+	CPUNsPerOp         float64  `json:"cpu_ns_per_op,omitempty"`
+	CPUPerOpChange     *float64 `json:"cpu_per_op_change,omitempty"`
 }
 
 // Write stores r at path atomically (temp file in the same folder, fsync, rename).
