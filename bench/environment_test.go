@@ -47,6 +47,12 @@ func TestCollectEnvironmentFromFixtures(t *testing.T) {
 		Kernel: "6.18.0-test", Arch: runtime.GOARCH, CPUModel: "AMD EPYC 7B13", CPUs: 7,
 		MemoryBytes: 24684084 * 1024, ClockSource: "tsc", BenchctlVersion: "1.2.3", BenchctlCommit: "deadbeef",
 		GoVersion: runtime.Version(), CPUAccounting: "tick, irq",
+		// The machine's own answer, not a fixture's (TestInstructionsRetired
+		// pins how it is worded).
+		Instructions: instructionsRetired(probes.CheckPMU()),
+	}
+	if env.Instructions == "" {
+		t.Error("the environment does not say whether instructions retired can be counted")
 	}
 	env.Hostname, env.Time = "", want.Time
 	if env != want {
