@@ -523,12 +523,12 @@ func cpuSection(r *results.Results, vss []results.VariantStats) *section {
 }
 
 // opUnit names the unit of work of the variants' workload: a request
-// for redis (req/s), a run for a command timed per run, an op for the
-// generator.
+// for redis (requests/s; req/s in the fixtures), a run for a command
+// timed per run, an op for the generator.
 func opUnit(vss []results.VariantStats) string {
 	for _, vs := range vss {
 		switch vs.Unit {
-		case "req/s":
+		case "requests/s", "req/s":
 			return "per request"
 		case "runs/s":
 			return "per run of the command"
