@@ -357,8 +357,11 @@ func (r *Runner) capacityStepper(v results.Variant, rep int, method *string) ste
 			return s, fmt.Errorf("step at %.0f syscalls/s: %w", rate, err)
 		}
 		s.Attempted, s.Drops, s.Events = run.Kernel.Attempted, run.Kernel.Drops(), run.User.Events
+		// benchctl's consumer thread, the one that must keep up (not its
+		// whole process, whose other threads run beside it), or an
+		// external tracer's cgroup.
 		s.ConsumerCPU = run.User.CPUSeconds
-		if run.Tracer != nil {
+		if v.External() && run.Tracer != nil {
 			s.ConsumerCPU = run.Tracer.CPUSeconds
 			if n, ok := run.Tracer.Counters["events"]; ok && s.Events == 0 {
 				s.Events = uint64(n)

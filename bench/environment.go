@@ -2,13 +2,18 @@ package bench
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/probes"
 )
 
 // Files the environment is read from; variables so tests can point them
@@ -40,7 +45,27 @@ func CollectEnvironment(version, commit string) results.Environment {
 		Time:            time.Now().UTC(),
 		Guest:           os.Getenv("BENCHCTL_GUEST"),
 		CPUAccounting:   CPUAccounting(),
+		Instructions:    instructionsRetired(probes.CheckPMU()),
 	}
+}
+
+// instructionsRetired says whether instructions retired can be counted
+// here, from CheckPMU's answer: "available", or "not available: " with
+// the errno perf_event_open gave (ENOENT where there is no hardware PMU,
+// as in most VMs) and what it means. benchctl only detects it: it counts
+// no instructions yet.
+func instructionsRetired(err error) string {
+	if err == nil {
+		return "available"
+	}
+	var errno unix.Errno
+	switch {
+	case errors.As(err, &errno) && errors.Is(err, probes.ErrNoPMU):
+		return fmt.Sprintf("not available: %s (no hardware PMU)", unix.ErrnoName(errno))
+	case errors.As(err, &errno):
+		return fmt.Sprintf("not available: %s (%v)", unix.ErrnoName(errno), errno)
+	}
+	return "not available: " + err.Error()
 }
 
 func readLine(path string) string {

@@ -1,12 +1,17 @@
 package bench
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/probes"
 )
 
 func TestCollectEnvironmentFromFixtures(t *testing.T) {
@@ -42,6 +47,12 @@ func TestCollectEnvironmentFromFixtures(t *testing.T) {
 		Kernel: "6.18.0-test", Arch: runtime.GOARCH, CPUModel: "AMD EPYC 7B13", CPUs: 7,
 		MemoryBytes: 24684084 * 1024, ClockSource: "tsc", BenchctlVersion: "1.2.3", BenchctlCommit: "deadbeef",
 		GoVersion: runtime.Version(), CPUAccounting: "tick, irq",
+		// The machine's own answer, not a fixture's (TestInstructionsRetired
+		// pins how it is worded).
+		Instructions: instructionsRetired(probes.CheckPMU()),
+	}
+	if env.Instructions == "" {
+		t.Error("the environment does not say whether instructions retired can be counted")
 	}
 	env.Hostname, env.Time = "", want.Time
 	if env != want {
@@ -70,5 +81,23 @@ func TestCollectEnvironmentHere(t *testing.T) {
 	}
 	if env.Kernel == "" || env.CPUs < 1 || env.MemoryBytes == 0 || env.Time.IsZero() {
 		t.Errorf("environment %+v", env)
+	}
+}
+
+// TestInstructionsRetired: what the environment records of CheckPMU's
+// answer names the errno, and says when it means there is no PMU.
+func TestInstructionsRetired(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "available"},
+		{fmt.Errorf("%w (perf_event_open: %w)", probes.ErrNoPMU, unix.ENOENT), "not available: ENOENT (no hardware PMU)"},
+		{fmt.Errorf("opening an instructions counter: %w", unix.EACCES), "not available: EACCES (permission denied)"},
+		{errors.New("odd"), "not available: odd"},
+	} {
+		if got := instructionsRetired(c.err); got != c.want {
+			t.Errorf("instructionsRetired(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

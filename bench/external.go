@@ -93,7 +93,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 	}
 	defer ext.Close()
 
-	noise := startNoise(tracerCgroup{tr})
+	noise := startNoise(append(workloadCgroups(wl), tracerCgroup{tr})...)
 	u0, uerr := tr.Usage()
 	before, err := ext.Snapshot()
 	if err != nil {
@@ -128,6 +128,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
 		ts.PeakMemoryBytes, ts.MemoryMethod = u1.PeakMemoryBytes, u1.MemoryMethod
 		ts.CPUWindow = results.CPUWindowWorkloadToExit
+		ts.CPUMethod = results.TracerCPUCgroup
 	}
 	ts.CountersWindow = results.CountersTracerLife
 	ts.Counters = workloads.ParseCounters(tr.Output(), t.CounterRegexps())
@@ -183,8 +184,8 @@ func applyCounters(run *results.Run, c map[string]float64) {
 }
 
 // ownTracerStats is what benchctl's own probes cost outside the kernel:
-// the consumer thread's CPU and the memory of the BPF objects benchctl
-// holds, so the tracer columns compare with an external tracer's.
+// the memory of the BPF objects benchctl holds (runOne adds the CPU
+// time), so the tracer columns compare with an external tracer's.
 func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
 	ts := &results.TracerStats{CPUSeconds: user.CPUSeconds}
 	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {

@@ -350,8 +350,8 @@ func TestRunExternalCPUWindow(t *testing.T) {
 	run := runs[0]
 	// 200000 rounds of a shell loop take well over 50 ms of CPU anywhere
 	// this runs (about 0.3 s here); bpftrace itself uses almost none.
-	if run.Tracer == nil || run.Tracer.CPUSeconds < 0.05 {
-		t.Errorf("tracer CPU %+v: want the drain after the stop signal (>= 0.05 s) counted", run.Tracer)
+	if run.Tracer == nil || run.Tracer.CPUSeconds < 0.05 || run.Tracer.CPUMethod != results.TracerCPUCgroup {
+		t.Errorf("tracer CPU %+v: want the drain after the stop signal (>= 0.05 s) counted, from its cgroup", run.Tracer)
 	}
 	if run.User.Events != 7 {
 		t.Errorf("events %d, want the 7 the tracer printed", run.User.Events)

@@ -191,14 +191,17 @@ type noiseSample struct {
 // noiseMeter measures the noise of one run: start before the workload
 // runs, end right after it returns.
 //
-// The workloads do not run in cgroups (only an external tracer does):
-// redis-server, redis-benchmark and a command workload are counted as
+// redis-server, redis-benchmark and a command workload run in a cgroup
+// of their own (workloads.Cgroup), counted whole, a process they
+// daemonized away from benchctl's tree included; the ones benchctl
+// reaped are taken out of RUSAGE_CHILDREN, which holds them too. The
+// built-in syscall generator and the consumer are threads of benchctl.
+// Where there is no cgroup v2 the workload's processes are counted as
 // benchctl's descendants through /proc/<pid>/stat (their own time and
-// that of the children they reaped), the built-in syscall generator and
-// the consumer as threads of benchctl. What they cannot cover is counted
-// as outside: a process a workload daemonized away from benchctl's tree
-// (reparented to init), and kernel threads working for the workload
-// (kworkers, ksoftirqd), whose time is charged to them, not to it.
+// that of the children they reaped). What this cannot cover is counted
+// as outside: kernel threads working for the workload (kworkers,
+// ksoftirqd), whose time is charged to them, not to it, and without a
+// cgroup a process a workload daemonized away from benchctl's tree.
 type noiseMeter struct {
 	hz float64
 	// irqApart is set when the kernel accounts irq time apart from
@@ -231,8 +234,13 @@ func (m *noiseMeter) end() *results.Noise {
 	}
 	n := computeNoise(m.start, end, m.hz, m.irqApart)
 	n.Attributed = "benchctl process tree"
-	if len(m.cgroups) > 0 {
-		n.Attributed += ", tracer cgroup"
+	for _, cg := range m.cgroups {
+		switch cg.(type) {
+		case *workloads.Cgroup:
+			n.Attributed += ", workload cgroup"
+		default:
+			n.Attributed += ", tracer cgroup"
+		}
 	}
 	return n
 }
@@ -278,6 +286,13 @@ func (m *noiseMeter) sample() (noiseSample, error) {
 	}
 	s.own = tvSeconds(self.Utime) + tvSeconds(self.Stime) + tvSeconds(children.Utime) + tvSeconds(children.Stime)
 	s.own += float64(descendantsCPU(m.self, skip)) / m.hz
+	// A cgroup's processes benchctl reaped (redis-benchmark, a command)
+	// are in RUSAGE_CHILDREN and in the cgroup's CPU time: once only.
+	for _, cg := range m.cgroups {
+		if r, ok := cg.(interface{ ReapedSeconds() float64 }); ok {
+			s.own -= r.ReapedSeconds()
+		}
+	}
 	return s, nil
 }
 

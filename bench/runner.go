@@ -7,10 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
@@ -67,6 +70,9 @@ type Runner struct {
 	// capacityThreads are the generator's threads in capacity steps.
 	capacityThreads int
 
+	// clocks read CPU time; tests replace them.
+	clocks cpuClocks
+
 	mu     sync.Mutex
 	active map[int]io.Closer
 	nextID int
@@ -92,6 +98,7 @@ func NewRunner(sc *scenario.Scenario, opts RunOptions) (*Runner, error) {
 		tr:          realTracer{},
 		newWorkload: scenario.WorkloadSpec.New,
 		listForeign: probes.SyscallPrograms,
+		clocks:      realClocks,
 		active:      map[int]io.Closer{},
 	}, nil
 }
@@ -445,18 +452,17 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 	}
 
 	// Noise readings go outside the program-stats window, so that their
-	// own syscalls do not count; the workload runs in no cgroup (see
-	// noiseMeter).
-	noise := startNoise()
+	// own syscalls do not count (see noiseMeter).
+	noise := startNoise(workloadCgroups(wl)...)
 	var before probes.Snapshot
 	if ps != nil {
 		if before, err = ps.Snapshot(); err != nil {
 			return run, method, fmt.Errorf("reading program stats: %w", err)
 		}
 	}
-	var consumerCPU0 time.Duration
+	var process0 time.Duration
 	if cons != nil {
-		consumerCPU0 = cons.CPU()
+		process0 = r.clocks.process()
 	}
 	run.Start = time.Now().UTC()
 	result, runErr := wl.Run(ctx)
@@ -477,7 +483,8 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		// received + dropped = attempted holds exactly.
 		run.Programs, run.Kernel = after.Sub(before).Programs, after.Counters
 	}
-	run.Noise = noise.end()
+	var noiseCPU time.Duration
+	run.Noise, noiseCPU = r.endNoise(noise)
 	if stats != nil {
 		err := stats.Close()
 		stats = nil
@@ -494,10 +501,18 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		run.User = user
 		if own != nil {
 			// From the start of the workload to the end of the drain,
-			// as an external tracer's; the consumer's stats keep its
-			// whole life.
-			own.CPUSeconds = max(0, user.CPUSeconds-consumerCPU0.Seconds())
+			// as an external tracer's: benchctl's whole process (the
+			// consumer, the Go runtime's threads, the garbage
+			// collector), less what was not the tracer's in it: the
+			// built-in generator's threads and the noise meter's
+			// reading. The consumer's stats keep its thread's whole life.
+			used := r.clocks.process() - process0 - noiseCPU
+			if result.CPUMethod == results.WorkloadCPUThreads {
+				used -= time.Duration(result.CPUSeconds * 1e9)
+			}
+			own.CPUSeconds = max(0, used.Seconds())
 			own.CPUWindow = results.CPUWindowWorkloadToDrain
+			own.CPUMethod = results.TracerCPUProcess
 			run.Tracer = own
 		}
 	}
@@ -505,6 +520,48 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		return run, method, fmt.Errorf("running workload: %w", runErr)
 	}
 	return run, method, nil
+}
+
+// cpuClocks read CPU time: process is benchctl's whole process's (every
+// thread, exited ones included), thread the calling thread's.
+type cpuClocks struct {
+	process, thread func() time.Duration
+}
+
+var realClocks = cpuClocks{
+	process: func() time.Duration { return clock(unix.CLOCK_PROCESS_CPUTIME_ID) },
+	thread:  func() time.Duration { return clock(unix.CLOCK_THREAD_CPUTIME_ID) },
+}
+
+func clock(id int32) time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(id, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// endNoise ends the noise meter on a thread of its own, and returns what
+// that reading cost in CPU time (it reads every process's stat in /proc):
+// benchctl's, but not its tracer's.
+func (r *Runner) endNoise(m *noiseMeter) (*results.Noise, time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0 := r.clocks.thread()
+	n := m.end()
+	return n, r.clocks.thread() - t0
+}
+
+// workloadCgroups is the cgroup wl's processes run in, for the noise
+// meter: none for the built-in generator (its threads are benchctl's) or
+// where there can be none.
+func workloadCgroups(wl workloads.Workload) []noiseCgroup {
+	if c, ok := wl.(interface{ Cgroup() *workloads.Cgroup }); ok {
+		if cg := c.Cgroup(); cg != nil {
+			return []noiseCgroup{cg}
+		}
+	}
+	return nil
 }
 
 // closeInto closes c and, when *err is nil, reports its error there.
@@ -562,8 +619,6 @@ type probeSet interface {
 
 type consumer interface {
 	Stop() (probes.ConsumerStats, error)
-	// CPU is the consumer thread's CPU time so far.
-	CPU() time.Duration
 }
 
 // realTracer is package probes.

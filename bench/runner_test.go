@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,30 @@ type fakeTracer struct {
 	// run (from 0) that had probes attached.
 	jitter func(n int) float64
 	traced int
+	// process and thread are the fake CPU clocks (see clocks).
+	process, thread time.Duration
+}
+
+// clocks are CPU clocks the fake workload, consumer and noise meter move:
+// a workload run uses 2 s of benchctl's process, 1.5 s of them on its
+// generator's threads; the consumer's drain 0.25 s; every read of the
+// thread clock moves it 50 ms and the process's 25 ms, so that the noise
+// meter's reading, between two reads, takes 50 ms of both.
+func (f *fakeTracer) clocks() cpuClocks {
+	return cpuClocks{
+		process: func() time.Duration {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.process
+		},
+		thread: func() time.Duration {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.thread += 50 * time.Millisecond
+			f.process += 25 * time.Millisecond
+			return f.thread
+		},
+	}
 }
 
 const syscallsPerRun = 1000
@@ -100,6 +125,7 @@ func (f *fakeTracer) CountSyscalls(ctx context.Context, fn func(context.Context)
 func (f *fakeTracer) runWorkload() float64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.process += 2 * time.Second
 	p := f.current
 	if p == nil || p.closed || p.detached {
 		return 100
@@ -160,13 +186,15 @@ func (p *fakeProbes) StartConsumer(probes.ConsumerOptions) (consumer, error) {
 
 type fakeConsumer struct{ p *fakeProbes }
 
-// The fake consumer's thread has used 0.25 s when asked, 1 s at Stop.
+// The fake consumer's thread has used 1 s at Stop; its drain takes
+// 0.25 s of the process's CPU.
 func (c fakeConsumer) Stop() (probes.ConsumerStats, error) {
 	s, _ := c.p.Snapshot()
+	c.p.tr.mu.Lock()
+	c.p.tr.process += 250 * time.Millisecond
+	c.p.tr.mu.Unlock()
 	return probes.ConsumerStats{Events: s.Counters.Attempted, Bytes: 40 * s.Counters.Attempted, CPUSeconds: 1}, nil
 }
-
-func (c fakeConsumer) CPU() time.Duration { return 250 * time.Millisecond }
 
 func (p *fakeProbes) Close() error {
 	p.tr.mu.Lock()
@@ -202,7 +230,8 @@ func (w *fakeWorkload) Run(ctx context.Context) (workloads.Result, error) {
 		return workloads.Result{}, fmt.Errorf("killed: %w", ctx.Err())
 	}
 	t := w.tr.runWorkload()
-	return workloads.Result{Throughput: t, Unit: "ops/s", Ops: syscallsPerRun, Wall: time.Millisecond}, nil
+	return workloads.Result{Throughput: t, Unit: "ops/s", Ops: syscallsPerRun, Wall: time.Millisecond,
+		CPUSeconds: 1.5, CPUMethod: results.WorkloadCPUThreads}, nil
 }
 func (w *fakeWorkload) Close() error {
 	w.tr.mu.Lock()
@@ -258,6 +287,7 @@ func newFakeRunner(t *testing.T, text string, opts RunOptions) (*Runner, *fakeTr
 	}
 	tr := newFakeTracer()
 	r.tr = tr
+	r.clocks = tr.clocks()
 	r.newWorkload = func(scenario.WorkloadSpec) (workloads.Workload, error) {
 		tr.mu.Lock()
 		tr.openWl++
@@ -712,10 +742,13 @@ func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
 	}
 }
 
-// TestRunnerOwnTracerCPUWindow: benchctl's own tracer CPU runs from the
-// start of the workload to the end of the consumer's drain, as an external
-// tracer's does: the consumer's CPU before the workload (0.25 s here, of
-// the 1 s it used in all) is not in it.
+// TestRunnerOwnTracerCPUWindow: benchctl's own tracer CPU is its whole
+// process's from the start of the workload to the end of the consumer's
+// drain, as an external tracer's runs to its exit, less the generator's
+// threads and the noise meter's reading: 2 s of the workload run + 50 ms
+// of the noise meter + 0.25 s of the drain − 1.5 s of the generator's
+// threads − the 50 ms of the noise meter = 0.75 s. The consumer's own
+// figure (1 s, its thread's whole life) stays apart.
 func TestRunnerOwnTracerCPUWindow(t *testing.T) {
 	r, _ := newFakeRunner(t, fakeScenario, RunOptions{Seed: 1})
 	res, err := r.Run(context.Background())
@@ -725,8 +758,17 @@ func TestRunnerOwnTracerCPUWindow(t *testing.T) {
 	n := 0
 	for _, run := range res.RunsOf("a/exit_only") {
 		n++
-		if run.Tracer == nil || run.Tracer.CPUSeconds != 0.75 || run.Tracer.CPUWindow != results.CPUWindowWorkloadToDrain {
-			t.Errorf("round %d: tracer %+v, want 0.75 s over %s", run.Round, run.Tracer, results.CPUWindowWorkloadToDrain)
+		if run.Tracer == nil || math.Abs(run.Tracer.CPUSeconds-0.75) > 1e-9 || run.Tracer.CPUWindow != results.CPUWindowWorkloadToDrain ||
+			run.Tracer.CPUMethod != results.TracerCPUProcess {
+			t.Errorf("round %d: tracer %+v, want 0.75 s over %s by %s", run.Round, run.Tracer, results.CPUWindowWorkloadToDrain, results.TracerCPUProcess)
+		}
+		// 1.5 s of the workload and 0.75 s of the tracer over 1000 ops.
+		if d := run.Derived; math.Abs(d.WorkloadCPUNsPerOp-1.5e6) > 1e-3 || math.Abs(d.TracerCPUNsPerOp-0.75e6) > 1e-3 || math.Abs(d.CPUNsPerOp-2.25e6) > 1e-3 {
+			t.Errorf("round %d: CPU per op: workload %v, tracer %v, both %v ns; want 1.5e6, 0.75e6, 2.25e6", run.Round, d.WorkloadCPUNsPerOp, d.TracerCPUNsPerOp, d.CPUNsPerOp)
+		}
+		// The baseline's CPU per op is its workload's 1.5e6 ns alone.
+		if c := run.Derived.CPUPerOpChange; c == nil || math.Abs(*c-0.5) > 1e-9 {
+			t.Errorf("round %d: CPU per op change %v, want +50%%", run.Round, fmtPtr(c))
 		}
 		if run.User.CPUSeconds != 1 {
 			t.Errorf("round %d: consumer CPU %v, want its whole 1 s", run.Round, run.User.CPUSeconds)
@@ -753,4 +795,12 @@ func names(vs []results.Variant) []string {
 		out[i] = v.Name
 	}
 	return out
+}
+
+// fmtPtr formats *p, or nil.
+func fmtPtr(p *float64) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
 }

@@ -31,7 +31,7 @@ func CheckPMU() error {
 		unix.Close(fd)
 		return nil
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV):
-		return fmt.Errorf("%w (perf_event_open: %v)", ErrNoPMU, err)
+		return fmt.Errorf("%w (perf_event_open: %w)", ErrNoPMU, err)
 	}
 	return fmt.Errorf("opening an instructions counter: %w", err)
 }

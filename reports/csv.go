@@ -24,6 +24,12 @@ var csvColumns = []string{
 	// ready time of an external tracer, programs loaded, the largest
 	// and the summed verified instructions, and a refusal in one line.
 	"load_ns", "ready_ns", "programs_loaded", "max_verified_insns", "verified_insns", "refusal",
+	// CPU time (see results.Result.CPUSeconds, TracerStats.CPUMethod):
+	// the workload's and the tracer's in seconds, how each was read, and
+	// per unit of work in ns, with its change against the round's
+	// baseline as a fraction.
+	"workload_cpu_s", "workload_cpu_method", "tracer_cpu_s", "tracer_cpu_method",
+	"workload_cpu_per_op_ns", "tracer_cpu_per_op_ns", "cpu_per_op_ns", "cpu_per_op_change",
 }
 
 // CSV writes one row per run of r (warm-ups and failed runs included,
@@ -81,6 +87,7 @@ func CSV(w io.Writer, r *results.Results) error {
 			row[len(row)-1] = f(*d.LatencyP99Change)
 		}
 		row = append(row, loadCells(run.Load)...)
+		row = append(row, cpuCells(v, run)...)
 		if len(r.Capacity) > 0 {
 			row = append(row, make([]string, len(capacityCSVColumns))...)
 		}
@@ -98,4 +105,30 @@ func CSV(w io.Writer, r *results.Results) error {
 		return fmt.Errorf("writing csv: %w", err)
 	}
 	return nil
+}
+
+// cpuCells are the CPU columns of a run: empty where it has no such
+// figure.
+func cpuCells(v results.Variant, run results.Run) []string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	out := make([]string, 8)
+	if run.Error != "" {
+		return out
+	}
+	if run.Workload.CPUMethod != "" {
+		out[0], out[1] = f(run.Workload.CPUSeconds), run.Workload.CPUMethod
+	}
+	if t := run.Tracer; t != nil && t.CPUMethod != "" {
+		out[2], out[3] = f(t.CPUSeconds), t.CPUMethod
+	}
+	for i, key := range []string{"workload_cpu_per_op", "tracer_cpu_per_op", "cpu_per_op"} {
+		m, _ := results.MeasureByKey(key)
+		if x, ok := m.Value(v, run); ok {
+			out[4+i] = f(x)
+		}
+	}
+	if c := run.Derived.CPUPerOpChange; c != nil {
+		out[7] = f(*c)
+	}
+	return out
 }

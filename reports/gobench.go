@@ -37,6 +37,12 @@ var gobenchUnits = []struct {
 	{"latency_p99_ns", "p99-latency-sec", 1e9},
 	{"latency_p50_change", "p50-latency-vs-baseline-%", 1},
 	{"latency_p99_change", "p99-latency-vs-baseline-%", 1},
+	// CPU time per unit of work: the workload's, the tracer's, both, and
+	// both against the round's baseline in percent (positive: more CPU).
+	{"workload_cpu_per_op", "workload-cpu-sec/op", 1e9},
+	{"tracer_cpu_per_op", "tracer-cpu-sec/op", 1e9},
+	{"cpu_per_op", "cpu-sec/op", 1e9},
+	{"cpu_per_op_change", "cpu-per-op-vs-baseline-%", 1},
 }
 
 // GoBench writes every measured run of r in the Go benchmark format, one

@@ -30,6 +30,9 @@ func buildDocument(r *results.Results, opts Options) *page.Document {
 	if ls := latencySection(vss); ls != nil {
 		doc.Sections = append(doc.Sections, ls)
 	}
+	if cs := cpuSection(r, vss); cs != nil {
+		doc.Sections = append(doc.Sections, cs)
+	}
 	doc.Sections = append(doc.Sections,
 		relativeSection(vss),
 	)
@@ -185,6 +188,7 @@ func environmentSection(r *results.Results) *page.Section {
 		add("measured", when)
 	}
 	add("guest", e.Guest)
+	add("instructions retired", e.Instructions)
 	s := &page.Section{ID: "environment", Title: "Environment", Tables: []*page.Table{t}}
 	if strings.HasPrefix(e.Guest, "qemu-tcg") {
 		s.Paras = append(s.Paras, "TCG: timings are not timings. These runs were made in a QEMU guest whose CPU was emulated (no KVM): only the functional figures (events, counts, drops) mean something, not times, rates or overheads.")
@@ -327,6 +331,82 @@ func latencySection(vss []results.VariantStats) *page.Section {
 	return s
 }
 
+// tracerCPUWhat says whose CPU time the tracer CPU of r's variants is,
+// for every kind of tracer the file has.
+func tracerCPUWhat(r *results.Results) string {
+	var own, ownOld, external bool
+	for _, run := range r.Runs {
+		v, _ := r.Variant(run.Variant)
+		switch {
+		case v.Baseline || run.Error != "":
+		case v.External():
+			external = true
+		case run.Tracer != nil && run.Tracer.CPUMethod == results.TracerCPUProcess:
+			own = true
+		default:
+			ownOld = true
+		}
+	}
+	var parts []string
+	if own {
+		parts = append(parts, "benchctl's probes: benchctl's whole process, its consumer, Go runtime and garbage-collector threads, less the built-in generator's threads")
+	}
+	if ownOld {
+		parts = append(parts, "benchctl's probes in this file, written before schema 3: its consumer thread alone, not the Go runtime's other threads")
+	}
+	if external {
+		parts = append(parts, "an external tracer: its whole process tree (its cgroup), until it exits after the stop signal")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// cpuSection shows the CPU time per unit of work of the workload and of
+// the tracer; nil when no variant has it (no unit of work, no cgroup v2,
+// files before schema 3).
+func cpuSection(r *results.Results, vss []results.VariantStats) *page.Section {
+	has := false
+	for _, vs := range vss {
+		_, ok := vs.Get("workload_cpu_per_op")
+		has = has || ok
+	}
+	if !has {
+		return nil
+	}
+	s := &page.Section{ID: "cpu-per-op", Title: "CPU per unit of work"}
+	s.Paras = append(s.Paras, "CPU time (user + system) spent "+opUnit(vss)+", by the workload and by the tracer. "+
+		"Workload: its own tasks (redis-server and redis-benchmark, or the command, in a cgroup of their own; the built-in generator's threads), "+
+		"kernel time included, so the BPF programs' run time on its syscalls is in it. "+
+		"Tracer: its userspace from the start of the workload to the end of its drain ("+tracerCPUWhat(r)+"). "+
+		"`vs baseline` is the CPU per unit against the workload's in the baseline run of the same round (positive: more CPU), the CPU counterpart of the throughput overhead. "+
+		"Time a task waits for a CPU is charged to no task, nor, where the kernel accounts steal apart, is time stolen by the hypervisor: "+
+		"a busy machine moves these figures less directly than it moves throughput (through caches and clock speed only).")
+	t := page.NewTable("variant", "mode", "workload CPU/op", "tracer CPU/op", "CPU/op", "vs baseline").AlignRight(2, 3, 4, 5).AsCode(0)
+	c := page.NewCells(page.AnyCI(vss))
+	for _, vs := range vss {
+		t.Add(vs.Variant.Name, page.ModeLabel(vs.Variant),
+			c.Get(vs, "workload_cpu_per_op"), c.Get(vs, "tracer_cpu_per_op"),
+			c.Get(vs, "cpu_per_op"), c.Get(vs, "cpu_per_op_change"))
+	}
+	t.Notes = c.Footnotes()
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+// opUnit names the unit of work of the variants' workload: a request
+// for redis (requests/s; req/s in the fixtures), a run for a command
+// timed per run, an op for the generator.
+func opUnit(vss []results.VariantStats) string {
+	for _, vs := range vss {
+		switch vs.Unit {
+		case "requests/s", "req/s":
+			return "per request"
+		case "runs/s":
+			return "per run of the command"
+		}
+	}
+	return "per op"
+}
+
 func relativeSection(vss []results.VariantStats) *page.Section {
 	s := &page.Section{ID: "relative", Title: "Relative figures"}
 	s.Paras = append(s.Paras, "Ratios measured inside one run: these travel between machines, absolute times do not. "+
@@ -400,8 +480,7 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	}
 	s.Paras = append(s.Paras, "Per syscall set and family, exit_only against enter_exit, measured in the same shuffled rounds: "+
 		"the change in kernel time, kernel ns per syscall and events, then each side's average event size, throughput overhead against the baseline of its round, "+
-		"and the tracer's CPU time, user + system, from the start of the workload to the end of its drain (benchctl: its consumer thread, not the Go runtime's other threads; "+
-		"an external tracer: its whole process tree, until it exits after the stop signal). "+
+		"and the tracer's CPU time, user + system, from the start of the workload to the end of its drain ("+tracerCPUWhat(r)+"). "+
 		"An external tracer's events are what it printed at exit: they cover its whole life (start, ready wait, workload, stop), so no rate is made of them. "+
 		"Changes are of the medians; `~` marks one that is not significant (Mann-Whitney U at alpha "+fmt.Sprint(opts.SignificanceLevel())+").")
 	byName := map[string]results.VariantStats{}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/shell"
 )
 
@@ -37,6 +38,7 @@ type commandWorkload struct {
 	mu      sync.Mutex
 	closed  bool
 	running *child
+	cg      *Cgroup // the command's; nil without cgroup v2 (or before Prepare)
 }
 
 // NewCommand returns a workload that runs cfg.Argv once per Run, without
@@ -110,14 +112,29 @@ func (w *commandWorkload) Name() string { return "command" }
 // it needs it, so that it can be pasted into a shell as it is.
 func (w *commandWorkload) Describe() string { return shell.Join(w.args) }
 
-// Prepare does nothing: a command has no set-up.
+// Prepare makes the cgroup v2 the command runs in, where there can be
+// one: without it the command runs all the same, and its CPU time is not
+// measured.
 func (w *commandWorkload) Prepare(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return errors.New("preparing command: workload is closed")
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if w.cg == nil {
+		w.cg, _ = newCgroup()
+	}
+	return nil
+}
+
+// Cgroup is the cgroup the command runs in, nil when there is none.
+func (w *commandWorkload) Cgroup() *Cgroup {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cg
 }
 
 // Run runs the command once and records its wall time, from start to the
@@ -155,6 +172,9 @@ func (w *commandWorkload) Run(ctx context.Context) (Result, error) {
 		w.mu.Unlock()
 		return Result{}, errors.New("running command: a run is already in progress")
 	}
+	cg := w.cg
+	cg.put(cmd)
+	cpu0, cpuErr := cg.cpu()
 	start := time.Now()
 	c, err := startChild(cmd)
 	if err != nil {
@@ -166,6 +186,8 @@ func (w *commandWorkload) Run(ctx context.Context) (Result, error) {
 
 	err = c.wait(ctx)
 	wall := c.exited.Sub(start)
+	cg.addReaped(c)
+	cpu1, cpuErr1 := cg.cpu()
 
 	w.mu.Lock()
 	w.running = nil
@@ -180,6 +202,9 @@ func (w *commandWorkload) Run(ctx context.Context) (Result, error) {
 	}
 
 	res := Result{Wall: wall}
+	if cg != nil && cpuErr == nil && cpuErr1 == nil {
+		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), results.WorkloadCPUCgroup
+	}
 	if w.re == nil {
 		res.Unit = commandRunsUnit
 		res.Ops = 1
@@ -223,10 +248,16 @@ func (w *commandWorkload) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
+	var errs []error
 	if w.running != nil {
 		if err := w.running.stop(commandStopTimeout); err != nil {
-			return fmt.Errorf("stopping %s: %w", w.args[0], err)
+			errs = append(errs, fmt.Errorf("stopping %s: %w", w.args[0], err))
 		}
 	}
-	return nil
+	// Whatever the command left running (a daemon) dies with its cgroup.
+	if err := w.cg.close(); err != nil {
+		errs = append(errs, fmt.Errorf("removing the command's cgroup: %w", err))
+	}
+	w.cg = nil
+	return errors.Join(errs...)
 }

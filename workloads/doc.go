@@ -19,7 +19,11 @@
 // Every child process is started in its own process group with a parent
 // death signal (SIGKILL), so no child outlives benchctl, even when
 // benchctl itself is killed with SIGKILL; cancelling a Run's context and
-// calling Close kill the whole process group.
+// calling Close kill the whole process group. A workload's processes
+// (redis-server and redis-benchmark, a command) also run in a cgroup v2
+// of their own ([Cgroup]), whose CPU time is the workload's and which
+// Close removes with whatever is left in it; the built-in generator's CPU
+// time is its threads'. Result.CPUSeconds and CPUMethod say which.
 //
 // The package is a leaf: it knows nothing of scenarios, probes or reports.
 package workloads

@@ -29,6 +29,9 @@ type child struct {
 	// Set before done is closed; read only after.
 	waitErr error
 	exited  time.Time // when the leader was reaped
+	// cpu is the leader's CPU time (user + system, its reaped children's
+	// included) from its rusage at wait.
+	cpu time.Duration
 }
 
 // startChild starts cmd in its own process group with Pdeathsig SIGKILL,
@@ -91,6 +94,9 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 	reaped := func(waitErr error) {
 		c.waitErr = waitErr
 		c.exited = time.Now()
+		if ps := cmd.ProcessState; ps != nil {
+			c.cpu = ps.UserTime() + ps.SystemTime()
+		}
 		// Sweep what is left of the group (background grandchildren).
 		// The group id cannot be reused while any member is alive.
 		_ = syscall.Kill(-c.pid, syscall.SIGKILL)

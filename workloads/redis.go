@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 const (
@@ -52,7 +54,8 @@ type redisWorkload struct {
 	port      int
 	server    *child
 	serverLog *tailBuffer
-	bench     *child // the redis-benchmark of the Run in flight
+	bench     *child  // the redis-benchmark of the Run in flight
+	cg        *Cgroup // the server's and redis-benchmark's; nil without cgroup v2
 }
 
 // NewRedis returns the redis workload: Prepare starts a private
@@ -178,6 +181,9 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 		return fmt.Errorf("creating redis-server directory: %w", err)
 	}
 	w.dir = dir
+	// Without a cgroup (no cgroup v2 here) redis runs all the same; its
+	// CPU time is then not measured.
+	w.cg, _ = newCgroup()
 
 	timeout := w.cfg.StartTimeout
 	if timeout == 0 {
@@ -212,6 +218,10 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 	// Leave nothing behind on failure; Close stays safe to call.
 	_ = os.RemoveAll(w.dir)
 	w.dir = ""
+	if err := w.cg.close(); err != nil {
+		lastErr = errors.Join(lastErr, err)
+	}
+	w.cg = nil
 	return lastErr
 }
 
@@ -233,6 +243,7 @@ func (w *redisWorkload) startServer(port int) (*child, *tailBuffer, error) {
 		Stdout: log,
 		Stderr: log,
 	}
+	w.cg.put(cmd)
 	c, err := startChild(cmd)
 	if err != nil {
 		return nil, nil, err
@@ -337,6 +348,9 @@ func (w *redisWorkload) Run(ctx context.Context) (Result, error) {
 	stdout := &lockedBuffer{}
 	stderr := newTailBuffer(redisBenchStderrBytes)
 	cmd := &exec.Cmd{Path: w.benchBin, Args: args, Dir: w.dir, Stdout: stdout, Stderr: stderr}
+	w.cg.put(cmd)
+	cg := w.cg
+	cpu0, cpuErr := cg.cpu()
 	start := time.Now()
 	bench, err := startChild(cmd)
 	if err != nil {
@@ -348,6 +362,8 @@ func (w *redisWorkload) Run(ctx context.Context) (Result, error) {
 
 	err = bench.wait(ctx)
 	wall := bench.exited.Sub(start)
+	cg.addReaped(bench)
+	cpu1, cpuErr1 := cg.cpu()
 
 	w.mu.Lock()
 	w.bench = nil
@@ -374,7 +390,18 @@ func (w *redisWorkload) Run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("summarizing redis-benchmark output: %w", err)
 	}
 	res.Wall = wall
+	if cg != nil && cpuErr == nil && cpuErr1 == nil {
+		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), results.WorkloadCPUCgroup
+	}
 	return res, nil
+}
+
+// Cgroup is the cgroup the server and redis-benchmark run in, nil when
+// there is none (before Prepare, without cgroup v2).
+func (w *redisWorkload) Cgroup() *Cgroup {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cg
 }
 
 // Close kills redis-benchmark if a Run is in flight, kills the server's
@@ -395,6 +422,10 @@ func (w *redisWorkload) Close() error {
 		}
 		w.server = nil
 	}
+	if err := w.cg.close(); err != nil {
+		errs = append(errs, fmt.Errorf("removing the workload's cgroup: %w", err))
+	}
+	w.cg = nil
 	if w.dir != "" {
 		if err := os.RemoveAll(w.dir); err != nil {
 			errs = append(errs, fmt.Errorf("removing redis-server directory: %w", err))

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 const (
@@ -451,6 +453,7 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 		begin       time.Time // written before start is closed
 		ops         = make([]int64, len(workers))
 		errs        = make([]error, len(workers))
+		cpu         = make([]time.Duration, len(workers))
 	)
 	for i, t := range workers {
 		ready.Add(1)
@@ -459,6 +462,11 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 			defer done.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			// The thread's CPU clock, read on it while it is this
+			// worker's alone: what the worker used, kernel time (and so
+			// the BPF programs run on its syscalls) included.
+			cpu0 := threadCPU()
+			defer func() { cpu[i] = threadCPU() - cpu0 }()
 			ready.Done()
 			<-start
 			if w.cfg.Rate > 0 {
@@ -485,7 +493,11 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 	for _, n := range ops {
 		total += n
 	}
-	res := Result{Unit: "ops/s", Ops: float64(total), Wall: wall}
+	var used time.Duration
+	for _, c := range cpu {
+		used += c
+	}
+	res := Result{Unit: "ops/s", Ops: float64(total), Wall: wall, CPUSeconds: used.Seconds(), CPUMethod: results.WorkloadCPUThreads}
 	if s := wall.Seconds(); s > 0 {
 		res.Throughput = float64(total) / s
 	}
@@ -494,6 +506,15 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 		res.AchievedRate = res.Throughput * SyscallsPerOp(w.mix.name)
 	}
 	return res, nil
+}
+
+// threadCPU reads the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }
 
 // Close stops a Run in flight, waits for it, then closes every descriptor

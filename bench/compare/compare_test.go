@@ -214,3 +214,45 @@ func TestThresholdsFromBase(t *testing.T) {
 		t.Errorf("warnings %q", c.Warnings)
 	}
 }
+
+// TestCompareCPUPerOp: the CPU-per-op figures are gate metrics like the
+// others: the change against the baseline in points, as overhead is,
+// the CPU per op in percent. Probes 10% slower add their extra kernel
+// time to the workload's CPU: big/enter_exit's CPU per op against the
+// baseline grows by over 2 points, beyond a 1-point threshold; an A/A
+// pair has no regression.
+func TestCompareCPUPerOp(t *testing.T) {
+	th := map[string]float64{"cpu_per_op_change": 1, "cpu_per_op": 5}
+	c, err := Compare(readFixture(t, "base.json"), readFixture(t, "head_slow.json"), CompareOptions{Thresholds: th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]GateRow{}
+	for _, r := range c.Rows {
+		rows[r.Variant+" "+r.Metric] = r
+		if r.Variant == "baseline" || r.Variant == "baseline_nostats" {
+			t.Errorf("the baseline is gated: %+v", r)
+		}
+	}
+	r, ok := rows["big/enter_exit cpu_per_op_change"]
+	if !ok {
+		t.Fatalf("no big/enter_exit cpu_per_op_change row in %v", rows)
+	}
+	if !r.InPoints() || r.Change() < 2 || r.Verdict != stats.VerdictRegression {
+		t.Errorf("big/enter_exit cpu_per_op_change: in points %v, change %.2f, %s; want a regression of over 2 points", r.InPoints(), r.Change(), r.Verdict)
+	}
+	if r := rows["big/enter_exit cpu_per_op"]; r.InPoints() || r.Verdict == stats.VerdictRegression {
+		t.Errorf("big/enter_exit cpu_per_op: in points %v, change %.2f%%, %s; want a percent change within 5%%", r.InPoints(), r.Change(), r.Verdict)
+	}
+
+	c, err = Compare(readFixture(t, "base.json"), readFixture(t, "head.json"), CompareOptions{Thresholds: th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, r := range c.Regressions() {
+		t.Errorf("A/A regression: %s %s %.2f", r.Variant, r.Metric, r.Change())
+	}
+}

@@ -92,7 +92,10 @@ type CapacityStep struct {
 	Drops     uint64  `json:"drops"`
 	DropRatio float64 `json:"drop_ratio"`
 	Events    uint64  `json:"events"` // events the consumer received
-	// ConsumerCPU is the tracer's userspace CPU seconds over the step,
+	// ConsumerCPU is the CPU seconds of benchctl's consumer thread over
+	// its life (it starts just before the step's workload and ends with
+	// its drain; schema 3 on, the tracer's CPU window before), or of an
+	// external tracer's cgroup over the step,
 	// ConsumerWait the seconds benchctl's consumer thread waited on a run
 	// queue (runnable, not running: the machine was busy), and Busy their
 	// sum over the step's wall time: the share of the step the consumer

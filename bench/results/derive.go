@@ -5,7 +5,9 @@ package results
 // that had the same program stats state (baseline or baseline_nostats);
 // baseline runs themselves, failed runs and runs without such a baseline
 // get none. LatencyP50Change and LatencyP99Change compare the run's
-// RunLatency with that same baseline run's, when both have latency.
+// RunLatency with that same baseline run's, when both have latency;
+// CPUPerOpChange compares the run's CPU per op (workload and tracer)
+// with that baseline run's (its workload's alone), when both have it.
 // Runs of variants with program stats off get no kernel time,
 // syscall count or ns per syscall, whatever their programs' counters say.
 func Derive(r *Results) {
@@ -19,10 +21,15 @@ func Derive(r *Results) {
 	}
 	baselines := map[key]float64{}
 	baseLatency := map[key][2]float64{} // p50, p99 in ms
+	baseCPU := map[key]float64{}        // ns per op
 	for _, run := range r.Runs {
 		v, ok := variants[run.Variant]
 		if !ok || !v.Baseline || run.Error != "" {
 			continue
+		}
+		var d Derived
+		if deriveCPUPerOp(&run, &d); d.CPUNsPerOp > 0 {
+			baseCPU[key{run.Round, v.Stats}] = d.CPUNsPerOp
 		}
 		if p50, p99, ok := RunLatency(run); ok {
 			baseLatency[key{run.Round, v.Stats}] = [2]float64{p50, p99}
@@ -57,6 +64,10 @@ func Derive(r *Results) {
 				c50, c99 := p50/base[0]-1, p99/base[1]-1
 				run.Derived.LatencyP50Change, run.Derived.LatencyP99Change = &c50, &c99
 			}
+		}
+		if base, ok := baseCPU[key{run.Round, v.Stats}]; ok && run.Derived.CPUNsPerOp > 0 {
+			c := run.Derived.CPUNsPerOp/base - 1
+			run.Derived.CPUPerOpChange = &c
 		}
 		if run.Workload.Throughput <= 0 {
 			continue
@@ -117,5 +128,6 @@ func deriveRun(run *Run) Derived {
 		d.DropRatio = float64(run.Kernel.Drops()) / float64(run.Kernel.Attempted)
 	}
 	deriveConsumer(run, &d)
+	deriveCPUPerOp(run, &d)
 	return d
 }

@@ -205,8 +205,10 @@ var Measures = []Measure{
 	{Key: "consumer_cpu_s", Label: "consumer CPU", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		return run.User.CPUSeconds * 1e9, traced(v) && run.User.CPUSeconds > 0
 	}},
-	// The tracer's userspace: benchctl's consumer thread, or an external
-	// tracer's whole process tree (its cgroup's CPU time).
+	// The tracer's userspace: benchctl's whole process less the
+	// workload's threads (its consumer thread alone before schema 3), or
+	// an external tracer's whole process tree (its cgroup's CPU time);
+	// see TracerStats.CPUMethod.
 	{Key: "tracer_cpu_s", Label: "tracer CPU", Kind: KindDuration, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		if run.Tracer != nil {
 			return run.Tracer.CPUSeconds * 1e9, traced(v)

@@ -46,7 +46,8 @@ type Noise struct {
 	// context, not a flag.
 	Load1 float64 `json:"load1"`
 	// Attributed says what OwnSeconds covers, e.g. "benchctl process
-	// tree" or "benchctl process tree, tracer cgroup".
+	// tree", "benchctl process tree, tracer cgroup" or (schema 3 on)
+	// "benchctl process tree, workload cgroup, tracer cgroup".
 	Attributed string `json:"attributed,omitempty"`
 
 	// Per CPU (schema 2 on; absent in older files). CPUStealPct is the

@@ -179,7 +179,27 @@ type Result struct {
 	// rate); zero otherwise.
 	TargetRate   float64 `json:"target_rate,omitempty"`
 	AchievedRate float64 `json:"achieved_rate,omitempty"`
+	// CPUSeconds is the CPU time (user + system: the BPF programs run
+	// in the workload's context, so their time is in it) the workload's
+	// own tasks used during Run; CPUMethod says how it was read
+	// (WorkloadCPUThreads, WorkloadCPUCgroup). Both are empty when it
+	// was not measured (no cgroup v2, older files).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	CPUMethod  string  `json:"cpu_method,omitempty"`
 }
+
+// How a workload's CPU time (Result.CPUSeconds) was read.
+const (
+	// The built-in generator runs in benchctl's process: the sum of its
+	// worker threads' CPU clocks (CLOCK_THREAD_CPUTIME_ID), each read
+	// on the thread when it starts working and when it is done.
+	WorkloadCPUThreads = "generator_threads"
+	// A workload of child processes (redis-server and redis-benchmark, a
+	// command) runs in a cgroup v2 of its own: its cpu.stat usage from
+	// the start of Run to the exit of the measured process, exited
+	// processes included.
+	WorkloadCPUCgroup = "workload_cgroup"
+)
 
 // Latency percentiles, in milliseconds.
 type Latency struct {

@@ -22,7 +22,13 @@ import (
 //	   benchctl's build); gate verdicts judge without noisy runs; noise
 //	   per CPU (the steal flag is decided on cpu_steal_pct), irq and
 //	   softirq apart, outside CPU in CPUs; environment.cpu_accounting.
-const SchemaVersion = 2
+//	3: tracer.cpu_seconds of benchctl's own probes is benchctl's whole
+//	   process less the generator's threads (tracer.cpu_method), no
+//	   longer the consumer thread alone, and so are the consumer_ns_*
+//	   figures derived from it; workload.cpu_seconds and cpu_method,
+//	   the CPU-per-op figures, environment.instructions; the noise
+//	   meter counts the workload's cgroup as benchctl's own.
+const SchemaVersion = 3
 
 // MinSchemaVersion is the oldest results schema this code reads.
 const MinSchemaVersion = 1
@@ -110,6 +116,11 @@ type Environment struct {
 	// steal mean depends on it. Empty when the kernel config is not
 	// readable (and in files before schema 2).
 	CPUAccounting string `json:"cpu_accounting,omitempty"`
+	// Instructions says whether instructions retired can be counted
+	// here (a hardware PMU, perf_event_open of
+	// PERF_COUNT_HW_INSTRUCTIONS): "available", or "not available: "
+	// and why (most VMs have no PMU). Empty before schema 3.
+	Instructions string `json:"instructions,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.
@@ -205,8 +216,17 @@ type Run struct {
 	Foreign []ForeignProgram `json:"foreign,omitempty"`
 }
 
-// The windows of TracerStats' figures.
+// The windows and methods of TracerStats' figures.
 const (
+	// TracerCPUProcess: benchctl's own probes' tracer CPU is benchctl's
+	// whole process (every thread: the consumer, the Go runtime's and
+	// the garbage collector's, the runner's reads of program stats)
+	// over the window, less the built-in generator's worker threads
+	// (Result.CPUSeconds) and the noise meter's own reading of /proc.
+	TracerCPUProcess = "benchctl_process_less_workload"
+	// TracerCPUCgroup: an external tracer's cgroup's cpu.stat.
+	TracerCPUCgroup = "tracer_cgroup"
+
 	// From the start of the workload to the exit of the external tracer
 	// after its stop signal: its drain, final report and shutdown.
 	CPUWindowWorkloadToExit = "workload_start_to_tracer_exit"
@@ -219,8 +239,8 @@ const (
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.
 // For an external tracer it covers its whole process tree (its cgroup)
-// over the measured window; for benchctl's own probes, the consumer
-// thread.
+// over the measured window; for benchctl's own probes, benchctl's
+// process less the workload's threads (CPUMethod says which).
 type TracerStats struct {
 	// CPUSeconds is user + system CPU time over the measured window
 	// (CPUWindow says which).
@@ -243,6 +263,10 @@ type TracerStats struct {
 	// CPUWindowWorkloadToDrain; empty in files written before it was
 	// recorded, whose window ended with the workload.
 	CPUWindow string `json:"cpu_window,omitempty"`
+	// CPUMethod says whose CPU time CPUSeconds is: TracerCPUProcess or
+	// TracerCPUCgroup; empty before schema 3, when benchctl's figure
+	// was its consumer thread's alone.
+	CPUMethod string `json:"cpu_method,omitempty"`
 	// CountersWindow is the window of the counters the tracer printed
 	// (and of the events, bytes, drops and kernel events read from them):
 	// CountersTracerLife for an external tracer, which prints them at
@@ -293,6 +317,16 @@ type Derived struct {
 	TracedSyscalls       uint64  `json:"traced_syscalls,omitempty"`
 	ConsumerNsPerEvent   float64 `json:"consumer_ns_per_event,omitempty"`
 	ConsumerNsPerSyscall float64 `json:"consumer_ns_per_syscall,omitempty"`
+	// CPU per unit of work (Workload.Ops: a request, a generator op, a
+	// command's run), in ns: the workload's own CPU time
+	// (Workload.CPUSeconds), the tracer's (Tracer.CPUSeconds, for
+	// traced variants) and their sum; see CPUPerOp. CPUPerOpChange is
+	// CPUNsPerOp / the same round's baseline run's CPUNsPerOp (its
+	// workload's alone) − 1, as ThroughputChange is made.
+	WorkloadCPUNsPerOp float64  `json:"workload_cpu_ns_per_op,omitempty"`
+	TracerCPUNsPerOp   float64  `json:"tracer_cpu_ns_per_op,omitempty"`
+	CPUNsPerOp         float64  `json:"cpu_ns_per_op,omitempty"`
+	CPUPerOpChange     *float64 `json:"cpu_per_op_change,omitempty"`
 }
 
 // Write stores r at path atomically (temp file in the same folder, fsync, rename).

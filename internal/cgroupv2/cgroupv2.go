@@ -1,7 +1,7 @@
 // Package cgroupv2 makes, watches and removes cgroup v2 directories that
-// each hold one process tree: a traced command (probes) or an external
-// tracer (workloads). RemoveStale removes those that a benchctl which is
-// gone left behind, with what still runs in them.
+// each hold one process tree: a traced command (probes), an external
+// tracer or a workload's processes (workloads). RemoveStale removes those
+// that a benchctl which is gone left behind, with what still runs in them.
 //
 // A process is put into a cgroup at fork with
 // SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()} (CLONE_INTO_CGROUP),

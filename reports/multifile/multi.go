@@ -158,7 +158,9 @@ func buildMultiDocument(files []ResultsFile, opts reports.Options) *page.Documen
 	}
 	doc.Sections = append(doc.Sections, m.environmentSection())
 	for _, f := range headlineFigures {
-		doc.Sections = append(doc.Sections, m.figureSection(f))
+		if fs := m.figureSection(f); fs != nil {
+			doc.Sections = append(doc.Sections, fs)
+		}
 	}
 	doc.Sections = append(doc.Sections, m.pairsSection())
 	// The introduction counts the marks, so it comes last.
@@ -334,6 +336,7 @@ func (m *multi) environmentSection() *page.Section {
 		{name: "host", get: func(r *results.Results, _ string) string { return r.Environment.Hostname }},
 		{name: "guest", get: func(r *results.Results, _ string) string { return r.Environment.Guest }},
 		{name: "program stats", get: func(r *results.Results, _ string) string { return r.Environment.StatsMethod }},
+		{name: "instructions retired", get: func(r *results.Results, _ string) string { return r.Environment.Instructions }},
 		{name: "benchctl", get: func(r *results.Results, _ string) string {
 			e := r.Environment
 			c := e.BenchctlCommit
@@ -397,12 +400,16 @@ func (m *multi) environmentSection() *page.Section {
 type headlineFigure struct {
 	id, title, intro string
 	measure          results.Measure
+	// optional figures are left out when no file has them (files
+	// written before they were measured).
+	optional bool
 }
 
 var headlineFigures = func() []headlineFigure {
 	ns, _ := results.MeasureByKey("ns_per_syscall")
 	ev, _ := results.MeasureByKey("events_per_syscall")
 	ov, _ := results.GateMeasure("overhead")
+	cpu, _ := results.GateMeasure("cpu_per_op_change")
 	return []headlineFigure{
 		{id: "ns-per-syscall", title: "Kernel ns per syscall", measure: ns,
 			intro: "Run time of all attached programs per syscall the machine made: the tracer's kernel cost, comparable across workloads (absolute times travel between machines only as far as their CPUs do)."},
@@ -410,6 +417,8 @@ var headlineFigures = func() []headlineFigure {
 			intro: "Events that reached userspace per syscall the machine made."},
 		{id: "overhead", title: "Throughput overhead", measure: ov,
 			intro: "Workload throughput lost against the baseline run of the same round, in percent."},
+		{id: "cpu-per-op", title: "CPU per unit of work against the baseline", measure: cpu, optional: true,
+			intro: "The workload's and the tracer's CPU time per unit of work against the workload's in the baseline run of the same round, in percent (positive: more CPU)."},
 	}
 }()
 
@@ -474,6 +483,9 @@ func (m *multi) figureSection(f headlineFigure) *page.Section {
 		}
 	}
 	if len(t.Rows) == 0 {
+		if f.optional {
+			return nil
+		}
 		s.Paras = append(s.Paras, "No file has this figure for any variant.")
 		return s
 	}
