@@ -386,25 +386,27 @@ func (p *parser) scenario(root field, s *Scenario) {
 				}
 			}
 		}},
-		key{name: "modes", dst: func(f field) { p.modes(f, s) }},
+		key{name: "modes", dst: func(f field) {
+			s.Modes = list[probes.Mode](p, f, "mode", "list enter_exit and/or exit_only, or remove the key", func(n *yaml.Node, mode string) bool {
+				return !p.errIf(mode == "none", n.Line, "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets") &&
+					!p.errIf(mode == "floor", n.Line, "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets") &&
+					p.oneOf(n, "mode", mode, []string{"enter_exit", "exit_only"})
+			})
+		}},
 		key{name: "toctou", dst: func(f field) {
-			s.TOCTOU = nil
-			for _, t := range p.list(f, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)") {
-				s.TOCTOU = append(s.TOCTOU, probes.TOCTOU(t))
-			}
+			s.TOCTOU = list[probes.TOCTOU](p, f, "toctou option", "list none, stash and/or enter_event, or remove the key (default: none)", p.in("toctou option", toctouNames()))
 		}},
 		key{name: "steps", dst: func(f field) {
-			for _, step := range p.list(f, "step", StepNames, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key") {
+			for _, step := range list[string](p, f, "step", "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key", p.in("step", StepNames)) {
 				s.Steps = append(s.Steps, stepOf(step))
 			}
 		}},
 		key{name: "nostats_sets", dst: func(f field) {
 			names, nodes, _ := p.strList(f, "")
-			sets, at := p.enums(names, nodes, "nostats_sets: set", nil)
-			for i, n := range sets {
-				s.lines["nostats:"+n] = at[i].Line
-			}
-			s.NoStatsSets = sets
+			s.NoStatsSets = p.enums(names, nodes, "nostats_sets: set", func(n *yaml.Node, set string) bool {
+				s.lines["nostats:"+set] = n.Line
+				return true
+			})
 			s.lines["nostats_sets"] = f.k.Line
 		}},
 		key{name: "variants", dst: func(f field) {
@@ -425,16 +427,6 @@ func (p *parser) scenario(root field, s *Scenario) {
 			s.Noise = &t
 		}},
 	)
-}
-
-// list reads a list of names from valid, each once.
-func (p *parser) list(f field, noun string, valid []string, emptyHint string) []string {
-	names, nodes, ok := p.strList(f, emptyHint)
-	if !ok {
-		return nil
-	}
-	out, _ := p.enums(names, nodes, noun, valid)
-	return out
 }
 
 // repetitions reads a number of rounds, `auto`, or an auto mapping
@@ -492,7 +484,7 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			{name: "tests", dst: func(f field) {
 				tests, nodes, _ := p.strList(f, "")
 				p.errIf(len(tests) == 0 && f.v.Kind == yaml.SequenceNode, f.v.Line, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
-				w.Redis.Tests, _ = p.enums(tests, nodes, "redis-benchmark test", RedisTests)
+				w.Redis.Tests = p.enums(tests, nodes, "redis-benchmark test", p.in("redis-benchmark test", RedisTests))
 			}},
 			{name: "requests", dst: &w.Redis.Requests, lo: 1, hi: 1_000_000_000},
 			{name: "clients", dst: &w.Redis.Clients, lo: 1, hi: 10000},
@@ -504,9 +496,7 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			{name: "benchmark", dst: &w.Redis.BenchBin},
 		},
 		"syscalls": {
-			{name: "mix", need: "add `mix:`, one of " + strings.Join(workloads.Mixes(), ", "), dst: &w.Syscalls.Mix, check: func(n *yaml.Node, mix string) bool {
-				return p.oneOf(n, "syscalls mix", mix, workloads.Mixes())
-			}},
+			{name: "mix", need: "add `mix:`, one of " + strings.Join(workloads.Mixes(), ", "), dst: &w.Syscalls.Mix, check: p.in("syscalls mix", workloads.Mixes())},
 			{name: "threads", dst: &w.Syscalls.Threads, lo: 1, hi: 4096},
 			{name: "count"}, {name: "duration"},
 			{dst: func(m map[string]field) {
@@ -602,26 +592,6 @@ func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) (o
 		out = append(out, name)
 	}
 	return out
-}
-
-func (p *parser) modes(f field, s *Scenario) {
-	names, nodes, ok := p.strList(f, "list enter_exit and/or exit_only, or remove the key")
-	if !ok {
-		return
-	}
-	for i, name := range names {
-		switch m := probes.Mode(name); {
-		case m == probes.ModeNone:
-			p.errAt(nodes[i].Line, "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets")
-		case m == probes.ModeFloor:
-			p.errAt(nodes[i].Line, "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets")
-		case !p.oneOf(nodes[i], "mode", name, []string{string(probes.ModeEnterExit), string(probes.ModeExitOnly)}):
-		case slices.Contains(s.Modes, m):
-			p.errAt(nodes[i].Line, "remove the second one", "mode %q listed twice", name)
-		default:
-			s.Modes = append(s.Modes, m)
-		}
-	}
 }
 
 // StepNames are the cost-anatomy steps a scenario's `steps` may list, in
@@ -763,8 +733,7 @@ func (p *parser) check(s *Scenario) {
 			used[v.Set] = true
 		}
 	}
-	_, steps := s.lines["steps"]
-	p.errIf(steps && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
+	p.errIf(s.Steps != nil && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
 	_, toctou := s.lines["toctou"]
 	p.errIf(toctou && !slices.Contains(s.Modes, probes.ModeExitOnly), s.lines["toctou"], "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
 	if len(s.Sets) > 0 {

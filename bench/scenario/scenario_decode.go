@@ -340,17 +340,32 @@ func (p *parser) oneOf(n *yaml.Node, noun, name string, valid []string) bool {
 	return !p.errIf(!slices.Contains(valid, name), n.Line, suggestHint(name, valid), "unknown %s %q", noun, name)
 }
 
-// enums returns the names that are in valid (any name when it is nil),
-// each once, with their nodes; noun names one in messages.
-func (p *parser) enums(names []string, nodes []*yaml.Node, noun string, valid []string) (out []string, at []*yaml.Node) {
+// in is oneOf as a check of a key or of the names of a list.
+func (p *parser) in(noun string, valid []string) func(*yaml.Node, string) bool {
+	return func(n *yaml.Node, name string) bool { return p.oneOf(n, noun, name, valid) }
+}
+
+// enums returns the names that pass check (any name when it is nil),
+// each once; noun names one in messages.
+func (p *parser) enums(names []string, nodes []*yaml.Node, noun string, check func(*yaml.Node, string) bool) (out []string) {
 	for i, name := range names {
 		switch {
-		case valid != nil && !p.oneOf(nodes[i], noun, name, valid):
+		case check != nil && !check(nodes[i], name):
 		case slices.Contains(out, name):
 			p.errAt(nodes[i].Line, "remove the second one", "%s %q listed twice", noun, name)
 		default:
-			out, at = append(out, name), append(at, nodes[i])
+			out = append(out, name)
 		}
 	}
-	return out, at
+	return out
+}
+
+// list reads a list of names that pass check, each once.
+func list[T ~string](p *parser, f field, noun, emptyHint string, check func(*yaml.Node, string) bool) (out []T) {
+	if names, nodes, ok := p.strList(f, emptyHint); ok {
+		for _, name := range p.enums(names, nodes, noun, check) {
+			out = append(out, T(name))
+		}
+	}
+	return out
 }
