@@ -608,12 +608,11 @@ func stepOf(name string) string {
 	return name
 }
 
-func toctouNames() []string {
-	out := make([]string, len(probes.TOCTOUOptions))
-	for i, t := range probes.TOCTOUOptions {
-		out[i] = string(t)
+func toctouNames() (names []string) {
+	for _, t := range probes.TOCTOUOptions {
+		names = append(names, string(t))
 	}
-	return out
+	return names
 }
 
 // variant reads one item of the variants list.

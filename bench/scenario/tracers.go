@@ -115,23 +115,21 @@ func (s *Scenario) MissingTracers() []string {
 func (p *parser) tracers(f field, s *Scenario) {
 	valid := p.named(identRE, identHint+" (it goes into variant names)", "invalid tracer name %q")
 	for _, g := range p.mapping(f, "name a tracer and give its argv, or remove the section") {
-		if !valid(g.k, g.key) {
-			continue
+		if valid(g.k, g.key) {
+			g.what = "tracer " + g.key
+			p.tracer(g, s)
 		}
-		t := TracerSpec{
-			Name: g.key, Family: g.key, Line: g.k.Line,
-			SetArgs:      map[string][]string{},
-			ReadyTimeout: workloads.DefaultReadyTimeout,
-			StopSignal:   syscall.SIGINT,
-			StopGrace:    workloads.DefaultStopGrace,
-		}
-		g.what = "tracer " + g.key
-		p.tracer(g, &t, s)
-		s.Tracers = append(s.Tracers, t)
 	}
 }
 
-func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
+func (p *parser) tracer(f field, s *Scenario) {
+	t := TracerSpec{
+		Name: f.key, Family: f.key, Line: f.k.Line,
+		SetArgs:      map[string][]string{},
+		ReadyTimeout: workloads.DefaultReadyTimeout,
+		StopSignal:   syscall.SIGINT,
+		StopGrace:    workloads.DefaultStopGrace,
+	}
 	what := f.what
 	p.section(f,
 		key{name: "family", dst: &t.Family, check: p.named(identRE, identHint, "invalid family %q")},
@@ -210,18 +208,18 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 			return ok && !p.errIf(re.NumSubexp() == 0, n.Line, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
 		}},
 	)
-	if len(t.Argv) == 0 {
-		return
+	if len(t.Argv) > 0 {
+		prog, ok := t.Argv[0], true
+		if t.Shell {
+			prog, ok = workloads.ShellProgram(prog)
+		}
+		if ok {
+			t.Missing = missingProgram(prog)
+		} else {
+			t.Unchecked = "its program is not checked: the script does not start with a plain program name"
+		}
 	}
-	prog, ok := t.Argv[0], true
-	if t.Shell {
-		prog, ok = workloads.ShellProgram(prog)
-	}
-	if ok {
-		t.Missing = missingProgram(prog)
-	} else {
-		t.Unchecked = "its program is not checked: the script does not start with a plain program name"
-	}
+	s.Tracers = append(s.Tracers, t)
 }
 
 // noVarsInScript refuses ${NAME} in a shell tracer's script: the value
