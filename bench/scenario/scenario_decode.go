@@ -44,12 +44,11 @@ func (p *parser) document(data []byte) *yaml.Node {
 	var doc, extra yaml.Node
 	err := dec.Decode(&doc)
 	if err == nil {
-		if err = dec.Decode(&extra); err == nil {
-			p.errAt(extra.Line, "put the whole scenario in one document, without a second ---", "more than one YAML document")
-			return nil
-		}
+		err = dec.Decode(&extra)
 	}
 	switch {
+	case err == nil:
+		p.errAt(extra.Line, "put the whole scenario in one document, without a second ---", "more than one YAML document")
 	case !errors.Is(err, io.EOF):
 		p.yamlError(err)
 	case len(doc.Content) == 1:
