@@ -3,7 +3,6 @@ package scenario
 import (
 	"cmp"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
@@ -318,11 +317,10 @@ func ParseBytes(file string, data []byte) (*Scenario, error) {
 
 func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, error) {
 	p := &parser{file: file, vars: opts.Vars}
-	sum := sha256.Sum256(data)
 	s := &Scenario{
 		Name:        strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
 		File:        file,
-		SHA256:      hex.EncodeToString(sum[:]),
+		SHA256:      fmt.Sprintf("%x", sha256.Sum256(data)),
 		Stats:       true,
 		Floor:       true,
 		Repetitions: DefaultRepetitions,
@@ -421,10 +419,9 @@ func (p *parser) scenario(root field, s *Scenario) {
 		key{name: "noise", dst: func(f field) {
 			const hint, msg = "a noise threshold is a percentage from 0 to 100, such as 5", "impossible noise threshold %[2]s for %[1]s"
 			notPct := func(v float64) bool { return v < 0 || v > 100 }
-			t := results.DefaultNoise
-			p.section(f, key{name: "steal_pct", dst: &t.StealPct, bad: notPct, hint: hint, msg: msg},
-				key{name: "outside_pct", dst: &t.OutsidePct, bad: notPct, hint: hint, msg: msg})
-			s.Noise = &t
+			s.Noise = new(results.DefaultNoise)
+			p.section(f, key{name: "steal_pct", dst: &s.Noise.StealPct, bad: notPct, hint: hint, msg: msg},
+				key{name: "outside_pct", dst: &s.Noise.OutsidePct, bad: notPct, hint: hint, msg: msg})
 		}},
 	)
 }

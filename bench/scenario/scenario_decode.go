@@ -142,12 +142,10 @@ type key struct {
 // section checks f is a mapping of the keys given and reads them in the
 // order given, so that errors sharing a line come in the order of the
 // checks.
-func (p *parser) section(f field, keys ...key) bool {
-	fs, ok := p.entries(f, keyNames(keys))
-	if ok {
+func (p *parser) section(f field, keys ...key) {
+	if fs, ok := p.entries(f, keyNames(keys)); ok {
 		p.read(f, fs, keys...)
 	}
-	return ok
 }
 
 // keyNames lists a section's keys.
