@@ -548,15 +548,11 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 	if !ok {
 		return
 	}
-	i := slices.IndexFunc(fs, func(g field) bool { return g.key == "type" })
-	if p.errIf(i < 0, f.k.Line, "add `type: redis`, `type: syscalls` or `type: command`", "workload has no type") {
+	p.read(f, fs, key{name: "type", need: "add `type: redis`, `type: syscalls` or `type: command`", dst: &w.Type, check: p.in("workload type", WorkloadTypes)})
+	typ := w.Type
+	if typ == "" {
 		return
 	}
-	typ, ok := p.str(fs[i])
-	if !ok || !p.oneOf(fs[i].v, "workload type", typ, WorkloadTypes) {
-		return
-	}
-	w.Type = typ
 	keys := keyNames(byType[typ])
 	for _, g := range fs {
 		for _, other := range WorkloadTypes {

@@ -342,12 +342,12 @@ func (p *parser) in(noun string, valid []string) func(*yaml.Node, string) bool {
 	return func(n *yaml.Node, name string) bool { return p.oneOf(n, noun, name, valid) }
 }
 
-// enums returns the names that pass check (any name when it is nil),
-// each once; noun names one in messages.
+// enums returns the names that pass check, each once; noun names one in
+// messages.
 func (p *parser) enums(names []string, nodes []*yaml.Node, noun string, check func(*yaml.Node, string) bool) (out []string) {
 	for i, name := range names {
 		switch {
-		case check != nil && !check(nodes[i], name):
+		case !check(nodes[i], name):
 		case slices.Contains(out, name):
 			p.errAt(nodes[i].Line, "remove the second one", "%s %q listed twice", noun, name)
 		default:

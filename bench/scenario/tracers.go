@@ -177,6 +177,7 @@ func (p *parser) tracer(f field, s *Scenario) {
 		}},
 		key{name: "stop", dst: func(f field) {
 			p.section(f, key{name: "signal", dst: func(f field) {
+				// A signal's name, with or without SIG.
 				v, ok := p.str(f)
 				name := "SIG" + strings.TrimPrefix(strings.ToUpper(v), "SIG")
 				if t.StopSignal = unix.SignalNum(name); ok && t.StopSignal == 0 {
