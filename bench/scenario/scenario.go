@@ -681,10 +681,9 @@ func (p *parser) variant(it *yaml.Node, s *Scenario) {
 
 func (p *parser) gate(f field, s *Scenario) {
 	fs, _ := p.entries(f, nil)
-	metrics := slices.Sorted(maps.Keys(results.GateMetrics))
 	s.Gate = map[string]float64{}
 	for _, g := range fs {
-		if !p.oneOf(g.k, "gate metric", g.key, metrics) {
+		if !p.oneOf(g.k, "gate metric", g.key, results.GateMetricNames()) {
 			continue
 		}
 		switch v, ok := p.number(g); {
@@ -704,11 +703,10 @@ func (p *parser) gate(f field, s *Scenario) {
 // section parsed cleanly.
 func (p *parser) check(s *Scenario) {
 	var setNames []string
-	used := map[string]bool{}
 	for _, set := range s.Sets {
 		setNames = append(setNames, set.Name)
-		used[set.Name] = len(s.Modes) > 0
 	}
+	used := map[string]bool{} // by a tracer or a variant
 	p.errIf(len(s.Modes) == 0 && len(s.Tracers) == 0 && len(s.NoStatsSets) > 0, s.lines["nostats_sets"], "add modes to cross the sets with", "nostats_sets without modes")
 	for _, t := range s.Tracers {
 		for _, set := range t.SetOrder {
