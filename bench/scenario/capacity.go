@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -30,39 +31,33 @@ const minCapacityRing = 16 << 10
 // capacity reads the `capacity` section: every key optional, defaults
 // from results.DefaultCapacitySettings; `capacity:` alone takes them all.
 func (p *parser) capacity(f field, s *Scenario) {
-	spec := &CapacitySpec{CapacitySettings: results.DefaultCapacitySettings(), Line: f.k.Line}
-	spec.Threads = 0
-	s.Capacity = spec
-	if f.v.Kind == yaml.ScalarNode && f.v.Tag == "!!null" {
+	s.Capacity = &CapacitySpec{CapacitySettings: results.DefaultCapacitySettings(), Line: f.k.Line}
+	set := &s.Capacity.CapacitySettings
+	set.Threads = 0
+	s.lines["capacity.max_rate"] = f.k.Line
+	if f.v.Tag == "!!null" {
 		return
 	}
-	set := &spec.CapacitySettings
-	keys := []key{
-		{name: "target_drop_ratio", dst: &set.TargetDropRatio, bad: func(v float64) bool { return v < 0 || v >= 1 },
+	p.section(f,
+		key{name: "target_drop_ratio", dst: &set.TargetDropRatio, bad: func(v float64) bool { return v < 0 || v >= 1 },
 			hint: "a drop ratio is a fraction from 0 to below 1: 0.001 is 0.1%", msg: "%s %s is out of range"},
-		{name: "repeats", dst: &set.Repeats, lo: 1, hi: 100},
-		{name: "resolution", dst: &set.Resolution, bad: func(v float64) bool { return v <= 0 || v >= 1 },
+		key{name: "repeats", dst: &set.Repeats, lo: 1, hi: 100},
+		key{name: "resolution", dst: &set.Resolution, bad: func(v float64) bool { return v <= 0 || v >= 1 },
 			hint: "the resolution is a fraction above 0 and below 1: 0.05 stops within 5%", msg: "%s %s is out of range"},
 		rate("start_rate", &set.StartRate),
 		rate("max_rate", &set.MaxRate),
-		{name: "min_step", dst: &set.MinStep},
-		{name: "max_step", dst: &set.MaxStep},
-		{name: "threads", dst: &set.Threads, lo: 1, hi: 4096},
-	}
-	m, ok := p.fields(f, keys...)
-	if !ok {
-		return
-	}
-	p.read(f, m, keys[:5]...)
-	line := f.k.Line
-	if maxRate := m["max_rate"]; maxRate.set() {
-		line = maxRate.v.Line
-		s.lines["capacity.max_rate"] = line
-	}
-	p.errIf(set.MaxRate < set.StartRate, line, "max_rate bounds the search from above: make it at least start_rate", "capacity max_rate %.0f is below start_rate %.0f", set.MaxRate, set.StartRate)
-	p.read(f, m, keys[5:7]...)
-	p.errIf(set.MaxStep < set.MinStep, f.k.Line, "max_step must be at least min_step", "capacity max_step %s is below min_step %s", set.MaxStep, set.MinStep)
-	p.read(f, m, keys[7:]...)
+		key{dst: func(m map[string]field) {
+			s.lines["capacity.max_rate"] = cmp.Or(m["max_rate"].v, f.k).Line
+			p.errIf(set.MaxRate < set.StartRate, s.lines["capacity.max_rate"], "max_rate bounds the search from above: make it at least start_rate",
+				"capacity max_rate %.0f is below start_rate %.0f", set.MaxRate, set.StartRate)
+		}},
+		key{name: "min_step", dst: &set.MinStep},
+		key{name: "max_step", dst: &set.MaxStep},
+		key{dst: func(map[string]field) {
+			p.errIf(set.MaxStep < set.MinStep, f.k.Line, "max_step must be at least min_step", "capacity max_step %s is below min_step %s", set.MaxStep, set.MinStep)
+		}},
+		key{name: "threads", dst: &set.Threads, lo: 1, hi: 4096},
+	)
 }
 
 // rate is the key of a rate in syscalls/s, a positive number.
@@ -72,25 +67,17 @@ func rate(name string, dst *float64) key {
 }
 
 // consumer reads a consumer cost: `count`, `stateful`, or a mapping
-// {spin: DURATION, stateful: BOOL}; nil when it is wrong.
+// {spin: DURATION, stateful: BOOL}.
 func (p *parser) consumer(f field) *results.ConsumerCost {
 	const hint = "write `count`, `stateful`, or {spin: 2us} (with `stateful: true` for both)"
+	c := &results.ConsumerCost{Stateful: f.v.Value == "stateful"}
 	if f.v.Kind == yaml.ScalarNode {
-		switch f.v.Value {
-		case "count":
-			return &results.ConsumerCost{}
-		case "stateful":
-			return &results.ConsumerCost{Stateful: true}
-		}
-		p.errorf(f.v, hint, "%s: unknown consumer %q", f.what, f.v.Value)
-		return nil
+		p.errIf(f.v.Value != "count" && !c.Stateful, f.v.Line, hint, "%s: unknown consumer %q", f.what, f.v.Value)
+		return c
 	}
-	c := &results.ConsumerCost{}
-	m, ok := p.section(f, key{name: "spin", dst: &c.Spin}, key{name: "stateful", dst: &c.Stateful})
-	if !ok {
-		return nil
-	}
-	p.errIf(len(m) == 0, f.v.Line, hint, "%s asks for no work: leave it out, or write `count`", f.what)
+	p.section(f, key{name: "spin", dst: &c.Spin}, key{name: "stateful", dst: &c.Stateful}, key{dst: func(m map[string]field) {
+		p.errIf(len(m) == 0, f.v.Line, hint, "%s asks for no work: leave it out, or write `count`", f.what)
+	}})
 	return c
 }
 
@@ -98,12 +85,9 @@ func (p *parser) consumer(f field) *results.ConsumerCost {
 // ops/s each, cannot reach.
 func (p *parser) checkRate(line int, what string, rate float64, mix string, threads int) {
 	perOp := workloads.SyscallsPerOp(mix)
-	if perOp == 0 || rate <= 0 {
-		return
-	}
 	threads = max(threads, 1)
 	reach := float64(threads) * workloads.MaxRatePerThread * perOp
-	p.errIf(rate > reach, line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
+	p.errIf(perOp != 0 && rate > reach, line, fmt.Sprintf("%d generator thread(s) of mix %s reach at most %.0f syscalls/s (%d ops/s each, %g syscalls an op); add threads or lower the rate", threads, mix, reach, workloads.MaxRatePerThread, perOp),
 		"%s %.0f syscalls/s is unreachable", what, rate)
 }
 
@@ -112,23 +96,11 @@ func (p *parser) checkRate(line int, what string, rate float64, mix string, thre
 // hold one event, and tracers that print their drops.
 func (p *parser) checkCapacity(s *Scenario) {
 	c := s.Capacity
-	if c == nil {
+	if c == nil || p.errIf(s.Workload.Type != "syscalls", c.Line, "a capacity search offers rates with the built-in generator: use `workload: {type: syscalls, mix: ..., duration: 1s}`",
+		"capacity needs the syscalls workload, not %s", s.Workload.Type) {
 		return
 	}
-	if s.Workload.Type != "" && s.Workload.Type != "syscalls" {
-		p.errAt(c.Line, "a capacity search offers rates with the built-in generator: use `workload: {type: syscalls, mix: ..., duration: 1s}`",
-			"capacity needs the syscalls workload, not %s", s.Workload.Type)
-		return
-	}
-	threads := c.Threads
-	if threads == 0 {
-		threads = max(s.Workload.Syscalls.Threads, 1)
-	}
-	line := c.Line
-	if l, ok := s.lines["capacity.max_rate"]; ok {
-		line = l
-	}
-	p.checkRate(line, "capacity max_rate", c.MaxRate, s.Workload.Syscalls.Mix, threads)
+	p.checkRate(s.lines["capacity.max_rate"], "capacity max_rate", c.MaxRate, s.Workload.Syscalls.Mix, cmp.Or(c.Threads, s.Workload.Syscalls.Threads))
 	hint := fmt.Sprintf("a capacity step needs a ring that holds one event of the largest size (%d bytes and the ring's 8-byte header): at least 16KiB", syscalls.MaxEventSize)
 	p.errIf(s.RingSize != 0 && s.RingSize < minCapacityRing, s.lines["ring_size"], hint, "ring_size %d is too small for one event", s.RingSize)
 	for _, v := range s.Extra {

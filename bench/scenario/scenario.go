@@ -1,15 +1,14 @@
 package scenario
 
 import (
+	"cmp"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -318,10 +317,10 @@ func ParseBytes(file string, data []byte) (*Scenario, error) {
 
 func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, error) {
 	p := &parser{file: file, vars: opts.Vars}
-	sum := sha256.Sum256(data)
 	s := &Scenario{
+		Name:        strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
 		File:        file,
-		SHA256:      hex.EncodeToString(sum[:]),
+		SHA256:      fmt.Sprintf("%x", sha256.Sum256(data)),
 		Stats:       true,
 		Floor:       true,
 		Repetitions: DefaultRepetitions,
@@ -333,13 +332,13 @@ func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, erro
 		lines:       map[string]int{},
 	}
 	if root := p.document(data); root != nil {
-		p.scenario(field{v: root, what: "scenario"}, s)
+		p.scenario(field{k: root, v: root, what: "scenario"}, s)
 	}
 	if len(p.errs) == 0 {
 		p.check(s)
 	}
 	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+		slices.SortStableFunc(p.errs, func(a, b *Error) int { return a.Line - b.Line })
 		return nil, p.errs
 	}
 	return s, nil
@@ -354,71 +353,77 @@ const identHint = "use letters, digits, '_', '.' and '-'"
 
 // scenario reads the file's keys in the order of their checks.
 func (p *parser) scenario(root field, s *Scenario) {
-	s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
 	p.section(root,
-		key{name: "name", dst: func(f field) {
-			if v, ok := p.str(f); ok && p.named(identRE, f.v, v, identHint+" (it goes into file names)", "invalid scenario name %q") {
-				s.Name = v
+		// The lines of the keys, for the checks across sections.
+		key{dst: func(m map[string]field) {
+			for k, f := range m {
+				s.lines[k] = f.v.Line
 			}
 		}},
+		key{name: "name", dst: &s.Name, check: p.named(identRE, identHint+" (it goes into file names)", "invalid scenario name %q")},
 		key{name: "description", dst: &s.Description},
 		key{name: "workload", dst: func(f field) { p.workload(f, &s.Workload) }, need: "add a workload section with a type: redis, syscalls or command"},
 		key{name: "repetitions", dst: func(f field) { p.repetitions(f, s) }},
 		key{name: "warmup", dst: &s.Warmup, lo: 0, hi: 100},
 		key{name: "stats", dst: &s.Stats},
 		key{name: "floor", dst: &s.Floor},
-		key{name: "ring_size", dst: func(f field) {
-			p.ringSize(&s.RingSize, f)
-			s.lines["ring_size"] = f.v.Line
-		}},
+		key{name: "ring_size", dst: func(f field) { p.ringSize(&s.RingSize, f) }},
 		key{name: "snaplen", dst: &s.Snaplen, lo: 1, hi: probes.MaxSnaplen},
 		key{name: "capacity", dst: func(f field) { p.capacity(f, s) }},
 		key{name: "consumer", dst: func(f field) { s.Consumer = p.consumer(f) }},
-		key{name: "sets", dst: func(f field) { p.sets(f, s) }},
-		key{name: "modes", dst: func(f field) { p.modes(f, s) }},
-		key{name: "toctou", dst: func(f field) {
-			s.TOCTOU = nil
-			for _, t := range p.list(f, s, "toctou option", toctouNames(), "list none, stash and/or enter_event, or remove the key (default: none)") {
-				s.TOCTOU = append(s.TOCTOU, probes.TOCTOU(t))
+		key{name: "sets", dst: func(f field) {
+			valid := p.named(identRE, identHint, "invalid set name %q")
+			for _, g := range p.mapping(f, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`") {
+				g.what = "set " + g.key
+				if !valid(g.k, g.key) {
+					continue
+				}
+				names, nodes, ok := p.strList(g, "")
+				if ok && !p.errIf(len(names) == 0, g.v.Line, "list at least one syscall, or remove the set", "set %q is empty", g.key) {
+					s.Sets = append(s.Sets, SyscallSet{Name: g.key, Line: g.k.Line, Syscalls: p.syscallList(names, nodes, g.what)})
+				}
 			}
 		}},
+		key{name: "modes", dst: func(f field) {
+			s.Modes = list[probes.Mode](p, f, "mode", "list enter_exit and/or exit_only, or remove the key", func(n *yaml.Node, mode string) bool {
+				return !p.errIf(mode == "none", n.Line, "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets") &&
+					!p.errIf(mode == "floor", n.Line, "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets") &&
+					p.oneOf(n, "mode", mode, []string{"enter_exit", "exit_only"})
+			})
+		}},
+		key{name: "toctou", dst: func(f field) {
+			s.TOCTOU = list[probes.TOCTOU](p, f, "toctou option", "list none, stash and/or enter_event, or remove the key (default: none)", p.in("toctou option", toctouNames()))
+		}},
 		key{name: "steps", dst: func(f field) {
-			for _, step := range p.list(f, s, "step", StepNames, "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key") {
+			for _, step := range list[string](p, f, "step", "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key", p.in("step", StepNames)) {
 				s.Steps = append(s.Steps, stepOf(step))
 			}
 		}},
 		key{name: "nostats_sets", dst: func(f field) {
 			names, nodes, _ := p.strList(f, "")
-			sets, at := p.enums(names, nodes, "nostats_sets: set", nil)
-			for i, n := range sets {
-				s.lines["nostats:"+n] = at[i].Line
-			}
-			s.NoStatsSets = sets
+			s.NoStatsSets = p.enums(names, nodes, "nostats_sets: set", func(n *yaml.Node, set string) bool {
+				s.lines["nostats:"+set] = n.Line
+				return true
+			})
 			s.lines["nostats_sets"] = f.k.Line
 		}},
-		key{name: "variants", dst: func(f field) { p.variants(f, s) }},
+		key{name: "variants", dst: func(f field) {
+			if !p.errIf(f.v.Kind != yaml.SequenceNode, f.v.Line, "write one `- mode: ...` item per variant", "variants must be a list, not %s", kindName(f.v)) {
+				for _, it := range f.v.Content {
+					p.variant(deref(it), s)
+				}
+			}
+		}},
 		key{name: "tracers", dst: func(f field) { p.tracers(f, s) }},
 		key{name: "gate", dst: func(f field) { p.gate(f, s) }},
 		key{name: "noise", dst: func(f field) {
 			const hint, msg = "a noise threshold is a percentage from 0 to 100, such as 5", "impossible noise threshold %[2]s for %[1]s"
 			notPct := func(v float64) bool { return v < 0 || v > 100 }
-			t := results.DefaultNoise
-			p.section(f, key{name: "steal_pct", dst: &t.StealPct, bad: notPct, hint: hint, msg: msg},
-				key{name: "outside_pct", dst: &t.OutsidePct, bad: notPct, hint: hint, msg: msg})
-			s.Noise = &t
+			s.Noise = new(results.DefaultNoise)
+			p.section(f, key{name: "steal_pct", dst: &s.Noise.StealPct, bad: notPct, hint: hint, msg: msg},
+				key{name: "outside_pct", dst: &s.Noise.OutsidePct, bad: notPct, hint: hint, msg: msg})
 		}},
 	)
-}
-
-// list reads a list of names from valid, each once, for a scenario key.
-func (p *parser) list(f field, s *Scenario, noun string, valid []string, emptyHint string) []string {
-	names, nodes, ok := p.strList(f, emptyHint)
-	if !ok {
-		return nil
-	}
-	s.lines[f.key] = f.v.Line
-	out, _ := p.enums(names, nodes, noun, valid)
-	return out
 }
 
 // repetitions reads a number of rounds, `auto`, or an auto mapping
@@ -430,13 +435,9 @@ func (p *parser) repetitions(f field, s *Scenario) {
 	case n.Kind == yaml.MappingNode:
 		p.section(f, key{name: "min", dst: &a.Min, lo: 1, hi: 1000}, key{name: "max", dst: &a.Max, lo: 1, hi: 1000},
 			key{name: "half_width", dst: &a.HalfWidth, bad: func(v float64) bool { return v <= 0 }, hint: "a percent of the median (points for overhead and drop_ratio), such as 2.5", msg: "%[1]s must be above 0"})
-		if a.Max < a.Min {
-			p.errorf(n, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
-			return
-		}
+		p.errIf(a.Max < a.Min, n.Line, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
 	case n.Kind == yaml.ScalarNode && n.Tag != "!!int":
-		p.errorf(n, "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}", "repetitions must be a whole number or auto, not %q", n.Value)
-		return
+		p.errAt(n.Line, "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}", "repetitions must be a whole number or auto, not %q", n.Value)
 	default:
 		integer(p, &s.Repetitions, f, 1, 1000)
 		return
@@ -452,27 +453,22 @@ var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
 func (p *parser) ringSize(dst *int, f field) {
 	const hint = "write bytes as a number or with a suffix, such as 8MiB or 65536"
 	f.what = "ring_size"
-	if !p.scalar(f, hint) {
-		return
-	}
 	m := sizeRE.FindStringSubmatch(strings.ReplaceAll(f.v.Value, "_", ""))
-	if m == nil {
-		p.errorf(f.v, hint, "ring_size must be a size in bytes, not %q", f.v.Value)
+	if !p.scalar(f, hint) || p.errIf(m == nil, f.v.Line, hint, "ring_size must be a size in bytes, not %q", f.v.Value) {
 		return
 	}
 	v, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		p.errorf(f.v, hint, "ring_size is too large")
-		return
-	}
 	if m[2] != "" {
 		v <<= 10 * (strings.IndexByte("KMG", m[2][0]) + 1) // "B": 0
 	}
-	if page := int64(os.Getpagesize()); v < page || v > 1<<30 || v&(v-1) != 0 {
-		p.errorf(f.v, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", f.v.Value)
-		return
+	switch page := int64(os.Getpagesize()); {
+	case err != nil:
+		p.errAt(f.v.Line, hint, "ring_size is too large")
+	case v < page || v > 1<<30 || v&(v-1) != 0:
+		p.errAt(f.v.Line, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", f.v.Value)
+	default:
+		*dst = int(v)
 	}
-	*dst = int(v)
 }
 
 // workload reads the workload section: its type, then the keys of that
@@ -484,10 +480,8 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 		"redis": {
 			{name: "tests", dst: func(f field) {
 				tests, nodes, _ := p.strList(f, "")
-				if len(tests) == 0 && f.v.Kind == yaml.SequenceNode {
-					p.errorf(f.v, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
-				}
-				w.Redis.Tests, _ = p.enums(tests, nodes, "redis-benchmark test", RedisTests)
+				p.errIf(len(tests) == 0 && f.v.Kind == yaml.SequenceNode, f.v.Line, "list redis-benchmark tests, or remove the key for the proposal's eleven", "workload tests is empty")
+				w.Redis.Tests = p.enums(tests, nodes, "redis-benchmark test", p.in("redis-benchmark test", RedisTests))
 			}},
 			{name: "requests", dst: &w.Redis.Requests, lo: 1, hi: 1_000_000_000},
 			{name: "clients", dst: &w.Redis.Clients, lo: 1, hi: 10000},
@@ -499,13 +493,21 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			{name: "benchmark", dst: &w.Redis.BenchBin},
 		},
 		"syscalls": {
-			{name: "mix", need: "add `mix:`, one of " + strings.Join(workloads.Mixes(), ", "), dst: func(f field) {
-				if mix, ok := p.str(f); ok && p.oneOf(f.v, "syscalls mix", mix, workloads.Mixes()) {
-					w.Syscalls.Mix = mix
+			{name: "mix", need: "add `mix:`, one of " + strings.Join(workloads.Mixes(), ", "), dst: &w.Syscalls.Mix, check: p.in("syscalls mix", workloads.Mixes())},
+			{name: "threads", dst: &w.Syscalls.Threads, lo: 1, hi: 4096},
+			{name: "count"}, {name: "duration"},
+			{dst: func(m map[string]field) {
+				switch count, dur := m["count"], m["duration"]; {
+				case count.set() && dur.set():
+					p.errAt(dur.k.Line, "keep one of them", "syscalls workload takes count or duration, not both")
+				case count.set():
+					integer(p, &w.Syscalls.Count, count, 1, 1<<50)
+				case dur.set():
+					p.duration(&w.Syscalls.Duration, dur)
+				default:
+					p.errAt(f.k.Line, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
 				}
 			}},
-			{name: "threads", dst: &w.Syscalls.Threads, lo: 1, hi: 4096},
-			{name: "count"}, {name: "duration"}, // read together below
 			{name: "rate", dst: func(f field) {
 				if p.numberIn(rate("rate", &w.Syscalls.Rate), f) {
 					p.checkRate(f.v.Line, f.what, w.Syscalls.Rate, w.Syscalls.Mix, w.Syscalls.Threads)
@@ -513,9 +515,9 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			}},
 		},
 		"command": {
+			// With shell: true, argv[0] is the script and the other items its
+			// arguments ("$@"), as for a shell tracer.
 			{name: "argv", need: "add `argv: [program, arg, ...]`", dst: func(f field) {
-				// With shell: true, argv[0] is the script and the other items its
-				// arguments ("$@"), as for a shell tracer.
 				cmd.Argv, _, _ = p.strList(f, "give the program and its arguments, such as [stress-ng, --cpu, '1']")
 			}},
 			{name: "shell", dst: &cmd.Shell},
@@ -523,103 +525,52 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			{name: "env", dst: func(f field) {
 				env, nodes, _ := p.strList(f, "")
 				for i, e := range env {
-					if k, _, found := strings.Cut(e, "="); !found || k == "" {
-						p.errorf(nodes[i], "write NAME=value", "workload env item %q has no NAME=", e)
-					} else {
+					if k, _, found := strings.Cut(e, "="); !p.errIf(!found || k == "", nodes[i].Line, "write NAME=value", "workload env item %q has no NAME=", e) {
 						cmd.Env = append(cmd.Env, e)
 					}
 				}
 			}},
-			{name: "throughput_regex", dst: func(f field) {
-				if v, ok := p.str(f); ok {
-					if re, ok := p.regex(f.v, v, "Go regexp syntax (RE2)", "invalid throughput_regex"); ok && re.SubexpIndex("value") < 0 {
-						p.errorf(f.v, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
-					} else if ok {
-						cmd.ThroughputRegex = v
-					}
-				}
+			{name: "throughput_regex", dst: &cmd.ThroughputRegex, check: func(n *yaml.Node, v string) bool {
+				re, ok := p.regex(n, v, "Go regexp syntax (RE2)", "invalid throughput_regex")
+				return ok && !p.errIf(re.SubexpIndex("value") < 0, n.Line, `name the number's group "value", such as (?P<value>[0-9.]+) ops/s`, "throughput_regex has no group named value")
 			}},
 			{name: "unit", dst: &cmd.Unit},
+			{dst: func(m map[string]field) {
+				if unit := m["unit"]; unit.set() && !m["throughput_regex"].set() {
+					p.errAt(unit.k.Line, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
+				} else if !unit.set() && cmd.ThroughputRegex != "" {
+					cmd.Unit = "ops/s"
+				}
+			}},
 		},
 	}
-	fs, ok := p.entries(f, slices.Concat([]string{"type", "estimate"}, keyNames(byType["redis"]...), keyNames(byType["syscalls"]...), keyNames(byType["command"]...)))
-	m := byKey(fs)
+	fs, ok := p.entries(f, slices.Concat([]string{"type", "estimate"}, keyNames(byType["redis"]), keyNames(byType["syscalls"]), keyNames(byType["command"])))
 	if !ok {
 		return
 	}
-	t, given := m["type"]
-	if !given {
-		p.errorf(f.k, "add `type: redis`, `type: syscalls` or `type: command`", "workload has no type")
+	p.read(f, fs, key{name: "type", need: "add `type: redis`, `type: syscalls` or `type: command`", dst: &w.Type, check: p.in("workload type", WorkloadTypes)})
+	typ := w.Type
+	if typ == "" {
 		return
 	}
-	typ, ok := p.str(t)
-	if !ok || !p.oneOf(t.v, "workload type", typ, WorkloadTypes) {
-		return
-	}
-	w.Type = typ
-	keys := byType[typ]
+	keys := keyNames(byType[typ])
 	for _, g := range fs {
-		if g.key == "type" || g.key == "estimate" || slices.Contains(keyNames(keys...), g.key) {
-			continue
-		}
 		for _, other := range WorkloadTypes {
-			if slices.Contains(keyNames(byType[other]...), g.key) {
-				p.errorf(g.k, fmt.Sprintf("%s workloads take: %s", typ, strings.Join(keyNames(keys...), ", ")), "workload key %q belongs to the %s workload, not %s", g.key, other, typ)
-			}
+			p.errIf(!slices.Contains(keys, g.key) && slices.Contains(keyNames(byType[other]), g.key), g.k.Line,
+				fmt.Sprintf("%s workloads take: %s", typ, strings.Join(keys, ", ")), "workload key %q belongs to the %s workload, not %s", g.key, other, typ)
 		}
 	}
-	p.duration(&w.Estimate, m["estimate"])
-	owner := field{k: f.k, what: typ + " workload"}
-	switch typ {
-	case "redis":
+	if typ == "redis" {
 		w.Redis.Requests = DefaultRedisRequests
-		p.read(owner, m, keys...)
-	case "syscalls":
-		p.read(owner, m, keys[:2]...)
-		switch count, dur := m["count"], m["duration"]; {
-		case count.set() && dur.set():
-			p.errorf(dur.k, "keep one of them", "syscalls workload takes count or duration, not both")
-		case count.set():
-			integer(p, &w.Syscalls.Count, count, 1, 1<<50)
-		case dur.set():
-			p.duration(&w.Syscalls.Duration, dur)
-		default:
-			p.errorf(f.k, "add `duration: 5s` or `count: 1000000` (operations per thread)", "syscalls workload has neither count nor duration")
-		}
-		p.read(owner, m, keys[4:]...)
-	case "command":
-		p.read(owner, m, keys...)
-		if unit := m["unit"]; unit.set() && !m["throughput_regex"].set() {
-			p.errorf(unit.k, "add throughput_regex to read a throughput from the command's output", "unit without throughput_regex")
-		} else if !unit.set() && cmd.ThroughputRegex != "" {
-			cmd.Unit = "ops/s"
-		}
 	}
-}
-
-func (p *parser) sets(f field, s *Scenario) {
-	for _, g := range p.mapping(f, "name a set and list its syscalls, such as `small: [sendto, recvfrom]`") {
-		if !p.named(identRE, g.k, g.key, identHint, "invalid set name %q") {
-			continue
-		}
-		g.what = "set " + g.key
-		switch names, nodes, ok := p.strList(g, ""); {
-		case !ok:
-		case len(names) == 0:
-			p.errorf(g.v, "list at least one syscall, or remove the set", "set %q is empty", g.key)
-		default:
-			s.Sets = append(s.Sets, SyscallSet{Name: g.key, Line: g.k.Line, Syscalls: p.syscallList(names, nodes, g.what)})
-		}
-	}
+	p.read(field{k: f.k, what: typ + " workload"}, fs, append([]key{{name: "estimate", dst: &w.Estimate}}, byType[typ]...)...)
 }
 
 // syscallList checks every name is a syscall of this architecture.
-func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) []string {
-	var out []string
+func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) (out []string) {
 	seen := map[string]int{}
 	for i, name := range names {
-		if first, dup := seen[name]; dup {
-			p.errorf(nodes[i], fmt.Sprintf("it is already on line %d; remove one", first), "%s: syscall %q listed twice", what, name)
+		if first, dup := seen[name]; p.errIf(dup, nodes[i].Line, fmt.Sprintf("it is already on line %d; remove one", first), "%s: syscall %q listed twice", what, name) {
 			continue
 		}
 		seen[name] = nodes[i].Line
@@ -628,33 +579,12 @@ func (p *parser) syscallList(names []string, nodes []*yaml.Node, what string) []
 			if near := syscalls.Native().Nearest(name, 3); len(near) > 0 {
 				hint = "did you mean " + strings.Join(near, ", ") + "?"
 			}
-			p.errorf(nodes[i], hint, "%s: unknown syscall %q on %s", what, name, syscalls.Native().Arch)
+			p.errAt(nodes[i].Line, hint, "%s: unknown syscall %q on %s", what, name, syscalls.Native().Arch)
 			continue
 		}
 		out = append(out, name)
 	}
 	return out
-}
-
-func (p *parser) modes(f field, s *Scenario) {
-	names, nodes, ok := p.strList(f, "list enter_exit and/or exit_only, or remove the key")
-	if !ok {
-		return
-	}
-	s.lines["modes"] = f.v.Line
-	for i, name := range names {
-		switch m := probes.Mode(name); {
-		case m == probes.ModeNone:
-			p.errorf(nodes[i], "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets")
-		case m == probes.ModeFloor:
-			p.errorf(nodes[i], "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets")
-		case !p.oneOf(nodes[i], "mode", name, []string{string(probes.ModeEnterExit), string(probes.ModeExitOnly)}):
-		case slices.Contains(s.Modes, m):
-			p.errorf(nodes[i], "remove the second one", "mode %q listed twice", name)
-		default:
-			s.Modes = append(s.Modes, m)
-		}
-	}
 }
 
 // StepNames are the cost-anatomy steps a scenario's `steps` may list, in
@@ -671,124 +601,98 @@ func stepOf(name string) string {
 	return name
 }
 
-func toctouNames() []string {
-	out := make([]string, len(probes.TOCTOUOptions))
-	for i, t := range probes.TOCTOUOptions {
-		out[i] = string(t)
+func toctouNames() (names []string) {
+	for _, t := range probes.TOCTOUOptions {
+		names = append(names, string(t))
 	}
-	return out
+	return names
 }
 
-func (p *parser) variants(f field, s *Scenario) {
-	if f.v.Kind != yaml.SequenceNode {
-		p.errorf(f.v, "write one `- mode: ...` item per variant", "variants must be a list, not %s", kindName(f.v))
-		return
-	}
-	for _, it := range f.v.Content {
-		it = deref(it)
-		v := VariantSpec{Line: it.Line, Stats: s.Stats}
-		probeMode := func() bool { return v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly }
-		keys := []key{
-			{name: "name", dst: func(f field) {
-				if name, ok := p.str(f); ok && p.named(variantNameRE, f.v, name, "use letters, digits and _ . + : / -", "invalid variant name %q") {
-					v.Name = name
-				}
-			}},
-			{name: "mode", need: "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", dst: func(f field) {
-				switch name, ok := p.str(f); {
-				case !ok:
-				case name == string(probes.ModeNone):
-					p.errorf(f.v, "the baseline is always included; remove this variant", "a variant cannot have mode none")
-				case p.oneOf(f.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
-					v.Mode = probes.Mode(name)
-				}
-			}},
-			{name: "toctou", dst: func(f field) {
-				switch name, ok := p.str(f); {
-				case !ok, !p.oneOf(f.v, "toctou option", name, toctouNames()):
-				case v.Mode != "" && v.Mode != probes.ModeExitOnly:
-					p.errorf(f.k, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
-				default:
-					v.TOCTOU = probes.TOCTOU(name)
-				}
-			}},
-			{name: "set"}, {name: "syscalls"}, // read together below
-			{name: "stats", dst: &v.Stats},
-			{name: "step", dst: func(f field) {
-				switch name, ok := p.str(f); {
-				case !ok, !p.oneOf(f.v, "step", name, StepNames):
-				case !probeMode():
-					p.errorf(f.k, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
-				case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
-					p.errorf(f.k, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
-				case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
-					p.errorf(f.k, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
-				default:
-					v.Step = stepOf(name)
-				}
-			}},
-			{name: "reserve", dst: func(f field) {
-				if p.boolean(&v.Reserve, f) && v.Reserve && !probeMode() {
-					p.errorf(f.k, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
-				}
-			}},
-			{name: "ring_size", dst: func(f field) { p.ringSize(&v.RingSize, f) }},
-			{name: "snaplen", dst: &v.Snaplen, lo: 1, hi: probes.MaxSnaplen},
-			{name: "consumer", dst: func(f field) { v.Consumer = p.consumer(f) }},
-		}
-		item := field{v: it, what: "variant"}
-		m, ok := p.fields(item, keys...)
-		if !ok {
-			continue
-		}
-		p.read(item, m, keys[:3]...)
-		switch set, list := m["set"], m["syscalls"]; {
-		case v.Mode == probes.ModeFloor && (set.set() || list.set()):
-			at := set.k
-			if at == nil {
-				at = list.k
+// variant reads one item of the variants list.
+func (p *parser) variant(it *yaml.Node, s *Scenario) {
+	v := VariantSpec{Line: it.Line, Stats: s.Stats}
+	probeMode := func() bool { return v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly }
+	p.section(field{k: it, v: it, what: "variant"},
+		key{name: "name", dst: &v.Name, check: p.named(variantNameRE, "use letters, digits and _ . + : / -", "invalid variant name %q")},
+		key{name: "mode", need: "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", dst: func(f field) {
+			switch name, ok := p.str(f); {
+			case !ok:
+			case name == string(probes.ModeNone):
+				p.errAt(f.v.Line, "the baseline is always included; remove this variant", "a variant cannot have mode none")
+			case p.oneOf(f.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
+				v.Mode = probes.Mode(name)
 			}
-			p.errorf(at, "floor attaches empty programs and traces nothing; remove set/syscalls", "a floor variant takes no syscalls")
-		case set.set() && list.set():
-			p.errorf(list.k, "name a set or list syscalls, not both", "variant has both set and syscalls")
-		case set.set():
-			if name, ok := p.str(set); ok {
-				v.Set = name
-				s.lines["variant-set:"+strconv.Itoa(v.Line)] = set.v.Line
+		}},
+		key{name: "toctou", dst: func(f field) {
+			switch name, ok := p.str(f); {
+			case !ok, !p.oneOf(f.v, "toctou option", name, toctouNames()):
+			case v.Mode != "" && v.Mode != probes.ModeExitOnly:
+				p.errAt(f.k.Line, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
+			default:
+				v.TOCTOU = probes.TOCTOU(name)
 			}
-		case list.set():
-			names, nodes, _ := p.strList(list, "list at least one syscall")
-			v.Syscalls = p.syscallList(names, nodes, "variant")
-			p.errIf(v.Name == "", list.k.Line, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
-		case v.Mode != "" && v.Mode != probes.ModeFloor:
-			p.errorf(it, "add `set: NAME` or `syscalls: [a, b]`", "variant has no syscalls")
-		}
-		p.read(item, m, keys[5:]...)
-		if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
-			v.TOCTOU = probes.TOCTOUNone
-		}
-		s.Extra = append(s.Extra, v)
+		}},
+		key{name: "set"}, key{name: "syscalls"},
+		key{dst: func(m map[string]field) {
+			switch set, list := m["set"], m["syscalls"]; {
+			case v.Mode == probes.ModeFloor && (set.set() || list.set()):
+				p.errAt(cmp.Or(set.k, list.k).Line, "floor attaches empty programs and traces nothing; remove set/syscalls", "a floor variant takes no syscalls")
+			case set.set() && list.set():
+				p.errAt(list.k.Line, "name a set or list syscalls, not both", "variant has both set and syscalls")
+			case set.set():
+				if name, ok := p.str(set); ok {
+					v.Set = name
+					s.lines["variant-set:"+strconv.Itoa(v.Line)] = set.v.Line
+				}
+			case list.set():
+				names, nodes, _ := p.strList(list, "list at least one syscall")
+				v.Syscalls = p.syscallList(names, nodes, "variant")
+				p.errIf(v.Name == "", list.k.Line, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
+			case v.Mode != "" && v.Mode != probes.ModeFloor:
+				p.errAt(it.Line, "add `set: NAME` or `syscalls: [a, b]`", "variant has no syscalls")
+			}
+		}},
+		key{name: "stats", dst: &v.Stats},
+		key{name: "step", dst: func(f field) {
+			switch name, ok := p.str(f); {
+			case !ok, !p.oneOf(f.v, "step", name, StepNames):
+			case !probeMode():
+				p.errAt(f.k.Line, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
+			case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
+				p.errAt(f.k.Line, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
+			case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+				p.errAt(f.k.Line, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
+			default:
+				v.Step = stepOf(name)
+			}
+		}},
+		key{name: "reserve", dst: func(f field) {
+			p.errIf(p.boolean(&v.Reserve, f) && v.Reserve && !probeMode(), f.k.Line, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
+		}},
+		key{name: "ring_size", dst: func(f field) { p.ringSize(&v.RingSize, f) }},
+		key{name: "snaplen", dst: &v.Snaplen, lo: 1, hi: probes.MaxSnaplen},
+		key{name: "consumer", dst: func(f field) { v.Consumer = p.consumer(f) }},
+	)
+	if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
+		v.TOCTOU = probes.TOCTOUNone
 	}
+	s.Extra = append(s.Extra, v)
 }
 
 func (p *parser) gate(f field, s *Scenario) {
-	fs, ok := p.entries(f, nil)
-	if !ok {
-		return
-	}
-	metrics := slices.Sorted(maps.Keys(results.GateMetrics))
+	fs, _ := p.entries(f, nil)
 	s.Gate = map[string]float64{}
 	for _, g := range fs {
-		if !p.oneOf(g.k, "gate metric", g.key, metrics) {
+		if !p.oneOf(g.k, "gate metric", g.key, results.GateMetricNames()) {
 			continue
 		}
 		switch v, ok := p.number(g); {
 		case !ok:
 		case v <= 0 || v > 1000:
-			p.errorf(g.v, "a threshold is a percent change above 0, such as 5", "impossible gate threshold %s for %s", g.v.Value, g.key)
+			p.errAt(g.v.Line, "a threshold is a percent change above 0, such as 5", "impossible gate threshold %s for %s", g.v.Value, g.key)
 		case strings.HasPrefix(g.key, "latency_") && s.Workload.Type != "" && s.Workload.Type != "redis":
 			// Only redis-benchmark reports latency: the gate would gate nothing.
-			p.errorf(g.k, "latency gates need the redis workload", "gate %s: the %s workload reports no latency", g.key, s.Workload.Type)
+			p.errAt(g.k.Line, "latency gates need the redis workload", "gate %s: the %s workload reports no latency", g.key, s.Workload.Type)
 		default:
 			s.Gate[g.key] = v
 		}
@@ -798,16 +702,11 @@ func (p *parser) gate(f field, s *Scenario) {
 // check validates what involves more than one section, once every
 // section parsed cleanly.
 func (p *parser) check(s *Scenario) {
-	setNames := make([]string, len(s.Sets))
-	for i, set := range s.Sets {
-		setNames[i] = set.Name
+	var setNames []string
+	for _, set := range s.Sets {
+		setNames = append(setNames, set.Name)
 	}
-	used := map[string]bool{}
-	if len(s.Modes) > 0 {
-		for _, n := range setNames {
-			used[n] = true
-		}
-	}
+	used := map[string]bool{} // by a tracer or a variant
 	p.errIf(len(s.Modes) == 0 && len(s.Tracers) == 0 && len(s.NoStatsSets) > 0, s.lines["nostats_sets"], "add modes to cross the sets with", "nostats_sets without modes")
 	for _, t := range s.Tracers {
 		for _, set := range t.SetOrder {
@@ -824,8 +723,7 @@ func (p *parser) check(s *Scenario) {
 			used[v.Set] = true
 		}
 	}
-	_, steps := s.lines["steps"]
-	p.errIf(steps && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
+	p.errIf(s.Steps != nil && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
 	_, toctou := s.lines["toctou"]
 	p.errIf(toctou && !slices.Contains(s.Modes, probes.ModeExitOnly), s.lines["toctou"], "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
 	if len(s.Sets) > 0 {
@@ -846,11 +744,8 @@ func (p *parser) check(s *Scenario) {
 
 // suggestHint names the valid choices nearest to got, or all of them.
 func suggestHint(got string, valid []string) string {
-	near := syscalls.NearestNames(got, valid, 3)
-	if len(near) > 0 {
+	if near := syscalls.NearestNames(got, valid, 3); len(near) > 0 {
 		return "did you mean " + strings.Join(near, ", ") + "?"
 	}
-	sorted := slices.Clone(valid)
-	sort.Strings(sorted)
-	return "valid: " + strings.Join(sorted, ", ")
+	return "valid: " + strings.Join(slices.Sorted(slices.Values(valid)), ", ")
 }

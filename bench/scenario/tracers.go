@@ -113,31 +113,26 @@ func (s *Scenario) MissingTracers() []string {
 }
 
 func (p *parser) tracers(f field, s *Scenario) {
+	valid := p.named(identRE, identHint+" (it goes into variant names)", "invalid tracer name %q")
 	for _, g := range p.mapping(f, "name a tracer and give its argv, or remove the section") {
-		if !p.named(identRE, g.k, g.key, identHint+" (it goes into variant names)", "invalid tracer name %q") {
-			continue
+		if valid(g.k, g.key) {
+			g.what = "tracer " + g.key
+			p.tracer(g, s)
 		}
-		t := TracerSpec{
-			Name: g.key, Family: g.key, Line: g.k.Line,
-			SetArgs:      map[string][]string{},
-			ReadyTimeout: workloads.DefaultReadyTimeout,
-			StopSignal:   syscall.SIGINT,
-			StopGrace:    workloads.DefaultStopGrace,
-		}
-		g.what = "tracer " + g.key
-		p.tracer(g, &t, s)
-		s.Tracers = append(s.Tracers, t)
 	}
 }
 
-func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
+func (p *parser) tracer(f field, s *Scenario) {
+	t := TracerSpec{
+		Name: f.key, Family: f.key, Line: f.k.Line,
+		SetArgs:      map[string][]string{},
+		ReadyTimeout: workloads.DefaultReadyTimeout,
+		StopSignal:   syscall.SIGINT,
+		StopGrace:    workloads.DefaultStopGrace,
+	}
 	what := f.what
 	p.section(f,
-		key{name: "family", dst: func(f field) {
-			if v, ok := p.str(f); ok && p.named(identRE, f.v, v, identHint, "invalid family %q") {
-				t.Family = v
-			}
-		}},
+		key{name: "family", dst: &t.Family, check: p.named(identRE, identHint, "invalid family %q")},
 		key{name: "design", dst: func(f field) {
 			if v, ok := p.str(f); ok && p.oneOf(f.v, "design", v, []string{"enter_exit", "exit_only", "other"}) && v != "other" {
 				t.Design = probes.Mode(v)
@@ -146,14 +141,10 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 		key{name: "shell", dst: &t.Shell},
 		key{name: "argv", need: "add `argv: [program, arg, ...]`", dst: func(f field) {
 			args, nodes, _ := p.strList(f, "give the program and its arguments, such as [bpftrace, -e, '...']")
-			for i, a := range args {
-				if i == 0 && t.Shell && !p.noVarsInScript(nodes[i], a, what) {
-					continue
-				}
-				if x, ok := p.expand(nodes[i], a, f.what); ok {
-					t.Argv = append(t.Argv, x)
-				}
+			if len(args) > 0 && t.Shell && !p.noVarsInScript(nodes[0], args[0], what) {
+				args, nodes = args[1:], nodes[1:]
 			}
+			t.Argv = p.expandAll(args, nodes, f.what)
 		}},
 		key{name: "env", dst: func(f field) {
 			env, _ := p.entries(f, nil)
@@ -168,34 +159,35 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 		key{name: "sets", need: "add `sets:` mapping each syscall set to the arguments that make the tracer trace it", dst: func(f field) {
 			for _, e := range p.mapping(f, "name the scenario's sets this tracer traces, each with the arguments that select it") {
 				e.what = what + " set " + e.key
-				args := []string{}
-				if !(e.v.Kind == yaml.ScalarNode && e.v.Tag == "!!null") {
-					list, nodes, ok := p.strList(e, "")
-					if !ok {
-						continue
-					}
-					for i, a := range list {
-						if x, ok := p.expand(nodes[i], a, e.what); ok {
-							args = append(args, x)
-						}
-					}
+				if e.v.Tag == "!!null" { // a set without arguments
+					e.v = &yaml.Node{Kind: yaml.SequenceNode}
 				}
-				t.SetArgs[e.key] = args
-				t.SetOrder = append(t.SetOrder, e.key)
-				s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
+				if args, nodes, ok := p.strList(e, ""); ok {
+					t.SetArgs[e.key] = p.expandAll(args, nodes, e.what)
+					t.SetOrder = append(t.SetOrder, e.key)
+					s.lines["tracer-set:"+t.Name+"/"+e.key] = e.k.Line
+				}
 			}
 		}},
 		key{name: "ready", dst: func(f field) {
-			p.section(f, key{name: "output", dst: func(f field) {
-				if v, ok := p.str(f); ok {
-					if _, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax)", what+" ready output"); ok {
-						t.ReadyOutput = v
-					}
-				}
+			p.section(f, key{name: "output", dst: &t.ReadyOutput, check: func(n *yaml.Node, v string) bool {
+				_, ok := p.regex(n, v, "write a Go regular expression (RE2 syntax)", what+" ready output")
+				return ok
 			}}, key{name: "timeout", dst: &t.ReadyTimeout})
 		}},
 		key{name: "stop", dst: func(f field) {
-			p.section(f, key{name: "signal", dst: func(f field) { p.stopSignal(f, t, what) }}, key{name: "grace", dst: &t.StopGrace})
+			p.section(f, key{name: "signal", dst: func(f field) {
+				// A signal's name, with or without SIG.
+				v, ok := p.str(f)
+				name := "SIG" + strings.TrimPrefix(strings.ToUpper(v), "SIG")
+				if t.StopSignal = unix.SignalNum(name); ok && t.StopSignal == 0 {
+					var names []string
+					for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
+						names = append(names, unix.SignalName(sig))
+					}
+					p.errAt(f.v.Line, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
+				}
+			}}, key{name: "grace", dst: &t.StopGrace})
 		}},
 		key{name: "counters", dst: func(f field) {
 			list, nodes, ok := p.strList(f, "")
@@ -207,53 +199,28 @@ func (p *parser) tracer(f field, t *TracerSpec, s *Scenario) {
 				if err == nil {
 					err = workloads.CheckCounterRegex(re)
 				}
-				if err != nil {
-					p.errorf(nodes[i], "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err)
-				} else {
+				if !p.errIf(err != nil, nodes[i].Line, "write a Go regular expression with named groups, such as 'n_drops: (?P<drops>\\d+)'", "%s counter: %v", what, err) {
 					t.Counters = append(t.Counters, c)
 				}
 			}
 		}},
-		key{name: "refused", dst: func(f field) {
-			if v, ok := p.str(f); ok {
-				if re, ok := p.regex(f.v, v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", what+" refused"); ok && re.NumSubexp() == 0 {
-					p.errorf(f.v, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
-				} else if ok {
-					t.Refused = v
-				}
-			}
+		key{name: "refused", dst: &t.Refused, check: func(n *yaml.Node, v string) bool {
+			re, ok := p.regex(n, v, "write a Go regular expression (RE2 syntax) such as 'prog (?P<program>\\w+) refused'", what+" refused")
+			return ok && !p.errIf(re.NumSubexp() == 0, n.Line, "add a group that captures the program's name, such as (?P<program>\\w+)", "%s refused: %q names no program", what, v)
 		}},
 	)
-	switch {
-	case len(t.Argv) == 0:
-	case !t.Shell:
-		t.Missing = missingProgram(t.Argv[0])
-	default:
-		if prog, ok := workloads.ShellProgram(t.Argv[0]); ok {
+	if len(t.Argv) > 0 {
+		prog, ok := t.Argv[0], true
+		if t.Shell {
+			prog, ok = workloads.ShellProgram(prog)
+		}
+		if ok {
 			t.Missing = missingProgram(prog)
 		} else {
 			t.Unchecked = "its program is not checked: the script does not start with a plain program name"
 		}
 	}
-}
-
-// stopSignal reads a stop signal's name, with or without SIG.
-func (p *parser) stopSignal(f field, t *TracerSpec, what string) {
-	v, ok := p.str(f)
-	if !ok {
-		return
-	}
-	name := strings.ToUpper(v)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if t.StopSignal = unix.SignalNum(name); t.StopSignal == 0 {
-		var names []string
-		for sig := syscall.Signal(1); unix.SignalName(sig) != ""; sig++ {
-			names = append(names, unix.SignalName(sig))
-		}
-		p.errorf(f.v, suggestHint(name, names), "%s: unknown stop signal %q", what, v)
-	}
+	s.Tracers = append(s.Tracers, t)
 }
 
 // noVarsInScript refuses ${NAME} in a shell tracer's script: the value
@@ -261,14 +228,25 @@ func (p *parser) stopSignal(f field, t *TracerSpec, what string) {
 // script takes values as arguments instead; $${NAME} is the shell's own.
 func (p *parser) noVarsInScript(n *yaml.Node, script, what string) bool {
 	for _, m := range varRE.FindAllStringSubmatch(script, -1) {
-		if m[0] == "$$" {
-			continue
+		if m[0] != "$$" {
+			p.errAt(n.Line, fmt.Sprintf("put ${%s} in an argument after the script and use \"$1\" (\"$2\", ...) in it: arguments are never parsed as shell code; $${%s} is the shell's own variable", m[1], m[1]),
+				"%s shell script uses ${%s}, whose value would be run as shell code", what, m[1])
+			return false
 		}
-		p.errorf(n, fmt.Sprintf("put ${%s} in an argument after the script and use \"$1\" (\"$2\", ...) in it: arguments are never parsed as shell code; $${%s} is the shell's own variable", m[1], m[1]),
-			"%s shell script uses ${%s}, whose value would be run as shell code", what, m[1])
-		return false
 	}
 	return true
+}
+
+// expandAll expands every arg (see expand) and leaves out those that
+// fail.
+func (p *parser) expandAll(args []string, nodes []*yaml.Node, what string) []string {
+	out := []string{}
+	for i, a := range args {
+		if x, ok := p.expand(nodes[i], a, what); ok {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // RefusedRegexp compiles Refused (checked at parse time); nil when it is
@@ -320,7 +298,7 @@ func (p *parser) expand(n *yaml.Node, v, what string) (string, bool) {
 		if strings.Contains(ref, ":-") {
 			return m[2]
 		}
-		p.errorf(n, fmt.Sprintf("export %s=... or pass --set %s=...", name, name), "%s uses ${%s}, which is not set", what, name)
+		p.errAt(n.Line, fmt.Sprintf("export %s=... or pass --set %s=...", name, name), "%s uses ${%s}, which is not set", what, name)
 		ok = false
 		return ref
 	})
