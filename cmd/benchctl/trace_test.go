@@ -53,10 +53,10 @@ func TestTraceBadInput(t *testing.T) {
 	}
 }
 
-// TestTraceJSON traces cat reading a known file and checks the JSON lines:
-// the openat of that file appears as an enter/exit pair in enter_exit and
-// as one merged exit event in exit_only; events of other processes do not.
-func TestTraceJSON(t *testing.T) {
+// requireTrace skips a test of benchctl trace where it cannot load BPF
+// programs.
+func requireTrace(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short runs no probes, no redis and no tracers")
 	}
@@ -66,6 +66,13 @@ func TestTraceJSON(t *testing.T) {
 	if err := probes.CheckEnvironment(); err != nil {
 		t.Skip(err)
 	}
+}
+
+// TestTraceJSON traces cat reading a known file and checks the JSON lines:
+// the openat of that file appears as an enter/exit pair in enter_exit and
+// as one merged exit event in exit_only; events of other processes do not.
+func TestTraceJSON(t *testing.T) {
+	requireTrace(t)
 	file := filepath.Join(t.TempDir(), "traced-file")
 	os.WriteFile(file, []byte("payload"), 0o600)
 	for _, mode := range []probes.Mode{probes.ModeEnterExit, probes.ModeExitOnly} {
@@ -166,15 +173,7 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 // event: at least the 2000 getppid calls made here, each one exit_only
 // event, and received + dropped = attempted.
 func TestTraceCount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short runs no probes, no redis and no tracers")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
-	}
-	if err := probes.CheckEnvironment(); err != nil {
-		t.Skip(err)
-	}
+	requireTrace(t)
 	if err := cmdTrace([]string{"--count", "--mode", "exit_only", "--syscalls", "getppid", "--", "true"}); exitCode(err) != 2 {
 		t.Errorf("--count with a command: %v, want exit 2", err)
 	}
@@ -255,15 +254,7 @@ func leftCgroups(t *testing.T, prefix string) []string {
 // TestTraceLeavesNothing: a command that daemonizes leaves a process in
 // its cgroup; trace kills it, removes the cgroup and says so.
 func TestTraceLeavesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short runs no probes, no redis and no tracers")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
-	}
-	if err := probes.CheckEnvironment(); err != nil {
-		t.Skip(err)
-	}
+	requireTrace(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	var out, stderr bytes.Buffer
 	err := trace(traceOptions{
@@ -305,15 +296,7 @@ func TestTraceLeavesNothing(t *testing.T) {
 // TestTraceRemovesStale: trace starts by killing and removing a cgroup
 // that a benchctl which is gone left under the mount, and says so.
 func TestTraceRemovesStale(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short runs no probes, no redis and no tracers")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("trace loads BPF programs: needs root (CI runs as root)")
-	}
-	if err := probes.CheckEnvironment(); err != nil {
-		t.Skip(err)
-	}
+	requireTrace(t)
 	mnt, err := probes.Cgroup2Mount()
 	if err != nil {
 		t.Skip(err)
