@@ -111,19 +111,7 @@ func TestHTMLSelfContained(t *testing.T) {
 
 func TestMarkdownTablesWellFormed(t *testing.T) {
 	got := string(render(t, golden.Results(t, "base.json"), FormatMarkdown, Options{}))
-	cols := 0
-	for i, line := range strings.Split(got, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			cols = 0
-			continue
-		}
-		n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
-		if cols == 0 {
-			cols = n
-		} else if n != cols {
-			t.Errorf("line %d has %d pipes, its table %d: %s", i+1, n, cols, line)
-		}
-	}
+	golden.TablesWellFormed(t, got)
 }
 
 func TestGoBenchReadable(t *testing.T) {

@@ -334,17 +334,5 @@ func TestGoldenMulti(t *testing.T) {
 		"| `big/enter_exit` | 363 ns ±∞¹ | 398 ns ±∞¹ | 361 ns ±0.7% |\n",
 		"¹ too few samples for a CI (95% CI of a median needs n ≥ 6)",
 	)
-	cols := 0
-	for i, line := range strings.Split(md, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			cols = 0
-			continue
-		}
-		n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
-		if cols == 0 {
-			cols = n
-		} else if n != cols {
-			t.Errorf("line %d has %d pipes, its table %d: %s", i+1, n, cols, line)
-		}
-	}
+	golden.TablesWellFormed(t, md)
 }

@@ -55,3 +55,22 @@ func Check(t *testing.T, name string, got []byte) {
 		t.Fatalf("%s differs from the golden file in length: %d lines, want %d (run go test -update if intended)", name, len(gl), len(wl))
 	}
 }
+
+// TablesWellFormed fails t for every markdown table row of md whose
+// count of cell separators differs from its table's first row's.
+func TablesWellFormed(t *testing.T, md string) {
+	t.Helper()
+	cols := 0
+	for i, line := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cols = 0
+			continue
+		}
+		n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+		if cols == 0 {
+			cols = n
+		} else if n != cols {
+			t.Errorf("line %d has %d pipes, its table %d: %s", i+1, n, cols, line)
+		}
+	}
+}
