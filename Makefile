@@ -12,9 +12,22 @@ RESULTS_DIR   ?= results
 export BPF2GO_CC     ?= clang
 export BPF2GO_CFLAGS ?= -O2 -g -Wall -Werror
 
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+# Waits for another apt or dpkg to finish instead of failing on its lock.
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends
+APT_UPDATE  := apt-get -o DPkg::Lock::Timeout=600 update -q
 
-.PHONY: help build generate check-generate test test-short lint run quick bench deps-redis deps-clang deps-qemu kernels test-kernels clean
+# What make run and make test use, as Debian packages: redis for the redis
+# workload; strace for the workload fidelity tests; bpftrace for the
+# external-tracer tests and scenarios; and the shared libraries that
+# ../shared/tracers' sinsp-example builds link (libtbb.so.12,
+# libjsoncpp.so.25, libre2.so.9; scap-open needs only what every Debian
+# has). deps checks with ldd that every tracer there then finds its
+# libraries, so a tracer built against a new one fails here, by name.
+DEPS_PKGS     := redis-server redis-tools strace bpftrace libtbb12 libjsoncpp25 libre2-9
+DEPS_CMDS     := redis-server redis-benchmark strace bpftrace
+SHARED_TRACERS ?= ../shared/tracers
+
+.PHONY: help build generate check-generate test test-short lint lint-tracked run quick bench deps deps-clang deps-qemu kernels test-kernels clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -29,21 +42,24 @@ generate: deps-clang ## regenerate the BPF objects and the syscall table
 check-generate: generate ## fail when the committed generated files differ from a fresh build
 	@git diff --exit-code --stat -- probes/ || { echo "generated files differ from the committed ones: run 'make generate' and commit" >&2; exit 1; }
 
-test: deps-redis ## run every test (as root the probe tests load real BPF programs)
+test: deps ## install what the tests use, then run every test (as root the probe tests load real BPF programs)
 	$(GO) test -count=1 -p 1 ./...
 
 test-short: ## unit tests only, no probes and no redis
 	$(GO) test -count=1 -short ./...
 
-lint: ## gofmt and go vet
+lint: lint-tracked ## gofmt, go vet, and no build output tracked
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-run: build ## install redis if missing, run the default scenario, write results and the report
-	@if $(MAKE) -s deps-redis; then \
+lint-tracked: ## fail on a tracked ELF file, or a tracked file over 1 MiB outside testdata (bpf2go's objects and vmlinux.h aside)
+	@scripts/lint-tracked.sh
+
+run: build ## install what the scenarios use, run the default scenario, write results and the report
+	@if $(MAKE) -s deps; then \
 		scenario=$(SCENARIO); \
 	else \
-		echo "redis-server/redis-benchmark could not be installed: running scenarios/quick.yaml instead" >&2; \
+		echo "the packages could not be installed: running scenarios/quick.yaml, which needs none, instead" >&2; \
 		scenario=scenarios/quick.yaml; \
 	fi; \
 	mkdir -p $(RESULTS_DIR) && ./$(BIN) run $$scenario -o $(RESULTS_DIR)/latest.json
@@ -54,16 +70,26 @@ quick: build ## run the built-in workload scenario (no dependencies, under a min
 bench: ## Go benchmarks of the probes (dispatch cost, drain rate); as root
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./probes/
 
-deps-redis: ## install redis-server and redis-tools when missing
-	@if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then \
-		echo "installing redis-server and redis-tools"; \
-		{ apt-get update -q && $(APT_INSTALL) redis-server redis-tools; } >/dev/null || exit 1; \
-	fi
+deps: ## install what make run and make test use (DEPS_PKGS) when missing, then check the shared tracers' libraries
+	@missing=""; \
+	for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		{ $(APT_UPDATE) && $(APT_INSTALL) $$missing; } >/dev/null || { echo "could not install$$missing" >&2; exit 1; }; \
+	fi; \
+	for c in $(DEPS_CMDS); do command -v $$c >/dev/null || { echo "$$c is not on PATH after installing $(DEPS_PKGS)" >&2; exit 1; }; done; \
+	for t in $(SHARED_TRACERS)/*; do \
+		[ -f "$$t" ] && [ -x "$$t" ] || continue; \
+		nf=$$(ldd "$$t" 2>/dev/null | awk '/not found/ {print $$1}' | tr '\n' ' '); \
+		[ -z "$$nf" ] || { echo "$$t needs $$nf, which no package of DEPS_PKGS provides: add its package to DEPS_PKGS in the Makefile" >&2; exit 1; }; \
+	done
 
 deps-clang: ## install clang, llvm and libbpf headers when missing (only for make generate)
 	@if ! command -v clang >/dev/null || ! command -v llvm-strip >/dev/null || [ ! -f /usr/include/bpf/bpf_helpers.h ]; then \
 		echo "installing clang, llvm and libbpf-dev"; \
-		{ apt-get update -q && $(APT_INSTALL) clang llvm libbpf-dev; } >/dev/null || exit 1; \
+		{ $(APT_UPDATE) && $(APT_INSTALL) clang llvm libbpf-dev; } >/dev/null || exit 1; \
 	fi
 
 # Guests (benchctl vm): kernels are unpacked, never installed, under
@@ -81,7 +107,7 @@ TEST_KERNELS  ?= $(KERNEL_CACHE)/6.1/boot/vmlinuz $(KERNEL_CACHE)/6.12/boot/vmli
 deps-qemu: ## install qemu-system-x86 and busybox-static when missing
 	@if ! command -v qemu-system-x86_64 >/dev/null || ! dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then \
 		echo "installing qemu-system-x86 and busybox-static"; \
-		{ apt-get update -q && $(APT_INSTALL) qemu-system-x86 busybox-static; } >/dev/null || exit 1; \
+		{ $(APT_UPDATE) && $(APT_INSTALL) qemu-system-x86 busybox-static; } >/dev/null || exit 1; \
 	fi
 
 kernels: $(KERNEL_CACHE)/6.1/boot/vmlinuz $(KERNEL_CACHE)/6.12/boot/vmlinuz ## fetch and unpack Debian 12's newest 6.1 and 6.12 cloud kernels into .cache/kernels/{6.1,6.12}
@@ -90,7 +116,7 @@ $(KERNEL_CACHE)/%/boot/vmlinuz:
 	@pattern='$(KERNEL_PKG_$*)'; [ -n "$$pattern" ] || { echo "no package pattern for kernel $* (KERNEL_PKG_$*)" >&2; exit 1; }; \
 	pkg=$$(apt-cache search --names-only "$$pattern" | awk '{print $$1}' | sort -V | tail -1); \
 	if [ -z "$$pkg" ]; then \
-		apt-get update -q >/dev/null || exit 1; \
+		$(APT_UPDATE) >/dev/null || exit 1; \
 		pkg=$$(apt-cache search --names-only "$$pattern" | awk '{print $$1}' | sort -V | tail -1); \
 	fi; \
 	[ -n "$$pkg" ] || { echo "no package matching $$pattern in the apt sources" >&2; exit 1; }; \
