@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(pathReadsEnv) != "" {
 		os.Exit(runPathReadsChild())
 	}
+	if os.Getenv(int80Env) != "" {
+		os.Exit(int80Child())
+	}
 	os.Exit(m.Run())
 }
 
