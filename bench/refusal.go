@@ -1,102 +1,11 @@
 package bench
 
 import (
-	"regexp"
-	"strings"
-
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
-
-// DefaultRefusedPattern finds, in an external tracer's output, the line
-// with which libbpf reports a program the kernel would not load; its
-// "program" group (else its first group) names the program. libbpf
-// prints it, then the verifier's log between "-- BEGIN PROG LOAD LOG --"
-// and "-- END PROG LOAD LOG --".
-const DefaultRefusedPattern = `prog '(?P<program>[^']+)': BPF program load failed`
-
-var defaultRefused = regexp.MustCompile(DefaultRefusedPattern)
-
-// attachFailed and permissionDenied are libbpf's and the usual tools'
-// words for the two other ways a tracer fails to start.
-var (
-	attachFailed     = regexp.MustCompile(`(?i)failed to attach|failed to create BPF link|Error attaching probe|could not attach`)
-	permissionDenied = regexp.MustCompile(`(?i)operation not permitted|\bEPERM\b`)
-)
-
-// maxRefusalLog bounds the verifier log read after the refusal line when
-// the tracer prints no end marker.
-const maxRefusalLog = 5000
-
-// classifyTracerOutput turns what an external tracer printed before it
-// exited unready into a refusal. re finds the refused program (nil:
-// DefaultRefusedPattern); the last match counts, since a tracer may probe
-// a program first and go on without it (Falco's libpman does so with
-// dump_task) before the load that fails. Without a match it looks for an
-// attach failure, missing kernel support and a permission error, in that
-// order, and else says the tracer exited.
-func classifyTracerOutput(output string, re *regexp.Regexp, exit *workloads.TracerExit) *results.Refusal {
-	if re == nil {
-		re = defaultRefused
-	}
-	lines := strings.FieldsFunc(output, func(r rune) bool { return r == '\n' || r == '\r' })
-	withExit := func(f *results.Refusal) *results.Refusal {
-		if exit != nil && exit.Signal == "" {
-			code := exit.ExitCode
-			f.ExitCode = &code
-		}
-		return f
-	}
-	last, program := -1, ""
-	for i, l := range lines {
-		m := re.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		last, program = i, ""
-		if k := re.SubexpIndex("program"); k > 0 {
-			program = m[k]
-		} else if len(m) > 1 {
-			program = m[1]
-		}
-	}
-	if last >= 0 {
-		var log []string
-		for _, l := range lines[last+1:] {
-			if strings.Contains(l, "END PROG LOAD LOG") || len(log) == maxRefusalLog {
-				break
-			}
-			log = append(log, strings.TrimPrefix(l, "libbpf: "))
-		}
-		f := probes.ClassifyVerifierLog(log)
-		f.Program = program
-		if f.Line == "" {
-			f.Line = strings.TrimSpace(lines[last])
-		}
-		return withExit(f)
-	}
-	for i := len(lines) - 1; i >= 0; i-- {
-		if attachFailed.MatchString(lines[i]) {
-			return withExit(&results.Refusal{Kind: results.RefusedAttach, Line: strings.TrimSpace(lines[i])})
-		}
-	}
-	if f := probes.ClassifyVerifierLog(lines); f.Kind == results.RefusedMissing {
-		f.Processed = 0
-		return withExit(f)
-	}
-	for i := len(lines) - 1; i >= 0; i-- {
-		if permissionDenied.MatchString(lines[i]) {
-			return withExit(&results.Refusal{Kind: results.RefusedPermission, Line: strings.TrimSpace(lines[i])})
-		}
-	}
-	f := &results.Refusal{Kind: results.RefusedExited}
-	if n := len(lines); n > 0 {
-		f.Line = strings.TrimSpace(lines[n-1])
-	}
-	return withExit(f)
-}
 
 // refusal classifies why tracer t did not get ready: from its output once
 // it exited (with its exit status), or, while it still runs, only when
@@ -105,13 +14,13 @@ func refusal(tr *workloads.Tracer, t scenario.TracerSpec) *results.Load {
 	re := t.RefusedRegexp()
 	if tr.Alive() != nil {
 		exit, _ := tr.Stop()
-		return &results.Load{Refusal: classifyTracerOutput(tr.Output(), re, &exit)}
+		return &results.Load{Refusal: probes.ClassifyTracerOutput(tr.Output(), re, exit.Code())}
 	}
 	if re == nil {
-		re = defaultRefused
+		re = probes.DefaultRefused
 	}
 	if re.MatchString(tr.Output()) {
-		return &results.Load{Refusal: classifyTracerOutput(tr.Output(), re, nil)}
+		return &results.Load{Refusal: probes.ClassifyTracerOutput(tr.Output(), re, nil)}
 	}
 	return nil
 }

@@ -227,6 +227,15 @@ type TracerExit struct {
 	StopTime time.Duration `json:"stop_ns"`          // from the stop signal to the cgroup being empty
 }
 
+// Code is the exit status, nil when the tracer was killed by a signal.
+func (e TracerExit) Code() *int {
+	if e.Signal != "" {
+		return nil
+	}
+	code := e.ExitCode
+	return &code
+}
+
 // ProgramRole tells whether benchctl's program named name is the enter
 // dispatcher, the exit dispatcher or another program.
 func ProgramRole(name string) string {

@@ -43,7 +43,7 @@ type TracerSpec struct {
 	Counters     []string // regexes with named groups
 	// Refused is the regex of the output line that names a program the
 	// kernel refused (its group "program", else its first, names it);
-	// "" means bench.DefaultRefusedPattern, libbpf's line.
+	// "" means probes.DefaultRefusedPattern, libbpf's line.
 	Refused string
 
 	// Missing says why the tracer's program cannot be run here ("" when
