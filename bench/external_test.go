@@ -14,17 +14,23 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/tracertest"
 	"github.com/benchctl/benchctl/probes"
 )
 
-// requireBpftrace skips without bpftrace, except in CI, which installs it.
-func requireBpftrace(t *testing.T) {
+// requireBpftrace skips without bpftrace, except in CI (tracertest.Bpftrace).
+func requireBpftrace(t *testing.T) { tracertest.Bpftrace(t) }
+
+// skipRefused applies tracertest's rule to the variants of res that ran a
+// third-party tracer: when the kernel refused one, the refusal must be
+// classified, and the test skips with the classification as its reason.
+func skipRefused(t *testing.T, res *results.Results, variants ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("bpftrace"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("bpftrace is not installed: .ci/run installs it")
+	for _, name := range variants {
+		if l := res.LoadOf(name); l != nil && l.Refusal != nil {
+			_, first := res.FailedRuns(name)
+			tracertest.SkipRefused(t, name, l.Refusal, first)
 		}
-		t.Skip("bpftrace is not installed (apt-get install bpftrace)")
 	}
 }
 
@@ -84,6 +90,7 @@ func TestRunExternalBpftrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := uint64(sc.Workload.Syscalls.Count)
+	skipRefused(t, res, "getpid/bt-ee", "getpid/bt-xo")
 	for _, name := range []string{"getpid/bt-ee", "getpid/bt-xo"} {
 		runs := res.RunsOf(name)
 		if len(runs) != 1 {

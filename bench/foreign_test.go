@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/tracertest"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -25,9 +28,18 @@ func TestForeignProgramsReportedAndRefused(t *testing.T) {
 	requireBpftrace(t)
 	cmd := exec.Command("bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { }")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var out strings.Builder
+	var outMu sync.Mutex
+	cmd.Stdout = lockedWriter{&outMu, &out}
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	holder := fmt.Sprintf("bpftrace (pid %d)", cmd.Process.Pid)
 	var progIDs []uint32
 	t.Cleanup(func() {
@@ -35,13 +47,11 @@ func TestForeignProgramsReportedAndRefused(t *testing.T) {
 		// (WaitGone opens nothing), so no later test iterates links
 		// while they are torn down.
 		_ = cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		if err := probes.WaitGone(progIDs, nil, 30*time.Second); err != nil {
 			t.Errorf("bpftrace's programs: %v", err)
@@ -69,6 +79,17 @@ func TestForeignProgramsReportedAndRefused(t *testing.T) {
 				}
 			}
 			break
+		}
+		select {
+		case <-exited:
+			// bpftrace is a tracer this project did not build: a kernel
+			// that refuses it is a result (tracertest's rule).
+			outMu.Lock()
+			text := out.String()
+			outMu.Unlock()
+			tracertest.SkipRefused(t, "bpftrace", probes.ClassifyTracerOutput(text, nil, tracertest.ExitCode(cmd.ProcessState)), text)
+			t.Fatalf("bpftrace exited (%v) before its program showed up on sys_enter:\n%s", cmd.ProcessState, text)
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("bpftrace's program never showed up on sys_enter: %v", fs)
@@ -115,4 +136,16 @@ warmup: 0
 	if res != nil && len(res.Runs) != 0 {
 		t.Errorf("strict: %d runs measured", len(res.Runs))
 	}
+}
+
+// lockedWriter serializes writes to w, for a child's stdout and stderr.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -2,30 +2,12 @@ package bench
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/tracertest"
 )
-
-// sharedTracers is where ../shared/tracers/README.md's binaries are,
-// from this package's directory.
-const sharedTracers = "../../shared/tracers"
-
-// requireSharedTracer skips without the named binary of ../shared/tracers.
-func requireSharedTracer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join(sharedTracers, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is not here (%v): ../shared/tracers holds the falcosecurity/libs builds", name, err)
-	}
-	return p
-}
 
 // TestRunExternalSinsp runs libsinsp's sinsp-example 0.21.0 and 0.25.4
 // as tracers of open_by_handle_at: 0.21.0 retrieves an enter and an exit
@@ -36,8 +18,8 @@ func requireSharedTracer(t *testing.T, name string) string {
 // syscalls) is kept.
 func TestRunExternalSinsp(t *testing.T) {
 	requireProbes(t)
-	old := requireSharedTracer(t, "sinsp-example-0.21.0")
-	cur := requireSharedTracer(t, "sinsp-example-0.25.4")
+	old := tracertest.Shared(t, "sinsp-example-0.21.0")
+	cur := tracertest.Shared(t, "sinsp-example-0.25.4")
 	const ops = 100000
 	tracer := func(name, bin, design string) string {
 		return `  ` + name + `:
@@ -73,6 +55,7 @@ tracers:
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipRefused(t, res, "obh/sinsp-0.21.0", "obh/sinsp-0.25.4")
 	for _, tc := range []struct {
 		variant string
 		perOp   float64 // events per op: open_by_handle_at's enter and exit, or its exit

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/internal/tracertest"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
@@ -91,6 +91,10 @@ type child struct {
 	out    *syncBuffer // stdout and stderr, after "ready" for holders
 	waited chan struct{}
 	err    error
+	// thirdParty marks a tracer this project did not build: when it exits
+	// before attaching, tracertest's rule decides (a kernel's refusal
+	// skips the test with its classification).
+	thirdParty bool
 }
 
 func startChild(t *testing.T, cmd *exec.Cmd) *child {
@@ -200,6 +204,9 @@ func pollFindBPF(t *testing.T, c *child, timeout time.Duration, ok func(TreeBPF)
 		}
 		select {
 		case <-c.waited:
+			if c.thirdParty {
+				tracertest.SkipRefused(t, c.cmd.Path, ClassifyTracerOutput(c.output(), nil, tracertest.ExitCode(c.cmd.ProcessState)), c.output())
+			}
 			t.Fatalf("pid %d exited (%v) before its programs were attached; output:\n%s", c.pid(), c.err, c.output())
 		default:
 		}
@@ -452,12 +459,10 @@ func TestFindBPFVanishedPid(t *testing.T) {
 // BPF_TASK_FD_QUERY names the tracepoints.
 func TestExternalBpftrace(t *testing.T) {
 	requireKernel(t)
-	path, err := exec.LookPath("bpftrace")
-	if err != nil {
-		t.Skip("bpftrace is not on PATH (CI installs it)")
-	}
+	path := tracertest.Bpftrace(t)
 	c := startChild(t, exec.Command(path, "-e",
 		"tracepoint:raw_syscalls:sys_enter { @e = count(); } tracepoint:raw_syscalls:sys_exit { @x = count(); }"))
+	c.thirdParty = true
 	start := time.Now()
 	tree := pollFindBPF(t, c, 30*time.Second, func(tr TreeBPF) bool {
 		return hasAttachPoints(tr, "tracepoint/sys_enter", "tracepoint/sys_exit")
@@ -497,29 +502,15 @@ func TestExternalBpftrace(t *testing.T) {
 	t.Logf("bpftrace's programs and maps gone %v after it exited", time.Since(exited).Round(time.Millisecond))
 }
 
-// scapOpen returns the path of scap-open 0.21.0 beside the repository
-// (../shared/tracers), skipping the test when it is not there.
-func scapOpen(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd() // the package directory, probes/
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(filepath.Dir(wd), "..", "shared", "tracers", "scap-open-0.21.0")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no scap-open beside the repository: %v", err)
-	}
-	return path
-}
-
 // TestExternalScapOpen: Falco's modern_bpf driver (scap-open 0.21.0)
 // attaches sys_enter and sys_exit dispatchers with raw tracepoint links
 // and holds hundreds of tail-called fillers; all of it goes once it
 // stopped. Nothing here opens a BPF object after the SIGINT.
 func TestExternalScapOpen(t *testing.T) {
 	requireKernel(t)
-	path := scapOpen(t)
+	path := tracertest.Shared(t, "scap-open-0.21.0")
 	c := startChild(t, exec.Command(path, "--modern_bpf", "--ppm_sc", "249", "--ppm_sc", "250"))
+	c.thirdParty = true
 	start := time.Now()
 	tree := pollFindBPF(t, c, 60*time.Second, func(tr TreeBPF) bool {
 		return hasAttachPoints(tr, "raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit")

@@ -57,3 +57,23 @@ func TestClassifyTracerOutputOtherFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyRecvmmsgRefusal reads what the upstream drivers of scap-open
+// 0.21.0 and 0.25.4 printed on 6.18.44-fc-v1300 (2026-12-07,
+// `scap-open-<v>-upstream-driver --modern_bpf --ppm_sc 16`, exit 7): the
+// verifier gave up on recvmmsg_x's bpf_loop callback at the 1M
+// instruction limit. 0.25.4 first probes dump_task, whose refusal libpman
+// survives; the refusal that counts is the last.
+func TestClassifyRecvmmsgRefusal(t *testing.T) {
+	for _, v := range []string{"0.21.0", "0.25.4"} {
+		out, err := os.ReadFile("testdata/tracer-output/scap-open-" + v + "-upstream-driver-6.18.44-fc-v1300.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := ClassifyTracerOutput(string(out), nil, intp(7))
+		want := "verifier refused recvmmsg_x after 1000001 insns: BPF program is too large. Processed 1000001 insn"
+		if f.Kind != results.RefusedVerifier || f.String() != want || f.ExitCode == nil || *f.ExitCode != 7 {
+			t.Errorf("%s: got %+v (%s), want %q, exit 7", v, f, f, want)
+		}
+	}
+}

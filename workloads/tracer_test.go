@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/internal/cgroupv2"
+	"github.com/benchctl/benchctl/internal/tracertest"
+	"github.com/benchctl/benchctl/probes"
 )
 
 // requireCgroup2 skips the test when not root or without cgroup v2.
@@ -100,27 +102,32 @@ func waitPids(t *testing.T, tr *Tracer, n int) []int {
 func requireBpftrace(t *testing.T) string {
 	t.Helper()
 	requireCgroup2(t)
-	p, err := exec.LookPath("bpftrace")
-	if err != nil {
-		t.Skip("bpftrace is not installed (CI installs it)")
-	}
-	return p
+	return tracertest.Bpftrace(t)
 }
 
-// scapOpen returns the path of a scap-open build, skipping the test when
-// shared/tracers is not beside the repository.
+// scapOpen returns the path of a scap-open build of ../shared/tracers,
+// skipping the test when it is not there.
 func scapOpen(t *testing.T, version string) string {
 	t.Helper()
 	requireCgroup2(t)
-	root, err := filepath.Abs("..") // tests run in the package directory
-	if err != nil {
-		t.Fatal(err)
+	return tracertest.Shared(t, "scap-open-"+version)
+}
+
+// waitReadyOrRefused waits until tr, a tracer this project did not build,
+// is ready. When it exited unready, its output is classified as the runner
+// classifies it, and tracertest's rule applies: a kernel's refusal skips
+// the test with that classification, anything else fails it.
+func waitReadyOrRefused(t *testing.T, tr *Tracer) {
+	t.Helper()
+	err := tr.WaitReady(context.Background(), bpfProgFDs)
+	if err == nil {
+		return
 	}
-	p := filepath.Join(root, "..", "shared", "tracers", "scap-open-"+version)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("scap-open %s not found beside the repository (%v)", version, err)
+	if tr.Alive() != nil {
+		exit, _ := tr.Stop()
+		tracertest.SkipRefused(t, tr.spec.Name, probes.ClassifyTracerOutput(tr.Output(), nil, exit.Code()), tr.Output())
 	}
-	return p
+	t.Fatal(err)
 }
 
 func TestTracerBpftraceReady(t *testing.T) {
@@ -131,9 +138,7 @@ func TestTracerBpftraceReady(t *testing.T) {
 		Argv:        []string{"bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @e = count(); }"},
 		ReadyOutput: regexp.MustCompile(`Attaching \d+ probe`),
 	})
-	if err := tr.WaitReady(context.Background(), bpfProgFDs); err != nil {
-		t.Fatal(err)
-	}
+	waitReadyOrRefused(t, tr)
 	t.Logf("bpftrace ready after %v", time.Since(start))
 	if n, _ := bpfProgFDs([]int{tr.Pid()}); n == 0 {
 		t.Error("ready, but bpftrace holds no BPF program")
@@ -527,9 +532,7 @@ func TestTracerScapOpen(t *testing.T) {
 				Argv:        []string{path, "--modern_bpf", "--ppm_sc", "249", "--ppm_sc", "250"},
 				ReadyOutput: regexp.MustCompile(`Live capture in progress`),
 			})
-			if err := tr.WaitReady(context.Background(), bpfProgFDs); err != nil {
-				t.Fatal(err)
-			}
+			waitReadyOrRefused(t, tr)
 			progs, _ := bpfProgFDs([]int{tr.Pid()})
 			u, _ := tr.Usage()
 			t.Logf("ready after %v holding %d BPF program fds; usage %+v", time.Since(start), progs, u)
