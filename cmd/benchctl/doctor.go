@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -34,13 +39,35 @@ type check struct {
 
 func cmdDoctor(args []string) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Println("usage: benchctl doctor\n\nChecks privileges, kernel, BTF, tp_btf attach, BPF stats, tracefs,\ncgroup v2, the workload programs and clang; exits 3 when probes cannot run.")
-			return nil
+	var only, sets stringList
+	fs.Var(&only, "only", "with a scenario, check only the tracers of the variants matching `VARIANT` (repeat or separate with commas)")
+	fs.Var(&sets, "set", "with a scenario, give ${NAME} in it the value VALUE, as `NAME=VALUE` (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: benchctl doctor [SCENARIO.yaml [--only VARIANT ...] [--set NAME=VALUE ...]]")
+		fmt.Fprintln(fs.Output(), "\nChecks privileges, kernel, BTF, tp_btf attach, BPF stats, tracefs,\ncgroup v2, the workload programs and clang; exits 3 when probes cannot run.\nWith a scenario, also starts each of its external tracers once, as a run\nwould, and says whether it loads on this kernel or how the kernel refused\nit (exit 3 when one does not load).")
+		fs.PrintDefaults()
+	}
+	pos, err := parseCommandLine(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		fs.Usage()
+		return usageError("doctor takes at most one scenario file, got %d arguments", len(pos))
+	}
+	// The scenario is read first: a bad file is bad input whatever the machine.
+	var sc *scenario.Scenario
+	var tracers map[string]bool
+	if len(pos) == 1 {
+		sf := scenarioFlags{only: only, sets: sets}
+		if sc, err = sf.load(pos[0]); err != nil {
+			return err
 		}
-		return usageError("doctor: %v", err)
+		if tracers, err = selectedTracers(sc, only); err != nil {
+			return err
+		}
 	}
 	failed := 0
 	for _, c := range doctorChecks() {
@@ -53,21 +80,72 @@ func cmdDoctor(args []string) error {
 		case err != nil:
 			status = "warn"
 		}
-		line := fmt.Sprintf("[%s] %-26s", status, c.name)
-		if err != nil {
-			line += " " + err.Error()
-		} else if detail != "" {
-			line += " " + detail
-		}
-		fmt.Println(strings.TrimRight(line, " "))
-		if err != nil && c.fix != "" {
-			fmt.Printf("       fix: %s\n", c.fix)
-		}
+		printCheck(status, c.name, detail, err, c.fix)
 	}
 	if failed > 0 {
 		return &exitError{code: 3, err: fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed)}
 	}
+	if sc == nil || len(tracers) == 0 {
+		return nil
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Printf("\nscenario %s: starting each external tracer once, as a run would\n", sc.Name)
+	notLoaded := 0
+	for _, lc := range bench.CheckTracerLoads(ctx, sc, tracers) {
+		name := "tracer " + lc.Tracer
+		switch {
+		case lc.Loaded && lc.Err == nil:
+			printCheck("ok  ", name, fmt.Sprintf("loads: %d programs, %d attached, ready after %v", lc.Programs, lc.Attached, lc.Ready.Round(time.Millisecond)), nil, "")
+		case lc.Refusal != nil:
+			notLoaded++
+			printCheck("FAIL", name, "", fmt.Errorf("refused by this kernel: %s", lc.Refusal), "none on this kernel: its variants would record this refusal and measure nothing (docs/kernels.md#load-cost-and-refusals); use a build this kernel accepts, or another kernel (benchctl matrix)")
+		default:
+			notLoaded++
+			printCheck("FAIL", name, "", lc.Err, "")
+		}
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: 130, err: errors.New("doctor: interrupted")}
+	}
+	if notLoaded > 0 {
+		return envError(fmt.Errorf("doctor: %d tracer(s) of %s do not load here", notLoaded, sc.Name))
+	}
 	return nil
+}
+
+// printCheck prints one line of the checklist, and how to fix a failure.
+func printCheck(status, name, detail string, err error, fix string) {
+	line := fmt.Sprintf("[%s] %-26s", status, name)
+	if err != nil {
+		line += " " + err.Error()
+	} else if detail != "" {
+		line += " " + detail
+	}
+	fmt.Println(strings.TrimRight(line, " "))
+	if err != nil && fix != "" {
+		fmt.Printf("       fix: %s\n", fix)
+	}
+}
+
+// selectedTracers names the tracers of sc's variants that match only
+// (all of them when only is empty).
+func selectedTracers(sc *scenario.Scenario, only []string) (map[string]bool, error) {
+	all, err := sc.Expand()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	vs, err := scenario.Select(all, only)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	out := map[string]bool{}
+	for _, v := range vs {
+		if v.Tracer != "" {
+			out[v.Tracer] = true
+		}
+	}
+	return out, nil
 }
 
 func doctorChecks() []check {
