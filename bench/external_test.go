@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -295,12 +296,16 @@ func TestRunExternalInterrupted(t *testing.T) {
 		// Cancel once bpftrace is measuring: its process holds programs.
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
+			// Only this run's bpftrace: it is in a tracer cgroup named
+			// after this process (another may run on a busy machine).
 			if out, err := exec.Command("pgrep", "-x", "bpftrace").Output(); err == nil {
 				var p int
 				for _, f := range strings.Fields(string(out)) {
-					p, _ = strconv.Atoi(f)
+					if q, _ := strconv.Atoi(f); inOurTracerCgroup(q) {
+						p = q
+					}
 				}
-				if tb, err := probes.FindBPF([]int{p}); err == nil && len(tb.Attached) > 0 {
+				if tb, err := probes.FindBPF([]int{p}); p != 0 && err == nil && len(tb.Attached) > 0 {
 					pid, held = p, tb
 					time.Sleep(500 * time.Millisecond)
 					cancel()
@@ -373,4 +378,12 @@ func TestRunExternalCPUWindow(t *testing.T) {
 	if run.Derived.EventsPerSec != 0 || run.Derived.BytesPerSec != 0 {
 		t.Errorf("derived events/s %v, bytes/s %v: want none for an external tracer", run.Derived.EventsPerSec, run.Derived.BytesPerSec)
 	}
+}
+
+// inOurTracerCgroup tells whether pid runs in a tracer cgroup that this
+// test process made (workloads.StartTracer names them
+// benchctl-tracer-<pid>-<n>).
+func inOurTracerCgroup(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	return err == nil && strings.Contains(string(b), fmt.Sprintf("/benchctl-tracer-%d-", os.Getpid()))
 }
