@@ -46,7 +46,7 @@ func TestRedisRun(t *testing.T) {
 		transport, describe string
 	}{
 		{"", "redis-benchmark -s SOCKET -t ping_inline,set -n 2000 -c 10"},
-		{RedisTCP, "redis-benchmark -h 127.0.0.1 -p PORT -a PASSWORD -t ping_inline,set -n 2000 -c 10"},
+		{RedisTCP, "redis-benchmark -t ping_inline,set -n 2000 -c 10"},
 	} {
 		t.Run("transport="+tc.transport, func(t *testing.T) { testRedisRun(t, tc.transport, tc.describe) })
 	}

@@ -170,9 +170,7 @@ func (w WorkloadSpec) Describe() string {
 		if len(tests) == 0 {
 			tests = ProposalRedisTests
 		}
-		if w.Redis.Transport == workloads.RedisTCP {
-			b.WriteString(" -h 127.0.0.1 -p PORT -a PASSWORD")
-		} else {
+		if w.Redis.Transport != workloads.RedisTCP {
 			b.WriteString(" -s SOCKET")
 		}
 		fmt.Fprintf(&b, " -t %s -n %d", strings.Join(tests, ","), w.Redis.Requests)
