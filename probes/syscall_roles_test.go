@@ -267,7 +267,7 @@ func TestExternalPerSyscallBpftrace(t *testing.T) {
 }
 
 // stopBpftrace stops bpftrace with SIGINT, and with SIGINT again should it
-// miss the first: bpftrace 0.17 here now and then (about 1 stop in 15)
+// miss the first: bpftrace 0.17 here now and then (6 stops of 107)
 // takes the signal and stays in epoll_wait, which a second one ends.
 func stopBpftrace(t *testing.T, c *child) {
 	t.Helper()
