@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,15 +19,70 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// targetRole is the role of a program attached to the tracepoint target.
-func targetRole(target string) string {
+// syscallFuncPrefixes begin the names of the kernel's syscall entry
+// functions, the native ones of x86-64 and arm64: __x64_sys_openat.
+var syscallFuncPrefixes = []string{"__x64_sys_", "__arm64_sys_"}
+
+// attachRole is the role of a program attached to target by kind, and
+// the syscall it runs on when it runs on one syscall only:
+//
+//   - the dispatchers: sys_enter and sys_exit (raw_syscalls:*, by raw
+//     tracepoint, tracepoint or tp_btf), role enter or exit, no syscall;
+//   - one syscall's tracepoints: syscalls:sys_enter_NAME and
+//     sys_exit_NAME, role enter or exit of syscall NAME;
+//   - one syscall's entry function __x64_sys_NAME (__arm64_sys_NAME):
+//     kprobe and fentry are its enter side, kretprobe and fexit its exit
+//     side; a kprobe inside the function (an offset), fmod_ret and any
+//     other kind are "other".
+//
+// kind is the attach point's kind: "raw_tracepoint", "tracepoint",
+// "tracing" (tp_btf), "fentry", "fexit", "kprobe", "kretprobe", ...
+func attachRole(kind, target string) (role, syscall string) {
+	switch kind {
+	case "kprobe", "fentry", "kretprobe", "fexit":
+		for _, prefix := range syscallFuncPrefixes {
+			name, ok := strings.CutPrefix(target, prefix)
+			if !ok || name == "" || strings.ContainsAny(name, "+:") {
+				continue
+			}
+			if kind == "kprobe" || kind == "fentry" {
+				return RoleEnter, name
+			}
+			return RoleExit, name
+		}
+		return RoleOther, ""
+	case "uprobe", "uretprobe", "fmod_ret":
+		return RoleOther, ""
+	}
+	target = strings.TrimPrefix(strings.TrimPrefix(target, "raw_syscalls:"), "syscalls:")
 	switch target {
 	case "sys_enter":
-		return RoleEnter
+		return RoleEnter, ""
 	case "sys_exit":
-		return RoleExit
+		return RoleExit, ""
 	}
-	return RoleOther
+	if name, ok := strings.CutPrefix(target, "sys_enter_"); ok && name != "" {
+		return RoleEnter, name
+	}
+	if name, ok := strings.CutPrefix(target, "sys_exit_"); ok && name != "" {
+		return RoleExit, name
+	}
+	return RoleOther, ""
+}
+
+// tracingKind names a tracing link's attach type from its fdinfo
+// (attach_type, the number of enum bpf_attach_type): "fentry", "fexit",
+// "fmod_ret", else "tracing" (tp_btf and the rest).
+func tracingKind(info fdinfo) string {
+	switch ebpf.AttachType(info.uint32("attach_type")) {
+	case ebpf.AttachTraceFEntry:
+		return "fentry"
+	case ebpf.AttachTraceFExit:
+		return "fexit"
+	case ebpf.AttachModifyReturn:
+		return "fmod_ret"
+	}
+	return "tracing"
 }
 
 // Attachment is one attached program found in a process tree.
@@ -35,7 +91,11 @@ type Attachment struct {
 	LinkType    string `json:"link_type"`    // from fdinfo link_type ("raw_tracepoint", "tracing", "perf_event", ...) or "perf_event" for programs attached with PERF_EVENT_IOC_SET_BPF
 	Target      string `json:"target"`       // tracepoint/function name, e.g. "sys_enter", "sys_exit", "sys_enter_openat"
 	AttachPoint string `json:"attach_point"` // e.g. "raw_tracepoint/sys_enter", "tracepoint/sys_exit"
-	Role        string `json:"role"`         // RoleEnter when Target is sys_enter, RoleExit when sys_exit, else RoleOther
+	Role        string `json:"role"`         // RoleEnter, RoleExit or RoleOther: see attachRole
+	// Syscall is the one syscall the program runs on, for a per-syscall
+	// tracepoint (sys_enter_openat) or syscall function (__x64_sys_openat);
+	// "" for the sys_enter and sys_exit dispatchers and other programs.
+	Syscall string `json:"syscall,omitempty"`
 }
 
 // TreeBPF is what a set of processes holds of BPF objects, read from
@@ -145,7 +205,14 @@ func FindBPF(pids []int) (TreeBPF, error) {
 					// perf event it holds, e.g. tracepoint/sys_enter_openat.
 					a.AttachPoint = ev + "/" + a.Target
 				}
-				a.Role = targetRole(a.Target)
+				kind := a.LinkType
+				switch {
+				case info["event_type"] != "":
+					kind = info["event_type"]
+				case kind == "tracing":
+					kind = tracingKind(info)
+				}
+				a.Role, a.Syscall = attachRole(kind, a.Target)
 				if a.ProgramID != 0 {
 					attach(a)
 				}
@@ -327,7 +394,7 @@ func queryPerfEvent(pid, fd int) (Attachment, bool) {
 		a.Target = name
 	}
 	a.AttachPoint = kind + "/" + a.Target
-	a.Role = targetRole(a.Target)
+	a.Role, a.Syscall = attachRole(kind, a.Target)
 	return a, true
 }
 
@@ -349,7 +416,9 @@ type externalProg struct {
 // OpenExternal opens each distinct program of att by id and reads its name
 // and type once. A program attached at several points is listed once, its
 // attach points joined with ","; its role is the first enter or exit role
-// among them, else RoleOther.
+// among them, else RoleOther; its syscall is those of its attach points
+// of that role, sorted and joined with ",", or "" when one of them is a
+// dispatcher (it then runs on every syscall).
 func OpenExternal(att []Attachment) (*ExternalPrograms, error) {
 	e := &ExternalPrograms{}
 	index := map[uint32]int{}
@@ -359,7 +428,7 @@ func OpenExternal(att []Attachment) (*ExternalPrograms, error) {
 			if !strings.Contains(","+st.AttachPoint+",", ","+a.AttachPoint+",") {
 				st.AttachPoint += "," + a.AttachPoint
 			}
-			if st.Role == RoleOther {
+			if st.Role == RoleOther || st.Role == "" {
 				st.Role = a.Role
 			}
 			continue
@@ -370,9 +439,6 @@ func OpenExternal(att []Attachment) (*ExternalPrograms, error) {
 			return nil, fmt.Errorf("opening program %d (%s): %w", a.ProgramID, a.AttachPoint, err)
 		}
 		st := ProgramStats{ID: a.ProgramID, AttachPoint: a.AttachPoint, Role: a.Role, Type: prog.Type().String()}
-		if st.Role == "" {
-			st.Role = RoleOther
-		}
 		if info, err := prog.Info(); err == nil {
 			st.Name = info.Name
 		} else {
@@ -383,7 +449,36 @@ func OpenExternal(att []Attachment) (*ExternalPrograms, error) {
 		index[a.ProgramID] = len(e.progs)
 		e.progs = append(e.progs, externalProg{prog: prog, stats: st})
 	}
+	for i := range e.progs {
+		st := &e.progs[i].stats
+		if st.Role == "" {
+			st.Role = RoleOther
+		}
+		st.Syscall = programSyscall(att, *st)
+	}
 	return e, nil
+}
+
+// programSyscall is the syscall field of st, a program whose role is
+// settled: the syscalls of its attachments in att that have its role.
+func programSyscall(att []Attachment, st ProgramStats) string {
+	if st.Role != RoleEnter && st.Role != RoleExit {
+		return ""
+	}
+	var names []string
+	for _, a := range att {
+		if a.ProgramID != st.ID || a.Role != st.Role {
+			continue
+		}
+		if a.Syscall == "" {
+			return "" // a dispatcher: every syscall
+		}
+		if !slices.Contains(names, a.Syscall) {
+			names = append(names, a.Syscall)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
 }
 
 // Snapshot reads the cumulative run stats of every program. Counters stay

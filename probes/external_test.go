@@ -578,7 +578,10 @@ func TestFindBPFPerfLink(t *testing.T) {
 		case "sys_exit":
 			want[ps.Name] = Attachment{ProgramID: ps.ID, LinkType: "raw_tracepoint", Target: "sys_exit", AttachPoint: "raw_tracepoint/sys_exit", Role: RoleExit}
 		case "toctou_openat":
-			want[ps.Name] = Attachment{ProgramID: ps.ID, LinkType: "perf", Target: "sys_enter_openat", AttachPoint: "tracepoint/sys_enter_openat", Role: RoleOther}
+			// Seen from outside, as an external tracer's, the stash
+			// program is openat's enter side; benchctl's own snapshot
+			// keeps it in "other", by name (a TOCTOU helper).
+			want[ps.Name] = Attachment{ProgramID: ps.ID, LinkType: "perf", Target: "sys_enter_openat", AttachPoint: "tracepoint/sys_enter_openat", Role: RoleEnter, Syscall: "openat"}
 		}
 		wantRole := map[string]string{"sys_exit": RoleExit, "toctou_openat": RoleOther}[ps.Name]
 		if ps.Role != wantRole || ps.ID == 0 || ps.Type == "" {

@@ -27,6 +27,9 @@ func buildDocument(r *results.Results, opts Options) *page.Document {
 		fingerprintSection(r),
 		variantsSection(r, vss),
 	)
+	if ss := syscallSidesSection(r); ss != nil {
+		doc.Sections = append(doc.Sections, ss)
+	}
 	if ls := latencySection(vss); ls != nil {
 		doc.Sections = append(doc.Sections, ls)
 	}

@@ -10,8 +10,13 @@ import (
 var ErrMissingBinary = errors.New("workload program not found")
 
 // RedisConfig configures the redis workload: benchctl starts its own
-// redis-server on 127.0.0.1 and drives it with redis-benchmark.
+// redis-server and drives it with redis-benchmark, over a unix socket in
+// a private directory, or over TCP on 127.0.0.1 with a password when
+// Transport is RedisTCP.
 type RedisConfig struct {
+	// Transport is how redis-benchmark reaches the server: RedisUnix
+	// ("" too) or RedisTCP.
+	Transport string
 	Tests     []string // redis-benchmark -t tests; empty = the proposal's eleven
 	Requests  int      // -n per test; 0 = 100000 (redis-benchmark's default)
 	Clients   int      // -c; 0 = redis-benchmark's default (50)
@@ -25,6 +30,22 @@ type RedisConfig struct {
 	// answer PING; 0 = 10 s.
 	StartTimeout time.Duration
 }
+
+// The redis workload's transports (RedisConfig.Transport).
+const (
+	// RedisUnix: a unix socket in the server's private 0700 directory,
+	// mode 0700, and no TCP port. Only root and benchctl's user reach it.
+	RedisUnix = "unix"
+	// RedisTCP: TCP on 127.0.0.1, a port chosen at random, with a random
+	// password (requirepass) and the admin and dangerous commands
+	// (SHUTDOWN, CLIENT PAUSE, CONFIG SET, FLUSHALL, DEBUG...) denied
+	// even with it. redis-benchmark takes the password only as -a, on its
+	// command line, which local users can read in /proc while it runs.
+	RedisTCP = "tcp"
+)
+
+// RedisTransports are the valid RedisConfig.Transport values.
+func RedisTransports() []string { return []string{RedisUnix, RedisTCP} }
 
 // SyscallsConfig configures the built-in syscall generator.
 type SyscallsConfig struct {

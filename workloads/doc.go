@@ -3,7 +3,8 @@
 //
 // Three workloads implement [Workload]:
 //
-//   - redis ([NewRedis]) starts a private redis-server on 127.0.0.1 and
+//   - redis ([NewRedis]) starts a private redis-server, on a unix socket
+//     in a 0700 directory or (RedisTCP) on 127.0.0.1 with a password, and
 //     drives it with redis-benchmark, the workload of the enter-events
 //     proposal;
 //   - syscalls ([NewSyscalls]) is a built-in generator written in Go that

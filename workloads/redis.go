@@ -3,12 +3,16 @@ package workloads
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +31,11 @@ const (
 	redisServerLogBytes    = 64 << 10
 	redisBenchStderrBytes  = 64 << 10
 	redisErrorContextLines = 10
+	redisSocketName        = "redis.sock"
+	redisConfName          = "redis.conf"
+	// maxUnixPath is the longest socket path sun_path holds, with its
+	// terminating NUL.
+	maxUnixPath = 107
 )
 
 // DefaultRedisTests returns the redis-benchmark tests the enter-events
@@ -50,8 +59,10 @@ type redisWorkload struct {
 
 	mu        sync.Mutex
 	closed    bool
-	dir       string // private --dir of the server
-	port      int
+	dir       string // private --dir of the server, mode 0700
+	socket    string // the server's unix socket (RedisUnix), in dir
+	port      int    // the server's TCP port (RedisTCP)
+	password  string // requirepass (RedisTCP)
 	server    *child
 	serverLog *tailBuffer
 	bench     *child  // the redis-benchmark of the Run in flight
@@ -59,10 +70,16 @@ type redisWorkload struct {
 }
 
 // NewRedis returns the redis workload: Prepare starts a private
-// redis-server on 127.0.0.1 (persistence off, a private temporary --dir,
-// no configuration file) and waits until it answers PING; Run drives it
-// with redis-benchmark --csv; Close kills the server and removes its
-// directory.
+// redis-server (persistence off, a private temporary --dir of mode 0700)
+// and waits until it answers PING; Run drives it with redis-benchmark
+// --csv; Close kills the server and removes its directory.
+//
+// By default (Transport RedisUnix) the server listens on no TCP port,
+// only on a unix socket of mode 0700 in that directory: no other user
+// reaches it. With RedisTCP it listens on 127.0.0.1 with a random
+// password, given to it in a configuration file of mode 0600 in that
+// directory, that also denies the admin and dangerous commands; Prepare
+// checks that the port it benchmarks is the server's own.
 //
 // The configuration is validated and both programs are looked up now; a
 // missing program gives an error wrapping [ErrMissingBinary] that names
@@ -78,6 +95,11 @@ func NewRedis(cfg RedisConfig) (Workload, error) {
 		if f.v < 0 {
 			return nil, fmt.Errorf("validating redis config: %s is %d, must not be negative", f.name, f.v)
 		}
+	}
+	switch cfg.Transport {
+	case "", RedisUnix, RedisTCP:
+	default:
+		return nil, fmt.Errorf("validating redis config: transport %q is not one of %s", cfg.Transport, strings.Join(RedisTransports(), ", "))
 	}
 	if cfg.StartTimeout < 0 {
 		return nil, fmt.Errorf("validating redis config: start timeout is %s, must not be negative", cfg.StartTimeout)
@@ -132,13 +154,33 @@ func findProgram(bin, def, hint string) (string, error) {
 
 func (w *redisWorkload) Name() string { return "redis" }
 
-// Describe returns the redis-benchmark command line without host and
-// port, e.g. "redis-benchmark -t set,get -n 100000 -c 50".
+// Describe returns the redis-benchmark command line, e.g.
+// "redis-benchmark -s SOCKET -t set,get -n 100000 -c 50" over the unix
+// socket; with TCP, as before there was a choice, without host, port and
+// password: "redis-benchmark -t set,get -n 100000 -c 50" (the password
+// adds no syscall: redis-benchmark sends AUTH in each connection's first
+// write), so that results of the same TCP workload keep one description.
 func (w *redisWorkload) Describe() string {
-	return "redis-benchmark " + strings.Join(w.benchFlags(), " ")
+	var target []string
+	if !w.tcp() {
+		target = w.targetFlags("SOCKET", "", "")
+	}
+	return "redis-benchmark " + strings.Join(slices.Concat(target, w.benchFlags()), " ")
 }
 
-// benchFlags are the redis-benchmark flags apart from host, port and --csv.
+// tcp tells whether the workload reaches its server over TCP.
+func (w *redisWorkload) tcp() bool { return w.cfg.Transport == RedisTCP }
+
+// targetFlags are the redis-benchmark flags that say where the server is
+// and how to log in.
+func (w *redisWorkload) targetFlags(socket, port, password string) []string {
+	if w.tcp() {
+		return []string{"-h", "127.0.0.1", "-p", port, "-a", password}
+	}
+	return []string{"-s", socket}
+}
+
+// benchFlags are the redis-benchmark flags apart from the target and --csv.
 func (w *redisWorkload) benchFlags() []string {
 	clients := w.cfg.Clients
 	if clients == 0 {
@@ -165,8 +207,9 @@ func (w *redisWorkload) benchFlags() []string {
 }
 
 // Prepare starts the private redis-server and waits until it answers
-// PING. The port is chosen by binding 127.0.0.1:0 and closing; if another
-// process takes it in between, the start is retried on a new port.
+// PING. With TCP the port is chosen by binding 127.0.0.1:0 and closing; if
+// another process takes it in between, the start is retried on a new
+// port, and the listening socket on the port must be the server's.
 func (w *redisWorkload) Prepare(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -181,6 +224,11 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 		return fmt.Errorf("creating redis-server directory: %w", err)
 	}
 	w.dir = dir
+	if err := w.privateFiles(); err != nil {
+		_ = os.RemoveAll(w.dir)
+		w.dir = ""
+		return err
+	}
 	// Without a cgroup (no cgroup v2 here) redis runs all the same; its
 	// CPU time is then not measured.
 	w.cg, _ = newCgroup()
@@ -191,17 +239,27 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 	}
 	var lastErr error
 	for attempt := 0; attempt < redisBindAttempts; attempt++ {
-		port, err := freeLoopbackPort()
-		if err != nil {
-			lastErr = err
-			break
+		port, where := 0, "on socket "+w.socket
+		if w.tcp() {
+			if port, err = freeLoopbackPort(); err != nil {
+				lastErr = err
+				break
+			}
+			where = "on port " + strconv.Itoa(port)
 		}
 		srv, log, err := w.startServer(port)
 		if err != nil {
 			lastErr = fmt.Errorf("starting redis-server: %w", err)
 			break
 		}
-		err = waitForPong(ctx, srv, port, timeout)
+		err = waitForPong(ctx, srv, w.target(port), w.password, timeout)
+		shared := false
+		if err == nil && w.tcp() {
+			// The server answered on the port with our password; make
+			// sure nobody else holds a listener there too.
+			err = checkListener(srv.pid, port)
+			shared = err != nil
+		}
 		if err == nil {
 			w.server, w.serverLog, w.port = srv, log, port
 			return nil
@@ -209,15 +267,15 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 		if stopErr := srv.stop(redisStopTimeout); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
-		lastErr = withOutput(fmt.Errorf("starting redis-server on port %d: %w", port, err),
+		lastErr = withOutput(fmt.Errorf("starting redis-server %s: %w", where, err),
 			log.lastLines(redisErrorContextLines))
-		if ctx.Err() != nil || !strings.Contains(log.String(), "Address already in use") {
+		if ctx.Err() != nil || !w.tcp() || !(shared || strings.Contains(log.String(), "Address already in use")) {
 			break
 		}
 	}
 	// Leave nothing behind on failure; Close stays safe to call.
 	_ = os.RemoveAll(w.dir)
-	w.dir = ""
+	w.dir, w.socket = "", ""
 	if err := w.cg.close(); err != nil {
 		lastErr = errors.Join(lastErr, err)
 	}
@@ -225,20 +283,67 @@ func (w *redisWorkload) Prepare(ctx context.Context) error {
 	return lastErr
 }
 
+// privateFiles makes the server's directory 0700 (MkdirTemp does, but
+// under a umask that could be looser, say it), sets the socket path, and
+// with TCP makes the password and writes it, with the access rules, into
+// a 0600 configuration file: a password on redis-server's command line
+// could be read in /proc by anyone until it rewrites its process title.
+func (w *redisWorkload) privateFiles() error {
+	if err := os.Chmod(w.dir, 0o700); err != nil {
+		return fmt.Errorf("creating redis-server directory: %w", err)
+	}
+	if !w.tcp() {
+		w.socket = filepath.Join(w.dir, redisSocketName)
+		if len(w.socket) > maxUnixPath {
+			return fmt.Errorf("redis-server socket path %s is longer than a unix socket's %d bytes: set TMPDIR to a shorter directory", w.socket, maxUnixPath)
+		}
+		return nil
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("making the redis password: %w", err)
+	}
+	w.password = hex.EncodeToString(b[:])
+	// The default user, with the password, may run every command but
+	// the admin and dangerous ones (SHUTDOWN, CLIENT PAUSE, CONFIG SET,
+	// FLUSHALL, DEBUG, ...); CONFIG GET stays, as redis-benchmark asks
+	// for save and appendonly when it starts.
+	conf := "user default on resetpass >" + w.password + " ~* &* +@all -@admin -@dangerous +config|get\n"
+	if err := os.WriteFile(filepath.Join(w.dir, redisConfName), []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("writing the redis-server configuration: %w", err)
+	}
+	return nil
+}
+
+// target is where the server listens: its socket, or 127.0.0.1:port.
+func (w *redisWorkload) target(port int) redisTarget {
+	if w.tcp() {
+		return redisTarget{"tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	}
+	return redisTarget{"unix", w.socket}
+}
+
+// redisTarget is a server's network ("tcp", "unix") and address.
+type redisTarget struct{ network, addr string }
+
 func (w *redisWorkload) startServer(port int) (*child, *tailBuffer, error) {
 	log := newTailBuffer(redisServerLogBytes)
+	args := []string{"redis-server"}
+	if w.tcp() {
+		// A configuration file, if any, comes first.
+		args = append(args, filepath.Join(w.dir, redisConfName), "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+	} else {
+		args = append(args, "--port", "0", "--unixsocket", w.socket, "--unixsocketperm", "700")
+	}
 	cmd := &exec.Cmd{
 		Path: w.serverBin,
-		Args: []string{
-			"redis-server",
-			"--port", strconv.Itoa(port),
-			"--bind", "127.0.0.1",
+		Args: append(args,
 			"--save", "",
 			"--appendonly", "no",
 			"--dir", w.dir,
 			"--daemonize", "no",
 			"--logfile", "",
-		},
+		),
 		Dir:    w.dir,
 		Stdout: log,
 		Stderr: log,
@@ -265,17 +370,105 @@ func freeLoopbackPort() (int, error) {
 	return port, nil
 }
 
-// waitForPong polls the server with PING until it answers PONG, the
-// server exits, ctx ends, or timeout passes.
-func waitForPong(ctx context.Context, srv *child, port int, timeout time.Duration) error {
+// checkListener checks that every listening TCP socket that could take
+// connections to 127.0.0.1:port (on 127.0.0.1, 0.0.0.0, ::, or
+// ::ffff:127.0.0.1) is held by process pid, and that there is one.
+func checkListener(pid, port int) error {
+	inodes, err := tcpListeners(port)
+	if err != nil {
+		return err
+	}
+	mine, err := socketInodes(pid)
+	if err != nil {
+		return err
+	}
+	if len(inodes) == 0 {
+		return fmt.Errorf("no listening socket on port %d", port)
+	}
+	for _, ino := range inodes {
+		if !mine[ino] {
+			return fmt.Errorf("another process listens on port %d too (socket inode %d)", port, ino)
+		}
+	}
+	return nil
+}
+
+// tcpListeners returns the inodes of the listening TCP and TCP6 sockets
+// on port that connections to 127.0.0.1:port could reach, from
+// /proc/net/tcp{,6} (addresses in hex, as the kernel stores them).
+func tcpListeners(port int) ([]uint64, error) {
+	var out []uint64
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // no IPv6
+			}
+			return nil, fmt.Errorf("listing listening sockets: %w", err)
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			fs := strings.Fields(line)
+			if len(fs) < 10 || fs[3] != "0A" { // TCP_LISTEN
+				continue
+			}
+			hexAddr, hexPort, ok := strings.Cut(fs[1], ":")
+			p, err := strconv.ParseUint(hexPort, 16, 16)
+			if !ok || err != nil || int(p) != port || !loopbackReachable[hexAddr] {
+				continue
+			}
+			if ino, err := strconv.ParseUint(fs[9], 10, 64); err == nil {
+				out = append(out, ino)
+			}
+		}
+	}
+	return out, nil
+}
+
+// loopbackReachable are the local addresses, as /proc/net/tcp{,6} write
+// them on a little-endian machine, whose listeners take connections to
+// 127.0.0.1: 127.0.0.1, 0.0.0.0, :: and ::ffff:127.0.0.1. (On a
+// big-endian machine the IPv4 ones read 7F000001; listed too.)
+var loopbackReachable = map[string]bool{
+	"0100007F": true, "7F000001": true, "00000000": true,
+	"00000000000000000000000000000000": true,
+	"0000000000000000FFFF00000100007F": true,
+	"0000000000000000FFFF00007F000001": true,
+}
+
+// socketInodes returns the inodes of the sockets process pid holds.
+func socketInodes(pid int) (map[uint64]bool, error) {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing the sockets of redis-server: %w", err)
+	}
+	out := map[uint64]bool{}
+	for _, e := range ents {
+		l, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		if s, ok := strings.CutPrefix(l, "socket:["); ok {
+			if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				out[ino] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// waitForPong polls the server with PING (after AUTH when password is
+// set) until it answers PONG, the server exits, ctx ends, or timeout
+// passes.
+func waitForPong(ctx context.Context, srv *child, to redisTarget, password string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var lastErr error
 	for {
 		if srv.hasExited() {
 			return fmt.Errorf("redis-server exited before answering PING: %v", describeExit(srv.waitErr))
 		}
-		if lastErr = pingRedis(ctx, addr); lastErr == nil {
+		if lastErr = pingRedis(ctx, to, password); lastErr == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -290,10 +483,11 @@ func waitForPong(ctx context.Context, srv *child, port int, timeout time.Duratio
 	}
 }
 
-// pingRedis sends one RESP PING to addr and expects +PONG.
-func pingRedis(ctx context.Context, addr string) error {
+// pingRedis sends AUTH password (when set), then PING, to the server,
+// and expects +OK and +PONG.
+func pingRedis(ctx context.Context, to redisTarget, password string) error {
 	d := net.Dialer{Timeout: 500 * time.Millisecond}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, to.network, to.addr)
 	if err != nil {
 		return err
 	}
@@ -301,15 +495,31 @@ func pingRedis(ctx context.Context, addr string) error {
 	if err := conn.SetDeadline(time.Now().Add(time.Second)); err != nil {
 		return err
 	}
-	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return fmt.Errorf("sending PING: %w", err)
+	r := bufio.NewReader(conn)
+	if password != "" {
+		if err := redisCommand(conn, r, "+OK", "AUTH", password); err != nil {
+			return err
+		}
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	return redisCommand(conn, r, "+PONG", "PING")
+}
+
+// redisCommand sends one RESP command and expects the reply line want.
+func redisCommand(conn net.Conn, r *bufio.Reader, want string, args ...string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		return fmt.Errorf("sending %s: %w", args[0], err)
+	}
+	line, err := r.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("reading PING reply: %w", err)
+		return fmt.Errorf("reading %s reply: %w", args[0], err)
 	}
-	if line = strings.TrimRight(line, "\r\n"); line != "+PONG" {
-		return fmt.Errorf("PING answered %q", line)
+	if line = strings.TrimRight(line, "\r\n"); line != want {
+		return fmt.Errorf("%s answered %q", args[0], line)
 	}
 	return nil
 }
@@ -343,8 +553,7 @@ func (w *redisWorkload) Run(ctx context.Context) (Result, error) {
 		w.mu.Unlock()
 		return Result{}, err
 	}
-	args := append([]string{"redis-benchmark", "-h", "127.0.0.1", "-p", strconv.Itoa(w.port)}, w.benchFlags()...)
-	args = append(args, "--csv")
+	args := slices.Concat([]string{"redis-benchmark"}, w.targetFlags(w.socket, strconv.Itoa(w.port), w.password), w.benchFlags(), []string{"--csv"})
 	stdout := &lockedBuffer{}
 	stderr := newTailBuffer(redisBenchStderrBytes)
 	cmd := &exec.Cmd{Path: w.benchBin, Args: args, Dir: w.dir, Stdout: stdout, Stderr: stderr}
@@ -430,7 +639,7 @@ func (w *redisWorkload) Close() error {
 		if err := os.RemoveAll(w.dir); err != nil {
 			errs = append(errs, fmt.Errorf("removing redis-server directory: %w", err))
 		}
-		w.dir = ""
+		w.dir, w.socket = "", ""
 	}
 	return errors.Join(errs...)
 }

@@ -1,13 +1,17 @@
 package workloads
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -38,23 +42,34 @@ func newTestRedis(t *testing.T, cfg RedisConfig) *redisWorkload {
 
 func TestRedisRun(t *testing.T) {
 	requireRedis(t)
-	w := newTestRedis(t, RedisConfig{Tests: []string{"ping_inline", "SET"}, Requests: 2000, Clients: 10})
+	for _, tc := range []struct {
+		transport, describe string
+	}{
+		{"", "redis-benchmark -s SOCKET -t ping_inline,set -n 2000 -c 10"},
+		{RedisTCP, "redis-benchmark -t ping_inline,set -n 2000 -c 10"},
+	} {
+		t.Run("transport="+tc.transport, func(t *testing.T) { testRedisRun(t, tc.transport, tc.describe) })
+	}
+}
+
+func testRedisRun(t *testing.T, transport, describe string) {
+	w := newTestRedis(t, RedisConfig{Tests: []string{"ping_inline", "SET"}, Requests: 2000, Clients: 10, Transport: transport})
 	if w.Name() != "redis" {
 		t.Errorf("Name() = %q", w.Name())
 	}
-	if got, want := w.Describe(), "redis-benchmark -t ping_inline,set -n 2000 -c 10"; got != want {
-		t.Errorf("Describe() = %q, want %q", got, want)
+	if got := w.Describe(); got != describe {
+		t.Errorf("Describe() = %q, want %q", got, describe)
 	}
 	ctx := context.Background()
 	if err := w.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
 	pid, port := w.serverPID()
-	dir := w.dir
-	if pid == 0 || !alive(pid) || portClosed(port) {
+	dir, socket := w.dir, w.socket
+	if pid == 0 || !alive(pid) || (transport == RedisTCP) == portClosed(port) {
 		t.Fatalf("server pid %d port %d not up after Prepare", pid, port)
 	}
-	if err := pingRedis(ctx, "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+	if err := pingRedis(ctx, w.target(port), w.password); err != nil {
 		t.Fatalf("server does not answer PING: %v", err)
 	}
 	if err := w.Prepare(ctx); err == nil {
@@ -100,8 +115,13 @@ func TestRedisRun(t *testing.T) {
 	if groupAlive(pid) {
 		t.Errorf("process group %d has live members after Close", pid)
 	}
-	if !portClosed(port) {
+	if transport == RedisTCP && !portClosed(port) {
 		t.Errorf("port %d still open after Close", port)
+	}
+	if socket != "" {
+		if _, err := net.Dial("unix", socket); err == nil {
+			t.Errorf("socket %s still answers after Close", socket)
+		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("server directory %s still there: %v", dir, err)
@@ -116,7 +136,7 @@ func TestRedisRun(t *testing.T) {
 
 func TestRedisCancelThenClose(t *testing.T) {
 	requireRedis(t)
-	w := newTestRedis(t, RedisConfig{Tests: []string{"set"}, Requests: 50_000_000})
+	w := newTestRedis(t, RedisConfig{Tests: []string{"set"}, Requests: 50_000_000, Transport: RedisTCP})
 	if err := w.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +247,7 @@ func TestNewRedisValidation(t *testing.T) {
 		{Tests: []string{"set", "get;rm"}},
 		{Tests: []string{""}},
 		{Tests: []string{"set,get"}},
+		{Transport: "udp"},
 	} {
 		cfg.ServerBin, cfg.BenchBin = "true", "true"
 		if _, err := NewRedis(cfg); err == nil || errors.Is(err, ErrMissingBinary) {
@@ -237,7 +258,7 @@ func TestNewRedisValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "redis-benchmark -t " + strings.Join(DefaultRedisTests(), ",") + " -n 100000 -c 50 -P 16 -d 64 -r 1000 --threads 2"
+	want := "redis-benchmark -s SOCKET -t " + strings.Join(DefaultRedisTests(), ",") + " -n 100000 -c 50 -P 16 -d 64 -r 1000 --threads 2"
 	if got := w.Describe(); got != want {
 		t.Errorf("Describe() = %q, want %q", got, want)
 	}
@@ -304,5 +325,144 @@ func TestRedisNoResults(t *testing.T) {
 	t.Log(err)
 	if err == nil || !strings.Contains(err.Error(), "no test results") {
 		t.Fatalf("Run error = %v, want no test results", err)
+	}
+}
+
+// redisReply sends one command to the server at to, without logging in,
+// and returns the first line of its reply, or the error.
+func redisReply(to redisTarget, password string, args ...string) (string, error) {
+	conn, err := net.DialTimeout(to.network, to.addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(conn)
+	if password != "" {
+		if err := redisCommand(conn, r, "+OK", "AUTH", password); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		return "", err
+	}
+	line, err := r.ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// While a run is in flight, another client cannot reach the server: on
+// the default unix socket no other user can connect and there is no TCP
+// port; on TCP a client without the password gets NOAUTH, and with it
+// the commands that stop, pause or reconfigure the server are refused.
+func TestRedisPrivate(t *testing.T) {
+	requireRedis(t)
+	requireRoot(t)
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skipf("needs redis-cli (%s)", redisInstallHint)
+	}
+	for _, transport := range []string{"", RedisTCP} {
+		t.Run("transport="+transport, func(t *testing.T) {
+			w := newTestRedis(t, RedisConfig{Tests: []string{"set"}, Requests: 50_000_000, Transport: transport})
+			if err := w.Prepare(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pid, port := w.serverPID()
+			if fi, err := os.Stat(w.dir); err != nil || fi.Mode().Perm() != 0o700 {
+				t.Errorf("server directory %s: %v, mode %v, want 0700", w.dir, err, fi.Mode())
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := w.Run(ctx)
+				done <- err
+			}()
+			for deadline := time.Now().Add(10 * time.Second); w.benchPID() == 0; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("redis-benchmark did not start")
+				}
+			}
+
+			ours, err := socketInodes(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if transport == RedisTCP {
+				to := w.target(port)
+				for _, cmd := range [][]string{{"PING"}, {"SET", "k", "v"}, {"CLIENT", "PAUSE", "10000"}, {"SHUTDOWN", "NOSAVE"}} {
+					got, err := redisReply(to, "", cmd...)
+					t.Logf("%v without the password: %q %v", cmd, got, err)
+					if !strings.HasPrefix(got, "-NOAUTH") {
+						t.Errorf("%v without the password answered %q, %v; want -NOAUTH", cmd, got, err)
+					}
+				}
+				// The password leaks through redis-benchmark's command
+				// line; with it, nothing can stop or pause the server.
+				for _, cmd := range [][]string{{"CLIENT", "PAUSE", "10000"}, {"SHUTDOWN", "NOSAVE"}, {"CONFIG", "SET", "dir", "/"}, {"FLUSHALL"}} {
+					got, err := redisReply(to, w.password, cmd...)
+					t.Logf("%v with the password: %q %v", cmd, got, err)
+					if !strings.HasPrefix(got, "-NOPERM") {
+						t.Errorf("%v with the password answered %q, %v; want -NOPERM", cmd, got, err)
+					}
+				}
+				if err := checkListener(pid, port); err != nil {
+					t.Error(err)
+				}
+			} else {
+				// No TCP listener of the server's on any port.
+				for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+					data, _ := os.ReadFile(f)
+					for _, line := range strings.Split(string(data), "\n")[1:] {
+						if fs := strings.Fields(line); len(fs) >= 10 && fs[3] == "0A" {
+							if ino, _ := strconv.ParseUint(fs[9], 10, 64); ours[ino] {
+								t.Errorf("redis-server listens on TCP: %s", line)
+							}
+						}
+					}
+				}
+				// Another user cannot connect to the socket.
+				cli := exec.Command("redis-cli", "-s", w.socket, "SHUTDOWN", "NOSAVE")
+				cli.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				out, err := cli.CombinedOutput()
+				t.Logf("redis-cli as uid 65534: %q %v", out, err)
+				if !strings.Contains(string(out), "Permission denied") {
+					t.Errorf("redis-cli as uid 65534 on %s: %q, %v; want permission denied", w.socket, out, err)
+				}
+			}
+			if !alive(pid) || w.benchPID() == 0 {
+				t.Fatalf("server alive %v, redis-benchmark running %v after the other client", alive(pid), w.benchPID() != 0)
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run error = %v, want context.Canceled", err)
+			}
+			w.requests = 2000
+			if res, err := w.Run(context.Background()); err != nil || res.Ops != 2000 {
+				t.Fatalf("Run after the other client: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+// A process listening on the server's port too is caught.
+func TestRedisCheckListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := checkListener(os.Getpid(), port); err != nil {
+		t.Errorf("own listener: %v", err)
+	}
+	if err := checkListener(1, port); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("pid 1 on our port: %v, want another process", err)
 	}
 }

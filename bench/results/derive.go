@@ -109,8 +109,9 @@ func deriveRun(run *Run) Derived {
 	}
 	// A program on sys_exit runs once per syscall of the whole machine:
 	// its run count is the number of syscalls made while it was attached.
+	// One syscall's exit program (Syscall set) counts that syscall only.
 	for _, p := range run.Programs {
-		if RoleOf(p) == RoleExit && p.RunCount > d.Syscalls {
+		if RoleOf(p) == RoleExit && p.Syscall == "" && p.RunCount > d.Syscalls {
 			d.Syscalls = p.RunCount
 		}
 	}

@@ -49,6 +49,19 @@ func TestDeriveRun(t *testing.T) {
 				EventsPerSec: 100, BytesPerSec: 5000, AvgEventSize: 50},
 		},
 		{
+			// One syscall's exit program counts that syscall's calls,
+			// not the machine's: no syscalls, no ns per syscall.
+			name: "external tracer on syscalls:sys_enter_openat and sys_exit_openat",
+			run: Run{
+				Wall: time.Second,
+				Programs: []ProgramStats{
+					{Name: "tp_enter", Role: RoleEnter, Syscall: "openat", RunCount: 40, RunTimeNs: 4000},
+					{Name: "tp_exit", Role: RoleExit, Syscall: "openat", RunCount: 40, RunTimeNs: 6000},
+				},
+			},
+			want: Derived{KernelTimeNs: 10000},
+		},
+		{
 			name: "floor",
 			run: Run{
 				Wall:     time.Second,

@@ -146,3 +146,64 @@ func (r *Results) MeasuredRounds() int {
 	}
 	return len(seen)
 }
+
+// SyscallSide is one syscall's two sides in a run: the run counts and
+// run times of the programs that run on its entry only and on its exit
+// only (ProgramStats.Syscall), as a per-syscall tracer attaches them
+// (syscalls:sys_enter_openat and sys_exit_openat, or kprobe/fentry and
+// kretprobe/fexit on __x64_sys_openat). Each side counts every call of
+// the syscall on the whole machine while the programs were attached, so
+// the two run counts of a syscall match but for the calls in flight when
+// a snapshot was taken.
+type SyscallSide struct {
+	Syscall                string // as in ProgramStats.Syscall: "openat", or "open,openat" for programs on several
+	EnterRuns, EnterTimeNs uint64
+	ExitRuns, ExitTimeNs   uint64
+	EnterProgs, ExitProgs  int // how many programs each side has
+}
+
+// EnterAvgNs is the enter side's average run time, 0 when it never ran.
+func (s SyscallSide) EnterAvgNs() float64 { return avgNs(s.EnterTimeNs, s.EnterRuns) }
+
+// ExitAvgNs is the exit side's average run time, 0 when it never ran.
+func (s SyscallSide) ExitAvgNs() float64 { return avgNs(s.ExitTimeNs, s.ExitRuns) }
+
+func avgNs(ns, runs uint64) float64 {
+	if runs == 0 {
+		return 0
+	}
+	return float64(ns) / float64(runs)
+}
+
+// SyscallSides pairs the per-syscall programs of a run (role enter or
+// exit, with a Syscall) by syscall, sorted by name; a syscall traced on
+// one side only has zeros on the other. The dispatchers, which run on
+// every syscall, and other programs are not in it.
+func SyscallSides(run Run) []SyscallSide {
+	idx := map[string]int{}
+	var out []SyscallSide
+	for _, p := range run.Programs {
+		role := RoleOf(p)
+		if p.Syscall == "" || (role != RoleEnter && role != RoleExit) {
+			continue
+		}
+		i, ok := idx[p.Syscall]
+		if !ok {
+			i = len(out)
+			idx[p.Syscall] = i
+			out = append(out, SyscallSide{Syscall: p.Syscall})
+		}
+		s := &out[i]
+		if role == RoleEnter {
+			s.EnterRuns += p.RunCount
+			s.EnterTimeNs += p.RunTimeNs
+			s.EnterProgs++
+		} else {
+			s.ExitRuns += p.RunCount
+			s.ExitTimeNs += p.RunTimeNs
+			s.ExitProgs++
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Syscall < out[j].Syscall })
+	return out
+}

@@ -60,12 +60,22 @@ type ProgramStats struct {
 	ID              uint32 `json:"id,omitempty"`   // kernel program id
 	Type            string `json:"type,omitempty"` // program type, e.g. "Tracing", "TracePoint", "RawTracepoint"
 	Role            string `json:"role,omitempty"` // RoleEnter, RoleExit or RoleOther
+	// Syscall is the syscall an enter or exit program runs on when it
+	// runs on one syscall only (an external tracer's program on
+	// syscalls:sys_enter_openat, or a kprobe or fentry on
+	// __x64_sys_openat: "openat"; several, sorted and joined with ",",
+	// for a program attached to several); "" for the dispatchers, which
+	// run on every syscall, and for other programs. In results written
+	// before per-syscall roles, such programs are "other", with none.
+	Syscall string `json:"syscall,omitempty"`
 }
 
 // Program roles (ProgramStats.Role): what a program's run count means.
+// A program with a Syscall runs on that syscall's entry or exit only;
+// without, on every syscall's.
 const (
-	RoleEnter = "enter" // runs on every syscall entry: sys_enter dispatcher
-	RoleExit  = "exit"  // runs on every syscall exit: sys_exit dispatcher
+	RoleEnter = "enter" // runs on syscall entry: the sys_enter dispatcher, or one syscall's (Syscall)
+	RoleExit  = "exit"  // runs on syscall exit: the sys_exit dispatcher, or one syscall's (Syscall)
 	RoleOther = "other"
 )
 

@@ -170,6 +170,9 @@ func (w WorkloadSpec) Describe() string {
 		if len(tests) == 0 {
 			tests = ProposalRedisTests
 		}
+		if w.Redis.Transport != workloads.RedisTCP {
+			b.WriteString(" -s SOCKET")
+		}
 		fmt.Fprintf(&b, " -t %s -n %d", strings.Join(tests, ","), w.Redis.Requests)
 		for _, f := range []struct {
 			flag string
@@ -489,6 +492,10 @@ func (p *parser) workload(f field, w *WorkloadSpec) {
 			{name: "data_size", dst: &w.Redis.DataSize, lo: 1, hi: 1 << 26},
 			{name: "keyspace", dst: &w.Redis.Keyspace, lo: 1, hi: 1 << 40},
 			{name: "threads", dst: &w.Redis.Threads, lo: 1, hi: 1024},
+			// unix (the default): a unix socket in the server's private
+			// directory; tcp: 127.0.0.1 with a password, as the proposal
+			// measured (docs/scenarios.md#the-redis-workloads-transport).
+			{name: "transport", dst: &w.Redis.Transport, check: p.in("redis transport", workloads.RedisTransports())},
 			{name: "server", dst: &w.Redis.ServerBin},
 			{name: "benchmark", dst: &w.Redis.BenchBin},
 		},

@@ -24,7 +24,7 @@ s.yaml:3: merge keys are not supported in workload (hint: spell the keys out ins
 		{"{name: 'bad name', workload: {type: syscalls, mix: getpid, count: 10, bogus: 1}, warmup: x, variants: [{mode: exit_onyl, stats: maybe}, {mode: floor, set: a}], colour: blue}\n",
 			`s.yaml:1: scenario: unknown key "colour" (hint: valid: capacity, consumer, description, floor, gate, modes, name, noise, nostats_sets, repetitions, ring_size, sets, snaplen, stats, steps, toctou, tracers, variants, warmup, workload)
 s.yaml:1: invalid scenario name "bad name" (hint: use letters, digits, '_', '.' and '-' (it goes into file names))
-s.yaml:1: workload: unknown key "bogus" (hint: valid: argv, benchmark, clients, count, data_size, dir, duration, env, estimate, keyspace, mix, pipeline, rate, requests, server, shell, tests, threads, threads, throughput_regex, type, unit)
+s.yaml:1: workload: unknown key "bogus" (hint: valid: argv, benchmark, clients, count, data_size, dir, duration, env, estimate, keyspace, mix, pipeline, rate, requests, server, shell, tests, threads, threads, throughput_regex, transport, type, unit)
 s.yaml:1: warmup must be a whole number, not "x" (hint: write a whole number from 0 to 100)
 s.yaml:1: unknown mode "exit_onyl" (hint: did you mean exit_only?)
 s.yaml:1: variant stats must be true or false, not "maybe" (hint: write true or false)

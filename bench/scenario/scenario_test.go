@@ -51,6 +51,9 @@ func TestRedisScenarioIsTheProposals(t *testing.T) {
 	if sc.Workload.Type != "redis" || !slices.Equal(sc.Workload.Redis.Tests, ProposalRedisTests) {
 		t.Errorf("workload = %s %v, want redis with the proposal's eleven tests", sc.Workload.Type, sc.Workload.Redis.Tests)
 	}
+	if sc.Workload.Redis.Transport != workloads.RedisTCP {
+		t.Errorf("transport = %q, want tcp: the proposal measured over TCP", sc.Workload.Redis.Transport)
+	}
 	want := map[string][]string{
 		"idle":  {"open_by_handle_at"},
 		"small": {"sendto", "recvfrom"},
@@ -177,7 +180,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	r := sc.Workload.Redis
 	if r.Requests != DefaultRedisRequests || r.Clients != 10 || r.Pipeline != 4 || r.DataSize != 32 || r.Keyspace != 1000 || r.Threads != 2 ||
-		r.ServerBin != "/usr/bin/redis-server" || r.BenchBin != "/usr/bin/redis-benchmark" || len(r.Tests) != 0 {
+		r.ServerBin != "/usr/bin/redis-server" || r.BenchBin != "/usr/bin/redis-benchmark" || len(r.Tests) != 0 || r.Transport != workloads.RedisTCP {
 		t.Errorf("redis = %+v", r)
 	}
 	if sc.Stats || sc.Floor {
@@ -198,6 +201,7 @@ func TestBadScenarios(t *testing.T) {
 		{"unknown_syscall.yaml", 6, `set files: unknown syscall "opn" on amd64`, "did you mean open"},
 		{"unknown_mode.yaml", 9, `unknown mode "exit_onyl"`, "did you mean exit_only?"},
 		{"unknown_workload_type.yaml", 2, `unknown workload type "redsi"`, "did you mean redis?"},
+		{"unknown_redis_transport.yaml", 3, `unknown redis transport "udp"`, "tcp"},
 		{"empty_set.yaml", 7, `set "none" is empty`, "list at least one syscall"},
 		{"duplicate_variant.yaml", 9, `duplicate variant name "big/exit_only"`, "sets × modes matrix"},
 		{"duplicate_explicit_variant.yaml", 11, `duplicate variant name "mine"`, "the variant on line 8"},
