@@ -71,6 +71,9 @@ func vmCmd(args []string) error {
 	if *kernel == "" {
 		return usageError("vm: --kernel is required")
 	}
+	if err := guest.CheckEnv(env); err != nil {
+		return usageError("vm: --%v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *detect {
