@@ -91,15 +91,15 @@ func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 
 // apply sets the overrides on sc.
 func (f *scenarioFlags) apply(sc *scenario.Scenario) error {
-	if f.repetitions < 0 {
-		return usageError("--repetitions must be at least 1")
+	if f.repetitions < 0 || f.repetitions > scenario.MaxRepetitions {
+		return usageError("--repetitions must be from 1 to %d", scenario.MaxRepetitions)
 	}
 	if f.repetitions > 0 {
 		sc.Repetitions = f.repetitions
 		sc.Auto = nil // a fixed number of rounds
 	}
-	if f.warmup.set && f.warmup.n < 0 {
-		return usageError("--warmup must be 0 or more")
+	if f.warmup.set && (f.warmup.n < 0 || f.warmup.n > scenario.MaxWarmup) {
+		return usageError("--warmup must be from 0 to %d", scenario.MaxWarmup)
 	}
 	if f.warmup.set {
 		sc.Warmup = f.warmup.n
