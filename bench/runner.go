@@ -332,8 +332,25 @@ func (r *Runner) fingerprint(ctx context.Context) (*results.Fingerprint, error) 
 	if err := wl.Prepare(ctx); err != nil {
 		return nil, fmt.Errorf("preparing workload: %w", err)
 	}
+	// Count the workload's syscalls only: its cgroup's, or for the
+	// built-in generator, whose threads are benchctl's, this process's.
+	var opts probes.CountOptions
+	scope := results.FingerprintMachine
+	var cg *workloads.Cgroup
+	if c, ok := wl.(interface{ Cgroup() *workloads.Cgroup }); ok {
+		cg = c.Cgroup()
+	}
+	switch {
+	case cg != nil:
+		opts.CgroupFD, scope = cg.FD(), results.FingerprintCgroup
+	case r.sc.Workload.Type == "syscalls":
+		opts.Pid, scope = os.Getpid(), results.FingerprintProcess
+	}
+	if scope == results.FingerprintMachine {
+		r.opts.Observer.Note("warning: the workload has no cgroup: the syscall fingerprint counts the whole machine's syscalls")
+	}
 	var runErr error
-	counts, err := r.tr.CountSyscalls(ctx, func(ctx context.Context) error {
+	counts, err := r.tr.CountSyscalls(ctx, opts, func(ctx context.Context) error {
 		_, runErr = wl.Run(ctx)
 		return runErr
 	})
@@ -347,7 +364,7 @@ func (r *Runner) fingerprint(ctx context.Context) (*results.Fingerprint, error) 
 		r.opts.Observer.Note(fmt.Sprintf("warning: no syscall fingerprint: %v", err))
 		return nil, nil
 	}
-	fp := &results.Fingerprint{Syscalls: counts}
+	fp := &results.Fingerprint{Syscalls: counts, Scope: scope}
 	for _, n := range counts {
 		fp.Total += n
 	}
@@ -605,7 +622,7 @@ func (r *Runner) Abort() {
 type tracer interface {
 	Load(cfg probes.Config) (probeSet, error)
 	EnableStats() (io.Closer, string, error)
-	CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error)
+	CountSyscalls(ctx context.Context, opts probes.CountOptions, fn func(context.Context) error) (map[string]uint64, error)
 }
 
 type probeSet interface {
@@ -634,8 +651,8 @@ func (realTracer) Load(cfg probes.Config) (probeSet, error) {
 
 func (realTracer) EnableStats() (io.Closer, string, error) { return probes.EnableStats() }
 
-func (realTracer) CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error) {
-	return probes.CountSyscalls(ctx, fn)
+func (realTracer) CountSyscalls(ctx context.Context, opts probes.CountOptions, fn func(context.Context) error) (map[string]uint64, error) {
+	return probes.CountSyscalls(ctx, opts, fn)
 }
 
 type realProbes struct{ *probes.Probes }

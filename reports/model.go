@@ -222,8 +222,15 @@ func fingerprintSection(r *results.Results) *page.Section {
 			total += n
 		}
 	}
-	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls on the whole machine (%s distinct), counted in a separate pass.",
-		page.SIScale(float64(total), page.CountPrefixes), fmt.Sprint(len(fp.Syscalls))))
+	where := "on the whole machine"
+	switch fp.Scope {
+	case results.FingerprintCgroup:
+		where = "in its cgroup (its processes and their children)"
+	case results.FingerprintProcess:
+		where = "in benchctl's process (the generator's threads and the Go runtime's)"
+	}
+	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls %s (%s distinct), counted in a separate pass.",
+		page.SIScale(float64(total), page.CountPrefixes), where, fmt.Sprint(len(fp.Syscalls))))
 	if r.Environment.ClockSource == "tsc" {
 		s.Paras = append(s.Paras, "The clock source is tsc: gettimeofday and clock_gettime are served by the vDSO and never enter the kernel, so tracing them costs nothing here, unlike on a machine with the xen or hpet clock source.")
 	}
