@@ -361,8 +361,7 @@ func (r *Results) Write(path string) error {
 		f.Close()
 		return fmt.Errorf("writing results: %w", err)
 	}
-	// Readable by the user who reads reports when root ran the benchmark.
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(fileMode(data)); err != nil {
 		f.Close()
 		return fmt.Errorf("writing results: %w", err)
 	}

@@ -297,7 +297,7 @@ func runCmd(args []string) error {
 		os.Exit(130)
 	}()
 
-	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, sc.Workload.Describe(), *seed, path)
+	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
 	res, err := runScenario(ctx, runner, sc)
 	if res != nil && len(res.Runs) > 0 {
 		printSummary(os.Stdout, res)
