@@ -11,6 +11,8 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/benchctl/benchctl/bench/results"
 )
 
 // Hostile are strings a scenario, a tracer or a results file could hold
@@ -110,3 +112,67 @@ func Inert(t *testing.T, hostile, benign string) {
 }
 
 var tagStrip = regexp.MustCompile(`<[^>]*>`)
+
+// Plant puts s(1), s(2), ... in every string of r that a scenario, a
+// tracer or a results file decides: the scenario's name, file and
+// workload, the environment's, the variants', sets', tracers' and
+// syscalls' names, a failed run's error, the reason the run is
+// incomplete, what the tracers printed.
+func Plant(r *results.Results, s func(int) string) {
+	n := 0
+	next := func() string { n++; return s(n) }
+	r.Scenario.Name, r.Scenario.File, r.Scenario.Workload = next(), next(), next()
+	e := &r.Environment
+	e.Kernel, e.Arch, e.CPUModel, e.Hostname, e.BenchctlVersion, e.GoVersion, e.StatsMethod, e.ClockSource = next(), next(), next(), next(), next(), next(), next(), next()
+	e.Instructions = next()
+	r.Complete, r.Reason = false, next()
+	names, sets, tracers, syscalls := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	rename := func(m map[string]string, old string) string {
+		if old == "" {
+			return ""
+		}
+		if _, ok := m[old]; !ok {
+			m[old] = next()
+		}
+		return m[old]
+	}
+	for i := range r.Variants {
+		v := &r.Variants[i]
+		v.Name, v.Set, v.Tracer, v.Family = rename(names, v.Name), rename(sets, v.Set), rename(tracers, v.Tracer), rename(tracers, v.Family)
+		for j, sc := range v.Syscalls {
+			v.Syscalls[j] = rename(syscalls, sc)
+		}
+	}
+	if fp := r.Fingerprint; fp != nil {
+		m := map[string]uint64{}
+		for k, c := range fp.Syscalls {
+			m[rename(syscalls, k)] = c
+		}
+		fp.Syscalls = m
+	}
+	failed := map[string]bool{}
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		run.Variant = rename(names, run.Variant)
+		if run.Error != "" || !failed[run.Variant] && run.Round == 0 {
+			run.Error, failed[run.Variant] = next(), true
+		}
+		if t := run.Tracer; t != nil {
+			t.Output = next()
+			t.Texts = map[string]string{next(): next()}
+			c := map[string]float64{}
+			for k, x := range t.Counters {
+				c[rename(syscalls, k)] = x
+			}
+			t.Counters = c
+		}
+	}
+	if p := r.Provenance; p != nil {
+		p.Set = map[string]string{next(): next()}
+		for i := range p.Tracers {
+			p.Tracers[i].Name = rename(tracers, p.Tracers[i].Name)
+			p.Tracers[i].Argv = []string{next(), next()}
+			p.Tracers[i].Executable = next()
+		}
+	}
+}
