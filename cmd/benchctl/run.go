@@ -39,8 +39,8 @@ type scenarioFlags struct {
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.repetitions, "repetitions", 0, "`N` measured rounds (default: the scenario's repetitions)")
-	fs.Var(&f.warmup, "warmup", "`N` warm-up rounds before the measured ones (default: the scenario's warmup)")
+	fs.IntVar(&f.repetitions, "repetitions", 0, fmt.Sprintf("`N` measured rounds, at most %d (default: the scenario's repetitions)", scenario.MaxRepetitions))
+	fs.Var(&f.warmup, "warmup", fmt.Sprintf("`N` warm-up rounds before the measured ones, at most %d (default: the scenario's warmup)", scenario.MaxWarmup))
 	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
 	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
 }
