@@ -225,6 +225,12 @@ func (r *Runner) capacityVariant(v results.Variant) error {
 // hold the steps and searches (Results.Capacity), written to Output
 // after every search.
 func (r *Runner) RunCapacity(ctx context.Context, set results.CapacitySettings) (*results.Results, error) {
+	res, err := r.runCapacity(ctx, set)
+	r.red.redactResults(res)
+	return res, r.red.redactErr(err)
+}
+
+func (r *Runner) runCapacity(ctx context.Context, set results.CapacitySettings) (*results.Results, error) {
 	if r.sc.Workload.Type != "syscalls" {
 		return nil, fmt.Errorf("capacity needs the built-in syscalls workload (its rate mode), not %q", r.sc.Workload.Type)
 	}
@@ -273,7 +279,7 @@ func (r *Runner) RunCapacity(ctx context.Context, set results.CapacitySettings) 
 		if r.opts.Output == "" {
 			return nil
 		}
-		return res.Write(r.opts.Output)
+		return r.write(res)
 	}
 	if err := write(false, "capacity search in progress, or benchctl was killed"); err != nil {
 		return res, err

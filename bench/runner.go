@@ -73,6 +73,10 @@ type Runner struct {
 	// clocks read CPU time; tests replace them.
 	clocks cpuClocks
 
+	// red takes the secrets out of everything the runner writes,
+	// returns and says (see redact.go).
+	red redactor
+
 	mu     sync.Mutex
 	active map[int]io.Closer
 	nextID int
@@ -91,7 +95,10 @@ func NewRunner(sc *scenario.Scenario, opts RunOptions) (*Runner, error) {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
+	red := newRedactor(opts.Set, os.Environ())
+	opts.Observer = redactingObserver{Observer: opts.Observer, red: red}
 	return &Runner{
+		red:         red,
 		sc:          sc,
 		opts:        opts,
 		variants:    vs,
@@ -113,8 +120,25 @@ var ErrRunFailed = errors.New("run failed")
 // Run measures the scenario. It returns the results even when it fails or
 // ctx is cancelled: then Complete is false, Reason says why, and the runs
 // finished so far are kept (and written to Output). Every probe and
-// workload is closed before Run returns.
+// workload is closed before Run returns. The values of secrets (see
+// redactor) are out of the results, the error and the notes.
 func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
+	res, err := r.run(ctx)
+	r.red.redactResults(res)
+	return res, r.red.redactErr(err)
+}
+
+// Redact takes the values of secrets out of s, as Run does out of what
+// it writes: for what a caller prints about the run.
+func (r *Runner) Redact(s string) string { return r.red.value(s) }
+
+// write writes res to Output, the secrets out of it.
+func (r *Runner) write(res *results.Results) error {
+	r.red.redactResults(res)
+	return res.Write(r.opts.Output)
+}
+
+func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 	sc := r.sc
 	res := &results.Results{
 		Schema: results.SchemaVersion,
@@ -163,7 +187,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 			// workload program): leave no empty results file behind.
 			os.Remove(r.opts.Output)
 		default:
-			if werr := res.Write(r.opts.Output); werr != nil {
+			if werr := r.write(res); werr != nil {
 				err = errors.Join(err, werr)
 			}
 		}
@@ -206,6 +230,7 @@ rounds:
 					return fail(err) // the interrupted run is not kept
 				}
 				run.Error = err.Error()
+				r.red.redactRun(&run)
 				res.Runs = append(res.Runs, run)
 				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
@@ -222,6 +247,7 @@ rounds:
 				}
 				continue
 			}
+			r.red.redactRun(&run)
 			res.Runs = append(res.Runs, run)
 			results.Derive(res)
 			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
@@ -253,7 +279,7 @@ rounds:
 	res.Finished = time.Now().UTC()
 	results.Derive(res)
 	if r.opts.Output != "" {
-		if err := res.Write(r.opts.Output); err != nil {
+		if err := r.write(res); err != nil {
 			return res, err
 		}
 	}
@@ -305,7 +331,7 @@ func (r *Runner) checkpoint(res *results.Results, done, total int) error {
 	}
 	res.Complete = false
 	res.Reason = fmt.Sprintf("checkpoint after %d of %d runs: benchctl was still running, or was killed", done, total)
-	return res.Write(r.opts.Output)
+	return r.write(res)
 }
 
 func (r *Runner) describeWorkload() string {
@@ -332,8 +358,25 @@ func (r *Runner) fingerprint(ctx context.Context) (*results.Fingerprint, error) 
 	if err := wl.Prepare(ctx); err != nil {
 		return nil, fmt.Errorf("preparing workload: %w", err)
 	}
+	// Count the workload's syscalls only: its cgroup's, or for the
+	// built-in generator, whose threads are benchctl's, this process's.
+	var opts probes.CountOptions
+	scope := results.FingerprintMachine
+	var cg *workloads.Cgroup
+	if c, ok := wl.(interface{ Cgroup() *workloads.Cgroup }); ok {
+		cg = c.Cgroup()
+	}
+	switch {
+	case cg != nil:
+		opts.CgroupFD, scope = cg.FD(), results.FingerprintCgroup
+	case r.sc.Workload.Type == "syscalls":
+		opts.Pid, scope = os.Getpid(), results.FingerprintProcess
+	}
+	if scope == results.FingerprintMachine {
+		r.opts.Observer.Note("warning: the workload has no cgroup: the syscall fingerprint counts the whole machine's syscalls")
+	}
 	var runErr error
-	counts, err := r.tr.CountSyscalls(ctx, func(ctx context.Context) error {
+	counts, err := r.tr.CountSyscalls(ctx, opts, func(ctx context.Context) error {
 		_, runErr = wl.Run(ctx)
 		return runErr
 	})
@@ -347,7 +390,7 @@ func (r *Runner) fingerprint(ctx context.Context) (*results.Fingerprint, error) 
 		r.opts.Observer.Note(fmt.Sprintf("warning: no syscall fingerprint: %v", err))
 		return nil, nil
 	}
-	fp := &results.Fingerprint{Syscalls: counts}
+	fp := &results.Fingerprint{Syscalls: counts, Scope: scope}
 	for _, n := range counts {
 		fp.Total += n
 	}
@@ -605,7 +648,7 @@ func (r *Runner) Abort() {
 type tracer interface {
 	Load(cfg probes.Config) (probeSet, error)
 	EnableStats() (io.Closer, string, error)
-	CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error)
+	CountSyscalls(ctx context.Context, opts probes.CountOptions, fn func(context.Context) error) (map[string]uint64, error)
 }
 
 type probeSet interface {
@@ -634,8 +677,8 @@ func (realTracer) Load(cfg probes.Config) (probeSet, error) {
 
 func (realTracer) EnableStats() (io.Closer, string, error) { return probes.EnableStats() }
 
-func (realTracer) CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error) {
-	return probes.CountSyscalls(ctx, fn)
+func (realTracer) CountSyscalls(ctx context.Context, opts probes.CountOptions, fn func(context.Context) error) (map[string]uint64, error) {
+	return probes.CountSyscalls(ctx, opts, fn)
 }
 
 type realProbes struct{ *probes.Probes }

@@ -262,7 +262,7 @@ func (r *recordingTracer) ids() []ebpf.ProgramID {
 	return slices.Clone(r.all)
 }
 
-func (*recordingTracer) CountSyscalls(context.Context, func(context.Context) error) (map[string]uint64, error) {
+func (*recordingTracer) CountSyscalls(context.Context, probes.CountOptions, func(context.Context) error) (map[string]uint64, error) {
 	return nil, errors.New("skipped by the test")
 }
 

@@ -32,6 +32,7 @@ type fakeTracer struct {
 	current    *fakeProbes // the attached probes, if any
 	loadErr    func(n int, cfg probes.Config) error
 	countErr   error
+	countOpts  probes.CountOptions // what the fingerprint pass asked to count
 	// jitter, when set, is added to the throughput of the n-th workload
 	// run (from 0) that had probes attached.
 	jitter func(n int) float64
@@ -111,7 +112,10 @@ func (f *fakeTracer) EnableStats() (io.Closer, string, error) {
 	}), "fake", nil
 }
 
-func (f *fakeTracer) CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error) {
+func (f *fakeTracer) CountSyscalls(ctx context.Context, opts probes.CountOptions, fn func(context.Context) error) (map[string]uint64, error) {
+	f.mu.Lock()
+	f.countOpts = opts
+	f.mu.Unlock()
 	if f.countErr != nil {
 		return nil, f.countErr
 	}
@@ -406,6 +410,11 @@ func TestRunnerRounds(t *testing.T) {
 	}
 	if back.Fingerprint == nil || back.Fingerprint.Total != syscallsPerRun+3 || back.Fingerprint.Syscalls["getpid"] != syscallsPerRun {
 		t.Errorf("fingerprint %+v", back.Fingerprint)
+	}
+	// The built-in generator runs in benchctl's threads: its fingerprint
+	// counts benchctl's process, not the whole machine.
+	if back.Fingerprint != nil && back.Fingerprint.Scope != results.FingerprintProcess || tr.countOpts != (probes.CountOptions{Pid: os.Getpid()}) {
+		t.Errorf("fingerprint counted %+v (scope %q), want this process", tr.countOpts, back.Fingerprint.Scope)
 	}
 	env := back.Environment
 	if env.StatsMethod != "fake" || env.BenchctlVersion != "v-test" || env.BenchctlCommit != "abc" || env.GoVersion == "" || env.CPUs < 1 {

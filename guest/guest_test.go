@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,5 +320,48 @@ func TestVMDoctor(t *testing.T) {
 	t.Logf("guest kernel %s, %s, %s", lines[0], res.Guest(), res.Boot)
 	if len(res.Files) != 1 {
 		t.Errorf("files back %v, want out/guest.txt only", res.Files)
+	}
+}
+
+// TestEnvFileQuoted sources the env file with the host's sh, as the
+// guest's /init does: a key that is not a variable name is refused and
+// never run, and every value arrives verbatim.
+func TestEnvFileQuoted(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	hostileKey := "X$(touch " + ran + ")Y=1"
+	for _, bad := range [][]string{{hostileKey}, {"1X=1"}, {"NOEQUALS"}, {"=v"}, {"A B=1"}, {"A;touch " + ran + ";B=1"}} {
+		if err := CheckEnv(bad); err == nil {
+			t.Errorf("CheckEnv(%q) accepted it", bad)
+		}
+		s := &Spec{Kernel: filepath.Join(dir, "none"), Env: bad}
+		if err := s.fill(); err == nil || !strings.Contains(err.Error(), "env") {
+			t.Errorf("fill with env %q: %v, want an env error", bad, err)
+		}
+	}
+	values := []string{"$(touch " + ran + ")", "`touch " + ran + "`", "it's \"q\" \\ $HOME", "a\nb", "", "=x=y"}
+	env := []string{hostileKey}
+	for i, v := range values {
+		env = append(env, fmt.Sprintf("V%d=%s", i, v))
+	}
+	file := filepath.Join(dir, "env")
+	writeFile(t, file, envFile(&Spec{Workdir: "/w", Share: "/s", Env: env}), 0o644)
+	script := ". " + file
+	for i := range values {
+		script += fmt.Sprintf(`; printf '%%s\0' "$V%d"`, i)
+	}
+	out, err := exec.Command(sh, "-c", script).Output()
+	if err != nil {
+		t.Fatalf("sourcing the env file: %v", err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("sourcing the env file ran a command from a key or a value")
+	}
+	if want := strings.Join(values, "\x00") + "\x00"; string(out) != want {
+		t.Errorf("values %q, want %q", out, want)
 	}
 }

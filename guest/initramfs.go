@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -160,6 +161,9 @@ type Spec struct {
 }
 
 func (s *Spec) fill() error {
+	if err := CheckEnv(s.Env); err != nil {
+		return err
+	}
 	if s.Kernel == "" {
 		return errors.New("no kernel given")
 	}
@@ -270,14 +274,36 @@ func runScript(cmds [][]string) string {
 	return b.String()
 }
 
-// envFile is /benchctl/env, sourced by /init.
+// envName is a POSIX shell variable name: the only key the env file
+// may export, since /init sources it as shell code.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// CheckEnv fails unless every entry of env is KEY=VALUE with KEY a
+// POSIX variable name (letters, digits and _, not first a digit); the
+// value may be anything.
+func CheckEnv(env []string) error {
+	for _, kv := range env {
+		k, _, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("env %q: want KEY=VALUE", kv)
+		case !envName.MatchString(k):
+			return fmt.Errorf("env %q: %q is not a variable name (letters, digits and _, not first a digit)", kv, k)
+		}
+	}
+	return nil
+}
+
+// envFile is /benchctl/env, sourced by /init: each value quoted, and
+// only keys that are variable names (fill checked them; one that is not
+// is left out rather than run).
 func envFile(s *Spec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "export BENCHCTL_GUEST_WORKDIR=%s\n", shell.Quote(s.Workdir))
 	fmt.Fprintf(&b, "export BENCHCTL_GUEST_SHARE=%s\n", shell.Quote(s.Share))
 	for _, kv := range s.Env {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
+		if !ok || !envName.MatchString(k) {
 			continue
 		}
 		fmt.Fprintf(&b, "export %s=%s\n", k, shell.Quote(v))

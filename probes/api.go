@@ -109,6 +109,9 @@ const (
 	DefaultRingSize = 8 << 20 // bytes per CPU, as Falco's modern_bpf driver
 	DefaultSnaplen  = 80      // bytes of data buffers
 	MaxSnaplen      = 4096
+	// MaxRingSize is the largest ring buffer, per CPU: a ring's size is
+	// a uint32 map attribute, which a larger power of two would wrap to 0.
+	MaxRingSize = 1 << 30
 )
 
 // Config describes one set of probes to load.

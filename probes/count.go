@@ -10,11 +10,22 @@ import (
 	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
+// CountOptions say whose syscalls CountSyscalls counts: with neither
+// set, the whole machine's.
+type CountOptions struct {
+	// CgroupFD, when positive, is a cgroup v2 directory (Cgroup.FD): only
+	// tasks in that cgroup and below it are counted.
+	CgroupFD int
+	// Pid, when positive, is a process: only its threads are counted.
+	Pid int
+}
+
 // CountSyscalls attaches a counting program on sys_exit, runs fn, and
-// returns how many of each syscall the whole machine made meanwhile, by
-// name. It is the workload's syscall fingerprint: run it in a pass of its
-// own, since the counting program has a cost of its own.
-func CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[string]uint64, error) {
+// returns how many of each syscall opts's tasks (the workload's cgroup,
+// or process) made meanwhile, by name. It is the workload's syscall
+// fingerprint: run it in a pass of its own, since the counting program
+// has a cost of its own.
+func CountSyscalls(ctx context.Context, opts CountOptions, fn func(context.Context) error) (map[string]uint64, error) {
 	if err := CheckEnvironment(); err != nil {
 		return nil, err
 	}
@@ -27,15 +38,32 @@ func CountSyscalls(ctx context.Context, fn func(context.Context) error) (map[str
 			delete(spec.Programs, n)
 		}
 	}
+	if opts.CgroupFD > 0 {
+		if err := spec.Variables["cgroup_filter"].Set(uint64(1)); err != nil {
+			return nil, fmt.Errorf("setting the cgroup filter: %w", err)
+		}
+	}
+	if opts.Pid > 0 {
+		if err := spec.Variables["count_tgid"].Set(uint32(opts.Pid)); err != nil {
+			return nil, fmt.Errorf("setting the process filter: %w", err)
+		}
+	}
 	var objs struct {
 		Prog   *ebpf.Program `ebpf:"count_exit"`
 		Counts *ebpf.Map     `ebpf:"syscall_counts"`
+		Cgroup *ebpf.Map     `ebpf:"traced_cgroup"`
 	}
 	if err := spec.LoadAndAssign(&objs, nil); err != nil {
 		return nil, loadError("loading the counting program", err)
 	}
 	defer objs.Prog.Close()
 	defer objs.Counts.Close()
+	defer objs.Cgroup.Close()
+	if opts.CgroupFD > 0 {
+		if err := objs.Cgroup.Put(uint32(0), uint32(opts.CgroupFD)); err != nil {
+			return nil, fmt.Errorf("setting the counted cgroup: %w", err)
+		}
+	}
 	l, err := link.AttachTracing(link.TracingOptions{Program: objs.Prog})
 	if err != nil {
 		return nil, loadError("attaching the counting program", err)

@@ -82,8 +82,8 @@ func (c *Config) fill() error {
 		c.RingSize = DefaultRingSize
 	}
 	page := os.Getpagesize()
-	if c.RingSize < page || c.RingSize&(c.RingSize-1) != 0 {
-		return fmt.Errorf("ring buffer size %d must be a power of two of at least %d bytes", c.RingSize, page)
+	if c.RingSize < page || c.RingSize > MaxRingSize || c.RingSize&(c.RingSize-1) != 0 {
+		return fmt.Errorf("ring buffer size %d must be a power of two from %d to %d bytes", c.RingSize, page, MaxRingSize)
 	}
 	if c.Snaplen == 0 {
 		c.Snaplen = DefaultSnaplen

@@ -139,6 +139,7 @@ const (
 	probesProgWriteXm          = "write_xm"
 	probesVarAnatomyStep       = "anatomy_step"
 	probesVarCgroupFilter      = "cgroup_filter"
+	probesVarCountTgid         = "count_tgid"
 	probesVarPlantLoops        = "plant_loops"
 	probesVarReserveEvents     = "reserve_events"
 	probesVarSnaplen           = "snaplen"
@@ -285,6 +286,7 @@ type probesMapSpecs struct {
 type probesVariableSpecs struct {
 	AnatomyStep     *ebpf.VariableSpec `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.VariableSpec `ebpf:"cgroup_filter"`
+	CountTgid       *ebpf.VariableSpec `ebpf:"count_tgid"`
 	PlantLoops      *ebpf.VariableSpec `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.VariableSpec `ebpf:"reserve_events"`
 	Snaplen         *ebpf.VariableSpec `ebpf:"snaplen"`
@@ -350,6 +352,7 @@ func (m *probesMaps) Close() error {
 type probesVariables struct {
 	AnatomyStep     *ebpf.Variable `ebpf:"anatomy_step"`
 	CgroupFilter    *ebpf.Variable `ebpf:"cgroup_filter"`
+	CountTgid       *ebpf.Variable `ebpf:"count_tgid"`
 	PlantLoops      *ebpf.Variable `ebpf:"plant_loops"`
 	ReserveEvents   *ebpf.Variable `ebpf:"reserve_events"`
 	Snaplen         *ebpf.Variable `ebpf:"snaplen"`

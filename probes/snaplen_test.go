@@ -53,3 +53,14 @@ func TestSnaplen(t *testing.T) {
 		}
 	}
 }
+
+// TestRingSizeBounded: a ring larger than MaxRingSize is refused, not
+// wrapped to 0 in the map's uint32 size.
+func TestRingSizeBounded(t *testing.T) {
+	for size, ok := range map[int]bool{4096: true, MaxRingSize: true, MaxRingSize * 2: false, 1 << 32: false, 1<<32 + 4096: false, 3000: false} {
+		c := Config{Mode: ModeExitOnly, Syscalls: []string{"write"}, RingSize: size}
+		if err := c.fill(); (err == nil) != ok {
+			t.Errorf("ring size %d: %v, want ok %v", size, err, ok)
+		}
+	}
+}

@@ -435,7 +435,7 @@ func tracerTextsPara(r *results.Results, v results.Variant) string {
 		slices.Sort(keys)
 		var parts []string
 		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("`%s`: %s", page.SanitizeCode(k), t.Texts[k]))
+			parts = append(parts, fmt.Sprintf("`%s`: %s", page.SanitizeCode(k), page.SanitizeCode(t.Texts[k])))
 		}
 		return " What it printed (last run): " + strings.Join(parts, "; ") + "."
 	}
@@ -457,7 +457,7 @@ func capacityDocument(r *results.Results) *page.Document {
 		if reason == "" {
 			reason = "no reason recorded"
 		}
-		doc.Paras = append(doc.Paras, "Warning: this run is incomplete ("+reason+"); some variants may have fewer searches.")
+		doc.Paras = append(doc.Paras, "Warning: this run is incomplete ("+page.SanitizeCode(reason)+"); some variants may have fewer searches.")
 	}
 	doc.Sections = append(doc.Sections, environmentSection(r), capacitySection(r))
 	return doc

@@ -46,7 +46,7 @@ func headlineSection(r *results.Results, vss []results.VariantStats, opts Option
 		if len(parts) == 0 {
 			parts = append(parts, "no figure to compare")
 		}
-		s.Paras = append(s.Paras, fmt.Sprintf("`%s`, %s: %s → %s: %s.", page.SanitizeCode(pc.Set), pc.EnterExit.FamilyName(),
+		s.Paras = append(s.Paras, fmt.Sprintf("`%s`, %s: %s → %s: %s.", page.SanitizeCode(pc.Set), page.SanitizeCode(pc.EnterExit.FamilyName()),
 			page.ModeLabel(pc.EnterExit), page.ModeLabel(pc.ExitOnly), strings.Join(parts, "; ")))
 	}
 	if len(s.Paras) == 0 {

@@ -113,7 +113,7 @@ func introParas(r *results.Results, vss []results.VariantStats, opts Options) []
 		if reason == "" {
 			reason = "no reason recorded"
 		}
-		out = append(out, "Warning: this run is incomplete ("+reason+"); some variants may have fewer runs.")
+		out = append(out, "Warning: this run is incomplete ("+page.SanitizeCode(reason)+"); some variants may have fewer runs.")
 	}
 	for _, v := range r.Variants {
 		if n, first := r.FailedRuns(v.Name); n > 0 {
@@ -225,8 +225,15 @@ func fingerprintSection(r *results.Results) *page.Section {
 			total += n
 		}
 	}
-	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls on the whole machine (%s distinct), counted in a separate pass.",
-		page.SIScale(float64(total), page.CountPrefixes), fmt.Sprint(len(fp.Syscalls))))
+	where := "on the whole machine"
+	switch fp.Scope {
+	case results.FingerprintCgroup:
+		where = "in its cgroup (its processes and their children)"
+	case results.FingerprintProcess:
+		where = "in benchctl's process (the generator's threads and the Go runtime's)"
+	}
+	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls %s (%s distinct), counted in a separate pass.",
+		page.SIScale(float64(total), page.CountPrefixes), where, fmt.Sprint(len(fp.Syscalls))))
 	if r.Environment.ClockSource == "tsc" {
 		s.Paras = append(s.Paras, "The clock source is tsc: gettimeofday and clock_gettime are served by the vDSO and never enter the kernel, so tracing them costs nothing here, unlike on a machine with the xen or hpet clock source.")
 	}
@@ -273,7 +280,7 @@ func fingerprintSection(r *results.Results) *page.Section {
 			page.FormatPercent(100*float64(traced)/float64(total)))
 		if len(never) > 0 {
 			slices.Sort(never)
-			p += fmt.Sprintf("; never called: %s", strings.Join(never, ", "))
+			p += fmt.Sprintf("; never called: %s", page.SanitizeCode(strings.Join(never, ", ")))
 		}
 		s.Paras = append(s.Paras, p+".")
 	}
@@ -447,7 +454,7 @@ func pairsSection(r *results.Results, vss []results.VariantStats, opts Options) 
 		title := fmt.Sprintf("%s: %s → %s", pc.Set, page.ModeLabel(pc.EnterExit), page.ModeLabel(pc.ExitOnly))
 		sub := &page.Section{ID: "pair-" + page.Slug(pc.ExitOnly.Name), Title: title}
 		sub.Paras = append(sub.Paras, fmt.Sprintf("`%s` against `%s`; %s traced: %s.",
-			page.SanitizeCode(pc.ExitOnly.Name), page.SanitizeCode(pc.EnterExit.Name), page.Plural(len(sets[pc.Set]), "syscall", "syscalls"), strings.Join(sets[pc.Set], ", ")))
+			page.SanitizeCode(pc.ExitOnly.Name), page.SanitizeCode(pc.EnterExit.Name), page.Plural(len(sets[pc.Set]), "syscall", "syscalls"), page.SanitizeCode(strings.Join(sets[pc.Set], ", "))))
 		t := page.NewTable("metric", "enter_exit", "exit_only", "change", "p").AlignRight(1, 2, 3, 4)
 		c := page.NewCells(page.AnyCI(vss))
 		unit := r.SummarizeVariant(pc.EnterExit.Name).Unit
@@ -544,7 +551,7 @@ func detailsSection(r *results.Results, vss []results.VariantStats) *page.Sectio
 		sub := &page.Section{ID: "variant-" + page.Slug(vs.Variant.Name), Title: vs.Variant.Name, Collapsed: true}
 		desc := fmt.Sprintf("Mode %s", page.ModeLabel(vs.Variant))
 		if vs.Variant.Set != "" {
-			desc += fmt.Sprintf(", set `%s` (%s)", page.SanitizeCode(vs.Variant.Set), strings.Join(vs.Variant.Syscalls, ", "))
+			desc += fmt.Sprintf(", set `%s` (%s)", page.SanitizeCode(vs.Variant.Set), page.SanitizeCode(strings.Join(vs.Variant.Syscalls, ", ")))
 		}
 		desc += fmt.Sprintf("; %s measured", page.Plural(vs.Runs, "run", "runs"))
 		if vs.Failed > 0 {

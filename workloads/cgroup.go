@@ -77,6 +77,10 @@ func (g *Cgroup) cpu() (float64, error) {
 
 var errNoCgroup = errors.New("the workload has no cgroup")
 
+// FD is the cgroup directory's descriptor, for a BPF program that
+// filters on the cgroup (probes.CountOptions).
+func (g *Cgroup) FD() int { return g.cg.FD() }
+
 // Pids lists the processes in the cgroup.
 func (g *Cgroup) Pids() ([]int, error) { return g.cg.Procs() }
 

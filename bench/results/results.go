@@ -184,7 +184,18 @@ func (v Variant) FamilyName() string {
 type Fingerprint struct {
 	Total    uint64            `json:"total"`
 	Syscalls map[string]uint64 `json:"syscalls"`
+	// Scope is whose syscalls were counted: FingerprintCgroup,
+	// FingerprintProcess, or the whole machine's (FingerprintMachine;
+	// empty in files that do not say, all of them the machine's).
+	Scope string `json:"scope,omitempty"`
 }
+
+// Fingerprint scopes.
+const (
+	FingerprintCgroup  = "cgroup"  // the workload's cgroup: its processes and their children
+	FingerprintProcess = "process" // benchctl's own process, whose threads the built-in generator's are
+	FingerprintMachine = "machine" // the whole machine: the workload had no cgroup
+)
 
 // Run is one measured (or warm-up) execution of one variant.
 type Run struct {
@@ -350,8 +361,7 @@ func (r *Results) Write(path string) error {
 		f.Close()
 		return fmt.Errorf("writing results: %w", err)
 	}
-	// Readable by the user who reads reports when root ran the benchmark.
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(fileMode(data)); err != nil {
 		f.Close()
 		return fmt.Errorf("writing results: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -203,6 +204,13 @@ func (w WorkloadSpec) Describe() string {
 	return b.String()
 }
 
+// The most measured rounds (repetitions, or auto's max) and warm-up
+// rounds a scenario or the command line may ask for.
+const (
+	MaxRepetitions = 1000
+	MaxWarmup      = 100
+)
+
 // Figures used to estimate how long a run takes when the scenario gives
 // no estimate. They describe the 2-core reference machine (anchors.md).
 const (
@@ -225,11 +233,11 @@ func (w WorkloadSpec) EstimateRun() (d time.Duration, ok bool) {
 		if tests == 0 {
 			tests = len(ProposalRedisTests)
 		}
-		req := float64(tests * w.Redis.Requests)
-		return time.Duration(req/(estRedisRPS*estProbeSlowdown)*float64(time.Second)) + estRedisPrepare, true
+		req := float64(tests) * float64(w.Redis.Requests)
+		return addSat(seconds(req/(estRedisRPS*estProbeSlowdown)), estRedisPrepare), true
 	case "syscalls":
 		if w.Syscalls.Count > 0 {
-			return time.Duration(float64(w.Syscalls.Count) / estSyscallsOpsSec * float64(time.Second)), true
+			return seconds(float64(w.Syscalls.Count) / estSyscallsOpsSec), true
 		}
 		return w.Syscalls.Duration, true
 	}
@@ -244,9 +252,31 @@ func (s *Scenario) Estimate(variants, reps, warmup int) (total, perRun time.Dura
 	if !ok {
 		return 0, 0, false
 	}
-	perRun = d + estRunOverhead
-	runs := variants*(reps+warmup) + 1
-	return time.Duration(runs) * perRun, perRun, true
+	perRun = addSat(d, estRunOverhead)
+	if runs := float64(variants)*(float64(reps)+float64(warmup)) + 1; runs*float64(perRun) < float64(maxDuration) {
+		return time.Duration(runs) * perRun, perRun, true
+	}
+	return maxDuration, perRun, true
+}
+
+// Estimates saturate at maxDuration (292 years) rather than wrap to a
+// negative duration.
+const maxDuration = time.Duration(math.MaxInt64)
+
+// seconds is s seconds, at most maxDuration.
+func seconds(s float64) time.Duration {
+	if ns := s * float64(time.Second); ns < float64(maxDuration) {
+		return time.Duration(ns)
+	}
+	return maxDuration
+}
+
+// addSat is a + b for non-negative durations, at most maxDuration.
+func addSat(a, b time.Duration) time.Duration {
+	if a > maxDuration-b {
+		return maxDuration
+	}
+	return a + b
 }
 
 // Error is one problem in a scenario file, with where it is.
@@ -367,7 +397,7 @@ func (p *parser) scenario(root field, s *Scenario) {
 		key{name: "description", dst: &s.Description},
 		key{name: "workload", dst: func(f field) { p.workload(f, &s.Workload) }, need: "add a workload section with a type: redis, syscalls or command"},
 		key{name: "repetitions", dst: func(f field) { p.repetitions(f, s) }},
-		key{name: "warmup", dst: &s.Warmup, lo: 0, hi: 100},
+		key{name: "warmup", dst: &s.Warmup, lo: 0, hi: MaxWarmup},
 		key{name: "stats", dst: &s.Stats},
 		key{name: "floor", dst: &s.Floor},
 		key{name: "ring_size", dst: func(f field) { p.ringSize(&s.RingSize, f) }},
@@ -436,13 +466,13 @@ func (p *parser) repetitions(f field, s *Scenario) {
 	switch n := f.v; {
 	case n.Kind == yaml.ScalarNode && n.Value == "auto":
 	case n.Kind == yaml.MappingNode:
-		p.section(f, key{name: "min", dst: &a.Min, lo: 1, hi: 1000}, key{name: "max", dst: &a.Max, lo: 1, hi: 1000},
+		p.section(f, key{name: "min", dst: &a.Min, lo: 1, hi: MaxRepetitions}, key{name: "max", dst: &a.Max, lo: 1, hi: MaxRepetitions},
 			key{name: "half_width", dst: &a.HalfWidth, bad: func(v float64) bool { return v <= 0 }, hint: "a percent of the median (points for overhead and drop_ratio), such as 2.5", msg: "%[1]s must be above 0"})
 		p.errIf(a.Max < a.Min, n.Line, "make max at least min", "repetitions max %d is below min %d", a.Max, a.Min)
 	case n.Kind == yaml.ScalarNode && n.Tag != "!!int":
 		p.errAt(n.Line, "write a number of rounds, `auto`, or {min: 6, max: 20, half_width: 2.5}", "repetitions must be a whole number or auto, not %q", n.Value)
 	default:
-		integer(p, &s.Repetitions, f, 1, 1000)
+		integer(p, &s.Repetitions, f, 1, MaxRepetitions)
 		return
 	}
 	s.Auto, s.Repetitions = &a, a.Max
@@ -461,16 +491,18 @@ func (p *parser) ringSize(dst *int, f field) {
 		return
 	}
 	v, err := strconv.ParseInt(m[1], 10, 64)
+	shift := 0
 	if m[2] != "" {
-		v <<= 10 * (strings.IndexByte("KMG", m[2][0]) + 1) // "B": 0
+		shift = 10 * (strings.IndexByte("KMG", m[2][0]) + 1) // "B": 0
 	}
 	switch page := int64(os.Getpagesize()); {
-	case err != nil:
-		p.errAt(f.v.Line, hint, "ring_size is too large")
-	case v < page || v > 1<<30 || v&(v-1) != 0:
+	case err != nil || v > math.MaxInt64>>shift:
+		// Shifted, it would wrap (17179869185G is 2^64 + 1GiB).
+		p.errAt(f.v.Line, hint, "ring_size %s is too large", f.v.Value)
+	case v<<shift < page || v<<shift > probes.MaxRingSize || v&(v-1) != 0:
 		p.errAt(f.v.Line, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", f.v.Value)
 	default:
-		*dst = int(v)
+		*dst = int(v << shift)
 	}
 }
 

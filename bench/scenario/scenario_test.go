@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -322,7 +323,9 @@ func TestSizes(t *testing.T) {
 			t.Errorf("%s = %d, want %d", in, sc.RingSize, want)
 		}
 	}
-	for _, in := range []string{"8 parsecs", "12MiB", "2KiB", "2GiB", "-4096", "1.5MiB"} {
+	// 17179869185G is 2^64 + 1GiB and 9007199254740993M is 2^73 + 1MiB:
+	// shifted, they would wrap to sizes that pass.
+	for _, in := range []string{"8 parsecs", "12MiB", "2KiB", "2GiB", "-4096", "1.5MiB", "17179869185G", "9007199254740993M", "18014398509481985K", "99999999999999999999"} {
 		data := []byte("workload: {type: syscalls, mix: getpid, count: 10}\nring_size: " + in + "\n")
 		if _, err := ParseBytes("s.yaml", data); err == nil {
 			t.Errorf("ring_size %s accepted", in)
@@ -343,4 +346,26 @@ func names(vs []results.Variant) []string {
 		out[i] = v.Name
 	}
 	return out
+}
+
+// TestEstimateSaturates: an estimate too long for a time.Duration is the
+// longest one, never a wrapped negative one.
+func TestEstimateSaturates(t *testing.T) {
+	sc := mustParse(t, "workload: {type: syscalls, mix: getpid, duration: 10s}\n")
+	for _, tc := range []struct{ variants, reps, warmup int }{
+		{3, 5, 1}, {20, 1 << 40, 0}, {1 << 20, 1 << 40, 1 << 40}, {math.MaxInt32, math.MaxInt32, math.MaxInt32},
+	} {
+		total, per, ok := sc.Estimate(tc.variants, tc.reps, tc.warmup)
+		if !ok || per <= 0 || total < per {
+			t.Errorf("Estimate(%d, %d, %d) = %s, %s a run, want at least a run", tc.variants, tc.reps, tc.warmup, total, per)
+		}
+	}
+	w := WorkloadSpec{Type: "syscalls", Syscalls: workloads.SyscallsConfig{Count: math.MaxInt64}}
+	if d, ok := w.EstimateRun(); !ok || d <= 0 {
+		t.Errorf("EstimateRun of %d syscalls = %s", w.Syscalls.Count, d)
+	}
+	w = WorkloadSpec{Type: "redis", Redis: workloads.RedisConfig{Requests: math.MaxInt64}}
+	if d, ok := w.EstimateRun(); !ok || d <= 0 {
+		t.Errorf("EstimateRun of %d redis requests = %s", w.Redis.Requests, d)
+	}
 }

@@ -39,8 +39,8 @@ type scenarioFlags struct {
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.repetitions, "repetitions", 0, "`N` measured rounds (default: the scenario's repetitions)")
-	fs.Var(&f.warmup, "warmup", "`N` warm-up rounds before the measured ones (default: the scenario's warmup)")
+	fs.IntVar(&f.repetitions, "repetitions", 0, fmt.Sprintf("`N` measured rounds, at most %d (default: the scenario's repetitions)", scenario.MaxRepetitions))
+	fs.Var(&f.warmup, "warmup", fmt.Sprintf("`N` warm-up rounds before the measured ones, at most %d (default: the scenario's warmup)", scenario.MaxWarmup))
 	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
 	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
 }
@@ -91,15 +91,15 @@ func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 
 // apply sets the overrides on sc.
 func (f *scenarioFlags) apply(sc *scenario.Scenario) error {
-	if f.repetitions < 0 {
-		return usageError("--repetitions must be at least 1")
+	if f.repetitions < 0 || f.repetitions > scenario.MaxRepetitions {
+		return usageError("--repetitions must be from 1 to %d", scenario.MaxRepetitions)
 	}
 	if f.repetitions > 0 {
 		sc.Repetitions = f.repetitions
 		sc.Auto = nil // a fixed number of rounds
 	}
-	if f.warmup.set && f.warmup.n < 0 {
-		return usageError("--warmup must be 0 or more")
+	if f.warmup.set && (f.warmup.n < 0 || f.warmup.n > scenario.MaxWarmup) {
+		return usageError("--warmup must be from 0 to %d", scenario.MaxWarmup)
 	}
 	if f.warmup.set {
 		sc.Warmup = f.warmup.n
@@ -297,7 +297,7 @@ func runCmd(args []string) error {
 		os.Exit(130)
 	}()
 
-	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, sc.Workload.Describe(), *seed, path)
+	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
 	res, err := runScenario(ctx, runner, sc)
 	if res != nil && len(res.Runs) > 0 {
 		printSummary(os.Stdout, res)

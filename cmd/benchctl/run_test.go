@@ -148,3 +148,26 @@ func TestPrintSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundsBounded: --repetitions and --warmup are held to what a
+// scenario may ask for; past it, the duration estimate would overflow.
+func TestRoundsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		reps, warmup int
+		ok           bool
+	}{
+		{scenario.MaxRepetitions, scenario.MaxWarmup, true},
+		{scenario.MaxRepetitions + 1, 0, false},
+		{1 << 40, 0, false},
+		{-1, 0, false},
+		{5, scenario.MaxWarmup + 1, false},
+		{5, -1, false},
+	} {
+		sf := scenarioFlags{repetitions: tc.reps, warmup: optionalInt{n: tc.warmup, set: true}}
+		sc := &scenario.Scenario{Repetitions: 5}
+		err := sf.apply(sc)
+		if (err == nil) != tc.ok || err != nil && exitCode(err) != 2 {
+			t.Errorf("--repetitions %d --warmup %d: %v (exit %d), want ok %v or exit 2", tc.reps, tc.warmup, err, exitCode(err), tc.ok)
+		}
+	}
+}

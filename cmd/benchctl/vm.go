@@ -53,7 +53,7 @@ func vmCmd(args []string) error {
 	fs.Var(&bins, "bin", "also copy this statically linked `FILE` into the guest's /usr/local/bin (repeatable)")
 	fs.Var(&programs, "program", "also copy this `PROGRAM` (a path, or a name on PATH; dynamically linked is fine) into the guest at its host path, with the shared libraries ldd lists for it (repeatable; e.g. an external tracer)")
 	fs.Var(&modules, "module", "insert this kernel module `FILE.ko` at boot (repeatable, in order)")
-	fs.Var(&env, "env", "export `KEY=VALUE` to the guest's commands (repeatable)")
+	fs.Var(&env, "env", "export `KEY=VALUE` to the guest's commands, KEY a shell variable name (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, vmUsage)
 		fs.SetOutput(os.Stderr)
@@ -70,6 +70,9 @@ func vmCmd(args []string) error {
 	}
 	if *kernel == "" {
 		return usageError("vm: --kernel is required")
+	}
+	if err := guest.CheckEnv(env); err != nil {
+		return usageError("vm: --%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -52,3 +52,18 @@ func TestParseVMArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestVMEnvKey: a --env key that is not a variable name is refused
+// before anything runs (the guest's /init sources it as shell code).
+func TestVMEnvKey(t *testing.T) {
+	kernel := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(kernel, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"X$(id)=1", "1A=b", "novalue", "A B=c"} {
+		err := vmCmd([]string{"--kernel", kernel, "--benchctl", "/no/such/benchctl", "--env", kv, "--", "doctor"})
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "env") {
+			t.Errorf("vm --env %q: exit %d, error %v; want exit 2 about env", kv, exitCode(err), err)
+		}
+	}
+}

@@ -45,6 +45,9 @@ volatile const __u64 cgroup_filter = 0;
 // (0: none). The built-in fidelity check traces one of its own threads.
 volatile const __u32 thread_filter = 0;
 __u32 traced_tid = 0;
+// count_tgid: count_exit counts only the process it names (0: any), for
+// a workload that runs in benchctl's own threads.
+volatile const __u32 count_tgid = 0;
 // exit_only's TOCTOU mitigation for open, openat, openat2, creat, connect.
 volatile const __u32 toctou_mode = 0;
 
@@ -773,12 +776,18 @@ int BPF_PROG(floor_enter, struct pt_regs *regs, long id) { return 0; }
 SEC("tp_btf/sys_exit")
 int BPF_PROG(floor_exit, struct pt_regs *regs, long ret) { return 0; }
 
-// count_exit counts every syscall by number, for the workload fingerprint.
+// count_exit counts every syscall by number, for the workload fingerprint:
+// the workload's only, those of the traced cgroup (and below) when
+// cgroup_filter is set, of the process count_tgid when it is.
 SEC("tp_btf/sys_exit")
 int BPF_PROG(count_exit, struct pt_regs *regs, long ret)
 {
 	__u32 nr = syscall_nr(regs);
 	if (nr >= SYSCALL_TABLE_SIZE)
+		return 0;
+	if (cgroup_filter && bpf_current_task_under_cgroup(&traced_cgroup, 0) != 1)
+		return 0;
+	if (count_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != count_tgid)
 		return 0;
 	__u64 *n = bpf_map_lookup_elem(&syscall_counts, &nr);
 	if (n)

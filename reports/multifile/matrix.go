@@ -105,7 +105,7 @@ func matrixDocument(cols []MatrixColumn) *page.Document {
 	for _, c := range cols {
 		kernels = append(kernels, columnHeader(c))
 	}
-	doc.Paras = append(doc.Paras, fmt.Sprintf("Scenario `%s` on %s: %s.", page.SanitizeCode(scenario), page.Plural(len(cols), "kernel", "kernels"), strings.Join(kernels, ", ")))
+	doc.Paras = append(doc.Paras, fmt.Sprintf("Scenario `%s` on %s: %s.", page.SanitizeCode(scenario), page.Plural(len(cols), "kernel", "kernels"), page.SanitizeCode(strings.Join(kernels, ", "))))
 	if anyTCG {
 		doc.Paras = append(doc.Paras, "[TCG]: a QEMU guest with an emulated CPU. Its timings are not timings: its overhead figures say that the tracer ran, not what it costs. Whether it loads, and its verified instructions, are exact on every kernel.")
 	}

@@ -242,7 +242,7 @@ func (m *multi) introParas(names []string) []string {
 		r := f.Results
 		l := page.SanitizeCode(m.labels[i])
 		if !r.Complete {
-			out = append(out, fmt.Sprintf("Warning: `%s` is an incomplete run (%s); some variants may have fewer runs.", l, cmp.Or(r.Reason, "no reason recorded")))
+			out = append(out, fmt.Sprintf("Warning: `%s` is an incomplete run (%s); some variants may have fewer runs.", l, page.SanitizeCode(cmp.Or(r.Reason, "no reason recorded"))))
 		}
 		failed := 0
 		for _, v := range r.Variants {

@@ -218,7 +218,11 @@ func Plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// SanitizeCode makes s safe inside a `code` span.
+// SanitizeCode makes s, a string from a scenario, a tracer or a results
+// file, fit to be put in a Document's paragraph, inside a `code` span or
+// out of one: it replaces the backquote, the paragraphs' one markup
+// character, and line breaks. Everything else is the writers' to escape
+// (see MDText).
 func SanitizeCode(s string) string {
 	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
 }

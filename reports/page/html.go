@@ -89,5 +89,3 @@ func htmlPara(p string) template.HTML {
 	}
 	return template.HTML(b.String())
 }
-
-func htmlEscape(s string) string { return html.EscapeString(s) }

@@ -10,6 +10,9 @@ import (
 // A Document is what the markdown, text and HTML writers share: the
 // same sections and tables, each writer only spells them differently.
 // Paragraphs may hold `code` spans (backquotes); nothing else is markup.
+// Strings of a scenario, a tracer or a results file are put in them
+// through SanitizeCode, which takes their backquotes out; the writers
+// escape everything else, wherever it is.
 type Document struct {
 	Title string
 	// Headline, when set, comes right after the title (a single file's
@@ -131,9 +134,9 @@ func AnyCI(vss []results.VariantStats) bool {
 func ModeLabel(v results.Variant) string {
 	m := string(v.Mode)
 	if v.External() {
-		m = "tracer " + v.Tracer
+		m = "tracer " + SanitizeCode(v.Tracer)
 		if v.Design != "" {
-			m += " (" + string(v.Design) + ")"
+			m += " (" + SanitizeCode(string(v.Design)) + ")"
 		}
 	}
 	if v.Mode == results.ModeExitOnly && v.TOCTOU != "" && v.TOCTOU != results.TOCTOUNone {
