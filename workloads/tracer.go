@@ -92,6 +92,7 @@ type Tracer struct {
 	finishErr  error
 	emptyAt    time.Time
 	killedSome bool // finish found processes to SIGKILL
+	resignaled bool // stop sent the stop signal a second time
 
 	mu       sync.Mutex
 	hwm      uint64       // largest sum of VmHWM seen
@@ -526,11 +527,21 @@ func (t *Tracer) stop() (TracerExit, error) {
 	default:
 		t.sampleHWM()
 		t.signal(t.spec.StopSignal)
-		t.waitEmpty(t.spec.StopGrace)
+		// A tracer can miss its stop signal: bpftrace 0.17 took SIGINT
+		// and stayed in epoll_wait in 6 stops of 107 here, and a second
+		// SIGINT ended it. Halfway through the grace period it gets the
+		// signal again (recorded as resignaled), before SIGKILL would
+		// lose its final output.
+		if !t.waitEmpty(t.spec.StopGrace/2) && t.spec.StopSignal != syscall.SIGKILL {
+			t.resignaled = true
+			t.signal(t.spec.StopSignal)
+			t.waitEmpty(t.spec.StopGrace - t.spec.StopGrace/2)
+		}
 	}
 	err := t.finish()
 	ex := exitOf(t.waitErr)
 	ex.Killed = t.killedSome
+	ex.Resignaled = t.resignaled
 	if t.emptyAt.After(start) {
 		ex.StopTime = t.emptyAt.Sub(start)
 	}
@@ -552,21 +563,22 @@ func (t *Tracer) signal(sig syscall.Signal) {
 }
 
 // waitEmpty waits up to grace for the cgroup to hold no live process,
-// or until Close.
-func (t *Tracer) waitEmpty(grace time.Duration) {
+// or until Close. It tells whether the cgroup emptied (or could not be
+// read), or Close came; false when grace ran out.
+func (t *Tracer) waitEmpty(grace time.Duration) bool {
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if populated, err := t.cg.Populated(); err != nil || !populated {
-			return
+			return true
 		}
 		select {
 		case <-deadline.C:
-			return
+			return false
 		case <-t.closing:
-			return
+			return true
 		case <-tick.C:
 		}
 	}

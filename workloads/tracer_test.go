@@ -312,6 +312,39 @@ func TestTracerGraceThenKill(t *testing.T) {
 	requireGone(t, tr, pids)
 }
 
+// TestTracerStopSignalAgain: a tracer that misses its stop signal (as
+// bpftrace 0.17 now and then does) gets it again halfway through the
+// grace period, and ends cleanly rather than SIGKILLed; one that stops on
+// the first is not signalled twice.
+func TestTracerStopSignalAgain(t *testing.T) {
+	requireCgroup2(t)
+	for _, tc := range []struct {
+		name, script string
+		again        bool
+	}{
+		{"misses the first", `n=0; trap 'n=$((n+1)); [ "$n" -ge 2 ] && exit 0' INT; echo up; while :; do sleep 0.05; done`, true},
+		{"stops on the first", `trap 'exit 0' INT; echo up; while :; do sleep 0.05; done`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := startTestTracer(t, TracerSpec{
+				Argv:        []string{"sh", "-c", tc.script},
+				ReadyOutput: regexp.MustCompile(`^up$`),
+				StopGrace:   4 * time.Second,
+			})
+			if err := tr.WaitReady(context.Background(), func([]int) (int, error) { return 1, nil }); err != nil {
+				t.Fatal(err)
+			}
+			exit, err := tr.Stop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if exit.ExitCode != 0 || exit.Signal != "" || exit.Killed || exit.Resignaled != tc.again {
+				t.Errorf("Stop = %+v, want exit 0, not killed, resignaled %v; output:\n%s", exit, tc.again, tr.Output())
+			}
+		})
+	}
+}
+
 // TestTracerCloseDuringStop checks that Close from another goroutine
 // (Ctrl-C) ends Stop's grace period at once.
 func TestTracerCloseDuringStop(t *testing.T) {

@@ -231,10 +231,13 @@ type TestResult struct {
 // TracerExit says how a tracer ended: ExitCode and Signal are its
 // leader's.
 type TracerExit struct {
-	ExitCode int           `json:"exit_code"`        // -1 when killed by a signal
-	Signal   string        `json:"signal,omitempty"` // e.g. "SIGKILL" when it was killed
-	Killed   bool          `json:"killed,omitempty"` // benchctl had to SIGKILL processes of its cgroup (grace period over, or Close)
-	StopTime time.Duration `json:"stop_ns"`          // from the stop signal to the cgroup being empty
+	ExitCode int    `json:"exit_code"`        // -1 when killed by a signal
+	Signal   string `json:"signal,omitempty"` // e.g. "SIGKILL" when it was killed
+	Killed   bool   `json:"killed,omitempty"` // benchctl had to SIGKILL processes of its cgroup (grace period over, or Close)
+	// Resignaled: the tracer was still running halfway through the grace
+	// period and got its stop signal a second time.
+	Resignaled bool          `json:"resignaled,omitempty"`
+	StopTime   time.Duration `json:"stop_ns"` // from the stop signal to the cgroup being empty
 }
 
 // Code is the exit status, nil when the tracer was killed by a signal.
