@@ -12,6 +12,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/multifile"
 )
@@ -140,8 +141,11 @@ func chartLinks(paths map[string]string, out string) map[string]string {
 	return links
 }
 
-// writeOutput writes data to path, or to standard output when path is "".
-// A file that cannot be written is exit code 3.
+// writeOutput writes data to path, atomically (a failure leaves the file
+// that was there as it was), or to standard output when path is "" or
+// "-". A path that is not a regular file is exit code 2 (checkOutput
+// refuses it before anything is rendered); a file that cannot be written
+// is exit code 3.
 func writeOutput(path string, data []byte) error {
 	if path == "" || path == "-" {
 		if _, err := os.Stdout.Write(data); err != nil {
@@ -149,7 +153,10 @@ func writeOutput(path string, data []byte) error {
 		}
 		return nil
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		if errors.Is(err, atomicfile.ErrNotRegular) {
+			return usageError("writing output: %v", err)
+		}
 		return envError(fmt.Errorf("writing output: %w", err))
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
@@ -344,15 +346,11 @@ func writeMarkdownReport(res *results.Results, resultsPath string) (string, erro
 			links[name] = rel
 		}
 	}
-	f, err := os.Create(mdPath)
-	if err != nil {
+	var md bytes.Buffer
+	if err := reports.Markdown(&md, res, reports.Options{ChartLinks: links}); err != nil {
 		return "", fmt.Errorf("writing report: %w", err)
 	}
-	if err := reports.Markdown(f, res, reports.Options{ChartLinks: links}); err != nil {
-		f.Close()
-		return "", fmt.Errorf("writing report: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	if err := atomicfile.Write(mdPath, md.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("writing report: %w", err)
 	}
 	return mdPath, nil
