@@ -270,10 +270,7 @@ func (r *Runner) RunCapacity(ctx context.Context, set results.CapacitySettings) 
 		res.Capacity = caps
 		res.Complete, res.Reason = complete, reason
 		res.Finished = time.Now().UTC()
-		if r.opts.Output == "" {
-			return nil
-		}
-		return res.Write(r.opts.Output)
+		return r.save(res)
 	}
 	if err := write(false, "capacity search in progress, or benchctl was killed"); err != nil {
 		return res, err

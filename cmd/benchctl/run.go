@@ -205,9 +205,10 @@ func runCmd(args []string) error {
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
 	var nf noiseFlags
 	nf.register(fs)
+	force := fs.Bool("force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
 	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
 		fs.PrintDefaults()
 	}
@@ -238,8 +239,8 @@ func runCmd(args []string) error {
 	if path == "" {
 		path = filepath.Join("results", fmt.Sprintf("%s-%s.json", sc.Name, time.Now().Format("20060102-150405")))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("creating results folder: %w", err)
+	if err := checkRunOutput(path, pos[0], *force); err != nil {
+		return err
 	}
 
 	if err := nf.apply(sc.Noise); err != nil {
@@ -295,7 +296,11 @@ func runCmd(args []string) error {
 		}
 		fmt.Fprintln(os.Stderr, "aborting: closing probes and workloads")
 		runner.Abort()
-		fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		if runner.Saved() {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		} else {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
+		}
 		os.Exit(130)
 	}()
 
@@ -308,9 +313,7 @@ func runCmd(args []string) error {
 		printCapacitySummary(os.Stdout, res)
 	}
 	if err != nil {
-		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
-			fmt.Fprintf(os.Stderr, "incomplete results (%s) written to %s\n", doneCount(res), path)
-		}
+		fmt.Fprintln(os.Stderr, savedNote(runner, path))
 		switch {
 		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
 			errors.Is(err, bench.ErrForeignPrograms):
@@ -330,13 +333,91 @@ func runCmd(args []string) error {
 	return nil
 }
 
+// savedNote says what a run that failed or was interrupted left at path,
+// as read back from the file: what is there even when the last write
+// failed.
+func savedNote(runner *bench.Runner, path string) string {
+	if !runner.Saved() {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Sprintf("no results written: the run ended before its first run did; %s is as it was", path)
+		}
+		return fmt.Sprintf("no results written to %s: the run ended before its first run did", path)
+	}
+	back, err := results.ReadResults(path)
+	if err != nil {
+		return fmt.Sprintf("the results in %s cannot be read back: %v", path, err)
+	}
+	return fmt.Sprintf("incomplete results (%s) written to %s", doneCount(back), path)
+}
+
+// reportPaths are where run writes the markdown report of the results
+// file resultsPath (same name, .md) and its charts (same name, -charts).
+func reportPaths(resultsPath string) (md, charts string) {
+	base := strings.TrimSuffix(resultsPath, filepath.Ext(resultsPath))
+	return base + ".md", base + "-charts"
+}
+
+// checkRunOutput refuses, before anything runs, a results path (and the
+// report and charts beside it) that run must not write: one that is the
+// scenario file or the report; one that exists and is not a regular file
+// (a device node such as /dev/null, a symlink, a fifo: writing would
+// replace it); one that exists, unless force; exit 2 for each. It makes
+// the results folder, and fails with exit 3 when no file can be made in
+// it.
+func checkRunOutput(path, scenarioPath string, force bool) error {
+	md, charts := reportPaths(path)
+	if filepath.Clean(md) == filepath.Clean(path) {
+		return usageError("-o %s: run writes its markdown report beside the results file, with the same name and .md, which would replace the results; name the results file .json", path)
+	}
+	for _, out := range []string{path, md} {
+		if sameFile(out, scenarioPath) {
+			return usageError("-o %s: %s is the scenario file run reads", path, out)
+		}
+	}
+	for _, out := range []struct{ path, what string }{{path, "the results file"}, {md, "the report run writes beside it"}} {
+		exists, err := atomicfile.Check(out.path)
+		if err != nil {
+			return usageError("-o %s: refusing to write %s: %v", path, out.what, err)
+		}
+		if exists && !force {
+			return usageError("-o %s: %s %s exists; refusing to replace it (--force replaces it)", path, out.what, out.path)
+		}
+	}
+	if fi, err := os.Lstat(charts); err == nil {
+		if !fi.IsDir() {
+			return usageError("-o %s: the charts folder run writes beside it, %s, exists and is not a folder", path, charts)
+		}
+		if !force {
+			return usageError("-o %s: the charts folder run writes beside it, %s, exists; refusing to replace its charts (--force replaces them)", path, charts)
+		}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return envError(fmt.Errorf("creating results folder: %w", err))
+	}
+	if err := atomicfile.CheckDir(dir); err != nil {
+		return envError(fmt.Errorf("cannot write results in %s: %w", dir, err))
+	}
+	return nil
+}
+
+// sameFile says whether paths a and b name the same file.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(fa, fb)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
+}
+
 // writeMarkdownReport writes the markdown report of res next to the
 // results file (same name, .md), with its SVG charts in a folder beside it
 // (same name, -charts), and returns the report's path.
 func writeMarkdownReport(res *results.Results, resultsPath string) (string, error) {
-	base := strings.TrimSuffix(resultsPath, filepath.Ext(resultsPath))
-	mdPath := base + ".md"
-	chartDir := base + "-charts"
+	mdPath, chartDir := reportPaths(resultsPath)
 	links, err := reports.WriteCharts(chartDir, res)
 	if err != nil {
 		return "", fmt.Errorf("writing charts: %w", err)
