@@ -202,12 +202,13 @@ rounds:
 				res.Runs = append(res.Runs, run)
 				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				if (!v.External() && !refused(run)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
+				if (!v.External() && !refused(run) && !errors.Is(err, workloads.ErrNotFinite)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
 					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
 				}
 				// An external tracer that fails (exits early, never gets
-				// ready, dies mid-run), or probes the kernel refuses, fail
-				// their run only; the others go on.
+				// ready, dies mid-run), probes the kernel refuses, or a
+				// NaN or infinity in the output of the workload or of a
+				// tracer's counters fail their run only; the others go on.
 				obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
 				index++
 				if err := r.checkpoint(res, index, total); err != nil {
