@@ -330,7 +330,58 @@ func runCmd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report written to %s\n", md)
+	if bad := unmeasured(res); len(bad) > 0 {
+		// Exit 1, as for a run of benchctl's own variants that fails:
+		// the measuring failed, not the input (2) nor, as far as run
+		// can tell before it runs, the environment (3); and the
+		// results are complete, with every failure in them.
+		names := make([]string, len(bad))
+		for i, b := range bad {
+			names[i] = b.variant
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", "))}
+	}
 	return nil
+}
+
+// unmeasuredVariant is a variant of a finished run with nothing measured,
+// and why.
+type unmeasuredVariant struct{ variant, why string }
+
+// unmeasured lists the variants of res with no measured run (none that
+// was not a warm-up and did not fail) or, in a capacity run, no search
+// that finished.
+func unmeasured(res *results.Results) []unmeasuredVariant {
+	var out []unmeasuredVariant
+	if len(res.Capacity) > 0 {
+		for _, c := range res.Capacity {
+			if _, ok := c.Summary(); !ok {
+				why := "no search finished"
+				if c.Error != "" {
+					why += "; the last error: " + firstLine(c.Error)
+				}
+				out = append(out, unmeasuredVariant{c.Variant, why})
+			}
+		}
+		return out
+	}
+	for _, vs := range res.SummarizeVariants() {
+		if vs.Runs > 0 {
+			continue
+		}
+		why := "no measured run"
+		if vs.Failed > 0 {
+			why = fmt.Sprintf("all %d of its runs failed; the first: %s", vs.Failed, firstLine(vs.FirstError))
+		}
+		out = append(out, unmeasuredVariant{vs.Variant.Name, why})
+	}
+	return out
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // savedNote says what a run that failed or was interrupted left at path,
@@ -478,6 +529,13 @@ func printSummary(w io.Writer, res *results.Results) {
 	_ = page.WriteTextTable(w, "", header, rows, right) // like the Fprintf calls: a summary on a closed stdout is lost
 	if !res.Complete {
 		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
+		return
+	}
+	if bad := unmeasured(res); len(bad) > 0 {
+		fmt.Fprintln(w)
+		for _, b := range bad {
+			fmt.Fprintf(w, "measured nothing: %s: %s\n", b.variant, b.why)
+		}
 	}
 }
 
