@@ -77,6 +77,9 @@ func reportCmd(args []string) error {
 	opts := reports.Options{Alpha: *alpha}
 	if *charts != "" {
 		paths, err := reports.WriteCharts(*charts, r)
+		if errors.Is(err, atomicfile.ErrNotRegular) {
+			return usageError("--charts %s: %v", *charts, err)
+		}
 		if err != nil {
 			return envError(err)
 		}

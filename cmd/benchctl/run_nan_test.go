@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,48 @@ func TestRunNaNFailsOnlyThatRun(t *testing.T) {
 				t.Errorf("NaN in run %d: run %d error %q, throughput %v; want 100", nanRun, i+1, run.Error, run.Workload.Throughput)
 			}
 		}
+	}
+}
+
+// TestRunTracerNaNCounterFailsOnlyThatRun: a tracer (benchctl trace
+// --count behind a shell that prints "weird: nan" once it stopped) whose
+// counter is NaN fails its runs only, each kept with an error naming the
+// counter; the other variants' runs are all in the file. As that variant
+// measured nothing, run exits 1. It used to abort with "json:
+// unsupported value: NaN".
+func TestRunTracerNaNCounterFailsOnlyThatRun(t *testing.T) {
+	requireRun(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(tinyScenario, "%s", "count: 1000", 1) + `tracers:
+  nan:
+    shell: true
+    argv: ['trap "kill -INT $p" INT; "$1" trace --count --mode exit_only --syscalls getpid & p=$!; wait $p; wait $p; echo "weird: nan"', '` + self + `']
+    sets: {getpid: []}
+    ready: {output: 'benchctl trace: ready'}
+    stop: {signal: SIGINT}
+    counters:
+      - 'events received +(?P<events>\d+)'
+      - 'weird: (?P<weird>\S+)'
+`
+	sc := writeFile(t, "nan.yaml", text)
+	out := filepath.Join(t.TempDir(), "r.json")
+	cmd := benchctl("run", sc, "-o", out, "--seed", "1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); exitStatus(err) != 1 {
+		t.Errorf("exit %d, want 1; stderr:\n%s", exitStatus(err), stderr.String())
+	}
+	res, err := results.ReadResults(out)
+	if err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+	}
+	if !res.Complete || len(res.Runs) != 3 || len(res.RunsOf("baseline")) != 1 || len(res.RunsOf("getpid/exit_only")) != 1 {
+		t.Errorf("complete %v, %d runs; want 3, the baseline's and exit_only's measured", res.Complete, len(res.Runs))
+	}
+	if n, first := res.FailedRuns("getpid/nan"); n != 1 || !strings.Contains(first, `counter weird: "nan": not a finite number`) {
+		t.Errorf("getpid/nan: %d failed, %q; want its run failed naming the counter; stderr:\n%s", n, first, stderr.String())
 	}
 }
