@@ -147,25 +147,6 @@ func chartLinks(paths map[string]string, out string) map[string]string {
 	return links
 }
 
-// checkReportOutput refuses (exit 2), before anything is read or
-// written, a report path out that is one of the results files it reads,
-// or exists and is not a regular file (a device node, a symlink, a fifo:
-// writing would replace it; "-" or no -o is standard output).
-func checkReportOutput(out string, inputs []string) error {
-	if out == "" || out == "-" {
-		return nil
-	}
-	for _, in := range inputs {
-		if sameFile(out, in) {
-			return usageError("-o %s: it is the results file %s the report reads", out, in)
-		}
-	}
-	if _, err := atomicfile.Check(out); err != nil {
-		return usageError("-o %s: refusing to write the report: %v (without -o the report goes to standard output)", out, err)
-	}
-	return nil
-}
-
 // writeOutput writes data to path, atomically (a failure leaves the file
 // that was there as it was), or to standard output when path is "" or
 // "-". A path that is not a regular file is exit code 2 (checkOutput
