@@ -62,10 +62,10 @@ run: build ## install what the scenarios use, run the default scenario, write re
 		echo "the packages could not be installed: running scenarios/quick.yaml, which needs none, instead" >&2; \
 		scenario=scenarios/quick.yaml; \
 	fi; \
-	mkdir -p $(RESULTS_DIR) && ./$(BIN) run $$scenario -o $(RESULTS_DIR)/latest.json
+	mkdir -p $(RESULTS_DIR) && ./$(BIN) run $$scenario -o $(RESULTS_DIR)/latest.json --force
 
 quick: build ## run the built-in workload scenario (no dependencies, under a minute)
-	mkdir -p $(RESULTS_DIR) && ./$(BIN) run scenarios/quick.yaml -o $(RESULTS_DIR)/quick.json
+	mkdir -p $(RESULTS_DIR) && ./$(BIN) run scenarios/quick.yaml -o $(RESULTS_DIR)/quick.json --force
 
 bench: ## Go benchmarks of the probes (dispatch cost, drain rate); as root
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./probes/

@@ -276,10 +276,7 @@ func (r *Runner) runCapacity(ctx context.Context, set results.CapacitySettings) 
 		res.Capacity = caps
 		res.Complete, res.Reason = complete, reason
 		res.Finished = time.Now().UTC()
-		if r.opts.Output == "" {
-			return nil
-		}
-		return r.write(res)
+		return r.save(res)
 	}
 	if err := write(false, "capacity search in progress, or benchctl was killed"); err != nil {
 		return res, err

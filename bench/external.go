@@ -131,7 +131,8 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		ts.CPUMethod = results.TracerCPUCgroup
 	}
 	ts.CountersWindow = results.CountersTracerLife
-	ts.Counters = workloads.ParseCounters(tr.Output(), t.CounterRegexps())
+	counters, counterErr := workloads.ParseCounters(tr.Output(), t.CounterRegexps())
+	ts.Counters = counters
 	ts.Texts = workloads.ParseTexts(tr.Output(), t.CounterRegexps())
 	applyCounters(&run, ts.Counters)
 	goneErr := probes.WaitGone(tb.Programs, tb.Maps, goneTimeout)
@@ -147,6 +148,8 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return failed(fmt.Errorf("tracer %s ended badly after %s: %s", t.Name, t.StopSignalName(), describeTracerExit(exit)))
 	case goneErr != nil:
 		return failed(fmt.Errorf("tracer %s exited but its BPF objects stay loaded: %w", t.Name, goneErr))
+	case counterErr != nil:
+		return failed(fmt.Errorf("reading the counters tracer %s printed: %w", t.Name, counterErr))
 	}
 	return run, method, nil
 }

@@ -90,7 +90,7 @@ func parseLoadavg(data []byte) (float64, error) {
 	if len(f) < 3 {
 		return 0, fmt.Errorf("parsing /proc/loadavg: %q", strings.TrimSpace(string(data)))
 	}
-	l, err := strconv.ParseFloat(f[0], 64)
+	l, err := workloads.ParseFinite(f[0])
 	if err != nil {
 		return 0, fmt.Errorf("parsing /proc/loadavg: bad load %q", f[0])
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,9 +32,10 @@ type RunOptions struct {
 	Seed int64
 	// Version and Commit describe this benchctl in the environment.
 	Version, Commit string
-	// Output, when set, is the results file: written when the run starts,
-	// after every run (marked incomplete) and at the end. A run that
-	// fails (is not interrupted) before any run finished removes it again.
+	// Output, when set, is the results file: written after every run
+	// (marked incomplete) and at the end. Nothing is written before the
+	// first run ends, so a run that fails or is interrupted before that
+	// leaves the path as it was; the runner never removes it.
 	Output string
 	// Observer hears progress; nil is silent.
 	Observer Observer
@@ -80,6 +82,9 @@ type Runner struct {
 	mu     sync.Mutex
 	active map[int]io.Closer
 	nextID int
+
+	// saved is set once the runner has written Output.
+	saved atomic.Bool
 }
 
 // NewRunner expands the scenario and applies opts.Only.
@@ -132,12 +137,6 @@ func (r *Runner) Run(ctx context.Context) (*results.Results, error) {
 // it writes: for what a caller prints about the run.
 func (r *Runner) Redact(s string) string { return r.red.value(s) }
 
-// write writes res to Output, the secrets out of it.
-func (r *Runner) write(res *results.Results) error {
-	r.red.redactResults(res)
-	return res.Write(r.opts.Output)
-}
-
 func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 	sc := r.sc
 	res := &results.Results{
@@ -161,9 +160,6 @@ func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 	}
 	res.Environment.StatsMethod = "off"
 	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
-	if err := r.checkpoint(res, 0, total); err != nil {
-		return res, err
-	}
 	_, perRun, _ := sc.Estimate(len(r.variants), sc.Repetitions, sc.Warmup)
 	obs := r.opts.Observer
 	obs.Begin(Plan{Variants: len(r.variants), Rounds: sc.Repetitions, Warmup: sc.Warmup, Runs: total, PerRun: perRun})
@@ -180,16 +176,8 @@ func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 		}
 		res.Finished = time.Now().UTC()
 		results.Derive(res)
-		switch {
-		case r.opts.Output == "":
-		case len(res.Runs) == 0 && !interrupted:
-			// It failed before measuring anything (no privileges, no
-			// workload program): leave no empty results file behind.
-			os.Remove(r.opts.Output)
-		default:
-			if werr := r.write(res); werr != nil {
-				err = errors.Join(err, werr)
-			}
+		if werr := r.save(res); werr != nil {
+			err = errors.Join(err, werr)
 		}
 		return res, err
 	}
@@ -234,12 +222,13 @@ rounds:
 				res.Runs = append(res.Runs, run)
 				results.Derive(res)
 				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				if (!v.External() && !refused(run)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
+				if (!v.External() && !refused(run) && !errors.Is(err, workloads.ErrNotFinite)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
 					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
 				}
 				// An external tracer that fails (exits early, never gets
-				// ready, dies mid-run), or probes the kernel refuses, fail
-				// their run only; the others go on.
+				// ready, dies mid-run), probes the kernel refuses, or a
+				// NaN or infinity in the output of the workload or of a
+				// tracer's counters fail their run only; the others go on.
 				obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
 				index++
 				if err := r.checkpoint(res, index, total); err != nil {
@@ -278,10 +267,8 @@ rounds:
 	res.Reason = ""
 	res.Finished = time.Now().UTC()
 	results.Derive(res)
-	if r.opts.Output != "" {
-		if err := r.write(res); err != nil {
-			return res, err
-		}
+	if err := r.save(res); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -326,13 +313,46 @@ func (r *Runner) checkForeign(v results.Variant, round int) ([]results.ForeignPr
 // checkpoint writes what is done so far, marked incomplete, so even a
 // killed benchctl leaves its finished runs behind.
 func (r *Runner) checkpoint(res *results.Results, done, total int) error {
-	if r.opts.Output == "" {
-		return nil
-	}
 	res.Complete = false
 	res.Reason = fmt.Sprintf("checkpoint after %d of %d runs: benchctl was still running, or was killed", done, total)
-	return r.write(res)
+	return r.save(res)
 }
+
+// save writes res to Output once it holds something measured: a run
+// (failed ones too) or a capacity step. Until then nothing is written:
+// a run that fails or is interrupted before its first run ends leaves
+// the path as it was, with no empty results file where there was none
+// and an existing file (run --force) byte-identical. The runner removes
+// nothing.
+func (r *Runner) save(res *results.Results) error {
+	r.red.redactResults(res)
+	if r.opts.Output == "" || !holdsMeasurements(res) {
+		return nil
+	}
+	if err := res.Write(r.opts.Output); err != nil {
+		return err
+	}
+	r.saved.Store(true)
+	return nil
+}
+
+// holdsMeasurements says whether res holds a run or a capacity step.
+func holdsMeasurements(res *results.Results) bool {
+	if len(res.Runs) > 0 {
+		return true
+	}
+	for _, c := range res.Capacity {
+		if len(c.Steps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Saved says whether the runner has written RunOptions.Output: a run
+// that ended before its first run did not. It may be called from any
+// goroutine.
+func (r *Runner) Saved() bool { return r.saved.Load() }
 
 func (r *Runner) describeWorkload() string {
 	if wl, err := r.newWorkload(r.sc.Workload); err == nil {

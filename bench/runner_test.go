@@ -658,7 +658,14 @@ func TestRunnerCheckpoints(t *testing.T) {
 	r, _ := newFakeRunner(t, fakeScenario, RunOptions{Output: out, Observer: rec})
 	var checked []int
 	rec.onRun = func(i RunInfo) {
-		if i.Index == 0 || i.Index == 5 {
+		if i.Index == 0 {
+			// Nothing is written before the first run ends.
+			if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("before run 0: %v, want no file", err)
+			}
+			checked = append(checked, i.Index)
+		}
+		if i.Index == 5 {
 			back, err := results.ReadResults(out)
 			if err != nil {
 				t.Errorf("no checkpoint before run %d: %v", i.Index, err)
@@ -720,34 +727,49 @@ func TestFingerprintLine(t *testing.T) {
 	}
 }
 
-func TestRunnerCancelBeforeAnyRunKeepsTheFile(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "r.json")
-	r, tr := newFakeRunner(t, fakeScenario, RunOptions{Output: out})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	inner := r.newWorkload
-	n := 0
-	r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
-		w, err := inner(s)
-		n++
-		if n == 2 { // the fingerprint's
-			started := make(chan struct{})
-			w.(*fakeWorkload).block = func() bool { return true }
-			w.(*fakeWorkload).started = started
-			go func() { <-started; cancel() }()
+// TestRunnerCancelBeforeAnyRunWritesNothing: interrupted before its
+// first run ended, a run writes no results file, and leaves one that was
+// there (run --force) byte-identical.
+func TestRunnerCancelBeforeAnyRunWritesNothing(t *testing.T) {
+	for _, old := range []string{"", "{\"schema\": 3}\n"} {
+		out := filepath.Join(t.TempDir(), "r.json")
+		if old != "" {
+			os.WriteFile(out, []byte(old), 0o644)
 		}
-		return w, err
-	}
-	if _, err := r.Run(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
-	checkAllClosed(t, tr)
-	back, err := results.ReadResults(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.Complete || len(back.Runs) != 0 || !strings.Contains(back.Reason, "interrupted after 0 of 35 runs") {
-		t.Errorf("complete %v, %d runs, reason %q", back.Complete, len(back.Runs), back.Reason)
+		r, tr := newFakeRunner(t, fakeScenario, RunOptions{Output: out})
+		ctx, cancel := context.WithCancel(context.Background())
+		inner := r.newWorkload
+		n := 0
+		r.newWorkload = func(s scenario.WorkloadSpec) (workloads.Workload, error) {
+			w, err := inner(s)
+			n++
+			if n == 2 { // the fingerprint's
+				started := make(chan struct{})
+				w.(*fakeWorkload).block = func() bool { return true }
+				w.(*fakeWorkload).started = started
+				go func() { <-started; cancel() }()
+			}
+			return w, err
+		}
+		res, err := r.Run(ctx)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+		checkAllClosed(t, tr)
+		if res.Complete || !strings.Contains(res.Reason, "interrupted after 0 of 35 runs") {
+			t.Errorf("complete %v, reason %q", res.Complete, res.Reason)
+		}
+		got, rerr := os.ReadFile(out)
+		switch {
+		case old == "" && !errors.Is(rerr, os.ErrNotExist):
+			t.Errorf("no file before: now %q (%v), want none", got, rerr)
+		case old != "" && string(got) != old:
+			t.Errorf("a file before: now %q (%v), want it as it was", got, rerr)
+		}
+		if r.Saved() {
+			t.Error("Saved() after writing nothing")
+		}
 	}
 }
 

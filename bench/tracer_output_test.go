@@ -67,7 +67,10 @@ func TestShippedCountersReadGoldenOutputs(t *testing.T) {
 			for _, c := range tr.Counters {
 				res = append(res, regexp.MustCompile(c))
 			}
-			got := workloads.ParseCounters(string(out), res)
+			got, err := workloads.ParseCounters(string(out), res)
+			if err != nil {
+				t.Errorf("%s: tracer %s's counters from %s: %v", path, tr.Name, g.file, err)
+			}
 			for _, re := range res {
 				for _, name := range re.SubexpNames()[1:] {
 					want, ok := g.want[name]

@@ -19,6 +19,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 )
 
 // Chart names: the stem of the .svg file WriteCharts writes.
@@ -186,7 +187,9 @@ func anatomyChart(r *results.Results) (*builtChart, error) {
 }
 
 // WriteCharts renders the charts of r into dir (created if needed) as
-// NAME.svg and returns the path of each by chart name.
+// NAME.svg and returns the path of each by chart name. Each is written
+// atomically (atomicfile.Write): a chart that cannot be written leaves
+// the one of that name as it was, and no empty file.
 func WriteCharts(dir string, r *results.Results) (map[string]string, error) {
 	charts, err := Charts(r)
 	if err != nil {
@@ -198,7 +201,7 @@ func WriteCharts(dir string, r *results.Results) (map[string]string, error) {
 	paths := make(map[string]string, len(charts))
 	for _, c := range charts {
 		p := filepath.Join(dir, c.Name+".svg")
-		if err := os.WriteFile(p, c.SVG, 0o644); err != nil {
+		if err := atomicfile.Write(p, c.SVG, 0o644); err != nil {
 			return nil, fmt.Errorf("writing chart: %w", err)
 		}
 		paths[c.Name] = p

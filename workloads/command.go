@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +226,7 @@ func (w *commandWorkload) Run(ctx context.Context) (Result, error) {
 }
 
 // lastRegexValue returns the "value" group of the last match of re in s
-// as a number.
+// as a number; NaN and infinities are errors wrapping ErrNotFinite.
 func lastRegexValue(re *regexp.Regexp, s string) (float64, error) {
 	matches := re.FindAllStringSubmatch(s, -1)
 	if len(matches) == 0 {
@@ -235,7 +234,10 @@ func lastRegexValue(re *regexp.Regexp, s string) (float64, error) {
 	}
 	raw := matches[len(matches)-1][re.SubexpIndex(throughputValueGroup)]
 	clean := strings.NewReplacer(",", "", "_", "").Replace(strings.TrimSpace(raw))
-	v, err := strconv.ParseFloat(clean, 64)
+	v, err := ParseFinite(clean)
+	if errors.Is(err, ErrNotFinite) {
+		return 0, fmt.Errorf("throughput %q: %w", raw, ErrNotFinite)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("throughput %q is not a number", raw)
 	}

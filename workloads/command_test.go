@@ -65,6 +65,23 @@ func TestCommandRunsPerSecond(t *testing.T) {
 	}
 }
 
+// TestCommandThroughputNotFinite: a command printing NaN or an infinity
+// where its throughput goes fails its run with an error wrapping
+// ErrNotFinite, which shows the output, instead of returning a value no
+// results file can hold.
+func TestCommandThroughputNotFinite(t *testing.T) {
+	for _, text := range []string{"NaN", "nan", "Inf", "-inf", "+Infinity", "1e999"} {
+		w := newTestCommand(t, CommandConfig{
+			Argv:            []string{"echo", text + " ops/s"},
+			ThroughputRegex: `(?P<value>\S+) ops/s`,
+		})
+		res, err := w.Run(context.Background())
+		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), text+" ops/s") {
+			t.Errorf("%s: result %+v, err %v; want ErrNotFinite with the output", text, res, err)
+		}
+	}
+}
+
 func TestCommandRegexNoMatch(t *testing.T) {
 	w := newTestCommand(t, CommandConfig{
 		Argv:            []string{"echo", "hello"},

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -737,9 +739,12 @@ func CheckCounterRegex(re *regexp.Regexp) error {
 // is the number at the start of the group's text, with thousands
 // separators (",") allowed and a trailing unit word ignored ("1,234
 // bytes" is 1234). Groups that did not match, or hold no number, are
-// absent.
-func ParseCounters(output string, res []*regexp.Regexp) map[string]float64 {
+// absent. A group whose last match is a number that is not finite (NaN,
+// inf, 1e999) is absent too, and named in the error, which wraps
+// ErrNotFinite: the run it came from fails.
+func ParseCounters(output string, res []*regexp.Regexp) (map[string]float64, error) {
 	counters := make(map[string]float64)
+	bad := map[string]error{}
 	for _, re := range res {
 		if re == nil {
 			continue
@@ -750,24 +755,38 @@ func ParseCounters(output string, res []*regexp.Regexp) map[string]float64 {
 				if name == "" || m[2*g] < 0 || strings.HasSuffix(name, TextSuffix) {
 					continue
 				}
-				if v, ok := parseCounter(output[m[2*g]:m[2*g+1]]); ok {
+				v, ok, err := parseCounter(output[m[2*g]:m[2*g+1]])
+				switch {
+				case err != nil:
+					delete(counters, name)
+					bad[name] = err
+				case ok:
 					counters[name] = v
+					delete(bad, name)
 				}
 			}
 		}
 	}
-	return counters
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(bad)) {
+		errs = append(errs, fmt.Errorf("counter %s: %w", name, bad[name]))
+	}
+	return counters, errors.Join(errs...)
 }
 
-// parseCounter reads the number that starts s.
-func parseCounter(s string) (float64, bool) {
+// parseCounter reads the number that starts s: ok is false when there is
+// none, and err wraps ErrNotFinite for NaN or an infinity.
+func parseCounter(s string) (v float64, ok bool, err error) {
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
-		return 0, false
+		return 0, false, nil
 	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(fields[0], ",", ""), 64)
+	v, err = ParseFinite(strings.ReplaceAll(fields[0], ",", ""))
+	if errors.Is(err, ErrNotFinite) {
+		return 0, false, err
+	}
 	if err != nil {
-		return 0, false
+		return 0, false, nil
 	}
-	return v, true
+	return v, true, nil
 }

@@ -168,8 +168,8 @@ func TestTracerBpftraceReady(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^@e: \d+$`).MatchString(tr.Output()) {
 		t.Errorf("output lacks the map line:\n%s", tr.Output())
 	}
-	c := ParseCounters(tr.Output(), []*regexp.Regexp{regexp.MustCompile(`@e: (?P<events>\d+)`)})
-	if c["events"] <= 0 {
+	c, err := ParseCounters(tr.Output(), []*regexp.Regexp{regexp.MustCompile(`@e: (?P<events>\d+)`)})
+	if err != nil || c["events"] <= 0 {
 		t.Errorf("counters = %v, want events > 0", c)
 	}
 	requireGone(t, tr, nil)
@@ -580,10 +580,13 @@ func TestTracerScapOpen(t *testing.T) {
 			if !strings.Contains(tr.Output(), "[SCAP-OPEN]: Bye!") {
 				t.Errorf("output lacks the goodbye:\n%s", tr.LastLines(20))
 			}
-			c := ParseCounters(tr.Output(), []*regexp.Regexp{
+			c, err := ParseCounters(tr.Output(), []*regexp.Regexp{
 				regexp.MustCompile(`Seen by driver \(kernel side events\): (?P<events>\d+)`),
 				regexp.MustCompile(`\[1\] n_drops: (?P<drops>\d+)`),
 			})
+			if err != nil {
+				t.Error(err)
+			}
 			if _, ok := c["events"]; !ok {
 				t.Errorf("counters = %v, want events", c)
 			}
@@ -613,7 +616,10 @@ func TestParseCounters(t *testing.T) {
 		regexp.MustCompile(`lost: (?P<lost>\d+)`),
 		regexp.MustCompile(`(?P<a>x)?(?P<b>absent)`),
 	}
-	got := ParseCounters(out, res)
+	got, err := ParseCounters(out, res)
+	if err != nil {
+		t.Error(err)
+	}
 	want := map[string]float64{"events": 20, "bytes": 1234567, "rate": 12.5}
 	if len(got) != len(want) {
 		t.Errorf("ParseCounters = %v, want %v", got, want)
@@ -725,5 +731,43 @@ func TestTracerShellParentDeath(t *testing.T) {
 			t.Fatalf("10 s after benchctl's SIGKILL the tracer's cgroup %s still exists, holding %v", cgPath, procs())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestParseCountersNotFinite: a counter whose last value is NaN or an
+// infinity is absent and named in an error wrapping ErrNotFinite (the
+// run fails); one that is finite in its last match is kept.
+func TestParseCountersNotFinite(t *testing.T) {
+	out := strings.Join([]string{
+		"events: 10",
+		"drops: nan",
+		"bytes: 1e999",
+		"rate: -Inf",
+		"events: NaN",
+		"lost: inf",
+		"lost: 3",
+		"",
+	}, "\n")
+	res := []*regexp.Regexp{
+		regexp.MustCompile(`events: (?P<events>\S+)`),
+		regexp.MustCompile(`drops: (?P<drops>\S+)`),
+		regexp.MustCompile(`bytes: (?P<bytes>\S+)`),
+		regexp.MustCompile(`rate: (?P<rate>\S+)`),
+		regexp.MustCompile(`lost: (?P<lost>\S+)`),
+	}
+	got, err := ParseCounters(out, res)
+	if !errors.Is(err, ErrNotFinite) {
+		t.Fatalf("err = %v, want ErrNotFinite", err)
+	}
+	for _, name := range []string{"events", "drops", "bytes", "rate"} {
+		if !strings.Contains(err.Error(), "counter "+name+": ") {
+			t.Errorf("the error does not name %s: %v", name, err)
+		}
+		if v, ok := got[name]; ok {
+			t.Errorf("%s = %v, want it absent", name, v)
+		}
+	}
+	if strings.Contains(err.Error(), "lost") || got["lost"] != 3 {
+		t.Errorf("lost = %v (error %v), want 3, its last value", got["lost"], err)
 	}
 }

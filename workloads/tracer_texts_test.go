@@ -16,9 +16,9 @@ func TestParseTexts(t *testing.T) {
 	if got := texts["kernel_set_text"]; got != "close, open_by_handle_at, sched_process_exit" || len(texts) != 1 {
 		t.Errorf("texts %q", texts)
 	}
-	c := ParseCounters(out, res)
-	if c["kernel_sc"] != 3 || c["events"] != 12 {
-		t.Errorf("counters %v", c)
+	c, err := ParseCounters(out, res)
+	if err != nil || c["kernel_sc"] != 3 || c["events"] != 12 {
+		t.Errorf("counters %v (%v)", c, err)
 	}
 	if _, ok := c["kernel_set_text"]; ok {
 		t.Errorf("a text group became a counter: %v", c)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 )
 
 // SchemaVersion is the version of the results file this code writes.
@@ -340,35 +340,18 @@ type Derived struct {
 	CPUPerOpChange     *float64 `json:"cpu_per_op_change,omitempty"`
 }
 
-// Write stores r at path atomically (temp file in the same folder, fsync, rename).
+// Write stores r at path atomically (temporary file in the same folder,
+// fsync, rename; see atomicfile.Write): a failure leaves path as it was.
+// It refuses a path that is not a regular file (a device node, a
+// symlink, a directory, a fifo) rather than replace it.
 func (r *Results) Write(path string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding results: %w", err)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".results-*.json")
-	if err != nil {
-		return fmt.Errorf("writing results: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("writing results: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing results: %w", err)
-	}
-	if err := f.Chmod(fileMode(data)); err != nil {
-		f.Close()
-		return fmt.Errorf("writing results: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing results: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	// 0644, readable by the user who reads reports when root ran the
+	// benchmark; 0600 when it holds a redacted --set value (fileMode).
+	if err := atomicfile.Write(path, append(data, '\n'), fileMode(data)); err != nil {
 		return fmt.Errorf("writing results: %w", err)
 	}
 	return nil

@@ -11,9 +11,10 @@ import (
 )
 
 // tracersNeedCgroup2 fails, as an environment error (exit 3), when a
-// variant of vs runs an external tracer and mount (cgroup v2's) fails: a
-// tracer runs in a cgroup v2 of its own, so every run of it would fail one
-// by one. Checked before anything runs.
+// variant of vs runs an external tracer and mount (cgroup v2's) fails, or
+// no cgroup can be made under it (a read-only cgroupfs: EROFS): a tracer
+// runs in a cgroup v2 of its own, so every run of it would fail one by
+// one. Checked before anything runs.
 func tracersNeedCgroup2(vs []results.Variant, mount func() (string, error)) error {
 	var name string
 	for _, v := range vs {
@@ -25,8 +26,12 @@ func tracersNeedCgroup2(vs []results.Variant, mount func() (string, error)) erro
 	if name == "" {
 		return nil
 	}
-	if _, err := mount(); err != nil {
+	mnt, err := mount()
+	if err != nil {
 		return envError(fmt.Errorf("tracer %s runs in a cgroup v2 of its own, and this host has none: %w", name, err))
+	}
+	if err := cgroupv2.CheckWritable(mnt); err != nil {
+		return envError(fmt.Errorf("tracer %s runs in a cgroup v2 of its own, and none can be made under %s: %w", name, mnt, err))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
@@ -15,20 +16,51 @@ import (
 
 // TestTracersNeedCgroup2: on a host without cgroup v2, a scenario with an
 // external tracer exits 3 before anything runs; one without needs none.
+// As root with cgroup v2, one with a tracer passes, and leaves no cgroup.
 func TestTracersNeedCgroup2(t *testing.T) {
 	none := func() (string, error) { return "", errors.New("no cgroup v2 hierarchy is mounted") }
-	here := func() (string, error) { return "/sys/fs/cgroup", nil }
 	withTracer := []results.Variant{{Name: "base"}, {Name: "falco", Tracer: "scap-open"}}
 	own := []results.Variant{{Name: "base"}, {Name: "s/exit_only"}}
 	err := tracersNeedCgroup2(withTracer, none)
 	if exitCode(err) != 3 || !strings.Contains(err.Error(), "scap-open") || !strings.Contains(err.Error(), "cgroup v2") {
 		t.Errorf("tracer, no cgroup v2: exit %d, %v; want exit 3 naming the tracer and cgroup v2", exitCode(err), err)
 	}
-	if err := tracersNeedCgroup2(withTracer, here); err != nil {
-		t.Errorf("tracer, cgroup v2 here: %v", err)
-	}
 	if err := tracersNeedCgroup2(own, none); err != nil {
 		t.Errorf("no tracer, no cgroup v2: %v", err)
+	}
+	mnt, err := cgroupv2.Mount()
+	if err != nil || os.Geteuid() != 0 {
+		t.Skipf("making a cgroup needs cgroup v2 (%v) and root", err)
+	}
+	before, _ := filepath.Glob(filepath.Join(mnt, "benchctl-check-*"))
+	if err := tracersNeedCgroup2(withTracer, cgroupv2.Mount); err != nil {
+		t.Errorf("tracer, cgroup v2 here: %v", err)
+	}
+	if after, _ := filepath.Glob(filepath.Join(mnt, "benchctl-check-*")); len(after) != len(before) {
+		t.Errorf("cgroups left behind: %v", after)
+	}
+}
+
+// TestTracersNeedWritableCgroup2: on a read-only cgroupfs (a real one: the
+// cgroup v2 hierarchy mounted again, read-only), where every tracer run
+// would fail with EROFS, a scenario with an external tracer exits 3
+// before anything runs, saying why.
+func TestTracersNeedWritableCgroup2(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a cgroupfs needs root")
+	}
+	if _, err := cgroupv2.Mount(); err != nil {
+		t.Skipf("no cgroup v2 here: %v", err)
+	}
+	ro := t.TempDir()
+	if err := syscall.Mount("none", ro, "cgroup2", syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("cannot mount cgroup2 read-only: %v", err)
+	}
+	defer syscall.Unmount(ro, syscall.MNT_DETACH)
+	withTracer := []results.Variant{{Name: "base"}, {Name: "falco", Tracer: "scap-open"}}
+	err := tracersNeedCgroup2(withTracer, func() (string, error) { return ro, nil })
+	if exitCode(err) != 3 || !strings.Contains(err.Error(), "scap-open") || !errors.Is(err, syscall.EROFS) {
+		t.Errorf("read-only cgroupfs: exit %d, %v; want exit 3 naming the tracer and EROFS", exitCode(err), err)
 	}
 }
 

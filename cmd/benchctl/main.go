@@ -10,8 +10,9 @@ import (
 )
 
 // exitError carries the process exit code of a failed command:
-// 1 a gated regression, 2 bad usage or input, 3 the environment cannot run it,
-// 4 a gate that could not decide (compare).
+// 1 a gated regression (or a failed run: the traced command's, a variant
+// of run's that measured nothing), 2 bad usage or input, 3 the
+// environment cannot run it, 4 a gate that could not decide (compare).
 type exitError struct {
 	code int
 	err  error
@@ -85,7 +86,7 @@ func usage(w *os.File) {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'benchctl COMMAND -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok; 1 a gated regression; 2 bad usage or input; 3 the environment cannot run it; 4 the gate could not decide.")
+	fmt.Fprintln(w, "Exit codes: 0 ok; 1 a gated regression or a failed run; 2 bad usage or input; 3 the environment cannot run it; 4 the gate could not decide.")
 }
 
 // splitList splits "a,b, c" into its non-empty trimmed parts.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/multifile"
 )
@@ -212,7 +213,7 @@ func matrixCmd(args []string) error {
 	if err := multifile.Matrix(&txt, cols, reports.FormatText); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
 		return err
 	}
 	os.Stdout.Write(txt.Bytes())

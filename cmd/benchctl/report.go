@@ -12,6 +12,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/multifile"
 )
@@ -56,6 +57,9 @@ func reportCmd(args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usageError("--alpha %v must be between 0 and 1", *alpha)
 	}
+	if err := checkReportOutput(*out, pos); err != nil {
+		return err
+	}
 	if len(pos) > 1 {
 		return reportMulti(pos, *format, *out, *charts, *alpha)
 	}
@@ -73,6 +77,9 @@ func reportCmd(args []string) error {
 	opts := reports.Options{Alpha: *alpha}
 	if *charts != "" {
 		paths, err := reports.WriteCharts(*charts, r)
+		if errors.Is(err, atomicfile.ErrNotRegular) {
+			return usageError("--charts %s: %v", *charts, err)
+		}
 		if err != nil {
 			return envError(err)
 		}
@@ -140,8 +147,11 @@ func chartLinks(paths map[string]string, out string) map[string]string {
 	return links
 }
 
-// writeOutput writes data to path, or to standard output when path is "".
-// A file that cannot be written is exit code 3.
+// writeOutput writes data to path, atomically (a failure leaves the file
+// that was there as it was), or to standard output when path is "" or
+// "-". A path that is not a regular file is exit code 2 (checkOutput
+// refuses it before anything is rendered); a file that cannot be written
+// is exit code 3.
 func writeOutput(path string, data []byte) error {
 	if path == "" || path == "-" {
 		if _, err := os.Stdout.Write(data); err != nil {
@@ -149,7 +159,10 @@ func writeOutput(path string, data []byte) error {
 		}
 		return nil
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		if errors.Is(err, atomicfile.ErrNotRegular) {
+			return usageError("writing output: %v", err)
+		}
 		return envError(fmt.Errorf("writing output: %w", err))
 	}
 	return nil

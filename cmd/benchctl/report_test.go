@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/fullfs"
 )
 
 func fixture(name string) string {
@@ -126,5 +127,28 @@ func TestReportStdout(t *testing.T) {
 	}
 	if !strings.HasPrefix(buf.String(), "scenario,variant") {
 		t.Errorf("stdout = %.40q", buf.String())
+	}
+}
+
+// TestReportOutputFullFileSystem: a report that cannot be written for
+// want of room leaves the report that was at -o byte-identical (exit 3),
+// and nothing else beside it.
+func TestReportOutputFullFileSystem(t *testing.T) {
+	dir := fullfs.Mount(t)
+	out := filepath.Join(dir, "r.md")
+	const old = "# yesterday's report\n"
+	if err := os.WriteFile(out, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fullfs.Fill(t, dir)
+	err := run([]string{"report", fixture("base.json"), "-o", out})
+	if exitCode(err) != 3 {
+		t.Errorf("exit %d (%v), want 3", exitCode(err), err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != old {
+		t.Errorf("r.md now holds %d bytes: %.40q", len(got), got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d files in the folder, want r.md and the filler", len(ents))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
@@ -203,9 +205,10 @@ func runCmd(args []string) error {
 	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
 	var nf noiseFlags
 	nf.register(fs)
+	force := fs.Bool("force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
 	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
+		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
 		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
 		fs.PrintDefaults()
 	}
@@ -236,8 +239,8 @@ func runCmd(args []string) error {
 	if path == "" {
 		path = filepath.Join("results", fmt.Sprintf("%s-%s.json", sc.Name, time.Now().Format("20060102-150405")))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("creating results folder: %w", err)
+	if err := checkRunOutput(path, pos[0], *force); err != nil {
+		return err
 	}
 
 	if err := nf.apply(sc.Noise); err != nil {
@@ -293,7 +296,11 @@ func runCmd(args []string) error {
 		}
 		fmt.Fprintln(os.Stderr, "aborting: closing probes and workloads")
 		runner.Abort()
-		fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		if runner.Saved() {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		} else {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
+		}
 		os.Exit(130)
 	}()
 
@@ -306,9 +313,7 @@ func runCmd(args []string) error {
 		printCapacitySummary(os.Stdout, res)
 	}
 	if err != nil {
-		if res != nil && (len(res.Runs) > 0 || ctx.Err() != nil) {
-			fmt.Fprintf(os.Stderr, "incomplete results (%s) written to %s\n", doneCount(res), path)
-		}
+		fmt.Fprintln(os.Stderr, savedNote(runner, path))
 		switch {
 		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
 			errors.Is(err, bench.ErrForeignPrograms):
@@ -325,16 +330,65 @@ func runCmd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report written to %s\n", md)
+	if bad := unmeasured(res); len(bad) > 0 {
+		// Exit 1, as for a run of benchctl's own variants that fails:
+		// the measuring failed, not the input (2) nor, as far as run
+		// can tell before it runs, the environment (3); and the
+		// results are complete, with every failure in them.
+		names := make([]string, len(bad))
+		for i, b := range bad {
+			names[i] = b.variant
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", "))}
+	}
 	return nil
+}
+
+// unmeasuredVariant is a variant of a finished run with nothing measured,
+// and why.
+type unmeasuredVariant struct{ variant, why string }
+
+// unmeasured lists the variants of res with no measured run (none that
+// was not a warm-up and did not fail) or, in a capacity run, no search
+// that finished.
+func unmeasured(res *results.Results) []unmeasuredVariant {
+	var out []unmeasuredVariant
+	if len(res.Capacity) > 0 {
+		for _, c := range res.Capacity {
+			if _, ok := c.Summary(); !ok {
+				why := "no search finished"
+				if c.Error != "" {
+					why += "; the last error: " + firstLine(c.Error)
+				}
+				out = append(out, unmeasuredVariant{c.Variant, why})
+			}
+		}
+		return out
+	}
+	for _, vs := range res.SummarizeVariants() {
+		if vs.Runs > 0 {
+			continue
+		}
+		why := "no measured run"
+		if vs.Failed > 0 {
+			why = fmt.Sprintf("all %d of its runs failed; the first: %s", vs.Failed, firstLine(vs.FirstError))
+		}
+		out = append(out, unmeasuredVariant{vs.Variant.Name, why})
+	}
+	return out
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // writeMarkdownReport writes the markdown report of res next to the
 // results file (same name, .md), with its SVG charts in a folder beside it
 // (same name, -charts), and returns the report's path.
 func writeMarkdownReport(res *results.Results, resultsPath string) (string, error) {
-	base := strings.TrimSuffix(resultsPath, filepath.Ext(resultsPath))
-	mdPath := base + ".md"
-	chartDir := base + "-charts"
+	mdPath, chartDir := reportPaths(resultsPath)
 	links, err := reports.WriteCharts(chartDir, res)
 	if err != nil {
 		return "", fmt.Errorf("writing charts: %w", err)
@@ -344,15 +398,11 @@ func writeMarkdownReport(res *results.Results, resultsPath string) (string, erro
 			links[name] = rel
 		}
 	}
-	f, err := os.Create(mdPath)
-	if err != nil {
+	var md bytes.Buffer
+	if err := reports.Markdown(&md, res, reports.Options{ChartLinks: links}); err != nil {
 		return "", fmt.Errorf("writing report: %w", err)
 	}
-	if err := reports.Markdown(f, res, reports.Options{ChartLinks: links}); err != nil {
-		f.Close()
-		return "", fmt.Errorf("writing report: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	if err := atomicfile.Write(mdPath, md.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("writing report: %w", err)
 	}
 	return mdPath, nil
@@ -399,6 +449,13 @@ func printSummary(w io.Writer, res *results.Results) {
 	_ = page.WriteTextTable(w, "", header, rows, right) // like the Fprintf calls: a summary on a closed stdout is lost
 	if !res.Complete {
 		fmt.Fprintf(w, "\nincomplete: %s\n", res.Reason)
+		return
+	}
+	if bad := unmeasured(res); len(bad) > 0 {
+		fmt.Fprintln(w)
+		for _, b := range bad {
+			fmt.Fprintf(w, "measured nothing: %s: %s\n", b.variant, b.why)
+		}
 	}
 }
 

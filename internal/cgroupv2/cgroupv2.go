@@ -100,7 +100,26 @@ func New(prefix string) (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newUnder(mnt, prefix)
+}
+
+// CheckWritable makes a cgroup directly under mnt, as New does, and
+// removes it again: it fails where New would, on a read-only cgroupfs
+// (EROFS) or a hierarchy this process may not write, before anything
+// relies on making one. A cgroup it leaves behind, should benchctl be
+// killed in between, is named as New's are, for RemoveStale.
+func CheckWritable(mnt string) error {
+	cg, err := newUnder(mnt, "benchctl-check")
+	if err != nil {
+		return err
+	}
+	return cg.Close()
+}
+
+// newUnder is New under the mount mnt.
+func newUnder(mnt, prefix string) (*Cgroup, error) {
 	var path string
+	var err error
 	for tries := 0; ; tries++ {
 		path = filepath.Join(mnt, fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), seq.Add(1)))
 		err = os.Mkdir(path, 0o755)

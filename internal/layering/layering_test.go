@@ -17,14 +17,15 @@ const module = "github.com/benchctl/benchctl/"
 // without loading them.
 var allowed = map[string][]string{
 	"probes/syscalls":         nil,
+	"internal/atomicfile":     nil,
 	"bench/stats":             nil,
-	"bench/results":           {"bench/stats"},
-	"bench/compare":           {"bench/stats", "bench/results"},
-	"reports/page":            {"bench/stats", "bench/results"},
-	"reports/internal/golden": {"bench/stats", "bench/results"},
-	"reports":                 {"bench/stats", "bench/results", "reports/page"},
-	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "reports/page"},
-	"reports/multifile":       {"bench/stats", "bench/results", "reports", "reports/page"},
+	"bench/results":           {"bench/stats", "internal/atomicfile"},
+	"bench/compare":           {"bench/stats", "bench/results", "internal/atomicfile"},
+	"reports/page":            {"bench/stats", "bench/results", "internal/atomicfile"},
+	"reports/internal/golden": {"bench/stats", "bench/results", "internal/atomicfile"},
+	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "reports/page"},
+	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "reports/page"},
+	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "reports", "reports/page"},
 }
 
 // deps returns the dependencies of every package of the module, from go list.
