@@ -147,7 +147,7 @@ test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, 6.12, and t
 			case $$step in \
 			doctor) $$vm -- doctor ;; \
 			probes) $$vm --bin $(GUEST_DIR)/probes.test --workdir probes --sh -- probes.test -test.v -test.count=1 ;; \
-			ci) $$vm -- run scenarios/ci.yaml --repetitions 2 --warmup 0 -o $(RESULTS_DIR)/guest-$$name.json && \
+			ci) $$vm -- run scenarios/ci.yaml --repetitions 2 --warmup 0 --force -o $(RESULTS_DIR)/guest-$$name.json && \
 				grep -q '"guest": "qemu-' $(RESULTS_DIR)/guest-$$name.json ;; \
 			esac; rc=$$?; \
 			echo "== $$name ($$accel): $$step exit $$rc in $$(( $$(date +%s) - t0 ))s"; \
