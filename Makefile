@@ -7,6 +7,8 @@ VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || ech
 LDFLAGS       := -X main.Version=$(VERSION)
 SCENARIO      ?= scenarios/redis.yaml
 RESULTS_DIR   ?= results
+# Extra flags for go test in make test, e.g. GOTESTFLAGS=-v.
+GOTESTFLAGS   ?=
 
 # bpf2go settings, used by `go generate` in probes/gen.go.
 export BPF2GO_CC     ?= clang
@@ -43,7 +45,7 @@ check-generate: generate ## fail when the committed generated files differ from 
 	@git diff --exit-code --stat -- probes/ || { echo "generated files differ from the committed ones: run 'make generate' and commit" >&2; exit 1; }
 
 test: deps ## install what the tests use, then run every test (as root the probe tests load real BPF programs)
-	$(GO) test -count=1 -p 1 ./...
+	$(GO) test -count=1 -p 1 $(GOTESTFLAGS) ./...
 
 test-short: ## unit tests only, no probes and no redis
 	$(GO) test -count=1 -short ./...
