@@ -635,7 +635,7 @@ func TestFindBPFTracingLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attachment{ProgramID: uint32(id), LinkType: "tracing", Target: fn, AttachPoint: "tracing/" + fn, Role: RoleOther}
+	want := Attachment{ProgramID: uint32(id), LinkType: "tracing", Target: fn, AttachPoint: "tracing/" + fn, Role: RoleEnter, Syscall: "acct"}
 	if !slices.Contains(tree.Attached, want) {
 		t.Errorf("attachments %+v do not include %+v", tree.Attached, want)
 	}
