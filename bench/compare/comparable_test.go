@@ -179,6 +179,27 @@ func TestDifferencesInterleaved(t *testing.T) {
 	}
 }
 
+// TestSameTracerBuild: interleaved base and head tracers that are the
+// same executable are an A/A comparison, and the comparison says so.
+func TestSameTracerBuild(t *testing.T) {
+	r := pairedFile(0)
+	r.Provenance = &results.Provenance{Tracers: []results.TracerProvenance{
+		{Name: "base", Executable: "/ci/bin/benchctl-base", SHA256: "aa11"},
+		{Name: "head", Executable: "/ci/bin/benchctl-head", SHA256: "aa11"},
+	}}
+	base, head, err := SplitTracers(r, "base", "head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(base, head, CompareOptions{Paired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(c.Warnings, "base and head tracers base and head are the same executable (sha256 aa11): an A/A comparison") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}
+
 func TestParseEnvChanges(t *testing.T) {
 	if got, err := ParseEnvChanges("kernel, cpu"); err != nil || !slices.Equal(got, []string{"kernel", "cpu"}) {
 		t.Errorf("kernel, cpu: %q %v", got, err)

@@ -228,6 +228,9 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 	c.Differences = differences(base, head, opts.AllowEnvChange, opts.Paired)
 	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
 	c.Warnings = append(c.Warnings, foreignWarnings(base, head)...)
+	if bt, ht := c.Base.Tracer, c.Head.Tracer; bt != nil && ht != nil && bt.SHA256 != "" && bt.SHA256 == ht.SHA256 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("base and head tracers %s and %s are the same executable (sha256 %s): an A/A comparison", bt.Name, ht.Name, bt.SHA256))
+	}
 
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
