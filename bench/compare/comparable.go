@@ -135,8 +135,10 @@ func differences(base, head *results.Results, allow []string, paired bool) []Dif
 		}
 	}
 	add(ChangeKernel, be.Kernel, he.Kernel)
-	cpu := func(e results.Environment) string { return fmt.Sprintf("%s × %d (%s)", e.CPUModel, e.CPUs, e.Arch) }
-	add(ChangeCPU, cpu(be), cpu(he))
+	if be.CPUModel != he.CPUModel || be.CPUs != he.CPUs || be.Arch != he.Arch {
+		cpu := func(e results.Environment) string { return fmt.Sprintf("%s × %d (%s)", e.CPUModel, e.CPUs, e.Arch) }
+		out = append(out, Difference{What: ChangeCPU, Base: cpu(be), Head: cpu(he), Allowed: slices.Contains(allow, ChangeCPU)})
+	}
 	if !tcg(be.Guest) && !tcg(he.Guest) {
 		host := func(g string) string {
 			if g == "" {

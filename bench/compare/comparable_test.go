@@ -179,6 +179,30 @@ func TestDifferencesInterleaved(t *testing.T) {
 	}
 }
 
+// TestPairedNoCommonRound: base and head of one interleaved file whose
+// values fall in different rounds (the base's runs failed in the odd
+// rounds, the head's in the even ones) have no pair to compare: the
+// figure is not computed, even with --inconclusive pass.
+func TestPairedNoCommonRound(t *testing.T) {
+	r := pairedFile(0)
+	for i, run := range r.Runs {
+		if (run.Variant == "s/base" && run.Round%2 == 1) || (run.Variant == "s/head" && run.Round%2 == 0) {
+			r.Runs[i].Error = "failed"
+		}
+	}
+	base, head, err := SplitTracers(r, "base", "head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(base, head, CompareOptions{Thresholds: map[string]float64{"ns_per_syscall": 5}, Paired: true, InconclusivePass: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status() != StatusInconclusive || !slices.Contains(c.Missing, "base and head: s/tracer ns_per_syscall has no round with a value on both sides") {
+		t.Errorf("status %s, missing %q", c.Status(), c.Missing)
+	}
+}
+
 // TestSameTracerBuild: interleaved base and head tracers that are the
 // same executable are an A/A comparison, and the comparison says so.
 func TestSameTracerBuild(t *testing.T) {

@@ -263,6 +263,12 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 				s = gateSamples{allBase: b.values, allHead: h.values, cleanBase: b.values, cleanHead: h.values}
 			} else {
 				s = samplesOf(base, head, v.Name, m, opts.Paired)
+				if len(s.allBase) == 0 {
+					// Paired, and no round has a value on both sides:
+					// nothing of the figure was compared.
+					c.Missing = append(c.Missing, fmt.Sprintf("base and head: %s %s has no round with a value on both sides", v.Name, metric))
+					continue
+				}
 			}
 			judge(&row, s, opts.Paired && metric != results.GateCapacity, alpha)
 			c.Rows = append(c.Rows, row)
