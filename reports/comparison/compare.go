@@ -519,8 +519,11 @@ func JSON(w io.Writer, c *compare.Comparison) error {
 			jr.ChangePct = &ch
 		}
 		if r.InPoints() {
-			pts := r.Change()
-			jr.ChangePoints = &pts
+			// Finite medians can still differ by more than a float64
+			// holds (±1e308): null, as change_pct is.
+			if pts := r.Change(); !math.IsInf(pts, 0) && !math.IsNaN(pts) {
+				jr.ChangePoints = &pts
+			}
 			jr.ThresholdUnit = "points"
 		} else {
 			jr.ThresholdUnit = "percent"

@@ -97,3 +97,20 @@ func TestFirstLinesNameWhatDiffered(t *testing.T) {
 		t.Errorf("allowed kernel, line 2: %s", got)
 	}
 }
+
+// TestJSONChangeBeyondFloat: medians near the largest float64 whose
+// difference overflows render (change_points left out), rather than
+// failing the JSON encoder.
+func TestJSONChangeBeyondFloat(t *testing.T) {
+	m, _ := results.GateMeasure("overhead")
+	row := compare.GateRow{Variant: "v", Metric: "overhead", Measure: m, Threshold: 5}
+	row.Base.Median, row.Head.Median = -1e308, 1e308
+	c := &compare.Comparison{Scenario: "s", Alpha: 0.05, Thresholds: map[string]float64{"overhead": 5}, Rows: []compare.GateRow{row}}
+	var buf bytes.Buffer
+	if err := JSON(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "change_points") {
+		t.Errorf("an infinite change in points rendered:\n%s", buf.String())
+	}
+}
