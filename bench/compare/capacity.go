@@ -2,17 +2,6 @@ package compare
 
 import "github.com/benchctl/benchctl/bench/results"
 
-// gateSample is the sample of metric m for variant name in r: the
-// capacities of its searches for the capacity metric, the measure read
-// from every measured run otherwise.
-func gateSample(r *results.Results, name, metric string, m results.Measure) []float64 {
-	if metric == results.GateCapacity {
-		return r.CapacitySample(name)
-	}
-	s, _ := r.Sample(name, m)
-	return s
-}
-
 // verdictChange is the change the verdict judges, signed so that
 // positive is worse: a higher-is-better metric (capacity) that fell is
 // a positive change.

@@ -50,15 +50,19 @@ func TestCapacityGate(t *testing.T) {
 			}
 		})
 	}
-	// A capacity gate on files without searches gates nothing, and says so.
-	plain := capacityResults()
-	plain.Capacity = nil
-	plain.Runs = []results.Run{{Variant: "s/exit_only"}}
-	c, err := Compare(plain, plain, CompareOptions{})
+	// A capacity gate on files without searches gates nothing, says so,
+	// and cannot pass, even when told to pass what it cannot decide.
+	plain := func(seed int64) *results.Results {
+		r := capacityResults()
+		r.Capacity, r.Seed = nil, seed
+		r.Runs = []results.Run{{Variant: "s/exit_only"}}
+		return r
+	}
+	c, err := Compare(plain(1), plain(2), CompareOptions{InconclusivePass: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rows) != 0 || len(c.Warnings) == 0 {
-		t.Errorf("rows %d, warnings %v: want none and a warning", len(c.Rows), c.Warnings)
+	if len(c.Rows) != 0 || len(c.Missing) != 1 || c.Status() != StatusInconclusive {
+		t.Errorf("rows %d, missing %q, status %s: want none, one and inconclusive", len(c.Rows), c.Missing, c.Status())
 	}
 }

@@ -35,6 +35,9 @@ type CompareOptions struct {
 	// LoadGrowth and LoadLimit are the load gate's thresholds in percent
 	// (see gateLoad); 0 means DefaultLoadGrowth and DefaultLoadLimit.
 	LoadGrowth, LoadLimit float64
+	// AllowEnvChange names the differences of EnvChanges the comparison
+	// may span (`--allow-env-change`); any other makes it inconclusive.
+	AllowEnvChange []string
 }
 
 // Side describes one of the two compared files.
@@ -103,10 +106,24 @@ type Comparison struct {
 	// InconclusivePass is CompareOptions.InconclusivePass.
 	InconclusivePass bool
 	Base, Head       Side
-	Rows             []GateRow
+	// Differences are the ways base and head differ in what decides
+	// whether they can be compared (see EnvChanges, DiffTCG, DiffSame):
+	// one not Allowed makes the comparison inconclusive, whatever its
+	// rows say (see Status and Blocked).
+	Differences []Difference
+	Rows        []GateRow
 	// Warnings are things a reader should know that do not stop the
-	// comparison (other kernel, incomplete file, changed variant).
+	// comparison (incomplete file, changed variant, other host).
 	Warnings []string
+	// Missing are the gated figures that could not be computed on a
+	// side: no value in any of its measured runs (programs missing, a
+	// workload without latency), or values that are not finite (+Inf,
+	// NaN), which the test cannot take and which must not be dropped in
+	// silence (an infinite overhead is the worst change there is). Each
+	// makes the comparison inconclusive, and --inconclusive pass does not
+	// let it through: there the data could not decide a figure, here
+	// there is no figure to decide (see Status).
+	Missing []string
 	// Load compares every program's verified instructions (LoadRow),
 	// with the thresholds applied.
 	Load                  []LoadRow
@@ -146,9 +163,19 @@ func incomparable(format string, args ...any) error {
 // four verdicts (stats.Decide): a change is a regression when it is
 // significant and beyond its threshold, no change when it is not and a
 // change as large as the threshold would have been detected, and
-// inconclusive when it would not. It fails, wrapping ErrIncomparable, when the files come from
-// different scenarios or schema versions or their variants differ, and on
-// an unknown metric name in the thresholds.
+// inconclusive when it would not.
+//
+// It fails, wrapping ErrIncomparable, when no row could be formed: the
+// files come from different scenarios, a schema version this code does
+// not read, their variants differ, and on an unknown metric name in the
+// thresholds. Files it can read but that were measured apart in a way
+// that decides what timings mean (another kernel, CPU, kind of machine,
+// workload, scenario file or schema version; a TCG guest; one
+// measurement on both sides) are compared, and the comparison is
+// inconclusive, naming what differed (Differences), unless
+// opts.AllowEnvChange allows it: before, different schema versions were
+// said to fail here, and passed; a version the code reads still is a
+// file it can read, and a reader who means it can span it.
 func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, error) {
 	for _, f := range []struct {
 		side string
@@ -198,33 +225,50 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 			}
 		}
 	}
+	c.Differences = differences(base, head, opts.AllowEnvChange, opts.Paired)
 	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
 	c.Warnings = append(c.Warnings, foreignWarnings(base, head)...)
+	if bt, ht := c.Base.Tracer, c.Head.Tracer; bt != nil && ht != nil && bt.SHA256 != "" && bt.SHA256 == ht.SHA256 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("base and head tracers %s and %s are the same executable (sha256 %s): an A/A comparison", bt.Name, ht.Name, bt.SHA256))
+	}
 
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
 		for _, metric := range metrics {
 			m, _ := results.GateMeasure(metric)
-			b := gateSample(base, v.Name, metric, m)
-			h := gateSample(head, v.Name, metric, m)
-			switch {
-			case len(b) == 0 && len(h) == 0:
+			b := figureOf(base, v.Name, metric, m)
+			h := figureOf(head, v.Name, metric, m)
+			if !b.applies() && !h.applies() {
 				continue // the metric does not apply (e.g. overhead of the baseline)
-			case len(b) == 0 || len(h) == 0:
-				where := "base"
-				if len(h) == 0 {
-					where = "head"
+			}
+			// A figure that cannot be computed on a side decides nothing:
+			// the gate cannot pass it (see Missing).
+			computed := true
+			for _, f := range []struct {
+				side string
+				f    figure
+			}{{"base", b}, {"head", h}} {
+				if why := f.f.missing(); why != "" {
+					c.Missing = append(c.Missing, fmt.Sprintf("%s: %s %s %s", f.side, v.Name, metric, why))
+					computed = computed && len(f.f.values) > 0
 				}
-				c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s has no %s figures; not gated", v.Name, where, metric))
+			}
+			if !computed {
 				continue
 			}
 			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
 			var s gateSamples
 			if metric == results.GateCapacity {
 				// Capacity searches are not rounds and carry no noise flags.
-				s = gateSamples{allBase: b, allHead: h, cleanBase: b, cleanHead: h}
+				s = gateSamples{allBase: b.values, allHead: h.values, cleanBase: b.values, cleanHead: h.values}
 			} else {
 				s = samplesOf(base, head, v.Name, m, opts.Paired)
+				if len(s.allBase) == 0 {
+					// Paired, and no round has a value on both sides:
+					// nothing of the figure was compared.
+					c.Missing = append(c.Missing, fmt.Sprintf("base and head: %s %s has no round with a value on both sides", v.Name, metric))
+					continue
+				}
 			}
 			judge(&row, s, opts.Paired && metric != results.GateCapacity, alpha)
 			c.Rows = append(c.Rows, row)
@@ -240,13 +284,13 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 	var lw []string
 	c.Load, lw = gateLoad(base, head, c.LoadGrowth, c.LoadLimit)
 	c.Warnings = append(c.Warnings, lw...)
-	// A gated metric no variant has on either side gates nothing: say so
-	// rather than pass in silence (e.g. latency gated on a workload or a
+	// A gated metric no variant has on either side gates nothing: the
+	// gate cannot pass it (e.g. latency gated on a workload or a
 	// redis-benchmark that reports none).
 	for _, metric := range metrics {
 		found := slices.ContainsFunc(c.Rows, func(row GateRow) bool { return row.Metric == metric })
-		if !found && !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, " no "+metric+" figures") }) {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is gated, but no variant has %s figures in either file; not gated", metric, metric))
+		if !found && !slices.ContainsFunc(c.Missing, func(w string) bool { return strings.Contains(w, " "+metric+" ") }) {
+			c.Missing = append(c.Missing, fmt.Sprintf("%s is gated, but no variant has %s figures in either file", metric, metric))
 		}
 	}
 	return c, nil
@@ -311,12 +355,11 @@ func compareWarnings(base, head *results.Results) []string {
 			w = append(w, fmt.Sprintf("%s differs: base %q, head %q", what, a, b))
 		}
 	}
-	diff("kernel", be.Kernel, he.Kernel)
-	diff("CPU model", be.CPUModel, he.CPUModel)
-	diff("CPU count", fmt.Sprint(be.CPUs), fmt.Sprint(he.CPUs))
+	// What decides whether the files can be compared is in
+	// Differences; these only change what a reader makes of it.
 	diff("clock source", be.ClockSource, he.ClockSource)
 	diff("stats method", be.StatsMethod, he.StatsMethod)
-	diff("workload", base.Scenario.Workload, head.Scenario.Workload)
+	diff("host", be.Hostname, he.Hostname)
 	if base.Scenario.SHA256 != head.Scenario.SHA256 && base.Scenario.SHA256 != "" && head.Scenario.SHA256 != "" {
 		w = append(w, "scenario files differ (sha256); thresholds are taken from the base file")
 	}

@@ -184,7 +184,7 @@ func TestCompareWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(c.Warnings, "\n")
-	for _, want := range []string{"kernel differs", "head results are incomplete: interrupted", "variant small/enter_exit changed: snaplen 80 → 256"} {
+	for _, want := range []string{"head results are incomplete: interrupted", "variant small/enter_exit changed: snaplen 80 → 256"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("warnings %q lack %q", c.Warnings, want)
 		}
@@ -196,8 +196,10 @@ func TestCompareWarnings(t *testing.T) {
 
 // TestThresholdsFromBase: the thresholds come from the base file's
 // scenario, never from the head's: a head that raised its own gate
-// (here ns_per_syscall to 50%) is still judged at the base's 5%, and the
-// comparison warns that the scenario files differ.
+// (here ns_per_syscall to 50%) is still judged at the base's 5%. The
+// scenario files differ, so the comparison is inconclusive unless the
+// reader allows it (--allow-env-change scenario): then it is the
+// regression the base's thresholds call.
 func TestThresholdsFromBase(t *testing.T) {
 	base, head := readFixture(t, "base.json"), readFixture(t, "head_slow.json")
 	base.Scenario.Gate = map[string]float64{"ns_per_syscall": 5}
@@ -207,8 +209,15 @@ func TestThresholdsFromBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Thresholds["ns_per_syscall"] != 5 || !c.Failed() {
-		t.Errorf("thresholds %v, failed %v; want the base's 5%% and a regression", c.Thresholds, c.Failed())
+	if b := c.Blocked(); len(b) != 1 || b[0].What != ChangeScenario || c.Status() != StatusInconclusive {
+		t.Errorf("blocked by %+v, status %s; want the scenario files, inconclusive", b, c.Status())
+	}
+	c, err = Compare(base, head, CompareOptions{AllowEnvChange: []string{ChangeScenario}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Thresholds["ns_per_syscall"] != 5 || !c.Failed() || c.Status() != StatusRegression {
+		t.Errorf("thresholds %v, failed %v, status %s; want the base's 5%% and a regression", c.Thresholds, c.Failed(), c.Status())
 	}
 	if !slices.Contains(c.Warnings, "scenario files differ (sha256); thresholds are taken from the base file") {
 		t.Errorf("warnings %q", c.Warnings)

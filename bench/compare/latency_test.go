@@ -2,6 +2,7 @@ package compare
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,10 +306,13 @@ func TestGateLatency(t *testing.T) {
 
 // TestGateLatencyWithoutFigures: a latency gate on results without
 // latency (another workload, redis-benchmark before 6.2) gates nothing,
-// and the comparison says so instead of passing in silence.
+// and the comparison says so and is inconclusive instead of passing in
+// silence, even with --inconclusive pass: there is no figure to decide.
 func TestGateLatencyWithoutFigures(t *testing.T) {
 	r := gateResults(gateBase)
-	c, err := Compare(r, r, CompareOptions{Thresholds: map[string]float64{"latency_p99": 10}})
+	other := gateResults(gateBase)
+	other.Seed = 2 // another measurement of the same figures
+	c, err := Compare(r, other, CompareOptions{Thresholds: map[string]float64{"latency_p99": 10}, InconclusivePass: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,25 +321,17 @@ func TestGateLatencyWithoutFigures(t *testing.T) {
 			t.Errorf("row for %s without latency: %+v", row.Metric, row)
 		}
 	}
-	want := "latency_p99 is gated, but no variant has latency_p99 figures in either file; not gated"
-	found := 0
-	for _, w := range c.Warnings {
-		if w == want {
-			found++
-		}
+	want := "latency_p99 is gated, but no variant has latency_p99 figures in either file"
+	if !slices.Equal(c.Missing, []string{want}) || c.Status() != StatusInconclusive {
+		t.Errorf("missing %q, status %s: want %q once, inconclusive", c.Missing, c.Status(), want)
 	}
-	if found != 1 {
-		t.Errorf("warnings %q: want %q once", c.Warnings, want)
-	}
-	// A metric that has figures gets no such warning.
-	c, err = Compare(r, r, CompareOptions{Thresholds: map[string]float64{"overhead": 10}})
+	// A metric that has figures is not missing.
+	c, err = Compare(r, other, CompareOptions{Thresholds: map[string]float64{"overhead": 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range c.Warnings {
-		if strings.Contains(w, "is gated, but") {
-			t.Errorf("warning for a metric with figures: %q", w)
-		}
+	if len(c.Missing) != 0 {
+		t.Errorf("missing for a metric with figures: %q", c.Missing)
 	}
 }
 

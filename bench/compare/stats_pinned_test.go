@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestCompareScenarioHashWarning: two different scenario hashes warn;
-// a missing hash on either side does not.
+// TestCompareScenarioHashWarning: two different scenario hashes warn,
+// and are a difference the comparison does not span unless allowed; a
+// missing hash on either side is neither.
 func TestCompareScenarioHashWarning(t *testing.T) {
 	for _, tc := range []struct {
 		base, head string
@@ -26,6 +27,9 @@ func TestCompareScenarioHashWarning(t *testing.T) {
 		got := strings.Contains(strings.Join(c.Warnings, "\n"), "scenario files differ")
 		if got != tc.warn {
 			t.Errorf("sha256 %q vs %q: warning %v, want %v (%q)", tc.base, tc.head, got, tc.warn, c.Warnings)
+		}
+		if blocked := len(c.Blocked()) > 0; blocked != tc.warn {
+			t.Errorf("sha256 %q vs %q: blocked %v, want %v (%+v)", tc.base, tc.head, blocked, tc.warn, c.Differences)
 		}
 	}
 }

@@ -189,14 +189,21 @@ const (
 	StatusPass Status = "pass"
 )
 
-// Status is the gate's outcome: a regression fails, an inconclusive
-// figure fails unless InconclusivePass, and only then does it pass. A
-// comparison with no gated figure at all is inconclusive: it decided
-// nothing.
+// Status is the gate's outcome: base and head that cannot be compared
+// (Blocked) make it inconclusive whatever the rows say, since their
+// changes are not the head's; then a regression fails, a gated figure
+// that could not be computed on a side (Missing) makes it inconclusive
+// whatever InconclusivePass says, an inconclusive figure fails unless
+// InconclusivePass, and only then does it pass. A comparison with no
+// gated figure at all is inconclusive: it decided nothing.
 func (c *Comparison) Status() Status {
 	switch {
+	case len(c.Blocked()) > 0:
+		return StatusInconclusive
 	case len(c.Regressions()) > 0 || len(c.LoadRegressions()) > 0:
 		return StatusRegression
+	case len(c.Missing) > 0:
+		return StatusInconclusive
 	case (len(c.Inconclusive()) > 0 || len(c.Rows) == 0 && len(c.Load) == 0) && !c.InconclusivePass:
 		return StatusInconclusive
 	}

@@ -33,6 +33,13 @@ func compareCmd(args []string) error {
 	loadGrowth := fs.Float64("load-growth", compare.DefaultLoadGrowth, "load gate: a program's verified instructions may grow by at most `PCT` percent")
 	loadLimit := fs.Float64("load-limit", compare.DefaultLoadLimit, "load gate: a program may use at most `PCT` percent of the verifier's 1,000,000-instruction limit")
 	thresholds := map[string]float64{}
+	var allow []string
+	fs.Func("allow-env-change", "compare files measured apart in `WHAT` anyway (repeatable, or a comma list: "+strings.Join(compare.EnvChanges, ", ")+
+		"); otherwise such files are inconclusive (exit 4). A TCG guest, or a file compared with itself, is never compared", func(s string) error {
+		names, err := compare.ParseEnvChanges(s)
+		allow = append(allow, names...)
+		return err
+	})
 	var nf noiseFlags
 	nf.register(fs)
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percent change, or percentage points for the metrics that are percentages: overhead, drop_ratio, latency_p50_change, latency_p99_change; metrics: "+strings.Join(results.GateMetricNames(), ", ")+")", func(s string) error {
@@ -56,8 +63,14 @@ func compareCmd(args []string) error {
 		fmt.Fprintln(fs.Output(), "The load gate compares each program's verified instructions exactly (no repetitions needed): a")
 		fmt.Fprintln(fs.Output(), "program whose count grew past --load-growth, passed --load-limit of the limit, or that the")
 		fmt.Fprintln(fs.Output(), "kernel refused on head only, is a regression.")
+		fmt.Fprintln(fs.Output(), "Files measured apart on another kernel, CPU or kind of machine, of another workload, scenario")
+		fmt.Fprintln(fs.Output(), "file or schema are not compared (exit 4, naming what differed) unless --allow-env-change")
+		fmt.Fprintln(fs.Output(), "names it; a TCG guest's timings, and a file compared with itself, never are. A gated figure")
+		fmt.Fprintln(fs.Output(), "that cannot be computed on a side (no value, or +Inf or NaN) is inconclusive, even with")
+		fmt.Fprintln(fs.Output(), "--inconclusive pass.")
 		fmt.Fprintln(fs.Output(), "Exit codes: 0 pass; 1 a regression; 2 files that cannot be compared or bad usage;")
-		fmt.Fprintln(fs.Output(), "4 no regression, but a figure could not be decided (0 with --inconclusive pass).")
+		fmt.Fprintln(fs.Output(), "4 inconclusive: files that were measured apart (above), a gated figure missing on a side, or")
+		fmt.Fprintln(fs.Output(), "no regression but a figure the data could not decide (0 with --inconclusive pass).")
 		fs.PrintDefaults()
 	}
 	pos, err := parseCommandLine(fs, args)
@@ -114,7 +127,7 @@ func compareCmd(args []string) error {
 	}
 	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha,
 		Paired: interleaved, InconclusivePass: *inconclusive == "pass",
-		LoadGrowth: *loadGrowth, LoadLimit: *loadLimit})
+		LoadGrowth: *loadGrowth, LoadLimit: *loadLimit, AllowEnvChange: allow})
 	if err != nil {
 		return usageError("comparing %s: %v", what, err)
 	}
@@ -125,7 +138,8 @@ func compareCmd(args []string) error {
 	if err := writeOutput(*out, buf.Bytes()); err != nil {
 		return err
 	}
-	if c.Failed() {
+	switch c.Status() {
+	case compare.StatusRegression:
 		var all []string
 		for _, r := range c.Regressions() {
 			all = append(all, r.Variant+" "+r.Metric)
@@ -138,8 +152,18 @@ func compareCmd(args []string) error {
 			names = append(all[:3:3], fmt.Sprintf("and %d more", len(all)-3))
 		}
 		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(all), strings.Join(names, ", "))}
-	}
-	if c.Status() == compare.StatusInconclusive {
+	case compare.StatusInconclusive:
+		if blocked := c.Blocked(); len(blocked) > 0 {
+			var what []string
+			for _, d := range blocked {
+				what = append(what, d.String())
+			}
+			return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: base and head cannot be compared: %s", strings.Join(what, "; "))}
+		}
+		if len(c.Missing) > 0 {
+			return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d gated figure(s) could not be computed on a side (--inconclusive pass does not let them through): %s",
+				len(c.Missing), c.Missing[0])}
+		}
 		return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d of %d gated figures could not be decided (--inconclusive pass lets them through)",
 			len(c.Inconclusive()), len(c.Rows))}
 	}

@@ -11,10 +11,10 @@ import (
 
 // TestCompareLoadGate: compare exits 1 on a results file whose openat
 // filler's verified instructions were raised by hand past the load gate
-// (687 → 800, +16%), names it, and exits 0 on the unchanged file; a
+// (687 → 800, +16%), names it, and exits 0 on the unchanged programs; a
 // looser --load-growth passes it; bad load thresholds are bad usage.
 func TestCompareLoadGate(t *testing.T) {
-	base := writeModified(t, "base.json", func(r *results.Results) {
+	withLoad := func(r *results.Results) {
 		for i := range r.Runs {
 			if v, _ := r.Variant(r.Runs[i].Variant); !v.Baseline {
 				r.Runs[i].Load = &results.Load{LoadNs: 68e6, Programs: []results.ProgramLoad{
@@ -23,7 +23,11 @@ func TestCompareLoadGate(t *testing.T) {
 				}}
 			}
 		}
-	})
+	}
+	base := writeModified(t, "base.json", withLoad)
+	// Another measurement with the same programs (a file compared with
+	// itself compares nothing).
+	same := writeModified(t, "head.json", withLoad)
 	data, err := os.ReadFile(base)
 	if err != nil {
 		t.Fatal(err)
@@ -41,10 +45,10 @@ func TestCompareLoadGate(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"unchanged passes", []string{base, base}, 0},
+		{"unchanged passes", []string{base, same}, 0},
 		{"raised fails", []string{base, head}, 1},
 		{"looser growth passes", []string{"--load-growth", "20", base, head}, 0},
-		{"limit share fails", []string{"--load-limit", "0.05", base, base}, 1},
+		{"limit share fails", []string{"--load-limit", "0.05", base, same}, 1},
 		{"bad growth", []string{"--load-growth", "0", base, head}, 2},
 		{"bad limit", []string{"--load-limit", "120", base, head}, 2},
 	} {

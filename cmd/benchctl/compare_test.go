@@ -116,3 +116,74 @@ func TestCompareFormats(t *testing.T) {
 		t.Errorf("markdown comparison:\n%s", md)
 	}
 }
+
+// TestCompareCannotPassWhatItCouldNotCompare (issue 29, findings 1 and
+// 2): a gated figure a side could not compute, and files measured apart,
+// are inconclusive (exit 4), never a pass; --inconclusive pass lifts
+// neither, --allow-env-change lifts only the difference it names, and
+// nothing lifts a TCG guest or a file compared with itself.
+func TestCompareCannotPassWhatItCouldNotCompare(t *testing.T) {
+	head := func(mutate func(r *results.Results)) string { return writeModified(t, "head.json", mutate) }
+	noPrograms := head(func(r *results.Results) {
+		for i := range r.Runs {
+			if r.Runs[i].Variant == "small/exit_only" {
+				r.Runs[i].Programs = nil
+			}
+		}
+	})
+	// A baseline throughput so small that a traced run's throughput over
+	// it overflows: an overhead of -Inf in round 0 (not a figure).
+	infOverhead := head(func(r *results.Results) {
+		for i := range r.Runs {
+			if r.Runs[i].Variant == "baseline" && r.Runs[i].Round == 0 {
+				r.Runs[i].Workload.Throughput = 1e-305
+			}
+		}
+	})
+	tcg := head(func(r *results.Results) {
+		r.Environment.Hostname, r.Environment.Guest = "elsewhere", "qemu-tcg"
+	})
+	kernel := head(func(r *results.Results) { r.Environment.Kernel = "6.1.0-28-amd64" })
+	cpu := head(func(r *results.Results) { r.Environment.CPUModel = "Intel(R) Xeon(R) Platinum 8375C" })
+	workload := head(func(r *results.Results) { r.Scenario.Workload = "redis: -t get -n 1000" })
+	sha := head(func(r *results.Results) { r.Scenario.SHA256 = strings.Repeat("0", 64) })
+	schema1 := writeModified(t, "base.json", func(r *results.Results) { r.Schema = 1 })
+	both := head(func(r *results.Results) {
+		r.Environment.Kernel = "6.1.0-28-amd64"
+		r.Environment.CPUs = 16
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"head without programs", []string{fixture("base.json"), noPrograms}, 4},
+		{"head without programs, --inconclusive pass", []string{fixture("base.json"), noPrograms, "--inconclusive", "pass"}, 4},
+		{"overhead not finite", []string{fixture("base.json"), infOverhead, "--inconclusive", "pass"}, 4},
+		{"TCG guest", []string{fixture("base.json"), tcg}, 4},
+		{"TCG guest, every flag", []string{fixture("base.json"), tcg, "--inconclusive", "pass", "--allow-env-change", "kernel,cpu,guest,workload,scenario,schema"}, 4},
+		{"other kernel", []string{fixture("base.json"), kernel}, 4},
+		{"other kernel allowed", []string{fixture("base.json"), kernel, "--allow-env-change", "kernel"}, 0},
+		{"other kernel, the CPU allowed", []string{fixture("base.json"), kernel, "--allow-env-change", "cpu"}, 4},
+		{"other CPU model", []string{fixture("base.json"), cpu}, 4},
+		{"other CPU model allowed", []string{fixture("base.json"), cpu, "--allow-env-change=cpu"}, 0},
+		{"other workload", []string{fixture("base.json"), workload}, 4},
+		{"other workload allowed", []string{fixture("base.json"), workload, "--allow-env-change", "workload"}, 0},
+		{"other scenario file", []string{fixture("base.json"), sha}, 4},
+		{"other scenario file allowed", []string{fixture("base.json"), sha, "--allow-env-change", "scenario"}, 0},
+		{"schema 1 against 3", []string{schema1, fixture("head.json")}, 4},
+		{"schema 1 against 3 allowed", []string{schema1, fixture("head.json"), "--allow-env-change", "schema"}, 0},
+		{"kernel and CPUs, both allowed, repeated", []string{fixture("base.json"), both, "--allow-env-change", "kernel", "--allow-env-change", "cpu"}, 0},
+		{"kernel and CPUs, one allowed", []string{fixture("base.json"), both, "--allow-env-change", "kernel"}, 4},
+		{"a file with itself", []string{fixture("base.json"), fixture("base.json")}, 4},
+		{"a file with itself, every flag", []string{fixture("base.json"), fixture("base.json"), "--inconclusive", "pass", "--allow-env-change", "kernel,cpu,guest,workload,scenario,schema"}, 4},
+		{"unknown --allow-env-change", []string{fixture("base.json"), kernel, "--allow-env-change", "tcg"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(append([]string{"compare", "-o", filepath.Join(t.TempDir(), "out")}, tc.args...))
+			if code := exitCode(err); code != tc.want {
+				t.Errorf("exit %d (%v), want %d", code, err, tc.want)
+			}
+		})
+	}
+}

@@ -1,4 +1,4 @@
-// Package workflowcheck holds tests of the shipped GitHub workflows: that
-// the pull-request gate is run by the base, not by the pull request it
-// grades. It has no code of its own.
+// Package workflowcheck checks the shipped pull-request gate,
+// .github/workflows/overhead.yml: that the base grades the head, and
+// that the head's code cannot run in the job that compares (Check).
 package workflowcheck

@@ -213,6 +213,34 @@ func verdictLines(c *compare.Comparison) []string {
 	return append(lines, summaryLine(c))
 }
 
+// firstLines say, before anything else, what decides whether the
+// comparison means anything: the ways base and head differ in what they
+// measured on (those not allowed make it inconclusive), and the gated
+// figures a side could not compute.
+func firstLines(c *compare.Comparison) []string {
+	var lines []string
+	for _, d := range c.Differences {
+		if d.Blocks() {
+			lines = append(lines, "Not comparable: "+d.String()+".")
+		} else {
+			lines = append(lines, "Compared across a difference: "+d.String()+".")
+		}
+	}
+	for _, m := range c.Missing {
+		lines = append(lines, "Not computed: "+m+".")
+	}
+	return lines
+}
+
+// blockedWhat names the differences that block c, e.g. "kernel, cpu".
+func blockedWhat(c *compare.Comparison) string {
+	var what []string
+	for _, d := range c.Blocked() {
+		what = append(what, d.What)
+	}
+	return strings.Join(what, ", ")
+}
+
 // summaryLine is the gate's overall outcome.
 func summaryLine(c *compare.Comparison) string {
 	n := page.Plural(len(c.Rows), "figure", "figures")
@@ -220,6 +248,13 @@ func summaryLine(c *compare.Comparison) string {
 	case compare.StatusRegression:
 		return fmt.Sprintf("FAIL: %s regressed beyond threshold (%s compared).", page.Plural(len(c.Regressions())+len(c.LoadRegressions()), "gated figure", "gated figures"), n)
 	case compare.StatusInconclusive:
+		if len(c.Blocked()) > 0 {
+			return fmt.Sprintf("INCONCLUSIVE: base and head cannot be compared (%s differ); nothing was decided.", blockedWhat(c))
+		}
+		if len(c.Missing) > 0 {
+			return fmt.Sprintf("INCONCLUSIVE: %s could not be computed on a side; the gate cannot pass what it could not compare (--inconclusive pass does not change that).",
+				page.Plural(len(c.Missing), "gated figure", "gated figures"))
+		}
 		if len(c.Rows) == 0 {
 			return "INCONCLUSIVE: no gated figure could be compared; nothing was decided."
 		}
@@ -252,6 +287,9 @@ func comparisonTable(c *compare.Comparison, markdown bool) *page.Table {
 func Text(w io.Writer, c *compare.Comparison) error {
 	ew := page.NewWriter(w)
 	ew.Printf("benchctl compare: scenario %s, alpha %g\n", c.Scenario, c.Alpha)
+	for _, l := range firstLines(c) {
+		ew.Println(l)
+	}
 	ew.Println("base: " + sideLine(c.Base))
 	ew.Println("head: " + sideLine(c.Head))
 	ew.Println("thresholds (change of the median: percent, or percentage points for metrics that are percentages; lower is better): " + thresholdsLine(c))
@@ -288,13 +326,26 @@ func Markdown(w io.Writer, c *compare.Comparison) error {
 	case compare.StatusRegression:
 		status = "❌ " + page.Plural(len(c.Regressions())+len(c.LoadRegressions()), "regression", "regressions")
 	case compare.StatusInconclusive:
-		status = "⚠️ inconclusive: " + page.Plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
+		switch {
+		case len(c.Blocked()) > 0:
+			status = "⚠️ inconclusive: not comparable (" + blockedWhat(c) + " differ)"
+		case len(c.Missing) > 0:
+			status = "⚠️ inconclusive: " + page.Plural(len(c.Missing), "figure", "figures") + " not computed"
+		default:
+			status = "⚠️ inconclusive: " + page.Plural(len(c.Inconclusive()), "figure", "figures") + " undecided"
+		}
 	default:
 		if n := len(c.Inconclusive()); n > 0 {
 			status = fmt.Sprintf("✅ no regression (%d undecided, passed by --inconclusive pass)", n)
 		}
 	}
 	ew.Printf("## benchctl compare: %s — %s\n\n", page.MDText(c.Scenario), status)
+	if first := firstLines(c); len(first) > 0 {
+		for _, l := range first {
+			ew.Println("- **" + page.MDText(l) + "**")
+		}
+		ew.Println("")
+	}
 	ew.Println(page.MDText("Base: "+sideLine(c.Base)) + ".<br>")
 	ew.Println(page.MDText("Head: "+sideLine(c.Head)) + ".<br>")
 	ew.Println(page.MDPara(fmt.Sprintf("Gate: a change is a regression when it is significant (%s, p ≤ %g) and beyond its threshold: %s. "+
@@ -401,18 +452,32 @@ type jsonComparison struct {
 	Power       float64            `json:"power"`
 	Regressions int                `json:"regressions"`
 	// Inconclusive, NoChange and Improvements count the other verdicts.
-	Inconclusive     int       `json:"inconclusive"`
-	NoChange         int       `json:"no_change"`
-	Improvements     int       `json:"improvements"`
-	InconclusivePass bool      `json:"inconclusive_pass"`
-	Base             jsonSide  `json:"base"`
-	Head             jsonSide  `json:"head"`
-	Rows             []jsonRow `json:"rows"`
-	Warnings         []string  `json:"warnings"`
+	Inconclusive     int      `json:"inconclusive"`
+	NoChange         int      `json:"no_change"`
+	Improvements     int      `json:"improvements"`
+	InconclusivePass bool     `json:"inconclusive_pass"`
+	Base             jsonSide `json:"base"`
+	Head             jsonSide `json:"head"`
+	// Differences are the ways base and head differ in what decides
+	// whether they can be compared; one not allowed makes the status
+	// inconclusive. Missing are the gated figures a side could not
+	// compute, which make it inconclusive too.
+	Differences []jsonDifference `json:"differences"`
+	Missing     []string         `json:"missing"`
+	Rows        []jsonRow        `json:"rows"`
+	Warnings    []string         `json:"warnings"`
 	// Load is the load gate's rows (verified instructions per program);
 	// LoadRegressions counts the failed ones.
 	Load            []jsonLoadRow `json:"load,omitempty"`
 	LoadRegressions int           `json:"load_regressions,omitempty"`
+}
+
+type jsonDifference struct {
+	What    string `json:"what"`
+	Base    string `json:"base"`
+	Head    string `json:"head"`
+	Allowed bool   `json:"allowed"`
+	Text    string `json:"text"`
 }
 
 func toJSONSide(s compare.Side) jsonSide {
@@ -436,8 +501,12 @@ func JSON(w io.Writer, c *compare.Comparison) error {
 		Regressions: len(c.Regressions()), Inconclusive: len(c.Inconclusive()), NoChange: len(c.NoChange()),
 		Improvements: len(c.Improvements()), InconclusivePass: c.InconclusivePass,
 		Base: toJSONSide(c.Base), Head: toJSONSide(c.Head),
+		Differences: []jsonDifference{}, Missing: append([]string{}, c.Missing...),
 		Rows: []jsonRow{}, Warnings: append([]string{}, c.Warnings...),
 		Load: toJSONLoadRows(c), LoadRegressions: len(c.LoadRegressions()),
+	}
+	for _, d := range c.Differences {
+		out.Differences = append(out.Differences, jsonDifference{What: d.What, Base: d.Base, Head: d.Head, Allowed: d.Allowed, Text: d.String()})
 	}
 	for _, r := range c.Rows {
 		jr := jsonRow{Variant: r.Variant, Metric: r.Metric, Unit: unitOf(r.Measure.Kind), Threshold: r.Threshold,
@@ -450,8 +519,11 @@ func JSON(w io.Writer, c *compare.Comparison) error {
 			jr.ChangePct = &ch
 		}
 		if r.InPoints() {
-			pts := r.Change()
-			jr.ChangePoints = &pts
+			// Finite medians can still differ by more than a float64
+			// holds (±1e308): null, as change_pct is.
+			if pts := r.Change(); !math.IsInf(pts, 0) && !math.IsNaN(pts) {
+				jr.ChangePoints = &pts
+			}
 			jr.ThresholdUnit = "points"
 		} else {
 			jr.ThresholdUnit = "percent"
