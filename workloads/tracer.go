@@ -368,6 +368,11 @@ func (t *Tracer) WaitReady(ctx context.Context, attached func(pids []int) (int, 
 		progsOK     = attached == nil
 	)
 	for {
+		// A done ctx comes first: it kills the tracer (StartTracer), and
+		// that exit is the cancellation's doing, not the tracer's.
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting for %s to be ready: %w", t.spec.Name, context.Cause(ctx))
+		}
 		if t.exited() {
 			return t.exitError("exited before it was ready")
 		}
