@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/results"
 	"golang.org/x/sys/unix"
 )
 
@@ -264,14 +265,15 @@ func TestComputeNoisePerCPU(t *testing.T) {
 	if math.Abs(n.StealPct-100*50.0/1600) > 1e-9 || n.CPUStealPct == nil || *n.CPUStealPct != 50 || n.BusyCPUs != 1 {
 		t.Fatalf("aggregate steal %v%%, per-CPU %v over %d busy CPUs; want 3.125%%, 50%% over 1", n.StealPct, n.CPUStealPct, n.BusyCPUs)
 	}
-	if !n.Flagged() || !strings.Contains(strings.Join(n.Flags(), ","), "steal 50.0% > 5%") {
-		t.Errorf("flags %q, want steal 50%%", n.Flags())
+	th := results.DefaultNoise
+	if !n.Flagged(th) || !strings.Contains(strings.Join(n.Flags(th), ","), "steal 50.0% > 5%") {
+		t.Errorf("flags %q, want steal 50%%", n.Flags(th))
 	}
 	// The same run read the old way (aggregate only) was not flagged.
 	old := *n
 	old.CPUStealPct = nil
-	if old.Flagged() {
-		t.Errorf("aggregate flags %q", old.Flags())
+	if old.Flagged(th) {
+		t.Errorf("aggregate flags %q", old.Flags(th))
 	}
 }
 

@@ -46,6 +46,9 @@ type RunOptions struct {
 	// run's own are attached to the syscall tracepoints (see
 	// ErrForeignPrograms); without it they are recorded and warned about.
 	Strict bool
+	// Noise, when set, are the thresholds runs are flagged by, in the
+	// notes and in the results returned; nil: results.DefaultNoise.
+	Noise *results.NoiseThresholds
 }
 
 // ErrForeignPrograms is returned (wrapped) by Run with RunOptions.Strict
@@ -159,6 +162,9 @@ func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 		Provenance:  collectProvenance(sc, r.variants, r.opts.Set),
 	}
 	res.Environment.StatsMethod = "off"
+	if r.opts.Noise != nil {
+		res.SetNoiseThresholds(*r.opts.Noise)
+	}
 	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
 	_, perRun, _ := sc.Estimate(len(r.variants), sc.Repetitions, sc.Warmup)
 	obs := r.opts.Observer
@@ -240,7 +246,7 @@ rounds:
 			res.Runs = append(res.Runs, run)
 			results.Derive(res)
 			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-			if f := run.Noise.Flags(); len(f) > 0 {
+			if f := run.Noise.Flags(res.NoiseThresholds()); len(f) > 0 {
 				obs.Note(fmt.Sprintf("noisy: %s (round %d): %s", v.Name, round, strings.Join(f, ", ")))
 			}
 			index++

@@ -5,13 +5,16 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
-// noiseRule says when a run is flagged, for paragraphs.
-var noiseRule = fmt.Sprintf("steal above %g%%, or CPU time used outside benchctl above %g%%, of the machine's CPU time",
-	stats.NoiseStealPct, stats.NoiseOutsidePct)
+// noiseRule says when a run of r is flagged, for paragraphs: with the
+// default thresholds, whatever the command line set.
+func noiseRule(r *results.Results) string {
+	th := results.DefaultNoise
+	return fmt.Sprintf("steal above %g%%, or CPU time used outside benchctl above %g%%, of the machine's CPU time",
+		th.StealPct, th.OutsidePct)
+}
 
 // noiseIntroParas is the one-line warning at the top of a report when
 // any measured run is flagged as noisy; nothing otherwise.
@@ -31,7 +34,7 @@ func noiseIntroParas(r *results.Results) []string {
 	}
 	return []string{fmt.Sprintf("Warning: %d of %d measured runs were flagged as noisy (%s): %s. "+
 		"Their figures are in every table; see Noise, and measure again on a quiet machine before trusting a difference they carry.",
-		flagged, runs, noiseRule, strings.Join(worst, ", "))}
+		flagged, runs, noiseRule(r), strings.Join(worst, ", "))}
 }
 
 // noiseSection is the noise line of every variant: medians of steal,
@@ -48,7 +51,7 @@ func noiseSection(r *results.Results) *page.Section {
 			"its descendants (redis-server, redis-benchmark, a command) or its cgroups (an external tracer), both in percent of the CPU time that elapsed; "+
 			"load is the 1-minute load average at the end (it counts benchctl's own threads, and lags). "+
 			"Medians over the measured runs, the largest value in parentheses.",
-		fmt.Sprintf("A run is flagged with %s; `compare` judges gated figures without the values of flagged runs, and calls a figure inconclusive when too few remain.", noiseRule))
+		fmt.Sprintf("A run is flagged with %s; `compare` judges gated figures without the values of flagged runs, and calls a figure inconclusive when too few remain.", noiseRule(r)))
 	t := page.NewTable("variant", "runs", "flagged", "steal", "outside CPU", "load").AlignRight(1, 2, 3, 4, 5).AsCode(0)
 	for _, v := range r.Variants {
 		ns := r.SummarizeNoise(v.Name)
@@ -87,7 +90,7 @@ func noiseDetailPara(r *results.Results, v results.Variant) string {
 	}
 	var parts []string
 	for _, run := range fr {
-		parts = append(parts, fmt.Sprintf("round %d (%s)", run.Round, strings.Join(run.Noise.Flags(), ", ")))
+		parts = append(parts, fmt.Sprintf("round %d (%s)", run.Round, strings.Join(run.Noise.Flags(r.NoiseThresholds()), ", ")))
 	}
 	return p + "; flagged as noisy: " + strings.Join(parts, "; ") + "."
 }

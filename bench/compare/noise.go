@@ -54,11 +54,12 @@ func noiseWarnings(base, head *results.Results) []string {
 	}{{"base", base}, {"head", head}} {
 		var flagged []string
 		n := 0
+		th := f.r.NoiseThresholds()
 		for _, v := range f.r.Variants {
 			for _, run := range f.r.FlaggedRuns(v.Name) {
 				n++
 				if len(flagged) < 4 {
-					flagged = append(flagged, fmt.Sprintf("%s round %d (%s)", run.Variant, run.Round, strings.Join(run.Noise.Flags(), ", ")))
+					flagged = append(flagged, fmt.Sprintf("%s round %d (%s)", run.Variant, run.Round, strings.Join(run.Noise.Flags(th), ", ")))
 				}
 			}
 		}
@@ -70,7 +71,7 @@ func noiseWarnings(base, head *results.Results) []string {
 		}
 		w = append(w, fmt.Sprintf("%s is noisy: %d of %d measured runs flagged (steal > %g%% or CPU outside benchctl > %g%%): %s; "+
 			"gated figures are judged without them",
-			f.side, n, len(f.r.Measured()), stats.NoiseStealPct, stats.NoiseOutsidePct, strings.Join(flagged, "; ")))
+			f.side, n, len(f.r.Measured()), th.StealPct, th.OutsidePct, strings.Join(flagged, "; ")))
 	}
 	return w
 }

@@ -14,18 +14,18 @@ func TestNoiseFlags(t *testing.T) {
 		want string
 	}{
 		{nil, ""},
-		{&results.Noise{StealPct: stats.NoiseStealPct, OutsidePct: stats.NoiseOutsidePct}, ""}, // at the thresholds: not above
+		{&results.Noise{StealPct: stats.DefaultNoiseStealPct, OutsidePct: stats.DefaultNoiseOutsidePct}, ""}, // at the thresholds: not above
 		{&results.Noise{StealPct: 5.04, OutsidePct: 3}, "steal 5.0% > 5%"},
 		{&results.Noise{StealPct: 2.5, OutsidePct: 5.3}, "outside CPU 5.3% > 5%"},
 		{&results.Noise{StealPct: 0.5, OutsidePct: 47.7}, "outside CPU 47.7% > 5%"},
 		{&results.Noise{StealPct: 27.7, OutsidePct: 10.01}, "steal 27.7% > 5%, outside CPU 10.0% > 5%"},
 	} {
-		got := strings.Join(tc.n.Flags(), ", ")
+		got := strings.Join(tc.n.Flags(results.DefaultNoise), ", ")
 		if got != tc.want {
 			t.Errorf("%+v: flags %q, want %q", tc.n, got, tc.want)
 		}
-		if tc.n.Flagged() != (tc.want != "") {
-			t.Errorf("%+v: Flagged %v", tc.n, tc.n.Flagged())
+		if tc.n.Flagged(results.DefaultNoise) != (tc.want != "") {
+			t.Errorf("%+v: Flagged %v", tc.n, tc.n.Flagged(results.DefaultNoise))
 		}
 	}
 }

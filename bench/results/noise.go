@@ -84,24 +84,39 @@ func (n *Noise) FlagStealPct() float64 {
 	return n.StealPct
 }
 
-// Flags returns why n is noisy, e.g. "steal 7.2% > 5%"; nil when it is
-// not (or n is nil: a run without noise figures is never flagged).
-func (n *Noise) Flags() []string {
+// Flags returns why n is noisy under th, e.g. "steal 7.2% > 5%"; nil when
+// it is not (or n is nil: a run without noise figures is never flagged).
+func (n *Noise) Flags(th NoiseThresholds) []string {
 	if n == nil {
 		return nil
 	}
-	return stats.NoiseFlags(n.FlagStealPct(), n.OutsidePct)
+	return stats.NoiseFlags(n.FlagStealPct(), n.OutsidePct, th.StealPct, th.OutsidePct)
 }
 
-// Flagged tells whether n is above a noise threshold.
-func (n *Noise) Flagged() bool { return len(n.Flags()) > 0 }
+// Flagged tells whether n is above a threshold of th.
+func (n *Noise) Flagged(th NoiseThresholds) bool { return len(n.Flags(th)) > 0 }
+
+// NoiseThresholds are the thresholds r's runs are flagged by: those
+// SetNoiseThresholds gave (the command line's, else the scenario's, as
+// the command that read r decided), else DefaultNoise.
+func (r *Results) NoiseThresholds() NoiseThresholds {
+	if r.applied != nil {
+		return *r.applied
+	}
+	return DefaultNoise
+}
+
+// SetNoiseThresholds sets the thresholds r's runs are flagged by, for
+// whatever reads r from now on. They are not written to the file.
+func (r *Results) SetNoiseThresholds(th NoiseThresholds) { r.applied = &th }
 
 // NoisyRun tells whether a figure of run is touched by noise: the run is
 // flagged or, with viaBaseline (a figure measured against the baseline of
 // the round, such as the overhead), the baseline run of its round with
 // the same stats setting is.
 func (r *Results) NoisyRun(run Run, viaBaseline bool) bool {
-	if run.Noise.Flagged() {
+	th := r.NoiseThresholds()
+	if run.Noise.Flagged(th) {
 		return true
 	}
 	v, ok := r.Variant(run.Variant)
@@ -112,7 +127,7 @@ func (r *Results) NoisyRun(run Run, viaBaseline bool) bool {
 		if b.Round != run.Round || b.Error != "" || b.Warmup != run.Warmup {
 			continue
 		}
-		if bv, ok := r.Variant(b.Variant); ok && bv.Baseline && bv.Stats == v.Stats && b.Noise.Flagged() {
+		if bv, ok := r.Variant(b.Variant); ok && bv.Baseline && bv.Stats == v.Stats && b.Noise.Flagged(th) {
 			return true
 		}
 	}
@@ -123,8 +138,9 @@ func (r *Results) NoisyRun(run Run, viaBaseline bool) bool {
 // own noise figures are flagged, in round order.
 func (r *Results) FlaggedRuns(name string) []Run {
 	var out []Run
+	th := r.NoiseThresholds()
 	for _, run := range r.RunsOf(name) {
-		if run.Noise.Flagged() {
+		if run.Noise.Flagged(th) {
 			out = append(out, run)
 		}
 	}
@@ -167,7 +183,7 @@ func (r *Results) SummarizeNoise(name string) NoiseSummary {
 			continue
 		}
 		s.Runs++
-		if n.Flagged() {
+		if n.Flagged(r.NoiseThresholds()) {
 			s.Flagged++
 		}
 		steal = append(steal, n.FlagStealPct())
@@ -194,8 +210,9 @@ func median(xs []float64) float64 {
 // FlaggedCount is the number of measured runs flagged as noisy.
 func (r *Results) FlaggedCount() int {
 	n := 0
+	th := r.NoiseThresholds()
 	for _, run := range r.Measured() {
-		if run.Noise.Flagged() {
+		if run.Noise.Flagged(th) {
 			n++
 		}
 	}

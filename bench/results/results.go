@@ -58,6 +58,10 @@ type Results struct {
 	// benchctl's build and each external tracer's resolved command and
 	// executable (schema 2 on; nil in older files).
 	Provenance *Provenance `json:"provenance,omitempty"`
+
+	// applied are the noise thresholds its runs are flagged by, set by
+	// the command that read it (SetNoiseThresholds); nil: DefaultNoise.
+	applied *NoiseThresholds
 }
 
 // ScenarioInfo identifies the scenario a results file comes from.

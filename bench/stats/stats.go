@@ -259,43 +259,36 @@ func Decide(significant bool, change, threshold, mdc float64) Verdict {
 // 73%; steal was 0 to 2.5% when the host was calm, and runs at 7 to 48%
 // steal lost throughput (redis baseline: 80-85k requests/s at 5-10%
 // steal, 28-40k at 30-36%, 12-15k at 43-48%).
-var (
-	// NoiseStealPct flags a run whose steal time exceeds this share of
-	// the elapsed CPU time. SetNoiseThresholds changes it.
-	NoiseStealPct = DefaultNoiseStealPct
-	// NoiseOutsidePct flags a run in which processes that are not
-	// benchctl's used more than this share of the elapsed CPU time.
-	NoiseOutsidePct = DefaultNoiseOutsidePct
-)
-
-// The default noise thresholds.
+//
+// A run is flagged when its steal time exceeds the steal threshold's
+// share of the elapsed CPU time, or processes that are not benchctl's
+// used more than the outside threshold's share. The thresholds travel as
+// values (results.NoiseThresholds); these are their defaults.
 const (
 	DefaultNoiseStealPct   = 5.0
 	DefaultNoiseOutsidePct = 5.0
 )
 
-// SetNoiseThresholds sets the thresholds NoiseFlags applies (the command
-// line's --noise-steal and --noise-outside): percentages, 0 to 100.
-func SetNoiseThresholds(stealPct, outsidePct float64) error {
+// CheckNoiseThresholds checks thresholds given as percentages, 0 to 100.
+func CheckNoiseThresholds(stealPct, outsidePct float64) error {
 	for _, v := range []float64{stealPct, outsidePct} {
 		if !(v >= 0 && v <= 100) {
 			return fmt.Errorf("noise threshold %v: want a percentage from 0 to 100", v)
 		}
 	}
-	NoiseStealPct, NoiseOutsidePct = stealPct, outsidePct
 	return nil
 }
 
 // NoiseFlags returns why a run with that steal and outside CPU (percent
-// of the elapsed CPU time) is noisy, e.g. "steal 7.2% > 5%"; nil when it
-// is not.
-func NoiseFlags(stealPct, outsidePct float64) []string {
+// of the elapsed CPU time) is noisy under the thresholds maxStealPct and
+// maxOutsidePct, e.g. "steal 7.2% > 5%"; nil when it is not.
+func NoiseFlags(stealPct, outsidePct, maxStealPct, maxOutsidePct float64) []string {
 	var out []string
-	if stealPct > NoiseStealPct {
-		out = append(out, fmt.Sprintf("steal %.1f%% > %g%%", stealPct, NoiseStealPct))
+	if stealPct > maxStealPct {
+		out = append(out, fmt.Sprintf("steal %.1f%% > %g%%", stealPct, maxStealPct))
 	}
-	if outsidePct > NoiseOutsidePct {
-		out = append(out, fmt.Sprintf("outside CPU %.1f%% > %g%%", outsidePct, NoiseOutsidePct))
+	if outsidePct > maxOutsidePct {
+		out = append(out, fmt.Sprintf("outside CPU %.1f%% > %g%%", outsidePct, maxOutsidePct))
 	}
 	return out
 }

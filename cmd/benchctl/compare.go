@@ -122,9 +122,12 @@ func compareCmd(args []string) error {
 	}
 	// The base file's scenario gives the noise thresholds, as it gives
 	// the gate's.
-	if err := nf.apply(base.Scenario.Noise); err != nil {
+	noise, err := nf.thresholds(base.Scenario.Noise)
+	if err != nil {
 		return err
 	}
+	base.SetNoiseThresholds(noise)
+	head.SetNoiseThresholds(noise)
 	c, err := compare.Compare(base, head, compare.CompareOptions{Thresholds: thresholds, Alpha: *alpha,
 		Paired: interleaved, InconclusivePass: *inconclusive == "pass",
 		LoadGrowth: *loadGrowth, LoadLimit: *loadLimit, AllowEnvChange: allow})

@@ -23,9 +23,9 @@ func (n *noiseFlags) register(fs *flag.FlagSet) {
 	n.outside = fs.Float64("noise-outside", stats.DefaultNoiseOutsidePct, "flag a run as noisy when CPU used outside benchctl exceeds `PCT` percent of the machine's (default: the scenario's noise.outside_pct, else 5)")
 }
 
-// apply sets the thresholds: the command line's where given, else
+// thresholds are the thresholds: the command line's where given, else
 // scenario's (nil: the defaults). Bad values are bad usage (exit 2).
-func (n *noiseFlags) apply(scenario *results.NoiseThresholds) error {
+func (n *noiseFlags) thresholds(scenario *results.NoiseThresholds) (results.NoiseThresholds, error) {
 	t := results.DefaultNoise
 	if scenario != nil {
 		t = *scenario
@@ -38,8 +38,8 @@ func (n *noiseFlags) apply(scenario *results.NoiseThresholds) error {
 			t.OutsidePct = *n.outside
 		}
 	})
-	if err := stats.SetNoiseThresholds(t.StealPct, t.OutsidePct); err != nil {
-		return usageError("%v", err)
+	if err := stats.CheckNoiseThresholds(t.StealPct, t.OutsidePct); err != nil {
+		return t, usageError("%v", err)
 	}
-	return nil
+	return t, nil
 }

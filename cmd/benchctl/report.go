@@ -45,7 +45,8 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := nf.apply(nil); err != nil {
+	noise, err := nf.thresholds(nil)
+	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -61,7 +62,7 @@ func reportCmd(args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return reportMulti(pos, *format, *out, *charts, *alpha)
+		return reportMulti(pos, *format, *out, *charts, *alpha, noise)
 	}
 	if *charts != "" && *format != reports.FormatMarkdown && *format != reports.FormatText {
 		return usageError("--charts goes with --format markdown or text (html inlines its charts)")
@@ -70,9 +71,11 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if err := nf.apply(r.Scenario.Noise); err != nil {
+	noise, err = nf.thresholds(r.Scenario.Noise)
+	if err != nil {
 		return err
 	}
+	r.SetNoiseThresholds(noise)
 
 	opts := reports.Options{Alpha: *alpha}
 	if *charts != "" {
@@ -94,7 +97,7 @@ func reportCmd(args []string) error {
 
 // reportMulti renders one report over several results files, in the
 // order given: the first is the reference the others are held against.
-func reportMulti(paths []string, format, out, charts string, alpha float64) error {
+func reportMulti(paths []string, format, out, charts string, alpha float64, noise results.NoiseThresholds) error {
 	if !slices.Contains(multifile.Formats, format) {
 		return usageError("--format %s takes one results file, got %d: a report over several files is %s (or run benchctl report once per file)",
 			format, len(paths), strings.Join(multifile.Formats, ", "))
@@ -108,6 +111,7 @@ func reportMulti(paths []string, format, out, charts string, alpha float64) erro
 		if err != nil {
 			return usageError("%v", err)
 		}
+		r.SetNoiseThresholds(noise)
 		files = append(files, multifile.ResultsFile{Path: p, Results: r})
 	}
 	var buf bytes.Buffer

@@ -218,7 +218,8 @@ func runCmd(args []string) error {
 	} else if err != nil {
 		return err
 	}
-	if err := nf.apply(nil); err != nil {
+	noise, err := nf.thresholds(nil)
+	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -243,7 +244,7 @@ func runCmd(args []string) error {
 		return err
 	}
 
-	if err := nf.apply(sc.Noise); err != nil {
+	if noise, err = nf.thresholds(sc.Noise); err != nil {
 		return err
 	}
 	setValues, err := sf.vars()
@@ -260,6 +261,7 @@ func runCmd(args []string) error {
 		Observer: progress,
 		Set:      setValues,
 		Strict:   *strict,
+		Noise:    &noise,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -306,6 +308,9 @@ func runCmd(args []string) error {
 
 	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
 	res, err := runScenario(ctx, runner, sc)
+	if res != nil {
+		res.SetNoiseThresholds(noise)
+	}
 	if res != nil && len(res.Runs) > 0 {
 		printSummary(os.Stdout, res)
 	}
