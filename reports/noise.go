@@ -8,10 +8,10 @@ import (
 	"github.com/benchctl/benchctl/reports/page"
 )
 
-// noiseRule says when a run of r is flagged, for paragraphs: with the
-// default thresholds, whatever the command line set.
+// noiseRule says when a run of r is flagged, for paragraphs: by the
+// thresholds r is judged by.
 func noiseRule(r *results.Results) string {
-	th := results.DefaultNoise
+	th := r.NoiseThresholds()
 	return fmt.Sprintf("steal above %g%%, or CPU time used outside benchctl above %g%%, of the machine's CPU time",
 		th.StealPct, th.OutsidePct)
 }

@@ -87,3 +87,22 @@ func TestNoiseReportQuiet(t *testing.T) {
 		t.Errorf("quiet file:\n%s", md)
 	}
 }
+
+// TestNoiseReportThresholds: the report flags by the thresholds given
+// with the results (the command line's --noise-steal and --noise-outside,
+// or the scenario's), and says those, not the defaults. At 15% steal the
+// 12.5% run is quiet; at 2% outside CPU four runs are above it.
+func TestNoiseReportThresholds(t *testing.T) {
+	r := noisyHandmade()
+	r.SetNoiseThresholds(results.NoiseThresholds{StealPct: 15, OutsidePct: 2})
+	md := string(render(t, r, FormatMarkdown, Options{}))
+	for _, want := range []string{
+		"Warning: 3 of 9 measured runs were flagged as noisy (steal above 15%, or CPU time used outside benchctl above 2%, of the machine's CPU time)",
+		"A run is flagged with steal above 15%, or CPU time used outside benchctl above 2%, of the machine's CPU time;",
+		"flagged as noisy: round 1 (outside CPU 4.0% &gt; 2%); round 2 (outside CPU 2.5% &gt; 2%).",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown report lacks:\n%s\n--- report:\n%s", want, md)
+		}
+	}
+}
