@@ -165,6 +165,7 @@ func (p *parser) read(owner field, fs []field, keys ...key) {
 		m[f.key] = f
 	}
 	for _, k := range keys {
+		knownDst(k)
 		f, given := m[k.name]
 		if check, ok := k.dst.(func(map[string]field)); ok {
 			check(m)
@@ -190,6 +191,19 @@ func (p *parser) read(owner field, fs []field, keys ...key) {
 		case func(field):
 			d(f)
 		}
+	}
+}
+
+// knownDst panics when the table gives key k a destination that read has
+// no reader for: a mistake in the key tables, which would otherwise drop
+// the key's value without a word. Every parse checks every key, given or
+// not, so any test that parses a scenario finds it.
+func knownDst(k key) {
+	switch k.dst.(type) {
+	case nil: // named here, read by a later entry's func(map[string]field)
+	case *string, *bool, *int, *time.Duration, *float64, func(field), func(map[string]field):
+	default:
+		panic(fmt.Sprintf("scenario key table: key %q has a destination of type %T, which read does not know", k.name, k.dst))
 	}
 }
 

@@ -1,6 +1,9 @@
 package scenario
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestDecodeErrors pins whole error lists of the decoder: unknown keys in
 // nested sections, merge and non-scalar keys, duplicates in a list item,
@@ -42,4 +45,20 @@ s.yaml:7: tracer t counter: error parsing regexp: missing closing ): ` + "`(`" +
 			t.Errorf("%s\ngot:\n%v\nwant:\n%s", c.yaml, err, c.want)
 		}
 	}
+}
+
+// TestKeyTableRejectsUnknownDestination: a key whose destination read
+// has no reader for (here an *int64) is a mistake in the key tables, and
+// stops the parse at once instead of dropping the value.
+func TestKeyTableRejectsUnknownDestination(t *testing.T) {
+	var n int64
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, `key "count" has a destination of type *int64`) {
+			t.Errorf("recovered %q, want the key and its type named", msg)
+		}
+	}()
+	var p parser
+	p.read(field{}, nil, key{name: "count", dst: &n})
+	t.Error("read took a destination of type *int64")
 }
