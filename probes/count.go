@@ -29,7 +29,7 @@ func CountSyscalls(ctx context.Context, opts CountOptions, fn func(context.Conte
 	if err := CheckEnvironment(); err != nil {
 		return nil, err
 	}
-	spec, err := loadProbes()
+	spec, vars, err := loadSpecs()
 	if err != nil {
 		return nil, err
 	}
@@ -39,12 +39,12 @@ func CountSyscalls(ctx context.Context, opts CountOptions, fn func(context.Conte
 		}
 	}
 	if opts.CgroupFD > 0 {
-		if err := spec.Variables["cgroup_filter"].Set(uint64(1)); err != nil {
+		if err := vars.CgroupFilter.Set(uint64(1)); err != nil {
 			return nil, fmt.Errorf("setting the cgroup filter: %w", err)
 		}
 	}
 	if opts.Pid > 0 {
-		if err := spec.Variables["count_tgid"].Set(uint32(opts.Pid)); err != nil {
+		if err := vars.CountTgid.Set(uint32(opts.Pid)); err != nil {
 			return nil, fmt.Errorf("setting the process filter: %w", err)
 		}
 	}

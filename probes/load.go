@@ -254,7 +254,7 @@ func dedupe(names []string) []string {
 }
 
 func (p *Probes) load() error {
-	spec, err := loadProbes()
+	spec, vars, err := loadSpecs()
 	if err != nil {
 		return err
 	}
@@ -271,10 +271,10 @@ func (p *Probes) load() error {
 			delete(spec.Programs, n)
 		}
 	}
-	if err := spec.Variables["snaplen"].Set(uint32(p.cfg.Snaplen)); err != nil {
+	if err := vars.Snaplen.Set(uint32(p.cfg.Snaplen)); err != nil {
 		return fmt.Errorf("setting snaplen: %w", err)
 	}
-	if err := spec.Variables["cgroup_filter"].Set(p.cfg.CgroupID); err != nil {
+	if err := vars.CgroupFilter.Set(p.cfg.CgroupID); err != nil {
 		return fmt.Errorf("setting cgroup filter: %w", err)
 	}
 	if p.cfg.CgroupID != 0 && p.cfg.CgroupFD <= 0 {
@@ -284,23 +284,23 @@ func (p *Probes) load() error {
 	if p.cfg.ThreadFilter {
 		thread = 1
 	}
-	if err := spec.Variables["thread_filter"].Set(thread); err != nil {
+	if err := vars.ThreadFilter.Set(thread); err != nil {
 		return fmt.Errorf("setting thread filter: %w", err)
 	}
-	if err := spec.Variables["toctou_mode"].Set(toctouModes[p.cfg.TOCTOU]); err != nil {
+	if err := vars.ToctouMode.Set(toctouModes[p.cfg.TOCTOU]); err != nil {
 		return fmt.Errorf("setting toctou mode: %w", err)
 	}
-	if err := spec.Variables["anatomy_step"].Set(anatomySteps[p.cfg.Step]); err != nil {
+	if err := vars.AnatomyStep.Set(anatomySteps[p.cfg.Step]); err != nil {
 		return fmt.Errorf("setting anatomy step: %w", err)
 	}
 	reserve := uint32(0)
 	if p.cfg.Reserve {
 		reserve = 1
 	}
-	if err := spec.Variables["reserve_events"].Set(reserve); err != nil {
+	if err := vars.ReserveEvents.Set(reserve); err != nil {
 		return fmt.Errorf("setting reserve_events: %w", err)
 	}
-	if err := spec.Variables["plant_loops"].Set(p.cfg.Plant); err != nil {
+	if err := vars.PlantLoops.Set(p.cfg.Plant); err != nil {
 		return fmt.Errorf("setting plant_loops: %w", err)
 	}
 	ncpu, err := ebpf.PossibleCPU()
@@ -561,4 +561,19 @@ func (p *Probes) TraceThread(tid int) error {
 		return fmt.Errorf("tracing thread %d: %w", tid, err)
 	}
 	return nil
+}
+
+// loadSpecs loads the BPF object's collection spec, and its load-time
+// variables as bpf2go's typed specs: a variable renamed in the C source
+// then breaks the build (make generate), not a load.
+func loadSpecs() (*ebpf.CollectionSpec, *probesVariableSpecs, error) {
+	spec, err := loadProbes()
+	if err != nil {
+		return nil, nil, err
+	}
+	var vars probesVariableSpecs
+	if err := spec.Assign(&vars); err != nil {
+		return nil, nil, fmt.Errorf("loading probes: %w", err)
+	}
+	return spec, &vars, nil
 }
