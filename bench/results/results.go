@@ -263,7 +263,11 @@ type TracerStats struct {
 	UserSeconds   float64 `json:"user_seconds,omitempty"`
 	SystemSeconds float64 `json:"system_seconds,omitempty"`
 	// PeakMemoryBytes is the tree's peak memory (MemoryMethod says how it
-	// was read: memory.peak of its cgroup, or the sum of VmHWM).
+	// was read: "memory.peak" of its cgroup v2, "memory.max_usage_in_bytes"
+	// of the cgroup v1 memory cgroup it was born in, "VmHWM_sampled" (the
+	// sum of each process's largest sampled VmHWM), or, in files before
+	// issue 33, "VmHWM": the sum over the processes alive at ready and at
+	// stop, which missed those that exited). Absent: not measured.
 	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
 	MemoryMethod    string `json:"memory_method,omitempty"`
 	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
