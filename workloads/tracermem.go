@@ -39,14 +39,12 @@ const (
 	// before (issue 33: a child's 64 MiB).
 	MemoryPeakHWMOld = "VmHWM"
 
-	ResidentV2     = "memory.current"
-	ResidentV1     = "memory.usage_in_bytes"
-	ResidentVmRSS  = "VmRSS" // sum over the processes
-	AnonV2         = "memory.stat:anon"
-	AnonV1         = "memory.stat:total_rss"
-	AnonRssAnon    = "RssAnon" // sum over the processes
-	ProcessHWM     = "VmHWM"   // benchctl's own process
-	ProcessRSSMean = "VmRSS"
+	ResidentV2    = "memory.current"
+	ResidentV1    = "memory.usage_in_bytes"
+	ResidentVmRSS = "VmRSS" // sum over the processes
+	AnonV2        = "memory.stat:anon"
+	AnonV1        = "memory.stat:total_rss"
+	AnonRssAnon   = "RssAnon" // sum over the processes
 )
 
 // MemorySteady is resident memory sampled over a window (the workload's):
@@ -321,11 +319,10 @@ type SelfMemory struct {
 	stop, done chan struct{}
 	hwmReset   bool
 
-	mu          sync.Mutex
-	n           int
-	sum         float64
-	maxRSS, hwm uint64
-	anonSum     float64
+	mu           sync.Mutex
+	n            int
+	sum, anonSum float64
+	hwm, anonMax uint64
 }
 
 // SelfMemoryStats is what a SelfMemory saw.
@@ -337,6 +334,7 @@ type SelfMemoryStats struct {
 	Reset         bool
 	MeanBytes     uint64 // mean of the VmRSS samples
 	AnonMeanBytes uint64 // mean of the RssAnon samples
+	AnonMaxBytes  uint64 // largest RssAnon sample
 	Samples       int
 }
 
@@ -372,6 +370,7 @@ func (s *SelfMemory) sample() {
 	s.n++
 	s.sum += float64(m.rss)
 	s.anonSum += float64(m.anon)
+	s.anonMax = max(s.anonMax, m.anon)
 	s.hwm = max(s.hwm, m.hwm)
 }
 
@@ -395,6 +394,7 @@ func (s *SelfMemory) Stop() SelfMemoryStats {
 		Reset:         s.hwmReset,
 		MeanBytes:     uint64(s.sum / float64(s.n)),
 		AnonMeanBytes: uint64(s.anonSum / float64(s.n)),
+		AnonMaxBytes:  s.anonMax,
 		Samples:       s.n,
 	}
 }
