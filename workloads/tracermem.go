@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -338,11 +339,13 @@ type SelfMemoryStats struct {
 	Samples       int
 }
 
-// StartSelfMemory resets this process's VmHWM to its VmRSS (writing 5 to
-// /proc/self/clear_refs, Linux 4.0+) and samples VmRSS every
-// MemorySampleInterval until Stop.
+// StartSelfMemory returns the Go heap's free memory to the kernel (so
+// that what earlier runs left is not counted as this one's), resets this
+// process's VmHWM to its VmRSS (writing 5 to /proc/self/clear_refs,
+// Linux 4.0+) and samples VmRSS every MemorySampleInterval until Stop.
 func StartSelfMemory() *SelfMemory {
 	s := &SelfMemory{stop: make(chan struct{}), done: make(chan struct{})}
+	debug.FreeOSMemory()
 	s.hwmReset = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	go func() {
 		defer close(s.done)
