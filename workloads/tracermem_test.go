@@ -144,6 +144,13 @@ func TestTracerMemoryPlanted(t *testing.T) {
 			t.Errorf("%s: %.1f MiB with the allocation, %.1f MiB without: difference %.1f MiB, want %d MiB ± 10%%", what, mib2(with), mib2(without), diff, planted)
 		}
 	}
+	if method == MemoryPeakHWMSampled {
+		// No memory cgroup (or a v2 one before Linux 5.19): a helper
+		// that lives less than a sample interval may be missed, and the
+		// sum counts shared pages per process; TestTracerMemorySampledExit
+		// checks what the sampler promises.
+		t.Skipf("no kernel peak on this host (%s): the ±10%% check needs memory.peak or a v1 memory cgroup", method)
+	}
 	check("peak ("+method+")", peak1, peak0, true)
 	// The sampled sum (the figure only without a memory cgroup) is
 	// logged, not checked: here the helper often lives less than a
