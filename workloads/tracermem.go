@@ -104,12 +104,22 @@ func newTracerMemory(cg *cgroupv2.Cgroup) *tracerMemory {
 }
 
 // join is startLocked's hook: the forking thread joins the v1 memory
-// cgroup, if there is one.
+// cgroup, if there is one. When it cannot, the tracer still starts,
+// without a memory cgroup (its peak is then sampled, and says so).
 func (m *tracerMemory) join() func(tid int) (func() error, error) {
 	if m.v1 == nil {
 		return nil
 	}
-	return m.v1.Join
+	return func(tid int) (func() error, error) {
+		back, err := m.v1.Join(tid)
+		if err != nil {
+			_ = m.v1.Close()
+			m.v1 = nil
+			m.noCgroup = fmt.Sprintf("no v2 memory controller, and the v1 memory cgroup could not be joined: %v", err)
+			return nil, nil
+		}
+		return back, nil
+	}
 }
 
 // run samples every MemorySampleInterval until close.

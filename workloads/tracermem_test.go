@@ -234,3 +234,27 @@ func TestTracerMemoryV1Born(t *testing.T) {
 		t.Errorf("memory cgroup %s: %v, want it removed", path, err)
 	}
 }
+
+// TestTracerMemoryJoinFails: a v1 memory cgroup the forking thread
+// cannot join costs the tracer its memory cgroup, not its start.
+func TestTracerMemoryJoinFails(t *testing.T) {
+	requireCgroup2(t)
+	cg, err := cgroupv2.New("benchctl-tracer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	m := newTracerMemory(cg)
+	if m.v1 == nil {
+		t.Skipf("no v1 memory cgroup here: %s (v2 memory controller: %v)", m.noCgroup, m.v2)
+	}
+	path := m.v1.Path
+	join := m.join()
+	if err := os.Remove(path); err != nil { // joining it now fails
+		t.Fatal(err)
+	}
+	back, err := join(unix.Gettid())
+	if err != nil || back != nil || m.v1 != nil || !strings.Contains(m.noCgroup, "could not be joined") {
+		t.Errorf("join of a removed group: back %v, err %v, v1 %v, why %q; want a start without it", back != nil, err, m.v1, m.noCgroup)
+	}
+}
