@@ -110,6 +110,7 @@ func (cs capacitySearch) run(ctx context.Context, prev float64) (results.Capacit
 		out := results.CapacitySearch{Limit: limit, Steps: len(steps)}
 		if best != nil {
 			out.Capacity = best.Achieved
+			out.PeakMemoryBytes, out.MemoryMethod = best.PeakMemoryBytes, best.MemoryMethod
 			if best.Wall > 0 {
 				out.EventsPerSec = float64(best.Attempted) / best.Wall.Seconds()
 			}
@@ -375,6 +376,9 @@ func (r *Runner) capacityStepper(v results.Variant, rep int, method *string) ste
 			s.Busy = (s.ConsumerCPU + s.ConsumerWait) / w
 		}
 		s.TablePeak = run.User.TablePeak
+		if run.Tracer != nil && run.Tracer.PeakMemoryBytes > 0 {
+			s.PeakMemoryBytes, s.MemoryMethod = run.Tracer.PeakMemoryBytes, run.Tracer.MemoryMethod
+		}
 		if run.User.Events > 0 {
 			s.AvgEventSize = float64(run.User.Bytes) / float64(run.User.Events)
 		}

@@ -230,3 +230,29 @@ type deniedTracer struct{ tracer }
 func (deniedTracer) Load(probes.Config) (probeSet, error) {
 	return nil, fmt.Errorf("loading: %w", probes.ErrPermission)
 }
+
+// TestSearchMemoryAtCapacity: a search records the tracer's peak memory
+// of its passing step of the highest rate (here a tracer whose memory
+// grows with the rate: 1 MiB per 1000 syscalls/s), not of a failing step.
+func TestSearchMemoryAtCapacity(t *testing.T) {
+	m := &model{capacity: 37_000, genMax: math.Inf(1)}
+	cs := testSearch(m)
+	cs.step = func(ctx context.Context, rate float64, d time.Duration) (results.CapacityStep, error) {
+		s, err := m.step(ctx, rate, d)
+		s.PeakMemoryBytes, s.MemoryMethod = uint64(s.Achieved/1000*(1<<20)), "memory.peak"
+		return s, err
+	}
+	out, steps, err := cs.run(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(out.Capacity / 1000 * (1 << 20))
+	if out.PeakMemoryBytes != want || out.MemoryMethod != "memory.peak" {
+		t.Errorf("memory at capacity %g: %d (%s), want %d (memory.peak)", out.Capacity, out.PeakMemoryBytes, out.MemoryMethod, want)
+	}
+	for _, s := range steps {
+		if !s.Pass && s.PeakMemoryBytes == out.PeakMemoryBytes {
+			t.Errorf("the search's memory is a failing step's (%g syscalls/s)", s.Achieved)
+		}
+	}
+}

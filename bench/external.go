@@ -99,10 +99,12 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 	if err != nil {
 		return failed(fmt.Errorf("reading program stats: %w", err))
 	}
+	tr.BeginSteady()
 	run.Start = time.Now().UTC()
 	result, runErr := wl.Run(ctx)
 	run.Wall = time.Since(run.Start)
 	run.Workload = result
+	setSteady(ts, tr.EndSteady())
 	after, err := ext.Snapshot()
 	if err != nil && runErr == nil {
 		return failed(fmt.Errorf("reading program stats: %w", err))
@@ -126,7 +128,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
 		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
 		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
-		ts.PeakMemoryBytes, ts.MemoryMethod = u1.PeakMemoryBytes, u1.MemoryMethod
+		ts.PeakMemoryBytes, ts.MemoryMethod, ts.MemoryMissing = u1.PeakMemoryBytes, u1.MemoryMethod, u1.MemoryMissing
 		ts.CPUWindow = results.CPUWindowWorkloadToExit
 		ts.CPUMethod = results.TracerCPUCgroup
 	}
@@ -184,6 +186,29 @@ func applyCounters(run *results.Run, c map[string]float64) {
 	if v, ok := c["kernel_events"]; ok {
 		run.Kernel.Attempted = uint64(v)
 	}
+}
+
+// setSteady records the resident and anonymous memory sampled over the
+// workload.
+func setSteady(ts *results.TracerStats, m workloads.MemorySteady) {
+	ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod = m.MeanBytes, m.Samples, m.Method
+	ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod = m.AnonMeanBytes, m.AnonMaxBytes, m.AnonMethod
+}
+
+// setSelfMemory records benchctl's own process's memory as its
+// consumer's: the peak resident set (VmHWM, reset when the consumer
+// started) and the means of the VmRSS and RssAnon samples.
+func setSelfMemory(ts *results.TracerStats, m workloads.SelfMemoryStats) {
+	if m.Samples == 0 {
+		ts.MemoryMissing = "benchctl's /proc/self/status could not be read"
+		return
+	}
+	ts.PeakMemoryBytes, ts.MemoryMethod = m.PeakBytes, results.MemoryProcessHWM
+	if !m.Reset {
+		ts.MemoryMethod = results.MemoryProcessHWMLife
+	}
+	ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod = m.MeanBytes, m.Samples, "VmRSS"
+	ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod = m.AnonMeanBytes, m.AnonMaxBytes, "RssAnon"
 }
 
 // ownTracerStats is what benchctl's own probes cost outside the kernel:

@@ -17,6 +17,7 @@ import (
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/internal/tracertest"
 	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/workloads"
 )
 
 // requireBpftrace skips without bpftrace, except in CI (tracertest.Bpftrace).
@@ -135,6 +136,16 @@ func TestRunExternalBpftrace(t *testing.T) {
 		if ts.Exit == nil || ts.Exit.ExitCode != 0 || ts.Exit.Killed {
 			t.Errorf("%s: exit %+v, want a clean exit on SIGINT", name, ts.Exit)
 		}
+		// Memory: a peak read as the host allows, and the workload's
+		// resident and anonymous samples, none above the peak where the
+		// peak is the kernel's (the cgroup's samples are part of it).
+		if ts.MemoryMethod == "" || ts.MeanMemoryBytes == 0 || ts.MemorySamples < 2 || ts.ResidentMethod == "" || ts.AnonMethod == "" {
+			t.Errorf("%s: memory figures %+v", name, ts)
+		}
+		if (ts.MemoryMethod == workloads.MemoryPeakV1 || ts.MemoryMethod == workloads.MemoryPeakV2) && (ts.MeanMemoryBytes > ts.PeakMemoryBytes || ts.AnonPeakBytes > ts.PeakMemoryBytes) {
+			t.Errorf("%s: mean %d or anonymous %d above the peak %d (%s)", name, ts.MeanMemoryBytes, ts.AnonPeakBytes, ts.PeakMemoryBytes, ts.MemoryMethod)
+		}
+		t.Logf("%s: peak %d (%s), mean %d over %d samples (%s), anon mean %d peak %d (%s)", name, ts.PeakMemoryBytes, ts.MemoryMethod, ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod, ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod)
 	}
 	pairs := res.ModePairs()
 	found := false

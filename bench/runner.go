@@ -505,6 +505,11 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		}()
 		own = ownTracerStats(probes.ConsumerStats{})
 	}
+	var self *workloads.SelfMemory
+	if cons != nil {
+		self = workloads.StartSelfMemory()
+		defer self.Stop()
+	}
 
 	var stats io.Closer
 	if v.Stats {
@@ -564,6 +569,7 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 	if cons != nil {
 		user, err := cons.Stop()
 		cons = nil
+		selfMem := self.Stop()
 		if err != nil && runErr == nil {
 			return run, method, fmt.Errorf("stopping consumer: %w", err)
 		}
@@ -582,6 +588,7 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 			own.CPUSeconds = max(0, used.Seconds())
 			own.CPUWindow = results.CPUWindowWorkloadToDrain
 			own.CPUMethod = results.TracerCPUProcess
+			setSelfMemory(own, selfMem)
 			run.Tracer = own
 		}
 	}

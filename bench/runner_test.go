@@ -804,6 +804,11 @@ func TestRunnerOwnTracerCPUWindow(t *testing.T) {
 		if run.User.CPUSeconds != 1 {
 			t.Errorf("round %d: consumer CPU %v, want its whole 1 s", run.Round, run.User.CPUSeconds)
 		}
+		// benchctl's own memory: its process's, sampled over the run.
+		if tr := run.Tracer; tr == nil || tr.PeakMemoryBytes == 0 || (tr.MemoryMethod != results.MemoryProcessHWM && tr.MemoryMethod != results.MemoryProcessHWMLife) ||
+			tr.MeanMemoryBytes == 0 || tr.MeanMemoryBytes > tr.PeakMemoryBytes || tr.MemorySamples < 1 || tr.ResidentMethod != "VmRSS" {
+			t.Errorf("round %d: benchctl's memory %+v", run.Round, run.Tracer)
+		}
 	}
 	if n == 0 {
 		t.Fatal("no run of a/exit_only")

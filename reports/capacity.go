@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/bench/stats"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -56,6 +57,16 @@ func capacitySection(r *results.Results) *page.Section {
 			"`generator` when the generator could offer no more without a drop: the capacity is then at least (≥) the rate shown.")
 	t := page.NewTable("variant", "mode", "consumer", "ring", "capacity (syscalls/s)", "events/s", "limit", "searches", "consumer CPU/event", "table peak").
 		AlignRight(3, 4, 5, 7, 8, 9).AsCode(0)
+	// The tracer's peak memory at the capacity's step, in files that
+	// recorded it (none before issue 33: then no column).
+	withMemory := capacityHasMemory(r)
+	if withMemory {
+		t.Header = append(t.Header, "peak memory at capacity")
+		t.Right = append(t.Right, true)
+		t.Code = append(t.Code, false)
+		s.Paras = append(s.Paras, "Peak memory at capacity: the tracer's peak userspace memory (as in Memory) at each search's passing step of the highest rate, median over the searches; "+
+			"\""+NotMeasured+"\" where a step has none.")
+	}
 	for _, c := range r.Capacity {
 		v, _ := r.Variant(c.Variant)
 		cons := "count"
@@ -75,7 +86,11 @@ func capacitySection(r *results.Results) *page.Section {
 			if c.Error != "" {
 				why = c.Error
 			}
-			t.Add(c.Variant, page.ModeLabel(v), cons, ring, page.None, page.None, why, "0", page.None, page.None)
+			row := []string{c.Variant, page.ModeLabel(v), cons, ring, page.None, page.None, why, "0", page.None, page.None}
+			if withMemory {
+				row = append(row, NotMeasured)
+			}
+			t.Add(row...)
 			continue
 		}
 		capCell := formatRate(sum.Syscalls.Median) + " " + page.FormatCI(results.KindCount, sum.Syscalls)
@@ -83,9 +98,13 @@ func capacitySection(r *results.Results) *page.Section {
 			capCell = "≥ " + capCell
 		}
 		perEvent, peak := passingConsumer(c)
-		t.Add(c.Variant, page.ModeLabel(v), cons, ring, capCell,
-			formatRate(sum.Events.Median)+" "+page.FormatCI(results.KindCount, sum.Events),
-			sum.Limit, strconv.Itoa(sum.Searches), perEvent, peak)
+		row := []string{c.Variant, page.ModeLabel(v), cons, ring, capCell,
+			formatRate(sum.Events.Median) + " " + page.FormatCI(results.KindCount, sum.Events),
+			sum.Limit, strconv.Itoa(sum.Searches), perEvent, peak}
+		if withMemory {
+			row = append(row, capacityMemory(c))
+		}
+		t.Add(row...)
 	}
 	s.Tables = append(s.Tables, t)
 	if p := capacityRatioPara(r); p != "" {
@@ -193,6 +212,34 @@ func passingConsumer(c results.Capacity) (perEvent, peak string) {
 		peak = page.SIScale(float64(max), page.CountPrefixes)
 	}
 	return perEvent, peak
+}
+
+// capacityHasMemory tells whether any search recorded the tracer's peak
+// memory at its capacity.
+func capacityHasMemory(r *results.Results) bool {
+	for _, c := range r.Capacity {
+		for _, s := range c.Searches {
+			if s.PeakMemoryBytes > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// capacityMemory is the median over c's searches of the tracer's peak
+// memory at the capacity's step, NotMeasured when no search has one.
+func capacityMemory(c results.Capacity) string {
+	var xs []float64
+	for _, s := range c.Searches {
+		if s.PeakMemoryBytes > 0 {
+			xs = append(xs, float64(s.PeakMemoryBytes))
+		}
+	}
+	if len(xs) == 0 {
+		return NotMeasured
+	}
+	return page.FormatBytes(stats.Summarize(xs).Median)
 }
 
 func maxU(a, b uint64) uint64 {

@@ -176,3 +176,41 @@ func TestCapacityOnlyReport(t *testing.T) {
 		t.Error("the capacity report lacks its intro or environment")
 	}
 }
+
+// TestCapacityMemoryColumn: with the tracer's peak memory at each
+// search's capacity recorded, the table gains a column with their
+// median; a variant with none says "not measured". Without any (older
+// files, the fixture above) there is no column.
+func TestCapacityMemoryColumn(t *testing.T) {
+	var b bytes.Buffer
+	if err := Render(&b, capacityFixture(), FormatMarkdown, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "peak memory at capacity") {
+		t.Error("a memory column without memory figures")
+	}
+	r := capacityFixture()
+	for i, c := range r.Capacity {
+		if c.Variant == "g/exit_only_count" {
+			continue
+		}
+		for j := range c.Searches {
+			r.Capacity[i].Searches[j].PeakMemoryBytes = uint64(40+j) << 20
+			r.Capacity[i].Searches[j].MemoryMethod = results.MemoryProcessHWM
+		}
+	}
+	b.Reset()
+	if err := Render(&b, r, FormatMarkdown, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"| consumer CPU/event | table peak | peak memory at capacity |",
+		"| consumer | 6 | 20.0 µs | 3 | 44.6 MB |", // median of 40..45 MiB: 42.5 MiB
+		"| generator | 6 | 20.0 µs | 3 | not measured |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

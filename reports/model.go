@@ -36,6 +36,9 @@ func buildDocument(r *results.Results, opts Options) *page.Document {
 	if cs := cpuSection(r, vss); cs != nil {
 		doc.Sections = append(doc.Sections, cs)
 	}
+	if ms := memorySection(r, vss); ms != nil {
+		doc.Sections = append(doc.Sections, ms)
+	}
 	doc.Sections = append(doc.Sections,
 		relativeSection(vss),
 	)

@@ -36,7 +36,7 @@ func newCgroup() (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	dog, err := startWatchdog(cg.Path)
+	dog, err := startWatchdog(cg.Path, "")
 	if err != nil {
 		_ = cg.Close()
 		return nil, err

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // drainTimeout bounds how long a child's output is still read after the
@@ -111,7 +113,7 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 		<-drained
 		close(c.done)
 	}
-	if err := startLocked(cmd, childEnds, started, reaped); err != nil {
+	if err := startLocked(cmd, childEnds, nil, started, reaped); err != nil {
 		closeFiles(readers)
 		return nil, err
 	}
@@ -131,7 +133,14 @@ func startChild(cmd *exec.Cmd) (*child, error) {
 // startLocked returns, and reaped runs on the locked goroutine with
 // cmd.Wait's error as soon as the child is reaped. Otherwise startLocked
 // returns cmd.Start's error and runs neither.
-func startLocked(cmd *exec.Cmd, childEnds []*os.File, started func(), reaped func(waitErr error)) error {
+//
+// join, when not nil, runs on the locked thread just before the fork with
+// the thread's id, and the function it returns just after: it puts the
+// thread into a cgroup v1 for the child to be born in (memcgv1.Join),
+// and takes it back out. When taking it back fails, the thread is never
+// unlocked, so that Go ends it with the goroutine instead of running
+// other goroutines in that cgroup.
+func startLocked(cmd *exec.Cmd, childEnds []*os.File, join func(tid int) (func() error, error), started func(), reaped func(waitErr error)) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -142,9 +151,27 @@ func startLocked(cmd *exec.Cmd, childEnds []*os.File, started func(), reaped fun
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		unlock := true
+		defer func() {
+			if unlock {
+				runtime.UnlockOSThread()
+			}
+		}()
 
+		var back func() error
+		if join != nil {
+			b, err := join(unix.Gettid())
+			if err != nil {
+				closeFiles(childEnds)
+				errc <- err
+				return
+			}
+			back = b
+		}
 		err := cmd.Start()
+		if back != nil && back() != nil {
+			unlock = false
+		}
 		closeFiles(childEnds)
 		if err != nil {
 			errc <- err

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -96,8 +95,9 @@ type Tracer struct {
 	killedSome bool // finish found processes to SIGKILL
 	resignaled bool // stop sent the stop signal a second time
 
+	mem *tracerMemory
+
 	mu       sync.Mutex
-	hwm      uint64       // largest sum of VmHWM seen
 	final    *TracerUsage // read just before the cgroup was removed
 	finalErr error
 }
@@ -106,12 +106,15 @@ type Tracer struct {
 type TracerUsage struct {
 	UserSeconds, SystemSeconds float64
 	PeakMemoryBytes            uint64
-	// MemoryMethod says where PeakMemoryBytes comes from: "memory.peak"
-	// (the cgroup's peak, v2 memory controller on) or "VmHWM" (the sum of
-	// the peak resident set sizes of its processes, which overstates
-	// memory they share; the largest sum seen by any Usage call, and at
-	// Stop).
-	MemoryMethod string
+	// MemoryMethod says where PeakMemoryBytes comes from: MemoryPeakV2
+	// (memory.peak of its cgroup v2), MemoryPeakV1 (the peak of the
+	// cgroup v1 memory cgroup its tree was born in: the kernel's figure
+	// too, on a host whose memory controller is on v1) or
+	// MemoryPeakHWMSampled (neither: the sum of each process's largest
+	// sampled VmHWM). Empty when there is no figure: MemoryMissing says
+	// why.
+	MemoryMethod  string
+	MemoryMissing string
 }
 
 // TracerExit says how a tracer ended; defined in the results schema.
@@ -171,14 +174,21 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a tracer runs in a cgroup v2 of its own: %w", err)
 	}
-	dog, err := startWatchdog(cg.Path)
+	mem := newTracerMemory(cg)
+	var v1Path string
+	if mem.v1 != nil {
+		v1Path = mem.v1.Path
+	}
+	dog, err := startWatchdog(cg.Path, v1Path)
 	if err != nil {
+		_ = mem.remove()
 		_ = cg.Close()
 		return nil, err
 	}
 	t := &Tracer{
 		spec:    spec,
 		cg:      cg,
+		mem:     mem,
 		dog:     dog,
 		out:     newTailBuffer(tracerOutputMax),
 		reaped:  make(chan struct{}),
@@ -200,9 +210,11 @@ func StartTracer(ctx context.Context, spec TracerSpec) (*Tracer, error) {
 	}
 	if err := t.start(cmd, w); err != nil {
 		_ = cg.Close()
+		_ = mem.remove()
 		dog.Close()
 		return nil, fmt.Errorf("starting %s: %w", spec.Name, err)
 	}
+	go mem.run()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -258,7 +270,7 @@ func (t *Tracer) start(cmd *exec.Cmd, w io.Writer) error {
 		<-copied
 		close(t.done)
 	}
-	if err := startLocked(cmd, []*os.File{childEnd}, started, reaped); err != nil {
+	if err := startLocked(cmd, []*os.File{childEnd}, t.mem.join(), started, reaped); err != nil {
 		_ = r.Close()
 		return err
 	}
@@ -392,7 +404,7 @@ func (t *Tracer) WaitReady(ctx context.Context, attached func(pids []int) (int, 
 		}
 		outOK := t.mat == nil || t.mat.matched.Load()
 		if progsOK && outOK {
-			t.sampleHWM()
+			t.mem.sample()
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -458,56 +470,23 @@ func (t *Tracer) readUsage() (TracerUsage, error) {
 		return TracerUsage{}, err
 	}
 	u := TracerUsage{UserSeconds: cpu.User.Seconds(), SystemSeconds: cpu.System.Seconds()}
-	peak, ok, err := t.cg.MemoryPeak()
+	u.PeakMemoryBytes, u.MemoryMethod, u.MemoryMissing, err = t.mem.peak()
 	if err != nil {
 		return TracerUsage{}, err
 	}
-	if ok {
-		u.PeakMemoryBytes, u.MemoryMethod = peak, "memory.peak"
-		return u, nil
-	}
-	u.PeakMemoryBytes, u.MemoryMethod = t.sampleHWM(), "VmHWM"
 	return u, nil
 }
 
-// sampleHWM adds up VmHWM over the cgroup's processes and returns the
-// largest sum seen so far.
-func (t *Tracer) sampleHWM() uint64 {
-	var sum uint64
-	if pids, err := t.cg.Procs(); err == nil {
-		for _, pid := range pids {
-			sum += vmHWM(pid)
-		}
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.hwm = max(t.hwm, sum)
-	return t.hwm
-}
+// BeginSteady starts a window of resident and anonymous memory samples
+// (at once, then every MemorySampleInterval): the workload's.
+func (t *Tracer) BeginSteady() { t.mem.beginSteady() }
 
-// vmHWM reads a process's peak resident set size, 0 when it is gone.
-func vmHWM(pid int) uint64 {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			fields := strings.Fields(v) // "1234 kB"
-			if len(fields) == 0 {
-				return 0
-			}
-			kb, err := strconv.ParseUint(fields[0], 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb * 1024
-		}
-	}
-	return 0
-}
+// EndSteady ends the window BeginSteady started and returns its mean and
+// largest samples: of the tracer's cgroup's memory (memory.current on
+// v2, memory.usage_in_bytes of its v1 memory cgroup) and anonymous
+// memory (memory.stat), or, without a memory cgroup, of the sums of its
+// processes' VmRSS and RssAnon.
+func (t *Tracer) EndSteady() MemorySteady { return t.mem.endSteady() }
 
 // Stop sends StopSignal to the tracer's process group, as Ctrl-C in a
 // terminal does, and waits up to StopGrace for every process of its
@@ -532,7 +511,7 @@ func (t *Tracer) stop() (TracerExit, error) {
 	select {
 	case <-t.closing:
 	default:
-		t.sampleHWM()
+		t.mem.sample()
 		t.signal(t.spec.StopSignal)
 		// A tracer can miss its stop signal: bpftrace 0.17 took SIGINT
 		// and stayed in epoll_wait in 6 stops of 107 here, and a second
@@ -623,6 +602,7 @@ func (t *Tracer) finish() error {
 		case <-time.After(tracerEmptyWait + drainTimeout):
 			errs = append(errs, fmt.Errorf("%s (pid %d) not reaped after SIGKILL", t.spec.Name, t.pid))
 		}
+		t.mem.close()
 		u, err := t.readUsage()
 		t.mu.Lock()
 		if err != nil {
@@ -632,6 +612,9 @@ func (t *Tracer) finish() error {
 		}
 		t.mu.Unlock()
 		if err := t.cg.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := t.mem.remove(); err != nil {
 			errs = append(errs, err)
 		}
 		t.dog.Close()

@@ -542,7 +542,7 @@ func TestTracerCPUUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 		if u.UserSeconds+u.SystemSeconds > 0.05 {
-			if u.PeakMemoryBytes == 0 || (u.MemoryMethod != "VmHWM" && u.MemoryMethod != "memory.peak") {
+			if u.PeakMemoryBytes == 0 || (u.MemoryMethod != MemoryPeakV2 && u.MemoryMethod != MemoryPeakV1 && u.MemoryMethod != MemoryPeakHWMSampled) {
 				t.Errorf("Usage = %+v, want a peak memory and its method", u)
 			}
 			t.Logf("usage: %+v", u)

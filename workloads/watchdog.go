@@ -9,7 +9,9 @@ import (
 
 // watchdogScript waits until its stdin ends, which happens when benchctl
 // exits, however it exits (SIGKILL included: the kernel closes the pipe's
-// write end), then kills every process in the cgroup $1 and removes it.
+// write end), then kills every process in the cgroup $1 and removes it,
+// and then the cgroup v1 memory cgroup $2 when one is named (the
+// tracer's, see memcgv1), which holds no process once $1 is empty.
 // The parent death signal reaches a tracer's leader only; a tracer run by
 // a shell, or one that forks, leaves the real tracer running without it.
 // On a normal stop benchctl has removed the cgroup by then, and the
@@ -19,10 +21,11 @@ const watchdogScript = `read _
 i=0
 while [ -d "$1" ] && [ $i -lt 100 ]; do
 	for p in $(cat "$1/cgroup.procs"); do kill -9 "$p"; done
-	rmdir "$1" && exit 0
+	rmdir "$1" && break
 	sleep 0.1
 	i=$((i+1))
-done`
+done
+[ -z "$2" ] || rmdir "$2"`
 
 // watchdog is a process outside the tracer's cgroup (and outside
 // benchctl's process group, so a Ctrl-C does not end it) that cleans the
@@ -32,13 +35,15 @@ type watchdog struct {
 	cmd *exec.Cmd
 }
 
-func startWatchdog(cgroupPath string) (*watchdog, error) {
+// startWatchdog starts the watchdog of cgroupPath and of the v1 memory
+// cgroup memcgPath ("" for none).
+func startWatchdog(cgroupPath, memcgPath string) (*watchdog, error) {
 	r, w, err := os.Pipe() // close-on-exec: no other child inherits w
 	if err != nil {
 		return nil, fmt.Errorf("starting the tracer's watchdog: %w", err)
 	}
 	defer r.Close()
-	cmd := exec.Command("/bin/sh", "-c", watchdogScript, "benchctl-watchdog", cgroupPath)
+	cmd := exec.Command("/bin/sh", "-c", watchdogScript, "benchctl-watchdog", cgroupPath, memcgPath)
 	cmd.Stdin = r
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -104,6 +104,11 @@ type CapacityStep struct {
 	ConsumerWait float64 `json:"consumer_wait_s,omitempty"`
 	Busy         float64 `json:"busy"`
 	TablePeak    uint64  `json:"table_peak,omitempty"`
+	// PeakMemoryBytes and MemoryMethod are the step's tracer peak
+	// userspace memory and how it was read (TracerStats); absent before
+	// they were recorded and where not measured.
+	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
+	MemoryMethod    string `json:"memory_method,omitempty"`
 	// AvgEventSize is the bytes per event received.
 	AvgEventSize float64 `json:"avg_event_size,omitempty"`
 	// Pass: the drop ratio was at most the target.
@@ -130,6 +135,11 @@ type CapacitySearch struct {
 	// is a lower bound: "≥ Capacity").
 	Limit string `json:"limit"`
 	Steps int    `json:"steps"`
+	// PeakMemoryBytes and MemoryMethod are the tracer's peak memory at
+	// the passing step of the highest rate (the capacity's); absent when
+	// not measured.
+	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
+	MemoryMethod    string `json:"memory_method,omitempty"`
 }
 
 // Capacity is one variant's capacity: its searches and every step.

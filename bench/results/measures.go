@@ -221,6 +221,18 @@ var Measures = []Measure{
 		}
 		return float64(run.Tracer.PeakMemoryBytes), traced(v)
 	}},
+	{Key: "tracer_memory_mean", Label: "tracer mean memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if run.Tracer == nil || run.Tracer.MeanMemoryBytes == 0 {
+			return 0, false
+		}
+		return float64(run.Tracer.MeanMemoryBytes), traced(v)
+	}},
+	{Key: "tracer_anon_mean", Label: "tracer mean anonymous memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
+		if run.Tracer == nil || run.Tracer.AnonMeanBytes == 0 {
+			return 0, false
+		}
+		return float64(run.Tracer.AnonMeanBytes), traced(v)
+	}},
 	{Key: "bpf_memory", Label: "BPF memory", Kind: KindBytes, Better: -1, Value: func(v Variant, run Run) (float64, bool) {
 		if run.Tracer == nil || run.Tracer.BPFMemoryBytes == 0 || run.Tracer.BPFMemoryEstimate {
 			return 0, false

@@ -250,6 +250,16 @@ const (
 	CPUWindowWorkloadToDrain = "workload_start_to_drain_end"
 	// The tracer's whole life: start, ready wait, workload, stop.
 	CountersTracerLife = "tracer_life"
+
+	// MemoryProcessHWM: benchctl's own consumer's peak memory is its
+	// process's VmHWM, reset (clear_refs) when the consumer started, read
+	// when its drain ended: the consumer, the Go runtime and heap, the
+	// runner, the built-in generator's threads, and the ring buffer's
+	// pages mapped into the process.
+	MemoryProcessHWM = "process_VmHWM"
+	// MemoryProcessHWMLife: the same where the reset was refused: the
+	// process's peak since it started, an upper bound.
+	MemoryProcessHWMLife = "process_VmHWM_lifetime"
 )
 
 // TracerStats is what a run's tracer cost in userspace, and what it held.
@@ -263,9 +273,32 @@ type TracerStats struct {
 	UserSeconds   float64 `json:"user_seconds,omitempty"`
 	SystemSeconds float64 `json:"system_seconds,omitempty"`
 	// PeakMemoryBytes is the tree's peak memory (MemoryMethod says how it
-	// was read: memory.peak of its cgroup, or the sum of VmHWM).
+	// was read: "memory.peak" of its cgroup v2, "memory.max_usage_in_bytes"
+	// of the cgroup v1 memory cgroup it was born in, "VmHWM_sampled" (the
+	// sum of each process's largest sampled VmHWM), or, in files before
+	// issue 33, "VmHWM": the sum over the processes alive at ready and at
+	// stop, which missed those that exited). Absent: not measured.
 	PeakMemoryBytes uint64 `json:"peak_memory_bytes,omitempty"`
 	MemoryMethod    string `json:"memory_method,omitempty"`
+	// MemoryMissing says why there is no PeakMemoryBytes where one was
+	// looked for: the report says "not measured", never a small number.
+	MemoryMissing string `json:"memory_missing,omitempty"`
+	// MeanMemoryBytes is the mean of resident memory samples taken over
+	// the workload (every 100 ms, and at its start and end; MemorySamples
+	// of them), ResidentMethod says how: "memory.current" (cgroup v2),
+	// "memory.usage_in_bytes" (the v1 memory cgroup), "VmRSS" (the sum
+	// over the tracer's processes, or benchctl's own process). Absent in
+	// older files.
+	MeanMemoryBytes uint64 `json:"mean_memory_bytes,omitempty"`
+	MemorySamples   int    `json:"memory_samples,omitempty"`
+	ResidentMethod  string `json:"resident_method,omitempty"`
+	// AnonMeanBytes and AnonPeakBytes are the mean and the largest of the
+	// anonymous memory samples over the same window; AnonMethod says how:
+	// "memory.stat:anon" (v2), "memory.stat:total_rss" (v1), "RssAnon"
+	// (the sum over the processes). Absent in older files.
+	AnonMeanBytes uint64 `json:"anon_mean_bytes,omitempty"`
+	AnonPeakBytes uint64 `json:"anon_peak_bytes,omitempty"`
+	AnonMethod    string `json:"anon_method,omitempty"`
 	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
 	BPFMemoryBytes uint64 `json:"bpf_memory_bytes,omitempty"`
 	// BPFMemoryEstimate is set when BPFMemoryBytes comes from a kernel

@@ -8,6 +8,7 @@ import (
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/internal/cgroupv2"
+	"github.com/benchctl/benchctl/internal/memcgv1"
 )
 
 // tracersNeedCgroup2 fails, as an environment error (exit 3), when a
@@ -54,8 +55,9 @@ func uncheckedTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 
 // removeStaleCgroups kills and removes, before a command makes cgroups of
 // its own, the cgroups that a benchctl which is gone left under the cgroup
-// v2 mount with what still runs in them (cgroupv2.RemoveStale), and says
-// so on w. What it cannot do is a warning: the command goes on.
+// v2 mount with what still runs in them (cgroupv2.RemoveStale), then the
+// tracers' memory cgroups left under the v1 memory mount, and says so on
+// w. What it cannot do is a warning: the command goes on.
 func removeStaleCgroups(w io.Writer) {
 	mnt, err := cgroupv2.Mount()
 	if err != nil {
@@ -63,6 +65,13 @@ func removeStaleCgroups(w io.Writer) {
 	}
 	stale, err := cgroupv2.RemoveStale(mnt, 5*time.Second)
 	printStale(w, stale, err)
+	// A tracer's v1 memory cgroup (memcgv1) has the name of its v2
+	// cgroup; with the v2 one's processes killed above it is empty, and
+	// only its directory is left to remove.
+	if m1, err := memcgv1.Mount(); err == nil {
+		stale, err := cgroupv2.RemoveStale(m1, 5*time.Second)
+		printStale(w, stale, err)
+	}
 }
 
 // printStale says what RemoveStale did: one line per cgroup.

@@ -369,3 +369,44 @@ func (c *Cgroup) Destroy(timeout time.Duration) (left int, err error) {
 	}
 	return left, c.Close()
 }
+
+// MemoryCurrent reads memory.current, the memory the cgroup is charged
+// now; ok is false when the file does not exist (no v2 memory
+// controller).
+func (c *Cgroup) MemoryCurrent() (bytes uint64, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(c.Path, "memory.current"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading cgroup memory: %w", err)
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("reading cgroup memory: bad value %q", strings.TrimSpace(string(data)))
+	}
+	return v, true, nil
+}
+
+// MemoryAnon reads the cgroup's anonymous memory, the "anon" line of
+// memory.stat; ok is false when there is no memory.stat (no v2 memory
+// controller) or no such line.
+func (c *Cgroup) MemoryAnon() (bytes uint64, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(c.Path, "memory.stat"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading cgroup memory.stat: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, found := strings.CutPrefix(line, "anon "); found {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, false, fmt.Errorf("reading cgroup memory.stat: bad anon %q", v)
+			}
+			return n, true, nil
+		}
+	}
+	return 0, false, nil
+}

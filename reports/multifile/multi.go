@@ -403,6 +403,9 @@ type headlineFigure struct {
 	// optional figures are left out when no file has them (files
 	// written before they were measured).
 	optional bool
+	// noValue is what a cell of a file that has the variant but not the
+	// figure says: page.None unless set.
+	noValue string
 }
 
 var headlineFigures = func() []headlineFigure {
@@ -410,6 +413,8 @@ var headlineFigures = func() []headlineFigure {
 	ev, _ := results.MeasureByKey("events_per_syscall")
 	ov, _ := results.GateMeasure("overhead")
 	cpu, _ := results.GateMeasure("cpu_per_op_change")
+	peak, _ := results.MeasureByKey("tracer_memory")
+	mean, _ := results.MeasureByKey("tracer_memory_mean")
 	return []headlineFigure{
 		{id: "ns-per-syscall", title: "Kernel ns per syscall", measure: ns,
 			intro: "Run time of all attached programs per syscall the machine made: the tracer's kernel cost, comparable across workloads (absolute times travel between machines only as far as their CPUs do)."},
@@ -419,6 +424,10 @@ var headlineFigures = func() []headlineFigure {
 			intro: "Workload throughput lost against the baseline run of the same round, in percent."},
 		{id: "cpu-per-op", title: "CPU per unit of work against the baseline", measure: cpu, optional: true,
 			intro: "The workload's and the tracer's CPU time per unit of work against the workload's in the baseline run of the same round, in percent (positive: more CPU)."},
+		{id: "memory-peak", title: "Memory: tracer peak", measure: peak, optional: true, noValue: reports.NotMeasured,
+			intro: "The tracer's peak userspace memory: the kernel's peak of its memory cgroup (memory.peak on cgroup v2, memory.max_usage_in_bytes of a v1 memory cgroup), else the sum of its processes' sampled VmHWM; benchctl's own probes: its process's VmHWM over the run. Each file's report says which (Memory section); files written before issue 33 summed VmHWM of the processes alive at ready and at stop only, which may be low. \"" + reports.NotMeasured + "\": the file has no figure for the variant."},
+		{id: "memory-mean", title: "Memory: tracer mean resident", measure: mean, optional: true, noValue: reports.NotMeasured,
+			intro: "The mean of the tracer's resident memory sampled every 100 ms over the workload (its memory cgroup's charge, or its processes' VmRSS; benchctl's own: its process's VmRSS). \"" + reports.NotMeasured + "\": the file has no figure for the variant (files written before it was sampled)."},
 	}
 }()
 
@@ -466,7 +475,7 @@ func (m *multi) figureSection(f headlineFigure) *page.Section {
 			case !m.has(i, name):
 				row = append(row, missing)
 			case len(per[i]) == 0:
-				row = append(row, page.None)
+				row = append(row, cmp.Or(f.noValue, page.None))
 			default:
 				anyValue = true
 				cell := c.Summary(f.measure.Kind, "", summaries[name][i])

@@ -336,3 +336,38 @@ func TestGoldenMulti(t *testing.T) {
 	)
 	golden.TablesWellFormed(t, md)
 }
+
+// TestMultiMemory: the tracer's peak and mean memory side by side, marked
+// where a file's grew beyond the rule, and "not measured" for a file
+// that has the variant but not the figure.
+func TestMultiMemory(t *testing.T) {
+	files := multiPair()
+	for fi, f := range files {
+		for i := range f.Results.Runs {
+			run := &f.Results.Runs[i]
+			if run.Variant == "s/baseline" || (fi == 1 && run.Variant == "s/exit_only") {
+				continue
+			}
+			if run.Tracer == nil {
+				run.Tracer = &results.TracerStats{}
+			}
+			peak := uint64(50+run.Round) << 20
+			if fi == 1 && run.Variant == "s/enter_exit" {
+				peak = uint64(100+run.Round) << 20
+			}
+			run.Tracer.PeakMemoryBytes, run.Tracer.MemoryMethod = peak, "memory.max_usage_in_bytes"
+			run.Tracer.MeanMemoryBytes, run.Tracer.ResidentMethod = 40<<20, "memory.usage_in_bytes"
+		}
+	}
+	md := renderMulti(t, files, reports.FormatMarkdown)
+	wantAll(t, md,
+		"## Memory: tracer peak",
+		"| `s/enter_exit` | 54.5 MB | 107 MB ▲ |\n| `s/exit_only` | 54.5 MB | not measured |\n",
+		"## Memory: tracer mean resident",
+		"| `s/enter_exit` | 41.9 MB | 41.9 MB |\n| `s/exit_only` | 41.9 MB | not measured |\n",
+	)
+	// Files without memory figures have no memory sections.
+	if md := renderMulti(t, multiPair(), reports.FormatMarkdown); strings.Contains(md, "Memory") {
+		t.Error("memory sections in a report of files without memory figures")
+	}
+}
