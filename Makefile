@@ -23,13 +23,14 @@ APT_UPDATE  := apt-get -o DPkg::Lock::Timeout=600 update -q
 # external-tracer tests and scenarios; and the shared libraries that
 # ../shared/tracers' sinsp-example builds link (libtbb.so.12,
 # libjsoncpp.so.25, libre2.so.9; scap-open needs only what every Debian
-# has). deps checks with ldd that every tracer there then finds its
+# has); postgresql for the history store's tests, which start their own
+# throwaway server from its binaries. deps checks with ldd that every tracer there then finds its
 # libraries, so a tracer built against a new one fails here, by name.
-DEPS_PKGS     := redis-server redis-tools strace bpftrace libtbb12 libjsoncpp25 libre2-9
+DEPS_PKGS     := redis-server redis-tools strace bpftrace libtbb12 libjsoncpp25 libre2-9 postgresql
 DEPS_CMDS     := redis-server redis-benchmark strace bpftrace
 SHARED_TRACERS ?= ../shared/tracers
 
-.PHONY: help build generate check-generate test test-short lint lint-tracked run quick bench deps deps-clang deps-qemu kernels test-kernels clean
+.PHONY: help build generate check-generate test test-short lint lint-tracked run quick bench bench-history deps deps-clang deps-qemu kernels test-kernels clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -71,6 +72,9 @@ quick: build ## run the built-in workload scenario (no dependencies, under a min
 
 bench: ## Go benchmarks of the probes (dispatch cost, drain rate); as root
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./probes/
+
+bench-history: deps ## Go benchmarks of the history store and change points (SQLite, and PostgreSQL when installed)
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./history/ ./bench/changepoint/
 
 deps: ## install what make run and make test use (DEPS_PKGS) when missing, then check the shared tracers' libraries
 	@missing=""; \

@@ -26,7 +26,17 @@ var allowed = map[string][]string{
 	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "reports/page"},
 	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "reports/page"},
 	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "reports", "reports/page"},
+	// The change-point detector is plain statistics, like bench/stats;
+	// the history store reads results files and runs it. No reporting
+	// package and not the pull-request gate links the store (above: none
+	// lists history) or a database driver (dbDrivers below).
+	"bench/changepoint": nil,
+	"history":           {"bench/changepoint", "bench/results", "bench/stats", "internal/atomicfile"},
 }
+
+// dbDrivers are the history store's database drivers: only history and
+// cmd/benchctl link them.
+var dbDrivers = []string{"modernc.org/sqlite", "github.com/jackc/pgx"}
 
 // deps returns the dependencies of every package of the module, from go list.
 func deps(t *testing.T) map[string][]string {
@@ -53,7 +63,7 @@ func TestImportRules(t *testing.T) {
 	all := deps(t)
 	// Every package of the reporting tree is under a rule, new ones too.
 	for pkg := range all {
-		if _, ruled := allowed[pkg]; !ruled && (pkg == "reports" || strings.HasPrefix(pkg, "reports/")) {
+		if _, ruled := allowed[pkg]; !ruled && (pkg == "reports" || strings.HasPrefix(pkg, "reports/") || strings.HasPrefix(pkg, "history/")) {
 			t.Errorf("package %s has no import rule: add it to allowed", pkg)
 		}
 	}
@@ -66,6 +76,11 @@ func TestImportRules(t *testing.T) {
 		for _, d := range ds {
 			if strings.HasPrefix(d, "github.com/cilium/ebpf") {
 				t.Errorf("%s links %s: it must not link a BPF library", pkg, d)
+			}
+			for _, drv := range dbDrivers {
+				if pkg != "history" && strings.HasPrefix(d, drv) {
+					t.Errorf("%s links %s: only history and cmd/benchctl may link a database driver", pkg, d)
+				}
 			}
 			if p, own := strings.CutPrefix(d, module); own && !slices.Contains(may, p) {
 				t.Errorf("%s depends on %s; it may depend only on %v", pkg, p, may)
