@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -178,10 +176,11 @@ func FromResults(r *results.Results, data []byte, path string) File {
 		} else {
 			vr.Tracer.Name = v.Tracer
 		}
+		runs := r.RunsOf(v.Name)
 		for _, name := range results.GateMetricNames() {
 			m, _ := results.GateMeasure(name)
 			mr := MetricRecord{Metric: name, NoiseFree: m.NoiseFree}
-			for _, run := range r.RunsOf(v.Name) {
+			for _, run := range runs {
 				x, ok := m.Value(v, run)
 				if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
 					continue
@@ -199,22 +198,13 @@ func FromResults(r *results.Results, data []byte, path string) File {
 
 // ReadFile reads the results file at path as the store keeps it.
 func ReadFile(path string) (File, error) {
-	data, err := os.ReadFile(path)
+	// ReadResults checks the schema and derives the figures as every
+	// other reader of the file sees them; the hash is of the bytes.
+	r, err := results.ReadResults(path)
 	if err != nil {
 		return File{}, err
 	}
-	var probe struct {
-		Schema int `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return File{}, fmt.Errorf("reading results %s: %w", path, err)
-	}
-	if err := results.CheckSchema(probe.Schema); err != nil {
-		return File{}, fmt.Errorf("reading results %s: %w", path, err)
-	}
-	// ReadResults again, for its Derive: the figures come out as every
-	// other reader of the file sees them.
-	r, err := results.ReadResults(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return File{}, err
 	}

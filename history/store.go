@@ -122,7 +122,7 @@ func Open(ctx context.Context, url string) (Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("opening history: no SQLite file in %q", url)
 		}
-		s.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+		s.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_pragma=cache_size(-32768)")
 		// One writer at a time is all SQLite has.
 		s.db.SetMaxOpenConns(1)
 	}
