@@ -40,7 +40,7 @@ func TestBestSplitMatchesDefinition(t *testing.T) {
 		n := 8 + rng.IntN(40)
 		x := make([]float64, n)
 		for i := range x {
-			x[i] = math.Round(rng.NormFloat64()*3) // ties too
+			x[i] = math.Round(rng.NormFloat64() * 3) // ties too
 			if i > n/2 {
 				x[i] += 2
 			}

@@ -282,3 +282,42 @@ func historyCheck(args []string) error {
 	fmt.Printf("no regression in %d gated series\n", checked)
 	return nil
 }
+
+// runHistory is the store `run --history URL` records its results file
+// in; nil records nothing.
+type runHistory struct{ s history.Store }
+
+// openRunHistory opens the store of run --history before anything is
+// measured, so that a wrong URL fails now, not after the run.
+func openRunHistory(url string) (*runHistory, error) {
+	if url == "" {
+		return nil, nil
+	}
+	s, err := openHistory(url)
+	if err != nil {
+		return nil, err
+	}
+	return &runHistory{s}, nil
+}
+
+func (h *runHistory) Close() {
+	if h != nil {
+		h.s.Close()
+	}
+}
+
+// record imports the results file at path.
+func (h *runHistory) record(path string) error {
+	if h == nil {
+		return nil
+	}
+	f, err := history.ReadFile(path)
+	if err == nil {
+		_, err = h.s.Add(context.Background(), f)
+	}
+	if err != nil {
+		return envError(fmt.Errorf("recording in history (the results file is written; benchctl history import %s records it later): %w", path, err))
+	}
+	fmt.Fprintln(os.Stderr, "results recorded in history")
+	return nil
+}

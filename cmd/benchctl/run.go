@@ -206,6 +206,7 @@ func runCmd(args []string) error {
 	var nf noiseFlags
 	nf.register(fs)
 	force := fs.Bool("force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
+	histURL := fs.String("history", "", "also record the results file in the history store at `URL` (an SQLite file or postgres://…; see benchctl history)")
 	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
@@ -243,6 +244,11 @@ func runCmd(args []string) error {
 	if err := checkRunOutput(path, pos[0], *force); err != nil {
 		return err
 	}
+	hist, err := openRunHistory(*histURL)
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
 
 	if noise, err = nf.thresholds(sc.Noise); err != nil {
 		return err
@@ -335,6 +341,9 @@ func runCmd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report written to %s\n", md)
+	if err := hist.record(path); err != nil {
+		return err
+	}
 	if bad := unmeasured(res); len(bad) > 0 {
 		// Exit 1, as for a run of benchctl's own variants that fails:
 		// the measuring failed, not the input (2) nor, as far as run
