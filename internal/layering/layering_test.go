@@ -67,6 +67,12 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("package %s has no import rule: add it to allowed", pkg)
 		}
 	}
+	// The history store is the CLI's: nothing else links it.
+	for pkg, ds := range all {
+		if pkg != "cmd/benchctl" && slices.Contains(ds, module+"history") {
+			t.Errorf("%s depends on history: only cmd/benchctl may", pkg)
+		}
+	}
 	for pkg, may := range allowed {
 		ds, ok := all[pkg]
 		if !ok {
