@@ -10,7 +10,7 @@ import (
 )
 
 // Formats are the formats of Write.
-var Formats = []string{"text", "markdown", "json"}
+var Formats = []string{"text", "markdown", "json", "html"}
 
 func fnum(x float64) string {
 	switch a := math.Abs(x); {
@@ -54,6 +54,8 @@ func Write(w io.Writer, format string, as []Analysis) error {
 		return writeMarkdown(w, as)
 	case "text":
 		return writeText(w, as)
+	case "html":
+		return writeHTML(w, as)
 	}
 	return fmt.Errorf("unknown history format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }

@@ -214,7 +214,7 @@ func TestStoresGiveIdenticalAnswers(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d merged gate series, want 1", n)
 		}
-		for _, format := range []string{"text", "markdown"} {
+		for _, format := range []string{"text", "markdown", "html"} {
 			var b bytes.Buffer
 			if err := Write(&b, format, as); err != nil || !strings.Contains(b.String(), "run-0025") && !strings.Contains(b.String(), "change") {
 				t.Errorf("%s: %v\n%s", format, err, b.String())

@@ -22,7 +22,7 @@ func init() {
 
 func historyUsage() {
 	fmt.Fprintln(os.Stderr, `Usage: benchctl history import [--db URL] FILE|DIR...
-       benchctl history show --metric M [--variant V] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json] [--db URL]
+       benchctl history show --metric M [--variant V] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]
        benchctl history check [--metric M ...] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]
 
 The store is an SQLite file (default `+history.DefaultURL+`, or $BENCHCTL_HISTORY) or a
