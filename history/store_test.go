@@ -232,12 +232,22 @@ func TestCheck(t *testing.T) {
 		addSeries(t, s, "improved", 30, 20, -0.06)
 		addSeries(t, s, "flat", 30, 30, 0)
 		addSeries(t, s, "short", 5, 5, 0)
+		// +0.3% a run for 40 runs: no step, but 12% in all.
+		for i := range 40 {
+			if _, err := s.Add(context.Background(), synthFile(i, 200*(1+0.003*float64(i)), "drifting")); err != nil {
+				t.Fatal(err)
+			}
+		}
 		_, as := analyses(t, s, "ns_per_syscall", nil)
-		want := map[string]string{"regressed": StatusRegression, "improved": StatusOK, "flat": StatusOK, "short": StatusInconclusive}
+		want := map[string]string{"regressed": StatusRegression, "improved": StatusOK, "flat": StatusOK, "short": StatusInconclusive, "drifting": StatusRegression}
 		for _, a := range as {
 			host := a.Series.Key.Env.Host
-			if v := Check(a, 3, time.Time{}); v.Status != want[host] {
+			v := Check(a, 3, time.Time{})
+			if v.Status != want[host] {
 				t.Errorf("%s: %s (%s), want %s", host, v.Status, v.Reason, want[host])
+			}
+			if host == "drifting" && (a.Drift == nil || !strings.Contains(v.Reason, "drifts")) {
+				t.Errorf("drifting: %+v, %s", a.Drift, v.Reason)
 			}
 			// Beyond a threshold of 10%, the 6% step passes.
 			if v := Check(a, 10, time.Time{}); host == "regressed" && v.Status != StatusOK {
