@@ -61,7 +61,14 @@ func startPostgres() error {
 	if pg.bin == "" {
 		return fmt.Errorf("no PostgreSQL binaries in %v (make deps installs Debian's postgresql package)", pgBinDirs)
 	}
-	dir, err := os.MkdirTemp("", "benchctl-pg-")
+	// As root the server runs as postgres, who must reach the folder:
+	// /tmp, not a $TMPDIR that may sit under root's home. /tmp also keeps
+	// the socket's path under the 107 bytes a unix socket may have.
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "benchctl-pg-")
 	if err != nil {
 		return err
 	}
