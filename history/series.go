@@ -341,3 +341,41 @@ func shortHash(h string) string {
 	}
 	return h
 }
+
+// Relative makes the series of variant against base, measured in the
+// same results files: each file's median of variant as a percentage of
+// base's (its whisker, variant's smallest and largest, against base's
+// median), or, for the figures that are percentages themselves, the
+// difference in percentage points. Machine drift between files moves
+// both variants of a file alike, so it cancels out here: the series is
+// what the interleaved gate compares, file after file. Files without
+// both variants are left out; the points keep variant's other fields,
+// named "variant vs base".
+func Relative(points []Point, variant, base string) []Point {
+	type fileKey struct{ sha, scenario string }
+	bases := map[fileKey]Point{}
+	for _, p := range points {
+		if p.Variant == base {
+			bases[fileKey{p.Run.SHA256, p.Scenario}] = p
+		}
+	}
+	var out []Point
+	for _, p := range points {
+		if p.Variant != variant {
+			continue
+		}
+		b, ok := bases[fileKey{p.Run.SHA256, p.Scenario}]
+		if !ok || (!inPoints(p.Metric) && b.Median == 0) {
+			continue
+		}
+		r := p
+		r.Variant = variant + " vs " + base
+		if inPoints(p.Metric) {
+			r.Median, r.Min, r.Max = p.Median-b.Median, p.Min-b.Median, p.Max-b.Median
+		} else {
+			r.Median, r.Min, r.Max = 100*p.Median/b.Median, 100*p.Min/b.Median, 100*p.Max/b.Median
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -22,8 +22,8 @@ func init() {
 
 func historyUsage() {
 	fmt.Fprintln(os.Stderr, `Usage: benchctl history import [--db URL] FILE|DIR...
-       benchctl history show --metric M [--variant V] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]
-       benchctl history check [--metric M ...] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]
+       benchctl history show --metric M [--variant V [--relative-to BASE]] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]
+       benchctl history check [--metric M ...] [--variant V [--relative-to BASE]] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]
 
 The store is an SQLite file (default `+history.DefaultURL+`, or $BENCHCTL_HISTORY) or a
 postgres:// URL. import records results files, each once (keyed by its content's SHA-256).
@@ -100,6 +100,25 @@ func historyImport(args []string) error {
 	return nil
 }
 
+// readSeries reads the points of q, or with relative set, those of
+// q.Variant against the variant relative (history.Relative).
+func readSeries(s history.Store, q history.Query, relative string) ([]history.Point, error) {
+	if relative == "" {
+		points, err := s.Points(context.Background(), q)
+		if err != nil {
+			return nil, envError(err)
+		}
+		return points, nil
+	}
+	variant := q.Variant
+	q.Variant = ""
+	points, err := s.Points(context.Background(), q)
+	if err != nil {
+		return nil, envError(err)
+	}
+	return history.Relative(points, variant, relative), nil
+}
+
 // detectorFlags are the change-point detector's flags of show and check.
 func detectorFlags(fs *flag.FlagSet) *changepoint.Options {
 	o := &changepoint.Options{}
@@ -133,6 +152,7 @@ func historyShow(args []string) error {
 	db := historyURL(fs)
 	metric := fs.String("metric", "", "the gated `figure` whose series to show: "+strings.Join(results.GateMetricNames(), ", "))
 	variant := fs.String("variant", "", "only this `variant`")
+	relative := fs.String("relative-to", "", "with --variant: the series of the variant against this `BASE` variant of the same files (percent of it, or points), which cancels what moved both")
 	scen := fs.String("scenario", "", "only this `scenario` (its name)")
 	format := fs.String("format", "text", "output `format`: "+strings.Join(history.Formats, ", "))
 	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
@@ -166,6 +186,9 @@ func historyShow(args []string) error {
 	if !slices.Contains(history.Formats, *format) {
 		return usageError("unknown history format %q (valid: %s)", *format, strings.Join(history.Formats, ", "))
 	}
+	if *relative != "" && *variant == "" {
+		return usageError("--relative-to needs --variant")
+	}
 	merged := splitList(*merge)
 	for _, k := range merged {
 		if err := history.CheckEnvKey(k); err != nil {
@@ -177,9 +200,9 @@ func historyShow(args []string) error {
 		return err
 	}
 	defer s.Close()
-	points, err := s.Points(context.Background(), history.Query{Metric: *metric, Variant: *variant, Scenario: *scen})
+	points, err := readSeries(s, history.Query{Metric: *metric, Variant: *variant, Scenario: *scen}, *relative)
 	if err != nil {
-		return envError(err)
+		return err
 	}
 	from, err := parseSince(*since, points)
 	if err != nil {
@@ -215,6 +238,8 @@ func historyCheck(args []string) error {
 		return nil
 	})
 	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
+	variant := fs.String("variant", "", "check only this `variant`")
+	relative := fs.String("relative-to", "", "with --variant: check the variant's series against this `BASE` variant of the same files (see show)")
 	o := detectorFlags(fs)
 	pos, err := parseCommandLine(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -226,6 +251,9 @@ func historyCheck(args []string) error {
 	if len(pos) > 0 {
 		return usageError("history check takes no arguments, got %q", pos)
 	}
+	if *relative != "" && *variant == "" {
+		return usageError("--relative-to needs --variant")
+	}
 	s, err := openHistory(*db)
 	if err != nil {
 		return err
@@ -236,9 +264,9 @@ func historyCheck(args []string) error {
 	}
 	regressions, inconclusive, checked := 0, 0, 0
 	for _, m := range metrics {
-		points, err := s.Points(context.Background(), history.Query{Metric: m})
+		points, err := readSeries(s, history.Query{Metric: m, Variant: *variant}, *relative)
 		if err != nil {
-			return envError(err)
+			return err
 		}
 		from, err := parseSince(*since, points)
 		if err != nil {
