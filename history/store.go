@@ -175,12 +175,29 @@ func (s *sqlStore) bind(query string) string {
 	return b.String()
 }
 
+// migrationLock is the PostgreSQL advisory lock that serialises
+// migrations: several CI jobs may open a new store at once.
+const migrationLock = 0x62656e6368 // "bench"
+
 func (s *sqlStore) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`); err != nil {
+	// One connection throughout, so that PostgreSQL's session lock holds
+	// for every statement.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if s.postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("locking the schema for migration: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	var v sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
 		return fmt.Errorf("reading the schema version: %w", err)
 	}
 	have := int(v.Int64)
@@ -188,7 +205,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w: version %d, this benchctl knows up to %d; use a benchctl at least as new as the one that last wrote it", ErrNewerSchema, have, SchemaVersion)
 	}
 	for i := have; i < SchemaVersion; i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}

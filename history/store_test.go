@@ -261,3 +261,37 @@ func TestCheck(t *testing.T) {
 		}
 	})
 }
+
+// Several jobs opening one new store at once all succeed, and migrate it
+// once.
+func TestConcurrentOpen(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			url := b.url(t)
+			errs := make(chan error, 4)
+			for range 4 {
+				go func() {
+					s, err := Open(context.Background(), url)
+					if err == nil {
+						s.Close()
+					}
+					errs <- err
+				}()
+			}
+			for range 4 {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+			s, err := Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var n int
+			if err := s.(*sqlStore).db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != SchemaVersion {
+				t.Errorf("%d migrations recorded (%v), want %d", n, err, SchemaVersion)
+			}
+		})
+	}
+}
