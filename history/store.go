@@ -122,7 +122,10 @@ func Open(ctx context.Context, url string) (Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("opening history: no SQLite file in %q", url)
 		}
-		s.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_pragma=cache_size(-32768)")
+		// Transactions take the write lock when they begin (_txlock), so
+		// two processes never both read a schema version and migrate;
+		// journal_mode is set in migrate, where a busy file is retried.
+		s.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_pragma=cache_size(-32768)&_txlock=immediate")
 		// One writer at a time is all SQLite has.
 		s.db.SetMaxOpenConns(1)
 	}
@@ -193,11 +196,33 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`); err != nil {
+	if !s.postgres {
+		// WAL lets readers read while a run is recorded. Switching to it
+		// needs the file to itself, which the busy timeout does not wait
+		// for: retry while another process holds it.
+		for try := 0; ; try++ {
+			_, err := conn.ExecContext(ctx, `PRAGMA journal_mode=WAL`)
+			if err == nil {
+				break
+			}
+			if try == 100 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+				return fmt.Errorf("setting the journal mode: %w", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// One transaction reads the version and migrates: with SQLite's
+	// immediate transactions and PostgreSQL's lock, one opener at a time.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	var v sql.NullInt64
-	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
 		return fmt.Errorf("reading the schema version: %w", err)
 	}
 	have := int(v.Int64)
@@ -205,26 +230,20 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w: version %d, this benchctl knows up to %d; use a benchctl at least as new as the one that last wrote it", ErrNewerSchema, have, SchemaVersion)
 	}
 	for i := have; i < SchemaVersion; i++ {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
 		for _, stmt := range strings.Split(migrations[i], ";") {
 			if strings.TrimSpace(stmt) == "" {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				tx.Rollback()
 				return fmt.Errorf("migrating to schema %d: %w", i+1, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO schema_migrations (version, applied_ns) VALUES (?, ?)`), i+1, time.Now().UnixNano()); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("migrating to schema %d: %w", i+1, err)
 		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrating to schema %d: %w", i+1, err)
-		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrating to schema %d: %w", SchemaVersion, err)
 	}
 	return nil
 }
