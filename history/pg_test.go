@@ -9,15 +9,18 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // A throwaway PostgreSQL for the tests: started on first use by this test
-// binary, on a unix socket in a temporary folder (no TCP), and stopped
-// by TestMain when the tests end. initdb refuses to run as root, so as
+// binary (the postmaster is its child), on a unix socket in a temporary
+// folder (no TCP), and stopped by TestMain when the tests end, or killed
+// with the test binary if it dies first. initdb refuses to run as root, so as
 // root the server runs as the postgres system user, which owns the
 // folder. Without the binaries (Debian's postgresql package) the
 // PostgreSQL tests skip and say so, except with CI set, where they fail:
@@ -27,13 +30,14 @@ import (
 var pgBinDirs = []string{"/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin"}
 
 var pg struct {
-	once    sync.Once
-	dir     string // the temporary folder: data/ and the socket
-	bin     string
-	cred    *syscall.Credential
-	err     error
-	started bool
-	dbs     atomic.Int64
+	once   sync.Once
+	dir    string // the temporary folder: data/ and the socket
+	bin    string
+	cred   *syscall.Credential
+	err    error
+	server *exec.Cmd // the postmaster, this test binary's child
+	exited chan error
+	dbs    atomic.Int64
 }
 
 func TestMain(m *testing.M) {
@@ -68,6 +72,7 @@ func startPostgres() error {
 	if os.Geteuid() == 0 {
 		base = "/tmp"
 	}
+	removeStale(base)
 	dir, err := os.MkdirTemp(base, "benchctl-pg-")
 	if err != nil {
 		return err
@@ -88,19 +93,81 @@ func startPostgres() error {
 	if out, err := pgCommand("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--no-locale").CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	opts := fmt.Sprintf("-k %s -c listen_addresses='' -F -c full_page_writes=off -c synchronous_commit=off", dir)
-	if out, err := pgCommand("pg_ctl", "-D", filepath.Join(dir, "data"), "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	// The postmaster is started directly, not through pg_ctl, so that it
+	// is this process's child and dies with it (Pdeathsig) even when a
+	// test panics and TestMain never stops it.
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		return err
 	}
-	pg.started = true
+	defer logf.Close()
+	srv := pgCommand("postgres", "-D", filepath.Join(dir, "data"), "-k", dir, "-c", "listen_addresses=", "-F", "-c", "full_page_writes=off", "-c", "synchronous_commit=off")
+	if srv.SysProcAttr == nil {
+		srv.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	srv.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	pg.server = srv
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	db, err := sql.Open("pgx", fmt.Sprintf("postgres:///postgres?host=%s&user=postgres&sslmode=disable", dir))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if err := db.Ping(); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not answer within 30 s: %v", err)
+		}
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			pg.server = nil
+			return fmt.Errorf("postgres exited: %v\n%s", err, log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	pg.exited = exited
 	return nil
 }
 
+// removeStale removes the folders of throwaway servers that a test
+// binary killed before TestMain ran left behind: older than an hour, and
+// no live postmaster in them.
+func removeStale(base string) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(base, "benchctl-pg-*"))
+	for _, d := range dirs {
+		info, err := os.Stat(d)
+		if err != nil || time.Since(info.ModTime()) < time.Hour {
+			continue
+		}
+		if pid, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			if n, err := strconv.Atoi(strings.SplitN(string(pid), "\n", 2)[0]); err == nil && syscall.Kill(n, 0) == nil {
+				continue
+			}
+		}
+		os.RemoveAll(d)
+	}
+}
+
 func stopPostgres() {
-	if pg.started {
-		if out, err := pgCommand("pg_ctl", "-D", filepath.Join(pg.dir, "data"), "-m", "fast", "-w", "stop").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "pg_ctl stop: %v\n%s", err, out)
+	if pg.server != nil {
+		// SIGINT: PostgreSQL's fast shutdown.
+		pg.server.Process.Signal(os.Interrupt)
+		select {
+		case <-pg.exited:
+		case <-time.After(30 * time.Second):
+			fmt.Fprintln(os.Stderr, "postgres did not stop within 30 s: killing it")
+			pg.server.Process.Kill()
+			<-pg.exited
 		}
 	}
 	if pg.dir != "" {
