@@ -24,3 +24,15 @@ func TestRelative(t *testing.T) {
 		t.Errorf("Relative overhead: %+v", over)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://bench:s3cret@db.internal/benchctl": "postgres://bench:xxxxx@db.internal/benchctl",
+		"postgres://bench@db.internal/benchctl":        "postgres://bench@db.internal/benchctl",
+		"history.db":                                   "history.db",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -126,11 +126,13 @@ func Open(ctx context.Context, url string) (Store, error) {
 		// two processes never both read a schema version and migrate;
 		// journal_mode is set in migrate, where a busy file is retried.
 		s.db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_pragma=cache_size(-32768)&_txlock=immediate")
-		// One writer at a time is all SQLite has.
-		s.db.SetMaxOpenConns(1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening history %s: %w", redactURL(url), err)
+	}
+	if !s.postgres {
+		// One writer at a time is all SQLite has.
+		s.db.SetMaxOpenConns(1)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
