@@ -14,7 +14,6 @@
 package cgroupv2
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/benchctl/benchctl/internal/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,49 +48,14 @@ type Cgroup struct {
 // Mount returns where the cgroup v2 hierarchy is mounted (the first
 // cgroup2 mount in /proc/self/mountinfo), or an error when none is.
 func Mount() (string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mnt, ok, err := mountinfo.Find(func(fstype string, _ []string) bool { return fstype == "cgroup2" })
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		// id parent major:minor root mount-point options [optional...] - fstype source super-options
-		fields := strings.Fields(sc.Text())
-		for i, fld := range fields {
-			if fld == "-" {
-				if i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
-					return unescapeMountinfo(fields[4]), nil
-				}
-				break
-			}
-		}
+	if !ok {
+		return "", errors.New("no cgroup v2 hierarchy is mounted")
 	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("reading /proc/self/mountinfo: %w", err)
-	}
-	return "", errors.New("no cgroup v2 hierarchy is mounted")
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space, ...) of
-// a mountinfo path.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return mnt, nil
 }
 
 // New makes a fresh cgroup directly under the cgroup v2 mount, named

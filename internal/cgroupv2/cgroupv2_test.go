@@ -54,20 +54,6 @@ func startIn(t *testing.T, cg *Cgroup, argv ...string) (*exec.Cmd, <-chan error)
 	return cmd, done
 }
 
-func TestUnescapeMountinfo(t *testing.T) {
-	for in, want := range map[string]string{
-		"/sys/fs/cgroup":         "/sys/fs/cgroup",
-		`/mnt/with\040space`:     "/mnt/with space",
-		`/a\134b`:                `/a\b`,
-		`/trailing\04`:           `/trailing\04`,
-		`/not\999octal\011tab\n`: "/not\\999octal\ttab\\n",
-	} {
-		if got := unescapeMountinfo(in); got != want {
-			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestCgroupLifecycle(t *testing.T) {
 	cg := newTestCgroup(t)
 	mnt, _ := Mount()

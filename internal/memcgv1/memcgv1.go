@@ -16,13 +16,15 @@
 package memcgv1
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/benchctl/benchctl/internal/mountinfo"
 )
 
 // Group is a v1 memory cgroup made by New.
@@ -33,34 +35,16 @@ type Group struct {
 // Mount returns where the cgroup v1 memory hierarchy is mounted (a
 // "cgroup" mount whose options name "memory"), or an error when none is.
 func Mount() (string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mnt, ok, err := mountinfo.Find(func(fstype string, opts []string) bool {
+		return fstype == "cgroup" && slices.Contains(opts, "memory")
+	})
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		// id parent major:minor root mount-point options [optional...] - fstype source super-options
-		fields := strings.Fields(sc.Text())
-		for i, fld := range fields {
-			if fld != "-" {
-				continue
-			}
-			if i+3 < len(fields) && fields[i+1] == "cgroup" && len(fields) > 4 {
-				for _, o := range strings.Split(fields[i+3], ",") {
-					if o == "memory" {
-						return fields[4], nil
-					}
-				}
-			}
-			break
-		}
+	if !ok {
+		return "", errors.New("no cgroup v1 memory hierarchy is mounted")
 	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("reading /proc/self/mountinfo: %w", err)
-	}
-	return "", errors.New("no cgroup v1 memory hierarchy is mounted")
+	return mnt, nil
 }
 
 // New makes the memory cgroup name (the base name of the tracer's v2
