@@ -195,6 +195,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		CgroupRoot: "/" + dirPrefix + id,
 		Bridge:     "bck-" + id,
 		Socket:     c.ctrSocket,
+		Network:    "benchctl-" + id,
 	}
 	if err := writeRecord(dir, c.rec); err != nil {
 		os.RemoveAll(dir)
@@ -539,7 +540,7 @@ func (c *Cluster) prepareNode() error {
     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "dataDir": %q}
   }]
 }
-`, "benchctl-"+strings.TrimPrefix(c.rec.Bridge, "bck-"), c.rec.Bridge, subnet, filepath.Join(c.Dir, "cni", "ipam"))
+`, c.rec.Network, c.rec.Bridge, subnet, filepath.Join(c.Dir, "cni", "ipam"))
 	return os.WriteFile(filepath.Join(c.Dir, "cni", "net.d", "10-benchctl.conflist"), []byte(conf), 0o644)
 }
 
@@ -573,7 +574,7 @@ func containerdConfig(dir, socket string) string {
 	q := strconv.Quote
 	return `version = 2
 root = ` + q(filepath.Join(dir, "containerd", "root")) + `
-state = ` + q(filepath.Join(dir, "containerd", "state")) + `
+state = ` + q(containerdState(dir)) + `
 # Plugins that would write outside the state directory, or are not needed.
 disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 

@@ -301,6 +301,23 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	shimAddrs, _ := filepath.Glob(filepath.Join(containerdState(c.Dir), "io.containerd.runtime.v2.task", "*", "*", "address"))
+	if len(shimAddrs) == 0 {
+		t.Error("no shim address file in containerd's state: the check of their sockets below would check nothing")
+	}
+	// What the checks after Stop look for must be there now.
+	if results, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", rec.Network+"-*")); len(results) == 0 {
+		t.Error("no CNI result of the running pod's network: the check after Stop would check nothing")
+	}
+	if !linksInto("/var/log/containers", c.Dir) {
+		t.Error("no kubelet log link into the state directory: the check after Stop would check nothing")
+	}
+	var shimSockets []string
+	for _, f := range shimAddrs {
+		b, _ := os.ReadFile(f)
+		shimSockets = append(shimSockets, strings.TrimPrefix(strings.TrimSpace(string(b)), "unix://"))
+	}
+
 	stopped = true
 	t1 := time.Now()
 	if err := c.Stop(); err != nil {
@@ -334,6 +351,25 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 	}
 	if out := processesNaming(c.Dir); out != "" {
 		t.Errorf("processes naming %s after Stop:\n%s", c.Dir, out)
+	}
+	checkLeftOutside(t, c.Dir, rec, shimSockets)
+}
+
+// checkLeftOutside fails on what a cluster's daemons write outside its
+// state directory and teardown must remove: shim sockets, the kubelet's
+// links in /var/log/containers, libcni's cached results.
+func checkLeftOutside(t *testing.T, dir string, rec *record, shimSockets []string) {
+	t.Helper()
+	for _, s := range shimSockets {
+		if _, err := os.Lstat(s); !os.IsNotExist(err) {
+			t.Errorf("shim socket %s: %v, want it removed", s, err)
+		}
+	}
+	if linksInto("/var/log/containers", dir) {
+		t.Errorf("/var/log/containers still links into the state directory %s", dir)
+	}
+	if left, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", rec.Network+"-*")); len(left) > 0 {
+		t.Errorf("CNI results of the cluster's network left: %v", left)
 	}
 }
 
@@ -451,6 +487,12 @@ func TestK8sSweepsAKilledTestsCluster(t *testing.T) {
 	if len(shims) == 0 {
 		t.Fatal("no shim of the helper's containerd found")
 	}
+	var shimSockets []string
+	addrs, _ := filepath.Glob(filepath.Join(containerdState(dir), "io.containerd.runtime.v2.task", "*", "*", "address"))
+	for _, f := range addrs {
+		b, _ := os.ReadFile(f)
+		shimSockets = append(shimSockets, strings.TrimPrefix(strings.TrimSpace(string(b)), "unix://"))
+	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -492,4 +534,16 @@ func TestK8sSweepsAKilledTestsCluster(t *testing.T) {
 	if out := processesNaming(dir); out != "" {
 		t.Errorf("processes naming %s after the sweep:\n%s", dir, out)
 	}
+	checkLeftOutside(t, dir, rec, shimSockets)
+}
+
+// linksInto tells whether a symbolic link in linkDir points below dir.
+func linksInto(linkDir, dir string) bool {
+	links, _ := os.ReadDir(linkDir)
+	for _, l := range links {
+		if target, err := os.Readlink(filepath.Join(linkDir, l.Name())); err == nil && strings.HasPrefix(target, dir+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -37,6 +37,12 @@ type record struct {
 	CgroupRoot string `json:"cgroupRoot"` // the pods' cgroup, under each v1 hierarchy
 	Bridge     string `json:"bridge"`     // the CNI bridge's name
 	Socket     string `json:"socket"`     // containerd's socket: its shims name it
+	Network    string `json:"network"`    // the CNI network's name
+}
+
+// containerdState is the state directory of a cluster's containerd.
+func containerdState(dir string) string {
+	return filepath.Join(dir, "containerd", "state")
 }
 
 // proc names a process by its pid and its start time (field 22 of
@@ -285,6 +291,9 @@ func teardown(dir string, r *record) error {
 	for _, p := range r.Procs {
 		p.kill()
 	}
+	// Where containerd 1.6 puts its shims' sockets whatever its state
+	// directory; a shim killed leaves its socket there.
+	shimSockets, _ := filepath.Glob(filepath.Join(containerdState(dir), "io.containerd.runtime.v2.task", "*", "*", "address"))
 	if r.Socket != "" {
 		for _, p := range shimsOf(r.Socket) {
 			p.kill()
@@ -296,6 +305,32 @@ func teardown(dir string, r *record) error {
 		}
 		if p.alive() && !isZombie(p.Pid) {
 			errs = append(errs, fmt.Errorf("%s (pid %d) did not die", p.Name, p.Pid))
+		}
+	}
+	for _, f := range shimSockets {
+		b, err := os.ReadFile(f)
+		sock := strings.TrimPrefix(strings.TrimSpace(string(b)), "unix://")
+		if err == nil && filepath.Dir(sock) == "/run/containerd/s" {
+			if fi, err := os.Lstat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				_ = os.Remove(sock)
+			}
+		}
+	}
+	// The kubelet links each container's log into /var/log/containers
+	// whatever its podLogsDir, and a CNI result whose DEL never ran (the
+	// pods were killed) stays in libcni's cache: both name this cluster.
+	if links, err := os.ReadDir("/var/log/containers"); err == nil {
+		for _, l := range links {
+			p := filepath.Join("/var/log/containers", l.Name())
+			if target, err := os.Readlink(p); err == nil && strings.HasPrefix(target, dir+"/") {
+				_ = os.Remove(p)
+			}
+		}
+	}
+	if r.Network != "" {
+		results, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", r.Network+"-*"))
+		for _, f := range results {
+			_ = os.Remove(f)
 		}
 	}
 	for _, mp := range mountsUnder(dir) {
