@@ -305,6 +305,16 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 	if len(shimAddrs) == 0 {
 		t.Error("no shim address file in containerd's state: the check of their sockets below would check nothing")
 	}
+	sandboxes := sandboxIDs(c.Dir)
+	loopbacks := 0
+	for _, sb := range sandboxes {
+		if _, err := os.Stat(filepath.Join("/var/lib/cni/results", "cni-loopback-"+sb+"-lo")); err == nil {
+			loopbacks++
+		}
+	}
+	if loopbacks == 0 {
+		t.Errorf("no loopback CNI result of the sandboxes %v: the check after Stop would check nothing", sandboxes)
+	}
 	// What the checks after Stop look for must be there now.
 	if results, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", rec.Network+"-*")); len(results) == 0 {
 		t.Error("no CNI result of the running pod's network: the check after Stop would check nothing")
@@ -352,13 +362,13 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 	if out := processesNaming(c.Dir); out != "" {
 		t.Errorf("processes naming %s after Stop:\n%s", c.Dir, out)
 	}
-	checkLeftOutside(t, c.Dir, rec, shimSockets)
+	checkLeftOutside(t, c.Dir, rec, shimSockets, sandboxes)
 }
 
 // checkLeftOutside fails on what a cluster's daemons write outside its
 // state directory and teardown must remove: shim sockets, the kubelet's
 // links in /var/log/containers, libcni's cached results.
-func checkLeftOutside(t *testing.T, dir string, rec *record, shimSockets []string) {
+func checkLeftOutside(t *testing.T, dir string, rec *record, shimSockets, sandboxes []string) {
 	t.Helper()
 	for _, s := range shimSockets {
 		if _, err := os.Lstat(s); !os.IsNotExist(err) {
@@ -370,6 +380,11 @@ func checkLeftOutside(t *testing.T, dir string, rec *record, shimSockets []strin
 	}
 	if left, _ := filepath.Glob(filepath.Join("/var/lib/cni/results", rec.Network+"-*")); len(left) > 0 {
 		t.Errorf("CNI results of the cluster's network left: %v", left)
+	}
+	for _, sb := range sandboxes {
+		if _, err := os.Stat(filepath.Join("/var/lib/cni/results", "cni-loopback-"+sb+"-lo")); !os.IsNotExist(err) {
+			t.Errorf("containerd's loopback CNI result of sandbox %s: %v, want it removed", sb, err)
+		}
 	}
 }
 
@@ -487,6 +502,7 @@ func TestK8sSweepsAKilledTestsCluster(t *testing.T) {
 	if len(shims) == 0 {
 		t.Fatal("no shim of the helper's containerd found")
 	}
+	sandboxes := sandboxIDs(dir)
 	var shimSockets []string
 	addrs, _ := filepath.Glob(filepath.Join(containerdState(dir), "io.containerd.runtime.v2.task", "*", "*", "address"))
 	for _, f := range addrs {
@@ -534,7 +550,7 @@ func TestK8sSweepsAKilledTestsCluster(t *testing.T) {
 	if out := processesNaming(dir); out != "" {
 		t.Errorf("processes naming %s after the sweep:\n%s", dir, out)
 	}
-	checkLeftOutside(t, dir, rec, shimSockets)
+	checkLeftOutside(t, dir, rec, shimSockets, sandboxes)
 }
 
 // linksInto tells whether a symbolic link in linkDir points below dir.
@@ -546,4 +562,14 @@ func linksInto(linkDir, dir string) bool {
 		}
 	}
 	return false
+}
+
+// sandboxIDs are the ids of the pod sandboxes of a cluster's containerd.
+func sandboxIDs(dir string) []string {
+	ents, _ := os.ReadDir(filepath.Join(dir, "containerd", "root", "io.containerd.grpc.v1.cri", "sandboxes"))
+	var ids []string
+	for _, e := range ents {
+		ids = append(ids, e.Name())
+	}
+	return ids
 }

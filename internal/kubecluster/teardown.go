@@ -333,6 +333,11 @@ func teardown(dir string, r *record) error {
 			_ = os.Remove(f)
 		}
 	}
+	// containerd adds every sandbox to its own loopback network too.
+	sandboxes, _ := os.ReadDir(filepath.Join(dir, "containerd", "root", "io.containerd.grpc.v1.cri", "sandboxes"))
+	for _, sb := range sandboxes {
+		_ = os.Remove(filepath.Join("/var/lib/cni/results", "cni-loopback-"+sb.Name()+"-lo"))
+	}
 	for _, mp := range mountsUnder(dir) {
 		if err := unix.Unmount(mp, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
