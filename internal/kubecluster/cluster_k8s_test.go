@@ -109,6 +109,8 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 		t.Fatalf("record names %d processes, want 5 (etcd, apiserver, controller manager, containerd, kubelet): %+v", len(rec.Procs), rec.Procs)
 	}
 
+	checkLoopbackOnly(t, rec)
+
 	const image = "benchctl.test/tiny:1"
 	if err := c.ImportImage(ctx, tinyImage(t, image)); err != nil {
 		t.Fatal(err)
@@ -572,4 +574,48 @@ func sandboxIDs(dir string) []string {
 		ids = append(ids, e.Name())
 	}
 	return ids
+}
+
+// checkLoopbackOnly fails when a process of the cluster listens on a TCP
+// address other than 127.0.0.1 or ::1, and when none listens at all (then
+// the check saw nothing).
+func checkLoopbackOnly(t *testing.T, rec *record) {
+	t.Helper()
+	inodes := map[string]string{} // socket inode -> process name
+	for _, p := range rec.Procs {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.Pid))
+		for _, fd := range fds {
+			l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", p.Pid, fd.Name()))
+			if err == nil && strings.HasPrefix(l, "socket:[") {
+				inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = p.Name
+			}
+		}
+	}
+	listening := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) < 10 || fields[3] != "0A" { // LISTEN
+				continue
+			}
+			name, ours := inodes[fields[9]]
+			if !ours {
+				continue
+			}
+			listening[name] = true
+			addr := fields[1][:strings.IndexByte(fields[1], ':')]
+			if addr != "0100007F" && addr != "00000000000000000000000001000000" {
+				t.Errorf("%s listens on %s (hex, %s), not on loopback", name, fields[1], f)
+			}
+		}
+	}
+	for _, name := range []string{"etcd", "kube-apiserver", "kubelet", "containerd"} {
+		if !listening[name] {
+			t.Errorf("%s listens on no TCP port that this check found", name)
+		}
+	}
 }
