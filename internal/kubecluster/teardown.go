@@ -129,23 +129,39 @@ func sweep(parent string) error {
 	return errors.Join(errs...)
 }
 
+// mounts lists /proc/self/mountinfo's mounts: each mount point,
+// unescaped, and file system type.
+func mounts() (points, fstypes []string) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		// id parent major:minor root mount-point options [optional...] - fstype ...
+		fields := strings.Fields(sc.Text())
+		for i, fld := range fields {
+			if fld == "-" && i+1 < len(fields) && len(fields) > 4 {
+				points = append(points, mountinfo.Unescape(fields[4]))
+				fstypes = append(fstypes, fields[i+1])
+				break
+			}
+		}
+	}
+	return points, fstypes
+}
+
 // cgroupHierarchies are the mount points of the cgroup v1 hierarchies and
 // of a cgroup v2 one beside them (runc makes a container's cgroup there
 // too in this hybrid layout).
 func cgroupHierarchies() []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
+	points, fstypes := mounts()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		for i, fld := range fields {
-			if fld == "-" && i+1 < len(fields) && (fields[i+1] == "cgroup" || fields[i+1] == "cgroup2") {
-				out = append(out, mountinfo.Unescape(fields[4]))
-			}
+	for i, mp := range points {
+		if fstypes[i] == "cgroup" || fstypes[i] == "cgroup2" {
+			out = append(out, mp)
 		}
 	}
 	return out
@@ -153,19 +169,9 @@ func cgroupHierarchies() []string {
 
 // mountsUnder lists the mount points at or below dir, deepest first.
 func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
+	points, _ := mounts()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := mountinfo.Unescape(fields[4])
+	for _, mp := range points {
 		if mp == dir || strings.HasPrefix(mp, dir+"/") {
 			out = append(out, mp)
 		}
