@@ -6,7 +6,8 @@
 // Everything but this comment is built only with the build tag k8s, so
 // that the usual go test ./... links no Kubernetes code. make test-k8s
 // installs the Debian packages (etcd-server, containerd, runc,
-// containernetworking-plugins), builds or reuses the Kubernetes binaries
+// containernetworking-plugins and the rest of the Makefile's K8S_PKGS),
+// builds or reuses the Kubernetes binaries
 // under .cache/k8s/VERSION/ (the release is in the file VERSION beside this
 // one) and runs go test -tags k8s.
 //
@@ -23,6 +24,17 @@
 //	path, err := c.ServiceAccountKubeconfig(ctx, namespace, account)
 //	// a kubeconfig whose credential is a token of that (existing)
 //	// ServiceAccount, from the TokenRequest API
+//	c.LogTail("kubelet", 40) // a component's last log lines, for a failing test
+//	kubecluster.WriteImage(path, name, entrypoint, files) // a one-layer OCI archive
+//	kubecluster.Version() // "v1.37.2": use client-go v0.37.2
+//
+// Options: CacheDir (default: the checkout's .cache), Parent (where the state
+// directory goes; default $TMPDIR), Timeout (of each wait of Start; default
+// 3 minutes), Logf (progress, e.g. t.Logf).
+//
+// The node is named and addressed 127.0.0.1; every daemon listens on
+// 127.0.0.1 only, on free ports, so clusters of several tests or checkouts
+// can run at once.
 //
 // Pods must use images that were imported (imagePullPolicy Never or
 // IfNotPresent): the node pulls nothing. No scheduler runs: a pod names its
@@ -33,5 +45,8 @@
 // until the next Start, which sweeps what an earlier Start of a process
 // that no longer runs created (its directories carry a marker), and nothing
 // else. StopAll stops every cluster this process started: call it from a
-// signal handler in TestMain.
+// signal handler in TestMain (internal/kubecluster's own TestMain does),
+// so that a Ctrl-C leaves nothing behind either. Tests that need a cluster
+// are built with the tag k8s and named TestK8s...: make test-k8s runs
+// those of every package.
 package kubecluster
