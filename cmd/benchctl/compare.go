@@ -18,10 +18,6 @@ func init() {
 	commands["compare"] = command{summary: "gate HEAD.json against BASE.json: exit 1 on a significant regression, 4 when undecided", run: compareCmd}
 }
 
-// exitInconclusive is the exit code of a gate that could not decide a
-// gated figure (and was not told to pass it with --inconclusive pass).
-const exitInconclusive = 4
-
 func compareCmd(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	format := fs.String("format", comparison.FormatText, "output `format`: "+strings.Join(comparison.Formats, ", "))
@@ -154,21 +150,21 @@ func compareCmd(args []string) error {
 		if len(all) > 3 {
 			names = append(all[:3:3], fmt.Sprintf("and %d more", len(all)-3))
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%d gated regression(s): %s", len(all), strings.Join(names, ", "))}
+		return failedError(fmt.Errorf("%d gated regression(s): %s", len(all), strings.Join(names, ", ")))
 	case compare.StatusInconclusive:
 		if blocked := c.Blocked(); len(blocked) > 0 {
 			var what []string
 			for _, d := range blocked {
 				what = append(what, d.String())
 			}
-			return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: base and head cannot be compared: %s", strings.Join(what, "; "))}
+			return inconclusiveError(fmt.Errorf("inconclusive: base and head cannot be compared: %s", strings.Join(what, "; ")))
 		}
 		if len(c.Missing) > 0 {
-			return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d gated figure(s) could not be computed on a side (--inconclusive pass does not let them through): %s",
-				len(c.Missing), c.Missing[0])}
+			return inconclusiveError(fmt.Errorf("inconclusive: %d gated figure(s) could not be computed on a side (--inconclusive pass does not let them through): %s",
+				len(c.Missing), c.Missing[0]))
 		}
-		return &exitError{code: exitInconclusive, err: fmt.Errorf("inconclusive: %d of %d gated figures could not be decided (--inconclusive pass lets them through)",
-			len(c.Inconclusive()), len(c.Rows))}
+		return inconclusiveError(fmt.Errorf("inconclusive: %d of %d gated figures could not be decided (--inconclusive pass lets them through)",
+			len(c.Inconclusive()), len(c.Rows)))
 	}
 	return nil
 }

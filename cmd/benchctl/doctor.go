@@ -83,7 +83,7 @@ func cmdDoctor(args []string) error {
 		printCheck(status, c.name, detail, err, c.fix)
 	}
 	if failed > 0 {
-		return &exitError{code: 3, err: fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed)}
+		return envError(fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed))
 	}
 	if sc == nil || len(tracers) == 0 {
 		return nil
@@ -106,7 +106,7 @@ func cmdDoctor(args []string) error {
 		}
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: 130, err: errors.New("doctor: interrupted")}
+		return interruptedError(errors.New("doctor: interrupted"))
 	}
 	if notLoaded > 0 {
 		return envError(fmt.Errorf("doctor: %d tracer(s) of %s do not load here", notLoaded, sc.Name))

@@ -95,7 +95,7 @@ func historyImport(args []string) error {
 		return err
 	}
 	if st.Failed > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("%d of the files could not be imported", st.Failed)}
+		return usageError("%d of the files could not be imported", st.Failed)
 	}
 	return nil
 }
@@ -299,13 +299,13 @@ func historyCheck(args []string) error {
 	switch {
 	case regressions > 0:
 		fmt.Printf("%d of %d gated series regressed\n", regressions, checked)
-		return &exitError{code: 1, err: errSilent}
+		return failedError(errSilent)
 	case checked == 0:
 		fmt.Println("no gated series recorded: nothing decided")
-		return &exitError{code: exitInconclusive, err: errSilent}
+		return inconclusiveError(errSilent)
 	case inconclusive > 0:
 		fmt.Printf("no regression; %d of %d gated series too short to say\n", inconclusive, checked)
-		return &exitError{code: exitInconclusive, err: errSilent}
+		return inconclusiveError(errSilent)
 	}
 	fmt.Printf("no regression in %d gated series\n", checked)
 	return nil

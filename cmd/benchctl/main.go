@@ -9,26 +9,6 @@ import (
 	"strings"
 )
 
-// exitError carries the process exit code of a failed command:
-// 1 a gated regression (or a failed run: the traced command's, a variant
-// of run's that measured nothing), 2 bad usage or input, 3 the
-// environment cannot run it, 4 a gate that could not decide (compare).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError is bad usage or bad input: exit 2.
-func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-}
-
-// envError is an environment that cannot run the command: exit 3.
-func envError(err error) error { return &exitError{code: 3, err: err} }
-
 // command is one subcommand; run gets the arguments after its name.
 type command struct {
 	summary string
@@ -43,19 +23,11 @@ func main() {
 	if err == nil {
 		return
 	}
-	code := 1
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	}
-	if ee == nil || ee.err != errSilent {
+	if !errors.Is(err, errSilent) {
 		fmt.Fprintf(os.Stderr, "benchctl: %v\n", err)
 	}
-	os.Exit(code)
+	os.Exit(statusOf(err))
 }
-
-// errSilent marks an exit code whose reason has already been printed.
-var errSilent = errors.New("")
 
 func run(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

@@ -173,11 +173,11 @@ func matrixCmd(args []string) error {
 			guests = append(guests, i)
 			continue
 		}
-		if code := one(i); code == 3 && ctx.Err() == nil {
+		if code := one(i); code == exitEnv && ctx.Err() == nil {
 			return envError(fmt.Errorf("matrix: the host cannot run %s (see above)", scenario))
 		}
 		if ctx.Err() != nil {
-			return &exitError{code: 1, err: errors.New("matrix: interrupted")}
+			return failedError(errors.New("matrix: interrupted"))
 		}
 	}
 	sem := make(chan struct{}, max(*jobs, 1))
@@ -195,7 +195,7 @@ func matrixCmd(args []string) error {
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return &exitError{code: 1, err: errors.New("matrix: interrupted")}
+		return failedError(errors.New("matrix: interrupted"))
 	}
 	failed := 0
 	for i := range cols {
@@ -219,7 +219,7 @@ func matrixCmd(args []string) error {
 	os.Stdout.Write(txt.Bytes())
 	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(*out, "matrix.md"))
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(kernels))}
+		return failedError(fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(kernels)))
 	}
 	return nil
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
-	"github.com/benchctl/benchctl/workloads"
 )
 
 func init() {
@@ -177,7 +176,7 @@ func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, flag.ErrHelp
 	}
 	if err != nil {
-		return nil, &exitError{code: 2, err: errSilent} // flag already printed it
+		return nil, usageError("%w", errSilent) // flag already printed it
 	}
 	return pos, nil
 }
@@ -192,7 +191,7 @@ func loadScenario(path string, vars map[string]string) (*scenario.Scenario, erro
 	var se *scenario.Error
 	if errors.As(err, &se) {
 		fmt.Fprintln(os.Stderr, err)
-		return nil, &exitError{code: 2, err: errSilent}
+		return nil, usageError("%w", errSilent)
 	}
 	return nil, usageError("%v", err)
 }
@@ -309,7 +308,7 @@ func runCmd(args []string) error {
 		} else {
 			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
 		}
-		os.Exit(130)
+		os.Exit(exitInterrupted)
 	}()
 
 	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
@@ -326,11 +325,10 @@ func runCmd(args []string) error {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, savedNote(runner, path))
 		switch {
-		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
-			errors.Is(err, bench.ErrForeignPrograms):
+		case environmental(err):
 			return envError(err)
 		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
-			return &exitError{code: 130, err: err}
+			return interruptedError(err)
 		}
 		return err
 	}
@@ -353,7 +351,7 @@ func runCmd(args []string) error {
 		for i, b := range bad {
 			names[i] = b.variant
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", "))}
+		return failedError(fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", ")))
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func trace(o traceOptions) (err error) {
 
 	p, err := probes.Load(o.cfg)
 	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+		if environmental(err) {
 			return envError(err)
 		}
 		return fmt.Errorf("loading probes: %+v", err)
@@ -283,7 +283,7 @@ func traceCount(cfg probes.Config, w io.Writer) error {
 	defer statsOff.Close()
 	p, err := probes.Load(cfg)
 	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+		if environmental(err) {
 			return envError(err)
 		}
 		return fmt.Errorf("loading probes: %+v", err)

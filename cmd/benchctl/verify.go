@@ -140,13 +140,13 @@ func cmdVerify(args []string) (err error) {
 	}
 	rep, err := bench.CheckFidelity(ctx, o, work)
 	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+		if environmental(err) {
 			return envError(err)
 		}
 		return err
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: 130, err: errors.New("interrupted")}
+		return interruptedError(errors.New("interrupted"))
 	}
 	switch *format {
 	case "json":
@@ -161,9 +161,9 @@ func cmdVerify(args []string) (err error) {
 	switch {
 	case rep.OK():
 	case rep.Mismatches() > 0:
-		return &exitError{code: 1, err: bench.ErrFidelity}
+		return failedError(bench.ErrFidelity)
 	default:
-		return &exitError{code: 1, err: fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; "))}
+		return failedError(fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; ")))
 	}
 	return nil
 }

@@ -153,14 +153,14 @@ func vmCmd(args []string) error {
 		if errors.Is(err, guest.ErrNoExit) || res == nil || res.ExitCode < 0 {
 			return envError(fmt.Errorf("vm: %w", err))
 		}
-		return &exitError{code: 1, err: fmt.Errorf("vm: %w", err)}
+		return failedError(fmt.Errorf("vm: %w", err))
 	}
 	fmt.Fprintf(os.Stderr, "vm: guest (%s) exited with status %d after %s\n", res.Guest(), res.ExitCode, res.Boot.Round(100*time.Millisecond))
 	if res.ExitCode != 0 {
 		if *quiet {
 			os.Stdout.WriteString(console.String())
 		}
-		return &exitError{code: res.ExitCode, err: errSilent}
+		return statusError(res.ExitCode)
 	}
 	return nil
 }
