@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/benchctl/benchctl/bench/changepoint"
 	"github.com/benchctl/benchctl/bench/compare"
@@ -16,49 +18,43 @@ import (
 	"github.com/benchctl/benchctl/history"
 )
 
-func init() {
-	commands["history"] = command{summary: "keep runs in a database (SQLite or PostgreSQL) and find where a figure changed: import, show, check", run: historyCmd}
-}
-
-func historyUsage() {
-	fmt.Fprintln(os.Stderr, `Usage: benchctl history import [--db URL] FILE|DIR...
+func newHistoryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "keep runs in a database (SQLite or PostgreSQL) and find where a figure changed: import, show, check",
+		Long: `Usage: benchctl history import [--db URL] FILE|DIR...
        benchctl history show --metric M [--variant V [--relative-to BASE]] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]
        benchctl history check [--metric M ...] [--variant V [--relative-to BASE]] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]
 
-The store is an SQLite file (default `+history.DefaultURL+`, or $BENCHCTL_HISTORY) or a
+The store is an SQLite file (default ` + history.DefaultURL + `, or $BENCHCTL_HISTORY) or a
 postgres:// URL. import records results files, each once (keyed by its content's SHA-256).
 show finds the change points (E-Divisive means, permutation test) of each series: one figure of
 one variant of one scenario on one host, kernel, CPU model and guest (--merge host,kernel,...
 joins them). check exits 1 when the latest change of a gated figure's series is a regression
-beyond its threshold (or the series drifts beyond it), 4 when a series is too short to say, else 0.
-Run 'benchctl history SUBCOMMAND -h' for its flags.`)
+beyond its threshold (or the series drifts beyond it), 4 when a series is too short to say, else 0.`,
+		Annotations: map[string]string{footer: "Run 'benchctl history SUBCOMMAND -h' for its flags."},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			cmd.Usage()
+			return usageError("unknown history subcommand %q (import, show, check)", args[0])
+		},
+	}
+	cmd.AddCommand(newHistoryImportCmd(), newHistoryShowCmd(), newHistoryCheckCmd())
+	return cmd
 }
 
-func historyCmd(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		historyUsage()
-		return nil
+// historyDB is the default of the store's flag, --db: $BENCHCTL_HISTORY,
+// else history.DefaultURL.
+func historyDB() string {
+	if def := os.Getenv("BENCHCTL_HISTORY"); def != "" {
+		return def
 	}
-	switch args[0] {
-	case "import":
-		return historyImport(args[1:])
-	case "show":
-		return historyShow(args[1:])
-	case "check":
-		return historyCheck(args[1:])
-	}
-	historyUsage()
-	return usageError("unknown history subcommand %q (import, show, check)", args[0])
+	return history.DefaultURL
 }
 
-// historyURL is the store's flag, --db, defaulting to $BENCHCTL_HISTORY.
-func historyURL(fs *flag.FlagSet) *string {
-	def := os.Getenv("BENCHCTL_HISTORY")
-	if def == "" {
-		def = history.DefaultURL
-	}
-	return fs.String("db", def, "the history store: an SQLite file `URL` (a path or sqlite:PATH) or postgres://… (default $BENCHCTL_HISTORY, else "+history.DefaultURL+")")
-}
+const historyDBHelp = "the history store: an SQLite file `URL` (a path or sqlite:PATH) or postgres://… (default $BENCHCTL_HISTORY, else " + history.DefaultURL + ")"
 
 func openHistory(url string) (history.Store, error) {
 	s, err := history.Open(context.Background(), url)
@@ -71,20 +67,23 @@ func openHistory(url string) (history.Store, error) {
 	return s, nil
 }
 
-func historyImport(args []string) error {
-	fs := flag.NewFlagSet("history import", flag.ContinueOnError)
-	db := historyURL(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+func newHistoryImportCmd() *cobra.Command {
+	var db string
+	cmd := &cobra.Command{
+		Use:   "import FILE|DIR...",
+		Short: "record results files in the history store, each once",
+		Long:  "Usage: benchctl history import [--db URL] FILE|DIR...\n\nRecords results files, and the results files in folders, in the history store, each once (keyed by its content's SHA-256).",
+		RunE:  func(cmd *cobra.Command, args []string) error { return historyImport(db, args) },
 	}
-	if err != nil {
-		return err
-	}
+	cmd.Flags().StringVar(&db, "db", historyDB(), historyDBHelp)
+	return cmd
+}
+
+func historyImport(db string, pos []string) error {
 	if len(pos) == 0 {
 		return usageError("history import takes results files or folders of them")
 	}
-	s, err := openHistory(*db)
+	s, err := openHistory(db)
 	if err != nil {
 		return err
 	}
@@ -120,7 +119,7 @@ func readSeries(s history.Store, q history.Query, relative string) ([]history.Po
 }
 
 // detectorFlags are the change-point detector's flags of show and check.
-func detectorFlags(fs *flag.FlagSet) *changepoint.Options {
+func detectorFlags(fs *pflag.FlagSet) *changepoint.Options {
 	o := &changepoint.Options{}
 	fs.Float64Var(&o.Alpha, "alpha", changepoint.DefaultAlpha, "significance level of the permutation test")
 	fs.IntVar(&o.Permutations, "permutations", changepoint.DefaultPermutations, "permutations per test")
@@ -147,17 +146,31 @@ func parseSince(s string, points []history.Point) (time.Time, error) {
 	return time.Time{}, usageError("--since %q is neither a date (2006-01-02) nor a recorded build", s)
 }
 
-func historyShow(args []string) error {
-	fs := flag.NewFlagSet("history show", flag.ContinueOnError)
-	db := historyURL(fs)
-	metric := fs.String("metric", "", "the gated `figure` whose series to show: "+strings.Join(results.GateMetricNames(), ", "))
-	variant := fs.String("variant", "", "only this `variant`")
-	relative := fs.String("relative-to", "", "with --variant: the series of the variant against this `BASE` variant of the same files (percent of it, or points), which cancels what moved both")
-	scen := fs.String("scenario", "", "only this `scenario` (its name)")
-	format := fs.String("format", "text", "output `format`: "+strings.Join(history.Formats, ", "))
-	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
-	merge := fs.String("merge", "", "environment `KEYS` that do not split series (comma-separated: "+strings.Join(history.EnvKeys, ", ")+")")
-	env := map[string]string{}
+// showFlags are history show's flags.
+type showFlags struct {
+	db, metric, variant, relative, scenario, format, since, merge string
+	env                                                           map[string]string
+	detector                                                      *changepoint.Options
+}
+
+func newHistoryShowCmd() *cobra.Command {
+	f := showFlags{env: map[string]string{}}
+	cmd := &cobra.Command{
+		Use:   "show --metric M",
+		Short: "the change points of each series of a figure",
+		Long: "Usage: benchctl history show --metric M [--variant V [--relative-to BASE]] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]\n\n" +
+			"Finds the change points (E-Divisive means, permutation test) of each series: one figure of\none variant of one scenario on one host, kernel, CPU model and guest (--merge host,kernel,...\njoins them).",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.db, "db", historyDB(), historyDBHelp)
+	fs.StringVar(&f.metric, "metric", "", "the gated `figure` whose series to show: "+strings.Join(results.GateMetricNames(), ", "))
+	fs.StringVar(&f.variant, "variant", "", "only this `variant`")
+	fs.StringVar(&f.relative, "relative-to", "", "with --variant: the series of the variant against this `BASE` variant of the same files (percent of it, or points), which cancels what moved both")
+	fs.StringVar(&f.scenario, "scenario", "", "only this `scenario` (its name)")
+	fs.StringVar(&f.format, "format", "text", "output `format`: "+strings.Join(history.Formats, ", "))
+	fs.StringVar(&f.since, "since", "", sinceHelp)
+	fs.StringVar(&f.merge, "merge", "", "environment `KEYS` that do not split series (comma-separated: "+strings.Join(history.EnvKeys, ", ")+")")
 	fs.Func("env", "only runs whose environment has `KEY=VALUE` (repeatable; keys: "+strings.Join(history.EnvKeys, ", ")+")", func(s string) error {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
@@ -166,115 +179,127 @@ func historyShow(args []string) error {
 		if err := history.CheckEnvKey(k); err != nil {
 			return err
 		}
-		env[k] = v
+		f.env[k] = v
 		return nil
 	})
-	o := detectorFlags(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	f.detector = detectorFlags(fs)
+	return cmd
+}
+
+// sinceHelp is the help of --since, of show and check.
+const sinceHelp = "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on"
+
+func (f *showFlags) run(pos []string) error {
 	if len(pos) > 0 {
 		return usageError("history show takes no arguments, got %q", pos)
 	}
-	if _, ok := results.GateMeasure(*metric); !ok {
-		return usageError("--metric %q: want one of %s", *metric, strings.Join(results.GateMetricNames(), ", "))
+	if _, ok := results.GateMeasure(f.metric); !ok {
+		return usageError("--metric %q: want one of %s", f.metric, strings.Join(results.GateMetricNames(), ", "))
 	}
-	if !slices.Contains(history.Formats, *format) {
-		return usageError("unknown history format %q (valid: %s)", *format, strings.Join(history.Formats, ", "))
+	if !slices.Contains(history.Formats, f.format) {
+		return usageError("unknown history format %q (valid: %s)", f.format, strings.Join(history.Formats, ", "))
 	}
-	if *relative != "" && *variant == "" {
+	if f.relative != "" && f.variant == "" {
 		return usageError("--relative-to needs --variant")
 	}
-	merged := splitList(*merge)
+	merged := splitList(f.merge)
 	for _, k := range merged {
 		if err := history.CheckEnvKey(k); err != nil {
 			return usageError("--merge: %v", err)
 		}
 	}
-	s, err := openHistory(*db)
+	s, err := openHistory(f.db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	points, err := readSeries(s, history.Query{Metric: *metric, Variant: *variant, Scenario: *scen}, *relative)
+	points, err := readSeries(s, history.Query{Metric: f.metric, Variant: f.variant, Scenario: f.scenario}, f.relative)
 	if err != nil {
 		return err
 	}
-	from, err := parseSince(*since, points)
+	from, err := parseSince(f.since, points)
 	if err != nil {
 		return err
 	}
 	var as []history.Analysis
-	for _, series := range history.Group(history.Filter(points, env), merged) {
-		a := history.Analyze(series, *o)
+	for _, series := range history.Group(history.Filter(points, f.env), merged) {
+		a := history.Analyze(series, *f.detector)
 		a.Changes = slices.DeleteFunc(a.Changes, func(c history.Change) bool { return c.FirstAfter.Started.Before(from) })
 		as = append(as, a)
 	}
-	return history.Write(os.Stdout, *format, as)
+	return history.Write(os.Stdout, f.format, as)
 }
 
-func historyCheck(args []string) error {
-	fs := flag.NewFlagSet("history check", flag.ContinueOnError)
-	db := historyURL(fs)
-	var metrics []string
+// checkFlags are history check's flags.
+type checkFlags struct {
+	db, since, variant, relative string
+	metrics                      []string
+	thresholds                   map[string]float64
+	detector                     *changepoint.Options
+}
+
+func newHistoryCheckCmd() *cobra.Command {
+	f := checkFlags{thresholds: map[string]float64{}}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "the nightly check: exit 1 on a regression since, 4 on a series too short",
+		Long: "Usage: benchctl history check [--metric M ...] [--variant V [--relative-to BASE]] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]\n\n" +
+			"Exits 1 when the latest change of a gated figure's series is a regression beyond its threshold\n(or the series drifts beyond it), 4 when a series is too short to say, else 0.",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.db, "db", historyDB(), historyDBHelp)
 	fs.Func("metric", "check only this gated `figure` (repeatable; default: every figure the latest run's scenario gates)", func(s string) error {
 		if _, ok := results.GateMeasure(s); !ok {
 			return fmt.Errorf("unknown figure %q (valid: %s)", s, strings.Join(results.GateMetricNames(), ", "))
 		}
-		metrics = append(metrics, s)
+		f.metrics = append(f.metrics, s)
 		return nil
 	})
-	thresholds := map[string]float64{}
 	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percentage points for the figures that are percentages)", func(s string) error {
 		m, pct, err := compare.ParseThreshold(s)
 		if err != nil {
 			return err
 		}
-		thresholds[m] = pct
+		f.thresholds[m] = pct
 		return nil
 	})
-	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
-	variant := fs.String("variant", "", "check only this `variant`")
-	relative := fs.String("relative-to", "", "with --variant: check the variant's series against this `BASE` variant of the same files (see show)")
-	o := detectorFlags(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	fs.StringVar(&f.since, "since", "", sinceHelp)
+	fs.StringVar(&f.variant, "variant", "", "check only this `variant`")
+	fs.StringVar(&f.relative, "relative-to", "", "with --variant: check the variant's series against this `BASE` variant of the same files (see show)")
+	f.detector = detectorFlags(fs)
+	return cmd
+}
+
+func (f *checkFlags) run(pos []string) error {
 	if len(pos) > 0 {
 		return usageError("history check takes no arguments, got %q", pos)
 	}
-	if *relative != "" && *variant == "" {
+	if f.relative != "" && f.variant == "" {
 		return usageError("--relative-to needs --variant")
 	}
-	s, err := openHistory(*db)
+	s, err := openHistory(f.db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	metrics := f.metrics
 	if len(metrics) == 0 {
 		metrics = results.GateMetricNames()
 	}
 	regressions, inconclusive, checked := 0, 0, 0
 	for _, m := range metrics {
-		points, err := readSeries(s, history.Query{Metric: m, Variant: *variant}, *relative)
+		points, err := readSeries(s, history.Query{Metric: m, Variant: f.variant}, f.relative)
 		if err != nil {
 			return err
 		}
-		from, err := parseSince(*since, points)
+		from, err := parseSince(f.since, points)
 		if err != nil {
 			return err
 		}
 		for _, series := range history.Group(points, nil) {
 			last := series.Points[len(series.Points)-1]
-			threshold, gated := thresholds[m]
+			threshold, gated := f.thresholds[m]
 			if !gated {
 				gate := last.Gate
 				if len(gate) == 0 {
@@ -286,7 +311,7 @@ func historyCheck(args []string) error {
 				continue
 			}
 			checked++
-			v := history.Check(history.Analyze(series, *o), threshold, from)
+			v := history.Check(history.Analyze(series, *f.detector), threshold, from)
 			switch v.Status {
 			case history.StatusRegression:
 				regressions++

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,17 +16,51 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/atomicfile"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/multifile"
 )
 
-func init() {
-	commands["matrix"] = command{summary: "run one scenario on several kernels (the host and QEMU guests) and report which tracer loads where", run: matrixCmd}
+// matrixFlags are matrix's flags.
+type matrixFlags struct {
+	kernels                             stringList
+	accel, memory, self, output, format string
+	timeout                             time.Duration
+	render                              bool
+	jobs                                int
 }
 
-const matrixUsage = `usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--jobs 1] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
+func newMatrixCmd() *cobra.Command {
+	var f matrixFlags
+	cmd := &cobra.Command{
+		Use:   "matrix SCENARIO [-- RUN FLAGS...]",
+		Short: "run one scenario on several kernels (the host and QEMU guests) and report which tracer loads where",
+		Long:  matrixHelp,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pos, runArgs := args, []string(nil)
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				pos, runArgs = args[:dash], args[dash:]
+			}
+			return f.run(pos, runArgs)
+		},
+	}
+	fs := cmd.Flags()
+	fs.Var(&f.kernels, "kernel", "a kernel to run on: host, or a kernel image for a QEMU guest (repeatable, in column order; default host)")
+	fs.StringVar(&f.accel, "accel", "auto", "the guests' accelerator: auto, kvm or tcg")
+	fs.StringVar(&f.memory, "memory", "3G", "guest memory, as QEMU's -m (external tracers with large libraries need room)")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Hour, "kill a guest after this long")
+	fs.StringVar(&f.self, "benchctl", "", "the statically linked benchctl the guests run (default: this one)")
+	fs.StringVarP(&f.output, "output", "o", "results/matrix", "write the results files and matrix.md to `DIR`")
+	fs.StringVar(&f.format, "format", reports.FormatText, "with --render: markdown or text, on standard output")
+	fs.BoolVar(&f.render, "render", false, "run nothing: render the matrix of the results FILES given (one column each, named after the file)")
+	fs.IntVar(&f.jobs, "jobs", 1, "run up to `N` guests at a time (after the host, which runs alone); each needs --memory")
+	return cmd
+}
+
+const matrixHelp = `Usage: benchctl matrix [--kernel host|PATH ...] [--accel auto|kvm|tcg] [--jobs 1] [--memory 3G] [--timeout 2h] [--benchctl FILE] [-o DIR] SCENARIO [-- RUN FLAGS...]
        benchctl matrix --render [--format markdown|text] A.json B.json ...
 
 Runs SCENARIO with 'benchctl run' on each kernel in turn: "host" (this
@@ -43,40 +76,12 @@ column saying so; the others go on. RUN FLAGS go to every 'benchctl run'
 linked benchctl (CGO_ENABLED=0 go build, or --benchctl). DIR must be inside
 the current folder: guests bring their files back into it.
 Exit codes: 0 every kernel produced results; 1 some did not; 2 bad usage;
-3 the host cannot run the scenario. Flags:`
+3 the host cannot run the scenario.`
 
-func matrixCmd(args []string) error {
-	var runArgs []string
-	for i, a := range args {
-		if a == "--" {
-			args, runArgs = args[:i], args[i+1:]
-			break
-		}
-	}
-	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
-	var kernels stringList
-	fs.Var(&kernels, "kernel", "a kernel to run on: host, or a kernel image for a QEMU guest (repeatable, in column order; default host)")
-	accel := fs.String("accel", "auto", "the guests' accelerator: auto, kvm or tcg")
-	memory := fs.String("memory", "3G", "guest memory, as QEMU's -m (external tracers with large libraries need room)")
-	timeout := fs.Duration("timeout", 2*time.Hour, "kill a guest after this long")
-	self := fs.String("benchctl", "", "the statically linked benchctl the guests run (default: this one)")
-	out := fs.String("o", "results/matrix", "write the results files and matrix.md to `DIR`")
-	format := fs.String("format", reports.FormatText, "with --render: markdown or text, on standard output")
-	render := fs.Bool("render", false, "run nothing: render the matrix of the results FILES given (one column each, named after the file)")
-	jobs := fs.Int("jobs", 1, "run up to `N` guests at a time (after the host, which runs alone); each needs --memory")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, matrixUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if *render {
-		return renderMatrix(pos, *format)
+func (f *matrixFlags) run(pos, runArgs []string) error {
+	kernels := f.kernels
+	if f.render {
+		return renderMatrix(pos, f.format)
 	}
 	if len(pos) != 1 {
 		return usageError("matrix takes one scenario file, got %s", argCount(len(pos)))
@@ -89,12 +94,12 @@ func matrixCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(*out)
+	dir, err := filepath.Abs(f.output)
 	if err != nil {
 		return err
 	}
 	if rel, err := filepath.Rel(cwd, dir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return usageError("matrix: -o %s is outside the current folder: guests bring their results back only into it", *out)
+		return usageError("matrix: -o %s is outside the current folder: guests bring their results back only into it", f.output)
 	}
 	sc, err := loadScenario(scenario, nil)
 	if err != nil {
@@ -120,7 +125,7 @@ func matrixCmd(args []string) error {
 			programs = append(programs, p)
 		}
 	}
-	exe := *self
+	exe := f.self
 	if exe == "" {
 		if exe, err = os.Executable(); err != nil {
 			return err
@@ -143,7 +148,7 @@ func matrixCmd(args []string) error {
 		relFile, _ := filepath.Rel(cwd, file)
 		argv := append([]string{"run", scenario, "-o", relFile}, runArgs...)
 		if k != "host" {
-			vm := []string{"vm", "--kernel", k, "--accel", *accel, "--memory", *memory, "--timeout", timeout.String(), "--benchctl", exe, "-q"}
+			vm := []string{"vm", "--kernel", k, "--accel", f.accel, "--memory", f.memory, "--timeout", f.timeout.String(), "--benchctl", exe, "-q"}
 			for _, p := range programs {
 				vm = append(vm, "--program", p)
 			}
@@ -180,7 +185,7 @@ func matrixCmd(args []string) error {
 			return failedError(errors.New("matrix: interrupted"))
 		}
 	}
-	sem := make(chan struct{}, max(*jobs, 1))
+	sem := make(chan struct{}, max(f.jobs, 1))
 	var wg sync.WaitGroup
 	for _, i := range guests {
 		wg.Add(1)
@@ -217,7 +222,7 @@ func matrixCmd(args []string) error {
 		return err
 	}
 	os.Stdout.Write(txt.Bytes())
-	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(*out, "matrix.md"))
+	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(f.output, "matrix.md"))
 	if failed > 0 {
 		return failedError(fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(kernels)))
 	}

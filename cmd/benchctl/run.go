@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/benchctl/benchctl/bench"
@@ -26,54 +25,6 @@ import (
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
-
-func init() {
-	commands["run"] = command{summary: "run a scenario and write a results file (needs root)", run: runCmd}
-}
-
-// scenarioFlags are the flags run and validate share.
-type scenarioFlags struct {
-	repetitions int
-	warmup      optionalInt
-	only        stringList
-	sets        stringList
-}
-
-func (f *scenarioFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.repetitions, "repetitions", 0, fmt.Sprintf("`N` measured rounds, at most %d (default: the scenario's repetitions)", scenario.MaxRepetitions))
-	fs.Var(&f.warmup, "warmup", fmt.Sprintf("`N` warm-up rounds before the measured ones, at most %d (default: the scenario's warmup)", scenario.MaxWarmup))
-	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
-	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
-}
-
-// vars returns the --set values by name.
-func (f *scenarioFlags) vars() (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range f.sets {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			return nil, usageError("--set takes NAME=VALUE, got %q", kv)
-		}
-		out[name] = value
-	}
-	return out, nil
-}
-
-// load parses the scenario with the --set values and applies the overrides.
-func (f *scenarioFlags) load(path string) (*scenario.Scenario, error) {
-	vars, err := f.vars()
-	if err != nil {
-		return nil, err
-	}
-	sc, err := loadScenario(path, vars)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.apply(sc); err != nil {
-		return nil, err
-	}
-	return sc, nil
-}
 
 // missingTracers names the tracers of vs whose program is not here.
 func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
@@ -90,160 +41,63 @@ func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 	return out
 }
 
-// apply sets the overrides on sc.
-func (f *scenarioFlags) apply(sc *scenario.Scenario) error {
-	if f.repetitions < 0 || f.repetitions > scenario.MaxRepetitions {
-		return usageError("--repetitions must be from 1 to %d", scenario.MaxRepetitions)
-	}
-	if f.repetitions > 0 {
-		sc.Repetitions = f.repetitions
-		sc.Auto = nil // a fixed number of rounds
-	}
-	if f.warmup.set && (f.warmup.n < 0 || f.warmup.n > scenario.MaxWarmup) {
-		return usageError("--warmup must be from 0 to %d", scenario.MaxWarmup)
-	}
-	if f.warmup.set {
-		sc.Warmup = f.warmup.n
-	}
-	return nil
+// runFlags are run's flags.
+type runFlags struct {
+	scenario      scenarioFlags
+	noise         noiseFlags
+	output        string
+	seed          int64
+	force, strict bool
+	history       string
 }
 
-// optionalInt is an int flag that knows whether it was given. Its help
-// says what it defaults to in words, and flag prints no "(default …)"
-// after it.
-type optionalInt struct {
-	n   int
-	set bool
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "run a scenario and write a results file (needs root)",
+		Long: "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]\n\n" +
+			"Runs every variant of the scenario once per round, in a shuffled order, and writes a results file.",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
+	}
+	fs := cmd.Flags()
+	f.scenario.register(fs)
+	fs.StringVarP(&f.output, "output", "o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
+	f.noise.register(fs)
+	fs.BoolVar(&f.force, "force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
+	fs.StringVar(&f.history, "history", "", "also record the results file in the history store at `URL` (an SQLite file or postgres://…; see benchctl history)")
+	fs.BoolVar(&f.strict, "strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
+	return cmd
 }
 
-func (o *optionalInt) String() string {
-	if o == nil || !o.set {
-		return ""
-	}
-	return strconv.Itoa(o.n)
-}
-
-func (o *optionalInt) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return errors.New("not a whole number")
-	}
-	o.n, o.set = n, true
-	return nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error {
-	*s = append(*s, v)
-	return nil
-}
-
-// parseInterspersed parses flags that may come before, between and after
-// the positional arguments, and returns the positional ones. Everything
-// after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		switch a := args[0]; {
-		case a == "--":
-			return append(pos, args[1:]...), nil
-		case strings.HasPrefix(a, "-") && a != "-":
-			if err := fs.Parse(args); err != nil {
-				return nil, err
-			}
-			rest := fs.Args()
-			if used := args[:len(args)-len(rest)]; used[len(used)-1] == "--" {
-				return append(pos, rest...), nil // flag.Parse swallowed the "--"
-			}
-			args = rest
-		default:
-			pos = append(pos, a)
-			args = args[1:]
-		}
-	}
-	return pos, nil
-}
-
-// parseCommandLine parses a subcommand's arguments, mapping -h to a clean
-// exit and flag errors to exit code 2.
-func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(os.Stderr)
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, flag.ErrHelp
-	}
-	if err != nil {
-		return nil, usageError("%w", errSilent) // flag already printed it
-	}
-	return pos, nil
-}
-
-// loadScenario parses a scenario file; a bad one prints every problem as
-// "file:line: message (hint: ...)" and exits 2.
-func loadScenario(path string, vars map[string]string) (*scenario.Scenario, error) {
-	sc, err := scenario.ParseWith(path, scenario.ParseOptions{Vars: vars})
-	if err == nil {
-		return sc, nil
-	}
-	var se *scenario.Error
-	if errors.As(err, &se) {
-		fmt.Fprintln(os.Stderr, err)
-		return nil, usageError("%w", errSilent)
-	}
-	return nil, usageError("%v", err)
-}
-
-func runCmd(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var sf scenarioFlags
-	sf.register(fs)
-	out := fs.String("o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
-	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
-	var nf noiseFlags
-	nf.register(fs)
-	force := fs.Bool("force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
-	histURL := fs.String("history", "", "also record the results file in the history store at `URL` (an SQLite file or postgres://…; see benchctl history)")
-	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
-		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
-		fs.PrintDefaults()
-	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
-		return err
-	}
+func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
+	sf, nf := &f.scenario, &f.noise
 	noise, err := nf.thresholds(nil)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
+		cmd.Usage()
 		return usageError("run takes one scenario file, got %d arguments", len(pos))
 	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	if !seedSet {
-		*seed = time.Now().UnixNano()
+	seed := f.seed
+	if !cmd.Flags().Changed("seed") {
+		seed = time.Now().UnixNano()
 	}
 
 	sc, err := sf.load(pos[0])
 	if err != nil {
 		return err
 	}
-	path := *out
+	path := f.output
 	if path == "" {
 		path = filepath.Join("results", fmt.Sprintf("%s-%s.json", sc.Name, time.Now().Format("20060102-150405")))
 	}
-	if err := checkRunOutput(path, pos[0], *force); err != nil {
+	if err := checkRunOutput(path, pos[0], f.force); err != nil {
 		return err
 	}
-	hist, err := openRunHistory(*histURL)
+	hist, err := openRunHistory(f.history)
 	if err != nil {
 		return err
 	}
@@ -259,13 +113,13 @@ func runCmd(args []string) error {
 	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
 	runner, err := bench.NewRunner(sc, bench.RunOptions{
 		Only:     sf.only,
-		Seed:     *seed,
+		Seed:     seed,
 		Version:  Version,
 		Commit:   commit(),
 		Output:   path,
 		Observer: progress,
 		Set:      setValues,
-		Strict:   *strict,
+		Strict:   f.strict,
 		Noise:    &noise,
 	})
 	if err != nil {
@@ -311,7 +165,7 @@ func runCmd(args []string) error {
 		os.Exit(exitInterrupted)
 	}()
 
-	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
+	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), seed, path)
 	res, err := runScenario(ctx, runner, sc)
 	if res != nil {
 		res.SetNoiseThresholds(noise)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,71 +14,73 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
-func init() {
-	commands["trace"] = command{
-		summary: "run a command under the probes and print its decoded events",
-		run:     cmdTrace,
-	}
+// traceFlags are trace's flags.
+type traceFlags struct {
+	probeFlags
+	mode        string
+	json, count bool
+	output      string
+	plant       uint
 }
 
-func cmdTrace(args []string) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mode := fs.String("mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
-	toctou := fs.String("toctou", "none", "exit_only TOCTOU mitigation: none, stash or enter_event")
-	syscallList := fs.String("syscalls", "", "comma-separated syscalls to trace (required)")
-	format := fs.String("format", "text", "output format: text or json")
-	jsonOut := fs.Bool("json", false, "same as --format json")
-	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
-	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
-	output := fs.String("o", "", "write events to this file instead of stdout")
-	count := fs.Bool("count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
-	plant := fs.Uint("plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...")
-		fmt.Fprintln(os.Stderr, "       benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]")
-		fmt.Fprintln(os.Stderr, "\nRuns CMD under the probes and prints the events of its process tree, one per line;")
-		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. With --count, traces every")
-		fmt.Fprintln(os.Stderr, "process of the machine until SIGINT or SIGTERM and only counts the events: a scenario")
-		fmt.Fprintln(os.Stderr, "can then measure two builds of benchctl as external tracers in the same rounds. Flags:")
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+func newTraceCmd() *cobra.Command {
+	var f traceFlags
+	cmd := &cobra.Command{
+		Use:   "trace -- CMD ARGS...",
+		Short: "run a command under the probes and print its decoded events",
+		Long: `Usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...
+       benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]
+
+Runs CMD under the probes and prints the events of its process tree, one per line;
+when CMD ends, prints program stats and counters on stderr. With --count, traces every
+process of the machine until SIGINT or SIGTERM and only counts the events: a scenario
+can then measure two builds of benchctl as external tracers in the same rounds.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
-		}
-		return usageError("trace: %v", err)
+	fs := cmd.Flags()
+	f.register(fs, probeHelp{
+		syscalls:      "comma-separated syscalls to trace (required)",
+		toctou:        "exit_only TOCTOU mitigation: none, stash or enter_event",
+		toctouDefault: "none",
+		formats:       "text or json",
+	})
+	fs.StringVar(&f.mode, "mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
+	fs.BoolVar(&f.json, "json", false, "same as --format json")
+	fs.StringVarP(&f.output, "output", "o", "", "write events to this file instead of stdout")
+	fs.BoolVar(&f.count, "count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
+	fs.UintVar(&f.plant, "plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
+	return passesArgsOn(cmd)
+}
+
+func (f *traceFlags) run(argv []string) error {
+	if f.json {
+		f.format = "json"
 	}
-	if *jsonOut {
-		*format = "json"
+	if f.format != "json" && f.format != "text" {
+		return usageError("trace: unknown format %q (valid: text, json)", f.format)
 	}
-	if *format != "json" && *format != "text" {
-		return usageError("trace: unknown format %q (valid: text, json)", *format)
-	}
-	m, err := probes.ParseMode(*mode)
+	m, err := probes.ParseMode(f.mode)
 	if err != nil {
 		return usageError("trace: %v", err)
 	}
 	if m == probes.ModeNone {
 		return usageError("trace: mode none attaches nothing; use floor, enter_exit or exit_only")
 	}
-	t, err := probes.ParseTOCTOU(*toctou)
+	t, err := probes.ParseTOCTOU(f.toctou)
 	if err != nil {
 		return usageError("trace: %v", err)
 	}
 	if t != probes.TOCTOUNone && m != probes.ModeExitOnly {
 		return usageError("trace: --toctou applies to --mode exit_only only")
 	}
-	names := splitList(*syscallList)
+	names := splitList(f.syscalls)
 	if m != probes.ModeFloor {
 		if len(names) == 0 {
 			return usageError("trace: --syscalls is empty; name at least one syscall, e.g. --syscalls openat,read")
@@ -88,15 +89,14 @@ func cmdTrace(args []string) error {
 			return usageError("trace: %v", err)
 		}
 	}
-	if *plant > 1<<20 {
-		return usageError("trace: --plant %d: at most 1048576 iterations", *plant)
+	if f.plant > 1<<20 {
+		return usageError("trace: --plant %d: at most 1048576 iterations", f.plant)
 	}
-	if *plant > 0 && m == probes.ModeFloor {
+	if f.plant > 0 && m == probes.ModeFloor {
 		return usageError("trace: --plant needs --mode enter_exit or exit_only (floor has no dispatcher)")
 	}
-	argv := fs.Args()
-	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen, Plant: uint32(*plant)}
-	if *count {
+	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: f.ringSize, Snaplen: f.snaplen, Plant: uint32(f.plant)}
+	if f.count {
 		if len(argv) > 0 {
 			return usageError("trace: --count traces the whole machine and takes no command")
 		}
@@ -109,8 +109,8 @@ func cmdTrace(args []string) error {
 		return usageError("trace: %v", err)
 	}
 	out := os.Stdout
-	if *output != "" {
-		f, err := os.Create(*output)
+	if f.output != "" {
+		f, err := os.Create(f.output)
 		if err != nil {
 			return usageError("trace: %v", err)
 		}
@@ -120,7 +120,7 @@ func cmdTrace(args []string) error {
 	return trace(traceOptions{
 		cfg:    cfg,
 		argv:   argv,
-		json:   *format == "json",
+		json:   f.format == "json",
 		out:    out,
 		stderr: os.Stderr,
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
@@ -22,49 +23,47 @@ import (
 	"github.com/benchctl/benchctl/workloads"
 )
 
-func init() {
-	commands["verify"] = command{
-		summary: "check that each merged exit event says what the enter+exit pair said",
-		run:     cmdVerify,
-	}
+// verifyFlags are verify's flags.
+type verifyFlags struct {
+	probeFlags
+	maxEvents int
 }
 
-func cmdVerify(args []string) (err error) {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	syscallList := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
-	toctou := fs.String("toctou", "none,stash,enter_event", "comma-separated exit_only TOCTOU options to check")
-	format := fs.String("format", "text", "output format: text, markdown or json")
-	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
-	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
-	maxEvents := fs.Int("max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]")
-		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
-		fmt.Fprintln(os.Stderr, "fidelity workload (every syscall with a filler of its own, with known arguments, and failing")
-		fmt.Fprintln(os.Stderr, "calls) or CMD, pairs each thread's calls in order and compares every merged exit event with")
-		fmt.Fprintln(os.Stderr, "its enter and exit events, parameter by parameter. Exits 1 on any mismatch. Flags:")
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+func newVerifyCmd() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [-- CMD ARGS...]",
+		Short: "check that each merged exit event says what the enter+exit pair said",
+		Long: `Usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]
+
+Loads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in
+fidelity workload (every syscall with a filler of its own, with known arguments, and failing
+calls) or CMD, pairs each thread's calls in order and compares every merged exit event with
+its enter and exit events, parameter by parameter. Exits 1 on any mismatch.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
-		}
-		return usageError("verify: %v", err)
-	}
-	switch *format {
+	fs := cmd.Flags()
+	f.register(fs, probeHelp{
+		syscalls:      "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)",
+		toctou:        "comma-separated exit_only TOCTOU options to check",
+		toctouDefault: "none,stash,enter_event",
+		formats:       "text, markdown or json",
+	})
+	fs.IntVar(&f.maxEvents, "max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
+	return passesArgsOn(cmd)
+}
+
+func (f *verifyFlags) run(argv []string) (err error) {
+	switch f.format {
 	case "text", "markdown", "json":
 	default:
-		return usageError("verify: unknown format %q (text, markdown or json)", *format)
+		return usageError("verify: unknown format %q (text, markdown or json)", f.format)
 	}
-	if *maxEvents < 1 {
+	if f.maxEvents < 1 {
 		return usageError("verify: --max-events must be at least 1")
 	}
 	var opts []probes.TOCTOU
-	for _, s := range strings.Split(*toctou, ",") {
+	for _, s := range strings.Split(f.toctou, ",") {
 		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
 		if err != nil {
 			return usageError("verify: %v", err)
@@ -72,20 +71,19 @@ func cmdVerify(args []string) (err error) {
 		opts = append(opts, t)
 	}
 	names := workloads.FidelitySyscalls
-	if *syscallList != "" {
-		names = strings.Split(*syscallList, ",")
+	if f.syscalls != "" {
+		names = strings.Split(f.syscalls, ",")
 	}
 	var set []string
 	for _, n := range names {
 		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
-			if *syscallList != "" {
+			if f.syscalls != "" {
 				return usageError("verify: %v", err)
 			}
 			continue // the built-in list names syscalls this architecture may lack
 		}
 		set = append(set, strings.TrimSpace(n))
 	}
-	argv := fs.Args()
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
@@ -103,7 +101,7 @@ func cmdVerify(args []string) (err error) {
 		}
 	}()
 
-	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen, MaxEvents: *maxEvents}
+	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
 	var work func(context.Context) error
 	if len(argv) == 0 {
 		dir, err := os.MkdirTemp("", "benchctl-verify-")
@@ -148,7 +146,7 @@ func cmdVerify(args []string) (err error) {
 	if ctx.Err() != nil {
 		return interruptedError(errors.New("interrupted"))
 	}
-	switch *format {
+	switch f.format {
 	case "json":
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -156,7 +154,7 @@ func cmdVerify(args []string) (err error) {
 			return err
 		}
 	default:
-		writeFidelity(os.Stdout, rep, *format == "markdown")
+		writeFidelity(os.Stdout, rep, f.format == "markdown")
 	}
 	switch {
 	case rep.OK():
