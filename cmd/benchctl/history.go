@@ -33,13 +33,7 @@ one variant of one scenario on one host, kernel, CPU model and guest (--merge ho
 joins them). check exits 1 when the latest change of a gated figure's series is a regression
 beyond its threshold (or the series drifts beyond it), 4 when a series is too short to say, else 0.`,
 		Annotations: map[string]string{footer: "Run 'benchctl history SUBCOMMAND -h' for its flags."},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmd.Help()
-			}
-			cmd.Usage()
-			return usageError("unknown history subcommand %q (import, show, check)", args[0])
-		},
+		RunE:        needsSubcommand,
 	}
 	cmd.AddCommand(newHistoryImportCmd(), newHistoryShowCmd(), newHistoryCheckCmd())
 	return cmd

@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newVMCmd(),
 	)
 	root.SetGlobalNormalizationFunc(oneLetterNames)
+	completeFlagValues(root)
 	return root
 }
 
@@ -106,6 +107,11 @@ func prepare(root *cobra.Command, args []string) ([]string, error) {
 	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd(args...)
+	for _, c := range root.Commands() {
+		if !c.Runnable() && c.HasSubCommands() {
+			c.RunE = needsSubcommand // cobra's completion
+		}
+	}
 	badArgsAreUsage(root)
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
 		return args, nil
@@ -120,6 +126,22 @@ func prepare(root *cobra.Command, args []string) ([]string, error) {
 		return args, nil
 	}
 	return append(slices.Clone(args[:words]), singleDash(c, rest)...), nil
+}
+
+// needsSubcommand is the RunE of a command that groups others (history,
+// completion): its help without arguments, else bad usage.
+func needsSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	cmd.Usage()
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return usageError("unknown %s subcommand %q (%s)", cmd.Name(), args[0], strings.Join(names, ", "))
 }
 
 // badArgsAreUsage makes the arguments that a command's Args check
