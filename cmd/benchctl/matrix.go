@@ -79,41 +79,66 @@ Exit codes: 0 every kernel produced results; 1 some did not; 2 bad usage;
 3 the host cannot run the scenario.`
 
 func (f *matrixFlags) run(pos, runArgs []string) error {
-	kernels := f.kernels
 	if f.render {
 		return renderMatrix(pos, f.format)
 	}
 	if len(pos) != 1 {
 		return usageError("matrix takes one scenario file, got %s", argCount(len(pos)))
 	}
-	scenario := pos[0]
-	if len(kernels) == 0 {
-		kernels = stringList{"host"}
-	}
-	cwd, err := os.Getwd()
+	m, err := f.plan(pos[0], runArgs)
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(f.output)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cols, err := m.runAll(ctx)
 	if err != nil {
 		return err
 	}
-	if rel, err := filepath.Rel(cwd, dir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return usageError("matrix: -o %s is outside the current folder: guests bring their results back only into it", f.output)
+	return m.write(cols)
+}
+
+// matrixRun is one matrix to make: a scenario, its kernels, and where
+// the results go.
+type matrixRun struct {
+	*matrixFlags
+	scenario string
+	kernels  []string
+	runArgs  []string
+	cwd, dir string
+	exe      string
+	programs []string // the external tracers the guests need
+}
+
+// plan checks the command line (exit 2 for bad usage) before anything
+// runs, and makes the results folder.
+func (f *matrixFlags) plan(scenario string, runArgs []string) (*matrixRun, error) {
+	m := &matrixRun{matrixFlags: f, scenario: scenario, kernels: f.kernels, runArgs: runArgs, exe: f.self}
+	if len(m.kernels) == 0 {
+		m.kernels = stringList{"host"}
+	}
+	var err error
+	if m.cwd, err = os.Getwd(); err != nil {
+		return nil, err
+	}
+	if m.dir, err = filepath.Abs(f.output); err != nil {
+		return nil, err
+	}
+	if rel, err := filepath.Rel(m.cwd, m.dir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil, usageError("matrix: -o %s is outside the current folder: guests bring their results back only into it", f.output)
 	}
 	sc, err := loadScenario(scenario, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var programs []string
 	names := map[string]string{}
-	for _, k := range kernels {
+	for _, k := range m.kernels {
 		name, err := kernelName(k)
 		if err != nil {
-			return usageError("matrix: --kernel %s: %v", k, err)
+			return nil, usageError("matrix: --kernel %s: %v", k, err)
 		}
 		if prev, dup := names[name]; dup {
-			return usageError("matrix: kernels %s and %s have the same name %s", prev, k, name)
+			return nil, usageError("matrix: kernels %s and %s have the same name %s", prev, k, name)
 		}
 		names[name] = k
 	}
@@ -121,71 +146,41 @@ func (f *matrixFlags) run(pos, runArgs []string) error {
 		if t.Missing != "" || len(t.Argv) == 0 {
 			continue // run reports it
 		}
-		if p, err := resolveProgram(t.Argv[0]); err == nil && !slices.Contains(programs, p) {
-			programs = append(programs, p)
+		if p, err := resolveProgram(t.Argv[0]); err == nil && !slices.Contains(m.programs, p) {
+			m.programs = append(m.programs, p)
 		}
 	}
-	exe := f.self
-	if exe == "" {
-		if exe, err = os.Executable(); err != nil {
-			return err
+	if m.exe == "" {
+		if m.exe, err = os.Executable(); err != nil {
+			return nil, err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		return nil, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	return m, nil
+}
 
-	// The host runs first and alone (its timings are timings); then the
-	// guests, --jobs at a time: under TCG their timings mean nothing, so
-	// running them side by side costs nothing but memory.
-	cols := make([]multifile.MatrixColumn, len(kernels))
-	one := func(i int) (hostCode int) {
-		k := kernels[i]
-		name, _ := kernelName(k)
-		file := filepath.Join(dir, name+".json")
-		relFile, _ := filepath.Rel(cwd, file)
-		argv := append([]string{"run", scenario, "-o", relFile}, runArgs...)
-		if k != "host" {
-			vm := []string{"vm", "--kernel", k, "--accel", f.accel, "--memory", f.memory, "--timeout", f.timeout.String(), "--benchctl", exe, "-q"}
-			for _, p := range programs {
-				vm = append(vm, "--program", p)
-			}
-			argv = append(append(vm, "--"), argv...)
-		}
-		os.Remove(file)
-		fmt.Fprintf(os.Stderr, "matrix: %s: benchctl %s\n", name, strings.Join(argv, " "))
-		start := time.Now()
-		code, err := runChild(ctx, exe, argv)
-		fmt.Fprintf(os.Stderr, "matrix: %s: exit %d after %s\n", name, code, time.Since(start).Round(time.Second))
-		col := multifile.MatrixColumn{Name: name}
-		r, rerr := results.ReadResults(file)
-		switch {
-		case rerr == nil:
-			col.Results = r
-		case err != nil:
-			col.Missing = err.Error()
-		default:
-			col.Missing = fmt.Sprintf("exit status %d, no results file (%v)", code, rerr)
-		}
-		cols[i] = col
-		return code
-	}
+// runAll runs the scenario on every kernel and returns their columns.
+// The host runs first and alone (its timings are timings); then the
+// guests, --jobs at a time: under TCG their timings mean nothing, so
+// running them side by side costs nothing but memory.
+func (m *matrixRun) runAll(ctx context.Context) ([]multifile.MatrixColumn, error) {
+	cols := make([]multifile.MatrixColumn, len(m.kernels))
 	var guests []int
-	for i, k := range kernels {
+	for i, k := range m.kernels {
 		if k != "host" {
 			guests = append(guests, i)
 			continue
 		}
-		if code := one(i); code == exitEnv && ctx.Err() == nil {
-			return envError(fmt.Errorf("matrix: the host cannot run %s (see above)", scenario))
+		if code := m.one(ctx, i, cols); code == exitEnv && ctx.Err() == nil {
+			return nil, envError(fmt.Errorf("matrix: the host cannot run %s (see above)", m.scenario))
 		}
 		if ctx.Err() != nil {
-			return failedError(errors.New("matrix: interrupted"))
+			return nil, failedError(errors.New("matrix: interrupted"))
 		}
 	}
-	sem := make(chan struct{}, max(f.jobs, 1))
+	sem := make(chan struct{}, max(m.jobs, 1))
 	var wg sync.WaitGroup
 	for _, i := range guests {
 		wg.Add(1)
@@ -194,20 +189,60 @@ func (f *matrixFlags) run(pos, runArgs []string) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if ctx.Err() == nil {
-				one(i)
+				m.one(ctx, i, cols)
 			}
 		}()
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return failedError(errors.New("matrix: interrupted"))
+		return nil, failedError(errors.New("matrix: interrupted"))
 	}
+	return cols, nil
+}
+
+// one runs the scenario on kernel i, sets its column in cols, and
+// returns the exit status of the benchctl it ran.
+func (m *matrixRun) one(ctx context.Context, i int, cols []multifile.MatrixColumn) int {
+	k := m.kernels[i]
+	name, _ := kernelName(k)
+	file := filepath.Join(m.dir, name+".json")
+	relFile, _ := filepath.Rel(m.cwd, file)
+	argv := append([]string{"run", m.scenario, "-o", relFile}, m.runArgs...)
+	if k != "host" {
+		vm := []string{"vm", "--kernel", k, "--accel", m.accel, "--memory", m.memory, "--timeout", m.timeout.String(), "--benchctl", m.exe, "-q"}
+		for _, p := range m.programs {
+			vm = append(vm, "--program", p)
+		}
+		argv = append(append(vm, "--"), argv...)
+	}
+	os.Remove(file)
+	fmt.Fprintf(os.Stderr, "matrix: %s: benchctl %s\n", name, strings.Join(argv, " "))
+	start := time.Now()
+	code, err := runChild(ctx, m.exe, argv)
+	fmt.Fprintf(os.Stderr, "matrix: %s: exit %d after %s\n", name, code, time.Since(start).Round(time.Second))
+	col := multifile.MatrixColumn{Name: name}
+	r, rerr := results.ReadResults(file)
+	switch {
+	case rerr == nil:
+		col.Results = r
+	case err != nil:
+		col.Missing = err.Error()
+	default:
+		col.Missing = fmt.Sprintf("exit status %d, no results file (%v)", code, rerr)
+	}
+	cols[i] = col
+	return code
+}
+
+// write writes the matrix of cols to DIR/matrix.md and, as text, to
+// standard output; a kernel without results is exit 1.
+func (m *matrixRun) write(cols []multifile.MatrixColumn) error {
 	failed := 0
 	for i := range cols {
 		if cols[i].Results == nil {
 			failed++
 			if cols[i].Name == "" {
-				cols[i].Name, _ = kernelName(kernels[i])
+				cols[i].Name, _ = kernelName(m.kernels[i])
 			}
 		}
 	}
@@ -218,13 +253,13 @@ func (f *matrixFlags) run(pos, runArgs []string) error {
 	if err := multifile.Matrix(&txt, cols, reports.FormatText); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(m.dir, "matrix.md"), md.Bytes(), 0o644); err != nil {
 		return err
 	}
 	os.Stdout.Write(txt.Bytes())
-	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(f.output, "matrix.md"))
+	fmt.Fprintf(os.Stderr, "matrix: wrote %s\n", filepath.Join(m.output, "matrix.md"))
 	if failed > 0 {
-		return failedError(fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(kernels)))
+		return failedError(fmt.Errorf("matrix: %d of %d kernels produced no results", failed, len(m.kernels)))
 	}
 	return nil
 }

@@ -106,64 +106,17 @@ func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
 	if noise, err = nf.thresholds(sc.Noise); err != nil {
 		return err
 	}
-	setValues, err := sf.vars()
+	runner, err := f.newRunner(sc, path, seed, &noise)
 	if err != nil {
-		return err
-	}
-	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
-	runner, err := bench.NewRunner(sc, bench.RunOptions{
-		Only:     sf.only,
-		Seed:     seed,
-		Version:  Version,
-		Commit:   commit(),
-		Output:   path,
-		Observer: progress,
-		Set:      setValues,
-		Strict:   f.strict,
-		Noise:    &noise,
-	})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
-		return envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
-	}
-	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
 		return err
 	}
 	removeStaleCgroups(os.Stderr)
 
 	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the
-	// workload, detaches the probes and writes what it has. A second one
-	// closes everything still open at once and exits.
+	// workload, detaches the probes and writes what it has.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-sigs:
-		case <-done:
-			return
-		}
-		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping the workload and detaching the probes (press Ctrl-C again to abort at once)")
-		select {
-		case <-sigs:
-		case <-done:
-			return
-		}
-		fmt.Fprintln(os.Stderr, "aborting: closing probes and workloads")
-		runner.Abort()
-		if runner.Saved() {
-			fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
-		} else {
-			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
-		}
-		os.Exit(exitInterrupted)
-	}()
+	defer abortOnSecondSignal(runner, path)()
 
 	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), seed, path)
 	res, err := runScenario(ctx, runner, sc)
@@ -187,6 +140,82 @@ func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
 		return err
 	}
 
+	return finishRun(res, path, hist)
+}
+
+// newRunner makes the runner of sc's run, writing path, and refuses
+// before anything runs a variant whose tracer is not here (exit 3) or
+// cannot have the cgroup v2 it runs in.
+func (f *runFlags) newRunner(sc *scenario.Scenario, path string, seed int64, noise *results.NoiseThresholds) (*bench.Runner, error) {
+	setValues, err := f.scenario.vars()
+	if err != nil {
+		return nil, err
+	}
+	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
+	runner, err := bench.NewRunner(sc, bench.RunOptions{
+		Only:     f.scenario.only,
+		Seed:     seed,
+		Version:  Version,
+		Commit:   commit(),
+		Output:   path,
+		Observer: progress,
+		Set:      setValues,
+		Strict:   f.strict,
+		Noise:    noise,
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
+		return nil, envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
+	}
+	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
+		return nil, err
+	}
+	return runner, nil
+}
+
+// abortOnSecondSignal makes a second Ctrl-C (or SIGTERM) during a run
+// close everything still open at once and exit, saying what the results
+// file at path holds; the first one cancels the run's context, whose
+// runner then stops the workload, detaches the probes and writes what
+// it has. The function it returns stops listening.
+func abortOnSecondSignal(runner *bench.Runner, path string) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping the workload and detaching the probes (press Ctrl-C again to abort at once)")
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(os.Stderr, "aborting: closing probes and workloads")
+		runner.Abort()
+		if runner.Saved() {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted; the last checkpoint is in %s\n", path)
+		} else {
+			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
+		}
+		os.Exit(exitInterrupted)
+	}()
+
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// finishRun writes the report of the complete results res beside the
+// results file at path, records it in hist, and fails (exit 1) when a
+// variant measured nothing.
+func finishRun(res *results.Results, path string, hist *runHistory) error {
 	fmt.Fprintf(os.Stderr, "results written to %s\n", path)
 	md, err := writeMarkdownReport(res, path)
 	if err != nil {
