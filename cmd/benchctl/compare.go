@@ -96,25 +96,9 @@ func (f *compareFlags) run(pos []string) error {
 	if !(f.loadGrowth > 0) || !(f.loadLimit > 0 && f.loadLimit <= 100) {
 		return usageError("--load-growth %v must be above 0 and --load-limit %v between 0 (excluded) and 100", f.loadGrowth, f.loadLimit)
 	}
-	var base, head *results.Results
-	var err error
-	what := strings.Join(pos, " and ")
-	if interleaved {
-		r, err := results.ReadResults(pos[0])
-		if err != nil {
-			return usageError("cannot compare: %v", err)
-		}
-		if base, head, err = compare.SplitTracers(r, f.baseTracer, f.headTracer); err != nil {
-			return usageError("cannot compare: %v", err)
-		}
-		what = fmt.Sprintf("tracers %s and %s in %s", f.baseTracer, f.headTracer, pos[0])
-	} else {
-		if base, err = results.ReadResults(pos[0]); err != nil {
-			return usageError("cannot compare: %v", err)
-		}
-		if head, err = results.ReadResults(pos[1]); err != nil {
-			return usageError("cannot compare: %v", err)
-		}
+	base, head, what, err := f.read(pos, interleaved)
+	if err != nil {
+		return err
 	}
 	// The base file's scenario gives the noise thresholds, as it gives
 	// the gate's.
@@ -137,6 +121,37 @@ func (f *compareFlags) run(pos []string) error {
 	if err := writeOutput(f.out, buf.Bytes()); err != nil {
 		return err
 	}
+	return gateError(c)
+}
+
+// read reads the base and head of the comparison, from two results
+// files or, interleaved, from the tracers of one, and says what they are.
+func (f *compareFlags) read(pos []string, interleaved bool) (base, head *results.Results, what string, err error) {
+	what = strings.Join(pos, " and ")
+	if interleaved {
+		r, err := results.ReadResults(pos[0])
+		if err != nil {
+			return nil, nil, "", usageError("cannot compare: %v", err)
+		}
+		if base, head, err = compare.SplitTracers(r, f.baseTracer, f.headTracer); err != nil {
+			return nil, nil, "", usageError("cannot compare: %v", err)
+		}
+		what = fmt.Sprintf("tracers %s and %s in %s", f.baseTracer, f.headTracer, pos[0])
+	} else {
+		if base, err = results.ReadResults(pos[0]); err != nil {
+			return nil, nil, "", usageError("cannot compare: %v", err)
+		}
+		if head, err = results.ReadResults(pos[1]); err != nil {
+			return nil, nil, "", usageError("cannot compare: %v", err)
+		}
+	}
+	return base, head, what, nil
+}
+
+// gateError is what the gate decided, as the exit code says it: a
+// regression is exit 1 naming the first figures that regressed, an
+// inconclusive gate exit 4 saying why; a pass is nil.
+func gateError(c *compare.Comparison) error {
 	switch c.Status() {
 	case compare.StatusRegression:
 		var all []string

@@ -195,27 +195,8 @@ func trace(o traceOptions) (err error) {
 		return err
 	}
 
-	cmd := exec.Command(o.argv[0], o.argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
-	if o.out != os.Stdout {
-		cmd.Stdout = os.Stdout
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
-	runErr := cmd.Start()
-	if runErr == nil {
-		waited := make(chan error, 1)
-		go func() { waited <- cmd.Wait() }()
-	wait:
-		for {
-			select {
-			case s := <-sigs:
-				cmd.Process.Signal(s)
-			case runErr = <-waited:
-				break wait
-			}
-		}
-	}
+	runErr := runTraced(o, cg.FD(), sigs)
 	elapsed := time.Since(start)
 	if err := p.Detach(); err != nil {
 		return err
@@ -241,6 +222,32 @@ func trace(o traceOptions) (err error) {
 		return fmt.Errorf("running %s: %w", o.argv[0], runErr)
 	}
 	return nil
+}
+
+// runTraced runs o's command in the cgroup cgroupFD, passes on to it the
+// signals sigs brings while it runs, and returns how it ended.
+func runTraced(o traceOptions, cgroupFD int, sigs <-chan os.Signal) error {
+	cmd := exec.Command(o.argv[0], o.argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+	if o.out != os.Stdout {
+		cmd.Stdout = os.Stdout
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD, Pdeathsig: syscall.SIGKILL}
+	runErr := cmd.Start()
+	if runErr == nil {
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+	wait:
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case runErr = <-waited:
+				break wait
+			}
+		}
+	}
+	return runErr
 }
 
 // destroyCgroup kills what the command left in its cgroup (a daemon, or

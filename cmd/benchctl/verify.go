@@ -54,88 +54,21 @@ its enter and exit events, parameter by parameter. Exits 1 on any mismatch.`,
 }
 
 func (f *verifyFlags) run(argv []string) (err error) {
-	switch f.format {
-	case "text", "markdown", "json":
-	default:
-		return usageError("verify: unknown format %q (text, markdown or json)", f.format)
-	}
-	if f.maxEvents < 1 {
-		return usageError("verify: --max-events must be at least 1")
-	}
-	var opts []probes.TOCTOU
-	for _, s := range strings.Split(f.toctou, ",") {
-		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
-		if err != nil {
-			return usageError("verify: %v", err)
-		}
-		opts = append(opts, t)
-	}
-	names := workloads.FidelitySyscalls
-	if f.syscalls != "" {
-		names = strings.Split(f.syscalls, ",")
-	}
-	var set []string
-	for _, n := range names {
-		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
-			if f.syscalls != "" {
-				return usageError("verify: %v", err)
-			}
-			continue // the built-in list names syscalls this architecture may lack
-		}
-		set = append(set, strings.TrimSpace(n))
+	o, err := f.options()
+	if err != nil {
+		return err
 	}
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
 	removeStaleCgroups(os.Stderr)
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-sigs:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-
-	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
-	var work func(context.Context) error
-	if len(argv) == 0 {
-		dir, err := os.MkdirTemp("", "benchctl-verify-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		// The workload runs on one of benchctl's threads: keep that
-		// thread's events while it runs the workload, and no other.
-		win := bench.NewThreadWindow()
-		o.Window = win
-		work = func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
-	} else {
-		cg, err := probes.NewCgroup("benchctl-verify")
-		if err != nil {
-			return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
-		}
-		defer destroyCgroup(cg, "verify", os.Stderr, &err)
-		o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
-		work = func(ctx context.Context) error {
-			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
-			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
-			if err := cmd.Run(); err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					fmt.Fprintf(os.Stderr, "benchctl verify: %s: %v (its events are checked all the same)\n", argv[0], err)
-					return nil
-				}
-				return fmt.Errorf("running %s: %w", argv[0], err)
-			}
-			return nil
-		}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	work, done, err := verifyWorkload(argv, &o)
+	if err != nil {
+		return err
 	}
+	defer done(&err)
 	rep, err := bench.CheckFidelity(ctx, o, work)
 	if err != nil {
 		if environmental(err) {
@@ -146,6 +79,85 @@ func (f *verifyFlags) run(argv []string) (err error) {
 	if ctx.Err() != nil {
 		return interruptedError(errors.New("interrupted"))
 	}
+	return f.write(rep)
+}
+
+// options are the fidelity check's options that the flags give; bad
+// ones are bad usage.
+func (f *verifyFlags) options() (bench.FidelityOptions, error) {
+	o := bench.FidelityOptions{RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
+	switch f.format {
+	case "text", "markdown", "json":
+	default:
+		return o, usageError("verify: unknown format %q (text, markdown or json)", f.format)
+	}
+	if f.maxEvents < 1 {
+		return o, usageError("verify: --max-events must be at least 1")
+	}
+	for _, s := range strings.Split(f.toctou, ",") {
+		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
+		if err != nil {
+			return o, usageError("verify: %v", err)
+		}
+		o.TOCTOU = append(o.TOCTOU, t)
+	}
+	names := workloads.FidelitySyscalls
+	if f.syscalls != "" {
+		names = strings.Split(f.syscalls, ",")
+	}
+	for _, n := range names {
+		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
+			if f.syscalls != "" {
+				return o, usageError("verify: %v", err)
+			}
+			continue // the built-in list names syscalls this architecture may lack
+		}
+		o.Syscalls = append(o.Syscalls, strings.TrimSpace(n))
+	}
+	return o, nil
+}
+
+// verifyWorkload is what the check runs: the built-in fidelity workload,
+// or the command argv in a cgroup of its own, which it sets in o. done
+// removes what it made, and sets *err when that fails and it is nil.
+func verifyWorkload(argv []string, o *bench.FidelityOptions) (work func(context.Context) error, done func(err *error), err error) {
+	if len(argv) == 0 {
+		dir, err := os.MkdirTemp("", "benchctl-verify-")
+		if err != nil {
+			return nil, nil, err
+		}
+		// The workload runs on one of benchctl's threads: keep that
+		// thread's events while it runs the workload, and no other.
+		win := bench.NewThreadWindow()
+		o.Window = win
+		work := func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
+		return work, func(*error) { os.RemoveAll(dir) }, nil
+	}
+	cg, err := probes.NewCgroup("benchctl-verify")
+	if err != nil {
+		return nil, nil, envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
+	}
+	o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
+	work = func(ctx context.Context) error {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				fmt.Fprintf(os.Stderr, "benchctl verify: %s: %v (its events are checked all the same)\n", argv[0], err)
+				return nil
+			}
+			return fmt.Errorf("running %s: %w", argv[0], err)
+		}
+		return nil
+	}
+	return work, func(err *error) { destroyCgroup(cg, "verify", os.Stderr, err) }, nil
+}
+
+// write prints the report in the --format asked for; a mismatch, or a
+// check that could not compare, is exit 1.
+func (f *verifyFlags) write(rep *bench.FidelityReport) error {
 	switch f.format {
 	case "json":
 		enc := json.NewEncoder(os.Stdout)

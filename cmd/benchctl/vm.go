@@ -88,47 +88,9 @@ func (f *vmFlags) run(rest []string) error {
 		return usageError("vm: no command: benchctl vm --kernel PATH -- ARGS...")
 	}
 
-	spec := guest.Spec{
-		Kernel: f.kernel, Accel: f.accel, Memory: f.memory, CPUs: f.cpus, Timeout: f.timeout,
-		Binaries: f.bins, Modules: f.modules, Env: f.env, Log: os.Stderr, KernelArgs: f.appendArgs,
-	}
-	for _, p := range f.programs {
-		abs, err := resolveProgram(p)
-		if err != nil {
-			return usageError("vm: --program %s: %v", p, err)
-		}
-		spec.Programs = append(spec.Programs, abs)
-	}
-	cwd, err := os.Getwd()
+	spec, cwd, err := f.spec(rest)
 	if err != nil {
 		return err
-	}
-	if f.share != "" {
-		if spec.Share, err = filepath.Abs(f.share); err != nil {
-			return err
-		}
-		spec.Workdir = cwd
-		if f.workdir != "" {
-			spec.Workdir = filepath.Join(spec.Share, f.workdir)
-		}
-		if rel, err := filepath.Rel(spec.Share, spec.Workdir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-			spec.Workdir = spec.Share
-		}
-	}
-	if f.shell {
-		spec.Commands = [][]string{{"sh", "-c", strings.Join(rest, " ")}}
-	} else {
-		exe := f.self
-		if exe == "" {
-			if exe, err = os.Executable(); err != nil {
-				return err
-			}
-		}
-		if err := guest.CheckStatic(exe); err != nil {
-			return envError(fmt.Errorf("vm: %w (e.g. CGO_ENABLED=0 go build -o bin/benchctl ./cmd/benchctl, or pass --benchctl)", err))
-		}
-		spec.Binaries = append([]string{exe}, spec.Binaries...)
-		spec.Commands = [][]string{append([]string{filepath.Base(exe)}, rest...)}
 	}
 	var console strings.Builder
 	if f.quiet {
@@ -163,6 +125,55 @@ func (f *vmFlags) run(rest []string) error {
 		return statusError(res.ExitCode)
 	}
 	return nil
+}
+
+// spec is the guest that runs rest: the kernel, the files it is given
+// and the command, as the flags say; and the current folder, which the
+// files the guest brings back are named from.
+func (f *vmFlags) spec(rest []string) (spec guest.Spec, cwd string, err error) {
+	spec = guest.Spec{
+		Kernel: f.kernel, Accel: f.accel, Memory: f.memory, CPUs: f.cpus, Timeout: f.timeout,
+		Binaries: f.bins, Modules: f.modules, Env: f.env, Log: os.Stderr, KernelArgs: f.appendArgs,
+	}
+	for _, p := range f.programs {
+		abs, err := resolveProgram(p)
+		if err != nil {
+			return spec, "", usageError("vm: --program %s: %v", p, err)
+		}
+		spec.Programs = append(spec.Programs, abs)
+	}
+	cwd, err = os.Getwd()
+	if err != nil {
+		return spec, "", err
+	}
+	if f.share != "" {
+		if spec.Share, err = filepath.Abs(f.share); err != nil {
+			return spec, "", err
+		}
+		spec.Workdir = cwd
+		if f.workdir != "" {
+			spec.Workdir = filepath.Join(spec.Share, f.workdir)
+		}
+		if rel, err := filepath.Rel(spec.Share, spec.Workdir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			spec.Workdir = spec.Share
+		}
+	}
+	if f.shell {
+		spec.Commands = [][]string{{"sh", "-c", strings.Join(rest, " ")}}
+	} else {
+		exe := f.self
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				return spec, "", err
+			}
+		}
+		if err := guest.CheckStatic(exe); err != nil {
+			return spec, "", envError(fmt.Errorf("vm: %w (e.g. CGO_ENABLED=0 go build -o bin/benchctl ./cmd/benchctl, or pass --benchctl)", err))
+		}
+		spec.Binaries = append([]string{exe}, spec.Binaries...)
+		spec.Commands = [][]string{append([]string{filepath.Base(exe)}, rest...)}
+	}
+	return spec, cwd, nil
 }
 
 // resolveProgram finds p (a path, or a name on PATH) as an absolute path.
