@@ -156,20 +156,11 @@ func trace(o traceOptions) (err error) {
 	defer destroyCgroup(cg, "trace", o.stderr, &err)
 	o.cfg.CgroupID, o.cfg.CgroupFD = cg.ID, cg.FD()
 
-	statsOff, method, err := probes.EnableStats()
+	p, method, unload, err := loadProbes(o.cfg)
 	if err != nil {
-		return envError(err)
+		return err
 	}
-	defer statsOff.Close()
-
-	p, err := probes.Load(o.cfg)
-	if err != nil {
-		if environmental(err) {
-			return envError(err)
-		}
-		return fmt.Errorf("loading probes: %+v", err)
-	}
-	defer p.Close()
+	defer unload()
 
 	w := bufio.NewWriterSize(o.out, 1<<16)
 	defer w.Flush()
@@ -250,6 +241,29 @@ func runTraced(o traceOptions, cgroupFD int, sigs <-chan os.Signal) error {
 	return runErr
 }
 
+// loadProbes turns the kernel's BPF stats on and loads and attaches
+// cfg's probes; unload closes the probes, then turns the stats back
+// off. No privileges or no BTF is exit 3. method says how the stats
+// were turned on.
+func loadProbes(cfg probes.Config) (p *probes.Probes, method string, unload func(), err error) {
+	statsOff, method, err := probes.EnableStats()
+	if err != nil {
+		return nil, "", nil, envError(err)
+	}
+	p, err = probes.Load(cfg)
+	if err != nil {
+		statsOff.Close()
+		if environmental(err) {
+			return nil, "", nil, envError(err)
+		}
+		return nil, "", nil, fmt.Errorf("loading probes: %+v", err)
+	}
+	return p, method, func() {
+		p.Close()
+		statsOff.Close()
+	}, nil
+}
+
 // destroyCgroup kills what the command left in its cgroup (a daemon, or
 // children of an interrupted command), says so on w, and removes the
 // cgroup and any below it; a failure becomes *err when there is none yet.
@@ -283,19 +297,11 @@ func traceCount(cfg probes.Config, w io.Writer) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	statsOff, method, err := probes.EnableStats()
+	p, method, unload, err := loadProbes(cfg)
 	if err != nil {
-		return envError(err)
+		return err
 	}
-	defer statsOff.Close()
-	p, err := probes.Load(cfg)
-	if err != nil {
-		if environmental(err) {
-			return envError(err)
-		}
-		return fmt.Errorf("loading probes: %+v", err)
-	}
-	defer p.Close()
+	defer unload()
 	c, err := p.StartConsumer(probes.ConsumerOptions{})
 	if err != nil {
 		return err
