@@ -111,6 +111,9 @@ func prepare(root *cobra.Command, args []string) ([]string, error) {
 		if !c.Runnable() && c.HasSubCommands() {
 			c.RunE = needsSubcommand // cobra's completion
 		}
+		if c.Name() == "completion" {
+			c.Short = "write the shell completion script of bash, zsh, fish or powershell (e.g. source <(benchctl completion bash))"
+		}
 	}
 	badArgsAreUsage(root)
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
