@@ -44,8 +44,7 @@ func newReportCmd() *cobra.Command {
 }
 
 func (f *reportFlags) run(pos []string) error {
-	nf := &f.noise
-	noise, err := nf.thresholds(nil)
+	noise, err := f.noise.thresholds(nil)
 	if err != nil {
 		return err
 	}
@@ -68,7 +67,7 @@ func (f *reportFlags) run(pos []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	noise, err = nf.thresholds(r.Scenario.Noise)
+	noise, err = f.noise.thresholds(r.Scenario.Noise)
 	if err != nil {
 		return err
 	}

@@ -72,8 +72,7 @@ func newRunCmd() *cobra.Command {
 }
 
 func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
-	sf, nf := &f.scenario, &f.noise
-	noise, err := nf.thresholds(nil)
+	noise, err := f.noise.thresholds(nil)
 	if err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
 		seed = time.Now().UnixNano()
 	}
 
-	sc, err := sf.load(pos[0])
+	sc, err := f.scenario.load(pos[0])
 	if err != nil {
 		return err
 	}
@@ -103,7 +102,7 @@ func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
 	}
 	defer hist.Close()
 
-	if noise, err = nf.thresholds(sc.Noise); err != nil {
+	if noise, err = f.noise.thresholds(sc.Noise); err != nil {
 		return err
 	}
 	runner, err := f.newRunner(sc, path, seed, &noise)

@@ -110,12 +110,12 @@ func (f *traceFlags) run(argv []string) error {
 	}
 	out := os.Stdout
 	if f.output != "" {
-		f, err := os.Create(f.output)
+		file, err := os.Create(f.output)
 		if err != nil {
 			return usageError("trace: %v", err)
 		}
-		defer f.Close()
-		out = f
+		defer file.Close()
+		out = file
 	}
 	return trace(traceOptions{
 		cfg:    cfg,
