@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -27,6 +28,7 @@ type traceFlags struct {
 	mode        string
 	json, count bool
 	output      string
+	force       bool
 	plant       uint
 }
 
@@ -35,7 +37,7 @@ func newTraceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trace -- CMD ARGS...",
 		Short: "run a command under the probes and print its decoded events",
-		Long: `Usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...
+		Long: `Usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE [--force]] -- CMD ARGS...
        benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]
 
 Runs CMD under the probes and prints the events of its process tree, one per line;
@@ -53,7 +55,8 @@ can then measure two builds of benchctl as external tracers in the same rounds.`
 	})
 	fs.StringVar(&f.mode, "mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
 	fs.BoolVar(&f.json, "json", false, "same as --format json")
-	fs.StringVarP(&f.output, "output", "o", "", "write events to this file instead of stdout")
+	fs.StringVarP(&f.output, "output", "o", "", "write events to this file instead of stdout (a file that exists is refused unless --force; a pipe or device is written to)")
+	fs.BoolVar(&f.force, "force", false, "replace the regular file at -o when it exists")
 	fs.BoolVar(&f.count, "count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
 	fs.UintVar(&f.plant, "plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
 	return passesArgsOn(cmd)
@@ -110,9 +113,9 @@ func (f *traceFlags) run(argv []string) error {
 	}
 	out := os.Stdout
 	if f.output != "" {
-		file, err := os.Create(f.output)
+		file, err := openTraceOutput(f.output, f.force)
 		if err != nil {
-			return usageError("trace: %v", err)
+			return err
 		}
 		defer file.Close()
 		out = file
@@ -124,6 +127,40 @@ func (f *traceFlags) run(argv []string) error {
 		out:    out,
 		stderr: os.Stderr,
 	})
+}
+
+// openTraceOutput opens trace's -o. A regular file that exists holds
+// something benchctl did not write this time: it is replaced only with
+// force. A path that exists and is not a regular file (a named pipe,
+// /dev/stdout, a terminal) is written to as it is, never truncated; a new
+// path is created, and a file that appears meanwhile is not replaced.
+func openTraceOutput(path string, force bool) (*os.File, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, usageError("trace: -o %s is a directory", path)
+	case err == nil && fi.Mode().IsRegular() && !force:
+		return nil, usageError("trace: -o %s exists; refusing to replace it (--force replaces it)", path)
+	case err == nil && fi.Mode().IsRegular():
+		file, err := os.Create(path)
+		if err != nil {
+			return nil, usageError("trace: %v", err)
+		}
+		return file, nil
+	case err == nil:
+		file, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usageError("trace: %v", err)
+		}
+		return file, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, usageError("trace: %v", err)
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, usageError("trace: %v", err)
+	}
+	return file, nil
 }
 
 type traceOptions struct {
