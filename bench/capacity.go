@@ -10,6 +10,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
@@ -300,7 +301,7 @@ func (r *Runner) runCapacity(ctx context.Context, set results.CapacitySettings) 
 						verdict = "drops"
 					}
 					obs.Note(fmt.Sprintf("capacity %s search %d/%d: %s/s offered, %s/s made, drop ratio %.3g%%, consumer busy %.0f%% (waiting for a CPU %.0f%%): %s (%s)",
-						v.Name, rep+1, set.Repeats, fmtSI(s.Offered), fmtSI(s.Achieved), 100*s.DropRatio, 100*s.Busy, 100*s.ConsumerWait/max(s.Wall.Seconds(), 1e-9), verdict, s.Wall.Round(time.Millisecond)))
+						v.Name, rep+1, set.Repeats, numfmt.Short(s.Offered), numfmt.Short(s.Achieved), 100*s.DropRatio, 100*s.Busy, 100*s.ConsumerWait/max(s.Wall.Seconds(), 1e-9), verdict, s.Wall.Round(time.Millisecond)))
 				},
 			}
 			out, steps, err := cs.run(ctx, prev)
@@ -328,7 +329,7 @@ func (r *Runner) runCapacity(ctx context.Context, set results.CapacitySettings) 
 					bound = "≥ "
 				}
 				obs.Note(fmt.Sprintf("capacity %s search %d/%d: %s%s syscalls/s (%s events/s), limit %s, %d steps",
-					v.Name, rep+1, set.Repeats, bound, fmtSI(out.Capacity), fmtSI(out.EventsPerSec), out.Limit, out.Steps))
+					v.Name, rep+1, set.Repeats, bound, numfmt.Short(out.Capacity), numfmt.Short(out.EventsPerSec), out.Limit, out.Steps))
 			}
 			if err := write(false, "capacity search in progress, or benchctl was killed"); err != nil {
 				return res, err

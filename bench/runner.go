@@ -18,6 +18,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
@@ -440,13 +441,13 @@ func fingerprintLine(fp *results.Fingerprint, n int) string {
 		}
 		return all[i].name < all[j].name
 	})
-	s := fmt.Sprintf("%s syscalls", fmtSI(float64(fp.Total)))
+	s := fmt.Sprintf("%s syscalls", numfmt.Short(float64(fp.Total)))
 	for i, e := range all {
 		if i == n {
 			s += ", ..."
 			break
 		}
-		s += fmt.Sprintf(", %s %s", e.name, fmtSI(float64(e.count)))
+		s += fmt.Sprintf(", %s %s", e.name, numfmt.Short(float64(e.count)))
 	}
 	return s
 }

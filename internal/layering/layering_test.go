@@ -18,20 +18,21 @@ const module = "github.com/benchctl/benchctl/"
 var allowed = map[string][]string{
 	"probes/syscalls":         nil,
 	"internal/atomicfile":     nil,
+	"internal/numfmt":         nil,
 	"bench/stats":             nil,
 	"bench/results":           {"bench/stats", "internal/atomicfile"},
 	"bench/compare":           {"bench/stats", "bench/results", "internal/atomicfile"},
-	"reports/page":            {"bench/stats", "bench/results", "internal/atomicfile"},
+	"reports/page":            {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt"},
 	"reports/internal/golden": {"bench/stats", "bench/results", "internal/atomicfile"},
-	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "reports/page"},
-	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "reports/page"},
-	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "reports", "reports/page"},
+	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "reports/page"},
+	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "internal/numfmt", "reports/page"},
+	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "reports", "reports/page"},
 	// The change-point detector is plain statistics, like bench/stats;
 	// the history store reads results files and runs it. No reporting
 	// package and not the pull-request gate links the store (above: none
 	// lists history) or a database driver (dbDrivers below).
 	"bench/changepoint": nil,
-	"history":           {"bench/changepoint", "bench/results", "bench/stats", "internal/atomicfile", "reports/page", "reports/trend"},
+	"history":           {"bench/changepoint", "bench/results", "bench/stats", "internal/atomicfile", "internal/numfmt", "reports/page", "reports/trend"},
 	// The trend chart of a series knows nothing of where it comes from.
 	"reports/trend": nil,
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
@@ -607,7 +608,7 @@ func (m *multi) pairsSection() *page.Section {
 					continue
 				}
 				anyValue = true
-				cell := page.FormatSignedPct(d.ChangePct())
+				cell := numfmt.SignedPercent(d.ChangePct())
 				if !d.Significant {
 					cell += " ~"
 				}
