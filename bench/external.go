@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/noise"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
@@ -93,7 +94,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 	}
 	defer ext.Close()
 
-	noise := startNoise(append(workloadCgroups(wl), tracerCgroup{tr})...)
+	meter := startNoise(append(workloadCgroups(wl), noise.TracerCgroup(tr))...)
 	u0, uerr := tr.Usage()
 	before, err := ext.Snapshot()
 	if err != nil {
@@ -110,7 +111,7 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		return failed(fmt.Errorf("reading program stats: %w", err))
 	}
 	run.Programs = after.Sub(before).Programs
-	run.Noise = noise.end()
+	run.Noise = meter.End()
 	// A tracer that died during the workload fails the run; so does one
 	// that does not stop cleanly.
 	aliveErr := tr.Alive()

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/benchctl/benchctl/bench/noise"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/internal/numfmt"
@@ -527,8 +528,8 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 	}
 
 	// Noise readings go outside the program-stats window, so that their
-	// own syscalls do not count (see noiseMeter).
-	noise := startNoise(workloadCgroups(wl)...)
+	// own syscalls do not count (see noise.Meter).
+	meter := startNoise(workloadCgroups(wl)...)
 	var before probes.Snapshot
 	if ps != nil {
 		if before, err = ps.Snapshot(); err != nil {
@@ -559,7 +560,7 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		run.Programs, run.Kernel = after.Sub(before).Programs, after.Counters
 	}
 	var noiseCPU time.Duration
-	run.Noise, noiseCPU = r.endNoise(noise)
+	run.Noise, noiseCPU = r.endNoise(meter)
 	if stats != nil {
 		err := stats.Close()
 		stats = nil
@@ -618,24 +619,30 @@ func clock(id int32) time.Duration {
 	return time.Duration(ts.Nano())
 }
 
+// startNoise starts the noise meter of a run over cgroups, with this
+// kernel's CPU accounting.
+func startNoise(cgroups ...noise.Cgroup) *noise.Meter {
+	return noise.Start(strings.Contains(CPUAccounting(), "irq"), cgroups...)
+}
+
 // endNoise ends the noise meter on a thread of its own, and returns what
 // that reading cost in CPU time (it reads every process's stat in /proc):
 // benchctl's, but not its tracer's.
-func (r *Runner) endNoise(m *noiseMeter) (*results.Noise, time.Duration) {
+func (r *Runner) endNoise(m *noise.Meter) (*results.Noise, time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	t0 := r.clocks.thread()
-	n := m.end()
+	n := m.End()
 	return n, r.clocks.thread() - t0
 }
 
 // workloadCgroups is the cgroup wl's processes run in, for the noise
 // meter: none for the built-in generator (its threads are benchctl's) or
 // where there can be none.
-func workloadCgroups(wl workloads.Workload) []noiseCgroup {
+func workloadCgroups(wl workloads.Workload) []noise.Cgroup {
 	if c, ok := wl.(interface{ Cgroup() *workloads.Cgroup }); ok {
 		if cg := c.Cgroup(); cg != nil {
-			return []noiseCgroup{cg}
+			return []noise.Cgroup{cg}
 		}
 	}
 	return nil
