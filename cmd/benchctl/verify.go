@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/fidelity"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/reports/page"
@@ -49,7 +49,7 @@ its enter and exit events, parameter by parameter. Exits 1 on any mismatch.`,
 		toctouDefault: "none,stash,enter_event",
 		formats:       "text, markdown or json",
 	})
-	fs.IntVar(&f.maxEvents, "max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
+	fs.IntVar(&f.maxEvents, "max-events", fidelity.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
 	return passesArgsOn(cmd)
 }
 
@@ -69,7 +69,7 @@ func (f *verifyFlags) run(argv []string) (err error) {
 		return err
 	}
 	defer done(&err)
-	rep, err := bench.CheckFidelity(ctx, o, work)
+	rep, err := fidelity.CheckFidelity(ctx, o, work)
 	if err != nil {
 		if environmental(err) {
 			return envError(err)
@@ -84,8 +84,8 @@ func (f *verifyFlags) run(argv []string) (err error) {
 
 // options are the fidelity check's options that the flags give; bad
 // ones are bad usage.
-func (f *verifyFlags) options() (bench.FidelityOptions, error) {
-	o := bench.FidelityOptions{RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
+func (f *verifyFlags) options() (fidelity.FidelityOptions, error) {
+	o := fidelity.FidelityOptions{RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
 	switch f.format {
 	case "text", "markdown", "json":
 	default:
@@ -120,7 +120,7 @@ func (f *verifyFlags) options() (bench.FidelityOptions, error) {
 // verifyWorkload is what the check runs: the built-in fidelity workload,
 // or the command argv in a cgroup of its own, which it sets in o. done
 // removes what it made, and sets *err when that fails and it is nil.
-func verifyWorkload(argv []string, o *bench.FidelityOptions) (work func(context.Context) error, done func(err *error), err error) {
+func verifyWorkload(argv []string, o *fidelity.FidelityOptions) (work func(context.Context) error, done func(err *error), err error) {
 	if len(argv) == 0 {
 		dir, err := os.MkdirTemp("", "benchctl-verify-")
 		if err != nil {
@@ -128,7 +128,7 @@ func verifyWorkload(argv []string, o *bench.FidelityOptions) (work func(context.
 		}
 		// The workload runs on one of benchctl's threads: keep that
 		// thread's events while it runs the workload, and no other.
-		win := bench.NewThreadWindow()
+		win := fidelity.NewThreadWindow()
 		o.Window = win
 		work := func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
 		return work, func(*error) { os.RemoveAll(dir) }, nil
@@ -157,7 +157,7 @@ func verifyWorkload(argv []string, o *bench.FidelityOptions) (work func(context.
 
 // write prints the report in the --format asked for; a mismatch, or a
 // check that could not compare, is exit 1.
-func (f *verifyFlags) write(rep *bench.FidelityReport) error {
+func (f *verifyFlags) write(rep *fidelity.FidelityReport) error {
 	switch f.format {
 	case "json":
 		enc := json.NewEncoder(os.Stdout)
@@ -171,15 +171,15 @@ func (f *verifyFlags) write(rep *bench.FidelityReport) error {
 	switch {
 	case rep.OK():
 	case rep.Mismatches() > 0:
-		return failedError(bench.ErrFidelity)
+		return failedError(fidelity.ErrFidelity)
 	default:
-		return failedError(fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; ")))
+		return failedError(fmt.Errorf("%w: %s", fidelity.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; ")))
 	}
 	return nil
 }
 
 // writeFidelity prints one table per TOCTOU option.
-func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
+func writeFidelity(w io.Writer, rep *fidelity.FidelityReport, markdown bool) {
 	for _, t := range rep.Options {
 		rows := rep.Rows[t]
 		title := fmt.Sprintf("exit_only (toctou %s) against enter_exit", t)

@@ -1,4 +1,13 @@
-package bench
+// Package fidelity is the check behind `benchctl verify`. It checks the
+// premise of the exit-only design: that one merged exit event says
+// exactly what the enter and exit events said. It loads
+// enter_exit and one exit_only per TOCTOU option at the same time, so
+// every call of the workload is seen by all of them: nothing has to be
+// deterministic, and ports, inodes and fds are the same on both sides. It
+// then pairs each thread's calls in order and compares the merged event,
+// parameter by parameter, with the enter event's parameters and the exit
+// event's.
+package fidelity
 
 import (
 	"context"
@@ -18,15 +27,6 @@ import (
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 )
-
-// Fidelity checks the premise of the exit-only design: that one merged
-// exit event says exactly what the enter and exit events said. It loads
-// enter_exit and one exit_only per TOCTOU option at the same time, so
-// every call of the workload is seen by all of them: nothing has to be
-// deterministic, and ports, inodes and fds are the same on both sides. It
-// then pairs each thread's calls in order and compares the merged event,
-// parameter by parameter, with the enter event's parameters and the exit
-// event's.
 
 // FidelityOptions says what to trace and how to run the workload.
 type FidelityOptions struct {
