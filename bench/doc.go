@@ -16,8 +16,9 @@
 //
 // Beside the runner: package fidelity, the check behind `benchctl
 // verify` (the same syscalls traced by enter_exit and exit_only, their
-// events compared); package noise, the /proc readings of what else the
-// machine did during a run.
+// events compared); package capacity, the capacity search the runner
+// drives (its runs are the search's steps); package noise, the /proc
+// readings of what else the machine did during a run.
 //
 // The statistics (package stats), the results file (package results) and
 // the gate (package compare) read results files only.
