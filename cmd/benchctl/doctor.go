@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/external"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
@@ -85,7 +85,7 @@ func doctor(cmd *cobra.Command, sf *scenarioFlags, pos []string) (err error) {
 	defer stop()
 	fmt.Printf("\nscenario %s: starting each external tracer once, as a run would\n", sc.Name)
 	notLoaded := 0
-	for _, lc := range bench.CheckTracerLoads(ctx, sc, tracers) {
+	for _, lc := range external.CheckTracerLoads(ctx, sc, tracers) {
 		name := "tracer " + lc.Tracer
 		switch {
 		case lc.Loaded && lc.Err == nil:
