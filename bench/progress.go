@@ -42,6 +42,17 @@ type RunInfo struct {
 // Progress reports on a writer: on a terminal a progress bar with the
 // current variant, round and ETA, redrawn in place, with notes and
 // finished runs above it; elsewhere one plain line per event.
+//
+// It is drawn here rather than with a progress-bar library
+// (schollz/progressbar/v3 was weighed, at v3.19.1) for two reasons. Its
+// ETA is the library's own rolling rate since the bar began: it cannot
+// start from the scenario's estimate of a run before the first run ends,
+// which matters when one run takes minutes, nor leave out the fingerprint
+// run before the first round, nor count down during a long run. And
+// where the output is not a terminal (CI logs, a file) benchctl prints
+// one plain line per run, which such a library does not draw: that half
+// would stay here anyway, and what the library would take over (the
+// redrawn line, about 20 lines) is less than the options it would need.
 type Progress struct {
 	w   io.Writer
 	tty bool
