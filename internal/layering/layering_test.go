@@ -97,3 +97,85 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 }
+
+// benchParts lists, for each package under bench/ beside the runner that
+// the rules above do not cover, the project packages it may import
+// directly. The runner (bench) drives them; none of them imports it.
+var benchParts = map[string][]string{
+	// The /proc noise meter and the capacity search need no BPF library:
+	// noBPF below keeps it so.
+	"bench/noise":    {"bench/results", "workloads"},
+	"bench/capacity": {"bench/results", "workloads"},
+	// The fidelity check loads probes; an external tracer's life reads
+	// the kernel through probes and runs the process through workloads.
+	"bench/fidelity": {"probes", "probes/syscalls"},
+	"bench/external": {"bench/results", "bench/scenario", "probes", "workloads"},
+}
+
+// noBPF are the packages of benchParts that link no BPF library.
+var noBPF = []string{"bench/noise", "bench/capacity"}
+
+// imports returns the project packages each package of the module
+// imports directly, from go list.
+func imports(t *testing.T) map[string][]string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH: cannot list the packages' imports")
+	}
+	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		var own []string
+		for _, imp := range f[1:] {
+			if p, ok := strings.CutPrefix(imp, module); ok {
+				own = append(own, p)
+			}
+		}
+		m[strings.TrimPrefix(f[0], module)] = own
+	}
+	return m
+}
+
+func TestBenchParts(t *testing.T) {
+	all := imports(t)
+	for pkg, imps := range all {
+		if !strings.HasPrefix(pkg, "bench/") {
+			continue
+		}
+		if slices.Contains(imps, "bench") {
+			t.Errorf("%s imports the runner (bench): the runner drives it, not the other way", pkg)
+		}
+		_, part := benchParts[pkg]
+		if _, ruled := allowed[pkg]; !ruled && !part && pkg != "bench/scenario" {
+			t.Errorf("package %s has no import rule: add it to benchParts", pkg)
+		}
+	}
+	for pkg, may := range benchParts {
+		imps, ok := all[pkg]
+		if !ok {
+			t.Errorf("package %s not found", pkg)
+			continue
+		}
+		for _, imp := range imps {
+			if !slices.Contains(may, imp) {
+				t.Errorf("%s imports %s; it may import only %v", pkg, imp, may)
+			}
+		}
+	}
+	linked := deps(t)
+	for _, pkg := range noBPF {
+		for _, d := range linked[pkg] {
+			if strings.HasPrefix(d, "github.com/cilium/ebpf") {
+				t.Errorf("%s links %s: it must not link a BPF library", pkg, d)
+				break
+			}
+		}
+	}
+}
