@@ -42,13 +42,17 @@ var allowed = map[string][]string{
 var dbDrivers = []string{"modernc.org/sqlite", "github.com/jackc/pgx"}
 
 // deps returns the dependencies of every package of the module, from go list.
-func deps(t *testing.T) map[string][]string {
+func deps(t *testing.T) map[string][]string { return goList(t, "Deps") }
+
+// goList returns, for every package of the module, the packages go list
+// gives in field (Deps, Imports).
+func goList(t *testing.T, field string) map[string][]string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH: cannot list the packages' dependencies")
 	}
-	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...")
+	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .`+field+` " "}}`, module+"...")
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
 	if err != nil {
@@ -119,26 +123,15 @@ var noBPF = []string{"bench/noise", "bench/capacity"}
 // imports directly, from go list.
 func imports(t *testing.T) map[string][]string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH: cannot list the packages' imports")
-	}
-	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...")
-	cmd.Dir = "../.."
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	m := map[string][]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
+	m := goList(t, "Imports")
+	for pkg, imps := range m {
 		var own []string
-		for _, imp := range f[1:] {
+		for _, imp := range imps {
 			if p, ok := strings.CutPrefix(imp, module); ok {
 				own = append(own, p)
 			}
 		}
-		m[strings.TrimPrefix(f[0], module)] = own
+		m[pkg] = own
 	}
 	return m
 }
