@@ -108,7 +108,7 @@ func (r *Runner) measureExternal(ctx context.Context, wl workloads.Workload, tr 
 	result, runErr := wl.Run(ctx)
 	run.Wall = time.Since(run.Start)
 	run.Workload = result
-	setSteady(ts, tr.EndSteady())
+	tr.RecordSteady(ts)
 	after, err := progs.Snapshot()
 	if err != nil && runErr == nil {
 		return fmt.Errorf("reading program stats: %w", err)
@@ -127,9 +127,7 @@ func (r *Runner) measureExternal(ctx context.Context, wl workloads.Workload, tr 
 	// spent on the workload's events includes draining them after the
 	// workload ended (and, unavoidably, its own shutdown), as benchctl's
 	// consumer's window ends with its drain.
-	if u1, uerr1 := tr.Usage(); uerr == nil && uerr1 == nil {
-		setUsage(ts, u0, u1)
-	}
+	tr.RecordUsage(ts, u0, uerr)
 	ts.CountersWindow = results.CountersTracerLife
 	counters, counterErr := workloads.ParseCounters(tr.Output(), tr.Spec.CounterRegexps())
 	ts.Counters = counters
@@ -155,17 +153,6 @@ func (r *Runner) measureExternal(ctx context.Context, wl workloads.Workload, tr 
 	return nil
 }
 
-// setUsage records the tracer's CPU time between its usages u0 and u1
-// and its peak memory at u1.
-func setUsage(ts *results.TracerStats, u0, u1 workloads.TracerUsage) {
-	ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
-	ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
-	ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
-	ts.PeakMemoryBytes, ts.MemoryMethod, ts.MemoryMissing = u1.PeakMemoryBytes, u1.MemoryMethod, u1.MemoryMissing
-	ts.CPUWindow = results.CPUWindowWorkloadToExit
-	ts.CPUMethod = results.TracerCPUCgroup
-}
-
 // applyCounters puts the counters whose names benchctl knows into the
 // run's figures, so the events, bytes and drops columns fill for an
 // external tracer as for benchctl's own probes: events (received by its
@@ -184,13 +171,6 @@ func applyCounters(run *results.Run, c map[string]float64) {
 	if v, ok := c["kernel_events"]; ok {
 		run.Kernel.Attempted = uint64(v)
 	}
-}
-
-// setSteady records the resident and anonymous memory sampled over the
-// workload.
-func setSteady(ts *results.TracerStats, m workloads.MemorySteady) {
-	ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod = m.MeanBytes, m.Samples, m.Method
-	ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod = m.AnonMeanBytes, m.AnonMaxBytes, m.AnonMethod
 }
 
 // setSelfMemory records benchctl's own process's memory as its

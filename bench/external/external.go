@@ -113,6 +113,31 @@ func (t *Tracer) WaitGone() error {
 	return nil
 }
 
+// RecordSteady ends the memory sampling that BeginSteady began (over the
+// workload) and records in ts the resident and anonymous memory sampled.
+func (t *Tracer) RecordSteady(ts *results.TracerStats) {
+	m := t.EndSteady()
+	ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod = m.MeanBytes, m.Samples, m.Method
+	ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod = m.AnonMeanBytes, m.AnonMaxBytes, m.AnonMethod
+}
+
+// RecordUsage records in ts the CPU time the tracer's cgroup used since
+// u0 (read with error uerr) and its peak memory: from the start of the
+// workload to the tracer's exit, when called after Stop. Nothing is
+// recorded when either reading failed.
+func (t *Tracer) RecordUsage(ts *results.TracerStats, u0 workloads.TracerUsage, uerr error) {
+	u1, uerr1 := t.Usage()
+	if uerr != nil || uerr1 != nil {
+		return
+	}
+	ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
+	ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
+	ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
+	ts.PeakMemoryBytes, ts.MemoryMethod, ts.MemoryMissing = u1.PeakMemoryBytes, u1.MemoryMethod, u1.MemoryMissing
+	ts.CPUWindow = results.CPUWindowWorkloadToExit
+	ts.CPUMethod = results.TracerCPUCgroup
+}
+
 // EndedBadly says how the tracer ended when it did not exit with status 0
 // after its stop signal; nil when it did.
 func (t *Tracer) EndedBadly(e workloads.TracerExit) error {

@@ -114,9 +114,20 @@ func TestTracerLife(t *testing.T) {
 	if len(tb.Attached) != 1 || len(tb.Programs) < 1 {
 		t.Errorf("%d programs, %d attached; want the script's one attached program", len(tb.Programs), len(tb.Attached))
 	}
+	u0, uerr := tr.Usage()
+	tr.BeginSteady()
+	var ts results.TracerStats
+	tr.RecordSteady(&ts)
 	exit, err := tr.Stop()
 	if err != nil {
 		t.Fatal(err)
+	}
+	tr.RecordUsage(&ts, u0, uerr)
+	if uerr != nil || ts.CPUMethod != results.TracerCPUCgroup || ts.CPUWindow != results.CPUWindowWorkloadToExit {
+		t.Errorf("usage not recorded (first reading: %v): %+v", uerr, ts)
+	}
+	if ts.PeakMemoryBytes == 0 && ts.MemoryMissing == "" {
+		t.Errorf("neither a peak memory nor why it is missing: %+v", ts)
 	}
 	if bad := tr.EndedBadly(exit); bad != nil {
 		t.Errorf("bpftrace ended badly: %v; output:\n%s", bad, tr.Output())
