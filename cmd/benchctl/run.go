@@ -21,6 +21,7 @@ import (
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/internal/atomicfile"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
@@ -329,8 +330,8 @@ func printSummary(w io.Writer, res *results.Results) {
 		}
 		ns := func(v float64) string { return fmt.Sprintf("%.1f ns", v) }
 		dur := func(v float64) string { return time.Duration(v).Round(time.Millisecond).String() }
-		count := func(v float64) string { return si(v) }
-		tput := func(v float64) string { return si(v) + " " + vs.Unit }
+		count := numfmt.Short
+		tput := func(v float64) string { return numfmt.Short(v) + " " + vs.Unit }
 		pct := func(v float64) string { return fmt.Sprintf("%+.1f%%", v) }
 		runs := fmt.Sprint(vs.Runs)
 		if vs.Failed > 0 {
@@ -351,16 +352,4 @@ func printSummary(w io.Writer, res *results.Results) {
 			fmt.Fprintf(w, "measured nothing: %s: %s\n", b.variant, b.why)
 		}
 	}
-}
-
-func si(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.2fG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }
