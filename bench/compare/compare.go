@@ -149,9 +149,6 @@ func (c *Comparison) rowsWith(v stats.Verdict) []GateRow {
 	return out
 }
 
-// Failed tells whether any gated metric regressed.
-func (c *Comparison) Failed() bool { return len(c.Regressions()) > 0 || len(c.LoadRegressions()) > 0 }
-
 func incomparable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrIncomparable, fmt.Sprintf(format, args...))
 }
