@@ -14,8 +14,8 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes/syscalls"
+	"github.com/benchctl/benchctl/record"
 )
 
 // Probes is a loaded and attached set of programs. Close detaches and
@@ -33,7 +33,7 @@ type Probes struct {
 	mu       sync.Mutex
 	closed   bool
 	// cost is what loading cost (LoadCost), filled once attached.
-	cost *results.Load
+	cost *record.Load
 }
 
 type attachedProg struct {
@@ -436,7 +436,7 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			RecursionMisses: st.RecursionMisses,
 			ID:              uint32(a.id),
 			Type:            a.prog.Type().String(),
-			Role:            results.ProgramRole(a.name),
+			Role:            record.ProgramRole(a.name),
 		})
 	}
 	if p.coll != nil && len(p.rings) > 0 {

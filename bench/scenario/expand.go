@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/record"
 )
 
 // ReserveSuffix ends the derived name of a variant with Reserve set.
@@ -36,7 +36,7 @@ func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
 	for _, set := range s.Sets {
 		x.sets[set.Name] = set.Syscalls
 	}
-	x.add(results.Variant{Name: results.BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
+	x.add(results.Variant{Name: results.BaselineName, Mode: record.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
 	setNames := make([]string, len(s.Sets))
 	for i, set := range s.Sets {
 		setNames[i] = set.Name
@@ -55,10 +55,10 @@ func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
 		anyNoStats = anyNoStats || !v.Stats
 	}
 	if anyNoStats {
-		x.add(results.Variant{Name: results.BaselineNoStatsName, Mode: probes.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
+		x.add(results.Variant{Name: results.BaselineNoStatsName, Mode: record.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
 	}
 	if s.Floor {
-		x.add(results.Variant{Name: results.FloorName, Mode: probes.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
+		x.add(results.Variant{Name: results.FloorName, Mode: record.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
 	}
 	for _, v := range matrix {
 		x.add(v, "a variant of the sets × modes matrix", s.lines["modes"])
@@ -102,14 +102,14 @@ func (x *expander) add(v results.Variant, from string, line int) {
 
 // probe is a variant of benchctl's probes with the scenario's ring,
 // snaplen and consumer.
-func (x *expander) probe(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
+func (x *expander) probe(mode record.Mode, toctou record.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
 	s := x.s
 	v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen,
 		Consumer: consumerOf(s.Consumer, nil)}
-	if mode == probes.ModeExitOnly {
+	if mode == record.ModeExitOnly {
 		v.TOCTOU = toctou
 		if v.TOCTOU == "" {
-			v.TOCTOU = probes.TOCTOUNone
+			v.TOCTOU = record.TOCTOUNone
 		}
 	}
 	return v
@@ -127,15 +127,15 @@ func (x *expander) cross(setNames []string, stats bool) []results.Variant {
 	for _, set := range setNames {
 		for _, mode := range s.Modes {
 			for _, step := range steps {
-				if step == string(probes.StepExitSide) && mode != probes.ModeEnterExit {
+				if step == string(record.StepExitSide) && mode != record.ModeEnterExit {
 					continue // enter_exit's exit side alone: no exit_only counterpart
 				}
-				toctous := []probes.TOCTOU{""}
-				if mode == probes.ModeExitOnly {
+				toctous := []record.TOCTOU{""}
+				if mode == record.ModeExitOnly {
 					toctous = s.TOCTOU
 				}
 				for _, t := range toctous {
-					if !results.StepRunsFillers(step) && t != "" && t != probes.TOCTOUNone {
+					if !results.StepRunsFillers(step) && t != "" && t != record.TOCTOUNone {
 						continue // the TOCTOU options change only the fillers
 					}
 					v := x.probe(mode, t, set, x.sets[set], stats)
@@ -181,7 +181,7 @@ func (x *expander) explicit(e VariantSpec) results.Variant {
 	v := x.probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
 	v.Step, v.Reserve = e.Step, e.Reserve
 	v.Consumer = consumerOf(x.s.Consumer, e.Consumer)
-	if e.Mode == probes.ModeFloor {
+	if e.Mode == record.ModeFloor {
 		v.Syscalls, v.Set, v.Consumer = nil, "", nil
 	}
 	if e.RingSize != 0 {
@@ -192,7 +192,7 @@ func (x *expander) explicit(e VariantSpec) results.Variant {
 	}
 	v.Name = e.Name
 	if v.Name == "" {
-		if e.Mode == probes.ModeFloor {
+		if e.Mode == record.ModeFloor {
 			v.Name = results.FloorName
 			if !e.Stats {
 				v.Name += results.NoStatsSuffix

@@ -20,19 +20,19 @@ var allowed = map[string][]string{
 	"internal/atomicfile":     nil,
 	"internal/numfmt":         nil,
 	"bench/stats":             nil,
-	"bench/results":           {"bench/stats", "internal/atomicfile"},
-	"bench/compare":           {"bench/stats", "bench/results", "internal/atomicfile"},
-	"reports/page":            {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt"},
-	"reports/internal/golden": {"bench/stats", "bench/results", "internal/atomicfile"},
-	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "reports/page"},
-	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "internal/numfmt", "reports/page"},
-	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "reports", "reports/page"},
+	"bench/results":           {"bench/stats", "internal/atomicfile", "record"},
+	"bench/compare":           {"bench/stats", "bench/results", "internal/atomicfile", "record"},
+	"reports/page":            {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "record"},
+	"reports/internal/golden": {"bench/stats", "bench/results", "internal/atomicfile", "record"},
+	"reports":                 {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "record", "reports/page"},
+	"reports/comparison":      {"bench/stats", "bench/results", "bench/compare", "internal/atomicfile", "internal/numfmt", "record", "reports/page"},
+	"reports/multifile":       {"bench/stats", "bench/results", "internal/atomicfile", "internal/numfmt", "record", "reports", "reports/page"},
 	// The change-point detector is plain statistics, like bench/stats;
 	// the history store reads results files and runs it. No reporting
 	// package and not the pull-request gate links the store (above: none
 	// lists history) or a database driver (dbDrivers below).
 	"bench/changepoint": nil,
-	"history":           {"bench/changepoint", "bench/results", "bench/stats", "internal/atomicfile", "internal/numfmt", "reports/page", "reports/trend"},
+	"history":           {"bench/changepoint", "bench/results", "bench/stats", "internal/atomicfile", "internal/numfmt", "record", "reports/page", "reports/trend"},
 	// The trend chart of a series knows nothing of where it comes from.
 	"reports/trend": nil,
 }
