@@ -172,3 +172,75 @@ func TestBenchParts(t *testing.T) {
 		}
 	}
 }
+
+// statsModules are the statistics modules: the reading side's (bench/stats,
+// reports), never the measuring side's.
+var statsModules = []string{"golang.org/x/perf", "github.com/montanaflynn/stats", "github.com/aclements/go-moremath", "gonum.org/v1/gonum"}
+
+// kernelLayer is the bottom of the measuring side: what touches the kernel
+// (probes) and what generates syscalls (workloads), each with the
+// packages below it. They may depend on package record (the records they
+// fill), on internal/ and on their own tree, and on nothing above: not
+// the runner, scenarios, the results file or reports.
+var kernelLayer = []string{"probes", "workloads"}
+
+// mayImportDown tells whether pkg, of the tree rooted at root, may depend
+// on the project's package dep.
+func mayImportDown(root, dep string) bool {
+	return dep == "record" || strings.HasPrefix(dep, "internal/") || dep == root || strings.HasPrefix(dep, root+"/")
+}
+
+func TestKernelLayerImportsOnlyDown(t *testing.T) {
+	all := deps(t)
+	checked := 0
+	for pkg, ds := range all {
+		for _, root := range kernelLayer {
+			if pkg != root && !strings.HasPrefix(pkg, root+"/") {
+				continue
+			}
+			checked++
+			for _, d := range ds {
+				if p, own := strings.CutPrefix(d, module); own && !mayImportDown(root, p) {
+					t.Errorf("%s depends on %s: the kernel layer may depend only on record, internal/ and %s/...", pkg, p, root)
+				}
+				for _, m := range statsModules {
+					if d == m || strings.HasPrefix(d, m+"/") {
+						t.Errorf("%s links %s: statistics belong to the reading side", pkg, d)
+					}
+				}
+			}
+		}
+	}
+	if checked < len(kernelLayer) {
+		t.Fatalf("checked %d packages of %v, want every one", checked, kernelLayer)
+	}
+}
+
+// TestRecordIsALeaf: the records and their names import the standard
+// library only, so every side can use them and link nothing else.
+func TestRecordIsALeaf(t *testing.T) {
+	ds, ok := deps(t)["record"]
+	if !ok {
+		t.Fatal("package record not found")
+	}
+	for _, d := range ds {
+		if first, _, _ := strings.Cut(d, "/"); strings.Contains(first, ".") {
+			t.Errorf("record depends on %s: it may import the standard library only", d)
+		}
+	}
+}
+
+// TestScenarioLinksNoBPF: parsing and expanding a scenario (benchctl
+// validate) loads nothing, so it links no BPF library; the names and
+// limits it checks are record's.
+func TestScenarioLinksNoBPF(t *testing.T) {
+	ds, ok := deps(t)["bench/scenario"]
+	if !ok {
+		t.Fatal("package bench/scenario not found")
+	}
+	for _, d := range ds {
+		if strings.HasPrefix(d, "github.com/cilium/ebpf") || d == module+"probes" {
+			t.Errorf("bench/scenario links %s: a scenario is read without the BPF library", d)
+		}
+	}
+}
