@@ -271,6 +271,53 @@ func (p *Probes) load() error {
 			delete(spec.Programs, n)
 		}
 	}
+	if err := p.setVariables(vars); err != nil {
+		return err
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("counting CPUs: %w", err)
+	}
+	rings := spec.Maps["rings"]
+	rings.MaxEntries = uint32(ncpu)
+	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
+
+	started := time.Now()
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return loadError("loading probes", err)
+	}
+	p.coll = coll
+	if p.cfg.CgroupID != 0 {
+		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
+			return fmt.Errorf("installing the traced cgroup: %w", err)
+		}
+	}
+	idOf := map[string]ebpf.ProgramID{}
+	for name, prog := range coll.Programs {
+		if info, err := prog.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				p.ids = append(p.ids, id)
+				idOf[name] = id
+			}
+		}
+	}
+
+	if len(fillers) > 0 || p.cfg.Step == StepDispatch {
+		if err := p.installTables(coll, rings.InnerMap, ncpu); err != nil {
+			return err
+		}
+	}
+
+	if err := p.attachAll(spec, attach, idOf); err != nil {
+		return err
+	}
+	return p.recordCost(time.Since(started), attach)
+}
+
+// setVariables sets the load-time constants of the BPF object through
+// bpf2go's typed variable specs.
+func (p *Probes) setVariables(vars *probesVariableSpecs) error {
 	if err := vars.Snaplen.Set(uint32(p.cfg.Snaplen)); err != nil {
 		return fmt.Errorf("setting snaplen: %w", err)
 	}
@@ -303,62 +350,43 @@ func (p *Probes) load() error {
 	if err := vars.PlantLoops.Set(p.cfg.Plant); err != nil {
 		return fmt.Errorf("setting plant_loops: %w", err)
 	}
-	ncpu, err := ebpf.PossibleCPU()
-	if err != nil {
-		return fmt.Errorf("counting CPUs: %w", err)
-	}
-	rings := spec.Maps["rings"]
-	rings.MaxEntries = uint32(ncpu)
-	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
+	return nil
+}
 
-	started := time.Now()
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		return loadError("loading probes", err)
-	}
-	p.coll = coll
-	if p.cfg.CgroupID != 0 {
-		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
-			return fmt.Errorf("installing the traced cgroup: %w", err)
+// installTables creates a ring buffer of spec ring per CPU, marks the
+// interesting syscalls and installs their fillers in the tail-call
+// tables.
+func (p *Probes) installTables(coll *ebpf.Collection, ring *ebpf.MapSpec, ncpu int) error {
+	for cpu := 0; cpu < ncpu; cpu++ {
+		rb, err := ebpf.NewMap(ring)
+		if err != nil {
+			return loadError(fmt.Sprintf("creating ring buffer of %d bytes for CPU %d", p.cfg.RingSize, cpu), err)
+		}
+		p.rings = append(p.rings, rb)
+		if err := coll.Maps["rings"].Put(uint32(cpu), rb); err != nil {
+			return fmt.Errorf("installing ring buffer for CPU %d: %w", cpu, err)
 		}
 	}
-	idOf := map[string]ebpf.ProgramID{}
-	for name, prog := range coll.Programs {
-		if info, err := prog.Info(); err == nil {
-			if id, ok := info.ID(); ok {
-				p.ids = append(p.ids, id)
-				idOf[name] = id
+	for _, s := range p.syscalls {
+		if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
+			return fmt.Errorf("marking %s interesting: %w", s.Name, err)
+		}
+		for _, t := range p.tables(s) {
+			prog := coll.Programs[t.prog]
+			if err := coll.Maps[t.table].Put(uint32(s.Nr), prog); err != nil {
+				return fmt.Errorf("installing filler %s for %s: %w", t.prog, s.Name, err)
 			}
 		}
 	}
+	return nil
+}
 
-	if len(fillers) > 0 || p.cfg.Step == StepDispatch {
-		for cpu := 0; cpu < ncpu; cpu++ {
-			rb, err := ebpf.NewMap(rings.InnerMap)
-			if err != nil {
-				return loadError(fmt.Sprintf("creating ring buffer of %d bytes for CPU %d", p.cfg.RingSize, cpu), err)
-			}
-			p.rings = append(p.rings, rb)
-			if err := coll.Maps["rings"].Put(uint32(cpu), rb); err != nil {
-				return fmt.Errorf("installing ring buffer for CPU %d: %w", cpu, err)
-			}
-		}
-		for _, s := range p.syscalls {
-			if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
-				return fmt.Errorf("marking %s interesting: %w", s.Name, err)
-			}
-			for _, t := range p.tables(s) {
-				prog := coll.Programs[t.prog]
-				if err := coll.Maps[t.table].Put(uint32(s.Nr), prog); err != nil {
-					return fmt.Errorf("installing filler %s for %s: %w", t.prog, s.Name, err)
-				}
-			}
-		}
-	}
-
-	for _, name := range attach {
-		prog := coll.Programs[name]
+// attachAll attaches the programs named, in order, recording each link.
+func (p *Probes) attachAll(spec *ebpf.CollectionSpec, names []string, idOf map[string]ebpf.ProgramID) error {
+	for _, name := range names {
+		prog := p.coll.Programs[name]
 		var l link.Link
+		var err error
 		if sc, ok := strings.CutPrefix(name, "toctou_"); ok {
 			if err := ensureTracefs(); err != nil {
 				return err
@@ -373,7 +401,7 @@ func (p *Probes) load() error {
 		p.links = append(p.links, l)
 		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog, id: idOf[name]})
 	}
-	return p.recordCost(time.Since(started), attach)
+	return nil
 }
 
 // loadError wraps err, turning permission failures into ErrPermission.
