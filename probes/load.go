@@ -24,7 +24,10 @@ type Probes struct {
 	cfg      Config
 	syscalls []syscalls.Syscall
 	coll     *ebpf.Collection
-	links    []link.Link
+	// vars are the programs' globals, bound by bpf2go's names: a global
+	// renamed in the C source breaks the build (make generate).
+	vars  probesVariables
+	links []link.Link
 	// attached are the programs with their own attachment (the ones whose
 	// stats mean something: a filler's time is counted under its dispatcher).
 	attached []attachedProg
@@ -288,6 +291,9 @@ func (p *Probes) load() error {
 		return loadError("loading probes", err)
 	}
 	p.coll = coll
+	if err := coll.Assign(&p.vars); err != nil {
+		return fmt.Errorf("loading probes: %w", err)
+	}
 	if p.cfg.CgroupID != 0 {
 		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
 			return fmt.Errorf("installing the traced cgroup: %w", err)
@@ -581,11 +587,7 @@ func (p *Probes) TraceThread(tid int) error {
 	if p.coll == nil {
 		return errors.New("tracing one thread: the probes are closed")
 	}
-	v := p.coll.Variables["traced_tid"]
-	if v == nil {
-		return errors.New("tracing one thread: no traced_tid in the BPF object")
-	}
-	if err := v.Set(uint32(tid)); err != nil {
+	if err := p.vars.TracedTid.Set(uint32(tid)); err != nil {
 		return fmt.Errorf("tracing thread %d: %w", tid, err)
 	}
 	return nil
