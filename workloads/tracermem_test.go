@@ -45,7 +45,8 @@ func TestTracerMemoryHelper(t *testing.T) {
 		buf[i] = 1
 	}
 	gate := os.Getenv(memHelperEnv + "_GATE")
-	deadline := time.Now().Add(60 * time.Second)
+	// Long enough for bpftrace to compile its script in a TCG guest.
+	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
 		if gate != "" {
 			if _, err := os.Stat(gate); err == nil {
@@ -110,6 +111,9 @@ func TestTracerMemoryPlanted(t *testing.T) {
 			Shell:       true,
 			Env:         []string{memHelperEnv + "=" + strconv.Itoa(mib)},
 			ReadyOutput: regexp.MustCompile(`Attaching \d+ probe`),
+			// bpftrace takes minutes to compile its script in a TCG
+			// guest (make test-kernels runs this test there).
+			ReadyTimeout: 10 * time.Minute,
 		})
 		waitReadyOrRefused(t, tr)
 		if _, err := tr.Stop(); err != nil {
