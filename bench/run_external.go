@@ -73,11 +73,10 @@ func readyExternal(ctx context.Context, tr *external.Tracer, run *results.Run) (
 	if err != nil {
 		return nil, err
 	}
-	ts.ProgramsLoaded, ts.ProgramsAttached, ts.BPFMemoryBytes = len(tb.Programs), len(tb.Attached), tb.MemlockBytes
+	ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
 	// Maps held only inside the tracer's maps-of-maps (Falco's per-CPU
 	// rings) count too, and are waited for after it exits.
-	ts.BPFMemoryBytes += innerMem
-	ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
+	setKernelMemory(ts, probes.KernelMemory{Memlock: tb.MemlockBytes, InnerMemlock: innerMem, PerfBuffers: tb.PerfBufferBytes})
 	loads, err := probes.ExternalLoads(tb.Programs, tb.Attached)
 	if err != nil {
 		return nil, fmt.Errorf("reading the load cost of the tracer's programs: %w", err)
@@ -195,11 +194,19 @@ func setSelfMemory(ts *results.TracerStats, m workloads.SelfMemoryStats) {
 func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
 	ts := &results.TracerStats{CPUSeconds: user.CPUSeconds}
 	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {
-		ts.BPFMemoryBytes = tb.MemlockBytes
-		ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
+		if km, err := probes.ReadKernelMemory(tb); err == nil {
+			setKernelMemory(ts, km)
+		}
 		ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
 	}
 	return ts
+}
+
+// setKernelMemory records what a tracer held in the kernel through BPF:
+// one figure, with its perf buffers' part.
+func setKernelMemory(ts *results.TracerStats, km probes.KernelMemory) {
+	ts.BPFMemoryBytes, ts.PerfBufferBytes = km.Bytes(), km.PerfBuffers
+	ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
 }
 
 // isEnvironmentError tells whether err means the machine cannot run the

@@ -105,6 +105,12 @@ type TreeBPF struct {
 	Maps         []uint32     // distinct ids of every map held
 	Attached     []Attachment // distinct (program, attach point) pairs
 	MemlockBytes uint64       // sum of fdinfo memlock over the distinct programs and maps
+	// PerfBufferBytes is the size of the perf event ring buffers the
+	// processes mapped (anon_inode:[perf_event] in /proc/<pid>/maps):
+	// the output of a BPF_MAP_TYPE_PERF_EVENT_ARRAY (bpftrace's, Falco's
+	// older bpf driver's). The map's memlock counts only its array of
+	// slots, and the kernel charges these pages to no memory cgroup.
+	PerfBufferBytes uint64
 }
 
 // FindBPF lists the BPF programs, maps and attachments the processes pids
@@ -126,6 +132,7 @@ func FindBPF(pids []int) (TreeBPF, error) {
 		if err := s.process(pid); err != nil {
 			return s.tree, err
 		}
+		s.tree.PerfBufferBytes += perfBufferBytes(pid)
 	}
 	s.perf()
 	return s.finish(), nil
@@ -289,6 +296,38 @@ func (s *bpfScan) finish() TreeBPF {
 		return a.ProgramID < b.ProgramID
 	})
 	return tree
+}
+
+// perfBufferBytes adds up the sizes of the perf event mappings in
+// /proc/<pid>/maps: each a perf ring buffer (a metadata page and its
+// data pages). Such mappings are not inherited by a fork
+// (VM_DONTCOPY), so none counts twice across a process tree. 0 when the
+// process is gone.
+func perfBufferBytes(pid int) uint64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var sum uint64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasSuffix(line, "anon_inode:[perf_event]") {
+			continue
+		}
+		r, _, _ := strings.Cut(line, " ")
+		lo, hi, ok := strings.Cut(r, "-")
+		if !ok {
+			continue
+		}
+		a, err1 := strconv.ParseUint(lo, 16, 64)
+		b, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil && b > a {
+			sum += b - a
+		}
+	}
+	return sum
 }
 
 // fdinfo is one /proc/<pid>/fdinfo/<fd> file, key to value.
