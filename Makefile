@@ -138,21 +138,26 @@ $(GUEST_DIR): FORCE
 	@mkdir -p $(GUEST_DIR)
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(GUEST_DIR)/benchctl ./cmd/benchctl
 	CGO_ENABLED=0 $(GO) test -c -o $(GUEST_DIR)/probes.test ./probes
+	CGO_ENABLED=0 $(GO) test -c -o $(GUEST_DIR)/workloads.test ./workloads
 
 FORCE:
 
-test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, 6.12, and the host kernel): benchctl doctor, the probe tests, scenarios/ci.yaml
+test-kernels: deps deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, 6.12, and the host kernel): benchctl doctor, the probe tests, the planted 64 MiB through memory.peak, scenarios/ci.yaml
 	@failed=""; mkdir -p $(RESULTS_DIR); \
 	for k in $(TEST_KERNELS); do \
 		name=$$(basename $$(readlink -f $$k) | sed 's/^vmlinuz-//'); \
 		accel=$(ACCEL); \
 		if [ "$$accel" = auto ]; then accel=$$($(GUEST_DIR)/benchctl vm --kernel $$k --detect-accel) || exit 1; fi; \
 		vm="$(GUEST_DIR)/benchctl vm --kernel $$k --accel $$accel --benchctl $(GUEST_DIR)/benchctl"; \
-		for step in doctor probes ci; do \
+		for step in doctor probes memory ci; do \
 			echo "== $$name ($$accel): $$step"; t0=$$(date +%s); \
 			case $$step in \
 			doctor) $$vm -- doctor ;; \
 			probes) $$vm --bin $(GUEST_DIR)/probes.test --workdir probes --sh -- probes.test -test.v -test.count=1 ;; \
+			memory) log=$(RESULTS_DIR)/guest-$$name-memory.log; \
+				$$vm --bin $(GUEST_DIR)/workloads.test --program bpftrace --workdir workloads --sh -- \
+					"workloads.test -test.v -test.count=1 -test.run '^TestTracerMemoryPlanted\$$'" > $$log 2>&1; rc=$$?; cat $$log; \
+				[ $$rc -eq 0 ] && grep -q -- '--- PASS: TestTracerMemoryPlanted' $$log && grep -q 'peak (memory.peak): ' $$log ;; \
 			ci) $$vm -- run scenarios/ci.yaml --repetitions 2 --warmup 0 --force -o $(RESULTS_DIR)/guest-$$name.json && \
 				grep -q '"guest": "qemu-' $(RESULTS_DIR)/guest-$$name.json ;; \
 			esac; rc=$$?; \

@@ -105,7 +105,7 @@ func TestCapacityFindsAPlantedCapacity(t *testing.T) {
 			r.variants[i].Consumer = &results.ConsumerCost{Spin: spin}
 		}
 	}
-	set = DefaultCapacitySettings()
+	set = results.DefaultCapacitySettings()
 	set.Repeats = 1
 	set.StartRate = 100
 	set.MaxStep = 5 * time.Second

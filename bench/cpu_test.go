@@ -164,8 +164,8 @@ func TestNoiseMeterCountsWorkloadCgroupOnce(t *testing.T) {
 		t.Fatalf("workload cgroups %v, want the command's", cgs)
 	}
 	m := startNoise(cgs...)
-	if m.err != nil {
-		t.Skipf("no /proc here: %v", m.err)
+	if m.Err() != nil {
+		t.Skipf("no /proc here: %v", m.Err())
 	}
 	p0 := clock(unix.CLOCK_PROCESS_CPUTIME_ID)
 	res, err := wl.Run(context.Background())
@@ -173,7 +173,7 @@ func TestNoiseMeterCountsWorkloadCgroupOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	self := (clock(unix.CLOCK_PROCESS_CPUTIME_ID) - p0).Seconds()
-	n := m.end()
+	n := m.End()
 	if n == nil {
 		t.Fatal("no noise figures")
 	}

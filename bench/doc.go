@@ -14,8 +14,13 @@
 // between measuring and reporting), written as a checkpoint after every
 // run and, when the run is interrupted or fails, marked incomplete.
 //
-// bench also holds the fidelity check behind `benchctl verify`: the same
-// syscalls traced by enter_exit and exit_only, their events compared.
+// Beside the runner: package fidelity, the check behind `benchctl
+// verify` (the same syscalls traced by enter_exit and exit_only, their
+// events compared); package capacity, the capacity search the runner
+// drives (its runs are the search's steps); package noise, the /proc
+// readings of what else the machine did during a run; package external,
+// an external tracer's life as a run sees it (started, ready or refused,
+// stopped, its BPF objects gone), which doctor uses too.
 //
 // The statistics (package stats), the results file (package results) and
 // the gate (package compare) read results files only.

@@ -2,8 +2,11 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -149,4 +152,60 @@ func memTotal() uint64 {
 		}
 	}
 	return 0
+}
+
+// Files the CPU accounting mode is read from; variables for tests.
+var kernelConfigFiles = []string{"/proc/config.gz", "/boot/config-"}
+
+// CPUAccounting says how this kernel accounts CPU time, which decides
+// what /proc/stat's irq, softirq and steal mean: "tick" (irq and
+// softirq ticks charged to the interrupted task too), "irq" (IRQ time
+// accounting: irq and softirq charged to no task), "virt-gen" (context
+// tracking), plus ", paravirt steal" when steal is taken from the
+// hypervisor (and not charged to tasks). From the kernel's
+// configuration (/proc/config.gz or /boot/config-RELEASE); "" when
+// neither is readable.
+func CPUAccounting() string {
+	cfg := readKernelConfig()
+	if cfg == "" {
+		return ""
+	}
+	has := func(opt string) bool { return strings.Contains(cfg, "\n"+opt+"=y") }
+	var mode string
+	switch {
+	case has("CONFIG_VIRT_CPU_ACCOUNTING_GEN"):
+		mode = "virt-gen"
+	default:
+		mode = "tick"
+	}
+	if has("CONFIG_IRQ_TIME_ACCOUNTING") {
+		mode += ", irq"
+	}
+	if has("CONFIG_PARAVIRT_TIME_ACCOUNTING") {
+		mode += ", paravirt steal"
+	}
+	return mode
+}
+
+func readKernelConfig() string {
+	for _, f := range kernelConfigFiles {
+		if strings.HasSuffix(f, "-") {
+			f += readLine(osReleaseFile)
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.HasSuffix(f, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				continue
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				continue
+			}
+		}
+		return "\n" + string(data)
+	}
+	return ""
 }

@@ -101,3 +101,26 @@ func TestInstructionsRetired(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUAccounting(t *testing.T) {
+	old := kernelConfigFiles
+	defer func() { kernelConfigFiles = old }()
+	dir := t.TempDir()
+	for _, tc := range []struct{ config, want string }{
+		{"CONFIG_TICK_CPU_ACCOUNTING=y\n# CONFIG_IRQ_TIME_ACCOUNTING is not set\nCONFIG_PARAVIRT_TIME_ACCOUNTING=y\n", "tick, paravirt steal"},
+		{"CONFIG_VIRT_CPU_ACCOUNTING_GEN=y\nCONFIG_IRQ_TIME_ACCOUNTING=y\n", "virt-gen, irq"},
+	} {
+		f := filepath.Join(dir, "config")
+		if err := os.WriteFile(f, []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		kernelConfigFiles = []string{f}
+		if got := CPUAccounting(); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.config, got, tc.want)
+		}
+	}
+	kernelConfigFiles = []string{filepath.Join(dir, "none")}
+	if got := CPUAccounting(); got != "" {
+		t.Errorf("no config: %q", got)
+	}
+}

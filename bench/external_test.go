@@ -130,6 +130,7 @@ func TestRunExternalBpftrace(t *testing.T) {
 		// bpftrace only counts in kernel maps: its userspace may well use
 		// no CPU at all during a workload this short, so CPU is only
 		// checked to be a measured, non-negative figure.
+		t.Logf("%s: BPF memory %d bytes, %d of them perf buffers", name, ts.BPFMemoryBytes, ts.PerfBufferBytes)
 		if ts.CPUSeconds < 0 || ts.PeakMemoryBytes == 0 || ts.BPFMemoryBytes == 0 || ts.ProgramsAttached != wantEnter+1 {
 			t.Errorf("%s: tracer stats %+v", name, ts)
 		}

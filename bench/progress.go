@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/numfmt"
 )
 
 // Observer hears what a Runner does; Progress is the one benchctl uses.
@@ -41,6 +42,17 @@ type RunInfo struct {
 // Progress reports on a writer: on a terminal a progress bar with the
 // current variant, round and ETA, redrawn in place, with notes and
 // finished runs above it; elsewhere one plain line per event.
+//
+// It is drawn here rather than with a progress-bar library
+// (schollz/progressbar/v3 was weighed, at v3.19.1) for two reasons. Its
+// ETA is the library's own rolling rate since the bar began: it cannot
+// start from the scenario's estimate of a run before the first run ends,
+// which matters when one run takes minutes, nor leave out the fingerprint
+// run before the first round, nor count down during a long run. And
+// where the output is not a terminal (CI logs, a file) benchctl prints
+// one plain line per run, which such a library does not draw: that half
+// would stay here anyway, and what the library would take over (the
+// redrawn line, about 20 lines) is less than the options it would need.
 type Progress struct {
 	w   io.Writer
 	tty bool
@@ -74,7 +86,7 @@ func (p *Progress) Begin(plan Plan) {
 	p.begun = p.now()
 	line := fmt.Sprintf("running %d variants × (%d rounds + %d warm-up) = %d runs", plan.Variants, plan.Rounds, plan.Warmup, plan.Runs)
 	if plan.PerRun > 0 {
-		line += ", about " + fmtDuration(time.Duration(plan.Runs)*plan.PerRun)
+		line += ", about " + numfmt.Elapsed(time.Duration(plan.Runs)*plan.PerRun)
 	}
 	p.printLocked(line)
 	if p.tty {
@@ -141,7 +153,7 @@ func (p *Progress) End() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearLocked()
-	fmt.Fprintf(p.w, "finished %d of %d runs in %s\n", p.done, p.plan.Runs, fmtDuration(p.now().Sub(p.begun)))
+	fmt.Fprintf(p.w, "finished %d of %d runs in %s\n", p.done, p.plan.Runs, numfmt.Elapsed(p.now().Sub(p.begun)))
 }
 
 func (p *Progress) roundLabel(info RunInfo) string {
@@ -205,7 +217,7 @@ func (p *Progress) drawLocked() {
 	}
 	eta := "?"
 	if d := p.etaLocked(); d >= 0 {
-		eta = fmtDuration(d)
+		eta = numfmt.Elapsed(d)
 	}
 	line := fmt.Sprintf("[%s] %d/%d  %s  %s  ETA %s", bar, p.done, p.plan.Runs, p.roundLabel(p.cur), p.cur.Variant, eta)
 	fmt.Fprint(p.w, "\r\x1b[K"+line)
@@ -219,50 +231,21 @@ func RunLine(run *results.Run) string {
 	}
 	var parts []string
 	if t := run.Workload.Throughput; t > 0 {
-		s := fmtSI(t) + " " + run.Workload.Unit
+		s := numfmt.Short(t) + " " + run.Workload.Unit
 		if c := run.Derived.ThroughputChange; c != nil {
 			s += fmt.Sprintf(" (%+.1f%%)", *c*100)
 		}
 		parts = append(parts, s)
 	}
 	if run.Derived.KernelTimeNs > 0 {
-		parts = append(parts, fmt.Sprintf("kernel %s", fmtDuration(time.Duration(run.Derived.KernelTimeNs))))
+		parts = append(parts, fmt.Sprintf("kernel %s", numfmt.Elapsed(time.Duration(run.Derived.KernelTimeNs))))
 		if run.Derived.NsPerSyscall > 0 {
 			parts = append(parts, fmt.Sprintf("%.1f ns/syscall", run.Derived.NsPerSyscall))
 		}
 	}
 	if run.User.Events > 0 || run.Kernel.Attempted > 0 {
-		parts = append(parts, fmt.Sprintf("%s events, %d drops", fmtSI(float64(run.User.Events)), run.Kernel.Drops()))
+		parts = append(parts, fmt.Sprintf("%s events, %d drops", numfmt.Short(float64(run.User.Events)), run.Kernel.Drops()))
 	}
-	parts = append(parts, fmtDuration(run.Wall))
+	parts = append(parts, numfmt.Elapsed(run.Wall))
 	return strings.Join(parts, ", ")
-}
-
-// fmtSI prints 1234567 as 1.23M.
-func fmtSI(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.2fG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-// fmtDuration prints durations the way a person reads them: 850ms, 7.9s,
-// 3m05s, 1h02m.
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	d = d.Round(time.Minute)
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }

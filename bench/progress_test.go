@@ -128,16 +128,3 @@ func TestProgressTerminal(t *testing.T) {
 		t.Errorf("End does not clear the bar:\n%q", buf.String())
 	}
 }
-
-func TestFmtDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		850 * time.Millisecond:  "850ms",
-		7900 * time.Millisecond: "7.9s",
-		185 * time.Second:       "3m05s",
-		62 * time.Minute:        "1h02m",
-	} {
-		if got := fmtDuration(d); got != want {
-			t.Errorf("fmtDuration(%s) = %s, want %s", d, got, want)
-		}
-	}
-}

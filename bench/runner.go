@@ -16,8 +16,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/benchctl/benchctl/bench/noise"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/workloads"
@@ -142,6 +144,52 @@ func (r *Runner) Redact(s string) string { return r.red.value(s) }
 
 func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 	sc := r.sc
+	res := r.newResults()
+	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
+	_, perRun, _ := sc.Estimate(len(r.variants), sc.Repetitions, sc.Warmup)
+	obs := r.opts.Observer
+	obs.Begin(Plan{Variants: len(r.variants), Rounds: sc.Repetitions, Warmup: sc.Warmup, Runs: total, PerRun: perRun})
+	defer obs.End()
+
+	fp, err := r.fingerprint(ctx)
+	if err != nil {
+		return r.fail(ctx, res, total, err)
+	}
+	res.Fingerprint = fp
+
+	if sc.Auto != nil {
+		res.Scenario.Auto = &results.AutoOutcome{AutoRepetitions: *sc.Auto}
+	}
+	rng := rand.New(rand.NewPCG(uint64(r.opts.Seed), 0x62656e6368637463))
+	index := 0
+	for round := -sc.Warmup; round < sc.Repetitions; round++ {
+		order := rng.Perm(len(r.variants))
+		for pos, vi := range order {
+			if ctx.Err() != nil {
+				return r.fail(ctx, res, total, ctx.Err())
+			}
+			if err := r.measure(ctx, res, r.variants[vi], round, pos, &index, total); err != nil {
+				return r.fail(ctx, res, total, err)
+			}
+		}
+		if r.autoEnough(res, round) {
+			break
+		}
+	}
+	res.Complete = true
+	res.Reason = ""
+	res.Finished = time.Now().UTC()
+	results.Derive(res)
+	if err := r.save(res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// newResults is the results file of a run of the scenario, before its
+// first run.
+func (r *Runner) newResults() *results.Results {
+	sc := r.sc
 	res := &results.Results{
 		Schema: results.SchemaVersion,
 		Scenario: results.ScenarioInfo{
@@ -165,118 +213,102 @@ func (r *Runner) run(ctx context.Context) (*results.Results, error) {
 	if r.opts.Noise != nil {
 		res.SetNoiseThresholds(*r.opts.Noise)
 	}
-	total := len(r.variants) * (sc.Repetitions + sc.Warmup)
-	_, perRun, _ := sc.Estimate(len(r.variants), sc.Repetitions, sc.Warmup)
-	obs := r.opts.Observer
-	obs.Begin(Plan{Variants: len(r.variants), Rounds: sc.Repetitions, Warmup: sc.Warmup, Runs: total, PerRun: perRun})
-	defer obs.End()
+	return res
+}
 
-	fail := func(err error) (*results.Results, error) {
-		res.Complete = false
-		interrupted := ctx.Err() != nil && !errors.Is(err, ErrRunFailed)
-		if interrupted {
-			res.Reason = fmt.Sprintf("interrupted after %d of %d runs: %v", len(res.Runs), total, context.Cause(ctx))
-			err = fmt.Errorf("interrupted after %d of %d runs: %w", len(res.Runs), total, ctx.Err())
-		} else {
-			res.Reason = err.Error()
-		}
-		res.Finished = time.Now().UTC()
-		results.Derive(res)
-		if werr := r.save(res); werr != nil {
-			err = errors.Join(err, werr)
-		}
-		return res, err
+// fail ends the run with err: the results are marked incomplete with the
+// reason (interrupted, when ctx is done and err is not a failed run's),
+// and saved.
+func (r *Runner) fail(ctx context.Context, res *results.Results, total int, err error) (*results.Results, error) {
+	res.Complete = false
+	interrupted := ctx.Err() != nil && !errors.Is(err, ErrRunFailed)
+	if interrupted {
+		res.Reason = fmt.Sprintf("interrupted after %d of %d runs: %v", len(res.Runs), total, context.Cause(ctx))
+		err = fmt.Errorf("interrupted after %d of %d runs: %w", len(res.Runs), total, ctx.Err())
+	} else {
+		res.Reason = err.Error()
 	}
-
-	fp, err := r.fingerprint(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	res.Fingerprint = fp
-
-	if sc.Auto != nil {
-		res.Scenario.Auto = &results.AutoOutcome{AutoRepetitions: *sc.Auto}
-	}
-	rng := rand.New(rand.NewPCG(uint64(r.opts.Seed), 0x62656e6368637463))
-	index := 0
-rounds:
-	for round := -sc.Warmup; round < sc.Repetitions; round++ {
-		order := rng.Perm(len(r.variants))
-		for pos, vi := range order {
-			if ctx.Err() != nil {
-				return fail(ctx.Err())
-			}
-			v := r.variants[vi]
-			info := RunInfo{Index: index, Variant: v.Name, Round: round, Warmup: round < 0}
-			foreign, ferr := r.checkForeign(v, round)
-			if ferr != nil {
-				return fail(ferr)
-			}
-			obs.RunStart(info)
-			run, method, err := r.runOne(ctx, v)
-			run.Variant, run.Round, run.Warmup, run.Order = v.Name, round, round < 0, pos
-			run.Foreign = foreign
-			if method != "" {
-				res.Environment.StatsMethod = method
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return fail(err) // the interrupted run is not kept
-				}
-				run.Error = err.Error()
-				r.red.redactRun(&run)
-				res.Runs = append(res.Runs, run)
-				results.Derive(res)
-				obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-				if (!v.External() && !refused(run) && !errors.Is(err, workloads.ErrNotFinite)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
-					return fail(fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err))
-				}
-				// An external tracer that fails (exits early, never gets
-				// ready, dies mid-run), probes the kernel refuses, or a
-				// NaN or infinity in the output of the workload or of a
-				// tracer's counters fail their run only; the others go on.
-				obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
-				index++
-				if err := r.checkpoint(res, index, total); err != nil {
-					return fail(err)
-				}
-				continue
-			}
-			r.red.redactRun(&run)
-			res.Runs = append(res.Runs, run)
-			results.Derive(res)
-			obs.RunEnd(info, &res.Runs[len(res.Runs)-1])
-			if f := run.Noise.Flags(res.NoiseThresholds()); len(f) > 0 {
-				obs.Note(fmt.Sprintf("noisy: %s (round %d): %s", v.Name, round, strings.Join(f, ", ")))
-			}
-			index++
-			if err := r.checkpoint(res, index, total); err != nil {
-				return fail(err)
-			}
-		}
-		if a := res.Scenario.Auto; a != nil && round >= 0 {
-			a.Rounds = round + 1
-			narrow, widest := autoDone(res, a.AutoRepetitions, sc.Gate, a.Rounds)
-			a.Narrow, a.Widest = narrow, widest
-			switch {
-			case narrow:
-				obs.Note(fmt.Sprintf("repetitions auto: every gated interval is narrow enough after %d rounds; stopping", a.Rounds))
-				break rounds
-			case a.Rounds >= a.Min && widest != nil && a.Rounds < a.Max:
-				obs.Note(fmt.Sprintf("repetitions auto: round %d of at most %d; widest: %s", a.Rounds, a.Max, widest))
-			case a.Rounds >= a.Max && widest != nil:
-				obs.Note(fmt.Sprintf("repetitions auto: maximum of %d rounds reached; widest: %s", a.Max, widest))
-			}
-		}
-	}
-	res.Complete = true
-	res.Reason = ""
 	res.Finished = time.Now().UTC()
 	results.Derive(res)
-	if err := r.save(res); err != nil {
-		return res, err
+	if werr := r.save(res); werr != nil {
+		err = errors.Join(err, werr)
 	}
-	return res, nil
+	return res, err
+}
+
+// measure makes the run of v in round at position pos of the round's
+// order, the *index-th of total: checks for foreign programs first,
+// records the run (a failed one too), and writes a checkpoint. An error
+// ends the scenario: an interrupted run (not kept), a run whose failure
+// stops everything, or a checkpoint not written.
+func (r *Runner) measure(ctx context.Context, res *results.Results, v results.Variant, round, pos int, index *int, total int) error {
+	obs := r.opts.Observer
+	info := RunInfo{Index: *index, Variant: v.Name, Round: round, Warmup: round < 0}
+	foreign, ferr := r.checkForeign(v, round)
+	if ferr != nil {
+		return ferr
+	}
+	obs.RunStart(info)
+	run, method, err := r.runOne(ctx, v)
+	run.Variant, run.Round, run.Warmup, run.Order = v.Name, round, round < 0, pos
+	run.Foreign = foreign
+	if method != "" {
+		res.Environment.StatsMethod = method
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return err // the interrupted run is not kept
+		}
+		run.Error = err.Error()
+		r.record(res, info, &run)
+		if (!v.External() && !refused(run) && !errors.Is(err, workloads.ErrNotFinite)) || isEnvironmentError(err) || errors.Is(err, probes.ErrStillLoaded) {
+			return fmt.Errorf("%w: %s (round %d): %w", ErrRunFailed, v.Name, round, err)
+		}
+		// An external tracer that fails (exits early, never gets
+		// ready, dies mid-run), probes the kernel refuses, or a NaN or
+		// infinity in the output of the workload or of a tracer's
+		// counters fail their run only; the others go on.
+		obs.Note(fmt.Sprintf("warning: %s (round %d) failed: %v", v.Name, round, err))
+	} else {
+		r.record(res, info, &run)
+		if f := run.Noise.Flags(res.NoiseThresholds()); len(f) > 0 {
+			obs.Note(fmt.Sprintf("noisy: %s (round %d): %s", v.Name, round, strings.Join(f, ", ")))
+		}
+	}
+	*index++
+	return r.checkpoint(res, *index, total)
+}
+
+// record adds run, its secrets taken out, to res, and tells the observer.
+func (r *Runner) record(res *results.Results, info RunInfo, run *results.Run) {
+	r.red.redactRun(run)
+	res.Runs = append(res.Runs, *run)
+	results.Derive(res)
+	r.opts.Observer.RunEnd(info, &res.Runs[len(res.Runs)-1])
+}
+
+// autoEnough tells, with repetitions: auto, whether the measured rounds up
+// to round are enough (every gated interval narrow enough), and notes how
+// far the intervals are.
+func (r *Runner) autoEnough(res *results.Results, round int) bool {
+	a := res.Scenario.Auto
+	if a == nil || round < 0 {
+		return false
+	}
+	obs := r.opts.Observer
+	a.Rounds = round + 1
+	narrow, widest := autoDone(res, a.AutoRepetitions, r.sc.Gate, a.Rounds)
+	a.Narrow, a.Widest = narrow, widest
+	switch {
+	case narrow:
+		obs.Note(fmt.Sprintf("repetitions auto: every gated interval is narrow enough after %d rounds; stopping", a.Rounds))
+		return true
+	case a.Rounds >= a.Min && widest != nil && a.Rounds < a.Max:
+		obs.Note(fmt.Sprintf("repetitions auto: round %d of at most %d; widest: %s", a.Rounds, a.Max, widest))
+	case a.Rounds >= a.Max && widest != nil:
+		obs.Note(fmt.Sprintf("repetitions auto: maximum of %d rounds reached; widest: %s", a.Max, widest))
+	}
+	return false
 }
 
 // checkForeign lists the programs attached to the syscall tracepoints
@@ -440,13 +472,13 @@ func fingerprintLine(fp *results.Fingerprint, n int) string {
 		}
 		return all[i].name < all[j].name
 	})
-	s := fmt.Sprintf("%s syscalls", fmtSI(float64(fp.Total)))
+	s := fmt.Sprintf("%s syscalls", numfmt.Short(float64(fp.Total)))
 	for i, e := range all {
 		if i == n {
 			s += ", ..."
 			break
 		}
-		s += fmt.Sprintf(", %s %s", e.name, fmtSI(float64(e.count)))
+		s += fmt.Sprintf(", %s %s", e.name, numfmt.Short(float64(e.count)))
 	}
 	return s
 }
@@ -469,88 +501,122 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		return r.runExternal(ctx, v, wl)
 	}
 
-	var ps probeSet
-	var cons consumer
-	var own *results.TracerStats
+	// o.cons and o.stats are set to nil once measureOwn stopped them.
+	var o ownRun
 	if !v.Baseline {
-		ps, err = r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen, Step: v.ProbeStep(), Reserve: v.Reserve})
+		o.ps, err = r.loadProbes(v, &run)
 		if err != nil {
-			if f := probes.Classify(err); f != nil {
-				run.Load = &results.Load{Refusal: f}
-			}
-			return run, "", fmt.Errorf("loading probes: %w", err)
+			return run, "", err
 		}
-		if lc, ok := ps.(interface{ LoadCost() *results.Load }); ok {
-			run.Load = lc.LoadCost()
-		}
-		defer r.track(ps)()
-		defer closeInto(ps, "detaching probes", &err)
-		var copts probes.ConsumerOptions
-		if v.Step == results.StepDecode {
-			// Decode every event and drop it: what a tracer's userspace
-			// does at the least, against the default's counting.
-			copts.OnEvent = func(syscalls.Event) {}
-		}
-		if v.Consumer != nil {
-			copts.Cost = *v.Consumer
-		}
-		cons, err = ps.StartConsumer(copts)
+		defer r.track(o.ps)()
+		defer closeInto(o.ps, "detaching probes", &err)
+		o.cons, err = startConsumer(o.ps, v)
 		if err != nil {
-			return run, "", fmt.Errorf("starting consumer: %w", err)
+			return run, "", err
 		}
 		defer func() {
-			if cons != nil {
-				cons.Stop()
+			if o.cons != nil {
+				o.cons.Stop()
 			}
 		}()
-		own = ownTracerStats(probes.ConsumerStats{})
+		o.own = ownTracerStats(probes.ConsumerStats{})
 	}
-	var self *workloads.SelfMemory
-	if cons != nil {
-		self = workloads.StartSelfMemory()
-		defer self.Stop()
+	if o.cons != nil {
+		o.self = workloads.StartSelfMemory()
+		defer o.self.Stop()
 	}
 
-	var stats io.Closer
 	if v.Stats {
-		stats, method, err = r.tr.EnableStats()
+		o.stats, method, err = r.tr.EnableStats()
 		if err != nil {
 			return run, "", fmt.Errorf("enabling program stats: %w", err)
 		}
-		defer r.track(stats)()
+		defer r.track(o.stats)()
 		defer func() {
-			if stats != nil {
-				stats.Close()
+			if o.stats != nil {
+				o.stats.Close()
 			}
 		}()
 	}
+	err = r.measureOwn(ctx, wl, &o, &run)
+	return run, method, err
+}
 
+// ownRun is what a run of benchctl's own probes holds: nil when the
+// variant has none (the baseline), or stats are off.
+type ownRun struct {
+	ps    probeSet
+	cons  consumer
+	stats io.Closer
+	own   *results.TracerStats
+	self  *workloads.SelfMemory
+}
+
+// loadProbes loads and attaches v's probes, recording their load cost in
+// run, or the kernel's refusal.
+func (r *Runner) loadProbes(v results.Variant, run *results.Run) (probeSet, error) {
+	ps, err := r.tr.Load(probes.Config{Mode: v.Mode, TOCTOU: v.TOCTOU, Syscalls: v.Syscalls, RingSize: v.RingSize, Snaplen: v.Snaplen, Step: v.ProbeStep(), Reserve: v.Reserve})
+	if err != nil {
+		if f := probes.Classify(err); f != nil {
+			run.Load = &results.Load{Refusal: f}
+		}
+		return nil, fmt.Errorf("loading probes: %w", err)
+	}
+	if lc, ok := ps.(interface{ LoadCost() *results.Load }); ok {
+		run.Load = lc.LoadCost()
+	}
+	return ps, nil
+}
+
+// startConsumer starts the consumer of ps as v wants it: counting events,
+// or decoding them, at the consumer cost v sets.
+func startConsumer(ps probeSet, v results.Variant) (consumer, error) {
+	var copts probes.ConsumerOptions
+	if v.Step == results.StepDecode {
+		// Decode every event and drop it: what a tracer's userspace
+		// does at the least, against the default's counting.
+		copts.OnEvent = func(syscalls.Event) {}
+	}
+	if v.Consumer != nil {
+		copts.Cost = *v.Consumer
+	}
+	cons, err := ps.StartConsumer(copts)
+	if err != nil {
+		return nil, fmt.Errorf("starting consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// measureOwn runs the workload under o: snapshot, run, detach, snapshot,
+// disable stats, drain and stop the consumer, recording into run.
+func (r *Runner) measureOwn(ctx context.Context, wl workloads.Workload, o *ownRun, run *results.Run) error {
 	// Noise readings go outside the program-stats window, so that their
-	// own syscalls do not count (see noiseMeter).
-	noise := startNoise(workloadCgroups(wl)...)
+	// own syscalls do not count (see noise.Meter).
+	meter := startNoise(workloadCgroups(wl)...)
 	var before probes.Snapshot
-	if ps != nil {
-		if before, err = ps.Snapshot(); err != nil {
-			return run, method, fmt.Errorf("reading program stats: %w", err)
+	var err error
+	if o.ps != nil {
+		if before, err = o.ps.Snapshot(); err != nil {
+			return fmt.Errorf("reading program stats: %w", err)
 		}
 	}
 	var process0 time.Duration
-	if cons != nil {
+	if o.cons != nil {
 		process0 = r.clocks.process()
 	}
 	run.Start = time.Now().UTC()
 	result, runErr := wl.Run(ctx)
 	run.Wall = time.Since(run.Start)
 	run.Workload = result
-	if ps != nil {
+	if o.ps != nil {
 		// Detach first, so that nothing is counted after the snapshot
 		// and the drained events add up to the attempted ones.
-		if err := ps.Detach(); err != nil && runErr == nil {
-			return run, method, fmt.Errorf("detaching probes: %w", err)
+		if err := o.ps.Detach(); err != nil && runErr == nil {
+			return fmt.Errorf("detaching probes: %w", err)
 		}
-		after, err := ps.Snapshot()
+		after, err := o.ps.Snapshot()
 		if err != nil && runErr == nil {
-			return run, method, fmt.Errorf("reading program stats: %w", err)
+			return fmt.Errorf("reading program stats: %w", err)
 		}
 		// Program stats are what the workload cost (the delta); the
 		// counters cover the whole attachment, as the consumer does, so
@@ -558,44 +624,56 @@ func (r *Runner) runOne(ctx context.Context, v results.Variant) (run results.Run
 		run.Programs, run.Kernel = after.Sub(before).Programs, after.Counters
 	}
 	var noiseCPU time.Duration
-	run.Noise, noiseCPU = r.endNoise(noise)
-	if stats != nil {
-		err := stats.Close()
-		stats = nil
+	run.Noise, noiseCPU = r.endNoise(meter)
+	if o.stats != nil {
+		err := o.stats.Close()
+		o.stats = nil
 		if err != nil && runErr == nil {
-			return run, method, fmt.Errorf("disabling program stats: %w", err)
+			return fmt.Errorf("disabling program stats: %w", err)
 		}
 	}
-	if cons != nil {
-		user, err := cons.Stop()
-		cons = nil
-		selfMem := self.Stop()
-		if err != nil && runErr == nil {
-			return run, method, fmt.Errorf("stopping consumer: %w", err)
-		}
-		run.User = user
-		if own != nil {
-			// From the start of the workload to the end of the drain,
-			// as an external tracer's: benchctl's whole process (the
-			// consumer, the Go runtime's threads, the garbage
-			// collector), less what was not the tracer's in it: the
-			// built-in generator's threads and the noise meter's
-			// reading. The consumer's stats keep its thread's whole life.
-			used := r.clocks.process() - process0 - noiseCPU
-			if result.CPUMethod == results.WorkloadCPUThreads {
-				used -= time.Duration(result.CPUSeconds * 1e9)
-			}
-			own.CPUSeconds = max(0, used.Seconds())
-			own.CPUWindow = results.CPUWindowWorkloadToDrain
-			own.CPUMethod = results.TracerCPUProcess
-			setSelfMemory(own, selfMem)
-			run.Tracer = own
+	if o.cons != nil {
+		if err := r.stopConsumer(o, run, process0, noiseCPU, runErr != nil); err != nil {
+			return err
 		}
 	}
 	if runErr != nil {
-		return run, method, fmt.Errorf("running workload: %w", runErr)
+		return fmt.Errorf("running workload: %w", runErr)
 	}
-	return run, method, nil
+	return nil
+}
+
+// stopConsumer drains and stops o's consumer, and records what it
+// received and what benchctl's process spent as a tracer since process0
+// (the process CPU clock when the workload started), less the noise
+// meter's noiseCPU. A consumer that fails to stop fails the run, unless
+// the workload failed already (failed): then what it holds is recorded.
+func (r *Runner) stopConsumer(o *ownRun, run *results.Run, process0, noiseCPU time.Duration, failed bool) error {
+	user, err := o.cons.Stop()
+	o.cons = nil
+	selfMem := o.self.Stop()
+	if err != nil && !failed {
+		return fmt.Errorf("stopping consumer: %w", err)
+	}
+	run.User = user
+	if own := o.own; own != nil {
+		// From the start of the workload to the end of the drain, as an
+		// external tracer's: benchctl's whole process (the consumer, the
+		// Go runtime's threads, the garbage collector), less what was
+		// not the tracer's in it: the built-in generator's threads and
+		// the noise meter's reading. The consumer's stats keep its
+		// thread's whole life.
+		used := r.clocks.process() - process0 - noiseCPU
+		if run.Workload.CPUMethod == results.WorkloadCPUThreads {
+			used -= time.Duration(run.Workload.CPUSeconds * 1e9)
+		}
+		own.CPUSeconds = max(0, used.Seconds())
+		own.CPUWindow = results.CPUWindowWorkloadToDrain
+		own.CPUMethod = results.TracerCPUProcess
+		setSelfMemory(own, selfMem)
+		run.Tracer = own
+	}
+	return nil
 }
 
 // cpuClocks read CPU time: process is benchctl's whole process's (every
@@ -617,24 +695,30 @@ func clock(id int32) time.Duration {
 	return time.Duration(ts.Nano())
 }
 
+// startNoise starts the noise meter of a run over cgroups, with this
+// kernel's CPU accounting.
+func startNoise(cgroups ...noise.Cgroup) *noise.Meter {
+	return noise.Start(strings.Contains(CPUAccounting(), "irq"), cgroups...)
+}
+
 // endNoise ends the noise meter on a thread of its own, and returns what
 // that reading cost in CPU time (it reads every process's stat in /proc):
 // benchctl's, but not its tracer's.
-func (r *Runner) endNoise(m *noiseMeter) (*results.Noise, time.Duration) {
+func (r *Runner) endNoise(m *noise.Meter) (*results.Noise, time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	t0 := r.clocks.thread()
-	n := m.end()
+	n := m.End()
 	return n, r.clocks.thread() - t0
 }
 
 // workloadCgroups is the cgroup wl's processes run in, for the noise
 // meter: none for the built-in generator (its threads are benchctl's) or
 // where there can be none.
-func workloadCgroups(wl workloads.Workload) []noiseCgroup {
+func workloadCgroups(wl workloads.Workload) []noise.Cgroup {
 	if c, ok := wl.(interface{ Cgroup() *workloads.Cgroup }); ok {
 		if cg := c.Cgroup(); cg != nil {
-			return []noiseCgroup{cg}
+			return []noise.Cgroup{cg}
 		}
 	}
 	return nil

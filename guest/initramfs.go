@@ -67,6 +67,10 @@ chmod 1777 /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# The memory controller on for the root's children, as on a systemd
+# host: a tracer's cgroup then has memory.peak (5.19+), memory.current
+# and memory.stat. A kernel without it goes on without.
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || echo "benchctl-guest: no cgroup v2 memory controller"
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up
 hostname benchctl-guest

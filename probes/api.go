@@ -5,23 +5,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
-// Mode selects which programs are attached. It is defined in the
-// results schema, which records it with every variant.
-type Mode = results.Mode
+// Mode selects which programs are attached. It is defined in package
+// record, the vocabulary the results schema records with every variant.
+type Mode = record.Mode
 
 // The probe modes; see docs/probe-modes.md.
 const (
-	ModeNone      = results.ModeNone
-	ModeFloor     = results.ModeFloor
-	ModeEnterExit = results.ModeEnterExit
-	ModeExitOnly  = results.ModeExitOnly
+	ModeNone      = record.ModeNone
+	ModeFloor     = record.ModeFloor
+	ModeEnterExit = record.ModeEnterExit
+	ModeExitOnly  = record.ModeExitOnly
 )
 
-// Modes lists every mode in the order reports show them.
-var Modes = []Mode{ModeNone, ModeFloor, ModeEnterExit, ModeExitOnly}
+// Modes lists every mode in the order reports show them (record.Modes).
+var Modes = record.Modes
 
 // ParseMode returns the mode named s, or an error that lists the valid names.
 func ParseMode(s string) (Mode, error) {
@@ -33,24 +33,23 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown mode %q (valid: %s)", s, joinModes(Modes))
 }
 
-// Step is a step of the cost-anatomy ladder; defined in the results
-// schema, which records it with every variant.
-type Step = results.Step
+// Step is a step of the cost-anatomy ladder; defined in package record,
+// as Mode.
+type Step = record.Step
 
 // The ladder, in order; StepFull (the zero value) is the mode itself.
 const (
-	StepFull     = results.StepFull
-	StepFloor    = results.StepFloor
-	StepDispatch = results.StepDispatch
-	StepTailCall = results.StepTailCall
-	StepStamp    = results.StepStamp
-	StepHeader   = results.StepHeader
-	StepExitSide = results.StepExitSide
+	StepFull     = record.StepFull
+	StepFloor    = record.StepFloor
+	StepDispatch = record.StepDispatch
+	StepTailCall = record.StepTailCall
+	StepStamp    = record.StepStamp
+	StepHeader   = record.StepHeader
+	StepExitSide = record.StepExitSide
 )
 
-// Steps lists the probe steps in ladder order (StepExitSide last: it is
-// not on the ladder).
-var Steps = []Step{StepFloor, StepDispatch, StepTailCall, StepStamp, StepHeader, StepFull, StepExitSide}
+// Steps lists the probe steps in ladder order (record.Steps).
+var Steps = record.Steps
 
 // ParseStep returns the step named s ("full" or "" for StepFull).
 func ParseStep(s string) (Step, error) {
@@ -66,18 +65,18 @@ func ParseStep(s string) (Step, error) {
 }
 
 // TOCTOU selects how exit_only obtains the user-memory arguments of the
-// path and address syscalls; defined in the results schema.
-type TOCTOU = results.TOCTOU
+// path and address syscalls; defined in package record, as Mode.
+type TOCTOU = record.TOCTOU
 
 // The TOCTOU options; see docs/probe-modes.md.
 const (
-	TOCTOUNone       = results.TOCTOUNone
-	TOCTOUStash      = results.TOCTOUStash
-	TOCTOUEnterEvent = results.TOCTOUEnterEvent
+	TOCTOUNone       = record.TOCTOUNone
+	TOCTOUStash      = record.TOCTOUStash
+	TOCTOUEnterEvent = record.TOCTOUEnterEvent
 )
 
-// TOCTOUOptions lists every TOCTOU option.
-var TOCTOUOptions = []TOCTOU{TOCTOUNone, TOCTOUStash, TOCTOUEnterEvent}
+// TOCTOUOptions lists every TOCTOU option (record.TOCTOUOptions).
+var TOCTOUOptions = record.TOCTOUOptions
 
 // ParseTOCTOU returns the option named s ("" means none).
 func ParseTOCTOU(s string) (TOCTOU, error) {
@@ -104,14 +103,13 @@ func joinModes(ms []Mode) string {
 	return strings.Join(names, ", ")
 }
 
-// Defaults for Config fields left zero.
+// Defaults for Config fields left zero, and their limits (record's: a
+// scenario checks its values against them without loading anything).
 const (
-	DefaultRingSize = 8 << 20 // bytes per CPU, as Falco's modern_bpf driver
-	DefaultSnaplen  = 80      // bytes of data buffers
-	MaxSnaplen      = 4096
-	// MaxRingSize is the largest ring buffer, per CPU: a ring's size is
-	// a uint32 map attribute, which a larger power of two would wrap to 0.
-	MaxRingSize = 1 << 30
+	DefaultRingSize = record.DefaultRingSize
+	DefaultSnaplen  = record.DefaultSnaplen
+	MaxSnaplen      = record.MaxSnaplen
+	MaxRingSize     = record.MaxRingSize
 )
 
 // Config describes one set of probes to load.
@@ -149,20 +147,21 @@ type Config struct {
 	Plant uint32
 }
 
-// The records a run's probes fill are the results schema's: program
-// stats, kernel counters and what the consumer received.
+// The records a run's probes fill are package record's, which the
+// results schema aliases: program stats, kernel counters and what the
+// consumer received.
 type (
-	ProgramStats  = results.ProgramStats
-	Counters      = results.Counters
-	PathReads     = results.PathReads
-	ConsumerStats = results.ConsumerStats
+	ProgramStats  = record.ProgramStats
+	Counters      = record.Counters
+	PathReads     = record.PathReads
+	ConsumerStats = record.ConsumerStats
 )
 
 // Program roles (ProgramStats.Role): what a program's run count means.
 const (
-	RoleEnter = results.RoleEnter
-	RoleExit  = results.RoleExit
-	RoleOther = results.RoleOther
+	RoleEnter = record.RoleEnter
+	RoleExit  = record.RoleExit
+	RoleOther = record.RoleOther
 )
 
 // Snapshot is the cumulative state of a Probes at one instant; the

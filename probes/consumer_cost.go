@@ -7,15 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes/syscalls"
+	"github.com/benchctl/benchctl/record"
 )
 
 // ConsumerCost is per-event work the consumer does beside draining, so
 // that its cost is what a real tracer's userspace costs (see
 // docs/scenarios.md#capacity). The zero value does nothing: events are
 // only counted.
-type ConsumerCost = results.ConsumerCost
+type ConsumerCost = record.ConsumerCost
 
 // spin busy-waits until d has passed on the monotonic clock (read
 // through the vDSO: no syscall): a busy cost of d per event whatever the

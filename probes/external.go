@@ -105,6 +105,12 @@ type TreeBPF struct {
 	Maps         []uint32     // distinct ids of every map held
 	Attached     []Attachment // distinct (program, attach point) pairs
 	MemlockBytes uint64       // sum of fdinfo memlock over the distinct programs and maps
+	// PerfBufferBytes is the size of the perf event ring buffers the
+	// processes mapped (anon_inode:[perf_event] in /proc/<pid>/maps):
+	// the output of a BPF_MAP_TYPE_PERF_EVENT_ARRAY (bpftrace's, Falco's
+	// older bpf driver's). The map's memlock counts only its array of
+	// slots, and the kernel charges these pages to no memory cgroup.
+	PerfBufferBytes uint64
 }
 
 // FindBPF lists the BPF programs, maps and attachments the processes pids
@@ -115,127 +121,169 @@ type TreeBPF struct {
 // closed meanwhile) is skipped. A program held only through a link or a
 // perf event has no memlock in any fdinfo and adds nothing to MemlockBytes.
 func FindBPF(pids []int) (TreeBPF, error) {
-	var (
-		tree     TreeBPF
-		progs    = map[uint32]bool{}
-		maps     = map[uint32]bool{}
-		memlock  = map[[2]uint32]uint64{} // {0, prog id} or {1, map id}
-		attached = map[[2]string]bool{}   // {prog id, attach point}
-		kernel   *btf.Spec                // loaded once, for tracing links
-	)
-	addProg := func(id uint32) {
-		if id != 0 && !progs[id] {
-			progs[id] = true
-			tree.Programs = append(tree.Programs, id)
-		}
+	s := bpfScan{
+		progs:     map[uint32]bool{},
+		maps:      map[uint32]bool{},
+		memlock:   map[[2]uint32]uint64{},
+		attached:  map[[2]string]bool{},
+		perfLinks: map[uint32]Attachment{},
 	}
-	attach := func(a Attachment) {
-		addProg(a.ProgramID)
-		key := [2]string{strconv.FormatUint(uint64(a.ProgramID), 10), a.AttachPoint}
-		if a.ProgramID != 0 && !attached[key] {
-			attached[key] = true
-			tree.Attached = append(tree.Attached, a)
+	for _, pid := range pids {
+		if err := s.process(pid); err != nil {
+			return s.tree, err
 		}
+		s.tree.PerfBufferBytes += perfBufferBytes(pid)
 	}
+	s.perf()
+	return s.finish(), nil
+}
+
+// bpfScan is FindBPF's state: what it found so far, each object once.
+type bpfScan struct {
+	tree     TreeBPF
+	progs    map[uint32]bool
+	maps     map[uint32]bool
+	memlock  map[[2]uint32]uint64 // {0, prog id} or {1, map id}
+	attached map[[2]string]bool   // {prog id, attach point}
+	kernel   *btf.Spec            // loaded once, for tracing links
 	// Perf events are asked last, so a program attached through a perf
 	// link (which also keeps its perf event fd) is reported with the
 	// link's type.
-	var perfEvents [][2]int              // pid, fd
-	perfLinks := map[uint32]Attachment{} // perf links without event details, by program
-	for _, pid := range pids {
-		dir := fmt.Sprintf("/proc/%d/fd", pid)
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
-				continue // gone meanwhile
-			}
-			return tree, fmt.Errorf("listing fds of pid %d: %w", pid, err)
-		}
-		for _, ent := range ents {
-			fd, err := strconv.Atoi(ent.Name())
-			if err != nil {
-				continue
-			}
-			target, err := os.Readlink(dir + "/" + ent.Name())
-			if err != nil {
-				continue // closed meanwhile, or the process is gone
-			}
-			switch target {
-			case "anon_inode:bpf-prog", "anon_inode:bpf-map", "anon_inode:bpf_link":
-			case "anon_inode:[perf_event]":
-				perfEvents = append(perfEvents, [2]int{pid, fd})
-				continue
-			default:
-				continue
-			}
-			info, err := readFdinfo(pid, fd)
-			if err != nil {
-				continue // closed meanwhile
-			}
-			switch target {
-			case "anon_inode:bpf-prog":
-				id := info.uint32("prog_id")
-				addProg(id)
-				if id != 0 {
-					memlock[[2]uint32{0, id}] = info.uint64("memlock")
-				}
-			case "anon_inode:bpf-map":
-				id := info.uint32("map_id")
-				if id != 0 && !maps[id] {
-					maps[id] = true
-					tree.Maps = append(tree.Maps, id)
-				}
-				if id != 0 {
-					memlock[[2]uint32{1, id}] = info.uint64("memlock")
-				}
-			case "anon_inode:bpf_link":
-				a := Attachment{ProgramID: info.uint32("prog_id"), LinkType: info["link_type"]}
-				a.Target = linkTarget(info, &kernel)
-				if a.LinkType == "perf" && a.Target == "" && info["event_type"] == "" {
-					// Linux before 6.6 shows nothing of a perf link's
-					// event in its fdinfo: the perf event fd, asked
-					// below, names it.
-					addProg(a.ProgramID)
-					perfLinks[a.ProgramID] = a
-					continue
-				}
-				a.AttachPoint = a.LinkType + "/" + a.Target
-				if ev := info["event_type"]; ev != "" {
-					// A perf link (link_type "perf"): name it as the
-					// perf event it holds, e.g. tracepoint/sys_enter_openat.
-					a.AttachPoint = ev + "/" + a.Target
-				}
-				kind := a.LinkType
-				switch {
-				case info["event_type"] != "":
-					kind = info["event_type"]
-				case kind == "tracing":
-					kind = tracingKind(info)
-				}
-				a.Role, a.Syscall = attachRole(kind, a.Target)
-				if a.ProgramID != 0 {
-					attach(a)
-				}
-			}
-		}
+	perfEvents [][2]int              // pid, fd
+	perfLinks  map[uint32]Attachment // perf links without event details, by program
+}
+
+func (s *bpfScan) addProg(id uint32) {
+	if id != 0 && !s.progs[id] {
+		s.progs[id] = true
+		s.tree.Programs = append(s.tree.Programs, id)
 	}
+}
+
+func (s *bpfScan) attach(a Attachment) {
+	s.addProg(a.ProgramID)
+	key := [2]string{strconv.FormatUint(uint64(a.ProgramID), 10), a.AttachPoint}
+	if a.ProgramID != 0 && !s.attached[key] {
+		s.attached[key] = true
+		s.tree.Attached = append(s.tree.Attached, a)
+	}
+}
+
+// process reads the fds of pid; a pid gone meanwhile is skipped.
+func (s *bpfScan) process(pid int) error {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			return nil // gone meanwhile
+		}
+		return fmt.Errorf("listing fds of pid %d: %w", pid, err)
+	}
+	for _, ent := range ents {
+		fd, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		target, err := os.Readlink(dir + "/" + ent.Name())
+		if err != nil {
+			continue // closed meanwhile, or the process is gone
+		}
+		s.fd(pid, fd, target)
+	}
+	return nil
+}
+
+// fd reads fd of pid, whose link points to target, when it is a BPF
+// object or a perf event.
+func (s *bpfScan) fd(pid, fd int, target string) {
+	switch target {
+	case "anon_inode:bpf-prog", "anon_inode:bpf-map", "anon_inode:bpf_link":
+	case "anon_inode:[perf_event]":
+		s.perfEvents = append(s.perfEvents, [2]int{pid, fd})
+		return
+	default:
+		return
+	}
+	info, err := readFdinfo(pid, fd)
+	if err != nil {
+		return // closed meanwhile
+	}
+	switch target {
+	case "anon_inode:bpf-prog":
+		id := info.uint32("prog_id")
+		s.addProg(id)
+		if id != 0 {
+			s.memlock[[2]uint32{0, id}] = info.uint64("memlock")
+		}
+	case "anon_inode:bpf-map":
+		id := info.uint32("map_id")
+		if id != 0 && !s.maps[id] {
+			s.maps[id] = true
+			s.tree.Maps = append(s.tree.Maps, id)
+		}
+		if id != 0 {
+			s.memlock[[2]uint32{1, id}] = info.uint64("memlock")
+		}
+	case "anon_inode:bpf_link":
+		s.link(info)
+	}
+}
+
+// link records the attachment of a link's fdinfo.
+func (s *bpfScan) link(info fdinfo) {
+	a := Attachment{ProgramID: info.uint32("prog_id"), LinkType: info["link_type"]}
+	a.Target = linkTarget(info, &s.kernel)
+	if a.LinkType == "perf" && a.Target == "" && info["event_type"] == "" {
+		// Linux before 6.6 shows nothing of a perf link's event in its
+		// fdinfo: the perf event fd, asked in perf, names it.
+		s.addProg(a.ProgramID)
+		s.perfLinks[a.ProgramID] = a
+		return
+	}
+	a.AttachPoint = a.LinkType + "/" + a.Target
+	if ev := info["event_type"]; ev != "" {
+		// A perf link (link_type "perf"): name it as the perf event it
+		// holds, e.g. tracepoint/sys_enter_openat.
+		a.AttachPoint = ev + "/" + a.Target
+	}
+	kind := a.LinkType
+	switch {
+	case info["event_type"] != "":
+		kind = info["event_type"]
+	case kind == "tracing":
+		kind = tracingKind(info)
+	}
+	a.Role, a.Syscall = attachRole(kind, a.Target)
+	if a.ProgramID != 0 {
+		s.attach(a)
+	}
+}
+
+// perf asks the perf events found for their programs, naming the perf
+// links whose fdinfo did not.
+func (s *bpfScan) perf() {
 	named := map[uint32]bool{} // perf links named by their perf event
-	for _, pf := range perfEvents {
+	for _, pf := range s.perfEvents {
 		if a, ok := queryPerfEvent(pf[0], pf[1]); ok {
-			if l, ok := perfLinks[a.ProgramID]; ok {
+			if l, ok := s.perfLinks[a.ProgramID]; ok {
 				a.LinkType = l.LinkType
 				named[a.ProgramID] = true
 			}
-			attach(a)
+			s.attach(a)
 		}
 	}
-	for id, a := range perfLinks {
+	for id, a := range s.perfLinks {
 		if !named[id] {
 			a.AttachPoint = a.LinkType + "/"
-			attach(a)
+			s.attach(a)
 		}
 	}
-	for _, b := range memlock {
+}
+
+// finish sums the memlock and sorts what was found.
+func (s *bpfScan) finish() TreeBPF {
+	tree := s.tree
+	for _, b := range s.memlock {
 		tree.MemlockBytes += b
 	}
 	sort.Slice(tree.Programs, func(i, j int) bool { return tree.Programs[i] < tree.Programs[j] })
@@ -247,7 +295,39 @@ func FindBPF(pids []int) (TreeBPF, error) {
 		}
 		return a.ProgramID < b.ProgramID
 	})
-	return tree, nil
+	return tree
+}
+
+// perfBufferBytes adds up the sizes of the perf event mappings in
+// /proc/<pid>/maps: each a perf ring buffer (a metadata page and its
+// data pages). Such mappings are not inherited by a fork
+// (VM_DONTCOPY), so none counts twice across a process tree. 0 when the
+// process is gone.
+func perfBufferBytes(pid int) uint64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var sum uint64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasSuffix(line, "anon_inode:[perf_event]") {
+			continue
+		}
+		r, _, _ := strings.Cut(line, " ")
+		lo, hi, ok := strings.Cut(r, "-")
+		if !ok {
+			continue
+		}
+		a, err1 := strconv.ParseUint(lo, 16, 64)
+		b, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil && b > a {
+			sum += b - a
+		}
+	}
+	return sum
 }
 
 // fdinfo is one /proc/<pid>/fdinfo/<fd> file, key to value.

@@ -11,7 +11,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // IsSyscallTarget tells whether a program attached to target runs on
@@ -40,10 +40,10 @@ func IsSyscallTarget(target string) bool {
 //
 // Programs are listed once each, sorted by attach point and id. An error
 // of the link iterator is returned with what the fd walk found.
-func SyscallPrograms(links bool) ([]results.ForeignProgram, error) {
-	var out []results.ForeignProgram
+func SyscallPrograms(links bool) ([]record.ForeignProgram, error) {
+	var out []record.ForeignProgram
 	seen := map[[2]string]bool{}
-	add := func(p results.ForeignProgram) {
+	add := func(p record.ForeignProgram) {
 		key := [2]string{strconv.FormatUint(uint64(p.ProgramID), 10), p.AttachPoint}
 		if !seen[key] {
 			seen[key] = true
@@ -72,7 +72,7 @@ func SyscallPrograms(links bool) ([]results.ForeignProgram, error) {
 			if pid == self {
 				holder += ", this benchctl"
 			}
-			add(results.ForeignProgram{ProgramID: a.ProgramID, AttachPoint: a.AttachPoint, LinkType: a.LinkType, Holder: holder})
+			add(record.ForeignProgram{ProgramID: a.ProgramID, AttachPoint: a.AttachPoint, LinkType: a.LinkType, Holder: holder})
 		}
 	}
 	var linkErr error
@@ -111,7 +111,7 @@ func SyscallPrograms(links bool) ([]results.ForeignProgram, error) {
 		if target == "" || !IsSyscallTarget(target) {
 			continue
 		}
-		add(results.ForeignProgram{ProgramID: uint32(info.Program), AttachPoint: kind + "/" + target, LinkType: kind,
+		add(record.ForeignProgram{ProgramID: uint32(info.Program), AttachPoint: kind + "/" + target, LinkType: kind,
 			Holder: fmt.Sprintf("link %d, held by no process", info.ID)})
 	}
 	if err := it.Err(); err != nil && !errors.Is(err, os.ErrPermission) {

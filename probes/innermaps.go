@@ -65,6 +65,34 @@ func InnerMaps(ids []uint32) (inner []uint32, memlock uint64, err error) {
 	return inner, memlock, nil
 }
 
+// KernelMemory is what a process tree holds in the kernel through BPF,
+// as one figure (Bytes) and its parts.
+type KernelMemory struct {
+	// Memlock is the fdinfo memlock of the programs and maps it holds by
+	// file descriptor (TreeBPF.MemlockBytes): a BPF ring buffer's data
+	// pages included (Linux 6.4+).
+	Memlock uint64
+	// Inner lists the maps held only inside its maps-of-maps (Falco's
+	// per-CPU rings), InnerMemlock the sum of their memlock.
+	Inner        []uint32
+	InnerMemlock uint64
+	// PerfBuffers is the size of the perf event ring buffers it mapped
+	// (TreeBPF.PerfBufferBytes).
+	PerfBuffers uint64
+}
+
+// Bytes is the one figure: programs, maps, the maps inside maps of maps
+// and the perf buffers.
+func (k KernelMemory) Bytes() uint64 { return k.Memlock + k.InnerMemlock + k.PerfBuffers }
+
+// ReadKernelMemory completes what FindBPF read of a process tree with the
+// maps held only inside its maps-of-maps (InnerMaps). Call it while the
+// tracer is ready, never while it exits: those maps are opened by id.
+func ReadKernelMemory(tb TreeBPF) (KernelMemory, error) {
+	inner, mem, err := InnerMaps(tb.Maps)
+	return KernelMemory{Memlock: tb.MemlockBytes, Inner: inner, InnerMemlock: mem, PerfBuffers: tb.PerfBufferBytes}, err
+}
+
 // MemlockIsEstimate tells whether this kernel's memlock figures (fdinfo
 // and bpf_map_info) are estimates: before Linux 6.4 a map's memlock was
 // computed from its declared sizes rather than counted (a ring buffer's

@@ -14,8 +14,8 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes/syscalls"
+	"github.com/benchctl/benchctl/record"
 )
 
 // Probes is a loaded and attached set of programs. Close detaches and
@@ -24,7 +24,10 @@ type Probes struct {
 	cfg      Config
 	syscalls []syscalls.Syscall
 	coll     *ebpf.Collection
-	links    []link.Link
+	// vars are the programs' globals, bound by bpf2go's names: a global
+	// renamed in the C source breaks the build (make generate).
+	vars  probesVariables
+	links []link.Link
 	// attached are the programs with their own attachment (the ones whose
 	// stats mean something: a filler's time is counted under its dispatcher).
 	attached []attachedProg
@@ -33,7 +36,7 @@ type Probes struct {
 	mu       sync.Mutex
 	closed   bool
 	// cost is what loading cost (LoadCost), filled once attached.
-	cost *results.Load
+	cost *record.Load
 }
 
 type attachedProg struct {
@@ -271,6 +274,56 @@ func (p *Probes) load() error {
 			delete(spec.Programs, n)
 		}
 	}
+	if err := p.setVariables(vars); err != nil {
+		return err
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("counting CPUs: %w", err)
+	}
+	rings := spec.Maps["rings"]
+	rings.MaxEntries = uint32(ncpu)
+	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
+
+	started := time.Now()
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return loadError("loading probes", err)
+	}
+	p.coll = coll
+	if err := coll.Assign(&p.vars); err != nil {
+		return fmt.Errorf("loading probes: %w", err)
+	}
+	if p.cfg.CgroupID != 0 {
+		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
+			return fmt.Errorf("installing the traced cgroup: %w", err)
+		}
+	}
+	idOf := map[string]ebpf.ProgramID{}
+	for name, prog := range coll.Programs {
+		if info, err := prog.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				p.ids = append(p.ids, id)
+				idOf[name] = id
+			}
+		}
+	}
+
+	if len(fillers) > 0 || p.cfg.Step == StepDispatch {
+		if err := p.installTables(coll, rings.InnerMap, ncpu); err != nil {
+			return err
+		}
+	}
+
+	if err := p.attachAll(spec, attach, idOf); err != nil {
+		return err
+	}
+	return p.recordCost(time.Since(started), attach)
+}
+
+// setVariables sets the load-time constants of the BPF object through
+// bpf2go's typed variable specs.
+func (p *Probes) setVariables(vars *probesVariableSpecs) error {
 	if err := vars.Snaplen.Set(uint32(p.cfg.Snaplen)); err != nil {
 		return fmt.Errorf("setting snaplen: %w", err)
 	}
@@ -303,62 +356,43 @@ func (p *Probes) load() error {
 	if err := vars.PlantLoops.Set(p.cfg.Plant); err != nil {
 		return fmt.Errorf("setting plant_loops: %w", err)
 	}
-	ncpu, err := ebpf.PossibleCPU()
-	if err != nil {
-		return fmt.Errorf("counting CPUs: %w", err)
-	}
-	rings := spec.Maps["rings"]
-	rings.MaxEntries = uint32(ncpu)
-	rings.InnerMap.MaxEntries = uint32(p.cfg.RingSize)
+	return nil
+}
 
-	started := time.Now()
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		return loadError("loading probes", err)
-	}
-	p.coll = coll
-	if p.cfg.CgroupID != 0 {
-		if err := coll.Maps["traced_cgroup"].Put(uint32(0), uint32(p.cfg.CgroupFD)); err != nil {
-			return fmt.Errorf("installing the traced cgroup: %w", err)
+// installTables creates a ring buffer of spec ring per CPU, marks the
+// interesting syscalls and installs their fillers in the tail-call
+// tables.
+func (p *Probes) installTables(coll *ebpf.Collection, ring *ebpf.MapSpec, ncpu int) error {
+	for cpu := 0; cpu < ncpu; cpu++ {
+		rb, err := ebpf.NewMap(ring)
+		if err != nil {
+			return loadError(fmt.Sprintf("creating ring buffer of %d bytes for CPU %d", p.cfg.RingSize, cpu), err)
+		}
+		p.rings = append(p.rings, rb)
+		if err := coll.Maps["rings"].Put(uint32(cpu), rb); err != nil {
+			return fmt.Errorf("installing ring buffer for CPU %d: %w", cpu, err)
 		}
 	}
-	idOf := map[string]ebpf.ProgramID{}
-	for name, prog := range coll.Programs {
-		if info, err := prog.Info(); err == nil {
-			if id, ok := info.ID(); ok {
-				p.ids = append(p.ids, id)
-				idOf[name] = id
+	for _, s := range p.syscalls {
+		if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
+			return fmt.Errorf("marking %s interesting: %w", s.Name, err)
+		}
+		for _, t := range p.tables(s) {
+			prog := coll.Programs[t.prog]
+			if err := coll.Maps[t.table].Put(uint32(s.Nr), prog); err != nil {
+				return fmt.Errorf("installing filler %s for %s: %w", t.prog, s.Name, err)
 			}
 		}
 	}
+	return nil
+}
 
-	if len(fillers) > 0 || p.cfg.Step == StepDispatch {
-		for cpu := 0; cpu < ncpu; cpu++ {
-			rb, err := ebpf.NewMap(rings.InnerMap)
-			if err != nil {
-				return loadError(fmt.Sprintf("creating ring buffer of %d bytes for CPU %d", p.cfg.RingSize, cpu), err)
-			}
-			p.rings = append(p.rings, rb)
-			if err := coll.Maps["rings"].Put(uint32(cpu), rb); err != nil {
-				return fmt.Errorf("installing ring buffer for CPU %d: %w", cpu, err)
-			}
-		}
-		for _, s := range p.syscalls {
-			if err := coll.Maps["interesting"].Put(uint32(s.Nr), uint8(1)); err != nil {
-				return fmt.Errorf("marking %s interesting: %w", s.Name, err)
-			}
-			for _, t := range p.tables(s) {
-				prog := coll.Programs[t.prog]
-				if err := coll.Maps[t.table].Put(uint32(s.Nr), prog); err != nil {
-					return fmt.Errorf("installing filler %s for %s: %w", t.prog, s.Name, err)
-				}
-			}
-		}
-	}
-
-	for _, name := range attach {
-		prog := coll.Programs[name]
+// attachAll attaches the programs named, in order, recording each link.
+func (p *Probes) attachAll(spec *ebpf.CollectionSpec, names []string, idOf map[string]ebpf.ProgramID) error {
+	for _, name := range names {
+		prog := p.coll.Programs[name]
 		var l link.Link
+		var err error
 		if sc, ok := strings.CutPrefix(name, "toctou_"); ok {
 			if err := ensureTracefs(); err != nil {
 				return err
@@ -373,7 +407,7 @@ func (p *Probes) load() error {
 		p.links = append(p.links, l)
 		p.attached = append(p.attached, attachedProg{name: name, point: spec.Programs[name].SectionName, prog: prog, id: idOf[name]})
 	}
-	return p.recordCost(time.Since(started), attach)
+	return nil
 }
 
 // loadError wraps err, turning permission failures into ErrPermission.
@@ -436,7 +470,7 @@ func (p *Probes) Snapshot() (Snapshot, error) {
 			RecursionMisses: st.RecursionMisses,
 			ID:              uint32(a.id),
 			Type:            a.prog.Type().String(),
-			Role:            results.ProgramRole(a.name),
+			Role:            record.ProgramRole(a.name),
 		})
 	}
 	if p.coll != nil && len(p.rings) > 0 {
@@ -553,11 +587,7 @@ func (p *Probes) TraceThread(tid int) error {
 	if p.coll == nil {
 		return errors.New("tracing one thread: the probes are closed")
 	}
-	v := p.coll.Variables["traced_tid"]
-	if v == nil {
-		return errors.New("tracing one thread: no traced_tid in the BPF object")
-	}
-	if err := v.Set(uint32(tid)); err != nil {
+	if err := p.vars.TracedTid.Set(uint32(tid)); err != nil {
 		return fmt.Errorf("tracing thread %d: %w", tid, err)
 	}
 	return nil

@@ -12,29 +12,29 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // LoadCost returns what loading p cost: every program it loaded (with
 // bpf_prog_info's verified instructions, sizes and map count) and the
 // time from the start of loading to every program attached. nil for
 // ModeNone.
-func (p *Probes) LoadCost() *results.Load {
+func (p *Probes) LoadCost() *record.Load {
 	if p.cost == nil {
 		return nil
 	}
 	l := *p.cost
-	l.Programs = append([]results.ProgramLoad(nil), p.cost.Programs...)
+	l.Programs = append([]record.ProgramLoad(nil), p.cost.Programs...)
 	return &l
 }
 
 // programLoad reads prog's load cost from bpf_prog_info.
-func programLoad(prog *ebpf.Program, name string, attached bool) (results.ProgramLoad, error) {
+func programLoad(prog *ebpf.Program, name string, attached bool) (record.ProgramLoad, error) {
 	info, err := prog.Info()
 	if err != nil {
-		return results.ProgramLoad{}, fmt.Errorf("reading info of program %s: %w", name, err)
+		return record.ProgramLoad{}, fmt.Errorf("reading info of program %s: %w", name, err)
 	}
-	pl := results.ProgramLoad{Name: name, Type: prog.Type().String(), Attached: attached}
+	pl := record.ProgramLoad{Name: name, Type: prog.Type().String(), Attached: attached}
 	if name == "" {
 		pl.Name = info.Name
 	}
@@ -61,12 +61,12 @@ func programLoad(prog *ebpf.Program, name string, attached bool) (results.Progra
 // info. attached lists the ids with an attachment. Call it while the
 // tracer runs, never while it exits (see ExternalPrograms). A program
 // gone meanwhile is skipped.
-func ExternalLoads(ids []uint32, attached []Attachment) ([]results.ProgramLoad, error) {
+func ExternalLoads(ids []uint32, attached []Attachment) ([]record.ProgramLoad, error) {
 	isAttached := map[uint32]bool{}
 	for _, a := range attached {
 		isAttached[a.ProgramID] = true
 	}
-	var out []results.ProgramLoad
+	var out []record.ProgramLoad
 	for _, id := range ids {
 		prog, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
 		if errors.Is(err, unix.ENOENT) {
@@ -102,13 +102,13 @@ var programInError = regexp.MustCompile(`\bprogram ([A-Za-z_][A-Za-z0-9_]*): `)
 // program and, for the verifier, its last meaningful line and the
 // instructions it processed. nil when err is nil or says nothing about
 // loading or attaching (bad configuration).
-func Classify(err error) *results.Refusal {
+func Classify(err error) *record.Refusal {
 	if err == nil {
 		return nil
 	}
 	var ae *AttachError
 	if errors.As(err, &ae) {
-		return &results.Refusal{Kind: results.RefusedAttach, Program: ae.Program, Line: lastError(ae.Err)}
+		return &record.Refusal{Kind: record.RefusedAttach, Program: ae.Program, Line: lastError(ae.Err)}
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
@@ -123,11 +123,11 @@ func Classify(err error) *results.Refusal {
 	}
 	switch {
 	case errors.Is(err, ErrNoBTF):
-		return &results.Refusal{Kind: results.RefusedMissing, Line: "no kernel BTF (/sys/kernel/btf/vmlinux)"}
+		return &record.Refusal{Kind: record.RefusedMissing, Line: "no kernel BTF (/sys/kernel/btf/vmlinux)"}
 	case errors.Is(err, ErrPermission), errors.Is(err, unix.EPERM):
-		return &results.Refusal{Kind: results.RefusedPermission, Line: lastError(err)}
+		return &record.Refusal{Kind: record.RefusedPermission, Line: lastError(err)}
 	case errors.Is(err, ebpf.ErrNotSupported):
-		f := &results.Refusal{Kind: results.RefusedMissing, Line: lastError(err)}
+		f := &record.Refusal{Kind: record.RefusedMissing, Line: lastError(err)}
 		if m := programInError.FindStringSubmatch(err.Error()); m != nil {
 			f.Program = m[1]
 		}
@@ -137,7 +137,7 @@ func Classify(err error) *results.Refusal {
 		// A program the kernel would not load without a verifier log
 		// (e.g. a CO-RE relocation or an attach target the kernel has
 		// not): missing kernel support.
-		return &results.Refusal{Kind: results.RefusedMissing, Program: m[1], Line: lastError(err)}
+		return &record.Refusal{Kind: record.RefusedMissing, Program: m[1], Line: lastError(err)}
 	}
 	return nil
 }
@@ -167,8 +167,8 @@ var missingSupport = regexp.MustCompile(`unknown func |invalid func unknown|prog
 // a source comment, an instruction or blank). A log naming a helper,
 // kfunc or BTF type the kernel lacks is RefusedMissing, any other
 // RefusedVerifier.
-func ClassifyVerifierLog(log []string) *results.Refusal {
-	f := &results.Refusal{Kind: results.RefusedVerifier}
+func ClassifyVerifierLog(log []string) *record.Refusal {
+	f := &record.Refusal{Kind: record.RefusedVerifier}
 	for i := len(log) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(log[i])
 		if m := processedInsns.FindStringSubmatch(l); m != nil {
@@ -183,7 +183,7 @@ func ClassifyVerifierLog(log []string) *results.Refusal {
 	}
 	for _, l := range log {
 		if missingSupport.MatchString(l) {
-			f.Kind = results.RefusedMissing
+			f.Kind = record.RefusedMissing
 			f.Line = strings.TrimSpace(l)
 			break
 		}
@@ -209,7 +209,7 @@ func (p *Probes) recordCost(took time.Duration, attach []string) error {
 	for _, n := range attach {
 		isAttached[n] = true
 	}
-	l := &results.Load{LoadNs: took}
+	l := &record.Load{LoadNs: took}
 	names := make([]string, 0, len(p.coll.Programs))
 	for n := range p.coll.Programs {
 		names = append(names, n)

@@ -9,7 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // kernelAtLeast tells whether the running kernel is major.minor or newer.
@@ -42,7 +42,7 @@ func TestLoadCostOwnProbes(t *testing.T) {
 			if l.LoadNs <= 0 {
 				t.Errorf("load time %v, want > 0", l.LoadNs)
 			}
-			byName := map[string]results.ProgramLoad{}
+			byName := map[string]record.ProgramLoad{}
 			for _, pl := range l.Programs {
 				byName[pl.Name] = pl
 			}
@@ -109,7 +109,7 @@ func TestClassifyRealVerifierRefusal(t *testing.T) {
 	if f == nil {
 		t.Fatalf("refusal %v not classified", err)
 	}
-	if f.Kind != results.RefusedVerifier || f.Program != "never_written" {
+	if f.Kind != record.RefusedVerifier || f.Program != "never_written" {
 		t.Errorf("classified as %s of %q, want verifier of never_written (%v)", f.Kind, f.Program, err)
 	}
 	if !strings.Contains(f.Line, "R3 !read_ok") {
@@ -138,7 +138,7 @@ func TestClassifyRealMissingHelper(t *testing.T) {
 		t.Fatal("the kernel loaded a call to helper 30000")
 	}
 	f := Classify(err)
-	if f == nil || f.Kind != results.RefusedMissing || f.Program != "calls_nothing" {
+	if f == nil || f.Kind != record.RefusedMissing || f.Program != "calls_nothing" {
 		t.Fatalf("classified as %+v, want missing for calls_nothing (%v)", f, err)
 	}
 	if !strings.Contains(f.Line, "30000") {
@@ -149,13 +149,13 @@ func TestClassifyRealMissingHelper(t *testing.T) {
 func TestClassifyAttachFailure(t *testing.T) {
 	err := &AttachError{Program: "toctou_openat", Err: loadError("attaching toctou_openat", os.ErrNotExist)}
 	f := Classify(err)
-	if f == nil || f.Kind != results.RefusedAttach || f.Program != "toctou_openat" {
+	if f == nil || f.Kind != record.RefusedAttach || f.Program != "toctou_openat" {
 		t.Fatalf("classified as %+v, want attach of toctou_openat", f)
 	}
-	if Classify(ErrNoBTF).Kind != results.RefusedMissing {
+	if Classify(ErrNoBTF).Kind != record.RefusedMissing {
 		t.Error("no BTF is not classified as missing support")
 	}
-	if Classify(ErrPermission).Kind != results.RefusedPermission {
+	if Classify(ErrPermission).Kind != record.RefusedPermission {
 		t.Error("ErrPermission is not classified as permission")
 	}
 }
@@ -172,11 +172,11 @@ processed 127 insns (limit 1000000) max_states_per_insn 0 total_states 9 peak_st
 
 func TestClassifyVerifierLog(t *testing.T) {
 	f := ClassifyVerifierLog(signalDeliverLog)
-	if f.Kind != results.RefusedVerifier || f.Line != "R9 invalid mem access 'scalar'" || f.Processed != 127 {
+	if f.Kind != record.RefusedVerifier || f.Line != "R9 invalid mem access 'scalar'" || f.Processed != 127 {
 		t.Errorf("got %+v, want verifier, R9 invalid mem access 'scalar', 127 insns", f)
 	}
 	f = ClassifyVerifierLog([]string{"0: R1=ctx() R10=fp0", "0: (85) call bpf_fancy#211", "unknown func bpf_fancy#211", "processed 1 insns (limit 1000000)"})
-	if f.Kind != results.RefusedMissing || f.Line != "unknown func bpf_fancy#211" || f.Processed != 1 {
+	if f.Kind != record.RefusedMissing || f.Line != "unknown func bpf_fancy#211" || f.Processed != 1 {
 		t.Errorf("got %+v, want missing, unknown func bpf_fancy#211, 1 insn", f)
 	}
 }

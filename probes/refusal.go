@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // DefaultRefusedPattern finds, in an external tracer's output, the line
@@ -36,12 +36,12 @@ const maxRefusalLog = 5000
 // dump_task) before the load that fails. Without a match it looks for an
 // attach failure, missing kernel support and a permission error, in that
 // order, and else says the tracer exited.
-func ClassifyTracerOutput(output string, re *regexp.Regexp, exitCode *int) *results.Refusal {
+func ClassifyTracerOutput(output string, re *regexp.Regexp, exitCode *int) *record.Refusal {
 	if re == nil {
 		re = DefaultRefused
 	}
 	lines := strings.FieldsFunc(output, func(r rune) bool { return r == '\n' || r == '\r' })
-	withExit := func(f *results.Refusal) *results.Refusal {
+	withExit := func(f *record.Refusal) *record.Refusal {
 		if exitCode != nil {
 			code := *exitCode
 			f.ExitCode = &code
@@ -78,19 +78,19 @@ func ClassifyTracerOutput(output string, re *regexp.Regexp, exitCode *int) *resu
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if attachFailed.MatchString(lines[i]) {
-			return withExit(&results.Refusal{Kind: results.RefusedAttach, Line: strings.TrimSpace(lines[i])})
+			return withExit(&record.Refusal{Kind: record.RefusedAttach, Line: strings.TrimSpace(lines[i])})
 		}
 	}
-	if f := ClassifyVerifierLog(lines); f.Kind == results.RefusedMissing {
+	if f := ClassifyVerifierLog(lines); f.Kind == record.RefusedMissing {
 		f.Processed = 0
 		return withExit(f)
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if permissionDenied.MatchString(lines[i]) {
-			return withExit(&results.Refusal{Kind: results.RefusedPermission, Line: strings.TrimSpace(lines[i])})
+			return withExit(&record.Refusal{Kind: record.RefusedPermission, Line: strings.TrimSpace(lines[i])})
 		}
 	}
-	f := &results.Refusal{Kind: results.RefusedExited}
+	f := &record.Refusal{Kind: record.RefusedExited}
 	if n := len(lines); n > 0 {
 		f.Line = strings.TrimSpace(lines[n-1])
 	}

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 func intp(i int) *int { return &i }
@@ -21,7 +21,7 @@ func TestClassifyScapOpenRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := ClassifyTracerOutput(string(out), nil, intp(13))
-	if f.Kind != results.RefusedVerifier || f.Program != "signal_deliver" {
+	if f.Kind != record.RefusedVerifier || f.Program != "signal_deliver" {
 		t.Fatalf("got %+v, want the verifier refusing signal_deliver", f)
 	}
 	if f.Line != "R9 invalid mem access 'scalar'" || f.Processed != 127 {
@@ -36,7 +36,7 @@ func TestClassifyScapOpenRefusal(t *testing.T) {
 	// A pattern of the scenario's own, for a tracer that words it otherwise.
 	custom := regexp.MustCompile(`^REFUSED (\w+)$`)
 	f = ClassifyTracerOutput("starting\nREFUSED my_prog\n0: (b7) r0 = 0\nR0 bad thing\nprocessed 9 insns (limit 1000000)\n", custom, nil)
-	if f.Kind != results.RefusedVerifier || f.Program != "my_prog" || f.Line != "R0 bad thing" || f.Processed != 9 {
+	if f.Kind != record.RefusedVerifier || f.Program != "my_prog" || f.Line != "R0 bad thing" || f.Processed != 9 {
 		t.Errorf("custom pattern: got %+v", f)
 	}
 }
@@ -45,10 +45,10 @@ func TestClassifyTracerOutputOtherFailures(t *testing.T) {
 	cases := []struct {
 		out, kind, line string
 	}{
-		{"libbpf: prog 'x': failed to attach: Invalid argument\nbye\n", results.RefusedAttach, "libbpf: prog 'x': failed to attach: Invalid argument"},
-		{"libbpf: failed to find BTF for extern 'bpf_foo'\n", results.RefusedMissing, "libbpf: failed to find BTF for extern 'bpf_foo'"},
-		{"bpf(BPF_PROG_LOAD): Operation not permitted\n", results.RefusedPermission, "bpf(BPF_PROG_LOAD): Operation not permitted"},
-		{"cannot open the driver\n", results.RefusedExited, "cannot open the driver"},
+		{"libbpf: prog 'x': failed to attach: Invalid argument\nbye\n", record.RefusedAttach, "libbpf: prog 'x': failed to attach: Invalid argument"},
+		{"libbpf: failed to find BTF for extern 'bpf_foo'\n", record.RefusedMissing, "libbpf: failed to find BTF for extern 'bpf_foo'"},
+		{"bpf(BPF_PROG_LOAD): Operation not permitted\n", record.RefusedPermission, "bpf(BPF_PROG_LOAD): Operation not permitted"},
+		{"cannot open the driver\n", record.RefusedExited, "cannot open the driver"},
 	}
 	for _, c := range cases {
 		f := ClassifyTracerOutput(c.out, nil, intp(3))
@@ -72,7 +72,7 @@ func TestClassifyRecvmmsgRefusal(t *testing.T) {
 		}
 		f := ClassifyTracerOutput(string(out), nil, intp(7))
 		want := "verifier refused recvmmsg_x after 1000001 insns: BPF program is too large. Processed 1000001 insn"
-		if f.Kind != results.RefusedVerifier || f.String() != want || f.ExitCode == nil || *f.ExitCode != 7 {
+		if f.Kind != record.RefusedVerifier || f.String() != want || f.ExitCode == nil || *f.ExitCode != 7 {
 			t.Errorf("%s: got %+v (%s), want %q, exit 7", v, f, f, want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -73,7 +74,7 @@ func reserveSection(ocs []results.OptionComparison) *page.Section {
 			if k == results.KindPercent && d.Significant {
 				// A change of a percentage is told in points.
 				diff := head.Median - base.Median
-				change = signed(formatPoints(math.Abs(diff)), diff)
+				change = signed(numfmt.Points(math.Abs(diff)), diff)
 			}
 			t.Add(oc.Variant.Name, oc.Twin.Name, label, c.Summary(k, "", base), c.Summary(k, "", head), change, page.FormatP(d.Delta))
 		}
@@ -93,12 +94,12 @@ func nsCell(c *results.AnatomyCell, step string) string {
 	if c == nil || !c.HasNs {
 		return page.None
 	}
-	v := page.FormatDuration(c.NsPerSyscall.Median)
+	v := numfmt.Duration(c.NsPerSyscall.Median)
 	if step == "none" {
 		return "0"
 	}
 	if c.NsDelta != nil || c.From != "" {
-		v += fmt.Sprintf(" (%s%s)", signed(page.FormatDuration(math.Abs(c.StepNs)), c.StepNs), stepMark(c.NsDelta))
+		v += fmt.Sprintf(" (%s%s)", signed(numfmt.Duration(math.Abs(c.StepNs)), c.StepNs), stepMark(c.NsDelta))
 	}
 	return v
 }
@@ -110,9 +111,9 @@ func pointsCell(c *results.AnatomyCell, step string) string {
 	if step == "none" {
 		return "0"
 	}
-	v := formatPoints(c.Overhead.Median)
+	v := numfmt.Points(c.Overhead.Median)
 	if c.PointsDelta != nil || c.From != "" {
-		v += fmt.Sprintf(" (%s%s)", signed(formatPoints(math.Abs(c.StepPoints)), c.StepPoints), stepMark(c.PointsDelta))
+		v += fmt.Sprintf(" (%s%s)", signed(numfmt.Points(math.Abs(c.StepPoints)), c.StepPoints), stepMark(c.PointsDelta))
 	}
 	return v
 }
@@ -121,12 +122,7 @@ func unseenCell(c *results.AnatomyCell) string {
 	if c == nil || !c.HasUnseen {
 		return page.None
 	}
-	return formatPoints(c.Unseen.Median)
-}
-
-// formatPoints formats percentage points.
-func formatPoints(p float64) string {
-	return fmt.Sprintf("%.1f pts", p)
+	return numfmt.Points(c.Unseen.Median)
 }
 
 func signed(abs string, v float64) string {
@@ -141,20 +137,20 @@ func limitPara(l *results.AnatomyLimit) string {
 	switch {
 	case l.HasPoints && l.HasNs:
 		p += fmt.Sprintf("that saves at most %s of throughput and %s per syscall. `%s` saves %s and %s",
-			formatPoints(l.LimitPoints), page.FormatDuration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints), page.FormatDuration(l.GotNs))
+			numfmt.Points(l.LimitPoints), numfmt.Duration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), numfmt.Points(l.GotPoints), numfmt.Duration(l.GotNs))
 	case l.HasPoints:
-		p += fmt.Sprintf("that saves at most %s of throughput. `%s` saves %s", formatPoints(l.LimitPoints), page.SanitizeCode(l.ExitOnlyVariant), formatPoints(l.GotPoints))
+		p += fmt.Sprintf("that saves at most %s of throughput. `%s` saves %s", numfmt.Points(l.LimitPoints), page.SanitizeCode(l.ExitOnlyVariant), numfmt.Points(l.GotPoints))
 	case l.HasNs:
-		p += fmt.Sprintf("that saves at most %s per syscall. `%s` saves %s", page.FormatDuration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), page.FormatDuration(l.GotNs))
+		p += fmt.Sprintf("that saves at most %s per syscall. `%s` saves %s", numfmt.Duration(l.LimitNs), page.SanitizeCode(l.ExitOnlyVariant), numfmt.Duration(l.GotNs))
 	default:
 		return p + "no figures to compare."
 	}
 	var shares []string
 	if l.HasSharePoints {
-		shares = append(shares, page.FormatPercent(100*l.SharePoints)+" of the throughput limit")
+		shares = append(shares, numfmt.Percent(100*l.SharePoints)+" of the throughput limit")
 	}
 	if l.HasShareNs {
-		shares = append(shares, page.FormatPercent(100*l.ShareNs)+" of the kernel-time limit")
+		shares = append(shares, numfmt.Percent(100*l.ShareNs)+" of the kernel-time limit")
 	}
 	if len(shares) > 0 {
 		p += ": " + shares[0]
@@ -172,12 +168,12 @@ func statsOffTable(scs []results.StatsCost) *page.Table {
 	for _, sc := range scs {
 		cost := "~"
 		if sc.Delta.Significant {
-			cost = signed(formatPoints(math.Abs(sc.CostPoints)), sc.CostPoints)
+			cost = signed(numfmt.Points(math.Abs(sc.CostPoints)), sc.CostPoints)
 			if sc.CostPoints >= 0 {
-				cost = formatPoints(sc.CostPoints)
+				cost = numfmt.Points(sc.CostPoints)
 			}
 		}
-		t.Add(results.LadderLabels[sc.Step], string(sc.Mode), formatPoints(sc.On.Median), formatPoints(sc.Off.Median), cost, page.FormatP(sc.Delta))
+		t.Add(results.LadderLabels[sc.Step], string(sc.Mode), numfmt.Points(sc.On.Median), numfmt.Points(sc.Off.Median), cost, page.FormatP(sc.Delta))
 	}
 	t.Notes = append(t.Notes, "Each rung against the baseline of its own stats state (baseline, baseline_nostats); the cost of the stats is the stats-on overhead less the stats-off one, in points.")
 	return t

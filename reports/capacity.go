@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/perf/benchfmt"
 	"gonum.org/v1/plot"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -44,14 +44,14 @@ func capacitySection(r *results.Results) *page.Section {
 	s := &page.Section{ID: "capacity", Title: "Capacity", Charts: []string{ChartCapacity}}
 	target := "no drop at all"
 	if set.TargetDropRatio > 0 {
-		target = "a drop ratio of at most " + page.FormatPercent(100*set.TargetDropRatio)
+		target = "a drop ratio of at most " + numfmt.Percent(100*set.TargetDropRatio)
 	}
 	s.Paras = append(s.Paras,
 		fmt.Sprintf("The highest syscall rate each variant sustained with %s, from %d searches each (median and 95%% interval over the searches). "+
 			"A search ramps the built-in generator's rate up geometrically until a step drops, then bisects to within %s; "+
 			"each step loads the probes (or starts the tracer) afresh and lasts until the ring would fill at the resolution's excess rate (%s to %s). "+
 			"Drops are what a step measures, not a failure.",
-			target, set.Repeats, page.FormatPercent(100*set.Resolution), fmtStep(set.MinStep), fmtStep(set.MaxStep)),
+			target, set.Repeats, numfmt.Percent(100*set.Resolution), numfmt.Duration(float64(set.MinStep)), numfmt.Duration(float64(set.MaxStep))),
 		"Limit: `consumer` when the failing step's consumer was busy (CPU time plus time waiting for a CPU, at least 90% of the step); "+
 			"`ring` when it dropped with a consumer that had time to spare (a burst larger than the ring); "+
 			"`generator` when the generator could offer no more without a drop: the capacity is then at least (≥) the rate shown.")
@@ -78,7 +78,7 @@ func capacitySection(r *results.Results) *page.Section {
 		}
 		ring := page.None
 		if v.RingSize > 0 {
-			ring = page.FormatBytes(float64(v.RingSize))
+			ring = numfmt.Bytes(float64(v.RingSize))
 		}
 		sum, ok := c.Summary()
 		if !ok {
@@ -128,8 +128,8 @@ func capacitySection(r *results.Results) *page.Section {
 				res = "pass (generator short)"
 			}
 			st.Add(c.Variant, strconv.Itoa(x.Search+1), formatRate(x.Offered), formatRate(x.Achieved),
-				page.SIScale(float64(x.Attempted), page.CountPrefixes), page.SIScale(float64(x.Drops), page.CountPrefixes),
-				page.FormatPercent(100*x.DropRatio), page.FormatPercent(100*x.Busy), fmtStep(x.Wall), res)
+				numfmt.Count(float64(x.Attempted)), numfmt.Count(float64(x.Drops)),
+				numfmt.Percent(100*x.DropRatio), numfmt.Percent(100*x.Busy), numfmt.Duration(float64(x.Wall)), res)
 		}
 	}
 	steps.Tables = append(steps.Tables, st)
@@ -206,10 +206,10 @@ func passingConsumer(c results.Capacity) (perEvent, peak string) {
 	perEvent, peak = page.None, page.None
 	if len(per) > 0 {
 		slices.Sort(per)
-		perEvent = page.FormatDuration(per[len(per)/2])
+		perEvent = numfmt.Duration(per[len(per)/2])
 	}
 	if max > 0 {
-		peak = page.SIScale(float64(max), page.CountPrefixes)
+		peak = numfmt.Count(float64(max))
 	}
 	return perEvent, peak
 }
@@ -239,7 +239,7 @@ func capacityMemory(c results.Capacity) string {
 	if len(xs) == 0 {
 		return NotMeasured
 	}
-	return page.FormatBytes(stats.Summarize(xs).Median)
+	return numfmt.Bytes(stats.Summarize(xs).Median)
 }
 
 func maxU(a, b uint64) uint64 {
@@ -278,9 +278,7 @@ func sortedSteps(c results.Capacity) []results.CapacityStep {
 	return out
 }
 
-func formatRate(v float64) string { return page.SIScale(math.Round(v), page.CountPrefixes) }
-
-func fmtStep(d time.Duration) string { return page.FormatDuration(float64(d)) }
+func formatRate(v float64) string { return numfmt.Count(math.Round(v)) }
 
 // capacityColors colour the chart's lines, one per variant, in turn.
 var capacityColors = []color.Color{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -29,7 +30,7 @@ func loadSection(r *results.Results) *page.Section {
 		"Linux 5.16+; exact, the same on every run of the same programs on the same kernel), against the verifier's limit of %s; "+
 		"translated and JIT-compiled sizes; maps used. Programs are every one the tracer held when ready, tail-call targets included. "+
 		"Load time is benchctl's own (maps created, every program verified and attached), ready time an external tracer's (start to ready); median over the runs.",
-		page.FormatCount(results.VerifierInsnLimit)))
+		numfmt.Thousands(results.VerifierInsnLimit)))
 	if strings.HasPrefix(r.Environment.Guest, "qemu-tcg") {
 		s.Paras = append(s.Paras, "TCG: the load and ready times are not timings (emulated CPU); the instruction counts and sizes are exact.")
 	}
@@ -55,9 +56,9 @@ func loadSection(r *results.Results) *page.Section {
 		}
 		largest, insns, share := page.None, page.None, page.None
 		if len(progs) > 0 && progs[0].VerifiedInsns > 0 {
-			largest, insns, share = progs[0].Name, page.FormatCount(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0])
+			largest, insns, share = progs[0].Name, numfmt.Thousands(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0])
 		}
-		t.Add(v.Name, "yes", fmt.Sprint(len(progs)), fmt.Sprint(attached), largest, insns, share, page.FormatCount(float64(total)), loadTime(r, v.Name))
+		t.Add(v.Name, "yes", fmt.Sprint(len(progs)), fmt.Sprint(attached), largest, insns, share, numfmt.Thousands(float64(total)), loadTime(r, v.Name))
 		pt := page.NewTable("program", "attached", "verified insns", "share of limit", "xlated", "jited", "maps").AlignRight(2, 3, 4, 5, 6).AsCode(0)
 		for i, p := range progs {
 			if i == loadTopPrograms {
@@ -67,7 +68,7 @@ func loadSection(r *results.Results) *page.Section {
 			if p.Attached {
 				att = "yes"
 			}
-			pt.Add(p.Name, att, page.FormatCount(float64(p.VerifiedInsns)), page.FormatLimitShare(p), page.FormatCount(float64(p.XlatedBytes))+" B", page.FormatCount(float64(p.JitedBytes))+" B", fmt.Sprint(p.Maps))
+			pt.Add(p.Name, att, numfmt.Thousands(float64(p.VerifiedInsns)), page.FormatLimitShare(p), numfmt.Thousands(float64(p.XlatedBytes))+" B", numfmt.Thousands(float64(p.JitedBytes))+" B", fmt.Sprint(p.Maps))
 		}
 		sub := &page.Section{ID: "load-" + page.Slug(v.Name), Title: v.Name, Tables: []*page.Table{pt}}
 		if n := len(progs) - loadTopPrograms; n > 0 {
@@ -89,7 +90,7 @@ func refusedInsns(f *results.Refusal) string {
 	if f.Processed == 0 {
 		return page.None
 	}
-	return page.FormatCount(float64(f.Processed)) + " processed"
+	return numfmt.Thousands(float64(f.Processed)) + " processed"
 }
 
 // loadTime is the median load time (own probes) or ready time (external
@@ -111,7 +112,7 @@ func loadTime(r *results.Results, name string) string {
 		return page.None
 	}
 	sort.Float64s(xs)
-	return page.FormatDuration(stats.Summarize(xs).Median)
+	return numfmt.Duration(stats.Summarize(xs).Median)
 }
 
 // loadCells are the CSV cells of a run's load (see csvColumns).
@@ -162,7 +163,7 @@ func estimatePara(r *results.Results) string {
 			}
 		}
 		if len(xs) > 0 {
-			parts = append(parts, fmt.Sprintf("`%s` %s", page.SanitizeCode(v.Name), page.FormatBytes(stats.Summarize(xs).Median)))
+			parts = append(parts, fmt.Sprintf("`%s` %s", page.SanitizeCode(v.Name), numfmt.Bytes(stats.Summarize(xs).Median)))
 		}
 	}
 	if len(parts) == 0 {

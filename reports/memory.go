@@ -54,8 +54,8 @@ func memoryMethods(r *results.Results, name string) (methods, missing []string) 
 
 // memorySection is the report's "Memory" section: per traced variant,
 // the tracer's peak memory and how it was read, its mean resident and
-// mean anonymous memory over the workload, and the memlock of its BPF
-// objects; "not measured" where a figure could not be had. nil when no
+// mean anonymous memory over the workload, and what it held in the
+// kernel through BPF; "not measured" where a figure could not be had. nil when no
 // run recorded memory.
 func memorySection(r *results.Results, vss []results.VariantStats) *page.Section {
 	if !hasMemory(r) {
@@ -65,7 +65,8 @@ func memorySection(r *results.Results, vss []results.VariantStats) *page.Section
 	s.Paras = append(s.Paras, "What each tracer held in userspace, median over the runs: its peak memory (the footnote says how it was read), "+
 		"the mean of its resident and of its anonymous memory sampled every 100 ms over the workload "+
 		"(the memory cgroup's `memory.current` / `memory.usage_in_bytes` and `memory.stat`, or the processes' `VmRSS` and `RssAnon`; benchctl's own: its process's), "+
-		"and in the kernel the memlock of the BPF maps and programs it held. "+
+		"and in the kernel what it held through BPF when it was ready: the memlock of its programs and maps, "+
+		"of the maps held only inside its maps of maps (Falco's per-CPU ring buffers) and the perf buffers it mapped. "+
 		"\""+NotMeasured+"\": the figure could not be had on this host or is not in this file, never zero.")
 	t := page.NewTable("variant", "mode", "peak", "mean resident", "mean anonymous", "BPF memory").AlignRight(2, 3, 4, 5).AsCode(0)
 	c := page.NewCells(page.AnyCI(vss))

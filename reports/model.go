@@ -9,6 +9,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -236,7 +237,7 @@ func fingerprintSection(r *results.Results) *page.Section {
 		where = "in benchctl's process (the generator's threads and the Go runtime's)"
 	}
 	s.Paras = append(s.Paras, fmt.Sprintf("One run of the workload made %s syscalls %s (%s distinct), counted in a separate pass.",
-		page.SIScale(float64(total), page.CountPrefixes), where, fmt.Sprint(len(fp.Syscalls))))
+		numfmt.Count(float64(total)), where, fmt.Sprint(len(fp.Syscalls))))
 	if r.Environment.ClockSource == "tsc" {
 		s.Paras = append(s.Paras, "The clock source is tsc: gettimeofday and clock_gettime are served by the vDSO and never enter the kernel, so tracing them costs nothing here, unlike on a machine with the xen or hpet clock source.")
 	}
@@ -263,11 +264,11 @@ func fingerprintSection(r *results.Results) *page.Section {
 				in = append(in, set)
 			}
 		}
-		t.Add(n, page.SIScale(float64(c), page.CountPrefixes), page.FormatPercent(100*float64(c)/float64(total)), strings.Join(in, ", "))
+		t.Add(n, numfmt.Count(float64(c)), numfmt.Percent(100*float64(c)/float64(total)), strings.Join(in, ", "))
 	}
 	if len(names) > fingerprintTop {
 		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d others", len(names)-fingerprintTop),
-			page.SIScale(float64(rest), page.CountPrefixes), page.FormatPercent(100 * float64(rest) / float64(total)), ""})
+			numfmt.Count(float64(rest)), numfmt.Percent(100 * float64(rest) / float64(total)), ""})
 	}
 	s.Tables = append(s.Tables, t)
 	for _, set := range setNames {
@@ -280,7 +281,7 @@ func fingerprintSection(r *results.Results) *page.Section {
 			traced += fp.Syscalls[n]
 		}
 		p := fmt.Sprintf("Set `%s` traces %s, %s of all calls", page.SanitizeCode(set), page.Plural(len(sets[set]), "syscall", "syscalls"),
-			page.FormatPercent(100*float64(traced)/float64(total)))
+			numfmt.Percent(100*float64(traced)/float64(total)))
 		if len(never) > 0 {
 			slices.Sort(never)
 			p += fmt.Sprintf("; never called: %s", page.SanitizeCode(strings.Join(never, ", ")))
@@ -506,7 +507,7 @@ func modelSection(r *results.Results, vss []results.VariantStats, opts Options) 
 	change := func(pc results.PairComparison, key string) string {
 		for _, d := range pc.Deltas {
 			if d.Measure.Key == key {
-				out := page.FormatSignedPct(d.ChangePct())
+				out := numfmt.SignedPercent(d.ChangePct())
 				if !d.Significant {
 					out += " ~"
 				}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -60,8 +61,8 @@ func noiseSection(r *results.Results) *page.Section {
 			continue
 		}
 		t.Add(v.Name, fmt.Sprint(ns.Runs), fmt.Sprint(ns.Flagged),
-			fmt.Sprintf("%s (%s)", page.FormatPercent(ns.StealPct), page.FormatPercent(ns.MaxStealPct)),
-			fmt.Sprintf("%s (%s)%s", page.FormatPercent(ns.OutsidePct), page.FormatPercent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
+			fmt.Sprintf("%s (%s)", numfmt.Percent(ns.StealPct), numfmt.Percent(ns.MaxStealPct)),
+			fmt.Sprintf("%s (%s)%s", numfmt.Percent(ns.OutsidePct), numfmt.Percent(ns.MaxOutsidePct), outsideCPUsNote(ns)),
 			fmt.Sprintf("%.2f", ns.Load1))
 	}
 	s.Tables = append(s.Tables, t)
@@ -83,7 +84,7 @@ func noiseDetailPara(r *results.Results, v results.Variant) string {
 	if ns.Runs == 0 {
 		return ""
 	}
-	p := fmt.Sprintf("Noise: steal %s, outside CPU %s, load %.2f (medians)", page.FormatPercent(ns.StealPct), page.FormatPercent(ns.OutsidePct), ns.Load1)
+	p := fmt.Sprintf("Noise: steal %s, outside CPU %s, load %.2f (medians)", numfmt.Percent(ns.StealPct), numfmt.Percent(ns.OutsidePct), ns.Load1)
 	fr := r.FlaggedRuns(v.Name)
 	if len(fr) == 0 {
 		return p + "; no run flagged."

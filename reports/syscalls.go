@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -41,7 +42,7 @@ func syscallSidesSection(r *results.Results) *page.Section {
 				if cnt == 0 {
 					return "-", "-"
 				}
-				return page.FormatCount(float64(cnt) / n), page.FormatDuration(avg)
+				return numfmt.Thousands(float64(cnt) / n), numfmt.Duration(avg)
 			}
 			er, ea := side(s.EnterRuns, s.EnterAvgNs())
 			xr, xa := side(s.ExitRuns, s.ExitAvgNs())

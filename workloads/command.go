@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/shell"
+	"github.com/benchctl/benchctl/record"
 )
 
 const (
@@ -202,7 +202,7 @@ func (w *commandWorkload) Run(ctx context.Context) (Result, error) {
 
 	res := Result{Wall: wall}
 	if cg != nil && cpuErr == nil && cpuErr1 == nil {
-		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), results.WorkloadCPUCgroup
+		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), record.WorkloadCPUCgroup
 	}
 	if w.re == nil {
 		res.Unit = commandRunsUnit

@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/cgroupv2"
+	"github.com/benchctl/benchctl/record"
 )
 
 func processCPU() time.Duration {
@@ -57,8 +57,8 @@ func TestSyscallsCPUIsItsThreads(t *testing.T) {
 	}
 	cpu := time.Duration(res.CPUSeconds * 1e9)
 	t.Logf("workload %s over %s wall on 2 threads, the other thread %s, the process %s", cpu, res.Wall, other, process)
-	if res.CPUMethod != results.WorkloadCPUThreads || cpu <= 0 {
-		t.Fatalf("CPU %s by %q, want the generator threads' (%s)", cpu, res.CPUMethod, results.WorkloadCPUThreads)
+	if res.CPUMethod != record.WorkloadCPUThreads || cpu <= 0 {
+		t.Fatalf("CPU %s by %q, want the generator threads' (%s)", cpu, res.CPUMethod, record.WorkloadCPUThreads)
 	}
 	if limit := 2*res.Wall + 20*time.Millisecond; cpu > limit {
 		t.Errorf("2 threads used %s in %s of wall time: more than they can", cpu, res.Wall)
@@ -105,8 +105,8 @@ func TestCommandCgroupCPU(t *testing.T) {
 	}
 	reaped := g.ReapedSeconds()
 	t.Logf("cgroup %.4f s, reaped %.4f s", res.CPUSeconds, reaped)
-	if res.CPUMethod != results.WorkloadCPUCgroup || res.CPUSeconds < 0.02 {
-		t.Fatalf("CPU %v s by %q, want the busy loop's, from %s", res.CPUSeconds, res.CPUMethod, results.WorkloadCPUCgroup)
+	if res.CPUMethod != record.WorkloadCPUCgroup || res.CPUSeconds < 0.02 {
+		t.Fatalf("CPU %v s by %q, want the busy loop's, from %s", res.CPUSeconds, res.CPUMethod, record.WorkloadCPUCgroup)
 	}
 	if d := res.CPUSeconds - reaped; d < -0.005 || d > 0.1*reaped+0.01 {
 		t.Errorf("cgroup %.4f s against the reaped command's %.4f s", res.CPUSeconds, reaped)
@@ -164,8 +164,8 @@ func TestRedisCgroupCPU(t *testing.T) {
 	}
 	reaped := g.ReapedSeconds()
 	t.Logf("cgroup %.4f s, redis-benchmark %.4f s, %v requests", res.CPUSeconds, reaped, res.Ops)
-	if res.CPUMethod != results.WorkloadCPUCgroup || reaped <= 0 || res.CPUSeconds < reaped {
-		t.Errorf("CPU %v s by %q, want at least redis-benchmark's %v s, from %s", res.CPUSeconds, res.CPUMethod, reaped, results.WorkloadCPUCgroup)
+	if res.CPUMethod != record.WorkloadCPUCgroup || reaped <= 0 || res.CPUSeconds < reaped {
+		t.Errorf("CPU %v s by %q, want at least redis-benchmark's %v s, from %s", res.CPUSeconds, res.CPUMethod, reaped, record.WorkloadCPUCgroup)
 	}
 }
 

@@ -26,5 +26,7 @@
 // Close removes with whatever is left in it; the built-in generator's CPU
 // time is its threads'. Result.CPUSeconds and CPUMethod say which.
 //
-// The package is a leaf: it knows nothing of scenarios, probes or reports.
+// It knows nothing of scenarios, probes, the results file or reports: the
+// records it fills (Result, Latency, TracerExit) are package record's, and
+// besides record it imports only internal/ (cgroups, shell quoting).
 package workloads

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 const (
@@ -600,7 +600,7 @@ func (w *redisWorkload) Run(ctx context.Context) (Result, error) {
 	}
 	res.Wall = wall
 	if cg != nil && cpuErr == nil && cpuErr1 == nil {
-		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), results.WorkloadCPUCgroup
+		res.CPUSeconds, res.CPUMethod = max(0, cpu1-cpu0), record.WorkloadCPUCgroup
 	}
 	return res, nil
 }

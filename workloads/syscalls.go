@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 const (
@@ -497,7 +497,7 @@ func (w *syscallsWorkload) Run(ctx context.Context) (Result, error) {
 	for _, c := range cpu {
 		used += c
 	}
-	res := Result{Unit: "ops/s", Ops: float64(total), Wall: wall, CPUSeconds: used.Seconds(), CPUMethod: results.WorkloadCPUThreads}
+	res := Result{Unit: "ops/s", Ops: float64(total), Wall: wall, CPUSeconds: used.Seconds(), CPUMethod: record.WorkloadCPUThreads}
 	if s := wall.Seconds(); s > 0 {
 		res.Throughput = float64(total) / s
 	}

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 
 	"golang.org/x/sys/unix"
 
@@ -117,8 +117,9 @@ type TracerUsage struct {
 	MemoryMissing string
 }
 
-// TracerExit says how a tracer ended; defined in the results schema.
-type TracerExit = results.TracerExit
+// TracerExit says how a tracer ended; defined in package record, which
+// the results schema aliases.
+type TracerExit = record.TracerExit
 
 // StartTracer starts the tracer: in a fresh cgroup v2 (named
 // benchctl-tracer-<pid>-<n>), in its own process group, with SIGKILL as

@@ -19,11 +19,12 @@ const memHelperEnv = "BENCHCTL_MEM_HELPER_MIB"
 
 // TestTracerMemoryHelper is not a test: it is the program that
 // TestTracerMemoryPlanted's shell tracer starts beside bpftrace. It
-// allocates and touches $BENCHCTL_MEM_HELPER_MIB MiB, holds them until a
-// process of its cgroup holds a BPF program (bpftrace has compiled and
-// loaded its script: its own peak is behind it), and exits, long before
-// the tracer is ready or stopped. Its memory is in no process that is
-// alive at ready or at stop.
+// allocates and touches $BENCHCTL_MEM_HELPER_MIB MiB, creates the file
+// $BENCHCTL_MEM_HELPER_MIB_TOUCHED if set (the script starts bpftrace
+// then), holds them until a process of its cgroup holds a BPF program
+// (bpftrace has compiled and loaded its script: its own peak is behind
+// it), and exits, long before the tracer is ready or stopped. Its memory
+// is in no process that is alive at ready or at stop.
 func TestTracerMemoryHelper(t *testing.T) {
 	v := os.Getenv(memHelperEnv)
 	if v == "" {
@@ -44,8 +45,14 @@ func TestTracerMemoryHelper(t *testing.T) {
 	for i := 0; i < len(buf); i += 4096 {
 		buf[i] = 1
 	}
+	if touched := os.Getenv(memHelperEnv + "_TOUCHED"); touched != "" {
+		if err := os.WriteFile(touched, nil, 0o600); err != nil {
+			os.Exit(2)
+		}
+	}
 	gate := os.Getenv(memHelperEnv + "_GATE")
-	deadline := time.Now().Add(60 * time.Second)
+	// Long enough for bpftrace to compile its script in a TCG guest.
+	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
 		if gate != "" {
 			if _, err := os.Stat(gate); err == nil {
@@ -101,15 +108,25 @@ func ownCgroupPids() []int {
 func TestTracerMemoryPlanted(t *testing.T) {
 	bpftrace := requireBpftrace(t)
 	const planted = 64
-	script := `"$1" -test.run='^TestTracerMemoryHelper$' -test.count=1 & "$2" -e "$3"; wait`
+	// bpftrace starts once the helper has touched its memory (or the
+	// helper is gone), so that the two overlap whatever the machine's
+	// load: started together, a slow helper could touch its pages after
+	// bpftrace's peak, and the peak would hold only part of them.
+	script := `"$1" -test.run='^TestTracerMemoryHelper$' -test.count=1 &
+while [ ! -e "$4" ] && kill -0 $! 2>/dev/null; do sleep 0.1; done
+"$2" -e "$3"; wait`
 	measure := func(mib int) (peak, hwmSum uint64, method string) {
 		t.Helper()
+		touched := filepath.Join(t.TempDir(), "touched")
 		tr := startTestTracer(t, TracerSpec{
 			Name:        "bpftrace+alloc",
-			Argv:        []string{script, os.Args[0], bpftrace, "tracepoint:raw_syscalls:sys_exit { @e = count(); }"},
+			Argv:        []string{script, os.Args[0], bpftrace, "tracepoint:raw_syscalls:sys_exit { @e = count(); }", touched},
 			Shell:       true,
-			Env:         []string{memHelperEnv + "=" + strconv.Itoa(mib)},
+			Env:         []string{memHelperEnv + "=" + strconv.Itoa(mib), memHelperEnv + "_TOUCHED=" + touched},
 			ReadyOutput: regexp.MustCompile(`Attaching \d+ probe`),
+			// bpftrace takes minutes to compile its script in a TCG
+			// guest (make test-kernels runs this test there).
+			ReadyTimeout: 10 * time.Minute,
 		})
 		waitReadyOrRefused(t, tr)
 		if _, err := tr.Stop(); err != nil {

@@ -3,7 +3,7 @@ package workloads
 import (
 	"context"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // Workload generates syscalls. Prepare does the slow set-up that must not
@@ -21,9 +21,10 @@ type Workload interface {
 	Close() error
 }
 
-// The records a workload fills are the results schema's.
+// The records a workload fills are package record's, which the results
+// schema aliases.
 type (
-	Result     = results.Result
-	Latency    = results.Latency
-	TestResult = results.TestResult
+	Result     = record.Result
+	Latency    = record.Latency
+	TestResult = record.TestResult
 )

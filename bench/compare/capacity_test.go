@@ -45,8 +45,8 @@ func TestCapacityGate(t *testing.T) {
 			if got := c.Rows[0].Verdict; got != tc.want {
 				t.Errorf("verdict %v (change %.1f%%), want %v", got, c.Rows[0].Change(), tc.want)
 			}
-			if c.Failed() != (tc.want == stats.VerdictRegression) {
-				t.Errorf("Failed() = %v", c.Failed())
+			if regressed(c) != (tc.want == stats.VerdictRegression) {
+				t.Errorf("regressed = %v", regressed(c))
 			}
 		})
 	}

@@ -149,9 +149,6 @@ func (c *Comparison) rowsWith(v stats.Verdict) []GateRow {
 	return out
 }
 
-// Failed tells whether any gated metric regressed.
-func (c *Comparison) Failed() bool { return len(c.Regressions()) > 0 || len(c.LoadRegressions()) > 0 }
-
 func incomparable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrIncomparable, fmt.Sprintf(format, args...))
 }
@@ -177,19 +174,8 @@ func incomparable(format string, args ...any) error {
 // said to fail here, and passed; a version the code reads still is a
 // file it can read, and a reader who means it can span it.
 func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, error) {
-	for _, f := range []struct {
-		side string
-		r    *results.Results
-	}{{"base", base}, {"head", head}} {
-		if f.r == nil {
-			return nil, incomparable("no %s results", f.side)
-		}
-		if err := results.CheckSchema(f.r.Schema); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrIncomparable, f.side, err)
-		}
-	}
-	if base.Scenario.Name != head.Scenario.Name {
-		return nil, incomparable("base is scenario %q, head is scenario %q", base.Scenario.Name, head.Scenario.Name)
+	if err := checkReadable(base, head); err != nil {
+		return nil, err
 	}
 	alpha := opts.Alpha
 	if alpha <= 0 {
@@ -209,21 +195,8 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		InconclusivePass: opts.InconclusivePass,
 		Head:             side(head),
 	}
-	if missing := missingVariants(base, head); missing != "" {
-		return nil, incomparable("%s", missing)
-	}
-	for _, r := range []struct {
-		side string
-		r    *results.Results
-	}{{"base", base}, {"head", head}} {
-		for _, v := range r.r.Variants {
-			if !measuredSomehow(r.r, v.Name) {
-				if l := r.r.LoadOf(v.Name); l != nil && l.Refusal != nil {
-					continue // refused: the load gate judges it
-				}
-				return nil, incomparable("variant %q has no measured runs in %s", v.Name, r.side)
-			}
-		}
+	if err := checkMeasured(base, head); err != nil {
+		return nil, err
 	}
 	c.Differences = differences(base, head, opts.AllowEnvChange, opts.Paired)
 	c.Warnings = append(compareWarnings(base, head), noiseWarnings(base, head)...)
@@ -235,43 +208,7 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 	metrics := c.Metrics()
 	for _, v := range base.Variants {
 		for _, metric := range metrics {
-			m, _ := results.GateMeasure(metric)
-			b := figureOf(base, v.Name, metric, m)
-			h := figureOf(head, v.Name, metric, m)
-			if !b.applies() && !h.applies() {
-				continue // the metric does not apply (e.g. overhead of the baseline)
-			}
-			// A figure that cannot be computed on a side decides nothing:
-			// the gate cannot pass it (see Missing).
-			computed := true
-			for _, f := range []struct {
-				side string
-				f    figure
-			}{{"base", b}, {"head", h}} {
-				if why := f.f.missing(); why != "" {
-					c.Missing = append(c.Missing, fmt.Sprintf("%s: %s %s %s", f.side, v.Name, metric, why))
-					computed = computed && len(f.f.values) > 0
-				}
-			}
-			if !computed {
-				continue
-			}
-			row := GateRow{Variant: v.Name, Metric: metric, Measure: m, Threshold: thresholds[metric]}
-			var s gateSamples
-			if metric == results.GateCapacity {
-				// Capacity searches are not rounds and carry no noise flags.
-				s = gateSamples{allBase: b.values, allHead: h.values, cleanBase: b.values, cleanHead: h.values}
-			} else {
-				s = samplesOf(base, head, v.Name, m, opts.Paired)
-				if len(s.allBase) == 0 {
-					// Paired, and no round has a value on both sides:
-					// nothing of the figure was compared.
-					c.Missing = append(c.Missing, fmt.Sprintf("base and head: %s %s has no round with a value on both sides", v.Name, metric))
-					continue
-				}
-			}
-			judge(&row, s, opts.Paired && metric != results.GateCapacity, alpha)
-			c.Rows = append(c.Rows, row)
+			c.gate(base, head, v.Name, metric, opts.Paired)
 		}
 	}
 	c.LoadGrowth, c.LoadLimit = opts.LoadGrowth, opts.LoadLimit
@@ -294,6 +231,90 @@ func Compare(base, head *results.Results, opts CompareOptions) (*Comparison, err
 		}
 	}
 	return c, nil
+}
+
+// checkReadable refuses a side that is missing or of a schema version
+// this code does not read, and two scenarios.
+func checkReadable(base, head *results.Results) error {
+	for _, f := range []struct {
+		side string
+		r    *results.Results
+	}{{"base", base}, {"head", head}} {
+		if f.r == nil {
+			return incomparable("no %s results", f.side)
+		}
+		if err := results.CheckSchema(f.r.Schema); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrIncomparable, f.side, err)
+		}
+	}
+	if base.Scenario.Name != head.Scenario.Name {
+		return incomparable("base is scenario %q, head is scenario %q", base.Scenario.Name, head.Scenario.Name)
+	}
+	return nil
+}
+
+// checkMeasured refuses sides whose variants differ, or with a variant
+// measured nothing of that the kernel did not refuse.
+func checkMeasured(base, head *results.Results) error {
+	if missing := missingVariants(base, head); missing != "" {
+		return incomparable("%s", missing)
+	}
+	for _, r := range []struct {
+		side string
+		r    *results.Results
+	}{{"base", base}, {"head", head}} {
+		for _, v := range r.r.Variants {
+			if !measuredSomehow(r.r, v.Name) {
+				if l := r.r.LoadOf(v.Name); l != nil && l.Refusal != nil {
+					continue // refused: the load gate judges it
+				}
+				return incomparable("variant %q has no measured runs in %s", v.Name, r.side)
+			}
+		}
+	}
+	return nil
+}
+
+// gate judges metric of variant between base and head into a row of c,
+// or says in c.Missing why it cannot.
+func (c *Comparison) gate(base, head *results.Results, variant, metric string, paired bool) {
+	m, _ := results.GateMeasure(metric)
+	b := figureOf(base, variant, metric, m)
+	h := figureOf(head, variant, metric, m)
+	if !b.applies() && !h.applies() {
+		return // the metric does not apply (e.g. overhead of the baseline)
+	}
+	// A figure that cannot be computed on a side decides nothing: the
+	// gate cannot pass it (see Missing).
+	computed := true
+	for _, f := range []struct {
+		side string
+		f    figure
+	}{{"base", b}, {"head", h}} {
+		if why := f.f.missing(); why != "" {
+			c.Missing = append(c.Missing, fmt.Sprintf("%s: %s %s %s", f.side, variant, metric, why))
+			computed = computed && len(f.f.values) > 0
+		}
+	}
+	if !computed {
+		return
+	}
+	row := GateRow{Variant: variant, Metric: metric, Measure: m, Threshold: c.Thresholds[metric]}
+	var s gateSamples
+	if metric == results.GateCapacity {
+		// Capacity searches are not rounds and carry no noise flags.
+		s = gateSamples{allBase: b.values, allHead: h.values, cleanBase: b.values, cleanHead: h.values}
+	} else {
+		s = samplesOf(base, head, variant, m, paired)
+		if len(s.allBase) == 0 {
+			// Paired, and no round has a value on both sides: nothing of
+			// the figure was compared.
+			c.Missing = append(c.Missing, fmt.Sprintf("base and head: %s %s has no round with a value on both sides", variant, metric))
+			return
+		}
+	}
+	judge(&row, s, paired && metric != results.GateCapacity, c.Alpha)
+	c.Rows = append(c.Rows, row)
 }
 
 func side(r *results.Results) Side {

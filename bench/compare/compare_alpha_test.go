@@ -113,8 +113,8 @@ func TestCompareAlphaDecidesVerdict(t *testing.T) {
 		if row.Verdict != tc.want {
 			t.Errorf("alpha %v: verdict %q, want %q", tc.alpha, row.Verdict, tc.want)
 		}
-		if c.Failed() != (tc.want == stats.VerdictRegression) {
-			t.Errorf("alpha %v: Failed() = %v", tc.alpha, c.Failed())
+		if regressed(c) != (tc.want == stats.VerdictRegression) {
+			t.Errorf("alpha %v: regressed = %v", tc.alpha, regressed(c))
 		}
 	}
 }

@@ -270,8 +270,8 @@ func TestGateLatency(t *testing.T) {
 					t.Errorf("%s: Change() = %v, want %v", metric, got, want)
 				}
 			}
-			if got, want := c.Failed(), tc.want["latency_p99"] == stats.VerdictRegression; got != want {
-				t.Errorf("Failed() = %v, want %v", got, want)
+			if got, want := regressed(c), tc.want["latency_p99"] == stats.VerdictRegression; got != want {
+				t.Errorf("regressed = %v, want %v", got, want)
 			}
 		})
 	}

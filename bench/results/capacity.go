@@ -6,21 +6,6 @@ import (
 	"github.com/benchctl/benchctl/bench/stats"
 )
 
-// ConsumerCost is per-event work benchctl's consumer does beside draining
-// its rings, so that its cost is what a real tracer's userspace costs.
-type ConsumerCost struct {
-	// Spin is a busy cost per event: the consumer busy-waits this long
-	// on the monotonic clock after reading each event.
-	Spin time.Duration `json:"spin_ns,omitempty"`
-	// Stateful is libsinsp's work, much reduced: enter events kept per
-	// thread until their exit and joined with it, per-thread and per-fd
-	// state updated on every syscall.
-	Stateful bool `json:"stateful,omitempty"`
-}
-
-// IsZero tells whether c asks for no work.
-func (c ConsumerCost) IsZero() bool { return c.Spin == 0 && !c.Stateful }
-
 // CapacitySettings are how a capacity search was run (see
 // docs/scenarios.md#capacity).
 type CapacitySettings struct {

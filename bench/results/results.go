@@ -299,8 +299,16 @@ type TracerStats struct {
 	AnonMeanBytes uint64 `json:"anon_mean_bytes,omitempty"`
 	AnonPeakBytes uint64 `json:"anon_peak_bytes,omitempty"`
 	AnonMethod    string `json:"anon_method,omitempty"`
-	// BPFMemoryBytes is the memlock of the BPF programs and maps it held.
+	// BPFMemoryBytes is what it held in the kernel through BPF, read
+	// when it was ready: the memlock of the programs and maps it held by
+	// file descriptor and of the maps held only inside its maps-of-maps
+	// (BPF ring buffers' data pages included, Linux 6.4+), plus
+	// PerfBufferBytes.
 	BPFMemoryBytes uint64 `json:"bpf_memory_bytes,omitempty"`
+	// PerfBufferBytes is the part of BPFMemoryBytes in perf event ring
+	// buffers its processes mapped (a perf event array's output), which
+	// no map's memlock counts. Absent in older files, and where none.
+	PerfBufferBytes uint64 `json:"perf_buffer_bytes,omitempty"`
 	// BPFMemoryEstimate is set when BPFMemoryBytes comes from a kernel
 	// before 6.4, whose memlock figures are estimates from declared sizes
 	// (a ring buffer's is 0): shown, never compared.

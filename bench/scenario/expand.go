@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/record"
 )
 
 // ReserveSuffix ends the derived name of a variant with Reserve set.
@@ -32,148 +32,179 @@ func (s *Scenario) Expand() ([]results.Variant, error) {
 // expand does Expand; with a parser it reports duplicate names at the
 // line of the explicit variant.
 func (s *Scenario) expand(p *parser) ([]results.Variant, error) {
-	sets := map[string][]string{}
+	x := &expander{s: s, p: p, sets: map[string][]string{}, origin: map[string]string{}}
 	for _, set := range s.Sets {
-		sets[set.Name] = set.Syscalls
+		x.sets[set.Name] = set.Syscalls
 	}
-	var out []results.Variant
-	origin := map[string]string{}
-	var dupErr error
-	add := func(v results.Variant, from string, line int) {
-		if prev, dup := origin[v.Name]; dup {
-			hint := fmt.Sprintf("it is also %s; give this one another `name:`", prev)
-			if p != nil {
-				p.errAt(line, hint, "duplicate variant name %q", v.Name)
-			}
-			if dupErr == nil {
-				dupErr = fmt.Errorf("duplicate variant name %q (%s)", v.Name, hint)
-			}
-			return
-		}
-		origin[v.Name] = from
-		out = append(out, v)
-	}
-	probe := func(mode probes.Mode, toctou probes.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
-		v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen,
-			Consumer: consumerOf(s.Consumer, nil)}
-		if mode == probes.ModeExitOnly {
-			v.TOCTOU = toctou
-			if v.TOCTOU == "" {
-				v.TOCTOU = probes.TOCTOUNone
-			}
-		}
-		return v
-	}
-
-	add(results.Variant{Name: results.BaselineName, Mode: probes.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
-	var matrix []results.Variant
-	steps := s.Steps
-	if len(steps) == 0 {
-		steps = []string{""}
-	}
-	cross := func(setNames []string, stats bool) {
-		for _, set := range setNames {
-			for _, mode := range s.Modes {
-				for _, step := range steps {
-					if step == string(probes.StepExitSide) && mode != probes.ModeEnterExit {
-						continue // enter_exit's exit side alone: no exit_only counterpart
-					}
-					toctous := []probes.TOCTOU{""}
-					if mode == probes.ModeExitOnly {
-						toctous = s.TOCTOU
-					}
-					for _, t := range toctous {
-						if !results.StepRunsFillers(step) && t != "" && t != probes.TOCTOUNone {
-							continue // the TOCTOU options change only the fillers
-						}
-						v := probe(mode, t, set, sets[set], stats)
-						v.Step = step
-						v.Name = results.VariantName(set, mode, t, stats) + stepSuffix(step)
-						matrix = append(matrix, v)
-					}
-				}
-			}
-		}
-	}
+	x.add(results.Variant{Name: results.BaselineName, Mode: record.ModeNone, Stats: true, Baseline: true}, "the baseline", 0)
 	setNames := make([]string, len(s.Sets))
 	for i, set := range s.Sets {
 		setNames[i] = set.Name
 	}
-	cross(setNames, s.Stats)
-	external := func(names []string, stats bool) {
-		for _, set := range names {
-			for _, t := range s.Tracers {
-				if _, ok := t.SetArgs[set]; !ok {
-					continue
-				}
-				name := set + "/" + t.Name
-				if !stats {
-					name += results.NoStatsSuffix
-				}
-				matrix = append(matrix, results.Variant{
-					Name: name, Mode: results.ModeExternal, Set: set, Syscalls: slices.Clone(sets[set]), Stats: stats,
-					Tracer: t.Name, Family: t.Family, Design: t.Design,
-				})
-			}
-		}
-	}
-	external(setNames, s.Stats)
-	cross(s.NoStatsSets, false)
-	external(s.NoStatsSets, false)
+	var matrix []results.Variant
+	matrix = append(matrix, x.cross(setNames, s.Stats)...)
+	matrix = append(matrix, x.external(setNames, s.Stats)...)
+	matrix = append(matrix, x.cross(s.NoStatsSets, false)...)
+	matrix = append(matrix, x.external(s.NoStatsSets, false)...)
 	var extra []results.Variant
 	for _, e := range s.Extra {
-		syscalls := e.Syscalls
-		if e.Set != "" {
-			syscalls = sets[e.Set]
-		}
-		v := probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
-		v.Step, v.Reserve = e.Step, e.Reserve
-		v.Consumer = consumerOf(s.Consumer, e.Consumer)
-		if e.Mode == probes.ModeFloor {
-			v.Syscalls, v.Set, v.Consumer = nil, "", nil
-		}
-		if e.RingSize != 0 {
-			v.RingSize = e.RingSize
-		}
-		if e.Snaplen != 0 {
-			v.Snaplen = e.Snaplen
-		}
-		v.Name = e.Name
-		if v.Name == "" {
-			if e.Mode == probes.ModeFloor {
-				v.Name = results.FloorName
-				if !e.Stats {
-					v.Name += results.NoStatsSuffix
-				}
-			} else {
-				v.Name = results.VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats) + stepSuffix(e.Step)
-				if e.Reserve {
-					v.Name += ReserveSuffix
-				}
-			}
-		}
-		extra = append(extra, v)
+		extra = append(extra, x.explicit(e))
 	}
 	anyNoStats := !s.Stats && len(s.Sets) > 0 && (len(s.Modes) > 0 || len(s.Tracers) > 0) || len(s.NoStatsSets) > 0
 	for _, v := range extra {
 		anyNoStats = anyNoStats || !v.Stats
 	}
 	if anyNoStats {
-		add(results.Variant{Name: results.BaselineNoStatsName, Mode: probes.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
+		x.add(results.Variant{Name: results.BaselineNoStatsName, Mode: record.ModeNone, Stats: false, Baseline: true}, "the stats-off baseline", 0)
 	}
 	if s.Floor {
-		add(results.Variant{Name: results.FloorName, Mode: probes.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
+		x.add(results.Variant{Name: results.FloorName, Mode: record.ModeFloor, Stats: true, RingSize: s.RingSize, Snaplen: s.Snaplen}, "the floor variant (turn it off with `floor: false`)", 0)
 	}
 	for _, v := range matrix {
-		add(v, "a variant of the sets × modes matrix", s.lines["modes"])
+		x.add(v, "a variant of the sets × modes matrix", s.lines["modes"])
 	}
 	for i, v := range extra {
-		add(v, fmt.Sprintf("the variant on line %d", s.Extra[i].Line), s.Extra[i].Line)
+		x.add(v, fmt.Sprintf("the variant on line %d", s.Extra[i].Line), s.Extra[i].Line)
 	}
-	if dupErr != nil {
-		return nil, dupErr
+	if x.dupErr != nil {
+		return nil, x.dupErr
 	}
-	return out, nil
+	return x.out, nil
+}
+
+// expander is one expansion of a scenario: the variants so far, where
+// each name came from, and the first duplicate name.
+type expander struct {
+	s      *Scenario
+	p      *parser // nil: no line to report a duplicate at
+	sets   map[string][]string
+	out    []results.Variant
+	origin map[string]string
+	dupErr error
+}
+
+// add adds v, unless its name is taken: then the duplicate is reported
+// (at line, with a parser) and remembered.
+func (x *expander) add(v results.Variant, from string, line int) {
+	if prev, dup := x.origin[v.Name]; dup {
+		hint := fmt.Sprintf("it is also %s; give this one another `name:`", prev)
+		if x.p != nil {
+			x.p.errAt(line, hint, "duplicate variant name %q", v.Name)
+		}
+		if x.dupErr == nil {
+			x.dupErr = fmt.Errorf("duplicate variant name %q (%s)", v.Name, hint)
+		}
+		return
+	}
+	x.origin[v.Name] = from
+	x.out = append(x.out, v)
+}
+
+// probe is a variant of benchctl's probes with the scenario's ring,
+// snaplen and consumer.
+func (x *expander) probe(mode record.Mode, toctou record.TOCTOU, set string, syscalls []string, stats bool) results.Variant {
+	s := x.s
+	v := results.Variant{Mode: mode, Set: set, Syscalls: slices.Clone(syscalls), Stats: stats, RingSize: s.RingSize, Snaplen: s.Snaplen,
+		Consumer: consumerOf(s.Consumer, nil)}
+	if mode == record.ModeExitOnly {
+		v.TOCTOU = toctou
+		if v.TOCTOU == "" {
+			v.TOCTOU = record.TOCTOUNone
+		}
+	}
+	return v
+}
+
+// cross is the matrix of setNames × modes × steps × toctou options, with
+// stats on or off.
+func (x *expander) cross(setNames []string, stats bool) []results.Variant {
+	s := x.s
+	steps := s.Steps
+	if len(steps) == 0 {
+		steps = []string{""}
+	}
+	var matrix []results.Variant
+	for _, set := range setNames {
+		for _, mode := range s.Modes {
+			for _, step := range steps {
+				if step == string(record.StepExitSide) && mode != record.ModeEnterExit {
+					continue // enter_exit's exit side alone: no exit_only counterpart
+				}
+				toctous := []record.TOCTOU{""}
+				if mode == record.ModeExitOnly {
+					toctous = s.TOCTOU
+				}
+				for _, t := range toctous {
+					if !results.StepRunsFillers(step) && t != "" && t != record.TOCTOUNone {
+						continue // the TOCTOU options change only the fillers
+					}
+					v := x.probe(mode, t, set, x.sets[set], stats)
+					v.Step = step
+					v.Name = results.VariantName(set, mode, t, stats) + stepSuffix(step)
+					matrix = append(matrix, v)
+				}
+			}
+		}
+	}
+	return matrix
+}
+
+// external is the variants of the external tracers that have arguments
+// for one of names, with stats on or off.
+func (x *expander) external(names []string, stats bool) []results.Variant {
+	var matrix []results.Variant
+	for _, set := range names {
+		for _, t := range x.s.Tracers {
+			if _, ok := t.SetArgs[set]; !ok {
+				continue
+			}
+			name := set + "/" + t.Name
+			if !stats {
+				name += results.NoStatsSuffix
+			}
+			matrix = append(matrix, results.Variant{
+				Name: name, Mode: results.ModeExternal, Set: set, Syscalls: slices.Clone(x.sets[set]), Stats: stats,
+				Tracer: t.Name, Family: t.Family, Design: t.Design,
+			})
+		}
+	}
+	return matrix
+}
+
+// explicit is the variant of an entry of `variants:`, its name derived
+// when it has none.
+func (x *expander) explicit(e VariantSpec) results.Variant {
+	syscalls := e.Syscalls
+	if e.Set != "" {
+		syscalls = x.sets[e.Set]
+	}
+	v := x.probe(e.Mode, e.TOCTOU, e.Set, syscalls, e.Stats)
+	v.Step, v.Reserve = e.Step, e.Reserve
+	v.Consumer = consumerOf(x.s.Consumer, e.Consumer)
+	if e.Mode == record.ModeFloor {
+		v.Syscalls, v.Set, v.Consumer = nil, "", nil
+	}
+	if e.RingSize != 0 {
+		v.RingSize = e.RingSize
+	}
+	if e.Snaplen != 0 {
+		v.Snaplen = e.Snaplen
+	}
+	v.Name = e.Name
+	if v.Name == "" {
+		if e.Mode == record.ModeFloor {
+			v.Name = results.FloorName
+			if !e.Stats {
+				v.Name += results.NoStatsSuffix
+			}
+		} else {
+			v.Name = results.VariantName(e.Set, e.Mode, v.TOCTOU, e.Stats) + stepSuffix(e.Step)
+			if e.Reserve {
+				v.Name += ReserveSuffix
+			}
+		}
+	}
+	return v
 }
 
 // Select keeps the variants whose names match one of patterns (exact

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/record"
 )
 
 func mustParse(t *testing.T, yamlText string) *Scenario {
@@ -93,13 +93,13 @@ variants:
 			t.Errorf("%s =\n %+v\nwant\n %+v", name, got, want)
 		}
 	}
-	check("baseline", results.Variant{Mode: probes.ModeNone, Stats: true, Baseline: true})
-	check("baseline_nostats", results.Variant{Mode: probes.ModeNone, Stats: false, Baseline: true})
-	check("floor", results.Variant{Mode: probes.ModeFloor, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/enter_exit", results.Variant{Mode: probes.ModeEnterExit, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/exit_only", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
-	check("big/exit_only_nostats", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: false, RingSize: 1 << 20, Snaplen: 64})
-	check("tiny-ring", results.Variant{Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 4096, Snaplen: 8})
+	check("baseline", results.Variant{Mode: record.ModeNone, Stats: true, Baseline: true})
+	check("baseline_nostats", results.Variant{Mode: record.ModeNone, Stats: false, Baseline: true})
+	check("floor", results.Variant{Mode: record.ModeFloor, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/enter_exit", results.Variant{Mode: record.ModeEnterExit, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/exit_only", results.Variant{Mode: record.ModeExitOnly, TOCTOU: record.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 1 << 20, Snaplen: 64})
+	check("big/exit_only_nostats", results.Variant{Mode: record.ModeExitOnly, TOCTOU: record.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: false, RingSize: 1 << 20, Snaplen: 64})
+	check("tiny-ring", results.Variant{Mode: record.ModeExitOnly, TOCTOU: record.TOCTOUNone, Set: "big", Syscalls: []string{"read", "write"}, Stats: true, RingSize: 4096, Snaplen: 8})
 }
 
 func TestExpandRejectsDuplicateNames(t *testing.T) {
@@ -117,7 +117,7 @@ func TestExpandRejectsDuplicateNames(t *testing.T) {
 	}
 	// Expand itself also refuses them, for scenarios built in code.
 	sc := mustParse(t, expandHead+"sets: {a: [getpid]}\nmodes: [exit_only]\n")
-	sc.Extra = append(sc.Extra, VariantSpec{Set: "a", Mode: probes.ModeExitOnly, TOCTOU: probes.TOCTOUNone, Stats: true})
+	sc.Extra = append(sc.Extra, VariantSpec{Set: "a", Mode: record.ModeExitOnly, TOCTOU: record.TOCTOUNone, Stats: true})
 	if _, err := sc.Expand(); err == nil || !strings.Contains(err.Error(), `duplicate variant name "a/exit_only"`) {
 		t.Errorf("Expand: err = %v", err)
 	}
@@ -125,16 +125,16 @@ func TestExpandRejectsDuplicateNames(t *testing.T) {
 
 func TestVariantName(t *testing.T) {
 	for _, c := range []struct {
-		mode   probes.Mode
-		toctou probes.TOCTOU
+		mode   record.Mode
+		toctou record.TOCTOU
 		stats  bool
 		want   string
 	}{
-		{probes.ModeEnterExit, "", true, "s/enter_exit"},
-		{probes.ModeExitOnly, probes.TOCTOUNone, true, "s/exit_only"},
-		{probes.ModeExitOnly, probes.TOCTOUStash, true, "s/exit_only+stash"},
-		{probes.ModeExitOnly, probes.TOCTOUEnterEvent, false, "s/exit_only+enter_event_nostats"},
-		{probes.ModeEnterExit, "", false, "s/enter_exit_nostats"},
+		{record.ModeEnterExit, "", true, "s/enter_exit"},
+		{record.ModeExitOnly, record.TOCTOUNone, true, "s/exit_only"},
+		{record.ModeExitOnly, record.TOCTOUStash, true, "s/exit_only+stash"},
+		{record.ModeExitOnly, record.TOCTOUEnterEvent, false, "s/exit_only+enter_event_nostats"},
+		{record.ModeEnterExit, "", false, "s/enter_exit_nostats"},
 	} {
 		if got := results.VariantName("s", c.mode, c.toctou, c.stats); got != c.want {
 			t.Errorf("VariantName(%s, %s, %v) = %s, want %s", c.mode, c.toctou, c.stats, got, c.want)
@@ -209,11 +209,11 @@ steps: [floor, dispatch, full, decode, exit_side]
 	for _, v := range vs {
 		switch v.Name {
 		case "g/exit_only.decode":
-			if v.Step != results.StepDecode || v.ProbeStep() != probes.StepFull {
+			if v.Step != results.StepDecode || v.ProbeStep() != record.StepFull {
 				t.Errorf("%s: step %q, probe step %q", v.Name, v.Step, v.ProbeStep())
 			}
 		case "g/enter_exit.dispatch":
-			if v.ProbeStep() != probes.StepDispatch || v.Mode != probes.ModeEnterExit {
+			if v.ProbeStep() != record.StepDispatch || v.Mode != record.ModeEnterExit {
 				t.Errorf("%s: %+v", v.Name, v)
 			}
 		}

@@ -18,8 +18,8 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/internal/shell"
-	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
+	"github.com/benchctl/benchctl/record"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -47,8 +47,8 @@ type Scenario struct {
 	Sets []SyscallSet
 	// Modes are crossed with every set (stats as Stats says); TOCTOU
 	// options are crossed with exit_only only.
-	Modes  []probes.Mode
-	TOCTOU []probes.TOCTOU
+	Modes  []record.Mode
+	TOCTOU []record.TOCTOU
 	// NoStatsSets are crossed with Modes and TOCTOU once more, with
 	// program stats off.
 	NoStatsSets []string
@@ -101,8 +101,8 @@ type VariantSpec struct {
 	Name     string // "" = derived from set, mode, toctou and stats
 	Set      string // a set name, or "" with Syscalls
 	Syscalls []string
-	Mode     probes.Mode
-	TOCTOU   probes.TOCTOU // "" unless given
+	Mode     record.Mode
+	TOCTOU   record.TOCTOU // "" unless given
 	Stats    bool
 	RingSize int    // 0 = the scenario's
 	Snaplen  int    // 0 = the scenario's
@@ -358,9 +358,9 @@ func parseScenario(file string, data []byte, opts ParseOptions) (*Scenario, erro
 		Floor:       true,
 		Repetitions: DefaultRepetitions,
 		Warmup:      DefaultWarmup,
-		RingSize:    probes.DefaultRingSize,
-		Snaplen:     probes.DefaultSnaplen,
-		TOCTOU:      []probes.TOCTOU{probes.TOCTOUNone},
+		RingSize:    record.DefaultRingSize,
+		Snaplen:     record.DefaultSnaplen,
+		TOCTOU:      []record.TOCTOU{record.TOCTOUNone},
 		Gate:        maps.Clone(results.DefaultGate),
 		lines:       map[string]int{},
 	}
@@ -401,7 +401,7 @@ func (p *parser) scenario(root field, s *Scenario) {
 		key{name: "stats", dst: &s.Stats},
 		key{name: "floor", dst: &s.Floor},
 		key{name: "ring_size", dst: func(f field) { p.ringSize(&s.RingSize, f) }},
-		key{name: "snaplen", dst: &s.Snaplen, lo: 1, hi: probes.MaxSnaplen},
+		key{name: "snaplen", dst: &s.Snaplen, lo: 1, hi: record.MaxSnaplen},
 		key{name: "capacity", dst: func(f field) { p.capacity(f, s) }},
 		key{name: "consumer", dst: func(f field) { s.Consumer = p.consumer(f) }},
 		key{name: "sets", dst: func(f field) {
@@ -418,14 +418,14 @@ func (p *parser) scenario(root field, s *Scenario) {
 			}
 		}},
 		key{name: "modes", dst: func(f field) {
-			s.Modes = list[probes.Mode](p, f, "mode", "list enter_exit and/or exit_only, or remove the key", func(n *yaml.Node, mode string) bool {
+			s.Modes = list[record.Mode](p, f, "mode", "list enter_exit and/or exit_only, or remove the key", func(n *yaml.Node, mode string) bool {
 				return !p.errIf(mode == "none", n.Line, "the baseline (mode none) is always included; remove it from modes", "mode none cannot be crossed with sets") &&
 					!p.errIf(mode == "floor", n.Line, "the floor variant is added unless `floor: false`; remove it from modes", "mode floor cannot be crossed with sets") &&
 					p.oneOf(n, "mode", mode, []string{"enter_exit", "exit_only"})
 			})
 		}},
 		key{name: "toctou", dst: func(f field) {
-			s.TOCTOU = list[probes.TOCTOU](p, f, "toctou option", "list none, stash and/or enter_event, or remove the key (default: none)", p.in("toctou option", toctouNames()))
+			s.TOCTOU = list[record.TOCTOU](p, f, "toctou option", "list none, stash and/or enter_event, or remove the key (default: none)", p.in("toctou option", toctouNames()))
 		}},
 		key{name: "steps", dst: func(f field) {
 			for _, step := range list[string](p, f, "step", "list steps such as [floor, dispatch, tailcall, header, full, decode], or remove the key", p.in("step", StepNames)) {
@@ -499,7 +499,7 @@ func (p *parser) ringSize(dst *int, f field) {
 	case err != nil || v > math.MaxInt64>>shift:
 		// Shifted, it would wrap (17179869185G is 2^64 + 1GiB).
 		p.errAt(f.v.Line, hint, "ring_size %s is too large", f.v.Value)
-	case v<<shift < page || v<<shift > probes.MaxRingSize || v&(v-1) != 0:
+	case v<<shift < page || v<<shift > record.MaxRingSize || v&(v-1) != 0:
 		p.errAt(f.v.Line, fmt.Sprintf("a ring buffer is a power of two from %d bytes (the page size) to 1GiB, such as 8MiB", page), "impossible ring_size %s", f.v.Value)
 	default:
 		*dst = int(v << shift)
@@ -641,7 +641,7 @@ func stepOf(name string) string {
 }
 
 func toctouNames() (names []string) {
-	for _, t := range probes.TOCTOUOptions {
+	for _, t := range record.TOCTOUOptions {
 		names = append(names, string(t))
 	}
 	return names
@@ -650,31 +650,31 @@ func toctouNames() (names []string) {
 // variant reads one item of the variants list.
 func (p *parser) variant(it *yaml.Node, s *Scenario) {
 	v := VariantSpec{Line: it.Line, Stats: s.Stats}
-	probeMode := func() bool { return v.Mode == probes.ModeEnterExit || v.Mode == probes.ModeExitOnly }
+	probeMode := func() bool { return v.Mode == record.ModeEnterExit || v.Mode == record.ModeExitOnly }
 	p.section(field{k: it, v: it, what: "variant"},
 		key{name: "name", dst: &v.Name, check: p.named(variantNameRE, "use letters, digits and _ . + : / -", "invalid variant name %q")},
 		key{name: "mode", need: "add `mode: enter_exit`, `mode: exit_only` or `mode: floor`", dst: func(f field) {
 			switch name, ok := p.str(f); {
 			case !ok:
-			case name == string(probes.ModeNone):
+			case name == string(record.ModeNone):
 				p.errAt(f.v.Line, "the baseline is always included; remove this variant", "a variant cannot have mode none")
 			case p.oneOf(f.v, "mode", name, []string{"floor", "enter_exit", "exit_only"}):
-				v.Mode = probes.Mode(name)
+				v.Mode = record.Mode(name)
 			}
 		}},
 		key{name: "toctou", dst: func(f field) {
 			switch name, ok := p.str(f); {
 			case !ok, !p.oneOf(f.v, "toctou option", name, toctouNames()):
-			case v.Mode != "" && v.Mode != probes.ModeExitOnly:
+			case v.Mode != "" && v.Mode != record.ModeExitOnly:
 				p.errAt(f.k.Line, "toctou applies to mode exit_only only; remove it", "toctou %q with mode %s", name, v.Mode)
 			default:
-				v.TOCTOU = probes.TOCTOU(name)
+				v.TOCTOU = record.TOCTOU(name)
 			}
 		}},
 		key{name: "set"}, key{name: "syscalls"},
 		key{dst: func(m map[string]field) {
 			switch set, list := m["set"], m["syscalls"]; {
-			case v.Mode == probes.ModeFloor && (set.set() || list.set()):
+			case v.Mode == record.ModeFloor && (set.set() || list.set()):
 				p.errAt(cmp.Or(set.k, list.k).Line, "floor attaches empty programs and traces nothing; remove set/syscalls", "a floor variant takes no syscalls")
 			case set.set() && list.set():
 				p.errAt(list.k.Line, "name a set or list syscalls, not both", "variant has both set and syscalls")
@@ -687,7 +687,7 @@ func (p *parser) variant(it *yaml.Node, s *Scenario) {
 				names, nodes, _ := p.strList(list, "list at least one syscall")
 				v.Syscalls = p.syscallList(names, nodes, "variant")
 				p.errIf(v.Name == "", list.k.Line, "add `name:`; names are derived only from a set", "a variant with its own syscalls needs a name")
-			case v.Mode != "" && v.Mode != probes.ModeFloor:
+			case v.Mode != "" && v.Mode != record.ModeFloor:
 				p.errAt(it.Line, "add `set: NAME` or `syscalls: [a, b]`", "variant has no syscalls")
 			}
 		}},
@@ -697,9 +697,9 @@ func (p *parser) variant(it *yaml.Node, s *Scenario) {
 			case !ok, !p.oneOf(f.v, "step", name, StepNames):
 			case !probeMode():
 				p.errAt(f.k.Line, "steps apply to modes enter_exit and exit_only", "step %q with mode %s", name, v.Mode)
-			case name == string(probes.StepExitSide) && v.Mode != probes.ModeEnterExit:
+			case name == string(record.StepExitSide) && v.Mode != record.ModeEnterExit:
 				p.errAt(f.k.Line, "exit_side is enter_exit's exit side alone", "step exit_side with mode %s", v.Mode)
-			case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != probes.TOCTOUNone:
+			case !results.StepRunsFillers(stepOf(name)) && v.TOCTOU != "" && v.TOCTOU != record.TOCTOUNone:
 				p.errAt(f.k.Line, "the TOCTOU options change only the fillers; use toctou none", "step %q with toctou %s", name, v.TOCTOU)
 			default:
 				v.Step = stepOf(name)
@@ -709,11 +709,11 @@ func (p *parser) variant(it *yaml.Node, s *Scenario) {
 			p.errIf(p.boolean(&v.Reserve, f) && v.Reserve && !probeMode(), f.k.Line, "reserve changes how enter_exit and exit_only send their events", "reserve with mode %s", v.Mode)
 		}},
 		key{name: "ring_size", dst: func(f field) { p.ringSize(&v.RingSize, f) }},
-		key{name: "snaplen", dst: &v.Snaplen, lo: 1, hi: probes.MaxSnaplen},
+		key{name: "snaplen", dst: &v.Snaplen, lo: 1, hi: record.MaxSnaplen},
 		key{name: "consumer", dst: func(f field) { v.Consumer = p.consumer(f) }},
 	)
-	if v.Mode == probes.ModeExitOnly && v.TOCTOU == "" {
-		v.TOCTOU = probes.TOCTOUNone
+	if v.Mode == record.ModeExitOnly && v.TOCTOU == "" {
+		v.TOCTOU = record.TOCTOUNone
 	}
 	s.Extra = append(s.Extra, v)
 }
@@ -764,7 +764,7 @@ func (p *parser) check(s *Scenario) {
 	}
 	p.errIf(s.Steps != nil && len(s.Modes) == 0, s.lines["steps"], "steps are crossed with the modes and the sets; add `modes: [enter_exit, exit_only]`", "steps without modes")
 	_, toctou := s.lines["toctou"]
-	p.errIf(toctou && !slices.Contains(s.Modes, probes.ModeExitOnly), s.lines["toctou"], "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
+	p.errIf(toctou && !slices.Contains(s.Modes, record.ModeExitOnly), s.lines["toctou"], "toctou options are crossed with mode exit_only; add it to modes or remove toctou", "toctou without mode exit_only")
 	if len(s.Sets) > 0 {
 		p.errIf(len(s.Modes) == 0 && len(s.Extra) == 0 && len(s.Tracers) == 0, s.Sets[0].Line, "add `modes: [enter_exit, exit_only]` to cross the sets with", "sets are given but no modes")
 	}

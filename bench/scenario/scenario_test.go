@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/bench/results"
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/record"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -70,7 +70,7 @@ func TestRedisScenarioIsTheProposals(t *testing.T) {
 			t.Errorf("set %s = %v, want %v", s.Name, s.Syscalls, w)
 		}
 	}
-	if !slices.Equal(sc.Modes, []probes.Mode{probes.ModeEnterExit, probes.ModeExitOnly}) {
+	if !slices.Equal(sc.Modes, []record.Mode{record.ModeEnterExit, record.ModeExitOnly}) {
 		t.Errorf("modes = %v", sc.Modes)
 	}
 	vs, _ := sc.Expand()
@@ -130,7 +130,7 @@ func TestParseFullScenario(t *testing.T) {
 	if sc.Repetitions != 7 || sc.Warmup != 2 || sc.RingSize != 1<<20 || sc.Snaplen != 128 {
 		t.Errorf("repetitions %d warmup %d ring %d snaplen %d", sc.Repetitions, sc.Warmup, sc.RingSize, sc.Snaplen)
 	}
-	if !slices.Equal(sc.TOCTOU, []probes.TOCTOU{probes.TOCTOUNone, probes.TOCTOUStash, probes.TOCTOUEnterEvent}) {
+	if !slices.Equal(sc.TOCTOU, []record.TOCTOU{record.TOCTOUNone, record.TOCTOUStash, record.TOCTOUEnterEvent}) {
 		t.Errorf("toctou = %v", sc.TOCTOU)
 	}
 	wantGate := map[string]float64{"ns_per_syscall": 2.5, "kernel_time": 5, "overhead": 10, "drop_ratio": 1}
@@ -165,7 +165,7 @@ func TestParseDefaults(t *testing.T) {
 	if sc.Repetitions != DefaultRepetitions || sc.Warmup != DefaultWarmup || !sc.Stats || !sc.Floor {
 		t.Errorf("defaults: repetitions %d warmup %d stats %v floor %v", sc.Repetitions, sc.Warmup, sc.Stats, sc.Floor)
 	}
-	if sc.RingSize != probes.DefaultRingSize || sc.Snaplen != probes.DefaultSnaplen {
+	if sc.RingSize != record.DefaultRingSize || sc.Snaplen != record.DefaultSnaplen {
 		t.Errorf("ring %d snaplen %d", sc.RingSize, sc.Snaplen)
 	}
 	if len(sc.Gate) != len(results.DefaultGate) {

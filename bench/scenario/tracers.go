@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/probes"
+	"github.com/benchctl/benchctl/record"
 	"github.com/benchctl/benchctl/workloads"
 )
 
@@ -26,7 +26,7 @@ type TracerSpec struct {
 	// Family and Design say which variants a report pairs: within one
 	// family, an exit_only design against an enter_exit one.
 	Family string
-	Design probes.Mode // enter_exit, exit_only or "" (neither)
+	Design record.Mode // enter_exit, exit_only or "" (neither)
 	// Argv and Env have their ${VAR} references expanded already.
 	Argv  []string
 	Env   []string
@@ -135,7 +135,7 @@ func (p *parser) tracer(f field, s *Scenario) {
 		key{name: "family", dst: &t.Family, check: p.named(identRE, identHint, "invalid family %q")},
 		key{name: "design", dst: func(f field) {
 			if v, ok := p.str(f); ok && p.oneOf(f.v, "design", v, []string{"enter_exit", "exit_only", "other"}) && v != "other" {
-				t.Design = probes.Mode(v)
+				t.Design = record.Mode(v)
 			}
 		}},
 		key{name: "shell", dst: &t.Shell},

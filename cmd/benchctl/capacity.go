@@ -9,6 +9,7 @@ import (
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -65,11 +66,11 @@ func printCapacitySummary(w io.Writer, res *results.Results) {
 			rows = append(rows, []string{c.Variant, "0", "-", "-", why})
 			continue
 		}
-		capCell := si(sum.Syscalls.Median)
+		capCell := numfmt.Short(sum.Syscalls.Median)
 		if sum.LowerOnly {
 			capCell = "≥ " + capCell
 		}
-		rows = append(rows, []string{c.Variant, fmt.Sprint(sum.Searches), capCell, si(sum.Events.Median), sum.Limit})
+		rows = append(rows, []string{c.Variant, fmt.Sprint(sum.Searches), capCell, numfmt.Short(sum.Events.Median), sum.Limit})
 	}
 	_ = page.WriteTextTable(w, "", header, rows, right)
 	if !res.Complete {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,19 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/external"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/probes"
 )
-
-func init() {
-	commands["doctor"] = command{
-		summary: "check what this machine can run, and say how to fix what it cannot",
-		run:     cmdDoctor,
-	}
-}
 
 // check is one line of the doctor's checklist.
 type check struct {
@@ -37,35 +30,35 @@ type check struct {
 	fix      string
 }
 
-func cmdDoctor(args []string) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	var only, sets stringList
-	fs.Var(&only, "only", "with a scenario, check only the tracers of the variants matching `VARIANT` (repeat or separate with commas)")
-	fs.Var(&sets, "set", "with a scenario, give ${NAME} in it the value VALUE, as `NAME=VALUE` (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl doctor [SCENARIO.yaml [--only VARIANT ...] [--set NAME=VALUE ...]]")
-		fmt.Fprintln(fs.Output(), "\nChecks privileges, kernel, BTF, tp_btf attach, BPF stats, tracefs,\ncgroup v2, the workload programs and clang; exits 3 when probes cannot run.\nWith a scenario, also starts each of its external tracers once, as a run\nwould, and says whether it loads on this kernel or how the kernel refused\nit (exit 3 when one does not load).")
-		fs.PrintDefaults()
+func newDoctorCmd() *cobra.Command {
+	var sf scenarioFlags
+	cmd := &cobra.Command{
+		Use:   "doctor [SCENARIO.yaml]",
+		Short: "check what this machine can run, and say how to fix what it cannot",
+		Long: "Usage: benchctl doctor [SCENARIO.yaml [--only VARIANT ...] [--set NAME=VALUE ...]]\n\n" +
+			"Checks privileges, kernel, BTF, tp_btf attach, BPF stats, tracefs,\ncgroup v2, the workload programs and clang; exits 3 when probes cannot run.\n" +
+			"With a scenario, also starts each of its external tracers once, as a run\nwould, and says whether it loads on this kernel or how the kernel refused\nit (exit 3 when one does not load).",
+		RunE: func(cmd *cobra.Command, args []string) error { return doctor(cmd, &sf, args) },
 	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
-		return err
-	}
+	sf.registerSelection(cmd.Flags(),
+		"with a scenario, check only the tracers of the variants matching `VARIANT` (repeat or separate with commas)",
+		"with a scenario, give ${NAME} in it the value VALUE, as `NAME=VALUE` (repeatable)")
+	return cmd
+}
+
+func doctor(cmd *cobra.Command, sf *scenarioFlags, pos []string) (err error) {
 	if len(pos) > 1 {
-		fs.Usage()
+		cmd.Usage()
 		return usageError("doctor takes at most one scenario file, got %d arguments", len(pos))
 	}
 	// The scenario is read first: a bad file is bad input whatever the machine.
 	var sc *scenario.Scenario
 	var tracers map[string]bool
 	if len(pos) == 1 {
-		sf := scenarioFlags{only: only, sets: sets}
 		if sc, err = sf.load(pos[0]); err != nil {
 			return err
 		}
-		if tracers, err = selectedTracers(sc, only); err != nil {
+		if tracers, err = selectedTracers(sc, sf.only); err != nil {
 			return err
 		}
 	}
@@ -83,7 +76,7 @@ func cmdDoctor(args []string) error {
 		printCheck(status, c.name, detail, err, c.fix)
 	}
 	if failed > 0 {
-		return &exitError{code: 3, err: fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed)}
+		return envError(fmt.Errorf("doctor: %d required check(s) failed: benchctl cannot load probes here", failed))
 	}
 	if sc == nil || len(tracers) == 0 {
 		return nil
@@ -92,7 +85,7 @@ func cmdDoctor(args []string) error {
 	defer stop()
 	fmt.Printf("\nscenario %s: starting each external tracer once, as a run would\n", sc.Name)
 	notLoaded := 0
-	for _, lc := range bench.CheckTracerLoads(ctx, sc, tracers) {
+	for _, lc := range external.CheckTracerLoads(ctx, sc, tracers) {
 		name := "tracer " + lc.Tracer
 		switch {
 		case lc.Loaded && lc.Err == nil:
@@ -106,7 +99,7 @@ func cmdDoctor(args []string) error {
 		}
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: 130, err: errors.New("doctor: interrupted")}
+		return interruptedError(errors.New("doctor: interrupted"))
 	}
 	if notLoaded > 0 {
 		return envError(fmt.Errorf("doctor: %d tracer(s) of %s do not load here", notLoaded, sc.Name))

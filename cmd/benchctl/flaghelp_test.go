@@ -1,29 +1,27 @@
 package main
 
 import (
-	"bytes"
-	"flag"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestScenarioFlagsHelp: each flag run and validate share states its
 // default once, in words, and --warmup still overrides and checks.
 func TestScenarioFlagsHelp(t *testing.T) {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var help bytes.Buffer
-	fs.SetOutput(&help)
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	var sf scenarioFlags
 	sf.register(fs)
-	fs.PrintDefaults()
-	for _, entry := range strings.Split(help.String(), "\n  -")[1:] {
+	help := fs.FlagUsages()
+	for _, entry := range strings.Split(strings.TrimSpace(help), "\n") {
 		if n := strings.Count(entry, "(default"); n > 1 {
-			t.Errorf("flag help states its default %d times:\n  -%s", n, entry)
+			t.Errorf("flag help states its default %d times:\n%s", n, entry)
 		}
 	}
-	if strings.Contains(help.String(), "(default -1)") {
-		t.Errorf("help shows the sentinel -1:\n%s", help.String())
+	if strings.Contains(help, "(default -1)") {
+		t.Errorf("help shows the sentinel -1:\n%s", help)
 	}
 
 	fs.SetOutput(io.Discard)

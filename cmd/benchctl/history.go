@@ -3,62 +3,49 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/benchctl/benchctl/bench/changepoint"
-	"github.com/benchctl/benchctl/bench/compare"
-	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/history"
 )
 
-func init() {
-	commands["history"] = command{summary: "keep runs in a database (SQLite or PostgreSQL) and find where a figure changed: import, show, check", run: historyCmd}
-}
-
-func historyUsage() {
-	fmt.Fprintln(os.Stderr, `Usage: benchctl history import [--db URL] FILE|DIR...
+func newHistoryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "keep runs in a database (SQLite or PostgreSQL) and find where a figure changed: import, show, check",
+		Long: `Usage: benchctl history import [--db URL] FILE|DIR...
        benchctl history show --metric M [--variant V [--relative-to BASE]] [--scenario S] [--env KEY=VALUE ...] [--merge KEYS] [--since DATE|BUILD] [--format text|markdown|json|html] [--db URL]
        benchctl history check [--metric M ...] [--variant V [--relative-to BASE]] [--threshold M=PCT ...] [--since DATE|BUILD] [--db URL]
 
-The store is an SQLite file (default `+history.DefaultURL+`, or $BENCHCTL_HISTORY) or a
+The store is an SQLite file (default ` + history.DefaultURL + `, or $BENCHCTL_HISTORY) or a
 postgres:// URL. import records results files, each once (keyed by its content's SHA-256).
 show finds the change points (E-Divisive means, permutation test) of each series: one figure of
 one variant of one scenario on one host, kernel, CPU model and guest (--merge host,kernel,...
 joins them). check exits 1 when the latest change of a gated figure's series is a regression
-beyond its threshold (or the series drifts beyond it), 4 when a series is too short to say, else 0.
-Run 'benchctl history SUBCOMMAND -h' for its flags.`)
+beyond its threshold (or the series drifts beyond it), 4 when a series is too short to say, else 0.`,
+		Annotations: map[string]string{footer: "Run 'benchctl history SUBCOMMAND -h' for its flags."},
+		RunE:        needsSubcommand,
+	}
+	cmd.AddCommand(newHistoryImportCmd(), newHistoryShowCmd(), newHistoryCheckCmd())
+	return cmd
 }
 
-func historyCmd(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		historyUsage()
-		return nil
+// historyDB is the default of the store's flag, --db: $BENCHCTL_HISTORY,
+// else history.DefaultURL.
+func historyDB() string {
+	if def := os.Getenv("BENCHCTL_HISTORY"); def != "" {
+		return def
 	}
-	switch args[0] {
-	case "import":
-		return historyImport(args[1:])
-	case "show":
-		return historyShow(args[1:])
-	case "check":
-		return historyCheck(args[1:])
-	}
-	historyUsage()
-	return usageError("unknown history subcommand %q (import, show, check)", args[0])
+	return history.DefaultURL
 }
 
-// historyURL is the store's flag, --db, defaulting to $BENCHCTL_HISTORY.
-func historyURL(fs *flag.FlagSet) *string {
-	def := os.Getenv("BENCHCTL_HISTORY")
-	if def == "" {
-		def = history.DefaultURL
-	}
-	return fs.String("db", def, "the history store: an SQLite file `URL` (a path or sqlite:PATH) or postgres://… (default $BENCHCTL_HISTORY, else "+history.DefaultURL+")")
-}
+const historyDBHelp = "the history store: an SQLite file `URL` (a path or sqlite:PATH) or postgres://… (default $BENCHCTL_HISTORY, else " + history.DefaultURL + ")"
 
 func openHistory(url string) (history.Store, error) {
 	s, err := history.Open(context.Background(), url)
@@ -69,35 +56,6 @@ func openHistory(url string) (history.Store, error) {
 		return nil, envError(err)
 	}
 	return s, nil
-}
-
-func historyImport(args []string) error {
-	fs := flag.NewFlagSet("history import", flag.ContinueOnError)
-	db := historyURL(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usageError("history import takes results files or folders of them")
-	}
-	s, err := openHistory(*db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	st, err := history.Import(context.Background(), s, pos, func(err error) { fmt.Fprintf(os.Stderr, "benchctl: %v\n", err) })
-	fmt.Printf("%d results files read: %d recorded, %d already there, %d failed\n", st.Read, st.Added, st.Known, st.Failed)
-	if err != nil {
-		return err
-	}
-	if st.Failed > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("%d of the files could not be imported", st.Failed)}
-	}
-	return nil
 }
 
 // readSeries reads the points of q, or with relative set, those of
@@ -120,7 +78,7 @@ func readSeries(s history.Store, q history.Query, relative string) ([]history.Po
 }
 
 // detectorFlags are the change-point detector's flags of show and check.
-func detectorFlags(fs *flag.FlagSet) *changepoint.Options {
+func detectorFlags(fs *pflag.FlagSet) *changepoint.Options {
 	o := &changepoint.Options{}
 	fs.Float64Var(&o.Alpha, "alpha", changepoint.DefaultAlpha, "significance level of the permutation test")
 	fs.IntVar(&o.Permutations, "permutations", changepoint.DefaultPermutations, "permutations per test")
@@ -145,170 +103,6 @@ func parseSince(s string, points []history.Point) (time.Time, error) {
 		}
 	}
 	return time.Time{}, usageError("--since %q is neither a date (2006-01-02) nor a recorded build", s)
-}
-
-func historyShow(args []string) error {
-	fs := flag.NewFlagSet("history show", flag.ContinueOnError)
-	db := historyURL(fs)
-	metric := fs.String("metric", "", "the gated `figure` whose series to show: "+strings.Join(results.GateMetricNames(), ", "))
-	variant := fs.String("variant", "", "only this `variant`")
-	relative := fs.String("relative-to", "", "with --variant: the series of the variant against this `BASE` variant of the same files (percent of it, or points), which cancels what moved both")
-	scen := fs.String("scenario", "", "only this `scenario` (its name)")
-	format := fs.String("format", "text", "output `format`: "+strings.Join(history.Formats, ", "))
-	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
-	merge := fs.String("merge", "", "environment `KEYS` that do not split series (comma-separated: "+strings.Join(history.EnvKeys, ", ")+")")
-	env := map[string]string{}
-	fs.Func("env", "only runs whose environment has `KEY=VALUE` (repeatable; keys: "+strings.Join(history.EnvKeys, ", ")+")", func(s string) error {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok {
-			return fmt.Errorf("want KEY=VALUE, got %q", s)
-		}
-		if err := history.CheckEnvKey(k); err != nil {
-			return err
-		}
-		env[k] = v
-		return nil
-	})
-	o := detectorFlags(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError("history show takes no arguments, got %q", pos)
-	}
-	if _, ok := results.GateMeasure(*metric); !ok {
-		return usageError("--metric %q: want one of %s", *metric, strings.Join(results.GateMetricNames(), ", "))
-	}
-	if !slices.Contains(history.Formats, *format) {
-		return usageError("unknown history format %q (valid: %s)", *format, strings.Join(history.Formats, ", "))
-	}
-	if *relative != "" && *variant == "" {
-		return usageError("--relative-to needs --variant")
-	}
-	merged := splitList(*merge)
-	for _, k := range merged {
-		if err := history.CheckEnvKey(k); err != nil {
-			return usageError("--merge: %v", err)
-		}
-	}
-	s, err := openHistory(*db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	points, err := readSeries(s, history.Query{Metric: *metric, Variant: *variant, Scenario: *scen}, *relative)
-	if err != nil {
-		return err
-	}
-	from, err := parseSince(*since, points)
-	if err != nil {
-		return err
-	}
-	var as []history.Analysis
-	for _, series := range history.Group(history.Filter(points, env), merged) {
-		a := history.Analyze(series, *o)
-		a.Changes = slices.DeleteFunc(a.Changes, func(c history.Change) bool { return c.FirstAfter.Started.Before(from) })
-		as = append(as, a)
-	}
-	return history.Write(os.Stdout, *format, as)
-}
-
-func historyCheck(args []string) error {
-	fs := flag.NewFlagSet("history check", flag.ContinueOnError)
-	db := historyURL(fs)
-	var metrics []string
-	fs.Func("metric", "check only this gated `figure` (repeatable; default: every figure the latest run's scenario gates)", func(s string) error {
-		if _, ok := results.GateMeasure(s); !ok {
-			return fmt.Errorf("unknown figure %q (valid: %s)", s, strings.Join(results.GateMetricNames(), ", "))
-		}
-		metrics = append(metrics, s)
-		return nil
-	})
-	thresholds := map[string]float64{}
-	fs.Func("threshold", "override a gate threshold, `METRIC=PCT` (repeatable; percentage points for the figures that are percentages)", func(s string) error {
-		m, pct, err := compare.ParseThreshold(s)
-		if err != nil {
-			return err
-		}
-		thresholds[m] = pct
-		return nil
-	})
-	since := fs.String("since", "", "only change points from this `DATE` (2006-01-02) or build (commit prefix or version) on")
-	variant := fs.String("variant", "", "check only this `variant`")
-	relative := fs.String("relative-to", "", "with --variant: check the variant's series against this `BASE` variant of the same files (see show)")
-	o := detectorFlags(fs)
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError("history check takes no arguments, got %q", pos)
-	}
-	if *relative != "" && *variant == "" {
-		return usageError("--relative-to needs --variant")
-	}
-	s, err := openHistory(*db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if len(metrics) == 0 {
-		metrics = results.GateMetricNames()
-	}
-	regressions, inconclusive, checked := 0, 0, 0
-	for _, m := range metrics {
-		points, err := readSeries(s, history.Query{Metric: m, Variant: *variant}, *relative)
-		if err != nil {
-			return err
-		}
-		from, err := parseSince(*since, points)
-		if err != nil {
-			return err
-		}
-		for _, series := range history.Group(points, nil) {
-			last := series.Points[len(series.Points)-1]
-			threshold, gated := thresholds[m]
-			if !gated {
-				gate := last.Gate
-				if len(gate) == 0 {
-					gate = results.DefaultGate
-				}
-				threshold, gated = gate[m]
-			}
-			if !gated {
-				continue
-			}
-			checked++
-			v := history.Check(history.Analyze(series, *o), threshold, from)
-			switch v.Status {
-			case history.StatusRegression:
-				regressions++
-			case history.StatusInconclusive:
-				inconclusive++
-			}
-			fmt.Printf("%-12s %s: %s\n", v.Status, series.Key, v.Reason)
-		}
-	}
-	switch {
-	case regressions > 0:
-		fmt.Printf("%d of %d gated series regressed\n", regressions, checked)
-		return &exitError{code: 1, err: errSilent}
-	case checked == 0:
-		fmt.Println("no gated series recorded: nothing decided")
-		return &exitError{code: exitInconclusive, err: errSilent}
-	case inconclusive > 0:
-		fmt.Printf("no regression; %d of %d gated series too short to say\n", inconclusive, checked)
-		return &exitError{code: exitInconclusive, err: errSilent}
-	}
-	fmt.Printf("no regression in %d gated series\n", checked)
-	return nil
 }
 
 // runHistory is the store `run --history URL` records its results file

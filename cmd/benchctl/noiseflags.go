@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"github.com/spf13/pflag"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
@@ -13,11 +13,11 @@ import (
 // scenario's `noise` key (recorded in the results file); else the
 // defaults.
 type noiseFlags struct {
-	fs             *flag.FlagSet
+	fs             *pflag.FlagSet
 	steal, outside *float64
 }
 
-func (n *noiseFlags) register(fs *flag.FlagSet) {
+func (n *noiseFlags) register(fs *pflag.FlagSet) {
 	n.fs = fs
 	n.steal = fs.Float64("noise-steal", stats.DefaultNoiseStealPct, "flag a run as noisy when steal on a CPU it kept busy exceeds `PCT` percent (default: the scenario's noise.steal_pct, else 5)")
 	n.outside = fs.Float64("noise-outside", stats.DefaultNoiseOutsidePct, "flag a run as noisy when CPU used outside benchctl exceeds `PCT` percent of the machine's (default: the scenario's noise.outside_pct, else 5)")
@@ -30,14 +30,12 @@ func (n *noiseFlags) thresholds(scenario *results.NoiseThresholds) (results.Nois
 	if scenario != nil {
 		t = *scenario
 	}
-	n.fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "noise-steal":
-			t.StealPct = *n.steal
-		case "noise-outside":
-			t.OutsidePct = *n.outside
-		}
-	})
+	if n.fs.Changed("noise-steal") {
+		t.StealPct = *n.steal
+	}
+	if n.fs.Changed("noise-outside") {
+		t.OutsidePct = *n.outside
+	}
 	if err := stats.CheckNoiseThresholds(t.StealPct, t.OutsidePct); err != nil {
 		return t, usageError("%v", err)
 	}

@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
@@ -17,82 +18,77 @@ import (
 	"github.com/benchctl/benchctl/reports/multifile"
 )
 
-func init() {
-	commands["report"] = command{summary: "render a results file (or several side by side) as markdown, html, text, gobench or csv", run: reportCmd}
+// reportFlags are report's flags.
+type reportFlags struct {
+	outputFlags
+	charts string
 }
 
-func reportCmd(args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	format := fs.String("format", reports.FormatMarkdown, "output `format`: "+strings.Join(reports.Formats, ", "))
-	out := fs.String("o", "", "write the report to `FILE` instead of standard output")
-	charts := fs.String("charts", "", "markdown and text: also write the charts as SVG files into `DIR` and link them (html inlines them)")
-	alpha := fs.Float64("alpha", stats.DefaultAlpha, "significance level of the enter_exit → exit_only comparisons")
-	var nf noiseFlags
-	nf.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]")
-		fmt.Fprintln(fs.Output(), "       benchctl report A.json B.json ... [--format markdown|html|text] [-o FILE]")
-		fmt.Fprintln(fs.Output(), "\nRenders a results file; needs no root and no probes. Several files make one report")
-		fmt.Fprintln(fs.Output(), "across hosts, kernels or commits: their environments and every variant's headline")
-		fmt.Fprintln(fs.Output(), "figures side by side, the differences from the first file marked. gobench, csv and")
-		fmt.Fprintln(fs.Output(), "--charts take one file.")
-		fs.PrintDefaults()
+func newReportCmd() *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report RESULTS.json ...",
+		Short: "render a results file (or several side by side) as markdown, html, text, gobench or csv",
+		Long: "Usage: benchctl report RESULTS.json [--format markdown|html|text|gobench|csv] [-o FILE] [--charts DIR]\n" +
+			"       benchctl report A.json B.json ... [--format markdown|html|text] [-o FILE]\n\n" +
+			"Renders a results file; needs no root and no probes. Several files make one report\n" +
+			"across hosts, kernels or commits: their environments and every variant's headline\n" +
+			"figures side by side, the differences from the first file marked. gobench, csv and\n" +
+			"--charts take one file.",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
 	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	noise, err := nf.thresholds(nil)
+	fs := cmd.Flags()
+	f.register(fs, "report", reports.Formats, reports.FormatMarkdown, "the enter_exit → exit_only comparisons", stats.DefaultAlpha)
+	fs.StringVar(&f.charts, "charts", "", "markdown and text: also write the charts as SVG files into `DIR` and link them (html inlines them)")
+	return cmd
+}
+
+func (f *reportFlags) run(pos []string) error {
+	noise, err := f.noise.thresholds(nil)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usageError("report takes one or more results files, got 0 arguments (see benchctl report -h)")
 	}
-	if !slices.Contains(reports.Formats, *format) {
-		return usageError("unknown report format %q (valid: %s)", *format, strings.Join(reports.Formats, ", "))
+	if err := f.check(); err != nil {
+		return err
 	}
-	if !(*alpha > 0 && *alpha < 1) {
-		return usageError("--alpha %v must be between 0 and 1", *alpha)
-	}
-	if err := checkReportOutput(*out, pos); err != nil {
+	if err := checkReportOutput(f.out, pos); err != nil {
 		return err
 	}
 	if len(pos) > 1 {
-		return reportMulti(pos, *format, *out, *charts, *alpha, noise)
+		return reportMulti(pos, f.format, f.out, f.charts, f.alpha, noise)
 	}
-	if *charts != "" && *format != reports.FormatMarkdown && *format != reports.FormatText {
+	if f.charts != "" && f.format != reports.FormatMarkdown && f.format != reports.FormatText {
 		return usageError("--charts goes with --format markdown or text (html inlines its charts)")
 	}
 	r, err := results.ReadResults(pos[0])
 	if err != nil {
 		return usageError("%v", err)
 	}
-	noise, err = nf.thresholds(r.Scenario.Noise)
+	noise, err = f.noise.thresholds(r.Scenario.Noise)
 	if err != nil {
 		return err
 	}
 	r.SetNoiseThresholds(noise)
 
-	opts := reports.Options{Alpha: *alpha}
-	if *charts != "" {
-		paths, err := reports.WriteCharts(*charts, r)
+	opts := reports.Options{Alpha: f.alpha}
+	if f.charts != "" {
+		paths, err := reports.WriteCharts(f.charts, r)
 		if errors.Is(err, atomicfile.ErrNotRegular) {
-			return usageError("--charts %s: %v", *charts, err)
+			return usageError("--charts %s: %v", f.charts, err)
 		}
 		if err != nil {
 			return envError(err)
 		}
-		opts.ChartLinks = chartLinks(paths, *out)
+		opts.ChartLinks = chartLinks(paths, f.out)
 	}
 	var buf bytes.Buffer
-	if err := reports.Render(&buf, r, *format, opts); err != nil {
+	if err := reports.Render(&buf, r, f.format, opts); err != nil {
 		return err
 	}
-	return writeOutput(*out, buf.Bytes())
+	return writeOutput(f.out, buf.Bytes())
 }
 
 // reportMulti renders one report over several results files, in the

@@ -4,77 +4,28 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/benchctl/benchctl/bench"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/internal/atomicfile"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
-	"github.com/benchctl/benchctl/workloads"
 )
-
-func init() {
-	commands["run"] = command{summary: "run a scenario and write a results file (needs root)", run: runCmd}
-}
-
-// scenarioFlags are the flags run and validate share.
-type scenarioFlags struct {
-	repetitions int
-	warmup      optionalInt
-	only        stringList
-	sets        stringList
-}
-
-func (f *scenarioFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.repetitions, "repetitions", 0, fmt.Sprintf("`N` measured rounds, at most %d (default: the scenario's repetitions)", scenario.MaxRepetitions))
-	fs.Var(&f.warmup, "warmup", fmt.Sprintf("`N` warm-up rounds before the measured ones, at most %d (default: the scenario's warmup)", scenario.MaxWarmup))
-	fs.Var(&f.only, "only", "run only the variants matching `VARIANT` (a name or a pattern such as 'big/*'; repeat or separate with commas); the baselines stay")
-	fs.Var(&f.sets, "set", "give ${NAME} in the scenario the value VALUE, as `NAME=VALUE` (repeatable; the environment is used for names not set)")
-}
-
-// vars returns the --set values by name.
-func (f *scenarioFlags) vars() (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range f.sets {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			return nil, usageError("--set takes NAME=VALUE, got %q", kv)
-		}
-		out[name] = value
-	}
-	return out, nil
-}
-
-// load parses the scenario with the --set values and applies the overrides.
-func (f *scenarioFlags) load(path string) (*scenario.Scenario, error) {
-	vars, err := f.vars()
-	if err != nil {
-		return nil, err
-	}
-	sc, err := loadScenario(path, vars)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.apply(sc); err != nil {
-		return nil, err
-	}
-	return sc, nil
-}
 
 // missingTracers names the tracers of vs whose program is not here.
 func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
@@ -91,205 +42,148 @@ func missingTracers(sc *scenario.Scenario, vs []results.Variant) []string {
 	return out
 }
 
-// apply sets the overrides on sc.
-func (f *scenarioFlags) apply(sc *scenario.Scenario) error {
-	if f.repetitions < 0 || f.repetitions > scenario.MaxRepetitions {
-		return usageError("--repetitions must be from 1 to %d", scenario.MaxRepetitions)
-	}
-	if f.repetitions > 0 {
-		sc.Repetitions = f.repetitions
-		sc.Auto = nil // a fixed number of rounds
-	}
-	if f.warmup.set && (f.warmup.n < 0 || f.warmup.n > scenario.MaxWarmup) {
-		return usageError("--warmup must be from 0 to %d", scenario.MaxWarmup)
-	}
-	if f.warmup.set {
-		sc.Warmup = f.warmup.n
-	}
-	return nil
+// runFlags are run's flags.
+type runFlags struct {
+	scenario      scenarioFlags
+	noise         noiseFlags
+	output        string
+	seed          int64
+	force, strict bool
+	history       string
 }
 
-// optionalInt is an int flag that knows whether it was given. Its help
-// says what it defaults to in words, and flag prints no "(default …)"
-// after it.
-type optionalInt struct {
-	n   int
-	set bool
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "run a scenario and write a results file (needs root)",
+		Long: "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]\n\n" +
+			"Runs every variant of the scenario once per round, in a shuffled order, and writes a results file.",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
+	}
+	fs := cmd.Flags()
+	f.scenario.register(fs)
+	fs.StringVarP(&f.output, "output", "o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
+	f.noise.register(fs)
+	fs.BoolVar(&f.force, "force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
+	fs.StringVar(&f.history, "history", "", "also record the results file in the history store at `URL` (an SQLite file or postgres://…; see benchctl history)")
+	fs.BoolVar(&f.strict, "strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
+	return cmd
 }
 
-func (o *optionalInt) String() string {
-	if o == nil || !o.set {
-		return ""
-	}
-	return strconv.Itoa(o.n)
-}
-
-func (o *optionalInt) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return errors.New("not a whole number")
-	}
-	o.n, o.set = n, true
-	return nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error {
-	*s = append(*s, v)
-	return nil
-}
-
-// parseInterspersed parses flags that may come before, between and after
-// the positional arguments, and returns the positional ones. Everything
-// after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		switch a := args[0]; {
-		case a == "--":
-			return append(pos, args[1:]...), nil
-		case strings.HasPrefix(a, "-") && a != "-":
-			if err := fs.Parse(args); err != nil {
-				return nil, err
-			}
-			rest := fs.Args()
-			if used := args[:len(args)-len(rest)]; used[len(used)-1] == "--" {
-				return append(pos, rest...), nil // flag.Parse swallowed the "--"
-			}
-			args = rest
-		default:
-			pos = append(pos, a)
-			args = args[1:]
-		}
-	}
-	return pos, nil
-}
-
-// parseCommandLine parses a subcommand's arguments, mapping -h to a clean
-// exit and flag errors to exit code 2.
-func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(os.Stderr)
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, flag.ErrHelp
-	}
-	if err != nil {
-		return nil, &exitError{code: 2, err: errSilent} // flag already printed it
-	}
-	return pos, nil
-}
-
-// loadScenario parses a scenario file; a bad one prints every problem as
-// "file:line: message (hint: ...)" and exits 2.
-func loadScenario(path string, vars map[string]string) (*scenario.Scenario, error) {
-	sc, err := scenario.ParseWith(path, scenario.ParseOptions{Vars: vars})
-	if err == nil {
-		return sc, nil
-	}
-	var se *scenario.Error
-	if errors.As(err, &se) {
-		fmt.Fprintln(os.Stderr, err)
-		return nil, &exitError{code: 2, err: errSilent}
-	}
-	return nil, usageError("%v", err)
-}
-
-func runCmd(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var sf scenarioFlags
-	sf.register(fs)
-	out := fs.String("o", "", "write the results to `FILE` (default results/<scenario>-<timestamp>.json)")
-	seed := fs.Int64("seed", 0, "seed of the shuffles of the variants in each round (default: from the clock)")
-	var nf noiseFlags
-	nf.register(fs)
-	force := fs.Bool("force", false, "replace the results file at -o, and the report and charts beside it, when they exist (a run that ends before its first run leaves them as they were)")
-	histURL := fs.String("history", "", "also record the results file in the history store at `URL` (an SQLite file or postgres://…; see benchctl history)")
-	strict := fs.Bool("strict", false, "refuse to measure while BPF programs that are not the run's own are attached to the syscall tracepoints (exit 3); without it they are recorded and warned about")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl run SCENARIO.yaml [-o results.json] [--force] [--repetitions N] [--warmup N] [--only VARIANT ...] [--seed N] [--set NAME=VALUE ...] [--strict]")
-		fmt.Fprintln(fs.Output(), "\nRuns every variant of the scenario once per round, in a shuffled order, and writes a results file.")
-		fs.PrintDefaults()
-	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	noise, err := nf.thresholds(nil)
+func (f *runFlags) run(cmd *cobra.Command, pos []string) error {
+	noise, err := f.noise.thresholds(nil)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
+		cmd.Usage()
 		return usageError("run takes one scenario file, got %d arguments", len(pos))
 	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	if !seedSet {
-		*seed = time.Now().UnixNano()
+	seed := f.seed
+	if !cmd.Flags().Changed("seed") {
+		seed = time.Now().UnixNano()
 	}
 
-	sc, err := sf.load(pos[0])
+	sc, err := f.scenario.load(pos[0])
 	if err != nil {
 		return err
 	}
-	path := *out
+	path := f.output
 	if path == "" {
 		path = filepath.Join("results", fmt.Sprintf("%s-%s.json", sc.Name, time.Now().Format("20060102-150405")))
 	}
-	if err := checkRunOutput(path, pos[0], *force); err != nil {
+	if err := checkRunOutput(path, pos[0], f.force); err != nil {
 		return err
 	}
-	hist, err := openRunHistory(*histURL)
+	hist, err := openRunHistory(f.history)
 	if err != nil {
 		return err
 	}
 	defer hist.Close()
 
-	if noise, err = nf.thresholds(sc.Noise); err != nil {
+	if noise, err = f.noise.thresholds(sc.Noise); err != nil {
 		return err
 	}
-	setValues, err := sf.vars()
+	runner, err := f.newRunner(sc, path, seed, &noise)
 	if err != nil {
-		return err
-	}
-	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
-	runner, err := bench.NewRunner(sc, bench.RunOptions{
-		Only:     sf.only,
-		Seed:     *seed,
-		Version:  Version,
-		Commit:   commit(),
-		Output:   path,
-		Observer: progress,
-		Set:      setValues,
-		Strict:   *strict,
-		Noise:    &noise,
-	})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
-		return envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
-	}
-	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
 		return err
 	}
 	removeStaleCgroups(os.Stderr)
 
 	// The first Ctrl-C (or SIGTERM) cancels ctx: the runner stops the
-	// workload, detaches the probes and writes what it has. A second one
-	// closes everything still open at once and exits.
+	// workload, detaches the probes and writes what it has.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer abortOnSecondSignal(runner, path)()
+
+	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), seed, path)
+	res, err := runScenario(ctx, runner, sc)
+	if res != nil {
+		res.SetNoiseThresholds(noise)
+	}
+	if res != nil && len(res.Runs) > 0 {
+		printSummary(os.Stdout, res)
+	}
+	if res != nil && len(res.Capacity) > 0 {
+		printCapacitySummary(os.Stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, savedNote(runner, path))
+		switch {
+		case environmental(err):
+			return envError(err)
+		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
+			return interruptedError(err)
+		}
+		return err
+	}
+
+	return finishRun(res, path, hist)
+}
+
+// newRunner makes the runner of sc's run, writing path, and refuses
+// before anything runs a variant whose tracer is not here (exit 3) or
+// cannot have the cgroup v2 it runs in.
+func (f *runFlags) newRunner(sc *scenario.Scenario, path string, seed int64, noise *results.NoiseThresholds) (*bench.Runner, error) {
+	setValues, err := f.scenario.vars()
+	if err != nil {
+		return nil, err
+	}
+	progress := bench.NewProgress(os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
+	runner, err := bench.NewRunner(sc, bench.RunOptions{
+		Only:     f.scenario.only,
+		Seed:     seed,
+		Version:  Version,
+		Commit:   commit(),
+		Output:   path,
+		Observer: progress,
+		Set:      setValues,
+		Strict:   f.strict,
+		Noise:    noise,
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	if missing := missingTracers(sc, runner.Variants()); len(missing) > 0 {
+		return nil, envError(fmt.Errorf("%s (install it, or point the scenario at it with --set or the environment)", strings.Join(missing, "; ")))
+	}
+	if err := tracersNeedCgroup2(runner.Variants(), probes.Cgroup2Mount); err != nil {
+		return nil, err
+	}
+	return runner, nil
+}
+
+// abortOnSecondSignal makes a second Ctrl-C (or SIGTERM) during a run
+// close everything still open at once and exit, saying what the results
+// file at path holds; the first one cancels the run's context, whose
+// runner then stops the workload, detaches the probes and writes what
+// it has. The function it returns stops listening.
+func abortOnSecondSignal(runner *bench.Runner, path string) (stop func()) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	done := make(chan struct{})
-	defer close(done)
 	go func() {
 		select {
 		case <-sigs:
@@ -309,32 +203,19 @@ func runCmd(args []string) error {
 		} else {
 			fmt.Fprintf(os.Stderr, "benchctl: aborted before the first run ended: no results written to %s\n", path)
 		}
-		os.Exit(130)
+		os.Exit(exitInterrupted)
 	}()
 
-	fmt.Fprintf(os.Stderr, "scenario %s: %s; seed %d; results in %s\n", sc.Name, runner.Redact(sc.Workload.Describe()), *seed, path)
-	res, err := runScenario(ctx, runner, sc)
-	if res != nil {
-		res.SetNoiseThresholds(noise)
+	return func() {
+		signal.Stop(sigs)
+		close(done)
 	}
-	if res != nil && len(res.Runs) > 0 {
-		printSummary(os.Stdout, res)
-	}
-	if res != nil && len(res.Capacity) > 0 {
-		printCapacitySummary(os.Stdout, res)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, savedNote(runner, path))
-		switch {
-		case errors.Is(err, probes.ErrPermission), errors.Is(err, probes.ErrNoBTF), errors.Is(err, workloads.ErrMissingBinary), errors.Is(err, workloads.ErrTracerMissing),
-			errors.Is(err, bench.ErrForeignPrograms):
-			return envError(err)
-		case ctx.Err() != nil && !errors.Is(err, bench.ErrRunFailed):
-			return &exitError{code: 130, err: err}
-		}
-		return err
-	}
+}
 
+// finishRun writes the report of the complete results res beside the
+// results file at path, records it in hist, and fails (exit 1) when a
+// variant measured nothing.
+func finishRun(res *results.Results, path string, hist *runHistory) error {
 	fmt.Fprintf(os.Stderr, "results written to %s\n", path)
 	md, err := writeMarkdownReport(res, path)
 	if err != nil {
@@ -353,7 +234,7 @@ func runCmd(args []string) error {
 		for i, b := range bad {
 			names[i] = b.variant
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", "))}
+		return failedError(fmt.Errorf("%d of %d variants measured nothing: %s (see the summary and the report)", len(bad), len(res.Variants), strings.Join(names, ", ")))
 	}
 	return nil
 }
@@ -449,8 +330,8 @@ func printSummary(w io.Writer, res *results.Results) {
 		}
 		ns := func(v float64) string { return fmt.Sprintf("%.1f ns", v) }
 		dur := func(v float64) string { return time.Duration(v).Round(time.Millisecond).String() }
-		count := func(v float64) string { return si(v) }
-		tput := func(v float64) string { return si(v) + " " + vs.Unit }
+		count := numfmt.Short
+		tput := func(v float64) string { return numfmt.Short(v) + " " + vs.Unit }
 		pct := func(v float64) string { return fmt.Sprintf("%+.1f%%", v) }
 		runs := fmt.Sprint(vs.Runs)
 		if vs.Failed > 0 {
@@ -471,16 +352,4 @@ func printSummary(w io.Writer, res *results.Results) {
 			fmt.Fprintf(w, "measured nothing: %s: %s\n", b.variant, b.why)
 		}
 	}
-}
-
-func si(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.2fG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -16,6 +14,8 @@ import (
 	"github.com/benchctl/benchctl/workloads"
 )
 
+// TestParseInterspersed: run's flags may come before, between and after
+// its arguments; after "--" everything is an argument.
 func TestParseInterspersed(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -32,23 +32,19 @@ func TestParseInterspersed(t *testing.T) {
 		{[]string{"--repetitions", "2", "--", "-weird.yaml"}, []string{"-weird.yaml"}, "", nil, 2},
 	}
 	for _, c := range cases {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var sf scenarioFlags
-		sf.register(fs)
-		out := fs.String("o", "", "")
-		pos, err := parseInterspersed(fs, c.args)
+		cmd, pos, err := parseCommandLine(append([]string{"run"}, c.args...))
 		if err != nil {
 			t.Errorf("%q: %v", c.args, err)
 			continue
 		}
-		if !slices.Equal(pos, c.pos) || *out != c.out || !slices.Equal(sf.only, c.only) || sf.repetitions != c.reps {
-			t.Errorf("%q: pos %q out %q only %q reps %d", c.args, pos, *out, sf.only, sf.repetitions)
+		out, _ := cmd.Flags().GetString("output")
+		reps, _ := cmd.Flags().GetInt("repetitions")
+		only := *cmd.Flags().Lookup("only").Value.(*stringList)
+		if !slices.Equal(pos, c.pos) || out != c.out || !slices.Equal(only, c.only) || reps != c.reps {
+			t.Errorf("%q: pos %q out %q only %q reps %d", c.args, pos, out, only, reps)
 		}
 	}
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if _, err := parseInterspersed(fs, []string{"s.yaml", "--nosuch"}); err == nil {
+	if _, _, err := parseCommandLine([]string{"run", "s.yaml", "--nosuch"}); err == nil {
 		t.Error("unknown flag accepted")
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,71 +15,75 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 )
 
-func init() {
-	commands["trace"] = command{
-		summary: "run a command under the probes and print its decoded events",
-		run:     cmdTrace,
-	}
+// traceFlags are trace's flags.
+type traceFlags struct {
+	probeFlags
+	mode        string
+	json, count bool
+	output      string
+	force       bool
+	plant       uint
 }
 
-func cmdTrace(args []string) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mode := fs.String("mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
-	toctou := fs.String("toctou", "none", "exit_only TOCTOU mitigation: none, stash or enter_event")
-	syscallList := fs.String("syscalls", "", "comma-separated syscalls to trace (required)")
-	format := fs.String("format", "text", "output format: text or json")
-	jsonOut := fs.Bool("json", false, "same as --format json")
-	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
-	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
-	output := fs.String("o", "", "write events to this file instead of stdout")
-	count := fs.Bool("count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
-	plant := fs.Uint("plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE] -- CMD ARGS...")
-		fmt.Fprintln(os.Stderr, "       benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]")
-		fmt.Fprintln(os.Stderr, "\nRuns CMD under the probes and prints the events of its process tree, one per line;")
-		fmt.Fprintln(os.Stderr, "when CMD ends, prints program stats and counters on stderr. With --count, traces every")
-		fmt.Fprintln(os.Stderr, "process of the machine until SIGINT or SIGTERM and only counts the events: a scenario")
-		fmt.Fprintln(os.Stderr, "can then measure two builds of benchctl as external tracers in the same rounds. Flags:")
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+func newTraceCmd() *cobra.Command {
+	var f traceFlags
+	cmd := &cobra.Command{
+		Use:   "trace -- CMD ARGS...",
+		Short: "run a command under the probes and print its decoded events",
+		Long: `Usage: benchctl trace --mode M [--toctou T] --syscalls a,b [--format json|text] [-o FILE [--force]] -- CMD ARGS...
+       benchctl trace --count --mode M [--toctou T] --syscalls a,b [--plant N]
+
+Runs CMD under the probes and prints the events of its process tree, one per line;
+when CMD ends, prints program stats and counters on stderr. With --count, traces every
+process of the machine until SIGINT or SIGTERM and only counts the events: a scenario
+can then measure two builds of benchctl as external tracers in the same rounds.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
-		}
-		return usageError("trace: %v", err)
+	fs := cmd.Flags()
+	f.register(fs, probeHelp{
+		syscalls:      "comma-separated syscalls to trace (required)",
+		toctou:        "exit_only TOCTOU mitigation: none, stash or enter_event",
+		toctouDefault: "none",
+		formats:       "text or json",
+	})
+	fs.StringVar(&f.mode, "mode", "enter_exit", "probe mode: floor, enter_exit or exit_only")
+	fs.BoolVar(&f.json, "json", false, "same as --format json")
+	fs.StringVarP(&f.output, "output", "o", "", "write events to this file instead of stdout (a file that exists is refused unless --force; a pipe or device is written to)")
+	fs.BoolVar(&f.force, "force", false, "replace the regular file at -o when it exists")
+	fs.BoolVar(&f.count, "count", false, "run as a tracer of the whole machine: no command, no decoding; count events until SIGINT or SIGTERM, then print the stats block")
+	fs.UintVar(&f.plant, "plant", 0, "a planted regression: an empty bpf_loop of `N` iterations (at most 1048576) on every traced syscall, in enter_exit and exit_only; for measuring the gate's power")
+	return passesArgsOn(cmd)
+}
+
+func (f *traceFlags) run(argv []string) error {
+	if f.json {
+		f.format = "json"
 	}
-	if *jsonOut {
-		*format = "json"
+	if f.format != "json" && f.format != "text" {
+		return usageError("trace: unknown format %q (valid: text, json)", f.format)
 	}
-	if *format != "json" && *format != "text" {
-		return usageError("trace: unknown format %q (valid: text, json)", *format)
-	}
-	m, err := probes.ParseMode(*mode)
+	m, err := probes.ParseMode(f.mode)
 	if err != nil {
 		return usageError("trace: %v", err)
 	}
 	if m == probes.ModeNone {
 		return usageError("trace: mode none attaches nothing; use floor, enter_exit or exit_only")
 	}
-	t, err := probes.ParseTOCTOU(*toctou)
+	t, err := probes.ParseTOCTOU(f.toctou)
 	if err != nil {
 		return usageError("trace: %v", err)
 	}
 	if t != probes.TOCTOUNone && m != probes.ModeExitOnly {
 		return usageError("trace: --toctou applies to --mode exit_only only")
 	}
-	names := splitList(*syscallList)
+	names := splitList(f.syscalls)
 	if m != probes.ModeFloor {
 		if len(names) == 0 {
 			return usageError("trace: --syscalls is empty; name at least one syscall, e.g. --syscalls openat,read")
@@ -88,15 +92,14 @@ func cmdTrace(args []string) error {
 			return usageError("trace: %v", err)
 		}
 	}
-	if *plant > 1<<20 {
-		return usageError("trace: --plant %d: at most 1048576 iterations", *plant)
+	if f.plant > 1<<20 {
+		return usageError("trace: --plant %d: at most 1048576 iterations", f.plant)
 	}
-	if *plant > 0 && m == probes.ModeFloor {
+	if f.plant > 0 && m == probes.ModeFloor {
 		return usageError("trace: --plant needs --mode enter_exit or exit_only (floor has no dispatcher)")
 	}
-	argv := fs.Args()
-	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: *ringSize, Snaplen: *snaplen, Plant: uint32(*plant)}
-	if *count {
+	cfg := probes.Config{Mode: m, TOCTOU: t, Syscalls: names, RingSize: f.ringSize, Snaplen: f.snaplen, Plant: uint32(f.plant)}
+	if f.count {
 		if len(argv) > 0 {
 			return usageError("trace: --count traces the whole machine and takes no command")
 		}
@@ -109,21 +112,55 @@ func cmdTrace(args []string) error {
 		return usageError("trace: %v", err)
 	}
 	out := os.Stdout
-	if *output != "" {
-		f, err := os.Create(*output)
+	if f.output != "" {
+		file, err := openTraceOutput(f.output, f.force)
 		if err != nil {
-			return usageError("trace: %v", err)
+			return err
 		}
-		defer f.Close()
-		out = f
+		defer file.Close()
+		out = file
 	}
 	return trace(traceOptions{
 		cfg:    cfg,
 		argv:   argv,
-		json:   *format == "json",
+		json:   f.format == "json",
 		out:    out,
 		stderr: os.Stderr,
 	})
+}
+
+// openTraceOutput opens trace's -o. A regular file that exists holds
+// something benchctl did not write this time: it is replaced only with
+// force. A path that exists and is not a regular file (a named pipe,
+// /dev/stdout, a terminal) is written to as it is, never truncated; a new
+// path is created, and a file that appears meanwhile is not replaced.
+func openTraceOutput(path string, force bool) (*os.File, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, usageError("trace: -o %s is a directory", path)
+	case err == nil && fi.Mode().IsRegular() && !force:
+		return nil, usageError("trace: -o %s exists; refusing to replace it (--force replaces it)", path)
+	case err == nil && fi.Mode().IsRegular():
+		file, err := os.Create(path)
+		if err != nil {
+			return nil, usageError("trace: %v", err)
+		}
+		return file, nil
+	case err == nil:
+		file, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usageError("trace: %v", err)
+		}
+		return file, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, usageError("trace: %v", err)
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, usageError("trace: %v", err)
+	}
+	return file, nil
 }
 
 type traceOptions struct {
@@ -156,20 +193,11 @@ func trace(o traceOptions) (err error) {
 	defer destroyCgroup(cg, "trace", o.stderr, &err)
 	o.cfg.CgroupID, o.cfg.CgroupFD = cg.ID, cg.FD()
 
-	statsOff, method, err := probes.EnableStats()
+	p, method, unload, err := loadProbes(o.cfg)
 	if err != nil {
-		return envError(err)
+		return err
 	}
-	defer statsOff.Close()
-
-	p, err := probes.Load(o.cfg)
-	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
-			return envError(err)
-		}
-		return fmt.Errorf("loading probes: %+v", err)
-	}
-	defer p.Close()
+	defer unload()
 
 	w := bufio.NewWriterSize(o.out, 1<<16)
 	defer w.Flush()
@@ -195,27 +223,8 @@ func trace(o traceOptions) (err error) {
 		return err
 	}
 
-	cmd := exec.Command(o.argv[0], o.argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
-	if o.out != os.Stdout {
-		cmd.Stdout = os.Stdout
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
-	runErr := cmd.Start()
-	if runErr == nil {
-		waited := make(chan error, 1)
-		go func() { waited <- cmd.Wait() }()
-	wait:
-		for {
-			select {
-			case s := <-sigs:
-				cmd.Process.Signal(s)
-			case runErr = <-waited:
-				break wait
-			}
-		}
-	}
+	runErr := runTraced(o, cg.FD(), sigs)
 	elapsed := time.Since(start)
 	if err := p.Detach(); err != nil {
 		return err
@@ -241,6 +250,55 @@ func trace(o traceOptions) (err error) {
 		return fmt.Errorf("running %s: %w", o.argv[0], runErr)
 	}
 	return nil
+}
+
+// runTraced runs o's command in the cgroup cgroupFD, passes on to it the
+// signals sigs brings while it runs, and returns how it ended.
+func runTraced(o traceOptions, cgroupFD int, sigs <-chan os.Signal) error {
+	cmd := exec.Command(o.argv[0], o.argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+	if o.out != os.Stdout {
+		cmd.Stdout = os.Stdout
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD, Pdeathsig: syscall.SIGKILL}
+	runErr := cmd.Start()
+	if runErr == nil {
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+	wait:
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case runErr = <-waited:
+				break wait
+			}
+		}
+	}
+	return runErr
+}
+
+// loadProbes turns the kernel's BPF stats on and loads and attaches
+// cfg's probes; unload closes the probes, then turns the stats back
+// off. No privileges or no BTF is exit 3. method says how the stats
+// were turned on.
+func loadProbes(cfg probes.Config) (p *probes.Probes, method string, unload func(), err error) {
+	statsOff, method, err := probes.EnableStats()
+	if err != nil {
+		return nil, "", nil, envError(err)
+	}
+	p, err = probes.Load(cfg)
+	if err != nil {
+		statsOff.Close()
+		if environmental(err) {
+			return nil, "", nil, envError(err)
+		}
+		return nil, "", nil, fmt.Errorf("loading probes: %+v", err)
+	}
+	return p, method, func() {
+		p.Close()
+		statsOff.Close()
+	}, nil
 }
 
 // destroyCgroup kills what the command left in its cgroup (a daemon, or
@@ -276,19 +334,11 @@ func traceCount(cfg probes.Config, w io.Writer) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	statsOff, method, err := probes.EnableStats()
+	p, method, unload, err := loadProbes(cfg)
 	if err != nil {
-		return envError(err)
+		return err
 	}
-	defer statsOff.Close()
-	p, err := probes.Load(cfg)
-	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
-			return envError(err)
-		}
-		return fmt.Errorf("loading probes: %+v", err)
-	}
-	defer p.Close()
+	defer unload()
 	c, err := p.StartConsumer(probes.ConsumerOptions{})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,5 +353,69 @@ func TestTraceRemovesStale(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s still exists (%v)", stale, err)
+	}
+}
+
+// TestTraceOutputKeepsFiles: trace -o never truncates a file it did not
+// create unless told to, and writes into a named pipe without replacing it.
+func TestTraceOutputKeepsFiles(t *testing.T) {
+	dir := t.TempDir()
+	kept := filepath.Join(dir, "kept.txt")
+	if err := os.WriteFile(kept, []byte("someone else's\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := cmdTrace([]string{"--mode", "exit_only", "--syscalls", "read", "-o", kept, "--", "true"})
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("trace -o onto an existing file: exit %d, error %v; want exit 2 naming --force", exitCode(err), err)
+	}
+	if b, _ := os.ReadFile(kept); string(b) != "someone else's\n" {
+		t.Errorf("the existing file was changed: %q", b)
+	}
+	err = cmdTrace([]string{"--mode", "exit_only", "--syscalls", "read", "-o", dir, "--", "true"})
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("trace -o onto a directory: exit %d, error %v; want exit 2", exitCode(err), err)
+	}
+
+	fifo := filepath.Join(dir, "events.fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		r, err := os.Open(fifo)
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer r.Close()
+		b, _ := io.ReadAll(r)
+		got <- b
+	}()
+	w, err := openTraceOutput(fifo, false)
+	if err != nil {
+		t.Fatalf("opening a named pipe: %v", err)
+	}
+	fmt.Fprintln(w, "event")
+	w.Close()
+	if b := <-got; string(b) != "event\n" {
+		t.Errorf("read %q through the pipe, want %q", b, "event\n")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v %v", fi, err)
+	}
+
+	fresh := filepath.Join(dir, "fresh.txt")
+	w, err = openTraceOutput(fresh, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	w, err = openTraceOutput(kept, true)
+	if err != nil {
+		t.Fatalf("--force: %v", err)
+	}
+	w.Close()
+	if b, _ := os.ReadFile(kept); len(b) != 0 {
+		t.Errorf("--force left %q; want the file replaced", b)
 	}
 }

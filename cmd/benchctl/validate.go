@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,32 +9,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
-func init() {
-	commands["validate"] = command{summary: "check a scenario, list its variants and estimate how long it runs (no root needed)", run: validateCmd}
+func newValidateCmd() *cobra.Command {
+	var sf scenarioFlags
+	cmd := &cobra.Command{
+		Use:   "validate SCENARIO.yaml",
+		Short: "check a scenario, list its variants and estimate how long it runs (no root needed)",
+		Long: "Usage: benchctl validate SCENARIO.yaml [--repetitions N] [--warmup N] [--only VARIANT ...] [--set NAME=VALUE ...]\n\n" +
+			"Parses and checks a scenario, prints the variants `run` would measure and an estimate of how long it takes.",
+		RunE: func(cmd *cobra.Command, args []string) error { return validate(cmd, &sf, args) },
+	}
+	sf.register(cmd.Flags())
+	return cmd
 }
 
-func validateCmd(args []string) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	var sf scenarioFlags
-	sf.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: benchctl validate SCENARIO.yaml [--repetitions N] [--warmup N] [--only VARIANT ...] [--set NAME=VALUE ...]")
-		fmt.Fprintln(fs.Output(), "\nParses and checks a scenario, prints the variants `run` would measure and an estimate of how long it takes.")
-		fs.PrintDefaults()
-	}
-	pos, err := parseCommandLine(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
-		return err
-	}
+func validate(cmd *cobra.Command, sf *scenarioFlags, pos []string) error {
 	if len(pos) != 1 {
-		fs.Usage()
+		cmd.Usage()
 		return usageError("validate takes one scenario file, got %d arguments", len(pos))
 	}
 	sc, err := sf.load(pos[0])

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -15,140 +14,151 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/spf13/cobra"
+
+	"github.com/benchctl/benchctl/bench/fidelity"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 	"github.com/benchctl/benchctl/reports/page"
 	"github.com/benchctl/benchctl/workloads"
 )
 
-func init() {
-	commands["verify"] = command{
-		summary: "check that each merged exit event says what the enter+exit pair said",
-		run:     cmdVerify,
-	}
+// verifyFlags are verify's flags.
+type verifyFlags struct {
+	probeFlags
+	maxEvents int
 }
 
-func cmdVerify(args []string) (err error) {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	syscallList := fs.String("syscalls", "", "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)")
-	toctou := fs.String("toctou", "none,stash,enter_event", "comma-separated exit_only TOCTOU options to check")
-	format := fs.String("format", "text", "output format: text, markdown or json")
-	ringSize := fs.Int("ring-size", probes.DefaultRingSize, "ring buffer bytes per CPU (power of two)")
-	snaplen := fs.Int("snaplen", probes.DefaultSnaplen, "bytes of data buffers captured")
-	maxEvents := fs.Int("max-events", bench.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]")
-		fmt.Fprintln(os.Stderr, "\nLoads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in")
-		fmt.Fprintln(os.Stderr, "fidelity workload (every syscall with a filler of its own, with known arguments, and failing")
-		fmt.Fprintln(os.Stderr, "calls) or CMD, pairs each thread's calls in order and compares every merged exit event with")
-		fmt.Fprintln(os.Stderr, "its enter and exit events, parameter by parameter. Exits 1 on any mismatch. Flags:")
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+func newVerifyCmd() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [-- CMD ARGS...]",
+		Short: "check that each merged exit event says what the enter+exit pair said",
+		Long: `Usage: benchctl verify [--syscalls a,b] [--toctou none,stash,enter_event] [--format text|markdown|json] [--max-events N] [-- CMD ARGS...]
+
+Loads enter_exit and exit_only (one per TOCTOU option) at the same time, runs the built-in
+fidelity workload (every syscall with a filler of its own, with known arguments, and failing
+calls) or CMD, pairs each thread's calls in order and compares every merged exit event with
+its enter and exit events, parameter by parameter. Exits 1 on any mismatch.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(args) },
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
-		}
-		return usageError("verify: %v", err)
+	fs := cmd.Flags()
+	f.register(fs, probeHelp{
+		syscalls:      "comma-separated syscalls to check (default: every syscall of the built-in fidelity workload)",
+		toctou:        "comma-separated exit_only TOCTOU options to check",
+		toctouDefault: "none,stash,enter_event",
+		formats:       "text, markdown or json",
+	})
+	fs.IntVar(&f.maxEvents, "max-events", fidelity.DefaultFidelityMaxEvents, "events held per probe set; the calls after the first set reaches it are not compared")
+	return passesArgsOn(cmd)
+}
+
+func (f *verifyFlags) run(argv []string) (err error) {
+	o, err := f.options()
+	if err != nil {
+		return err
 	}
-	switch *format {
-	case "text", "markdown", "json":
-	default:
-		return usageError("verify: unknown format %q (text, markdown or json)", *format)
-	}
-	if *maxEvents < 1 {
-		return usageError("verify: --max-events must be at least 1")
-	}
-	var opts []probes.TOCTOU
-	for _, s := range strings.Split(*toctou, ",") {
-		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
-		if err != nil {
-			return usageError("verify: %v", err)
-		}
-		opts = append(opts, t)
-	}
-	names := workloads.FidelitySyscalls
-	if *syscallList != "" {
-		names = strings.Split(*syscallList, ",")
-	}
-	var set []string
-	for _, n := range names {
-		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
-			if *syscallList != "" {
-				return usageError("verify: %v", err)
-			}
-			continue // the built-in list names syscalls this architecture may lack
-		}
-		set = append(set, strings.TrimSpace(n))
-	}
-	argv := fs.Args()
 	if err := probes.CheckEnvironment(); err != nil {
 		return envError(err)
 	}
 	removeStaleCgroups(os.Stderr)
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-sigs:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-
-	o := bench.FidelityOptions{Syscalls: set, TOCTOU: opts, RingSize: *ringSize, Snaplen: *snaplen, MaxEvents: *maxEvents}
-	var work func(context.Context) error
-	if len(argv) == 0 {
-		dir, err := os.MkdirTemp("", "benchctl-verify-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		// The workload runs on one of benchctl's threads: keep that
-		// thread's events while it runs the workload, and no other.
-		win := bench.NewThreadWindow()
-		o.Window = win
-		work = func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
-	} else {
-		cg, err := probes.NewCgroup("benchctl-verify")
-		if err != nil {
-			return envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
-		}
-		defer destroyCgroup(cg, "verify", os.Stderr, &err)
-		o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
-		work = func(ctx context.Context) error {
-			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
-			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
-			if err := cmd.Run(); err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					fmt.Fprintf(os.Stderr, "benchctl verify: %s: %v (its events are checked all the same)\n", argv[0], err)
-					return nil
-				}
-				return fmt.Errorf("running %s: %w", argv[0], err)
-			}
-			return nil
-		}
-	}
-	rep, err := bench.CheckFidelity(ctx, o, work)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	work, done, err := verifyWorkload(argv, &o)
 	if err != nil {
-		if errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) {
+		return err
+	}
+	defer done(&err)
+	rep, err := fidelity.CheckFidelity(ctx, o, work)
+	if err != nil {
+		if environmental(err) {
 			return envError(err)
 		}
 		return err
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: 130, err: errors.New("interrupted")}
+		return interruptedError(errors.New("interrupted"))
 	}
-	switch *format {
+	return f.write(rep)
+}
+
+// options are the fidelity check's options that the flags give; bad
+// ones are bad usage.
+func (f *verifyFlags) options() (fidelity.FidelityOptions, error) {
+	o := fidelity.FidelityOptions{RingSize: f.ringSize, Snaplen: f.snaplen, MaxEvents: f.maxEvents}
+	switch f.format {
+	case "text", "markdown", "json":
+	default:
+		return o, usageError("verify: unknown format %q (text, markdown or json)", f.format)
+	}
+	if f.maxEvents < 1 {
+		return o, usageError("verify: --max-events must be at least 1")
+	}
+	for _, s := range strings.Split(f.toctou, ",") {
+		t, err := probes.ParseTOCTOU(strings.TrimSpace(s))
+		if err != nil {
+			return o, usageError("verify: %v", err)
+		}
+		o.TOCTOU = append(o.TOCTOU, t)
+	}
+	names := workloads.FidelitySyscalls
+	if f.syscalls != "" {
+		names = strings.Split(f.syscalls, ",")
+	}
+	for _, n := range names {
+		if _, err := syscalls.Lookup(strings.TrimSpace(n)); err != nil {
+			if f.syscalls != "" {
+				return o, usageError("verify: %v", err)
+			}
+			continue // the built-in list names syscalls this architecture may lack
+		}
+		o.Syscalls = append(o.Syscalls, strings.TrimSpace(n))
+	}
+	return o, nil
+}
+
+// verifyWorkload is what the check runs: the built-in fidelity workload,
+// or the command argv in a cgroup of its own, which it sets in o. done
+// removes what it made, and sets *err when that fails and it is nil.
+func verifyWorkload(argv []string, o *fidelity.FidelityOptions) (work func(context.Context) error, done func(err *error), err error) {
+	if len(argv) == 0 {
+		dir, err := os.MkdirTemp("", "benchctl-verify-")
+		if err != nil {
+			return nil, nil, err
+		}
+		// The workload runs on one of benchctl's threads: keep that
+		// thread's events while it runs the workload, and no other.
+		win := fidelity.NewThreadWindow()
+		o.Window = win
+		work := func(context.Context) error { return workloads.FidelityCalls(dir, win.Mark) }
+		return work, func(*error) { os.RemoveAll(dir) }, nil
+	}
+	cg, err := probes.NewCgroup("benchctl-verify")
+	if err != nil {
+		return nil, nil, envError(fmt.Errorf("following the command's process tree needs cgroup v2: %w", err))
+	}
+	o.CgroupID, o.CgroupFD = cg.ID, cg.FD()
+	work = func(ctx context.Context) error {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD(), Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				fmt.Fprintf(os.Stderr, "benchctl verify: %s: %v (its events are checked all the same)\n", argv[0], err)
+				return nil
+			}
+			return fmt.Errorf("running %s: %w", argv[0], err)
+		}
+		return nil
+	}
+	return work, func(err *error) { destroyCgroup(cg, "verify", os.Stderr, err) }, nil
+}
+
+// write prints the report in the --format asked for; a mismatch, or a
+// check that could not compare, is exit 1.
+func (f *verifyFlags) write(rep *fidelity.FidelityReport) error {
+	switch f.format {
 	case "json":
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -156,20 +166,20 @@ func cmdVerify(args []string) (err error) {
 			return err
 		}
 	default:
-		writeFidelity(os.Stdout, rep, *format == "markdown")
+		writeFidelity(os.Stdout, rep, f.format == "markdown")
 	}
 	switch {
 	case rep.OK():
 	case rep.Mismatches() > 0:
-		return &exitError{code: 1, err: bench.ErrFidelity}
+		return failedError(fidelity.ErrFidelity)
 	default:
-		return &exitError{code: 1, err: fmt.Errorf("%w: %s", bench.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; "))}
+		return failedError(fmt.Errorf("%w: %s", fidelity.ErrFidelityUnchecked, strings.Join(rep.Unchecked(), "; ")))
 	}
 	return nil
 }
 
 // writeFidelity prints one table per TOCTOU option.
-func writeFidelity(w io.Writer, rep *bench.FidelityReport, markdown bool) {
+func writeFidelity(w io.Writer, rep *fidelity.FidelityReport, markdown bool) {
 	for _, t := range rep.Options {
 		rows := rep.Rows[t]
 		title := fmt.Sprintf("exit_only (toctou %s) against enter_exit", t)

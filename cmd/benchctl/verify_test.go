@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench"
+	"github.com/benchctl/benchctl/bench/fidelity"
 	"github.com/benchctl/benchctl/probes"
 )
 
@@ -60,7 +60,7 @@ func TestVerifyCommand(t *testing.T) {
 // reached userspace, those kept, and the late and dropped ones, zeros
 // included, so a clean check shows it looked.
 func TestWriteFidelitySets(t *testing.T) {
-	rep := &bench.FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUNone}, Rows: map[probes.TOCTOU][]bench.FidelityRow{},
+	rep := &fidelity.FidelityReport{Options: []probes.TOCTOU{probes.TOCTOUNone}, Rows: map[probes.TOCTOU][]fidelity.FidelityRow{},
 		Drops: map[string]uint64{"enter_exit": 0, "exit_only/none": 5}, Late: map[string]uint64{"enter_exit": 2, "exit_only/none": 0},
 		Received: map[string]uint64{"enter_exit": 224, "exit_only/none": 112}, Kept: map[string]uint64{"enter_exit": 220, "exit_only/none": 112}}
 	var b strings.Builder

@@ -1,9 +1,23 @@
 package main
 
-import "runtime/debug"
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
 
 // Version is set at build time with -ldflags "-X main.Version=...".
 var Version = "dev"
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print benchctl's version",
+		Long:  "Usage: benchctl version\n\nPrints benchctl's version (and the VCS revision it was built from, when known); so does benchctl --version.",
+		Run:   func(*cobra.Command, []string) { fmt.Println("benchctl", version()) },
+	}
+}
 
 func version() string {
 	v := Version

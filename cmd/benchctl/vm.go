@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -14,14 +12,49 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/benchctl/benchctl/guest"
 )
 
-func init() {
-	commands["vm"] = command{summary: "run benchctl ARGS inside a QEMU guest booted with another kernel", run: vmCmd}
+// vmFlags are vm's flags.
+type vmFlags struct {
+	kernel, accel, memory, share, workdir, self, appendArgs string
+	cpus                                                    int
+	timeout                                                 time.Duration
+	shell, detect, quiet                                    bool
+	bins, modules, env, programs                            stringList
 }
 
-const vmUsage = `usage: benchctl vm --kernel PATH [--accel auto|kvm|tcg] [--memory 2G] [--timeout 30m] [--share DIR] [--program PROG...] -- ARGS...
+func newVMCmd() *cobra.Command {
+	var f vmFlags
+	cmd := &cobra.Command{
+		Use:   "vm --kernel PATH -- ARGS...",
+		Short: "run benchctl ARGS inside a QEMU guest booted with another kernel",
+		Long:  vmHelp,
+		RunE:  func(cmd *cobra.Command, args []string) error { return f.run(args) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.kernel, "kernel", "", "the kernel image (bzImage) to boot (required)")
+	fs.StringVar(&f.accel, "accel", "auto", "auto (KVM when a short boot test succeeds, else TCG), kvm or tcg")
+	fs.StringVar(&f.memory, "memory", "2G", "guest memory, as QEMU's -m")
+	fs.IntVar(&f.cpus, "smp", 2, "guest CPUs")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "kill the guest after this long")
+	fs.StringVar(&f.share, "share", ".", "host folder copied into the guest at the same path; the files the guest creates or changes in it come back ('' for none)")
+	fs.StringVar(&f.workdir, "workdir", "", "guest working folder, relative to the share (default: the current folder)")
+	fs.StringVar(&f.self, "benchctl", "", "the statically linked benchctl to run in the guest (default: this one)")
+	fs.BoolVar(&f.shell, "sh", false, "run ARGS as a shell command line in the guest instead of 'benchctl ARGS'")
+	fs.BoolVar(&f.detect, "detect-accel", false, "only print kvm or tcg: how --accel auto would run this kernel")
+	fs.StringVar(&f.appendArgs, "append", "", "add these `ARGS` to the kernel command line (e.g. loglevel=7 for the kernel's messages)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "do not stream the guest's console (it is printed when the guest fails)")
+	fs.Var(&f.bins, "bin", "also copy this statically linked `FILE` into the guest's /usr/local/bin (repeatable)")
+	fs.Var(&f.programs, "program", "also copy this `PROGRAM` (a path, or a name on PATH; dynamically linked is fine) into the guest at its host path, with the shared libraries ldd lists for it (repeatable; e.g. an external tracer)")
+	fs.Var(&f.modules, "module", "insert this kernel module `FILE.ko` at boot (repeatable, in order)")
+	fs.Var(&f.env, "env", "export `KEY=VALUE` to the guest's commands, KEY a shell variable name (repeatable)")
+	return passesArgsOn(cmd)
+}
+
+const vmHelp = `Usage: benchctl vm --kernel PATH [--accel auto|kvm|tcg] [--memory 2G] [--timeout 30m] [--share DIR] [--program PROG...] -- ARGS...
        benchctl vm --kernel PATH --sh [--bin FILE...] [--workdir DIR] -- 'SHELL COMMAND'
        benchctl vm --kernel PATH --detect-accel
 
@@ -32,52 +65,19 @@ the files it created or changed back into the shared folder, and exits
 with the guest's exit status. KVM is used when a short boot test succeeds,
 TCG otherwise; under TCG timings mean nothing. The results file says which
 (environment.guest: qemu-kvm or qemu-tcg). The guest kernel needs BTF and
-an 8250 serial port; it needs no 9p or virtio driver. Flags:`
+an 8250 serial port; it needs no 9p or virtio driver.`
 
-func vmCmd(args []string) error {
-	fs := flag.NewFlagSet("vm", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	kernel := fs.String("kernel", "", "the kernel image (bzImage) to boot (required)")
-	accel := fs.String("accel", "auto", "auto (KVM when a short boot test succeeds, else TCG), kvm or tcg")
-	memory := fs.String("memory", "2G", "guest memory, as QEMU's -m")
-	cpus := fs.Int("smp", 2, "guest CPUs")
-	timeout := fs.Duration("timeout", 30*time.Minute, "kill the guest after this long")
-	share := fs.String("share", ".", "host folder copied into the guest at the same path; the files the guest creates or changes in it come back ('' for none)")
-	workdir := fs.String("workdir", "", "guest working folder, relative to the share (default: the current folder)")
-	self := fs.String("benchctl", "", "the statically linked benchctl to run in the guest (default: this one)")
-	shell := fs.Bool("sh", false, "run ARGS as a shell command line in the guest instead of 'benchctl ARGS'")
-	detect := fs.Bool("detect-accel", false, "only print kvm or tcg: how --accel auto would run this kernel")
-	appendArgs := fs.String("append", "", "add these `ARGS` to the kernel command line (e.g. loglevel=7 for the kernel's messages)")
-	quiet := fs.Bool("q", false, "do not stream the guest's console (it is printed when the guest fails)")
-	var bins, modules, env, programs stringList
-	fs.Var(&bins, "bin", "also copy this statically linked `FILE` into the guest's /usr/local/bin (repeatable)")
-	fs.Var(&programs, "program", "also copy this `PROGRAM` (a path, or a name on PATH; dynamically linked is fine) into the guest at its host path, with the shared libraries ldd lists for it (repeatable; e.g. an external tracer)")
-	fs.Var(&modules, "module", "insert this kernel module `FILE.ko` at boot (repeatable, in order)")
-	fs.Var(&env, "env", "export `KEY=VALUE` to the guest's commands, KEY a shell variable name (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, vmUsage)
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	rest, err := parseVMArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
-		}
-		return usageError("vm: %v", err)
-	}
-	if *kernel == "" {
+func (f *vmFlags) run(rest []string) error {
+	if f.kernel == "" {
 		return usageError("vm: --kernel is required")
 	}
-	if err := guest.CheckEnv(env); err != nil {
+	if err := guest.CheckEnv(f.env); err != nil {
 		return usageError("vm: --%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *detect {
-		a, err := guest.Detect(ctx, *kernel, os.Stderr)
+	if f.detect {
+		a, err := guest.Detect(ctx, f.kernel, os.Stderr)
 		if err != nil {
 			return envError(fmt.Errorf("vm: %w", err))
 		}
@@ -88,50 +88,12 @@ func vmCmd(args []string) error {
 		return usageError("vm: no command: benchctl vm --kernel PATH -- ARGS...")
 	}
 
-	spec := guest.Spec{
-		Kernel: *kernel, Accel: *accel, Memory: *memory, CPUs: *cpus, Timeout: *timeout,
-		Binaries: bins, Modules: modules, Env: env, Log: os.Stderr, KernelArgs: *appendArgs,
-	}
-	for _, p := range programs {
-		abs, err := resolveProgram(p)
-		if err != nil {
-			return usageError("vm: --program %s: %v", p, err)
-		}
-		spec.Programs = append(spec.Programs, abs)
-	}
-	cwd, err := os.Getwd()
+	spec, cwd, err := f.spec(rest)
 	if err != nil {
 		return err
 	}
-	if *share != "" {
-		if spec.Share, err = filepath.Abs(*share); err != nil {
-			return err
-		}
-		spec.Workdir = cwd
-		if *workdir != "" {
-			spec.Workdir = filepath.Join(spec.Share, *workdir)
-		}
-		if rel, err := filepath.Rel(spec.Share, spec.Workdir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-			spec.Workdir = spec.Share
-		}
-	}
-	if *shell {
-		spec.Commands = [][]string{{"sh", "-c", strings.Join(rest, " ")}}
-	} else {
-		exe := *self
-		if exe == "" {
-			if exe, err = os.Executable(); err != nil {
-				return err
-			}
-		}
-		if err := guest.CheckStatic(exe); err != nil {
-			return envError(fmt.Errorf("vm: %w (e.g. CGO_ENABLED=0 go build -o bin/benchctl ./cmd/benchctl, or pass --benchctl)", err))
-		}
-		spec.Binaries = append([]string{exe}, spec.Binaries...)
-		spec.Commands = [][]string{append([]string{filepath.Base(exe)}, rest...)}
-	}
 	var console strings.Builder
-	if *quiet {
+	if f.quiet {
 		spec.Console = &console
 	} else {
 		spec.Console = os.Stdout
@@ -147,32 +109,71 @@ func vmCmd(args []string) error {
 		}
 	}
 	if err != nil {
-		if *quiet {
+		if f.quiet {
 			os.Stdout.WriteString(console.String())
 		}
 		if errors.Is(err, guest.ErrNoExit) || res == nil || res.ExitCode < 0 {
 			return envError(fmt.Errorf("vm: %w", err))
 		}
-		return &exitError{code: 1, err: fmt.Errorf("vm: %w", err)}
+		return failedError(fmt.Errorf("vm: %w", err))
 	}
 	fmt.Fprintf(os.Stderr, "vm: guest (%s) exited with status %d after %s\n", res.Guest(), res.ExitCode, res.Boot.Round(100*time.Millisecond))
 	if res.ExitCode != 0 {
-		if *quiet {
+		if f.quiet {
 			os.Stdout.WriteString(console.String())
 		}
-		return &exitError{code: res.ExitCode, err: errSilent}
+		return statusError(res.ExitCode)
 	}
 	return nil
 }
 
-// parseVMArgs parses the flags before "--" (or before the first
-// positional argument) and returns what follows: the guest's arguments,
-// whose own flags must not be parsed here.
-func parseVMArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+// spec is the guest that runs rest: the kernel, the files it is given
+// and the command, as the flags say; and the current folder, which the
+// files the guest brings back are named from.
+func (f *vmFlags) spec(rest []string) (spec guest.Spec, cwd string, err error) {
+	spec = guest.Spec{
+		Kernel: f.kernel, Accel: f.accel, Memory: f.memory, CPUs: f.cpus, Timeout: f.timeout,
+		Binaries: f.bins, Modules: f.modules, Env: f.env, Log: os.Stderr, KernelArgs: f.appendArgs,
 	}
-	return fs.Args(), nil
+	for _, p := range f.programs {
+		abs, err := resolveProgram(p)
+		if err != nil {
+			return spec, "", usageError("vm: --program %s: %v", p, err)
+		}
+		spec.Programs = append(spec.Programs, abs)
+	}
+	cwd, err = os.Getwd()
+	if err != nil {
+		return spec, "", err
+	}
+	if f.share != "" {
+		if spec.Share, err = filepath.Abs(f.share); err != nil {
+			return spec, "", err
+		}
+		spec.Workdir = cwd
+		if f.workdir != "" {
+			spec.Workdir = filepath.Join(spec.Share, f.workdir)
+		}
+		if rel, err := filepath.Rel(spec.Share, spec.Workdir); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			spec.Workdir = spec.Share
+		}
+	}
+	if f.shell {
+		spec.Commands = [][]string{{"sh", "-c", strings.Join(rest, " ")}}
+	} else {
+		exe := f.self
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				return spec, "", err
+			}
+		}
+		if err := guest.CheckStatic(exe); err != nil {
+			return spec, "", envError(fmt.Errorf("vm: %w (e.g. CGO_ENABLED=0 go build -o bin/benchctl ./cmd/benchctl, or pass --benchctl)", err))
+		}
+		spec.Binaries = append([]string{exe}, spec.Binaries...)
+		spec.Commands = [][]string{append([]string{filepath.Base(exe)}, rest...)}
+	}
+	return spec, cwd, nil
 }
 
 // resolveProgram finds p (a path, or a name on PATH) as an absolute path.

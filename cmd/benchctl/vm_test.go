@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,11 +40,7 @@ func TestParseVMArgs(t *testing.T) {
 		{[]string{"--kernel", "k", "doctor", "--timeout", "1s"}, []string{"doctor", "--timeout", "1s"}},
 		{[]string{"--kernel", "k", "--sh", "--", "probes.test", "-test.v"}, []string{"probes.test", "-test.v"}},
 	} {
-		fs := flag.NewFlagSet("vm", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		fs.String("kernel", "", "")
-		fs.Bool("sh", false, "")
-		got, err := parseVMArgs(fs, tc.args)
+		_, got, err := parseCommandLine(append([]string{"vm"}, tc.args...))
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("%v: got %v, %v; want %v", tc.args, got, err, tc.want)
 		}

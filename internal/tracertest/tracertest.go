@@ -21,7 +21,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 // SharedDir is ../shared/tracers beside the repository: the falcosecurity
@@ -78,16 +78,16 @@ func Bpftrace(t testing.TB) string {
 // verifier's line and the instructions processed; missing kernel support
 // and a failed attach must quote the line that said so. Anything else (the
 // tracer exited, or was denied permission) is not the kernel's answer.
-func KernelRefusal(f *results.Refusal) (bool, string) {
+func KernelRefusal(f *record.Refusal) (bool, string) {
 	if f == nil {
 		return false, "no refusal"
 	}
 	switch f.Kind {
-	case results.RefusedVerifier:
+	case record.RefusedVerifier:
 		if f.Program == "" || f.Line == "" || f.Processed <= 0 {
 			return false, fmt.Sprintf("the verifier's refusal was misread: program %q, line %q, %d insns processed (%+v)", f.Program, f.Line, f.Processed, *f)
 		}
-	case results.RefusedMissing, results.RefusedAttach:
+	case record.RefusedMissing, record.RefusedAttach:
 		if f.Line == "" {
 			return false, fmt.Sprintf("a %s refusal without the line that says so: %+v", f.Kind, *f)
 		}
@@ -102,7 +102,7 @@ func KernelRefusal(f *results.Refusal) (bool, string) {
 // it with the classification as the reason. output, what the tracer
 // printed, is logged when the classification fails, to show what was
 // misread.
-func SkipRefused(t testing.TB, tracer string, f *results.Refusal, output string) {
+func SkipRefused(t testing.TB, tracer string, f *record.Refusal, output string) {
 	t.Helper()
 	if f == nil {
 		return

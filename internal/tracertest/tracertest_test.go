@@ -4,26 +4,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/record"
 )
 
 func TestKernelRefusal(t *testing.T) {
 	seven := 7
 	cases := []struct {
-		f    *results.Refusal
+		f    *record.Refusal
 		ok   bool
 		why  string
 		name string
 	}{
 		{nil, false, "no refusal", "nil"},
-		{&results.Refusal{Kind: results.RefusedVerifier, Program: "recvmmsg_x", Line: "BPF program is too large", Processed: 1000001, ExitCode: &seven}, true, "", "complete"},
-		{&results.Refusal{Kind: results.RefusedVerifier, Line: "R9 invalid mem access 'scalar'", Processed: 127}, false, "misread", "no program"},
-		{&results.Refusal{Kind: results.RefusedVerifier, Program: "p", Processed: 127}, false, "misread", "no line"},
-		{&results.Refusal{Kind: results.RefusedVerifier, Program: "p", Line: "x"}, false, "misread", "no instructions"},
-		{&results.Refusal{Kind: results.RefusedMissing, Line: "unknown func bpf_x"}, true, "", "missing"},
-		{&results.Refusal{Kind: results.RefusedAttach}, false, "without the line", "attach without line"},
-		{&results.Refusal{Kind: results.RefusedExited, Line: "error while loading shared libraries: libjsoncpp.so.25"}, false, "not because the kernel refused it", "exited"},
-		{&results.Refusal{Kind: results.RefusedPermission, Line: "Operation not permitted"}, false, "not because the kernel refused it", "permission"},
+		{&record.Refusal{Kind: record.RefusedVerifier, Program: "recvmmsg_x", Line: "BPF program is too large", Processed: 1000001, ExitCode: &seven}, true, "", "complete"},
+		{&record.Refusal{Kind: record.RefusedVerifier, Line: "R9 invalid mem access 'scalar'", Processed: 127}, false, "misread", "no program"},
+		{&record.Refusal{Kind: record.RefusedVerifier, Program: "p", Processed: 127}, false, "misread", "no line"},
+		{&record.Refusal{Kind: record.RefusedVerifier, Program: "p", Line: "x"}, false, "misread", "no instructions"},
+		{&record.Refusal{Kind: record.RefusedMissing, Line: "unknown func bpf_x"}, true, "", "missing"},
+		{&record.Refusal{Kind: record.RefusedAttach}, false, "without the line", "attach without line"},
+		{&record.Refusal{Kind: record.RefusedExited, Line: "error while loading shared libraries: libjsoncpp.so.25"}, false, "not because the kernel refused it", "exited"},
+		{&record.Refusal{Kind: record.RefusedPermission, Line: "Operation not permitted"}, false, "not because the kernel refused it", "permission"},
 	}
 	for _, c := range cases {
 		ok, why := KernelRefusal(c.f)

@@ -10,6 +10,7 @@ import (
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -560,7 +561,7 @@ func ActionBenchmark(w io.Writer, c *compare.Comparison) error {
 			e.Unit = r.Metric
 		}
 		if r.Head.HasCI() {
-			e.Range = "± " + page.Sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
+			e.Range = "± " + numfmt.Sig3(math.Max(r.Head.Hi-r.Head.Median, r.Head.Median-r.Head.Lo))
 		}
 		e.Extra = fmt.Sprintf("n=%d; base %s; change %s (%s); threshold %s; detectable %s; %s",
 			r.Head.N, page.FormatValue(r.Measure.Kind, "", r.Base.Median), formatRowChange(r, true), page.FormatP(r.Delta), formatThreshold(r), formatMDC(r), r.Verdict)
@@ -584,7 +585,7 @@ func formatRowChange(r compare.GateRow, always bool) string {
 	if r.InPoints() {
 		return fmt.Sprintf("%+.1f pts", r.Change())
 	}
-	return page.FormatSignedPct(r.ChangePct())
+	return numfmt.SignedPercent(r.ChangePct())
 }
 
 // formatThreshold formats a row's threshold in its unit.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/compare"
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports/page"
 )
 
@@ -19,7 +20,7 @@ func loadComparisonTable(c *compare.Comparison, markdown bool) *page.Table {
 		}
 		change := page.None
 		if r.Base > 0 && r.Head > 0 {
-			change = page.FormatSignedPct(r.GrowthPct())
+			change = numfmt.SignedPercent(r.GrowthPct())
 		}
 		cnt := func(n uint32) string {
 			if n == 0 {
@@ -59,7 +60,7 @@ func loadGateLine(c *compare.Comparison) string {
 		}
 	}
 	return fmt.Sprintf("load gate (verified instructions, exact): %s compared, %d changed or refused; thresholds: growth %g%%, %g%% of the %s-instruction limit",
-		page.Plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, page.FormatCount(results.VerifierInsnLimit))
+		page.Plural(len(c.Load), "program", "programs"), changed, c.LoadGrowth, c.LoadLimit, numfmt.Thousands(results.VerifierInsnLimit))
 }
 
 // loadSummary names the load regressions for the summary line.

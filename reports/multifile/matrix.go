@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/benchctl/benchctl/bench/results"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
@@ -214,7 +215,7 @@ func loadCell(c MatrixColumn, variant string) string {
 	if len(progs) == 0 || progs[0].VerifiedInsns == 0 {
 		return fmt.Sprintf("✅ %s", page.Plural(len(l.Programs), "program", "programs")) + failed
 	}
-	return fmt.Sprintf("✅ %s (%s) %s", page.FormatCount(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0]), progs[0].Name) + failed
+	return fmt.Sprintf("✅ %s (%s) %s", numfmt.Thousands(float64(progs[0].VerifiedInsns)), page.FormatLimitShare(progs[0]), progs[0].Name) + failed
 }
 
 func overheadCell(c MatrixColumn, variant string) string {
@@ -254,7 +255,7 @@ func programCell(c MatrixColumn, variant, program string) string {
 	}
 	for _, p := range l.Programs {
 		if p.Name == program {
-			return page.FormatCount(float64(p.VerifiedInsns))
+			return numfmt.Thousands(float64(p.VerifiedInsns))
 		}
 	}
 	return page.None

@@ -11,6 +11,7 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 	"github.com/benchctl/benchctl/reports"
 	"github.com/benchctl/benchctl/reports/page"
 )
@@ -415,6 +416,7 @@ var headlineFigures = func() []headlineFigure {
 	cpu, _ := results.GateMeasure("cpu_per_op_change")
 	peak, _ := results.MeasureByKey("tracer_memory")
 	mean, _ := results.MeasureByKey("tracer_memory_mean")
+	bpfMem, _ := results.MeasureByKey("bpf_memory")
 	return []headlineFigure{
 		{id: "ns-per-syscall", title: "Kernel ns per syscall", measure: ns,
 			intro: "Run time of all attached programs per syscall the machine made: the tracer's kernel cost, comparable across workloads (absolute times travel between machines only as far as their CPUs do)."},
@@ -428,6 +430,8 @@ var headlineFigures = func() []headlineFigure {
 			intro: "The tracer's peak userspace memory: the kernel's peak of its memory cgroup (memory.peak on cgroup v2, memory.max_usage_in_bytes of a v1 memory cgroup), else the sum of its processes' sampled VmHWM; benchctl's own probes: its process's VmHWM over the run. Each file's report says which (Memory section); files written before issue 33 summed VmHWM of the processes alive at ready and at stop only, which may be low. \"" + reports.NotMeasured + "\": the file has no figure for the variant."},
 		{id: "memory-mean", title: "Memory: tracer mean resident", measure: mean, optional: true, noValue: reports.NotMeasured,
 			intro: "The mean of the tracer's resident memory sampled every 100 ms over the workload (its memory cgroup's charge, or its processes' VmRSS; benchctl's own: its process's VmRSS). \"" + reports.NotMeasured + "\": the file has no figure for the variant (files written before it was sampled)."},
+		{id: "memory-bpf", title: "Memory: tracer's BPF objects (kernel)", measure: bpfMem, optional: true, noValue: reports.NotMeasured,
+			intro: "What the tracer held in the kernel through BPF, read when it was ready: the memlock of the programs and maps its processes held, of the maps held only inside its maps of maps (Falco's per-CPU ring buffers) and the perf buffers it mapped. \"" + reports.NotMeasured + "\": the file has no figure for the variant, or its kernel (before 6.4) gives only an estimate."},
 	}
 }()
 
@@ -607,7 +611,7 @@ func (m *multi) pairsSection() *page.Section {
 					continue
 				}
 				anyValue = true
-				cell := page.FormatSignedPct(d.ChangePct())
+				cell := numfmt.SignedPercent(d.ChangePct())
 				if !d.Significant {
 					cell += " ~"
 				}

@@ -337,9 +337,9 @@ func TestGoldenMulti(t *testing.T) {
 	golden.TablesWellFormed(t, md)
 }
 
-// TestMultiMemory: the tracer's peak and mean memory side by side, marked
-// where a file's grew beyond the rule, and "not measured" for a file
-// that has the variant but not the figure.
+// TestMultiMemory: the tracer's peak, mean and BPF memory side by side,
+// marked where a file's grew beyond the rule, and "not measured" for a
+// file that has the variant but not the figure (or only an estimate).
 func TestMultiMemory(t *testing.T) {
 	files := multiPair()
 	for fi, f := range files {
@@ -357,6 +357,11 @@ func TestMultiMemory(t *testing.T) {
 			}
 			run.Tracer.PeakMemoryBytes, run.Tracer.MemoryMethod = peak, "memory.max_usage_in_bytes"
 			run.Tracer.MeanMemoryBytes, run.Tracer.ResidentMethod = 40<<20, "memory.usage_in_bytes"
+			run.Tracer.BPFMemoryBytes = 19 << 20
+			if fi == 1 {
+				// A kernel before 6.4: an estimate, not shown.
+				run.Tracer.BPFMemoryEstimate = true
+			}
 		}
 	}
 	md := renderMulti(t, files, reports.FormatMarkdown)
@@ -365,6 +370,8 @@ func TestMultiMemory(t *testing.T) {
 		"| `s/enter_exit` | 54.5 MB | 107 MB ▲ |\n| `s/exit_only` | 54.5 MB | not measured |\n",
 		"## Memory: tracer mean resident",
 		"| `s/enter_exit` | 41.9 MB | 41.9 MB |\n| `s/exit_only` | 41.9 MB | not measured |\n",
+		"## Memory: tracer's BPF objects (kernel)",
+		"| `s/enter_exit` | 19.9 MB | not measured |\n| `s/exit_only` | 19.9 MB | not measured |\n",
 	)
 	// Files without memory figures have no memory sections.
 	if md := renderMulti(t, multiPair(), reports.FormatMarkdown); strings.Contains(md, "Memory") {

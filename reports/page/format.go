@@ -7,106 +7,28 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/stats"
+	"github.com/benchctl/benchctl/internal/numfmt"
 )
-
-// Sig3 formats v with about three significant digits.
-func Sig3(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a == 0:
-		return "0"
-	case math.IsInf(v, 0) || math.IsNaN(v):
-		return fmt.Sprint(v)
-	case a >= 99.95:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 9.995:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 0.9995:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
-
-// SIScale formats v with an SI prefix from prefixes (for 10^0, 10^3,
-// 10^6, ...) and three significant digits.
-func SIScale(v float64, prefixes []string) string {
-	a := math.Abs(v)
-	if a < 999.5 && v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v) + prefixes[0] // a whole count
-	}
-	i := 0
-	for i < len(prefixes)-1 && a >= 999.5 {
-		a /= 1000
-		v /= 1000
-		i++
-	}
-	return Sig3(v) + prefixes[i]
-}
-
-// CountPrefixes are the SI prefixes of counts, for SIScale.
-var CountPrefixes = []string{"", "k", "M", "G", "T"}
-
-// FormatDuration formats nanoseconds as ns, µs, ms or s.
-func FormatDuration(ns float64) string {
-	a := math.Abs(ns)
-	switch {
-	case a == 0:
-		return "0"
-	case a < 999.5:
-		return Sig3(ns) + " ns"
-	case a < 999.5e3:
-		return Sig3(ns/1e3) + " µs"
-	case a < 999.5e6:
-		return Sig3(ns/1e6) + " ms"
-	}
-	return Sig3(ns/1e9) + " s"
-}
-
-// FormatBytes formats a byte count with decimal prefixes.
-func FormatBytes(b float64) string {
-	a := math.Abs(b)
-	switch {
-	case a == 0:
-		return "0 B"
-	case a < 999.5:
-		return Sig3(b) + " B"
-	}
-	return SIScale(b, []string{"", " kB", " MB", " GB", " TB"})
-}
-
-// FormatPercent formats a value already in percent.
-func FormatPercent(p float64) string {
-	a := math.Abs(p)
-	switch {
-	case a == 0:
-		return "0%"
-	case a < 0.1:
-		return fmt.Sprintf("%.2g%%", p)
-	case a < 10:
-		return fmt.Sprintf("%.2f%%", p)
-	}
-	return fmt.Sprintf("%.1f%%", p)
-}
 
 // FormatValue formats one value of a measure of kind k; unit is the
 // workload's throughput unit.
 func FormatValue(k results.Kind, unit string, v float64) string {
 	switch k {
 	case results.KindDuration:
-		return FormatDuration(v)
+		return numfmt.Duration(v)
 	case results.KindBytes:
-		return FormatBytes(v)
+		return numfmt.Bytes(v)
 	case results.KindPercent:
-		return FormatPercent(v)
+		return numfmt.Percent(v)
 	case results.KindRatio:
-		return Sig3(v)
+		return numfmt.Sig3(v)
 	case results.KindThroughput:
 		if unit == "" {
-			return SIScale(v, CountPrefixes)
+			return numfmt.Count(v)
 		}
-		return SIScale(v, CountPrefixes) + " " + unit
+		return numfmt.Count(v) + " " + unit
 	}
-	return SIScale(v, CountPrefixes)
+	return numfmt.Count(v)
 }
 
 // FormatCI formats the half-width of a summary's confidence interval:
@@ -146,20 +68,7 @@ func FormatChange(d stats.Delta) string {
 	if !d.Significant {
 		return "~"
 	}
-	return FormatSignedPct(d.ChangePct())
-}
-
-// FormatSignedPct formats a change in percent with its sign.
-func FormatSignedPct(pct float64) string {
-	switch {
-	case math.IsInf(pct, 1):
-		return "+∞"
-	case math.IsInf(pct, -1):
-		return "-∞"
-	case pct == 0:
-		return "0.0%"
-	}
-	return fmt.Sprintf("%+.1f%%", pct)
+	return numfmt.SignedPercent(d.ChangePct())
 }
 
 // FormatP formats a p-value and the sample sizes: "p=0.008 n=5".
@@ -225,19 +134,6 @@ func Plural(n int, one, many string) string {
 // (see MDText).
 func SanitizeCode(s string) string {
 	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
-}
-
-// FormatCount formats a whole count with thousands separators.
-func FormatCount(n float64) string {
-	s := fmt.Sprintf("%.0f", n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // FormatLimitShare formats p's verified instructions as a share of the

@@ -8,14 +8,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/benchctl/benchctl/bench/external"
+	"github.com/benchctl/benchctl/bench/noise"
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/workloads"
 )
-
-// goneTimeout bounds the wait for the kernel to free an external
-// tracer's programs and maps after it exits.
-const goneTimeout = 30 * time.Second
 
 // runExternal measures one run of an external tracer's variant, with wl
 // prepared: enable stats, start the tracer, wait until it is ready (its
@@ -41,131 +39,117 @@ func (r *Runner) runExternal(ctx context.Context, v results.Variant, wl workload
 		defer stats.Close()
 	}
 
-	started := time.Now()
-	tr, err := workloads.StartTracer(ctx, t.Spec(v.Set))
+	tr, err := external.Start(ctx, t, v.Set)
 	if err != nil {
 		return run, method, fmt.Errorf("starting tracer %s: %w", t.Name, err)
 	}
 	defer r.track(tr)()
 	defer tr.Close()
-	ts := &results.TracerStats{}
-	run.Tracer = ts
-	failed := func(err error) (results.Run, string, error) {
-		ts.Output = tr.LastLines(20)
+	run.Tracer = &results.TracerStats{}
+	progs, err := readyExternal(ctx, tr, &run)
+	if err == nil {
+		defer progs.Close()
+		err = r.measureExternal(ctx, wl, tr, progs, &run)
+	}
+	if err != nil {
+		run.Tracer.Output = tr.LastLines(20)
 		return run, method, err
 	}
+	return run, method, nil
+}
 
-	err = tr.WaitReady(ctx, func(pids []int) (int, error) {
-		tb, err := probes.FindBPF(pids)
-		return len(tb.Attached), err
-	})
+// readyExternal waits until tr is ready (or records its refusal in run),
+// records what it loaded and holds, and opens its attached programs for
+// their stats.
+func readyExternal(ctx context.Context, tr *external.Tracer, run *results.Run) (*probes.ExternalPrograms, error) {
+	ts := run.Tracer
+	ready, err := tr.WaitReady(ctx)
 	if err != nil {
-		run.Load = refusal(tr, t)
-		return failed(err)
+		run.Load = tr.Refusal()
+		return nil, err
 	}
-	ts.ReadyNs = time.Since(started)
-	pids, err := tr.Pids()
+	ts.ReadyNs = ready
+	tb, innerMem, err := tr.Find()
 	if err != nil {
-		return failed(fmt.Errorf("listing the tracer's processes: %w", err))
+		return nil, err
 	}
-	tb, err := probes.FindBPF(pids)
-	if err != nil {
-		return failed(fmt.Errorf("finding the tracer's BPF programs: %w", err))
-	}
-	ts.ProgramsLoaded, ts.ProgramsAttached, ts.BPFMemoryBytes = len(tb.Programs), len(tb.Attached), tb.MemlockBytes
+	ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
 	// Maps held only inside the tracer's maps-of-maps (Falco's per-CPU
 	// rings) count too, and are waited for after it exits.
-	inner, innerMem, err := probes.InnerMaps(tb.Maps)
-	if err != nil {
-		return failed(fmt.Errorf("reading the tracer's maps of maps: %w", err))
-	}
-	tb.Maps = append(tb.Maps, inner...)
-	ts.BPFMemoryBytes += innerMem
-	ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
+	setKernelMemory(ts, probes.KernelMemory{Memlock: tb.MemlockBytes, InnerMemlock: innerMem, PerfBuffers: tb.PerfBufferBytes})
 	loads, err := probes.ExternalLoads(tb.Programs, tb.Attached)
 	if err != nil {
-		return failed(fmt.Errorf("reading the load cost of the tracer's programs: %w", err))
+		return nil, fmt.Errorf("reading the load cost of the tracer's programs: %w", err)
 	}
 	run.Load = &results.Load{ReadyNs: ts.ReadyNs, Programs: loads}
-	ext, err := probes.OpenExternal(tb.Attached)
+	progs, err := probes.OpenExternal(tb.Attached)
 	if err != nil {
-		return failed(fmt.Errorf("opening the tracer's programs: %w", err))
+		return nil, fmt.Errorf("opening the tracer's programs: %w", err)
 	}
-	defer ext.Close()
+	return progs, nil
+}
 
-	noise := startNoise(append(workloadCgroups(wl), tracerCgroup{tr})...)
+// measureExternal runs the workload under the ready tracer tr, whose
+// attached programs progs are, then stops the tracer and records what it
+// cost and printed. The run fails when the workload fails, the tracer
+// died during it, did not stop cleanly, left BPF objects behind or
+// printed counters that cannot be read.
+func (r *Runner) measureExternal(ctx context.Context, wl workloads.Workload, tr *external.Tracer, progs *probes.ExternalPrograms, run *results.Run) error {
+	ts := run.Tracer
+	meter := startNoise(append(workloadCgroups(wl), noise.TracerCgroup(tr.Tracer))...)
 	u0, uerr := tr.Usage()
-	before, err := ext.Snapshot()
+	before, err := progs.Snapshot()
 	if err != nil {
-		return failed(fmt.Errorf("reading program stats: %w", err))
+		return fmt.Errorf("reading program stats: %w", err)
 	}
 	tr.BeginSteady()
 	run.Start = time.Now().UTC()
 	result, runErr := wl.Run(ctx)
 	run.Wall = time.Since(run.Start)
 	run.Workload = result
-	setSteady(ts, tr.EndSteady())
-	after, err := ext.Snapshot()
+	tr.RecordSteady(ts)
+	after, err := progs.Snapshot()
 	if err != nil && runErr == nil {
-		return failed(fmt.Errorf("reading program stats: %w", err))
+		return fmt.Errorf("reading program stats: %w", err)
 	}
 	run.Programs = after.Sub(before).Programs
-	run.Noise = noise.end()
+	run.Noise = meter.End()
 	// A tracer that died during the workload fails the run; so does one
 	// that does not stop cleanly.
 	aliveErr := tr.Alive()
 	// Our references go first: the programs must be freed by the
 	// tracer's exit alone.
-	ext.Close()
+	progs.Close()
 	exit, stopErr := tr.Stop()
 	ts.Exit = &exit
 	// CPU from the start of the workload to the tracer's exit: what it
 	// spent on the workload's events includes draining them after the
 	// workload ended (and, unavoidably, its own shutdown), as benchctl's
 	// consumer's window ends with its drain.
-	u1, uerr1 := tr.Usage()
-	if uerr == nil && uerr1 == nil {
-		ts.UserSeconds = u1.UserSeconds - u0.UserSeconds
-		ts.SystemSeconds = u1.SystemSeconds - u0.SystemSeconds
-		ts.CPUSeconds = ts.UserSeconds + ts.SystemSeconds
-		ts.PeakMemoryBytes, ts.MemoryMethod, ts.MemoryMissing = u1.PeakMemoryBytes, u1.MemoryMethod, u1.MemoryMissing
-		ts.CPUWindow = results.CPUWindowWorkloadToExit
-		ts.CPUMethod = results.TracerCPUCgroup
-	}
+	tr.RecordUsage(ts, u0, uerr)
 	ts.CountersWindow = results.CountersTracerLife
-	counters, counterErr := workloads.ParseCounters(tr.Output(), t.CounterRegexps())
+	counters, counterErr := workloads.ParseCounters(tr.Output(), tr.Spec.CounterRegexps())
 	ts.Counters = counters
-	ts.Texts = workloads.ParseTexts(tr.Output(), t.CounterRegexps())
-	applyCounters(&run, ts.Counters)
-	goneErr := probes.WaitGone(tb.Programs, tb.Maps, goneTimeout)
+	ts.Texts = workloads.ParseTexts(tr.Output(), tr.Spec.CounterRegexps())
+	applyCounters(run, ts.Counters)
+	goneErr := tr.WaitGone()
+	badErr := tr.EndedBadly(exit)
 
 	switch {
 	case runErr != nil:
-		return failed(fmt.Errorf("running workload: %w", runErr))
+		return fmt.Errorf("running workload: %w", runErr)
 	case aliveErr != nil:
-		return failed(aliveErr)
+		return aliveErr
 	case stopErr != nil:
-		return failed(fmt.Errorf("stopping tracer %s: %w", t.Name, stopErr))
-	case exit.Signal != "" || exit.ExitCode != 0:
-		return failed(fmt.Errorf("tracer %s ended badly after %s: %s", t.Name, t.StopSignalName(), describeTracerExit(exit)))
+		return fmt.Errorf("stopping tracer %s: %w", tr.Spec.Name, stopErr)
+	case badErr != nil:
+		return badErr
 	case goneErr != nil:
-		return failed(fmt.Errorf("tracer %s exited but its BPF objects stay loaded: %w", t.Name, goneErr))
+		return goneErr
 	case counterErr != nil:
-		return failed(fmt.Errorf("reading the counters tracer %s printed: %w", t.Name, counterErr))
+		return fmt.Errorf("reading the counters tracer %s printed: %w", tr.Spec.Name, counterErr)
 	}
-	return run, method, nil
-}
-
-// describeTracerExit says how a tracer ended.
-func describeTracerExit(e workloads.TracerExit) string {
-	s := fmt.Sprintf("exit status %d", e.ExitCode)
-	if e.Signal != "" {
-		s = "killed by " + e.Signal
-	}
-	if e.Killed {
-		s += " (it was still running after the grace period)"
-	}
-	return s
+	return nil
 }
 
 // applyCounters puts the counters whose names benchctl knows into the
@@ -186,13 +170,6 @@ func applyCounters(run *results.Run, c map[string]float64) {
 	if v, ok := c["kernel_events"]; ok {
 		run.Kernel.Attempted = uint64(v)
 	}
-}
-
-// setSteady records the resident and anonymous memory sampled over the
-// workload.
-func setSteady(ts *results.TracerStats, m workloads.MemorySteady) {
-	ts.MeanMemoryBytes, ts.MemorySamples, ts.ResidentMethod = m.MeanBytes, m.Samples, m.Method
-	ts.AnonMeanBytes, ts.AnonPeakBytes, ts.AnonMethod = m.AnonMeanBytes, m.AnonMaxBytes, m.AnonMethod
 }
 
 // setSelfMemory records benchctl's own process's memory as its
@@ -217,11 +194,19 @@ func setSelfMemory(ts *results.TracerStats, m workloads.SelfMemoryStats) {
 func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
 	ts := &results.TracerStats{CPUSeconds: user.CPUSeconds}
 	if tb, err := probes.FindBPF([]int{os.Getpid()}); err == nil {
-		ts.BPFMemoryBytes = tb.MemlockBytes
-		ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
+		if km, err := probes.ReadKernelMemory(tb); err == nil {
+			setKernelMemory(ts, km)
+		}
 		ts.ProgramsLoaded, ts.ProgramsAttached = len(tb.Programs), len(tb.Attached)
 	}
 	return ts
+}
+
+// setKernelMemory records what a tracer held in the kernel through BPF:
+// one figure, with its perf buffers' part.
+func setKernelMemory(ts *results.TracerStats, km probes.KernelMemory) {
+	ts.BPFMemoryBytes, ts.PerfBufferBytes = km.Bytes(), km.PerfBuffers
+	ts.BPFMemoryEstimate = probes.MemlockIsEstimate()
 }
 
 // isEnvironmentError tells whether err means the machine cannot run the
@@ -230,3 +215,8 @@ func ownTracerStats(user probes.ConsumerStats) *results.TracerStats {
 func isEnvironmentError(err error) bool {
 	return errors.Is(err, probes.ErrPermission) || errors.Is(err, probes.ErrNoBTF) || errors.Is(err, workloads.ErrTracerMissing)
 }
+
+// refused tells whether run failed because the kernel refused to load or
+// attach its programs: a result about that kernel, not a reason to stop
+// measuring the other variants.
+func refused(run results.Run) bool { return run.Load != nil && run.Load.Refusal != nil }

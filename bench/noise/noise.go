@@ -1,12 +1,10 @@
-package bench
+package noise
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -167,16 +165,16 @@ func userHZ() float64 {
 	return 100
 }
 
-// noiseCgroup is a cgroup benchctl controls during a run: its CPU time,
+// Cgroup is a cgroup benchctl controls during a run: its CPU time,
 // and the processes in it (left out of the process-tree walk, so that
 // they are not counted twice).
-type noiseCgroup interface {
+type Cgroup interface {
 	CPUSeconds() (float64, error)
 	Pids() ([]int, error)
 }
 
-// noiseSample is one reading, at the start or the end of a run.
-type noiseSample struct {
+// reading is one reading, at the start or the end of a run.
+type reading struct {
 	at   time.Time
 	cpu  cpuTimes
 	cpus map[int]cpuTimes
@@ -188,7 +186,7 @@ type noiseSample struct {
 	own, cgroups float64
 }
 
-// noiseMeter measures the noise of one run: start before the workload
+// Meter measures the noise of one run: start before the workload
 // runs, end right after it returns.
 //
 // redis-server, redis-benchmark and a command workload run in a cgroup
@@ -202,29 +200,34 @@ type noiseSample struct {
 // as outside: kernel threads working for the workload (kworkers,
 // ksoftirqd), whose time is charged to them, not to it, and without a
 // cgroup a process a workload daemonized away from benchctl's tree.
-type noiseMeter struct {
+type Meter struct {
 	hz float64
 	// irqApart is set when the kernel accounts irq time apart from
 	// tasks (CONFIG_IRQ_TIME_ACCOUNTING): irq and softirq are then not
 	// outside CPU.
 	irqApart bool
 	self     int
-	cgroups  []noiseCgroup
-	start    noiseSample
+	cgroups  []Cgroup
+	start    reading
 	err      error
 }
 
-// startNoise takes the first reading. It never fails the run: a meter
-// that cannot read gives no figures.
-func startNoise(cgroups ...noiseCgroup) *noiseMeter {
-	m := &noiseMeter{hz: userHZ(), self: os.Getpid(), cgroups: cgroups, irqApart: strings.Contains(CPUAccounting(), "irq")}
+// Start takes the first reading. It never fails the run: a meter that
+// cannot read gives no figures (Err says why). irqApart says that the
+// kernel accounts irq time apart from tasks (CONFIG_IRQ_TIME_ACCOUNTING:
+// bench.CPUAccounting has "irq").
+func Start(irqApart bool, cgroups ...Cgroup) *Meter {
+	m := &Meter{hz: userHZ(), self: os.Getpid(), cgroups: cgroups, irqApart: irqApart}
 	m.start, m.err = m.sample()
 	return m
 }
 
-// end takes the second reading and returns the run's noise, nil when
+// Err is why the first reading failed; nil when it did not.
+func (m *Meter) Err() error { return m.err }
+
+// End takes the second reading and returns the run's noise, nil when
 // either reading failed.
-func (m *noiseMeter) end() *results.Noise {
+func (m *Meter) End() *results.Noise {
 	if m == nil || m.err != nil {
 		return nil
 	}
@@ -245,8 +248,8 @@ func (m *noiseMeter) end() *results.Noise {
 	return n
 }
 
-func (m *noiseMeter) sample() (noiseSample, error) {
-	s := noiseSample{at: time.Now()}
+func (m *Meter) sample() (reading, error) {
+	s := reading{at: time.Now()}
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return s, err
@@ -349,7 +352,7 @@ func treeCPU(root int, children map[int][]int, stats map[int]pidStat, skip map[i
 // computeNoise turns two readings into a run's noise figures. With
 // irqApart (IRQ time accounting) irq and softirq time is charged to no
 // task and is left out of the busy time compared with benchctl's own.
-func computeNoise(a, b noiseSample, hz float64, irqApart bool) *results.Noise {
+func computeNoise(a, b reading, hz float64, irqApart bool) *results.Noise {
 	d := func(x, y uint64) float64 {
 		if y < x {
 			return 0
@@ -399,63 +402,9 @@ func computeNoise(a, b noiseSample, hz float64, irqApart bool) *results.Noise {
 	return n
 }
 
-// Files the CPU accounting mode is read from; variables for tests.
-var kernelConfigFiles = []string{"/proc/config.gz", "/boot/config-"}
+// TracerCgroup is an external tracer's cgroup, for a Meter.
+func TracerCgroup(t *workloads.Tracer) Cgroup { return tracerCgroup{t} }
 
-// CPUAccounting says how this kernel accounts CPU time, which decides
-// what /proc/stat's irq, softirq and steal mean: "tick" (irq and
-// softirq ticks charged to the interrupted task too), "irq" (IRQ time
-// accounting: irq and softirq charged to no task), "virt-gen" (context
-// tracking), plus ", paravirt steal" when steal is taken from the
-// hypervisor (and not charged to tasks). From the kernel's
-// configuration (/proc/config.gz or /boot/config-RELEASE); "" when
-// neither is readable.
-func CPUAccounting() string {
-	cfg := readKernelConfig()
-	if cfg == "" {
-		return ""
-	}
-	has := func(opt string) bool { return strings.Contains(cfg, "\n"+opt+"=y") }
-	var mode string
-	switch {
-	case has("CONFIG_VIRT_CPU_ACCOUNTING_GEN"):
-		mode = "virt-gen"
-	default:
-		mode = "tick"
-	}
-	if has("CONFIG_IRQ_TIME_ACCOUNTING") {
-		mode += ", irq"
-	}
-	if has("CONFIG_PARAVIRT_TIME_ACCOUNTING") {
-		mode += ", paravirt steal"
-	}
-	return mode
-}
-
-func readKernelConfig() string {
-	for _, f := range kernelConfigFiles {
-		if strings.HasSuffix(f, "-") {
-			f += readLine(osReleaseFile)
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		if strings.HasSuffix(f, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(data))
-			if err != nil {
-				continue
-			}
-			if data, err = io.ReadAll(zr); err != nil {
-				continue
-			}
-		}
-		return "\n" + string(data)
-	}
-	return ""
-}
-
-// tracerCgroup is an external tracer's cgroup, for noiseMeter.
 type tracerCgroup struct{ t *workloads.Tracer }
 
 func (c tracerCgroup) CPUSeconds() (float64, error) {

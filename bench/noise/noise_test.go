@@ -1,11 +1,10 @@
-package bench
+package noise
 
 import (
 	"encoding/binary"
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,9 +111,9 @@ func TestParseClkTck(t *testing.T) {
 //	outside = 1.6 − 1.2 = 0.4 s = 19.80198% of 2.02 s
 func TestComputeNoise(t *testing.T) {
 	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	a := noiseSample{at: t0, load: 0.5, own: 10, cgroups: 2,
+	a := reading{at: t0, load: 0.5, own: 10, cgroups: 2,
 		cpu: cpuTimes{User: 1000, Nice: 10, System: 500, Idle: 3000, IOWait: 20, SoftIRQ: 30, Steal: 40}}
-	b := noiseSample{at: t0.Add(time.Second), load: 1.5, own: 11, cgroups: 2.2,
+	b := reading{at: t0.Add(time.Second), load: 1.5, own: 11, cgroups: 2.2,
 		cpu: cpuTimes{User: 1090, Nice: 10, System: 560, Idle: 3030, IOWait: 22, SoftIRQ: 40, Steal: 50}}
 	n := computeNoise(a, b, 100, false)
 	for _, c := range []struct {
@@ -170,12 +169,12 @@ func TestTreeCPU(t *testing.T) {
 // burns is benchctl's own, and a busy child counts as benchctl's too
 // (through the process tree), unless its pid is a cgroup's.
 func TestNoiseMeterCountsOwnCPU(t *testing.T) {
-	m := startNoise()
-	if m.err != nil {
-		t.Skipf("no /proc here: %v", m.err)
+	m := Start(false)
+	if m.Err() != nil {
+		t.Skipf("no /proc here: %v", m.Err())
 	}
 	burned := spin(50 * time.Millisecond)
-	n := m.end()
+	n := m.End()
 	if n == nil {
 		t.Fatal("no noise figures")
 	}
@@ -249,8 +248,8 @@ func ownCPU() time.Duration {
 // 50% of the workload's CPU: the run must be flagged.
 func TestComputeNoisePerCPU(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	a := noiseSample{at: t0, cpus: map[int]cpuTimes{}}
-	b := noiseSample{at: t0.Add(time.Second), cpus: map[int]cpuTimes{}, own: 0.5}
+	a := reading{at: t0, cpus: map[int]cpuTimes{}}
+	b := reading{at: t0.Add(time.Second), cpus: map[int]cpuTimes{}, own: 0.5}
 	for cpu := range 16 {
 		x := cpuTimes{Idle: 1000}
 		y := cpuTimes{Idle: 1100}
@@ -290,8 +289,8 @@ func addTimes(a, b cpuTimes) cpuTimes {
 //	0.3 s (0.3 CPUs) with irq time accounting
 func TestComputeNoiseIRQApart(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	a := noiseSample{at: t0}
-	b := noiseSample{at: t0.Add(time.Second), own: 1.2, cpu: cpuTimes{User: 100, System: 50, IRQ: 20, SoftIRQ: 30}}
+	a := reading{at: t0}
+	b := reading{at: t0.Add(time.Second), own: 1.2, cpu: cpuTimes{User: 100, System: 50, IRQ: 20, SoftIRQ: 30}}
 	for _, tc := range []struct {
 		irqApart bool
 		outside  float64
@@ -311,28 +310,5 @@ func TestParseProcStatCPUs(t *testing.T) {
 	}
 	if len(cpus) != 2 || cpus[1].User != 6 || cpus[1].Steal != 2 || cpus[0].SoftIRQ != 1 {
 		t.Errorf("%+v", cpus)
-	}
-}
-
-func TestCPUAccounting(t *testing.T) {
-	old := kernelConfigFiles
-	defer func() { kernelConfigFiles = old }()
-	dir := t.TempDir()
-	for _, tc := range []struct{ config, want string }{
-		{"CONFIG_TICK_CPU_ACCOUNTING=y\n# CONFIG_IRQ_TIME_ACCOUNTING is not set\nCONFIG_PARAVIRT_TIME_ACCOUNTING=y\n", "tick, paravirt steal"},
-		{"CONFIG_VIRT_CPU_ACCOUNTING_GEN=y\nCONFIG_IRQ_TIME_ACCOUNTING=y\n", "virt-gen, irq"},
-	} {
-		f := filepath.Join(dir, "config")
-		if err := os.WriteFile(f, []byte(tc.config), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		kernelConfigFiles = []string{f}
-		if got := CPUAccounting(); got != tc.want {
-			t.Errorf("%q: %q, want %q", tc.config, got, tc.want)
-		}
-	}
-	kernelConfigFiles = []string{filepath.Join(dir, "none")}
-	if got := CPUAccounting(); got != "" {
-		t.Errorf("no config: %q", got)
 	}
 }

@@ -1,4 +1,13 @@
-package bench
+// Package fidelity is the check behind `benchctl verify`. It checks the
+// premise of the exit-only design: that one merged exit event says
+// exactly what the enter and exit events said. It loads
+// enter_exit and one exit_only per TOCTOU option at the same time, so
+// every call of the workload is seen by all of them: nothing has to be
+// deterministic, and ports, inodes and fds are the same on both sides. It
+// then pairs each thread's calls in order and compares the merged event,
+// parameter by parameter, with the enter event's parameters and the exit
+// event's.
+package fidelity
 
 import (
 	"context"
@@ -18,15 +27,6 @@ import (
 	"github.com/benchctl/benchctl/probes"
 	"github.com/benchctl/benchctl/probes/syscalls"
 )
-
-// Fidelity checks the premise of the exit-only design: that one merged
-// exit event says exactly what the enter and exit events said. It loads
-// enter_exit and one exit_only per TOCTOU option at the same time, so
-// every call of the workload is seen by all of them: nothing has to be
-// deterministic, and ports, inodes and fds are the same on both sides. It
-// then pairs each thread's calls in order and compares the merged event,
-// parameter by parameter, with the enter event's parameters and the exit
-// event's.
 
 // FidelityOptions says what to trace and how to run the workload.
 type FidelityOptions struct {
@@ -170,71 +170,22 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 	if len(opts) == 0 {
 		opts = []probes.TOCTOU{probes.TOCTOUNone}
 	}
-	type set struct {
-		name     string
-		toctou   probes.TOCTOU
-		p        *probes.Probes
-		c        *probes.Consumer
-		mu       sync.Mutex
-		events   []syscalls.Event
-		received uint64 // events delivered to userspace, kept or not
-		overCap  uint64 // events kept by the filters but not held (MaxEvents)
-		capTs    uint64 // the timestamp of the last event held, once capped
-	}
 	maxEvents := o.MaxEvents
 	if maxEvents <= 0 {
 		maxEvents = DefaultFidelityMaxEvents
 	}
-	sets := []*set{{name: string(probes.ModeEnterExit)}}
+	sets := []*probeSet{{name: string(probes.ModeEnterExit)}}
 	for _, t := range opts {
-		sets = append(sets, &set{name: string(probes.ModeExitOnly) + "/" + string(t), toctou: t})
+		sets = append(sets, &probeSet{name: string(probes.ModeExitOnly) + "/" + string(t), toctou: t})
 	}
-	closeAll := func() {
+	defer func() {
 		for _, s := range sets {
-			if s.c != nil {
-				s.c.Stop()
-			}
-			if s.p != nil {
-				s.p.Close()
-			}
+			s.close()
 		}
-	}
-	defer closeAll()
+	}()
 	for i, s := range sets {
-		cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID, CgroupFD: o.CgroupFD,
-			ThreadFilter: o.Window != nil}
-		if i > 0 {
-			cfg.Mode, cfg.TOCTOU = probes.ModeExitOnly, s.toctou
-		}
-		p, err := probes.Load(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("loading %s: %w", s.name, err)
-		}
-		s.p = p
-		s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev syscalls.Event) {
-			s.received++
-			if o.Keep != nil && !o.Keep(ev) {
-				return
-			}
-			if o.Window != nil && !o.Window.Keep(ev) {
-				return
-			}
-			ev.Raw = nil
-			s.mu.Lock()
-			if len(s.events) >= maxEvents {
-				// Bounded: past the cap nothing more is held, and the
-				// calls after the first set's cap are not compared.
-				if s.overCap == 0 {
-					s.capTs = s.events[len(s.events)-1].Ts
-				}
-				s.overCap++
-			} else {
-				s.events = append(s.events, ev)
-			}
-			s.mu.Unlock()
-		}})
-		if err != nil {
-			return nil, fmt.Errorf("starting the consumer of %s: %w", s.name, err)
+		if err := s.load(o, i > 0, maxEvents); err != nil {
+			return nil, err
 		}
 	}
 	if o.Window != nil {
@@ -254,12 +205,102 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 	}
 	rep := &FidelityReport{Options: opts, Rows: map[probes.TOCTOU][]FidelityRow{}, Drops: map[string]uint64{}, Late: map[string]uint64{},
 		Received: map[string]uint64{}, Kept: map[string]uint64{}, NotCompared: map[string]uint64{}}
+	enterFailed, err := stopSets(sets, rep)
+	if err != nil {
+		return nil, err
+	}
+	if workErr != nil {
+		return nil, workErr
+	}
+	cutAtCap(sets, rep, maxEvents)
+	table := syscalls.Native()
+	for _, s := range sets[1:] {
+		rep.Rows[s.toctou] = CompareFidelityWith(table, sets[0].events, s.events, s.toctou, enterFailed)
+	}
+	return rep, nil
+}
+
+// probeSet is one probe set of a check, enter_exit or one exit_only
+// option, and the events its consumer delivered.
+type probeSet struct {
+	name     string
+	toctou   probes.TOCTOU
+	p        *probes.Probes
+	c        *probes.Consumer
+	mu       sync.Mutex
+	events   []syscalls.Event
+	received uint64 // events delivered to userspace, kept or not
+	overCap  uint64 // events kept by the filters but not held (MaxEvents)
+	capTs    uint64 // the timestamp of the last event held, once capped
+}
+
+// load loads and attaches s (exit_only when exitOnly, enter_exit
+// otherwise) and starts its consumer, which holds at most maxEvents of the
+// events o keeps.
+func (s *probeSet) load(o FidelityOptions, exitOnly bool, maxEvents int) error {
+	cfg := probes.Config{Mode: probes.ModeEnterExit, Syscalls: o.Syscalls, RingSize: o.RingSize, Snaplen: o.Snaplen, CgroupID: o.CgroupID, CgroupFD: o.CgroupFD,
+		ThreadFilter: o.Window != nil}
+	if exitOnly {
+		cfg.Mode, cfg.TOCTOU = probes.ModeExitOnly, s.toctou
+	}
+	p, err := probes.Load(cfg)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", s.name, err)
+	}
+	s.p = p
+	s.c, err = p.StartConsumer(probes.ConsumerOptions{OnEvent: func(ev syscalls.Event) {
+		s.received++
+		if o.Keep != nil && !o.Keep(ev) {
+			return
+		}
+		if o.Window != nil && !o.Window.Keep(ev) {
+			return
+		}
+		ev.Raw = nil
+		s.hold(ev, maxEvents)
+	}})
+	if err != nil {
+		return fmt.Errorf("starting the consumer of %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// hold keeps ev, unless maxEvents are held already.
+func (s *probeSet) hold(ev syscalls.Event, maxEvents int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.events) >= maxEvents {
+		// Bounded: past the cap nothing more is held, and the calls
+		// after the first set's cap are not compared.
+		if s.overCap == 0 {
+			s.capTs = s.events[len(s.events)-1].Ts
+		}
+		s.overCap++
+		return
+	}
+	s.events = append(s.events, ev)
+}
+
+// close stops the consumer and unloads the probes, whatever is left.
+func (s *probeSet) close() {
+	if s.c != nil {
+		s.c.Stop()
+	}
+	if s.p != nil {
+		s.p.Close()
+	}
+}
+
+// stopSets detaches every set, then reads each set's counters and stops
+// its consumer, into rep. It returns enter_exit's failed path reads at
+// sys_enter, by syscall.
+func stopSets(sets []*probeSet, rep *FidelityReport) (map[string]uint64, error) {
 	for _, s := range sets {
 		if err := s.p.Detach(); err != nil {
 			return nil, err
 		}
 	}
-	enterFailed := map[string]uint64{} // enter_exit's failed path reads at sys_enter
+	enterFailed := map[string]uint64{}
 	for i, s := range sets {
 		snap, err := s.p.Snapshot()
 		if err != nil {
@@ -282,9 +323,13 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		rep.Received[s.name] = s.received
 		rep.Kept[s.name] = uint64(len(s.events)) + s.overCap
 	}
-	if workErr != nil {
-		return nil, workErr
-	}
+	return enterFailed, nil
+}
+
+// cutAtCap, when a set reached the cap of maxEvents, cuts every set's
+// events at about the earliest time a set was capped, and records the
+// cap and the events not compared in rep.
+func cutAtCap(sets []*probeSet, rep *FidelityReport, maxEvents int) {
 	// A set that reached the cap holds the events up to its capTs: compare
 	// every set's events up to about the earliest such time only.
 	cut := uint64(math.MaxUint64)
@@ -318,11 +363,6 @@ func CheckFidelity(ctx context.Context, o FidelityOptions, work func(context.Con
 		}
 		s.events = s.events[:n]
 	}
-	table := syscalls.Native()
-	for _, s := range sets[1:] {
-		rep.Rows[s.toctou] = CompareFidelityWith(table, sets[0].events, s.events, s.toctou, enterFailed)
-	}
-	return rep, nil
 }
 
 // call is one syscall a thread made, as enter_exit saw it.
@@ -345,27 +385,42 @@ func CompareFidelity(table *syscalls.Table, pairEvents, mergedEvents []syscalls.
 // as the kernel counted such failures for that syscall, and no more. Any
 // other parameter missing at enter is a mismatch.
 func CompareFidelityWith(table *syscalls.Table, pairEvents, mergedEvents []syscalls.Event, toctou probes.TOCTOU, enterPathFailed map[string]uint64) []FidelityRow {
-	pathFailsLeft := maps.Clone(enterPathFailed)
-	isPath := func(syscall, param string) bool {
-		s, err := table.Lookup(syscall)
-		if err != nil {
-			return false
-		}
-		for _, p := range s.Enter {
-			if p.Name == param {
-				return p.Type == syscalls.PTPath
-			}
-		}
-		return false
+	calls, merged := pairCalls(pairEvents), mergedCalls(mergedEvents)
+	keys := map[callKey]bool{}
+	for k := range calls {
+		keys[k] = true
 	}
-	type key struct {
-		tid     uint32
-		syscall string
+	for k := range merged {
+		keys[k] = true
 	}
-	calls := map[key][]call{}
+	c := comparison{table: table, toctou: toctou, pathFailsLeft: maps.Clone(enterPathFailed),
+		rows: map[string]*FidelityRow{}, reasons: map[string]map[string]bool{}}
+	for k := range keys {
+		r := c.row(k.syscall)
+		cs, ms := calls[k], merged[k]
+		r.Calls += len(cs)
+		r.Merged += len(ms)
+		for i := 0; i < len(cs) && i < len(ms); i++ {
+			r.Pairs++
+			c.compareCall(r, k, i, cs[i], ms[i])
+		}
+	}
+	return c.result()
+}
+
+// callKey is one thread's calls of one syscall.
+type callKey struct {
+	tid     uint32
+	syscall string
+}
+
+// pairCalls pairs enter_exit's events into calls, in order, per thread
+// and syscall. A call whose enter event is missing has only its exit.
+func pairCalls(events []syscalls.Event) map[callKey][]call {
+	calls := map[callKey][]call{}
 	inflight := map[uint32]*syscalls.Event{}
-	for i := range pairEvents {
-		ev := &pairEvents[i]
+	for i := range events {
+		ev := &events[i]
 		if ev.Dir == "enter" {
 			inflight[ev.Tid] = ev
 			continue
@@ -375,89 +430,122 @@ func CompareFidelityWith(table *syscalls.Table, pairEvents, mergedEvents []sysca
 			c.enter = e
 		}
 		delete(inflight, ev.Tid)
-		k := key{ev.Tid, ev.Syscall}
+		k := callKey{ev.Tid, ev.Syscall}
 		calls[k] = append(calls[k], c)
 	}
-	merged := map[key][]*syscalls.Event{}
-	for i := range mergedEvents {
-		ev := &mergedEvents[i]
+	return calls
+}
+
+// mergedCalls are exit_only's merged events, in order, per thread and
+// syscall.
+func mergedCalls(events []syscalls.Event) map[callKey][]*syscalls.Event {
+	merged := map[callKey][]*syscalls.Event{}
+	for i := range events {
+		ev := &events[i]
 		if !ev.Merged {
 			continue // toctou enter_event's enter events
 		}
-		k := key{ev.Tid, ev.Syscall}
+		k := callKey{ev.Tid, ev.Syscall}
 		merged[k] = append(merged[k], ev)
 	}
-	rows := map[string]*FidelityRow{}
-	row := func(name string) *FidelityRow {
-		r := rows[name]
-		if r == nil {
-			r = &FidelityRow{Syscall: name}
-			if s, err := table.Lookup(name); err == nil {
-				r.Extra = extraParams(s)
-			}
-			rows[name] = r
+	return merged
+}
+
+// comparison is one CompareFidelityWith: its rows by syscall so far, and
+// the reasons of the differences it explained.
+type comparison struct {
+	table         *syscalls.Table
+	toctou        probes.TOCTOU
+	pathFailsLeft map[string]uint64
+	rows          map[string]*FidelityRow
+	reasons       map[string]map[string]bool // by syscall
+}
+
+// row is the row of syscall name, made on first use.
+func (c *comparison) row(name string) *FidelityRow {
+	r := c.rows[name]
+	if r == nil {
+		r = &FidelityRow{Syscall: name}
+		if s, err := c.table.Lookup(name); err == nil {
+			r.Extra = extraParams(s)
 		}
-		return r
+		c.rows[name] = r
 	}
-	keys := map[key]bool{}
-	for k := range calls {
-		keys[k] = true
+	return r
+}
+
+// isPath tells whether param of syscall's enter event is a path.
+func (c *comparison) isPath(syscall, param string) bool {
+	s, err := c.table.Lookup(syscall)
+	if err != nil {
+		return false
 	}
-	for k := range merged {
-		keys[k] = true
-	}
-	reasons := map[string]map[string]bool{}
-	for k := range keys {
-		r := row(k.syscall)
-		cs, ms := calls[k], merged[k]
-		r.Calls += len(cs)
-		r.Merged += len(ms)
-		for i := 0; i < len(cs) && i < len(ms); i++ {
-			r.Pairs++
-			c, m := cs[i], ms[i]
-			for _, side := range []*syscalls.Event{c.enter, c.exit} {
-				if side == nil {
-					continue
-				}
-				for _, v := range side.Params {
-					mv, ok := m.Param(v.Name)
-					if !ok {
-						continue // only the pair has it: the table test guards this
-					}
-					r.Compared++
-					if reflect.DeepEqual(v.Val, mv.Val) {
-						continue
-					}
-					reason := explained[k.syscall][v.Name]
-					if reason == "" && side == c.enter && v.Val == nil && mv.Val != nil && isPath(k.syscall, v.Name) && pathFailsLeft[k.syscall] > 0 {
-						// bpf_probe_read_user cannot fault a page in:
-						// at sys_enter the kernel has not touched it
-						// yet. The kernel counted the failed read.
-						pathFailsLeft[k.syscall]--
-						reason = "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter; the kernel counted the failed path read)"
-					}
-					if reason == "" && toctou == probes.TOCTOUNone && side == c.enter && explainedTOCTOU[v.Name] {
-						reason = "toctou none reads " + v.Name + " from user memory at exit"
-					}
-					if reason != "" {
-						r.Explained++
-						if reasons[k.syscall] == nil {
-							reasons[k.syscall] = map[string]bool{}
-						}
-						reasons[k.syscall][v.Name+": "+reason] = true
-						continue
-					}
-					r.Mismatches++
-					if r.Sample == "" {
-						r.Sample = fmt.Sprintf("tid %d call %d %s: %s %s=%s, merged %s", k.tid, i+1, v.Name, side.Dir, v.Name, v.Format(), mv.Format())
-					}
-				}
-			}
+	for _, p := range s.Enter {
+		if p.Name == param {
+			return p.Type == syscalls.PTPath
 		}
 	}
-	out := make([]FidelityRow, 0, len(rows))
-	for name, r := range rows {
-		for reason := range reasons[name] {
+	return false
+}
+
+// compareCall compares the i-th call of k, the pair pc, with its merged
+// event m, parameter by parameter, into r.
+func (c *comparison) compareCall(r *FidelityRow, k callKey, i int, pc call, m *syscalls.Event) {
+	for _, side := range []*syscalls.Event{pc.enter, pc.exit} {
+		if side == nil {
+			continue
+		}
+		for _, v := range side.Params {
+			mv, ok := m.Param(v.Name)
+			if !ok {
+				continue // only the pair has it: the table test guards this
+			}
+			r.Compared++
+			if reflect.DeepEqual(v.Val, mv.Val) {
+				continue
+			}
+			if reason := c.reason(k.syscall, side == pc.enter, v, mv); reason != "" {
+				r.Explained++
+				if c.reasons[k.syscall] == nil {
+					c.reasons[k.syscall] = map[string]bool{}
+				}
+				c.reasons[k.syscall][v.Name+": "+reason] = true
+				continue
+			}
+			r.Mismatches++
+			if r.Sample == "" {
+				r.Sample = fmt.Sprintf("tid %d call %d %s: %s %s=%s, merged %s", k.tid, i+1, v.Name, side.Dir, v.Name, v.Format(), mv.Format())
+			}
+		}
+	}
+}
+
+// reason is why parameter v of a call of syscall (of its enter event when
+// enter is set) may differ from the merged event's mv; "" when nothing
+// explains it.
+func (c *comparison) reason(syscall string, enter bool, v, mv syscalls.Value) string {
+	if reason := explained[syscall][v.Name]; reason != "" {
+		return reason
+	}
+	if enter && v.Val == nil && mv.Val != nil && c.isPath(syscall, v.Name) && c.pathFailsLeft[syscall] > 0 {
+		// bpf_probe_read_user cannot fault a page in: at sys_enter the
+		// kernel has not touched it yet. The kernel counted the failed
+		// read.
+		c.pathFailsLeft[syscall]--
+		return "the enter event could not read " + v.Name + " from user memory (page not resident yet at sys_enter; the kernel counted the failed path read)"
+	}
+	if c.toctou == probes.TOCTOUNone && enter && explainedTOCTOU[v.Name] {
+		return "toctou none reads " + v.Name + " from user memory at exit"
+	}
+	return ""
+}
+
+// result is the rows, by syscall, with their reasons sorted and a sample
+// for a count that differs.
+func (c *comparison) result() []FidelityRow {
+	out := make([]FidelityRow, 0, len(c.rows))
+	for name, r := range c.rows {
+		for reason := range c.reasons[name] {
 			r.Reasons = append(r.Reasons, reason)
 		}
 		sort.Strings(r.Reasons)

@@ -1,4 +1,4 @@
-package bench
+package external
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 
 	"github.com/benchctl/benchctl/bench/results"
 	"github.com/benchctl/benchctl/bench/scenario"
-	"github.com/benchctl/benchctl/probes"
-	"github.com/benchctl/benchctl/workloads"
 )
 
 // LoadCheck says whether one external tracer of a scenario loads on this
@@ -50,46 +48,29 @@ func checkTracerLoad(ctx context.Context, t scenario.TracerSpec) LoadCheck {
 	if len(t.SetOrder) > 0 {
 		c.Set = t.SetOrder[0]
 	}
-	if t.Missing != "" {
-		c.Err = fmt.Errorf("%w: %s", workloads.ErrTracerMissing, t.Missing)
-		return c
-	}
-	started := time.Now()
-	tr, err := workloads.StartTracer(ctx, t.Spec(c.Set))
+	tr, err := Start(ctx, t, c.Set)
 	if err != nil {
 		c.Err = err
 		return c
 	}
 	defer tr.Close()
-	err = tr.WaitReady(ctx, func(pids []int) (int, error) {
-		tb, err := probes.FindBPF(pids)
-		return len(tb.Attached), err
-	})
+	ready, err := tr.WaitReady(ctx)
 	if err != nil {
-		if l := refusal(tr, t); l != nil && l.Refusal != nil && l.Refusal.Kind != results.RefusedExited {
+		if l := tr.Refusal(); l != nil && l.Refusal != nil && l.Refusal.Kind != results.RefusedExited {
 			c.Refusal = l.Refusal
 		} else {
 			c.Err = err
 		}
 		return c
 	}
-	c.Loaded, c.Ready = true, time.Since(started)
-	var held probes.TreeBPF
-	if pids, err := tr.Pids(); err == nil {
-		held, err = probes.FindBPF(pids)
-		if err == nil {
-			inner, _, _ := probes.InnerMaps(held.Maps)
-			held.Maps = append(held.Maps, inner...)
-		}
-	}
+	c.Loaded, c.Ready = true, ready
+	held, _, _ := tr.Find()
 	c.Programs, c.Attached = len(held.Programs), len(held.Attached)
 	if _, err := tr.Stop(); err != nil {
 		c.Err = fmt.Errorf("stopping tracer %s: %w", t.Name, err)
 		return c
 	}
 	// Nothing lists BPF objects while the tracer's are torn down.
-	if err := probes.WaitGone(held.Programs, held.Maps, goneTimeout); err != nil {
-		c.Err = fmt.Errorf("tracer %s exited but its BPF objects stay loaded: %w", t.Name, err)
-	}
+	c.Err = tr.WaitGone()
 	return c
 }
