@@ -231,7 +231,48 @@ func defaultCacheDir() (string, error) {
 	}
 }
 
+// startup is what the steps of start hand on to each other: the options,
+// the binaries, the ports, and the files the first step writes.
+type startup struct {
+	opts        Options
+	kube, pause string
+
+	etcdPort, peerPort, apiPort, kubeletPort, healthzPort, cmPort int
+	etcdURL                                                       string
+
+	p                             *pki
+	apiCert, apiKey               string
+	apiKubeletCert, apiKubeletKey string
+	kubeletCert, kubeletKey       string
+	saKey, saPub                  string
+	kubeletKubeconfig             string
+	cmKubeconfig                  string
+}
+
+// start runs the steps that bring the cluster up, in order; on an error
+// it stops and Start undoes what was started.
 func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) error {
+	s := &startup{opts: opts, kube: kube, pause: pause}
+	for _, step := range []func(context.Context, *startup) error{
+		c.startState,
+		c.startEtcd,
+		c.startAPIServer,
+		c.startControllerManager,
+		c.startContainerd,
+		c.startKubelet,
+		c.waitReady,
+	} {
+		if err := step(ctx, s); err != nil {
+			return err
+		}
+	}
+	opts.Logf("test cluster: ready (%s)", c.Server)
+	return nil
+}
+
+// startState makes the state directory's tree, picks the ports, and
+// writes the certificates and the kubeconfigs.
+func (c *Cluster) startState(_ context.Context, s *startup) error {
 	dir := c.Dir
 	for _, d := range []string{"logs", "pki", "etcd", "containerd", "cni/net.d", "cni/ipam", "kubelet", "pod-logs", "controller-manager", "images"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
@@ -242,26 +283,27 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 	if err != nil {
 		return err
 	}
-	etcdPort, peerPort, apiPort, kubeletPort, healthzPort, cmPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
-	c.Server = "https://127.0.0.1:" + strconv.Itoa(apiPort)
+	s.etcdPort, s.peerPort, s.apiPort, s.kubeletPort, s.healthzPort, s.cmPort = ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	c.Server = "https://127.0.0.1:" + strconv.Itoa(s.apiPort)
 
-	opts.Logf("test cluster: certificates in %s", dir)
+	s.opts.Logf("test cluster: certificates in %s", dir)
 	p, err := newPKI(filepath.Join(dir, "pki"))
 	if err != nil {
 		return err
 	}
+	s.p = p
 	loop := []net.IP{net.IPv4(127, 0, 0, 1)}
-	apiCert, apiKey, err := p.issue("apiserver", "kube-apiserver", nil,
+	s.apiCert, s.apiKey, err = p.issue("apiserver", "kube-apiserver", nil,
 		append(loop, net.IPv4(10, 96, 0, 1)),
 		[]string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}, false, true)
 	if err != nil {
 		return err
 	}
-	apiKubeletCert, apiKubeletKey, err := p.issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, nil, nil, true, false)
+	s.apiKubeletCert, s.apiKubeletKey, err = p.issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, nil, nil, true, false)
 	if err != nil {
 		return err
 	}
-	kubeletCert, kubeletKey, err := p.issue("kubelet", "system:node:"+NodeName, []string{"system:nodes"}, loop, []string{"localhost"}, true, true)
+	s.kubeletCert, s.kubeletKey, err = p.issue("kubelet", "system:node:"+NodeName, []string{"system:nodes"}, loop, []string{"localhost"}, true, true)
 	if err != nil {
 		return err
 	}
@@ -273,31 +315,34 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 	if err != nil {
 		return err
 	}
-	saKey, saPub, err := p.serviceAccountKey()
+	s.saKey, s.saPub, err = p.serviceAccountKey()
 	if err != nil {
 		return err
 	}
 	c.AdminKubeconfig = filepath.Join(dir, "admin.kubeconfig")
-	kubeletKubeconfig := filepath.Join(dir, "kubelet.kubeconfig")
-	cmKubeconfig := filepath.Join(dir, "controller-manager.kubeconfig")
+	s.kubeletKubeconfig = filepath.Join(dir, "kubelet.kubeconfig")
+	s.cmKubeconfig = filepath.Join(dir, "controller-manager.kubeconfig")
 	for _, k := range []struct{ path, user, cert, key string }{
 		{c.AdminKubeconfig, "admin", adminCert, adminKey},
-		{kubeletKubeconfig, "kubelet", kubeletCert, kubeletKey},
-		{cmKubeconfig, "controller-manager", cmCert, cmKey},
+		{s.kubeletKubeconfig, "kubelet", s.kubeletCert, s.kubeletKey},
+		{s.cmKubeconfig, "controller-manager", cmCert, cmKey},
 	} {
 		if err := writeKubeconfig(k.path, c.Server, p.caFile(), k.user, k.cert, k.key, "", ""); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	// etcd
-	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdPort)
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+// startEtcd starts etcd and waits until it is healthy.
+func (c *Cluster) startEtcd(ctx context.Context, s *startup) error {
+	s.etcdURL = "http://127.0.0.1:" + strconv.Itoa(s.etcdPort)
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(s.peerPort)
 	if err := c.run("etcd", "etcd", nil,
 		"--name=default",
-		"--data-dir="+filepath.Join(dir, "etcd"),
-		"--listen-client-urls="+etcdURL,
-		"--advertise-client-urls="+etcdURL,
+		"--data-dir="+filepath.Join(c.Dir, "etcd"),
+		"--listen-client-urls="+s.etcdURL,
+		"--advertise-client-urls="+s.etcdURL,
 		"--listen-peer-urls="+peerURL,
 		"--initial-advertise-peer-urls="+peerURL,
 		"--initial-cluster=default="+peerURL,
@@ -307,36 +352,37 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 	); err != nil {
 		return err
 	}
-	opts.Logf("test cluster: waiting for etcd on %s", etcdURL)
-	if err := c.waitFor(ctx, opts.Timeout, "etcd", func(ctx context.Context) error {
-		return httpHealthy(ctx, etcdURL+"/health", `"health":"true"`)
-	}); err != nil {
-		return err
-	}
+	s.opts.Logf("test cluster: waiting for etcd on %s", s.etcdURL)
+	return c.waitFor(ctx, s.opts.Timeout, "etcd", func(ctx context.Context) error {
+		return httpHealthy(ctx, s.etcdURL+"/health", `"health":"true"`)
+	})
+}
 
-	// kube-apiserver
-	if err := c.run("kube-apiserver", kube, nil, "kube-apiserver",
-		"--etcd-servers="+etcdURL,
+// startAPIServer starts kube-apiserver, makes the cluster's admin client,
+// and waits until the apiserver is ready.
+func (c *Cluster) startAPIServer(ctx context.Context, s *startup) error {
+	if err := c.run("kube-apiserver", s.kube, nil, "kube-apiserver",
+		"--etcd-servers="+s.etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(apiPort),
-		"--tls-cert-file="+apiCert,
-		"--tls-private-key-file="+apiKey,
-		"--client-ca-file="+p.caFile(),
-		"--kubelet-client-certificate="+apiKubeletCert,
-		"--kubelet-client-key="+apiKubeletKey,
-		"--kubelet-certificate-authority="+p.caFile(),
+		"--secure-port="+strconv.Itoa(s.apiPort),
+		"--tls-cert-file="+s.apiCert,
+		"--tls-private-key-file="+s.apiKey,
+		"--client-ca-file="+s.p.caFile(),
+		"--kubelet-client-certificate="+s.apiKubeletCert,
+		"--kubelet-client-key="+s.apiKubeletKey,
+		"--kubelet-certificate-authority="+s.p.caFile(),
 		"--kubelet-preferred-address-types=InternalIP",
 		"--service-cluster-ip-range=10.96.0.0/24",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+saPub,
-		"--service-account-signing-key-file="+saKey,
+		"--service-account-key-file="+s.saPub,
+		"--service-account-signing-key-file="+s.saKey,
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction",
 		"--allow-privileged=true",
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
-		"--cert-dir="+filepath.Join(dir, "pki", "apiserver"),
+		"--cert-dir="+filepath.Join(c.Dir, "pki", "apiserver"),
 	); err != nil {
 		return err
 	}
@@ -349,48 +395,50 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 		return err
 	}
 	c.client = cs
-	opts.Logf("test cluster: waiting for kube-apiserver on %s", c.Server)
-	if err := c.waitFor(ctx, opts.Timeout, "kube-apiserver", func(ctx context.Context) error {
+	s.opts.Logf("test cluster: waiting for kube-apiserver on %s", c.Server)
+	return c.waitFor(ctx, s.opts.Timeout, "kube-apiserver", func(ctx context.Context) error {
 		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, body)
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
+	})
+}
 
-	// kube-controller-manager: default ServiceAccounts, kube-root-ca.crt,
-	// namespace deletion, garbage collection.
-	if err := c.run("kube-controller-manager", kube, nil, "kube-controller-manager",
-		"--kubeconfig="+cmKubeconfig,
-		"--authentication-kubeconfig="+cmKubeconfig,
-		"--authorization-kubeconfig="+cmKubeconfig,
+// startControllerManager starts kube-controller-manager: default
+// ServiceAccounts, kube-root-ca.crt, namespace deletion, garbage
+// collection. waitReady waits for its first work.
+func (c *Cluster) startControllerManager(_ context.Context, s *startup) error {
+	return c.run("kube-controller-manager", s.kube, nil, "kube-controller-manager",
+		"--kubeconfig="+s.cmKubeconfig,
+		"--authentication-kubeconfig="+s.cmKubeconfig,
+		"--authorization-kubeconfig="+s.cmKubeconfig,
 		"--bind-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(cmPort),
-		"--cert-dir="+filepath.Join(dir, "controller-manager"),
+		"--secure-port="+strconv.Itoa(s.cmPort),
+		"--cert-dir="+filepath.Join(c.Dir, "controller-manager"),
 		"--leader-elect=false",
-		"--service-account-private-key-file="+saKey,
-		"--root-ca-file="+p.caFile(),
+		"--service-account-private-key-file="+s.saKey,
+		"--root-ca-file="+s.p.caFile(),
 		"--use-service-account-credentials=true",
 		"--profiling=false",
-	); err != nil {
-		return err
-	}
+	)
+}
 
-	// containerd, with the pods' network and cgroups.
+// startContainerd prepares the pods' network and cgroups, starts
+// containerd, waits until it answers, and imports the pause image.
+func (c *Cluster) startContainerd(ctx context.Context, s *startup) error {
 	if err := c.prepareNode(); err != nil {
 		return err
 	}
-	ctrConfig := filepath.Join(dir, "containerd", "config.toml")
-	if err := os.WriteFile(ctrConfig, []byte(containerdConfig(dir, c.ctrSocket)), 0o600); err != nil {
+	ctrConfig := filepath.Join(c.Dir, "containerd", "config.toml")
+	if err := os.WriteFile(ctrConfig, []byte(containerdConfig(c.Dir, c.ctrSocket)), 0o600); err != nil {
 		return err
 	}
 	if err := c.run("containerd", "containerd", nil, "--config", ctrConfig); err != nil {
 		return err
 	}
-	opts.Logf("test cluster: waiting for containerd on %s", c.ctrSocket)
-	if err := c.waitFor(ctx, opts.Timeout, "containerd", func(ctx context.Context) error {
+	s.opts.Logf("test cluster: waiting for containerd on %s", c.ctrSocket)
+	if err := c.waitFor(ctx, s.opts.Timeout, "containerd", func(ctx context.Context) error {
 		out, err := exec.CommandContext(ctx, "ctr", "--address", c.ctrSocket, "version").CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("ctr version: %v: %s", err, out)
@@ -399,41 +447,46 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 	}); err != nil {
 		return err
 	}
-	pauseBin, err := os.ReadFile(pause)
+	pauseBin, err := os.ReadFile(s.pause)
 	if err != nil {
 		return err
 	}
-	pauseTar := filepath.Join(dir, "images", "pause.tar")
+	pauseTar := filepath.Join(c.Dir, "images", "pause.tar")
 	if err := WriteImage(pauseTar, PauseImage, []string{"/pause"}, []ImageFile{{Path: "/pause", Mode: 0o755, Data: pauseBin}}); err != nil {
 		return err
 	}
-	if err := c.ImportImage(ctx, pauseTar); err != nil {
-		return err
-	}
+	return c.ImportImage(ctx, pauseTar)
+}
 
-	// kubelet
-	kubeletConfig := filepath.Join(dir, "kubelet.yaml")
-	if err := os.WriteFile(kubeletConfig, []byte(kubeletConfiguration(dir, c.rec.CgroupRoot, c.ctrSocket, p.caFile(), kubeletCert, kubeletKey, kubeletPort, healthzPort)), 0o600); err != nil {
+// startKubelet writes the kubelet's configuration and starts it in its
+// own mount namespace (kubeletNamespace).
+func (c *Cluster) startKubelet(_ context.Context, s *startup) error {
+	kubeletConfig := filepath.Join(c.Dir, "kubelet.yaml")
+	if err := os.WriteFile(kubeletConfig, []byte(kubeletConfiguration(c.Dir, c.rec.CgroupRoot, c.ctrSocket, s.p.caFile(), s.kubeletCert, s.kubeletKey, s.kubeletPort, s.healthzPort)), 0o600); err != nil {
 		return err
 	}
-	kubeletRoot := filepath.Join(dir, "kubelet")
+	kubeletRoot := filepath.Join(c.Dir, "kubelet")
 	unshare, err := c.kubeletNamespace(kubeletRoot)
 	if err != nil {
 		return err
 	}
 	// No /usr/sbin in its PATH: the kubelet then finds no iptables and
 	// adds no rule to the host's tables (the test pods need none).
-	if err := c.run("kubelet", unshare[0], []string{"PATH=/usr/local/bin:/usr/bin:/bin"}, append(unshare[1:], kube, "kubelet",
+	return c.run("kubelet", unshare[0], []string{"PATH=/usr/local/bin:/usr/bin:/bin"}, append(unshare[1:], s.kube, "kubelet",
 		"--config="+kubeletConfig,
-		"--kubeconfig="+kubeletKubeconfig,
+		"--kubeconfig="+s.kubeletKubeconfig,
 		"--root-dir="+kubeletRoot,
 		"--hostname-override="+NodeName,
 		"--v=2",
-	)...); err != nil {
-		return err
-	}
-	opts.Logf("test cluster: waiting for node %s to be Ready", NodeName)
-	if err := c.waitFor(ctx, opts.Timeout, "kubelet", func(ctx context.Context) error {
+	)...)
+}
+
+// waitReady waits for the node to be Ready, then for the controller
+// manager to have made the default namespace's ServiceAccount.
+func (c *Cluster) waitReady(ctx context.Context, s *startup) error {
+	cs := c.client
+	s.opts.Logf("test cluster: waiting for node %s to be Ready", NodeName)
+	if err := c.waitFor(ctx, s.opts.Timeout, "kubelet", func(ctx context.Context) error {
 		n, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -450,14 +503,10 @@ func (c *Cluster) start(ctx context.Context, opts Options, kube, pause string) e
 	}); err != nil {
 		return err
 	}
-	if err := c.waitFor(ctx, opts.Timeout, "kube-controller-manager", func(ctx context.Context) error {
+	return c.waitFor(ctx, s.opts.Timeout, "kube-controller-manager", func(ctx context.Context) error {
 		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err
-	}); err != nil {
-		return err
-	}
-	opts.Logf("test cluster: ready (%s)", c.Server)
-	return nil
+	})
 }
 
 // kubeletSysctls are the kernel settings the kubelet wants (the values of
