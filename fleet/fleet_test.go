@@ -67,7 +67,7 @@ func (k *fakeKubelet) run(ctx context.Context) {
 }
 
 // logs opens a pod's log (Options.Logs).
-func (k *fakeKubelet) openLogs(_ context.Context, _, pod string) (io.ReadCloser, error) {
+func (k *fakeKubelet) openLogs(ctx context.Context, _, pod string) (io.ReadCloser, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r := k.readers[pod]
@@ -75,6 +75,7 @@ func (k *fakeKubelet) openLogs(_ context.Context, _, pod string) (io.ReadCloser,
 	if r == nil {
 		return io.NopCloser(strings.NewReader("")), nil
 	}
+	go func() { <-ctx.Done(); r.CloseWithError(ctx.Err()) }() // as a cancelled request's body
 	return r, nil
 }
 

@@ -79,10 +79,17 @@ func (n *nodeRun) run(ctx context.Context) NodeResult {
 			n.rec.add("lease/" + leaseName(n.node.Name))
 		}
 	}()
-	outcome := n.runPod(ctx)
+	// The log is read on its own context: when ctx is cancelled (Ctrl-C)
+	// the pod is deleted, its benchctl stops and prints what it has, and
+	// that last block is still read, until the pod is gone.
+	logCtx, stopLogs := context.WithCancel(context.Background())
+	defer stopLogs()
+	outcome := n.runPod(ctx, logCtx)
 	// The pod goes before the lease does: no other run's pod may start
 	// on the node while this one's benchctl still detaches its probes.
 	n.removePod()
+	stopLogs()
+	n.waitLogs()
 	return n.finish(r, outcome)
 }
 
@@ -111,7 +118,7 @@ func (n *nodeRun) removePod() {
 
 // runPod creates the pod, follows it to its end and returns what became
 // of it, in a few words ("" when it ran to its end).
-func (n *nodeRun) runPod(ctx context.Context) string {
+func (n *nodeRun) runPod(ctx, logCtx context.Context) string {
 	pods := n.o.Client.CoreV1().Pods(n.o.Namespace)
 	spec := PodSpec{Run: n.o.RunID, Namespace: n.o.Namespace, Node: n.node, Image: n.o.Image, PullPolicy: n.o.PullPolicy,
 		ConfigMap: n.cm, ScenarioKey: n.key, RunArgs: n.o.RunArgs, DeadlineSeconds: int64(n.o.Timeout / time.Second)}
@@ -119,7 +126,6 @@ func (n *nodeRun) runPod(ctx context.Context) string {
 		return "pod not created: " + err.Error()
 	}
 	n.say("pod created")
-	n.logsDone = make(chan struct{})
 	logsStarted := false
 	notReadySince := time.Time{}
 	lastPhase := ""
@@ -140,7 +146,8 @@ func (n *nodeRun) runPod(ctx context.Context) string {
 			}
 			if !logsStarted && started(p) {
 				logsStarted = true
-				go n.followLogs(ctx, p.Name)
+				n.logsDone = make(chan struct{})
+				go n.followLogs(logCtx, p.Name)
 			}
 			if phase := podPhase(p); phase != lastPhase {
 				lastPhase = phase
@@ -180,7 +187,8 @@ func (n *nodeRun) deletePod(p *corev1.Pod) {
 	}
 }
 
-// waitLogs waits a while for the log stream to be read to its end.
+// waitLogs waits a while for the log stream, if it was opened, to be
+// read to its end.
 func (n *nodeRun) waitLogs() {
 	if n.logsDone == nil {
 		return
