@@ -111,7 +111,7 @@ func fleetCmd(args []string) error {
 	if _, err := sf.load(pos[0]); err != nil {
 		return err
 	}
-	runArgs := fleetRunArgs(fs, sf, *seed, *strict)
+	runArgs := fleetRunArgs(sf, *seed, *strict)
 	runArgs = append(runArgs, extra...)
 
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -173,7 +173,7 @@ func fleetCmd(args []string) error {
 
 // fleetRunArgs are the run flags given to fleet run, as the pods'
 // benchctl run takes them.
-func fleetRunArgs(fs *flag.FlagSet, sf scenarioFlags, seed string, strict bool) []string {
+func fleetRunArgs(sf scenarioFlags, seed string, strict bool) []string {
 	var out []string
 	if sf.repetitions > 0 {
 		out = append(out, "--repetitions", strconv.Itoa(sf.repetitions))
