@@ -18,7 +18,7 @@ func fleetNodes(t *testing.T, s func(int) string) []FleetNode {
 	for j, name := range []string{"base.json", "head_slow.json"} {
 		r := golden.Results(t, name)
 		golden.Plant(r, func(n int) string { return s(1000 + n) })
-		node := results.NodeInfo{Name: s(10 + j), Kernel: s(20 + j), InstanceType: s(30 + j), Zone: s(40 + j)}
+		node := results.NodeInfo{Name: s(10 + j), Kernel: s(20 + j), InstanceType: s(30 + j), Zone: s(40 + j), Pod: s(80 + j), Image: s(90 + j)}
 		r.Environment.Node = &node
 		results.Derive(r)
 		out = append(out, FleetNode{Name: node.Name, Kernel: node.Kernel, InstanceType: node.InstanceType, Zone: node.Zone,
