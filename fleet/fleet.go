@@ -51,8 +51,9 @@ type Options struct {
 	// none.
 	Timeout time.Duration
 	// Progress gets a line whenever a node's phase, run count or rounds
-	// change.
+	// change; with TTY set, one line per node redrawn in place.
 	Progress io.Writer
+	TTY      bool
 	// RunID labels this run's objects (default: random).
 	RunID string
 	// Poll is how often pods and nodes are looked at (default 2 s).
@@ -185,7 +186,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	sum := &Summary{RunID: o.RunID, Scenario: o.Scenario, Image: o.Image}
 	key := unsafeFile.ReplaceAllString(filepath.Base(o.Scenario), "_")
 	cm := scenarioConfigMap(o.RunID, o.Namespace, key, data)
-	rec := &recorder{w: o.Progress}
+	pr := &progress{w: o.Progress, tty: o.TTY}
+	rec := &recorder{pr: pr}
 	defer func() {
 		// A fresh context: the run's may be cancelled (Ctrl-C).
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -204,7 +206,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Serial {
 		sem = make(chan struct{}, 1)
 	}
-	pr := &progress{w: o.Progress}
 	for i, n := range nodes {
 		n.Pod = objectName("pod", o.RunID, n.Name)
 		n.Image = o.Image

@@ -29,7 +29,7 @@ const tailLines = 20
 // recorder collects what the nodes deleted.
 type recorder struct {
 	mu      sync.Mutex
-	w       io.Writer
+	pr      *progress
 	deleted []string
 }
 
@@ -37,7 +37,7 @@ func (r *recorder) add(what string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.deleted = append(r.deleted, what)
-	fmt.Fprintf(r.w, "fleet: deleted %s\n", what)
+	r.pr.note("fleet: deleted " + what)
 }
 
 var imageErrors = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true, "ErrImageNeverPull": true, "InvalidImageName": true}
@@ -361,11 +361,15 @@ func nodeReady(n *corev1.Node) bool {
 	return false
 }
 
-// progress prints one line per change of a node's state.
+// progress shows each node's state: on a terminal a block of one line
+// per node, redrawn in place; elsewhere one plain line per change.
 type progress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	last map[string]string
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	last  map[string]string
+	order []string // nodes in the order first seen (terminal)
+	drawn int      // lines of the block on screen (terminal)
 }
 
 func (p *progress) node(name, phase string, c *Checkpoint) {
@@ -393,6 +397,42 @@ func (p *progress) node(name, phase string, c *Checkpoint) {
 	if p.last[name] == line {
 		return
 	}
+	if _, seen := p.last[name]; !seen {
+		p.order = append(p.order, name)
+	}
 	p.last[name] = line
-	fmt.Fprintln(p.w, line)
+	if !p.tty {
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	p.redraw("")
+}
+
+// note prints a line that is not a node's state: on a terminal above the
+// block of nodes.
+func (p *progress) note(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.tty {
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	p.redraw(line)
+}
+
+// redraw writes note (if any) where the block of nodes was, then the
+// block.
+func (p *progress) redraw(note string) {
+	var b strings.Builder
+	if p.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", p.drawn) // back to the block's first line
+	}
+	if note != "" {
+		b.WriteString("\x1b[2K" + note + "\n")
+	}
+	for _, n := range p.order {
+		b.WriteString("\x1b[2K" + p.last[n] + "\n")
+	}
+	p.drawn = len(p.order)
+	io.WriteString(p.w, b.String())
 }

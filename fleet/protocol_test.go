@@ -138,3 +138,27 @@ while :; do sleep 0.05; done
 		t.Errorf("last checkpoint %q final %v; log:\n%s", last.Data, last.Final, log.String())
 	}
 }
+
+// TestProgressTerminal: on a terminal each node keeps one line, redrawn
+// in place; elsewhere each change is a line of its own, and a line that
+// did not change is not repeated.
+func TestProgressTerminal(t *testing.T) {
+	var plain, tty bytes.Buffer
+	for _, p := range []*progress{{w: &plain}, {w: &tty, tty: true}} {
+		p.node("a", "Pending", nil)
+		p.node("b", "Pending", nil)
+		p.node("a", "Running", nil)
+		p.node("a", "Running", nil)
+		p.note("fleet: deleted pod/x")
+	}
+	if got := plain.String(); got != "fleet: a: Pending\nfleet: b: Pending\nfleet: a: Running\nfleet: deleted pod/x\n" {
+		t.Errorf("plain progress %q", got)
+	}
+	want := "\x1b[2Kfleet: a: Pending\n" +
+		"\x1b[1A\x1b[2Kfleet: a: Pending\n\x1b[2Kfleet: b: Pending\n" +
+		"\x1b[2A\x1b[2Kfleet: a: Running\n\x1b[2Kfleet: b: Pending\n" +
+		"\x1b[2A\x1b[2Kfleet: deleted pod/x\n\x1b[2Kfleet: a: Running\n\x1b[2Kfleet: b: Pending\n"
+	if got := tty.String(); got != want {
+		t.Errorf("terminal progress %q, want %q", got, want)
+	}
+}

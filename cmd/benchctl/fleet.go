@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -137,7 +138,7 @@ func fleetCmd(args []string) error {
 	start := time.Now()
 	sum, err := fleet.Run(ctx, fleet.Options{Client: client, Namespace: namespace, Nodes: nodes, Selector: *selector,
 		Image: *image, PullPolicy: corev1.PullPolicy(*pull), Scenario: pos[0], RunArgs: runArgs,
-		OutDir: *out, Force: *force, Serial: *serial, Timeout: *timeout, Progress: os.Stderr})
+		OutDir: *out, Force: *force, Serial: *serial, Timeout: *timeout, Progress: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd()))})
 	switch {
 	case errors.Is(err, fleet.ErrNoNodes), errors.Is(err, fleet.ErrExists):
 		return usageError("fleet: %v", err)
