@@ -382,11 +382,11 @@ func (p *progress) node(name, phase string, c *Checkpoint) {
 			} `json:"scenario"`
 		}
 		if json.Unmarshal(c.Data, &r) == nil {
-			rounds := 0
+			round := 0 // rounds count from 0, the warm-up ones first
 			for _, run := range r.Runs {
-				rounds = max(rounds, run.Round)
+				round = max(round, run.Round)
 			}
-			line += fmt.Sprintf("; %d runs, round %d of %d", len(r.Runs), rounds, r.Scenario.Repetitions+r.Scenario.Warmup)
+			line += fmt.Sprintf("; %d runs, round %d of %d", len(r.Runs), round+1, r.Scenario.Repetitions+r.Scenario.Warmup)
 		}
 	}
 	p.mu.Lock()
