@@ -382,11 +382,12 @@ func (p *progress) node(name, phase string, c *Checkpoint) {
 			} `json:"scenario"`
 		}
 		if json.Unmarshal(c.Data, &r) == nil {
-			round := 0 // rounds count from 0, the warm-up ones first
+			// Measured rounds count from 0, warm-up ones from -Warmup.
+			round := -r.Scenario.Warmup
 			for _, run := range r.Runs {
 				round = max(round, run.Round)
 			}
-			line += fmt.Sprintf("; %d runs, round %d of %d", len(r.Runs), round+1, r.Scenario.Repetitions+r.Scenario.Warmup)
+			line += fmt.Sprintf("; %d runs, round %d of %d", len(r.Runs), round+r.Scenario.Warmup+1, r.Scenario.Repetitions+r.Scenario.Warmup)
 		}
 	}
 	p.mu.Lock()
