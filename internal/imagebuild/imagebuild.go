@@ -220,13 +220,23 @@ func Programs(cache string, programs []string) ([]File, error) {
 			want[l] = true
 		}
 	}
+	// The packages of each path, and of what it links to here: a
+	// package's symlink may point into another package
+	// (/usr/bin/redis-server is redis-server's, a link to
+	// redis-check-rdb, which is redis-tools').
 	pkgs := map[string]bool{}
 	for p := range want {
-		pkg, err := packageOf(p)
-		if err != nil {
-			return nil, err
+		paths := []string{p}
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p {
+			paths = append(paths, real)
 		}
-		pkgs[pkg] = true
+		for _, q := range paths {
+			pkg, err := packageOf(q)
+			if err != nil {
+				return nil, err
+			}
+			pkgs[pkg] = true
+		}
 	}
 	root := filepath.Join(cache, "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
