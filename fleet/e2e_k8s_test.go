@@ -39,11 +39,11 @@ const (
 	namespace = "benchctl"
 )
 
-// TestFleetE2E runs fleet on the test cluster's one node (this host)
+// TestK8sFleet runs fleet on the test cluster's one node (this host)
 // through the shipped RBAC: a run to its end, a run whose pod is killed,
 // a run interrupted with SIGINT; after each, no object of fleet's is
 // left, and after the last no BPF program of benchctl's.
-func TestFleetE2E(t *testing.T) {
+func TestK8sFleet(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the cluster's kubelet and the pods' BPF programs")
 	}

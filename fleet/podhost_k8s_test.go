@@ -16,13 +16,13 @@ import (
 	"github.com/benchctl/benchctl/internal/kubecluster"
 )
 
-// TestPodVersusHost measures the same scenario in a fleet pod on the test
+// TestK8sPodVersusHost measures the same scenario in a fleet pod on the test
 // cluster's node (this host) and with benchctl run on the host,
 // interleaved: pod, host, pod, host, ... It writes the results files
 // into $BENCHCTL_PODHOST_DIR (pod-N.json, host-N.json) for
 // docs/measurements/fleet.md; it runs only when that is set.
 // BENCHCTL_PODHOST_PAIRS sets the number of pairs (default 3).
-func TestPodVersusHost(t *testing.T) {
+func TestK8sPodVersusHost(t *testing.T) {
 	out := os.Getenv("BENCHCTL_PODHOST_DIR")
 	if out == "" {
 		t.Skip("a measurement: set BENCHCTL_PODHOST_DIR to run it")
