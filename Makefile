@@ -36,10 +36,10 @@ IMAGE_TAR     ?= bin/benchctl-image.tar
 IMAGE_NAME    ?= docker.io/library/benchctl:$(VERSION)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: image help build generate check-generate test test-short lint lint-tracked run quick bench bench-history deps deps-clang deps-qemu kernels test-kernels clean
+.PHONY: image help build generate check-generate test test-short lint lint-tracked run quick bench bench-history deps deps-clang deps-qemu kernels test-kernels deps-k8s k8s-bin test-k8s clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 build: ## build bin/benchctl (no clang needed: the BPF objects are committed)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/benchctl
@@ -174,6 +174,29 @@ test-kernels: deps-qemu kernels $(GUEST_DIR) ## in QEMU guests (6.1, 6.12, and t
 	done; \
 	if [ -n "$$failed" ]; then echo "test-kernels failed:$$failed" >&2; exit 1; fi; \
 	echo "test-kernels: ok"
+
+# The test cluster (internal/kubecluster): Debian's etcd, containerd, runc
+# and CNI plugins, and Kubernetes built from the Go module proxy into
+# .cache/k8s/VERSION (kube and pause; rebuilt only when their sources
+# change). busybox-static is the test pods' image; iproute2 deletes the
+# pods' bridge.
+K8S_VERSION   := $(shell cat internal/kubecluster/VERSION)
+K8S_BIN       := .cache/k8s/$(K8S_VERSION)
+K8S_PKGS      := etcd-server containerd runc containernetworking-plugins busybox-static iproute2
+# The tests that need the cluster are built with the tag k8s and named
+# TestK8s...; make test-k8s runs those of every package.
+K8S_RUN       ?= K8s
+
+deps-k8s: ## install the test cluster's Debian packages (K8S_PKGS) when missing
+	@missing=""; \
+	for p in $(K8S_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; $(APT_UPDATE) >/dev/null && $(APT_INSTALL)$$missing; fi
+
+k8s-bin: ## build the test cluster's Kubernetes binaries into .cache/k8s/VERSION (once: then cached)
+	internal/kubecluster/kubebin/build.sh $(abspath $(K8S_BIN))
+
+test-k8s: deps-k8s k8s-bin ## start a one-node Kubernetes cluster on loopback and run every TestK8s test (build tag k8s)
+	$(GO) test -tags k8s -count=1 -p 1 -timeout 30m -run '$(K8S_RUN)' $(GOTESTFLAGS) ./...
 
 clean: ## remove build output
 	rm -rf bin
