@@ -60,3 +60,33 @@ func TestManifestPod(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalOutcome: what ended a pod that ended, as a node's outcome.
+func TestTerminalOutcome(t *testing.T) {
+	term := func(reason string) []corev1.ContainerStatus {
+		return []corev1.ContainerStatus{{State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: reason}}}}
+	}
+	for _, c := range []struct {
+		status corev1.PodStatus
+		want   string
+	}{
+		{corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: term("Completed")}, ""},
+		{corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: term("Error")}, ""},
+		{corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on memory"}, "evicted: low on memory"},
+		{corev1.PodStatus{Phase: corev1.PodFailed, Reason: "DeadlineExceeded", Message: "too long"}, "timed out (--timeout): too long"},
+		{corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: term("OOMKilled")}, "OOM-killed"},
+		{corev1.PodStatus{Phase: corev1.PodFailed, Reason: "NodeShutdown", Message: "bye"}, "NodeShutdown: bye"},
+	} {
+		if got := terminalOutcome(&corev1.Pod{Status: c.status}); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.status, got, c.want)
+		}
+	}
+	waiting := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}}}
+	if _, gone := imageFailure(waiting); gone {
+		t.Error("ContainerCreating taken for an image that will not come")
+	}
+	waiting.Status.ContainerStatuses[0].State.Waiting.Reason = "ImagePullBackOff"
+	if why, gone := imageFailure(waiting); !gone || !strings.HasPrefix(why, "image not pullable (ImagePullBackOff)") {
+		t.Errorf("ImagePullBackOff: %q, %v", why, gone)
+	}
+}
