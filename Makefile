@@ -30,13 +30,25 @@ DEPS_PKGS     := redis-server redis-tools strace bpftrace libtbb12 libjsoncpp25 
 DEPS_CMDS     := redis-server redis-benchmark strace bpftrace
 SHARED_TRACERS ?= ../shared/tracers
 
-.PHONY: help build generate check-generate test test-short lint lint-tracked run quick bench bench-history deps deps-clang deps-qemu kernels test-kernels deps-k8s k8s-bin test-k8s clean
+# make image: the OCI archive of benchctl's image, its name, and the time
+# of every entry (the commit's, so the same commit gives the same digest).
+IMAGE_TAR     ?= bin/benchctl-image.tar
+IMAGE_NAME    ?= docker.io/library/benchctl:$(VERSION)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: image help build generate check-generate test test-short lint lint-tracked run quick bench bench-history deps deps-clang deps-qemu kernels test-kernels deps-k8s k8s-bin test-k8s clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 build: ## build bin/benchctl (no clang needed: the BPF objects are committed)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/benchctl
+
+image: ## the OCI archive bin/benchctl-image.tar (ctr images import takes it): static benchctl, redis from Debian's packages; reproducible, no container daemon
+	@command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || { $(APT_UPDATE) && $(APT_INSTALL) redis-server redis-tools; }
+	mkdir -p .cache/image bin
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o .cache/image/benchctl ./cmd/benchctl
+	$(GO) run ./cmd/benchctl-image -benchctl .cache/image/benchctl -cache .cache/image -name $(IMAGE_NAME) -epoch $(SOURCE_DATE_EPOCH) -o $(IMAGE_TAR)
 
 generate: deps-clang ## regenerate the BPF objects and the syscall table
 	cd probes && $(GO) generate ./...

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,22 @@ func CollectEnvironment(version, commit string) results.Environment {
 		Guest:           os.Getenv("BENCHCTL_GUEST"),
 		CPUAccounting:   CPUAccounting(),
 		Instructions:    instructionsRetired(probes.CheckPMU()),
+		Node:            fleetNode(os.Getenv("BENCHCTL_FLEET_NODE")),
 	}
+}
+
+// fleetNode decodes the node a fleet pod describes in
+// BENCHCTL_FLEET_NODE (JSON of results.NodeInfo); nil when unset or
+// unreadable: a run is never refused for its description.
+func fleetNode(v string) *results.NodeInfo {
+	if v == "" {
+		return nil
+	}
+	var n results.NodeInfo
+	if err := json.Unmarshal([]byte(v), &n); err != nil || n.Name == "" {
+		return nil
+	}
+	return &n
 }
 
 // instructionsRetired says whether instructions retired can be counted

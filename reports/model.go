@@ -195,6 +195,19 @@ func environmentSection(r *results.Results) *page.Section {
 		add("measured", when)
 	}
 	add("guest", e.Guest)
+	if n := e.Node; n != nil {
+		node := n.Name
+		var about []string
+		for _, a := range []struct{ k, v string }{{"kernel", n.Kernel}, {"instance type", n.InstanceType}, {"zone", n.Zone}, {"pod", n.Pod}, {"image", n.Image}} {
+			if a.v != "" {
+				about = append(about, a.k+" "+a.v)
+			}
+		}
+		if len(about) > 0 {
+			node += " (" + strings.Join(about, ", ") + ")"
+		}
+		add("Kubernetes node", node)
+	}
 	add("instructions retired", e.Instructions)
 	s := &page.Section{ID: "environment", Title: "Environment", Tables: []*page.Table{t}}
 	if strings.HasPrefix(e.Guest, "qemu-tcg") {

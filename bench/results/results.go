@@ -125,6 +125,24 @@ type Environment struct {
 	// PERF_COUNT_HW_INSTRUCTIONS): "available", or "not available: "
 	// and why (most VMs have no PMU). Empty before schema 3.
 	Instructions string `json:"instructions,omitempty"`
+	// Node is the Kubernetes node a `benchctl fleet run` measured, from
+	// the BENCHCTL_FLEET_NODE variable its pod sets; nil elsewhere. Kernel
+	// above is the pod's own uname, Node.Kernel what the node reports.
+	Node *NodeInfo `json:"node,omitempty"`
+}
+
+// NodeInfo describes the Kubernetes node a run happened on.
+type NodeInfo struct {
+	Name string `json:"name"`
+	// Kernel is the node status' nodeInfo.kernelVersion.
+	Kernel string `json:"kernel,omitempty"`
+	// InstanceType and Zone are the node's node.kubernetes.io/instance-type
+	// and topology.kubernetes.io/zone labels, when it has them.
+	InstanceType string `json:"instance_type,omitempty"`
+	Zone         string `json:"zone,omitempty"`
+	// Pod is the pod that ran benchctl; Image its image.
+	Pod   string `json:"pod,omitempty"`
+	Image string `json:"image,omitempty"`
 }
 
 // Variant is one cell of the scenario's matrix.

@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newCompareCmd(),
 		newDoctorCmd(),
+		newFleetCmd(),
 		newHistoryCmd(),
 		newMatrixCmd(),
 		newReportCmd(),

@@ -41,6 +41,14 @@ var allowed = map[string][]string{
 // cmd/benchctl link them.
 var dbDrivers = []string{"modernc.org/sqlite", "github.com/jackc/pgx"}
 
+// kubeClient is the Kubernetes client: only fleet (benchctl fleet run)
+// and cmd/benchctl link it (and the test cluster, internal/kubecluster). Reports and the gate read results files, never
+// a cluster.
+var kubeClient = []string{"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery"}
+
+// kubeClientUsers are the packages that may link kubeClient.
+var kubeClientUsers = []string{"fleet", "cmd/benchctl", "internal/kubecluster"}
+
 // deps returns the dependencies of every package of the module, from go list.
 func deps(t *testing.T) map[string][]string { return goList(t, "Deps") }
 
@@ -78,6 +86,20 @@ func TestImportRules(t *testing.T) {
 	for pkg, ds := range all {
 		if pkg != "cmd/benchctl" && slices.Contains(ds, module+"history") {
 			t.Errorf("%s depends on history: only cmd/benchctl may", pkg)
+		}
+	}
+	// The Kubernetes client: fleet's, and the CLI's that wires it.
+	for pkg, ds := range all {
+		if slices.Contains(kubeClientUsers, pkg) || strings.HasSuffix(pkg, ".test") {
+			continue
+		}
+		for _, d := range ds {
+			for _, k := range kubeClient {
+				if d == k || strings.HasPrefix(d, k+"/") {
+					t.Errorf("%s links %s: only %v may link the Kubernetes client", pkg, d, kubeClientUsers)
+					break
+				}
+			}
 		}
 	}
 	for pkg, may := range allowed {

@@ -112,7 +112,7 @@ func matrixDocument(cols []MatrixColumn) *page.Document {
 	}
 	for _, c := range cols {
 		if c.Results == nil {
-			doc.Paras = append(doc.Paras, fmt.Sprintf("%s: no results: %s", c.Name, c.Missing))
+			doc.Paras = append(doc.Paras, fmt.Sprintf("`%s`: no results: `%s`", page.SanitizeCode(c.Name), page.SanitizeCode(c.Missing)))
 		}
 	}
 

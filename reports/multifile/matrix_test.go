@@ -42,7 +42,7 @@ func TestGoldenMatrix(t *testing.T) {
 	md := buf.String()
 	for _, want := range []string{
 		"| `getpid/falco-0.25.4-upstream` | ❌ verifier refused signal_deliver after 127 insns: R9 invalid mem access 'scalar' | ✅ 128,998 (12.9%) sendmmsg_x | — |",
-		"6.12: no results: exit status 3, no results file",
+		"`6.12`: no results: `exit status 3, no results file`",
 		"| `getpid/falco-0.21.0` | `execve_x` | 139,043 | 139,043 | — |",
 	} {
 		if !strings.Contains(md, want) {

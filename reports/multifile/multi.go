@@ -102,9 +102,10 @@ func (m *multi) has(i int, name string) bool {
 	return ok
 }
 
-// fileLabels labels each file by its host and kernel; when two files
-// share both, by their base names without .json; when those collide too,
-// by their paths as given. Files still alike get their position.
+// fileLabels labels each file by the Kubernetes node it was measured on
+// (fleet runs); else by its host and kernel; when two files share both,
+// by their base names without .json; when those collide too, by their
+// paths as given. Files still alike get their position.
 func fileLabels(files []ResultsFile) []string {
 	unique := func(labels []string) bool {
 		seen := map[string]bool{}
@@ -119,13 +120,15 @@ func fileLabels(files []ResultsFile) []string {
 	hostKernel := make([]string, len(files))
 	base := make([]string, len(files))
 	path := make([]string, len(files))
+	node := make([]string, len(files))
 	for i, f := range files {
 		e := f.Results.Environment
+		node[i] = nodeName(f.Results)
 		hostKernel[i] = strings.TrimSpace(e.Hostname + " " + e.Kernel)
 		base[i] = strings.TrimSuffix(filepath.Base(f.Path), ".json")
 		path[i] = f.Path
 	}
-	for _, labels := range [][]string{hostKernel, base, path} {
+	for _, labels := range [][]string{node, hostKernel, base, path} {
 		if unique(labels) {
 			return labels
 		}
@@ -186,6 +189,8 @@ func (m *multi) introParas(names []string) []string {
 	fmt.Fprintf(&b, "%d results files side by side, labelled by ", len(m.files))
 	e := m.ref().Environment
 	switch m.labels[0] {
+	case nodeName(m.ref()):
+		b.WriteString("Kubernetes node")
 	case strings.TrimSpace(e.Hostname + " " + e.Kernel):
 		b.WriteString("host and kernel")
 	case strings.TrimSuffix(filepath.Base(m.files[0].Path), ".json"):
@@ -336,6 +341,16 @@ func (m *multi) environmentSection() *page.Section {
 		{name: "clock source", get: func(r *results.Results, _ string) string { return r.Environment.ClockSource }},
 		{name: "host", get: func(r *results.Results, _ string) string { return r.Environment.Hostname }},
 		{name: "guest", get: func(r *results.Results, _ string) string { return r.Environment.Guest }},
+		{name: "node", get: func(r *results.Results, _ string) string { return nodeName(r) }},
+		{name: "node kernel", get: func(r *results.Results, _ string) string {
+			return nodeField(r, func(n *results.NodeInfo) string { return n.Kernel })
+		}},
+		{name: "instance type", get: func(r *results.Results, _ string) string {
+			return nodeField(r, func(n *results.NodeInfo) string { return n.InstanceType })
+		}},
+		{name: "zone", get: func(r *results.Results, _ string) string {
+			return nodeField(r, func(n *results.NodeInfo) string { return n.Zone })
+		}},
 		{name: "program stats", get: func(r *results.Results, _ string) string { return r.Environment.StatsMethod }},
 		{name: "instructions retired", get: func(r *results.Results, _ string) string { return r.Environment.Instructions }},
 		{name: "benchctl", get: func(r *results.Results, _ string) string {
@@ -645,4 +660,17 @@ func pairDelta(pc results.PairComparison, key string) (results.MeasureDelta, boo
 		}
 	}
 	return results.MeasureDelta{}, false
+}
+
+// nodeName is the Kubernetes node r was measured on, or "".
+func nodeName(r *results.Results) string {
+	return nodeField(r, func(n *results.NodeInfo) string { return n.Name })
+}
+
+// nodeField is one field of r's node, or "" when r has none.
+func nodeField(r *results.Results, get func(*results.NodeInfo) string) string {
+	if r.Environment.Node == nil {
+		return ""
+	}
+	return get(r.Environment.Node)
 }

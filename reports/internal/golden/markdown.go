@@ -175,4 +175,5 @@ func Plant(r *results.Results, s func(int) string) {
 			p.Tracers[i].Executable = next()
 		}
 	}
+	r.Environment.Node = &results.NodeInfo{Name: next(), Kernel: next(), InstanceType: next(), Zone: next(), Pod: next(), Image: next()}
 }
