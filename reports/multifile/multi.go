@@ -184,7 +184,18 @@ func scenarioNames(files []ResultsFile) []string {
 }
 
 func (m *multi) introParas(names []string) []string {
-	var out []string
+	out := []string{m.labelPara()}
+	out = append(out, m.scenarioWarnings(names)...)
+	out = append(out, m.figuresParas()...)
+	out = append(out, m.fileWarnings()...)
+	if p := m.lackingPara(); p != "" {
+		out = append(out, p)
+	}
+	return out
+}
+
+// labelPara says what labels the files and which is the reference.
+func (m *multi) labelPara() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d results files side by side, labelled by ", len(m.files))
 	e := m.ref().Environment
@@ -201,28 +212,34 @@ func (m *multi) introParas(names []string) []string {
 		b.WriteString("file name and position, since nothing else tells them apart")
 	}
 	fmt.Fprintf(&b, ". The first, `%s`, is the reference the others are held against.", page.SanitizeCode(m.labels[0]))
-	out = append(out, b.String())
+	return b.String()
+}
 
+// scenarioWarnings warns of files from other scenarios, or from other
+// versions of one scenario.
+func (m *multi) scenarioWarnings(names []string) []string {
 	sc := m.ref().Scenario
-	switch {
-	case len(names) > 1:
+	if len(names) > 1 {
 		quoted := make([]string, len(names))
 		for i, n := range names {
 			quoted[i] = "`" + page.SanitizeCode(n) + "`"
 		}
-		out = append(out, "Warning: these files come from different scenarios ("+strings.Join(quoted, ", ")+
-			"). Variants are matched by name only: the same name may stand for another workload or syscall set in each file.")
-	default:
-		for _, f := range m.files[1:] {
-			o := f.Results.Scenario
-			if o.SHA256 != sc.SHA256 || o.Workload != sc.Workload {
-				out = append(out, fmt.Sprintf("Warning: the files all ran scenario `%s`, but not the same version of it (its sha256 or workload differs, see the environments): "+
-					"variants are matched by name.", page.SanitizeCode(sc.Name)))
-				break
-			}
+		return []string{"Warning: these files come from different scenarios (" + strings.Join(quoted, ", ") +
+			"). Variants are matched by name only: the same name may stand for another workload or syscall set in each file."}
+	}
+	for _, f := range m.files[1:] {
+		o := f.Results.Scenario
+		if o.SHA256 != sc.SHA256 || o.Workload != sc.Workload {
+			return []string{fmt.Sprintf("Warning: the files all ran scenario `%s`, but not the same version of it (its sha256 or workload differs, see the environments): "+
+				"variants are matched by name.", page.SanitizeCode(sc.Name))}
 		}
 	}
+	return nil
+}
 
+// figuresParas says what the figures are, when one is marked, and how
+// many are.
+func (m *multi) figuresParas() []string {
 	ci := false
 	for _, f := range m.files {
 		ci = ci || page.AnyCI(f.Results.SummarizeVariants())
@@ -233,17 +250,20 @@ func (m *multi) introParas(names []string) []string {
 	} else {
 		figures += fmt.Sprintf(" (no variant of any file has the %d runs a 95%% confidence interval of a median needs)", stats.MinSamplesCI)
 	}
-	out = append(out, figures+". "+m.ruleText())
+	out := []string{figures + ". " + m.ruleText()}
 	if m.marked == 0 {
-		out = append(out, "No figure differs from the reference's by that rule.")
-	} else {
-		verb := "differ"
-		if m.marked == 1 {
-			verb = "differs"
-		}
-		out = append(out, fmt.Sprintf("%s %s from the reference's by that rule.", page.Plural(m.marked, "figure", "figures"), verb))
+		return append(out, "No figure differs from the reference's by that rule.")
 	}
+	verb := "differ"
+	if m.marked == 1 {
+		verb = "differs"
+	}
+	return append(out, fmt.Sprintf("%s %s from the reference's by that rule.", page.Plural(m.marked, "figure", "figures"), verb))
+}
 
+// fileWarnings warns of incomplete files, failed runs and emulated CPUs.
+func (m *multi) fileWarnings() []string {
+	var out []string
 	for i, f := range m.files {
 		r := f.Results
 		l := page.SanitizeCode(m.labels[i])
@@ -266,7 +286,11 @@ func (m *multi) introParas(names []string) []string {
 			out = append(out, fmt.Sprintf("TCG: `%s` was measured in a QEMU guest whose CPU was emulated: only its functional figures (events) mean something, not its times or overheads.", l))
 		}
 	}
+	return out
+}
 
+// lackingPara names the variants some files lack, or is empty.
+func (m *multi) lackingPara() string {
 	var lacking []string
 	for _, name := range m.variants {
 		var without []string
@@ -279,10 +303,10 @@ func (m *multi) introParas(names []string) []string {
 			lacking = append(lacking, fmt.Sprintf("`%s` (missing from %s)", page.SanitizeCode(name), strings.Join(without, ", ")))
 		}
 	}
-	if len(lacking) > 0 {
-		out = append(out, "Not in every file: "+strings.Join(lacking, "; ")+".")
+	if len(lacking) == 0 {
+		return ""
 	}
-	return out
+	return "Not in every file: " + strings.Join(lacking, "; ") + "."
 }
 
 // ruleText states when a figure is marked.
@@ -296,17 +320,18 @@ func (m *multi) ruleText() string {
 		UntestedFactor, UntestedPoints, PairPoints)
 }
 
-// environmentSection puts the files' environments side by side.
-func (m *multi) environmentSection() *page.Section {
-	header := append([]string{"property"}, m.labels...)
-	t := page.NewTable(header...)
-	type row struct {
-		name string
-		get  func(r *results.Results, path string) string
-		// alwaysDiffers rows are left out of the list of what differs.
-		alwaysDiffers bool
-	}
-	rows := []row{
+// An envRow is one row of the environments' table: a property, read
+// from each file.
+type envRow struct {
+	name string
+	get  func(r *results.Results, path string) string
+	// alwaysDiffers rows are left out of the list of what differs.
+	alwaysDiffers bool
+}
+
+// envRows are the environments' table, in order.
+func envRows() []envRow {
+	return []envRow{
 		{name: "file", alwaysDiffers: true, get: func(_ *results.Results, path string) string { return filepath.Base(path) }},
 		{name: "scenario", get: func(r *results.Results, _ string) string {
 			s := r.Scenario.Name
@@ -376,8 +401,14 @@ func (m *multi) environmentSection() *page.Section {
 			return when.UTC().Format("2006-01-02 15:04 MST")
 		}},
 	}
+}
+
+// environmentSection puts the files' environments side by side.
+func (m *multi) environmentSection() *page.Section {
+	header := append([]string{"property"}, m.labels...)
+	t := page.NewTable(header...)
 	var differ []string
-	for _, rw := range rows {
+	for _, rw := range envRows() {
 		cells := make([]string, len(m.files))
 		empty := true
 		for i, f := range m.files {
