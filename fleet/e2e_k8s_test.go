@@ -58,7 +58,7 @@ func TestK8sFleet(t *testing.T) {
 	}
 	archive := buildImage(t, exe, dir)
 
-	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf})
+	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf, Track: clusters})
 	if err != nil {
 		t.Fatal(err)
 	}

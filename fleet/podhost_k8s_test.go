@@ -48,7 +48,7 @@ func TestK8sPodVersusHost(t *testing.T) {
 		t.Fatalf("building benchctl: %v: %s", err, b)
 	}
 	archive := buildImage(t, exe, dir)
-	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf})
+	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf, Track: clusters})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,9 @@ type Options struct {
 	Timeout time.Duration
 	// Logf, when set, is told of Start's progress (e.g. t.Logf).
 	Logf func(format string, args ...any)
+	// Track, when set, holds the cluster from Start to Stop, so that a
+	// signal handler can stop it (Clusters.StopAll).
+	Track *Clusters
 }
 
 // Cluster is a running test cluster.
@@ -74,6 +77,7 @@ type Cluster struct {
 	LogDir          string // each process's output, NAME.log
 
 	ctrSocket string
+	track     *Clusters
 	rec       *record
 	client    kubernetes.Interface
 
@@ -90,20 +94,44 @@ type process struct {
 	err  error
 }
 
-var (
-	liveMu sync.Mutex
-	live   = map[*Cluster]bool{}
-)
+// Clusters are the clusters a process started and has not stopped, for
+// a signal handler: a test binary's TestMain holds one, each Start given
+// it in Options.Track adds its cluster, and Stop removes it. The zero
+// value is ready.
+type Clusters struct {
+	mu   sync.Mutex
+	live map[*Cluster]bool
+}
 
-// StopAll stops every cluster this process started and has not stopped:
-// for a signal handler, e.g. in TestMain.
-func StopAll() error {
-	liveMu.Lock()
-	cs := make([]*Cluster, 0, len(live))
-	for c := range live {
+func (s *Clusters) add(c *Cluster) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live == nil {
+		s.live = map[*Cluster]bool{}
+	}
+	s.live[c] = true
+}
+
+func (s *Clusters) remove(c *Cluster) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.live, c)
+}
+
+// StopAll stops every cluster of s that has not stopped.
+func (s *Clusters) StopAll() error {
+	s.mu.Lock()
+	cs := make([]*Cluster, 0, len(s.live))
+	for c := range s.live {
 		cs = append(cs, c)
 	}
-	liveMu.Unlock()
+	s.mu.Unlock()
 	var errs []error
 	for _, c := range cs {
 		errs = append(errs, c.Stop())
@@ -201,9 +229,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	liveMu.Lock()
-	live[c] = true
-	liveMu.Unlock()
+	c.track = opts.Track
+	c.track.add(c)
 	if err := c.start(ctx, opts, kube, pause); err != nil {
 		if stopErr := c.Stop(); stopErr != nil {
 			err = errors.Join(err, fmt.Errorf("undoing the failed start: %w", stopErr))
@@ -862,9 +889,7 @@ func (c *Cluster) Stop() error {
 				c.stopErr = errors.Join(c.stopErr, fmt.Errorf("%s did not exit", pr.name))
 			}
 		}
-		liveMu.Lock()
-		delete(live, c)
-		liveMu.Unlock()
+		c.track.remove(c)
 	})
 	return c.stopErr
 }

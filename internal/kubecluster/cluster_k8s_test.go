@@ -28,6 +28,9 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 )
 
+// clusters are the test binary's clusters, for TestMain's signal handler.
+var clusters = &Clusters{}
+
 // TestMain stops every cluster on SIGINT or SIGTERM, so that a Ctrl-C
 // during go test leaves nothing behind.
 func TestMain(m *testing.M) {
@@ -36,7 +39,7 @@ func TestMain(m *testing.M) {
 	go func() {
 		sig := <-sigs
 		fmt.Fprintf(os.Stderr, "kubecluster: %v: stopping the test clusters\n", sig)
-		if err := StopAll(); err != nil {
+		if err := clusters.StopAll(); err != nil {
 			fmt.Fprintln(os.Stderr, "kubecluster:", err)
 		}
 		os.Exit(1)
@@ -83,7 +86,7 @@ func TestK8sClusterRunsAPrivilegedPod(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	c, err := Start(ctx, Options{Logf: t.Logf})
+	c, err := Start(ctx, Options{Logf: t.Logf, Track: clusters})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +418,7 @@ func TestK8sHelperKilledOwner(t *testing.T) {
 		t.Skip("helper process of TestK8sSweepsAKilledTestsCluster")
 	}
 	ctx := context.Background()
-	c, err := Start(ctx, Options{Logf: t.Logf})
+	c, err := Start(ctx, Options{Logf: t.Logf, Track: clusters})
 	if err != nil {
 		t.Fatal(err)
 	}

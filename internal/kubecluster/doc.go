@@ -44,9 +44,10 @@
 // A test binary that is killed leaves processes and state behind only
 // until the next Start, which sweeps what an earlier Start of a process
 // that no longer runs created (its directories carry a marker), and nothing
-// else. StopAll stops every cluster this process started: call it from a
-// signal handler in TestMain (internal/kubecluster's own TestMain does),
-// so that a Ctrl-C leaves nothing behind either. Tests that need a cluster
+// else. A Clusters value given to Start (Options.Track) holds the
+// clusters a process started; its StopAll stops them: call it from a
+// signal handler in TestMain (internal/kubecluster's own TestMain and
+// fleet's do), so that a Ctrl-C leaves nothing behind either. Tests that need a cluster
 // are built with the tag k8s and named TestK8s...: make test-k8s runs
 // those of every package.
 package kubecluster
