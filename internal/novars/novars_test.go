@@ -34,7 +34,7 @@ func list(t *testing.T) map[string]pkgInfo {
 	if err != nil {
 		t.Skip("no go command on PATH: cannot type-check the packages")
 	}
-	cmd := exec.Command(goTool, "list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{.Export}}\t{{join .GoFiles \" \"}}", module+"/...")
+	cmd := exec.Command(goTool, "list", "-tags", "k8s", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{.Export}}\t{{join .GoFiles \" \"}}", module+"/...")
 	cmd.Dir = "../.."
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
