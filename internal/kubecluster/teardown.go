@@ -3,7 +3,6 @@
 package kubecluster
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -130,25 +129,15 @@ func sweep(parent string) error {
 }
 
 // mounts lists /proc/self/mountinfo's mounts: each mount point,
-// unescaped, and file system type.
+// unescaped, and file system type; none when it cannot be read.
 func mounts() (points, fstypes []string) {
-	f, err := os.Open("/proc/self/mountinfo")
+	all, err := mountinfo.All()
 	if err != nil {
 		return nil, nil
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		// id parent major:minor root mount-point options [optional...] - fstype ...
-		fields := strings.Fields(sc.Text())
-		for i, fld := range fields {
-			if fld == "-" && i+1 < len(fields) && len(fields) > 4 {
-				points = append(points, mountinfo.Unescape(fields[4]))
-				fstypes = append(fstypes, fields[i+1])
-				break
-			}
-		}
+	for _, m := range all {
+		points = append(points, m.Point)
+		fstypes = append(fstypes, m.FSType)
 	}
 	return points, fstypes
 }

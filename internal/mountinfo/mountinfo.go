@@ -1,6 +1,6 @@
-// Package mountinfo finds a mount in /proc/self/mountinfo: where the
-// cgroup v2 hierarchy is (internal/cgroupv2), where the v1 memory
-// hierarchy is (internal/memcgv1).
+// Package mountinfo reads /proc/self/mountinfo: where the cgroup v2
+// hierarchy is (internal/cgroupv2), where the v1 memory hierarchy is
+// (internal/memcgv1), what the test cluster mounted (internal/kubecluster).
 package mountinfo
 
 import (
@@ -11,15 +11,23 @@ import (
 	"strings"
 )
 
-// Find returns the mount point of the first mount whose file system type
-// and super options (comma-separated, split) match, unescaped; ok is
-// false when none does.
-func Find(match func(fstype string, superOpts []string) bool) (mountPoint string, ok bool, err error) {
+// A Mount is one line of /proc/self/mountinfo: its mount point
+// (unescaped), file system type and super options (comma-separated,
+// split).
+type Mount struct {
+	Point     string
+	FSType    string
+	SuperOpts []string
+}
+
+// All returns every mount of /proc/self/mountinfo, in its order.
+func All() ([]Mount, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return "", false, err
+		return nil, err
 	}
 	defer f.Close()
+	var out []Mount
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -30,19 +38,32 @@ func Find(match func(fstype string, superOpts []string) bool) (mountPoint string
 				continue
 			}
 			if i+1 < len(fields) && len(fields) > 4 {
-				var opts []string
+				m := Mount{Point: Unescape(fields[4]), FSType: fields[i+1]}
 				if i+3 < len(fields) {
-					opts = strings.Split(fields[i+3], ",")
+					m.SuperOpts = strings.Split(fields[i+3], ",")
 				}
-				if match(fields[i+1], opts) {
-					return Unescape(fields[4]), true, nil
-				}
+				out = append(out, m)
 			}
 			break
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", false, fmt.Errorf("reading /proc/self/mountinfo: %w", err)
+		return nil, fmt.Errorf("reading /proc/self/mountinfo: %w", err)
+	}
+	return out, nil
+}
+
+// Find returns the mount point of the first mount whose file system type
+// and super options match; ok is false when none does.
+func Find(match func(fstype string, superOpts []string) bool) (mountPoint string, ok bool, err error) {
+	all, err := All()
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range all {
+		if match(m.FSType, m.SuperOpts) {
+			return m.Point, true, nil
+		}
 	}
 	return "", false, nil
 }
