@@ -533,11 +533,19 @@ func TestK8sSweepsAKilledTestsCluster(t *testing.T) {
 	if err := sweep(filepath.Dir(dir)); err != nil {
 		t.Fatal(err)
 	}
-	if pod.alive() {
+	// A killed process is gone once its parent reaps it: give each a
+	// moment, as above, on a busy machine.
+	gone := func(p proc) bool {
+		for i := 0; i < 100 && p.alive() && !isZombie(p.Pid); i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+		return !p.alive() || isZombie(p.Pid)
+	}
+	if !gone(pod) {
 		t.Errorf("the pod's process %d survived the sweep", pod.Pid)
 	}
 	for _, s := range shims {
-		if s.alive() {
+		if !gone(s) {
 			t.Errorf("shim %d survived the sweep", s.Pid)
 		}
 	}
