@@ -50,22 +50,8 @@ func TestK8sFleet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "benchctl")
-	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", exe, "../cmd/benchctl")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building benchctl: %v: %s", err, out)
-	}
-	archive := buildImage(t, exe, dir)
-
-	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf, Track: clusters})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, exe := clusterWithImage(t, ctx, dir)
 	defer c.Stop()
-	if err := c.ImportImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
 	admin := clientFor(t, c.AdminKubeconfig)
 	applyManifests(t, ctx, admin, "../deploy/kubernetes/rbac.yaml")
 	sa, err := c.ServiceAccountKubeconfig(ctx, namespace, "benchctl-fleet")
@@ -176,6 +162,29 @@ func TestK8sFleet(t *testing.T) {
 			t.Errorf("BPF programs of benchctl's still loaded after the fleet run ended: %v", left)
 		}
 	})
+}
+
+// clusterWithImage builds a static benchctl and its image into dir,
+// starts the test cluster and imports the image there. It returns the
+// cluster, which the caller stops, and the benchctl binary.
+func clusterWithImage(t *testing.T, ctx context.Context, dir string) (*kubecluster.Cluster, string) {
+	t.Helper()
+	exe := filepath.Join(dir, "benchctl")
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", exe, "../cmd/benchctl")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building benchctl: %v: %s", err, out)
+	}
+	archive := buildImage(t, exe, dir)
+	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf, Track: clusters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ImportImage(ctx, archive); err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	return c, exe
 }
 
 func buildImage(t *testing.T, exe, dir string) string {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/benchctl/benchctl/fleet"
-	"github.com/benchctl/benchctl/internal/kubecluster"
 )
 
 // TestK8sPodVersusHost measures the same scenario in a fleet pod on the test
@@ -41,21 +40,8 @@ func TestK8sPodVersusHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 	defer cancel()
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "benchctl")
-	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", exe, "../cmd/benchctl")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building benchctl: %v: %s", err, b)
-	}
-	archive := buildImage(t, exe, dir)
-	c, err := kubecluster.Start(ctx, kubecluster.Options{Logf: t.Logf, Track: clusters})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, exe := clusterWithImage(t, ctx, dir)
 	defer c.Stop()
-	if err := c.ImportImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -90,9 +90,11 @@ func TestCompareFidelityExplained(t *testing.T) {
 	}
 }
 
-// TestFidelityKernel runs the check for real: every syscall of the
-// fidelity workload, every TOCTOU option, all at once.
-func TestFidelityKernel(t *testing.T) {
+// kernelFidelitySet skips a test that needs to load probes where it
+// cannot, and returns the fidelity workload's syscalls this build's table
+// knows.
+func kernelFidelitySet(t *testing.T) []string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short runs no probes, no redis and no tracers")
 	}
@@ -108,6 +110,13 @@ func TestFidelityKernel(t *testing.T) {
 			set = append(set, n)
 		}
 	}
+	return set
+}
+
+// TestFidelityKernel runs the check for real: every syscall of the
+// fidelity workload, every TOCTOU option, all at once.
+func TestFidelityKernel(t *testing.T) {
+	set := kernelFidelitySet(t)
 	win := NewThreadWindow()
 	o := FidelityOptions{
 		Syscalls: set,
@@ -265,21 +274,7 @@ func TestCompareFidelityPathBacked(t *testing.T) {
 // check holds no more than the cap, compares the calls up to the earliest
 // set's cap (no mismatch from the cut), and says how many it left out.
 func TestFidelityBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short runs no probes, no redis and no tracers")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("loading BPF programs needs root (CI runs as root)")
-	}
-	if err := probes.CheckEnvironment(); err != nil {
-		t.Skip(err)
-	}
-	var set []string
-	for _, n := range workloads.FidelitySyscalls {
-		if _, err := syscalls.Lookup(n); err == nil {
-			set = append(set, n)
-		}
-	}
+	set := kernelFidelitySet(t)
 	win := NewThreadWindow()
 	o := FidelityOptions{Syscalls: set, TOCTOU: []probes.TOCTOU{probes.TOCTOUStash}, Window: win, MaxEvents: 40}
 	dir := t.TempDir()
